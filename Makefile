@@ -1,0 +1,67 @@
+# coordcell: `make demo` to try it, `make test` to check it.  See README.md.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# coordcell needs Python 3.12 or newer (Django 6): take the first one this machine has.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 \
+	$$HOME/.pyenv/versions/3.12*/bin/python3 /root/.pyenv/versions/3.1[23]*/bin/python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	2>/dev/null; then command -v $$p; break; fi; done)
+export COORDCELL_DATA_DIR ?= $(CURDIR)/var
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+PYTEST_ARGS ?=
+
+.PHONY: demo install test test-sqlite test-postgres lint bench clean-demo help
+
+help:
+	@echo "make demo   - install, migrate, load the demo scenario, serve on http://127.0.0.1:8000"
+	@echo "make test   - install what the tests need and run them on SQLite and PostgreSQL"
+	@echo "make bench  - run the benchmarks and print their tables"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "coordcell needs Python >= 3.12 (python3.12 or python3.13 on PATH, or set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(PIP) install -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import coordcell, django, highspy, ortools, pytest_django"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	mkdir -p $(COORDCELL_DATA_DIR)
+	$(BIN)/coordcell migrate --no-input -v 0
+	$(BIN)/coordcell demo-data --size small --seed 1 --if-empty
+	$(BIN)/coordcell collectstatic --no-input -v 0
+	@echo
+	@$(BIN)/coordcell demo-logins
+	@echo
+	$(BIN)/coordcell serve --bind 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check coordcell tests benchmarks
+	$(BIN)/lint-imports
+	DATABASE_URL= $(BIN)/coordcell makemigrations --check --dry-run -v 0
+
+test-sqlite: install
+	DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@url="$${DATABASE_URL:-}"; \
+	if [ -z "$$url" ]; then url=$$(scripts/testdb.sh start) || exit 1; fi; \
+	echo "PostgreSQL tests on $${url%%@*}@…"; \
+	DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint
+	@echo "== tests on SQLite =="
+	$(MAKE) --no-print-directory test-sqlite
+	@echo "== tests on PostgreSQL =="
+	$(MAKE) --no-print-directory test-postgres
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean-demo:
+	rm -rf $(COORDCELL_DATA_DIR)

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """One recorded change. Events are chained: each hash covers the previous event's hash."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(_("when (UTC)"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("who"), max_length=150)
+    verb = models.CharField(_("what"), max_length=40)
+    target_type = models.CharField(max_length=60)
+    target_id = models.CharField(max_length=40)
+    target_repr = models.CharField(_("object"), max_length=200)
+    data = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor_name} {self.verb} {self.target_repr}"
+
+
+class AuditHead(models.Model):
+    """The chain's current end, one row, locked while an event is appended."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"

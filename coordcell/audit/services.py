@@ -1,0 +1,313 @@
+"""The audit trail: every change that matters is recorded here, in the transaction that makes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .models import GENESIS_HASH, AuditEvent, AuditHead
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder, ensure_ascii=False
+    ).encode()
+
+
+def event_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
+    # RFC 9162 style domain separation: 0x00 for a leaf, 0x01 for the link to the previous hash.
+    leaf = hashlib.sha256(b"\x00" + canonical(payload)).digest()
+    return hashlib.sha256(b"\x01" + bytes.fromhex(prev_hash) + leaf).hexdigest()
+
+
+def _payload(
+    seq: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    actor_name: str,
+    verb: str,
+    target_type: str,
+    target_id: str,
+    target_repr: str,
+    data: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": at.astimezone(dt.UTC).isoformat(),
+        "actor_id": actor_id,
+        "actor": actor_name,
+        "verb": verb,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target": target_repr,
+        # Round-trip through JSON so the hash covers exactly what the database stores.
+        "data": json.loads(canonical(data)),
+    }
+
+
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The instance's field values as stored, many-to-many fields as sorted primary keys."""
+    opts = instance._meta
+    values: dict[str, Any] = {}
+    for field in opts.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        values[field.attname] = field.value_from_object(instance)
+    if instance.pk is not None:
+        for m2m in opts.many_to_many:
+            if fields is not None and m2m.name not in fields:
+                continue
+            values[m2m.name] = sorted(getattr(instance, m2m.name).values_list("pk", flat=True))
+    return json.loads(canonical(values))
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def record(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Must run inside the transaction of the change it records."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record() must run inside the transaction of the change")
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = str(target.pk)
+        target_repr = str(target)[:200]
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    actor_id = getattr(actor, "pk", None)
+    actor_name = getattr(actor, "username", None) or str(actor or "system")
+    at = timezone.now()
+    seq = head.seq + 1
+    payload = _payload(
+        seq, at, actor_id, actor_name, verb, target_type, target_id, target_repr, data or {}
+    )
+    digest = event_hash(head.hash, payload)
+    event = AuditEvent.objects.create(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        verb=verb,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr,
+        data=payload["data"],
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    head.seq, head.hash = seq, digest
+    head.save(update_fields=["seq", "hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    head: str
+    problem: str = ""
+    first_bad_seq: int | None = None
+
+
+def verify(expected_head: str | None = None) -> VerifyResult:
+    """Recompute the whole chain; name the first event that does not match."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    with transaction.atomic():
+        for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+            if event.seq != expected_seq:
+                return VerifyResult(
+                    False,
+                    count,
+                    prev,
+                    f"event #{expected_seq} is missing (next stored is #{event.seq})",
+                    expected_seq,
+                )
+            if event.prev_hash != prev:
+                return VerifyResult(
+                    False,
+                    count,
+                    prev,
+                    f"event #{event.seq} does not follow "
+                    f"event #{event.seq - 1} (chain broken or reordered)",
+                    event.seq,
+                )
+            payload = _payload(
+                event.seq,
+                event.at,
+                event.actor_id,
+                event.actor_name,
+                event.verb,
+                event.target_type,
+                event.target_id,
+                event.target_repr,
+                event.data,
+            )
+            if event_hash(prev, payload) != event.hash:
+                return VerifyResult(
+                    False,
+                    count,
+                    prev,
+                    f"event #{event.seq} was altered (its content does not match its hash)",
+                    event.seq,
+                )
+            prev = event.hash
+            expected_seq += 1
+            count += 1
+        head = AuditHead.objects.filter(pk=1).first()
+    stored_head = head.hash if head else GENESIS_HASH
+    if stored_head != prev:
+        return VerifyResult(
+            False,
+            count,
+            prev,
+            f"the chain ends at event #{count} but the "
+            f"recorded head is event #{head.seq if head else 0} (events truncated)",
+            count + 1,
+        )
+    if expected_head and expected_head != prev:
+        return VerifyResult(
+            False,
+            count,
+            prev,
+            "the chain's head differs from the head kept outside the database",
+            None,
+        )
+    return VerifyResult(True, count, prev)
+
+
+def current_head() -> tuple[int, str]:
+    head = AuditHead.objects.filter(pk=1).first()
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+
+
+class StaleEditError(Exception):
+    """Someone else saved the record since this edit was loaded."""
+
+    def __init__(self, instance: models.Model) -> None:
+        super().__init__(
+            f"{instance} was changed by someone else since you opened it. "
+            "Reload it, check their change, and apply yours again."
+        )
+
+
+def save_audited(
+    *,
+    actor: Any,
+    instance: models.Model,
+    m2m: Mapping[str, Iterable[Any]] | None = None,
+    expected_version: int | None = None,
+    verb: str | None = None,
+) -> models.Model:
+    """Validate, save and record one object in one transaction.
+
+    Models with a ``version`` field are protected against lost updates: the save is refused
+    with StaleEditError when ``expected_version`` is not the stored version.
+    """
+    model = type(instance)
+    has_version = any(f.name == "version" for f in model._meta.concrete_fields)
+    with transaction.atomic():
+        before: dict[str, Any] = {}
+        creating = instance.pk is None
+        if not creating:
+            stored = model._default_manager.select_for_update().get(pk=instance.pk)
+            before = snapshot(stored)
+            if has_version:
+                if expected_version is not None and stored.version != expected_version:
+                    raise StaleEditError(stored)
+                instance.version = stored.version + 1  # type: ignore[attr-defined]
+        instance.full_clean()
+        instance.save()
+        for name, values in (m2m or {}).items():
+            getattr(instance, name).set(values)
+        after = snapshot(instance)
+        record(
+            actor=actor,
+            verb=verb or ("create" if creating else "update"),
+            target=instance,
+            data={"after": after} if creating else {"changes": changes(before, after)},
+        )
+    return instance
+
+
+def delete_audited(*, actor: Any, instance: models.Model) -> None:
+    with transaction.atomic():
+        before = snapshot(instance)
+        record(actor=actor, verb="delete", target=instance, data={"before": before})
+        instance.delete()
+
+
+def record_bulk(
+    *, actor: Any, verb: str, targets: Iterable[models.Model], batch_size: int = 2000
+) -> int:
+    """Append one event per object (e.g. after bulk_create), in the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record_bulk() must run inside the transaction of the change")
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    actor_id = getattr(actor, "pk", None)
+    actor_name = getattr(actor, "username", None) or str(actor or "system")
+    at = timezone.now()
+    seq, prev = head.seq, head.hash
+    batch: list[AuditEvent] = []
+    count = 0
+    for target in targets:
+        seq += 1
+        data = {"after": snapshot(target, fields=[f.name for f in target._meta.concrete_fields])}
+        payload = _payload(
+            seq,
+            at,
+            actor_id,
+            actor_name,
+            verb,
+            target._meta.label_lower,
+            str(target.pk),
+            str(target)[:200],
+            data,
+        )
+        digest = event_hash(prev, payload)
+        batch.append(
+            AuditEvent(
+                seq=seq,
+                at=at,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                verb=verb,
+                target_type=payload["target_type"],
+                target_id=payload["target_id"],
+                target_repr=payload["target"],
+                data=payload["data"],
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+        count += 1
+        if len(batch) >= batch_size:
+            AuditEvent.objects.bulk_create(batch)
+            batch = []
+    AuditEvent.objects.bulk_create(batch)
+    head.seq, head.hash = seq, prev
+    head.save(update_fields=["seq", "hash"])
+    return count

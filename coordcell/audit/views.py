@@ -1,0 +1,49 @@
+import django_filters
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from coordcell.registry.access import as_user
+
+from .models import AuditEvent
+from .selectors import audit_events_visible_to
+from .services import current_head
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor_name = django_filters.CharFilter(lookup_expr="icontains", label="Who")
+    verb = django_filters.CharFilter(label="What (verb)")
+    target_type = django_filters.CharFilter(label="Object type (e.g. pledges.pledge)")
+    target_id = django_filters.CharFilter(label="Object id")
+    after = django_filters.DateTimeFilter(field_name="at", lookup_expr="gte", label="From")
+    before = django_filters.DateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor_name", "verb", "target_type", "target_id"]
+
+
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    user = as_user(request.user)
+    if user is None or not user.sees_everything:
+        raise Http404
+    events = audit_events_visible_to(user)
+    filterset = AuditEventFilter(request.GET, queryset=events)
+    page = Paginator(filterset.qs.order_by("-seq"), 100).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    seq, head = current_head()
+    template = "audit/trail.html"
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            "filterset": filterset,
+            "page": page,
+            "params": params.urlencode(),
+            "head_seq": seq,
+            "head_hash": head,
+        },
+    )

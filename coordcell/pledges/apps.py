@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PledgesConfig(AppConfig):
+    name = "coordcell.pledges"
+    verbose_name = "Pledges"

@@ -1,0 +1,20 @@
+import django_filters
+
+from coordcell.registry.models import CategoryDomain
+
+from .models import Pledge, ValuationBasis
+
+
+class PledgeFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Pledge.Status.choices)
+    domain = django_filters.ChoiceFilter(
+        field_name="category__domain", choices=CategoryDomain.choices, label="Domain"
+    )
+    valuation_basis = django_filters.ChoiceFilter(choices=ValuationBasis.choices)
+    available_after = django_filters.DateFilter(
+        field_name="available_from", lookup_expr="gte", label="Available from (on or after)"
+    )
+
+    class Meta:
+        model = Pledge
+        fields = ["status", "donor", "domain", "category", "valuation_basis"]

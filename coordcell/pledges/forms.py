@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.forms import UserAwareModelForm
+from coordcell.registry.models import Location, Nation
+
+from .models import Pledge
+
+
+class PledgeForm(UserAwareModelForm):
+    class Meta:
+        model = Pledge
+        fields = [
+            "donor",
+            "donor_reference",
+            "category",
+            "quantity",
+            "available_from",
+            "origin",
+            "allowed_hubs",
+            "allowed_capabilities",
+            "conditions",
+            "status",
+            "value",
+            "currency",
+            "valuation_basis",
+        ]
+        widgets = {"available_from": forms.DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["donor"].queryset = Nation.objects.filter(is_donor=True)
+        self.fields["origin"].queryset = Location.objects.filter(kind=Location.Kind.DEPOT)
+        if self.user is not None and getattr(self.user, "is_donor_liaison", False):
+            # A donor liaison pledges for its own nation: the field is not theirs to choose.
+            del self.fields["donor"]
+            self.instance.donor_id = self.user.nation_id
+            self.fields["origin"].queryset = Location.objects.filter(
+                kind=Location.Kind.DEPOT, nation_id=self.user.nation_id
+            )
+
+    def clean_available_from(self) -> dt.date:
+        value: dt.date = self.cleaned_data["available_from"]
+        if value > timezone.now().date() + dt.timedelta(days=5 * 365):
+            raise forms.ValidationError(
+                _("Pledges are planned up to five years ahead; check the year.")
+            )
+        return value

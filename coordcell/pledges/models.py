@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.models import Capability, ItemCategory, Location, Nation
+
+
+class ValuationBasis(models.TextChoices):
+    """Values of different bases are never summed together: audits found billions mis-valued."""
+
+    REPLACEMENT_COST = "replacement_cost", _("Replacement cost")
+    DEPRECIATED_BOOK_VALUE = "depreciated_book_value", _("Depreciated book value")
+    CONTRACT_PRICE = "contract_price", _("Contract price")
+
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use the ISO 4217 code, e.g. EUR."))
+
+
+class Pledge(models.Model):
+    """A donor nation's commitment of so many items of a category, available from a date."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    donor = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        related_name="pledges",
+        limit_choices_to={"is_donor": True},
+    )
+    donor_reference = models.CharField(_("donor's own reference"), max_length=60, blank=True)
+    category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="pledges")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    allocated_quantity = models.PositiveIntegerField(_("allocated quantity"), default=0)
+    available_from = models.DateField(_("available from"))
+    origin = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="pledges_from",
+        limit_choices_to={"kind": Location.Kind.DEPOT},
+        verbose_name=_("origin depot"),
+    )
+    allowed_hubs = models.ManyToManyField(
+        Location,
+        blank=True,
+        related_name="pledges_restricted_to",
+        limit_choices_to={"kind": Location.Kind.HUB},
+        help_text=_("Leave empty if the donor allows any hub."),
+    )
+    allowed_capabilities = models.ManyToManyField(
+        Capability,
+        blank=True,
+        related_name="pledges_restricted_to",
+        help_text=_("Leave empty if the items may serve any capability."),
+    )
+    conditions = models.TextField(_("conditions"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OFFERED
+    )
+    value = models.DecimalField(
+        _("value"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True, validators=[currency_validator]
+    )
+    valuation_basis = models.CharField(
+        _("valuation basis"), max_length=30, choices=ValuationBasis.choices, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "reference"]
+        indexes = [
+            models.Index(fields=["donor", "status"]),
+            models.Index(fields=["category", "status"]),
+            models.Index(fields=["available_from"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(allocated_quantity__lte=models.F("quantity")),
+                name="pledge_never_over_allocated",
+            ),
+            models.UniqueConstraint(
+                fields=["donor", "donor_reference"],
+                condition=~models.Q(donor_reference=""),
+                name="donor_reference_unique_per_donor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.quantity} × {self.category}"
+
+    @property
+    def unallocated_quantity(self) -> int:
+        return self.quantity - self.allocated_quantity
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.donor_id and not self.donor.is_donor:
+            errors["donor"] = _("%(nation)s is not registered as a donor.") % {"nation": self.donor}
+        if self.origin_id and self.origin.kind != Location.Kind.DEPOT:
+            errors["origin"] = _("The origin must be a depot.")
+        if self.quantity is not None and self.allocated_quantity > self.quantity:
+            errors["quantity"] = _(
+                "%(allocated)s are already allocated: the quantity cannot go below that."
+            ) % {"allocated": self.allocated_quantity}
+        if self.status == self.Status.WITHDRAWN and self.allocated_quantity:
+            errors["status"] = _(
+                "%(allocated)s of this pledge are allocated: release the allocation before "
+                "withdrawing it."
+            ) % {"allocated": self.allocated_quantity}
+        if self.value is not None:
+            if not self.currency:
+                errors["currency"] = _("A value needs its currency.")
+            if not self.valuation_basis:
+                errors["valuation_basis"] = _(
+                    "A value needs its valuation basis: bases are never mixed."
+                )
+        elif self.currency or self.valuation_basis:
+            errors["value"] = _("Give the value, or leave currency and basis empty.")
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,66 @@
+from typing import Any
+
+from coordcell.registry.registers import Column, Register
+
+from . import selectors, services
+from .filters import PledgeFilter
+from .forms import PledgeForm
+from .models import Pledge
+
+
+def _save(*, actor: Any, form: PledgeForm) -> Pledge:
+    return services.pledge_save(
+        actor=actor,
+        pledge=form.instance,
+        allowed_hubs=form.cleaned_data.get("allowed_hubs"),
+        allowed_capabilities=form.cleaned_data.get("allowed_capabilities"),
+        expected_version=form.expected_version,
+    )
+
+
+def _delete(*, actor: Any, instance: Pledge) -> None:
+    services.pledge_delete(actor=actor, pledge=instance)
+
+
+PLEDGES = Register(
+    slug="pledges",
+    model=Pledge,
+    title="Pledges",
+    columns=(
+        Column("reference", "Reference", "reference"),
+        Column("donor", "Donor", "donor__name"),
+        Column("category", "Category", "category__name"),
+        Column("quantity", "Quantity", "quantity"),
+        Column("allocated_quantity", "Allocated", "allocated_quantity"),
+        Column("available_from", "Available from", "available_from"),
+        Column("status", "Status", "status"),
+    ),
+    visible=selectors.pledges_visible_to,
+    editable=selectors.pledges_editable_by,
+    can_create=selectors.can_create_pledge,
+    form_class=PledgeForm,
+    filterset_class=PledgeFilter,
+    search_fields=("reference", "donor_reference", "category__name", "conditions"),
+    detail_fields=(
+        "reference",
+        "donor",
+        "donor_reference",
+        "category",
+        "quantity",
+        "allocated_quantity",
+        "available_from",
+        "origin",
+        "allowed_hubs",
+        "allowed_capabilities",
+        "conditions",
+        "status",
+        "value",
+        "currency",
+        "valuation_basis",
+        "created_at",
+        "version",
+    ),
+    save=_save,
+    delete=_delete,
+    default_sort="-available_from",
+)

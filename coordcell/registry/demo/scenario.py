@@ -1,0 +1,405 @@
+"""The demo scenario: real nations and places, invented quantities and dates, deterministic.
+
+``load_demo(size=..., seed=..., start=...)`` fills an empty database. The same size, seed and start
+date always give the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from coordcell.audit.services import record_bulk
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import (
+    Capability,
+    CapabilityCoalition,
+    HubCapacity,
+    ItemCategory,
+    Location,
+    Nation,
+    Organisation,
+    Role,
+    StockNumber,
+    User,
+)
+from coordcell.requirements.models import Requirement
+
+from . import places
+
+SIZES = {"small": 200, "medium": 5_000, "large": 50_000}
+HORIZON_WEEKS = 26
+DEMO_PASSWORD = "coordcell-demo"  # noqa: S105  # printed by make demo; demo databases only
+
+# username, role, nation code, first, last
+DEMO_LOGINS = [
+    ("coordinator", Role.COORDINATOR, None, "Anna", "Keller"),
+    ("donor-de", Role.DONOR_LIAISON, "DE", "Jonas", "Weber"),
+    ("donor-pl", Role.DONOR_LIAISON, "PL", "Katarzyna", "Nowak"),
+    ("recipient", Role.RECIPIENT_LIAISON, "UA", "Olena", "Shevchenko"),
+    ("trainer-gb", Role.TRAINING_SITE_OFFICER, "GB", "James", "Carter"),
+    ("auditor", Role.AUDITOR, None, "Marie", "Dubois"),
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    size: str
+    seed: int
+    start: dt.date
+    rows: dict[str, int]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def default_start(today: dt.date | None = None) -> dt.date:
+    """The Monday of next week: planning weeks run Monday to Sunday."""
+    today = today or dt.date.today()
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def load_demo(
+    *, size: str = "small", seed: int = 1, start: dt.date | None = None, audit: bool = True
+) -> DemoSummary:
+    """Create the demo scenario in an empty database, in one transaction."""
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
+    if Nation.objects.exists():
+        raise RuntimeError("the database already holds data; the demo loads into an empty one")
+    start = start or default_start()
+    rng = random.Random(seed)
+    n = SIZES[size]
+    with transaction.atomic():
+        builder = _Builder(rng, start, n)
+        rows = builder.build()
+        if audit:
+            rows["audit events"] = builder.audit()
+    return DemoSummary(size=size, seed=seed, start=start, rows=rows)
+
+
+class _Builder:
+    def __init__(self, rng: random.Random, start: dt.date, n: int) -> None:
+        self.rng, self.start, self.n = rng, start, n
+        self.created: dict[str, list[Any]] = defaultdict(list)
+
+    def _bulk(self, label: str, model: Any, objects: list[Any]) -> list[Any]:
+        made = model.objects.bulk_create(objects, batch_size=2000)
+        self.created[label].extend(made)
+        return made
+
+    def build(self) -> dict[str, int]:
+        nations = self._nations()
+        locations = self._locations(nations)
+        categories = self._categories()
+        capabilities = self._coalitions(nations)
+        self._users(nations)
+        self._requirements(categories, capabilities, locations)
+        self._pledges(nations, categories, locations, capabilities)
+        self._hub_capacities(locations)
+        return {label: len(objs) for label, objs in self.created.items()}
+
+    def audit(self) -> int:
+        total = 0
+        for objs in self.created.values():
+            total += record_bulk(actor=None, verb="demo-data", targets=objs)
+        return total
+
+    def _nations(self) -> dict[str, Nation]:
+        rows = [Nation(code=places.RECIPIENT[0], name=places.RECIPIENT[1], is_recipient=True)]
+        for code, name, host, *_ in places.DONORS:
+            rows.append(Nation(code=code, name=name, is_donor=True, is_host=host))
+        made = self._bulk("nations", Nation, rows)
+        by_code = {n.code: n for n in made}
+        orgs = [
+            Organisation(
+                nation=n, name=f"Ministry of Defence of {n.name}", kind=Organisation.Kind.MINISTRY
+            )
+            for n in made
+        ]
+        orgs.append(
+            Organisation(
+                nation=by_code["DE"],
+                name="NATO Security Assistance and Training coordination cell",
+                kind=Organisation.Kind.COMMAND,
+            )
+        )
+        self._bulk("organisations", Organisation, orgs)
+        return by_code
+
+    def _locations(self, nations: dict[str, Nation]) -> dict[str, list[Location]]:
+        rows = []
+        code, name, nation, lat, lon = places.HEADQUARTERS
+        rows.append(
+            Location(
+                code=code,
+                name=name,
+                kind=Location.Kind.HEADQUARTERS,
+                nation=nations[nation],
+                latitude=_d(lat),
+                longitude=_d(lon),
+            )
+        )
+        for code, name, nation, lat, lon, main in places.HUBS:
+            rows.append(
+                Location(
+                    code=code,
+                    name=name,
+                    kind=Location.Kind.HUB,
+                    is_main_hub=main,
+                    nation=nations[nation],
+                    latitude=_d(lat),
+                    longitude=_d(lon),
+                )
+            )
+        for code, name, lat, lon in places.DELIVERY_POINTS:
+            rows.append(
+                Location(
+                    code=f"dp-{code}",
+                    name=f"{name} handover point",
+                    kind=Location.Kind.DELIVERY_POINT,
+                    nation=nations[places.RECIPIENT[0]],
+                    latitude=_d(lat),
+                    longitude=_d(lon),
+                )
+            )
+        for ncode, _name, _host, (city, lat, lon), *_ in places.DONORS:
+            rows.append(
+                Location(
+                    code=f"depot-{ncode.lower()}",
+                    name=f"{city} depot",
+                    kind=Location.Kind.DEPOT,
+                    nation=nations[ncode],
+                    latitude=_d(lat),
+                    longitude=_d(lon),
+                )
+            )
+        for code, name, nation, lat, lon in places.TRAINING_SITES:
+            rows.append(
+                Location(
+                    code=code,
+                    name=name,
+                    kind=Location.Kind.TRAINING_SITE,
+                    nation=nations[nation],
+                    latitude=_d(lat),
+                    longitude=_d(lon),
+                )
+            )
+        by_kind: dict[str, list[Location]] = defaultdict(list)
+        for loc in self._bulk("locations", Location, rows):
+            by_kind[loc.kind].append(loc)
+        return by_kind
+
+    def _categories(self) -> dict[str, ItemCategory]:
+        rows = [
+            ItemCategory(
+                code=code, name=name, domain=domain, unit=unit, nsc=nsc, sensitive=sensitive
+            )
+            for code, name, domain, unit, nsc, sensitive, _q in places.CATEGORIES
+        ]
+        by_code = {c.code: c for c in self._bulk("item categories", ItemCategory, rows)}
+        through = ItemCategory.can_serve.through
+        links = [
+            through(from_itemcategory=by_code[s], to_itemcategory=by_code[req])
+            for req, servers in places.COMPATIBILITY.items()
+            for s in servers
+        ]
+        through.objects.bulk_create(links)
+        nsns = []
+        for i, (code, _n, _d, _u, nsc, _s, _q) in enumerate(places.CATEGORIES):
+            nsns.append(
+                StockNumber(
+                    category=by_code[code],
+                    description=by_code[code].name,
+                    nsn=f"{nsc}-{12 + i % 20:02d}-{100 + 7 * i:03d}-{1000 + 37 * i:04d}",
+                )
+            )
+        self._bulk("stock numbers", StockNumber, nsns)
+        return by_code
+
+    def _coalitions(self, nations: dict[str, Nation]) -> list[Capability]:
+        coalitions = self._bulk(
+            "coalitions",
+            CapabilityCoalition,
+            [
+                CapabilityCoalition(name=name, domain=domain)
+                for name, domain, _l, _m in places.COALITIONS
+            ],
+        )
+        for coalition, (_n, _d, leads, members) in zip(coalitions, places.COALITIONS, strict=True):
+            coalition.lead_nations.set([nations[c] for c in leads])
+            coalition.members.set([nations[c] for c in members])
+        return self._bulk(
+            "capabilities",
+            Capability,
+            [
+                Capability(code=code, name=name, coalition=coalitions[idx])
+                for code, name, idx in places.CAPABILITIES
+            ],
+        )
+
+    def _users(self, nations: dict[str, Nation]) -> None:
+        from django.contrib.auth.hashers import make_password
+
+        password = make_password(DEMO_PASSWORD)
+        self._bulk(
+            "users",
+            User,
+            [
+                User(
+                    username=u,
+                    role=role,
+                    nation=nations[n] if n else None,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{u}@coordcell.invalid",
+                    password=password,
+                    is_staff=role == Role.COORDINATOR,
+                )
+                for u, role, n, first, last in DEMO_LOGINS
+            ],
+        )
+
+    def _week(self, week: int) -> dt.date:
+        return self.start + dt.timedelta(weeks=week)
+
+    def _requirements(
+        self,
+        categories: dict[str, ItemCategory],
+        capabilities: list[Capability],
+        locations: dict[str, list[Location]],
+    ) -> None:
+        rng = self.rng
+        caps = {c.code: c for c in capabilities}
+        points = locations[Location.Kind.DELIVERY_POINT]
+        specs = places.CATEGORIES
+        rows = []
+        for i in range(self.n):
+            code, _name, domain, *_rest, (low, high) = specs[rng.randrange(len(specs))]
+            priority = rng.choices([1, 2, 3, 4, 5], weights=[10, 20, 35, 25, 10])[0]
+            week = rng.randint(2, HORIZON_WEEKS - 1)
+            rows.append(
+                Requirement(
+                    reference=f"R-{i + 1:06d}",
+                    capability=caps[rng.choice(places.CAPABILITIES_BY_DOMAIN[domain])],
+                    category=categories[code],
+                    quantity=rng.randint(low, high),
+                    need_by=self._week(week) + dt.timedelta(days=4),
+                    priority=priority,
+                    delivery_point=points[rng.randrange(len(points))],
+                    justification=f"Priority {priority} need of the "
+                    f"{caps[places.CAPABILITIES_BY_DOMAIN[domain][0]].name}",
+                )
+            )
+        self._bulk("requirements", Requirement, rows)
+
+    def _pledges(
+        self,
+        nations: dict[str, Nation],
+        categories: dict[str, ItemCategory],
+        locations: dict[str, list[Location]],
+        capabilities: list[Capability],
+    ) -> None:
+        rng = self.rng
+        depots = {loc.nation_id: loc for loc in locations[Location.Kind.DEPOT]}
+        hubs = locations[Location.Kind.HUB]
+        donors = [
+            (nations[code], basis, currency) for code, _n, _h, _d, basis, currency in places.DONORS
+        ]
+        # A few large donors give most: weights fall with the donor's rank.
+        weights = [1 / (1 + 0.15 * i) for i in range(len(donors))]
+        specs = places.CATEGORIES
+        rows, hub_links, cap_links = [], [], []
+        for i in range(self.n):
+            donor, basis, currency = rng.choices(donors, weights=weights)[0]
+            code, _name, domain, *_rest, (low, high) = specs[rng.randrange(len(specs))]
+            quantity = rng.randint(low, high)
+            status = rng.choices(list(Pledge.Status), weights=[15, 80, 5])[0]
+            unit_value = Decimal(rng.choice([12, 35, 80, 400, 2500, 90000, 1200000]))
+            rows.append(
+                Pledge(
+                    reference=f"P-{i + 1:06d}",
+                    donor=donor,
+                    donor_reference=f"{donor.code}-{i + 1:06d}",
+                    category=categories[code],
+                    quantity=quantity,
+                    available_from=self._week(rng.randint(0, HORIZON_WEEKS - 4)),
+                    origin=depots[donor.id],
+                    status=status,
+                    value=unit_value * quantity,
+                    currency=currency,
+                    valuation_basis=basis,
+                    conditions="",
+                )
+            )
+            if rng.random() < 0.1:
+                chosen = rng.sample(hubs, k=2)
+                hub_links.append((i, chosen))
+            if rng.random() < 0.05:
+                cap_links.append(
+                    (
+                        i,
+                        [
+                            c
+                            for c in capabilities
+                            if c.code in places.CAPABILITIES_BY_DOMAIN[domain]
+                        ][:1],
+                    )
+                )
+        made = self._bulk("pledges", Pledge, rows)
+        for i, chosen in hub_links:
+            made[i].conditions = "Only through " + " or ".join(h.name for h in chosen)
+        for i, chosen in cap_links:
+            made[i].conditions = (
+                (made[i].conditions + "; " if made[i].conditions else "")
+                + "only for "
+                + chosen[0].name
+            )
+        Pledge.objects.bulk_update(
+            [made[i] for i, _ in hub_links + cap_links], ["conditions"], batch_size=2000
+        )
+        hub_through = Pledge.allowed_hubs.through
+        hub_through.objects.bulk_create(
+            [
+                hub_through(pledge_id=made[i].id, location_id=h.id)
+                for i, chosen in hub_links
+                for h in chosen
+            ],
+            batch_size=5000,
+        )
+        cap_through = Pledge.allowed_capabilities.through
+        cap_through.objects.bulk_create(
+            [
+                cap_through(pledge_id=made[i].id, capability_id=c.id)
+                for i, chosen in cap_links
+                for c in chosen
+            ],
+            batch_size=5000,
+        )
+        self.pledged_by_domain: dict[str, int] = defaultdict(int)
+        for p in made:
+            if p.status != Pledge.Status.WITHDRAWN:
+                self.pledged_by_domain[p.category.domain] += p.quantity
+
+    def _hub_capacities(self, locations: dict[str, list[Location]]) -> None:
+        hubs = locations[Location.Kind.HUB]
+        rows = []
+        for hub in hubs:
+            for domain, _label in ItemCategory._meta.get_field("domain").choices:
+                # Sized so that hubs bind in busy weeks: about the average weekly flow per hub,
+                # the main hub taking twice the share of a forward hub.
+                average = self.pledged_by_domain.get(domain, 0) / (HORIZON_WEEKS * (len(hubs) + 1))
+                weekly = max(1, round(average * (2 if hub.is_main_hub else 1) * 1.1))
+                rows.append(HubCapacity(hub=hub, domain=domain, weekly_capacity=weekly))
+        self._bulk("hub capacities", HubCapacity, rows)
+
+
+def _d(value: float) -> Decimal:
+    return Decimal(str(value))

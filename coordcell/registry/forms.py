@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Capability,
+    CapabilityCoalition,
+    ItemCategory,
+    Location,
+    Nation,
+    Organisation,
+)
+
+
+class UserAwareModelForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A model form that knows who fills it in, and carries the record's version.
+
+    The version travels with the form so that a save over someone else's newer change is refused
+    instead of silently overwriting it.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if self.instance.pk is not None and hasattr(self.instance, "version"):
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.DateInput):
+                field.widget.input_type = "date"
+
+    @property
+    def expected_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    def m2m_data(self) -> dict[str, Any]:
+        return {
+            f.name: self.cleaned_data[f.name]
+            for f in self.instance._meta.many_to_many
+            if f.name in self.cleaned_data
+        }
+
+
+class NationForm(UserAwareModelForm):
+    class Meta:
+        model = Nation
+        fields = ["code", "name", "is_donor", "is_recipient", "is_host"]
+
+
+class OrganisationForm(UserAwareModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["nation", "name", "kind"]
+
+
+class ItemCategoryForm(UserAwareModelForm):
+    class Meta:
+        model = ItemCategory
+        fields = ["code", "name", "domain", "unit", "nsc", "sensitive", "can_serve"]
+        widgets = {"can_serve": forms.SelectMultiple(attrs={"size": 8})}
+
+
+class LocationForm(UserAwareModelForm):
+    class Meta:
+        model = Location
+        fields = ["code", "name", "kind", "nation", "latitude", "longitude", "is_main_hub"]
+
+
+class CoalitionForm(UserAwareModelForm):
+    class Meta:
+        model = CapabilityCoalition
+        fields = ["name", "domain", "lead_nations", "members"]
+
+
+class CapabilityForm(UserAwareModelForm):
+    class Meta:
+        model = Capability
+        fields = ["code", "name", "coalition", "description"]
+        labels = {"coalition": _("capability coalition")}

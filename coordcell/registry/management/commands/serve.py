@@ -1,0 +1,39 @@
+import os
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+def default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, 9)
+
+
+class Command(BaseCommand):
+    help = "Serve coordcell with gunicorn (workers sized to this machine's cores)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("COORDCELL_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=default_workers())
+        parser.add_argument("--timeout", type=int, default=120)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "coordcell.wsgi:application",
+            "--bind",
+            options["bind"],
+            "--workers",
+            str(options["workers"]),
+            "--timeout",
+            str(options["timeout"]),
+            "--access-logfile",
+            "-",
+        ]
+        self.stdout.write(
+            f"Serving on http://{options['bind']} with {options['workers']} workers (Ctrl-C stops)."
+        )
+        self.stdout.flush()
+        os.execv(sys.executable, argv)  # noqa: S606  # replaces this process: signals reach gunicorn

@@ -1,0 +1,208 @@
+"""The register pages: generic views driven by a Register description, plus log-in and home."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from coordcell.audit.models import AuditEvent
+from coordcell.audit.services import StaleEditError
+
+from .access import as_user
+from .registers import Register, resolve
+
+
+def _get_object_for_user(
+    register: Register, request: HttpRequest, pk: int, *, for_edit: bool = False
+) -> Any:
+    """The one place a register object is fetched: outside the user's scope it is a 404."""
+    qs = register.editable(request.user) if for_edit else register.visible(request.user)
+    return get_object_or_404(qs, pk=pk)
+
+
+def _filtered(register: Register, request: HttpRequest) -> tuple[QuerySet[Any], Any, str, str]:
+    qs = register.visible(request.user)
+    query = request.GET.get("q", "").strip()
+    if query and register.search_fields:
+        condition = Q()
+        for name in register.search_fields:
+            condition |= Q(**{f"{name}__icontains": query})
+        qs = qs.filter(condition)
+    filterset = None
+    if register.filterset_class is not None:
+        filterset = register.filterset_class(request.GET, queryset=qs, request=request)
+        qs = filterset.qs
+    sortable = {c.sort for c in register.columns if c.sort}
+    sort = request.GET.get("sort", register.default_sort)
+    if sort.lstrip("-") in sortable:
+        qs = qs.order_by(sort, "pk")
+    else:
+        sort = ""
+    return qs, filterset, query, sort
+
+
+def register_list(request: HttpRequest, register: Register) -> HttpResponse:
+    if as_user(request.user) is None:
+        raise Http404
+    qs, filterset, query, sort = _filtered(register, request)
+    if not qs.ordered:
+        qs = qs.order_by("pk")
+    paginator = Paginator(qs, 50)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [(obj, [resolve(obj, c.path) for c in register.columns]) for obj in page.object_list]
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    context = {
+        "register": register,
+        "page": page,
+        "rows": rows,
+        "filterset": filterset,
+        "query": query,
+        "sort": sort,
+        "params": params.urlencode(),
+        "sort_params": sort_params.urlencode(),
+        "can_create": register.can_create(request.user) and register.form_class is not None,
+    }
+    template = "registry/list.html"
+    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(request, template, context)
+
+
+def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
+    obj = _get_object_for_user(register, request, pk)
+    fields = []
+    for name in register.detail_fields:
+        try:
+            label = obj._meta.get_field(name.split(".")[0]).verbose_name
+        except Exception:
+            label = name.replace("_", " ")
+        fields.append((str(label), resolve(obj, name)))
+    user = as_user(request.user)
+    history = (
+        AuditEvent.objects.filter(
+            target_type=obj._meta.label_lower, target_id=str(obj.pk)
+        ).order_by("-seq")[:20]
+        if user and user.sees_everything
+        else None
+    )
+    can_edit = (
+        register.form_class is not None and register.editable(request.user).filter(pk=pk).exists()
+    )
+    return render(
+        request,
+        "registry/detail.html",
+        {
+            "register": register,
+            "object": obj,
+            "fields": fields,
+            "history": history,
+            "can_edit": can_edit,
+            "can_delete": can_edit and register.delete is not None,
+        },
+    )
+
+
+def _form_kwargs(request: HttpRequest) -> dict[str, Any]:
+    return {"user": request.user}
+
+
+def register_create(request: HttpRequest, register: Register) -> HttpResponse:
+    if not register.can_create(request.user) or register.form_class is None:
+        raise Http404
+    form = register.form_class(request.POST or None, **_form_kwargs(request))
+    return _save_form(request, register, form, creating=True)
+
+
+def register_edit(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
+    obj = _get_object_for_user(register, request, pk, for_edit=True)
+    if register.form_class is None:
+        raise Http404
+    form = register.form_class(request.POST or None, instance=obj, **_form_kwargs(request))
+    return _save_form(request, register, form, creating=False)
+
+
+def _save_form(
+    request: HttpRequest, register: Register, form: Any, *, creating: bool
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        assert register.save is not None
+        try:
+            obj = register.save(actor=request.user, form=form)
+        except StaleEditError as exc:
+            form.add_error(None, str(exc))
+            return render(
+                request,
+                "registry/form.html",
+                {"register": register, "form": form, "creating": creating},
+                status=409,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, _("Saved %(object)s.") % {"object": obj})
+            return HttpResponseRedirect(reverse(f"{register.slug}:detail", args=[obj.pk]))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "registry/form.html",
+        {"register": register, "form": form, "creating": creating},
+        status=status,
+    )
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def register_delete(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
+    obj = _get_object_for_user(register, request, pk, for_edit=True)
+    if register.delete is None:
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            register.delete(actor=request.user, instance=obj)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, _("Deleted %(object)s.") % {"object": obj})
+            return HttpResponseRedirect(reverse(f"{register.slug}:list"))
+    return render(
+        request,
+        "registry/confirm_delete.html",
+        {"register": register, "object": obj, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def register_urls(register: Register) -> tuple[list[Any], str]:
+    """URL patterns for a register, for ``include()`` under its own namespace."""
+    from django.urls import path
+
+    patterns = [
+        path("", register_list, {"register": register}, name="list"),
+        path("new/", register_create, {"register": register}, name="create"),
+        path("<int:pk>/", register_detail, {"register": register}, name="detail"),
+        path("<int:pk>/edit/", register_edit, {"register": register}, name="edit"),
+        path("<int:pk>/delete/", register_delete, {"register": register}, name="delete"),
+    ]
+    return patterns, register.slug

@@ -1,0 +1,20 @@
+import django_filters
+
+from coordcell.registry.models import CategoryDomain
+
+from .models import Requirement
+
+
+class RequirementFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Requirement.Status.choices)
+    priority = django_filters.ChoiceFilter(choices=Requirement.PRIORITY_CHOICES)
+    domain = django_filters.ChoiceFilter(
+        field_name="category__domain", choices=CategoryDomain.choices, label="Domain"
+    )
+    need_by_before = django_filters.DateFilter(
+        field_name="need_by", lookup_expr="lte", label="Needed by (on or before)"
+    )
+
+    class Meta:
+        model = Requirement
+        fields = ["status", "priority", "domain", "capability", "delivery_point"]

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.models import Capability, ItemCategory, Location
+
+
+class Requirement(models.Model):
+    """A need the recipient registered: so many of a category, at a delivery point, by a date."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ALLOCATED = "allocated", _("Allocated")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    PRIORITY_CHOICES = [
+        (1, _("1 – most urgent")),
+        (2, "2"),
+        (3, "3"),
+        (4, "4"),
+        (5, _("5 – least urgent")),
+    ]
+
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    capability = models.ForeignKey(
+        Capability, on_delete=models.PROTECT, related_name="requirements"
+    )
+    category = models.ForeignKey(
+        ItemCategory, on_delete=models.PROTECT, related_name="requirements"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    need_by = models.DateField(_("need-by date"))
+    delivery_point = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="requirements",
+        limit_choices_to={"kind": Location.Kind.DELIVERY_POINT},
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        choices=PRIORITY_CHOICES,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    justification = models.TextField(_("justification"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["priority", "need_by", "reference"]
+        indexes = [
+            models.Index(fields=["status", "priority", "need_by"]),
+            models.Index(fields=["category", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.quantity} × {self.category}"
+
+    def clean(self) -> None:
+        if self.delivery_point_id and self.delivery_point.kind != Location.Kind.DELIVERY_POINT:
+            raise ValidationError(
+                {"delivery_point": _("Choose a delivery point (a handover location).")}
+            )

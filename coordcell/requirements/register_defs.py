@@ -1,0 +1,57 @@
+from typing import Any
+
+from coordcell.registry.registers import Column, Register
+
+from . import selectors, services
+from .filters import RequirementFilter
+from .forms import RequirementForm
+from .models import Requirement
+
+
+def _save(*, actor: Any, form: RequirementForm) -> Requirement:
+    return services.requirement_save(
+        actor=actor, requirement=form.instance, expected_version=form.expected_version
+    )
+
+
+def _delete(*, actor: Any, instance: Requirement) -> None:
+    services.requirement_delete(actor=actor, requirement=instance)
+
+
+REQUIREMENTS = Register(
+    slug="requirements",
+    model=Requirement,
+    title="Requirements",
+    columns=(
+        Column("reference", "Reference", "reference"),
+        Column("priority", "Priority", "priority"),
+        Column("capability", "Capability", "capability__name"),
+        Column("category", "Category", "category__name"),
+        Column("quantity", "Quantity", "quantity"),
+        Column("need_by", "Need by", "need_by"),
+        Column("delivery_point", "Delivery point", "delivery_point__name"),
+        Column("status", "Status", "status"),
+    ),
+    visible=selectors.requirements_visible_to,
+    editable=selectors.requirements_editable_by,
+    can_create=selectors.can_create_requirement,
+    form_class=RequirementForm,
+    filterset_class=RequirementFilter,
+    search_fields=("reference", "category__name", "capability__name", "justification"),
+    detail_fields=(
+        "reference",
+        "capability",
+        "category",
+        "quantity",
+        "need_by",
+        "delivery_point",
+        "priority",
+        "status",
+        "justification",
+        "created_at",
+        "version",
+    ),
+    save=_save,
+    delete=_delete,
+    default_sort="priority",
+)

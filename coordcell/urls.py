@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from coordcell.pledges.register_defs import PLEDGES
+from coordcell.registry import register_defs as reg
+from coordcell.registry.views import register_urls
+from coordcell.requirements.register_defs import REQUIREMENTS
+
+from .home import home
+
+REGISTERS = [
+    PLEDGES,
+    REQUIREMENTS,
+    reg.NATIONS,
+    reg.ORGANISATIONS,
+    reg.CATEGORIES,
+    reg.LOCATIONS,
+    reg.COALITIONS,
+    reg.CAPABILITIES,
+    reg.USERS,
+]
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("audit/", include("coordcell.audit.urls")),
+    *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
+]
