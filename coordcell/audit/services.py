@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
+
+from coordcell.db import insert_many
 
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
@@ -259,55 +261,95 @@ def delete_audited(*, actor: Any, instance: models.Model) -> None:
         instance.delete()
 
 
-def record_bulk(
-    *, actor: Any, verb: str, targets: Iterable[models.Model], batch_size: int = 2000
-) -> int:
-    """Append one event per object (e.g. after bulk_create), in the caller's transaction."""
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event to append with record_many: what changed, described by plain values."""
+
+    target_type: str
+    target_id: str
+    target_repr: str
+    data: Mapping[str, Any]
+
+
+def record_many(*, actor: Any, verb: str, entries: Iterable[AuditEntry]) -> int:
+    """Append one event per entry (e.g. one per row of a bulk change), in the caller's transaction.
+
+    This is the path for bulk operations: every changed row still gets its own chained event.
+    """
     if not connection.in_atomic_block:
-        raise RuntimeError("audit.record_bulk() must run inside the transaction of the change")
+        raise RuntimeError("audit.record_many() must run inside the transaction of the change")
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     actor_id = getattr(actor, "pk", None)
     actor_name = getattr(actor, "username", None) or str(actor or "system")
     at = timezone.now()
-    seq, prev = head.seq, head.hash
-    batch: list[AuditEvent] = []
-    count = 0
-    for target in targets:
-        seq += 1
-        data = {"after": snapshot(target, fields=[f.name for f in target._meta.concrete_fields])}
-        payload = _payload(
-            seq,
-            at,
-            actor_id,
-            actor_name,
-            verb,
-            target._meta.label_lower,
-            str(target.pk),
-            str(target)[:200],
-            data,
-        )
-        digest = event_hash(prev, payload)
-        batch.append(
-            AuditEvent(
-                seq=seq,
-                at=at,
-                actor_id=actor_id,
-                actor_name=actor_name,
-                verb=verb,
-                target_type=payload["target_type"],
-                target_id=payload["target_id"],
-                target_repr=payload["target"],
-                data=payload["data"],
-                prev_hash=prev,
-                hash=digest,
+    at_text = at.astimezone(dt.UTC).isoformat()
+    state = {"seq": head.seq, "prev": head.hash}
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for entry in entries:
+            seq = state["seq"] + 1
+            data = json.loads(canonical(entry.data))
+            payload = {
+                "seq": seq,
+                "at": at_text,
+                "actor_id": actor_id,
+                "actor": actor_name,
+                "verb": verb,
+                "target_type": entry.target_type,
+                "target_id": entry.target_id,
+                "target": entry.target_repr,
+                "data": data,
+            }
+            digest = event_hash(state["prev"], payload)
+            yield (
+                seq,
+                at,
+                actor_id,
+                actor_name,
+                verb,
+                entry.target_type,
+                entry.target_id,
+                entry.target_repr,
+                data,
+                state["prev"],
+                digest,
             )
-        )
-        prev = digest
-        count += 1
-        if len(batch) >= batch_size:
-            AuditEvent.objects.bulk_create(batch)
-            batch = []
-    AuditEvent.objects.bulk_create(batch)
-    head.seq, head.hash = seq, prev
+            state["seq"], state["prev"] = seq, digest
+
+    count = insert_many(
+        AuditEvent,
+        [
+            "seq",
+            "at",
+            "actor_id",
+            "actor_name",
+            "verb",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "data",
+            "prev_hash",
+            "hash",
+        ],
+        rows(),
+    )
+    head.seq, head.hash = state["seq"], state["prev"]
     head.save(update_fields=["seq", "hash"])
     return count
+
+
+def record_bulk(*, actor: Any, verb: str, targets: Iterable[models.Model]) -> int:
+    """Append one event per saved object (e.g. after bulk_create), in the caller's transaction."""
+    return record_many(
+        actor=actor,
+        verb=verb,
+        entries=(
+            AuditEntry(
+                target._meta.label_lower,
+                str(target.pk),
+                str(target)[:200],
+                {"after": snapshot(target, fields=[f.name for f in target._meta.concrete_fields])},
+            )
+            for target in targets
+        ),
+    )

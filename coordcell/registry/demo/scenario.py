@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from coordcell.audit.services import record_bulk
+from coordcell.audit.services import AuditEntry, record_bulk, record_many
+from coordcell.db import insert_many
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import (
     Capability,
@@ -89,6 +91,8 @@ class _Builder:
     def __init__(self, rng: random.Random, start: dt.date, n: int) -> None:
         self.rng, self.start, self.n = rng, start, n
         self.created: dict[str, list[Any]] = defaultdict(list)
+        self.rows: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+        self.now = timezone.now()
 
     def _bulk(self, label: str, model: Any, objects: list[Any]) -> list[Any]:
         made = model.objects.bulk_create(objects, batch_size=2000)
@@ -104,12 +108,30 @@ class _Builder:
         self._requirements(categories, capabilities, locations)
         self._pledges(nations, categories, locations, capabilities)
         self._hub_capacities(locations)
-        return {label: len(objs) for label, objs in self.created.items()}
+        counts = {label: len(objs) for label, objs in self.created.items()}
+        counts.update({label: len(rows) for label, (_m, rows) in self.rows.items()})
+        return counts
 
     def audit(self) -> int:
+        """One chained audit event per row created, as for any other bulk change."""
         total = 0
         for objs in self.created.values():
             total += record_bulk(actor=None, verb="demo-data", targets=objs)
+        for model, rows in self.rows.values():
+            label = model._meta.label_lower
+            total += record_many(
+                actor=None,
+                verb="demo-data",
+                entries=(
+                    AuditEntry(
+                        label,
+                        str(row["id"]),
+                        f"{row['reference']}: {row['quantity']}",
+                        {"after": row},
+                    )
+                    for row in rows
+                ),
+            )
         return total
 
     def _nations(self) -> dict[str, Nation]:
@@ -270,6 +292,16 @@ class _Builder:
     def _week(self, week: int) -> dt.date:
         return self.start + dt.timedelta(weeks=week)
 
+    def _insert_rows(self, label: str, model: Any, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert plain rows fast; return their ids by reference, and queue their audit."""
+        names = list(rows[0])
+        insert_many(model, names, ([row[n] for n in names] for row in rows))
+        ids = dict(model.objects.values_list("reference", "id"))
+        for row in rows:
+            row["id"] = ids[row["reference"]]
+        self.rows[label] = (model, rows)
+        return ids
+
     def _requirements(
         self,
         categories: dict[str, ItemCategory],
@@ -285,20 +317,23 @@ class _Builder:
             code, _name, domain, *_rest, (low, high) = specs[rng.randrange(len(specs))]
             priority = rng.choices([1, 2, 3, 4, 5], weights=[10, 20, 35, 25, 10])[0]
             week = rng.randint(2, HORIZON_WEEKS - 1)
+            capability = caps[rng.choice(places.CAPABILITIES_BY_DOMAIN[domain])]
             rows.append(
-                Requirement(
-                    reference=f"R-{i + 1:06d}",
-                    capability=caps[rng.choice(places.CAPABILITIES_BY_DOMAIN[domain])],
-                    category=categories[code],
-                    quantity=rng.randint(low, high),
-                    need_by=self._week(week) + dt.timedelta(days=4),
-                    priority=priority,
-                    delivery_point=points[rng.randrange(len(points))],
-                    justification=f"Priority {priority} need of the "
-                    f"{caps[places.CAPABILITIES_BY_DOMAIN[domain][0]].name}",
-                )
+                {
+                    "reference": f"R-{i + 1:06d}",
+                    "capability_id": capability.id,
+                    "category_id": categories[code].id,
+                    "quantity": rng.randint(low, high),
+                    "need_by": self._week(week) + dt.timedelta(days=4),
+                    "priority": priority,
+                    "delivery_point_id": points[rng.randrange(len(points))].id,
+                    "status": Requirement.Status.OPEN.value,
+                    "justification": f"Priority {priority} need of the {capability.name}",
+                    "created_at": self.now,
+                    "version": 1,
+                }
             )
-        self._bulk("requirements", Requirement, rows)
+        self._insert_rows("requirements", Requirement, rows)
 
     def _pledges(
         self,
@@ -316,6 +351,7 @@ class _Builder:
         # A few large donors give most: weights fall with the donor's rank.
         weights = [1 / (1 + 0.15 * i) for i in range(len(donors))]
         specs = places.CATEGORIES
+        domain_of = {c.id: c.domain for c in categories.values()}
         rows, hub_links, cap_links = [], [], []
         for i in range(self.n):
             donor, basis, currency = rng.choices(donors, weights=weights)[0]
@@ -323,52 +359,41 @@ class _Builder:
             quantity = rng.randint(low, high)
             status = rng.choices(list(Pledge.Status), weights=[15, 80, 5])[0]
             unit_value = Decimal(rng.choice([12, 35, 80, 400, 2500, 90000, 1200000]))
-            rows.append(
-                Pledge(
-                    reference=f"P-{i + 1:06d}",
-                    donor=donor,
-                    donor_reference=f"{donor.code}-{i + 1:06d}",
-                    category=categories[code],
-                    quantity=quantity,
-                    available_from=self._week(rng.randint(0, HORIZON_WEEKS - 4)),
-                    origin=depots[donor.id],
-                    status=status,
-                    value=unit_value * quantity,
-                    currency=currency,
-                    valuation_basis=basis,
-                    conditions="",
-                )
-            )
+            conditions = []
             if rng.random() < 0.1:
                 chosen = rng.sample(hubs, k=2)
                 hub_links.append((i, chosen))
+                conditions.append("Only through " + " or ".join(h.name for h in chosen))
             if rng.random() < 0.05:
-                cap_links.append(
-                    (
-                        i,
-                        [
-                            c
-                            for c in capabilities
-                            if c.code in places.CAPABILITIES_BY_DOMAIN[domain]
-                        ][:1],
-                    )
+                capability = next(
+                    c for c in capabilities if c.code in places.CAPABILITIES_BY_DOMAIN[domain]
                 )
-        made = self._bulk("pledges", Pledge, rows)
-        for i, chosen in hub_links:
-            made[i].conditions = "Only through " + " or ".join(h.name for h in chosen)
-        for i, chosen in cap_links:
-            made[i].conditions = (
-                (made[i].conditions + "; " if made[i].conditions else "")
-                + "only for "
-                + chosen[0].name
+                cap_links.append((i, capability))
+                conditions.append("only for " + capability.name)
+            rows.append(
+                {
+                    "reference": f"P-{i + 1:06d}",
+                    "donor_id": donor.id,
+                    "donor_reference": f"{donor.code}-{i + 1:06d}",
+                    "category_id": categories[code].id,
+                    "quantity": quantity,
+                    "allocated_quantity": 0,
+                    "available_from": self._week(rng.randint(0, HORIZON_WEEKS - 4)),
+                    "origin_id": depots[donor.id].id,
+                    "status": status.value,
+                    "value": unit_value * quantity,
+                    "currency": currency,
+                    "valuation_basis": basis,
+                    "conditions": "; ".join(conditions),
+                    "created_at": self.now,
+                    "version": 1,
+                }
             )
-        Pledge.objects.bulk_update(
-            [made[i] for i, _ in hub_links + cap_links], ["conditions"], batch_size=2000
-        )
+        self._insert_rows("pledges", Pledge, rows)
         hub_through = Pledge.allowed_hubs.through
         hub_through.objects.bulk_create(
             [
-                hub_through(pledge_id=made[i].id, location_id=h.id)
+                hub_through(pledge_id=rows[i]["id"], location_id=h.id)
                 for i, chosen in hub_links
                 for h in chosen
             ],
@@ -376,17 +401,13 @@ class _Builder:
         )
         cap_through = Pledge.allowed_capabilities.through
         cap_through.objects.bulk_create(
-            [
-                cap_through(pledge_id=made[i].id, capability_id=c.id)
-                for i, chosen in cap_links
-                for c in chosen
-            ],
+            [cap_through(pledge_id=rows[i]["id"], capability_id=c.id) for i, c in cap_links],
             batch_size=5000,
         )
         self.pledged_by_domain: dict[str, int] = defaultdict(int)
-        for p in made:
-            if p.status != Pledge.Status.WITHDRAWN:
-                self.pledged_by_domain[p.category.domain] += p.quantity
+        for row in rows:
+            if row["status"] != Pledge.Status.WITHDRAWN:
+                self.pledged_by_domain[domain_of[row["category_id"]]] += row["quantity"]
 
     def _hub_capacities(self, locations: dict[str, list[Location]]) -> None:
         hubs = locations[Location.Kind.HUB]
