@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "coordcell.audit",
     "coordcell.requirements",
     "coordcell.pledges",
+    "coordcell.allocation",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AllocationConfig(AppConfig):
+    name = "coordcell.allocation"
+    verbose_name = "Allocation"
