@@ -39,6 +39,12 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _jobs_run_at_once(settings: Any) -> None:
+    # Background jobs run in the test's process when enqueued (after the transaction commits).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Any) -> None:
     # Tests do not run collectstatic; the manifest storage of production would refuse them.
     settings.STORAGES = {

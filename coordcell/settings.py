@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "django_tasks_db",
     "coordcell.registry",
     "coordcell.audit",
     "coordcell.requirements",
@@ -157,6 +158,14 @@ X_FRAME_OPTIONS = "DENY"
 
 COORDCELL_CLASSIFICATION = os.environ.get("COORDCELL_CLASSIFICATION", "UNCLASSIFIED // DEMO")
 COORDCELL_PAGE_SIZE = 50
+
+# Background jobs (allocation runs, ...) go through Django's tasks framework; by default the queue
+# is a table in the database itself, worked by `coordcell worker` (no extra server needed).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("COORDCELL_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -28,5 +28,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("audit/", include("coordcell.audit.urls")),
+    path("allocation/", include("coordcell.allocation.urls")),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
 ]

@@ -38,15 +38,21 @@ class AllocationRun(models.Model):
     method = models.CharField(
         _("method"), max_length=10, choices=Method.choices, default=Method.OPTIMISER
     )
-    planning_start = models.DateField(_("week 1 starts (Monday)"))
+    planning_start = models.DateField(_("week 0 starts (Monday)"))
     horizon_weeks = models.PositiveSmallIntegerField(_("horizon (weeks)"), default=26)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     changes = models.JSONField(
-        _("what-if changes"), default=list, blank=True,
+        _("what-if changes"),
+        default=list,
+        blank=True,
         help_text=_("The changes this scenario makes to the current situation."),
     )
     base_run = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="what_ifs",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="what_ifs",
         verbose_name=_("compared against"),
     )
     input_hash = models.CharField(_("input hash (SHA-256)"), max_length=64, blank=True)
@@ -60,16 +66,22 @@ class AllocationRun(models.Model):
     progress_message = models.CharField(max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-        null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     committed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-        null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     version = models.PositiveIntegerField(default=1)
 

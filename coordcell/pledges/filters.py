@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 
 from coordcell.registry.models import CategoryDomain
 
@@ -12,7 +13,10 @@ class PledgeFilter(django_filters.FilterSet):
     )
     valuation_basis = django_filters.ChoiceFilter(choices=ValuationBasis.choices)
     available_after = django_filters.DateFilter(
-        field_name="available_from", lookup_expr="gte", label="Available from (on or after)"
+        field_name="available_from",
+        lookup_expr="gte",
+        label="Available from (on or after)",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

@@ -8,12 +8,17 @@ from .access import as_user
 
 def installation(request: HttpRequest) -> dict[str, Any]:
     user = as_user(getattr(request, "user", None))
-    nav = []
+    nav: list[tuple[str, str]] = []
+    registers: list[tuple[str, str]] = []
     if user is not None:
         nav = [("Home", "/")]
         if user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison:
             nav += [("Requirements", "/requirements/"), ("Pledges", "/pledges/")]
-        nav += [
+        if user.sees_everything:
+            nav += [("Allocation", "/allocation/")]
+        elif user.is_donor_liaison:
+            nav += [("Allocations", "/allocation/committed/")]
+        registers = [
             ("Categories", "/categories/"),
             ("Locations", "/locations/"),
             ("Capabilities", "/capabilities/"),
@@ -22,5 +27,11 @@ def installation(request: HttpRequest) -> dict[str, Any]:
             ("Organisations", "/organisations/"),
         ]
         if user.sees_everything:
-            nav += [("Users", "/users/"), ("Audit trail", "/audit/")]
-    return {"CLASSIFICATION": settings.COORDCELL_CLASSIFICATION, "nav": nav, "cc_user": user}
+            registers += [("Users", "/users/")]
+            nav += [("Audit trail", "/audit/")]
+    return {
+        "CLASSIFICATION": settings.COORDCELL_CLASSIFICATION,
+        "nav": nav,
+        "nav_registers": registers,
+        "cc_user": user,
+    }

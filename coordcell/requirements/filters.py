@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 
 from coordcell.registry.models import CategoryDomain
 
@@ -12,7 +13,10 @@ class RequirementFilter(django_filters.FilterSet):
         field_name="category__domain", choices=CategoryDomain.choices, label="Domain"
     )
     need_by_before = django_filters.DateFilter(
-        field_name="need_by", lookup_expr="lte", label="Needed by (on or before)"
+        field_name="need_by",
+        lookup_expr="lte",
+        label="Needed by (on or before)",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

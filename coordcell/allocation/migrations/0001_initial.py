@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('plan', 'Plan'), ('what_if', 'What-if scenario')], default='plan', max_length=10, verbose_name='kind')),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('solved', 'Solved, awaiting review'), ('failed', 'Failed'), ('committed', 'Committed'), ('discarded', 'Discarded')], default='queued', max_length=10, verbose_name='status')),
                 ('method', models.CharField(choices=[('optimiser', 'Optimiser (HiGHS)'), ('greedy', 'Greedy hand method (comparison only)')], default='optimiser', max_length=10, verbose_name='method')),
-                ('planning_start', models.DateField(verbose_name='week 1 starts (Monday)')),
+                ('planning_start', models.DateField(verbose_name='week 0 starts (Monday)')),
                 ('horizon_weeks', models.PositiveSmallIntegerField(default=26, verbose_name='horizon (weeks)')),
                 ('parameters', models.JSONField(blank=True, default=dict, verbose_name='parameters')),
                 ('changes', models.JSONField(blank=True, default=list, help_text='The changes this scenario makes to the current situation.', verbose_name='what-if changes')),

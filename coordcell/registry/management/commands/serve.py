@@ -1,4 +1,6 @@
+import argparse
 import os
+import subprocess
 import sys
 from typing import Any
 
@@ -16,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("COORDCELL_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=default_workers())
         parser.add_argument("--timeout", type=int, default=120)
+        parser.add_argument(
+            "--worker",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="also start one background-job worker (default: yes)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         argv = [
@@ -35,5 +43,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Serving on http://{options['bind']} with {options['workers']} workers (Ctrl-C stops)."
         )
+        if options["worker"]:
+            # The worker is this process's child: Ctrl-C in the terminal stops both.
+            subprocess.Popen([sys.executable, "-m", "coordcell.cli", "worker"])  # noqa: S603
+            self.stdout.write("Started a background-job worker.")
         self.stdout.flush()
         os.execv(sys.executable, argv)  # noqa: S606  # replaces this process: signals reach gunicorn

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.models import CategoryDomain, Location
+
+from .scenarios import CHANGE_TYPES
+
+
+class RunForm(forms.Form):
+    planning_start = forms.DateField(
+        label=_("Week 0 starts (a Monday)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    horizon_weeks = forms.IntegerField(
+        label=_("Horizon (weeks)"), min_value=4, max_value=104, initial=26
+    )
+    lexicographic = forms.BooleanField(
+        label=_("Priority 1 first (lexicographic)"),
+        required=False,
+        help_text=_("Meet priority-1 requirements as far as possible before any other."),
+    )
+    greedy = forms.BooleanField(label=_("Greedy hand method (for comparison only)"), required=False)
+
+    def clean_planning_start(self) -> dt.date:
+        value: dt.date = self.cleaned_data["planning_start"]
+        if value.weekday() != 0:
+            raise forms.ValidationError(
+                _("Planning weeks start on a Monday; %(day)s is a %(weekday)s.")
+                % {"day": value.isoformat(), "weekday": value.strftime("%A")}
+            )
+        return value
+
+
+class WhatIfForm(forms.Form):
+    """One change per submission keeps the form simple; a scenario may hold several (JSON)."""
+
+    change = forms.ChoiceField(label=_("What if"), choices=list(CHANGE_TYPES.items()))
+    hub = forms.ModelChoiceField(
+        queryset=Location.objects.filter(kind=Location.Kind.HUB),
+        to_field_name="code",
+        required=False,
+    )
+    from_week = forms.IntegerField(min_value=0, required=False, label=_("from week"))
+    to_week = forms.IntegerField(min_value=0, required=False, label=_("to week"))
+    domain = forms.ChoiceField(choices=[("", "---"), *CategoryDomain.choices], required=False)
+    per_week = forms.IntegerField(min_value=1, required=False, label=_("extra units per week"))
+    pledge = forms.CharField(required=False, label=_("pledge reference"))
+    weeks = forms.IntegerField(min_value=1, required=False, label=_("weeks of slip"))
+    requirement = forms.CharField(required=False, label=_("requirement reference"))
+    priority = forms.IntegerField(min_value=1, max_value=5, required=False)
+    more_changes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("More changes (JSON list, optional)"),
+    )
+
+    NEEDS = {
+        "close_hub": ["hub", "from_week", "to_week"],
+        "extra_capacity": ["hub", "domain", "per_week"],
+        "slip_pledge": ["pledge", "weeks"],
+        "withdraw_pledge": ["pledge"],
+        "raise_priority": ["requirement", "priority"],
+    }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("change")
+        if not kind:
+            return data
+        change: dict[str, Any] = {"type": kind}
+        for name in self.NEEDS[kind]:
+            value = data.get(name)
+            if value in (None, ""):
+                self.add_error(name, _("Needed for this change."))
+                continue
+            change[name] = value.code if isinstance(value, Location) else value
+        if (
+            kind == "close_hub"
+            and data.get("to_week") is not None
+            and data.get("from_week") is not None
+            and data["to_week"] < data["from_week"]
+        ):
+            self.add_error("to_week", _("The last week comes after the first."))
+        changes = [change]
+        if data.get("more_changes"):
+            try:
+                extra = json.loads(data["more_changes"])
+                if not isinstance(extra, list):
+                    raise ValueError
+            except ValueError:
+                self.add_error("more_changes", _("Give a JSON list of change objects."))
+            else:
+                changes.extend(extra)
+        data["changes"] = changes
+        return data
+
+
+class LineEditForm(forms.Form):
+    quantity = forms.IntegerField(min_value=0, help_text=_("0 removes the line."))
+    hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))

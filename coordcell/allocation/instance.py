@@ -1,0 +1,183 @@
+"""The current situation in the database, as the solver's input (``solver.Instance``).
+
+Ids in the instance are the cell's references and codes (P-000123, R-000042, rzeszow-jasionka),
+so an exported instance and the explanations read the way staff officers talk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Sum
+
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import HubCapacity, ItemCategory, Location
+from coordcell.requirements.models import Requirement
+
+from . import solver
+from .models import AllocationLine, AllocationRun
+
+
+def distance_km(a: Location, b: Location) -> float:
+    """Great-circle distance between two locations."""
+    lat1, lon1, lat2, lon2 = map(
+        math.radians, map(float, (a.latitude, a.longitude, b.latitude, b.longitude))
+    )
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371 * math.asin(math.sqrt(h))
+
+
+def origin_to_hub_weeks(km: float) -> int:
+    # One week covers loading, the road or rail move within Europe and the hub's pyrotechnic and
+    # counter-intelligence checks; sea freight from other continents adds about a week per 2,000 km.
+    return 1 + int(km // 2000)
+
+
+def hub_to_point_weeks(km: float) -> int:
+    # Forward hubs hand over within the week; the main hub in Germany is a week further away.
+    return int(km // 800)
+
+
+def week_of(start: dt.date, day: dt.date) -> int:
+    return (day - start).days // 7
+
+
+def parameters_from(data: Mapping[str, Any]) -> solver.Parameters:
+    defaults = solver.Parameters()
+    weights = data.get("priority_weights")
+    return solver.Parameters(
+        priority_weights=(
+            {int(k): float(v) for k, v in weights.items()} if weights else defaults.priority_weights
+        ),
+        lateness_penalty=float(data.get("lateness_penalty", defaults.lateness_penalty)),
+        max_lateness=int(data.get("max_lateness", defaults.max_lateness)),
+        transport_cost=float(data.get("transport_cost", defaults.transport_cost)),
+        lexicographic=bool(data.get("lexicographic", defaults.lexicographic)),
+        method=str(data.get("method", defaults.method)),
+        threads=int(data.get("threads", defaults.threads)),
+        time_limit=data.get("time_limit", defaults.time_limit),
+    )
+
+
+def committed_quantity_by_requirement() -> dict[int, int]:
+    rows = (
+        AllocationLine.objects.filter(run__status=AllocationRun.Status.COMMITTED)
+        .values("requirement_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {row["requirement_id"]: row["total"] for row in rows}
+
+
+def build_instance(
+    *, start: dt.date, horizon: int, parameters: Mapping[str, Any]
+) -> solver.Instance:
+    """Every open requirement and every unallocated, confirmed pledge, as of now."""
+    categories = list(ItemCategory.objects.prefetch_related("served_by").order_by("code"))
+    compatibility = {
+        c.code: frozenset(s.code for s in c.served_by.all() if s.code != c.code) for c in categories
+    }
+    capacities: dict[int, dict[str, int]] = defaultdict(dict)
+    for cap in HubCapacity.objects.all():
+        capacities[cap.hub_id][cap.domain] = cap.weekly_capacity
+    hubs = list(Location.objects.filter(kind=Location.Kind.HUB).order_by("code"))
+    points = {loc.id: loc for loc in Location.objects.filter(kind=Location.Kind.DELIVERY_POINT)}
+    depots = {loc.id: loc for loc in Location.objects.filter(kind=Location.Kind.DEPOT)}
+    category_code = {c.id: c.code for c in categories}
+
+    supplies = []
+    pledges = (
+        Pledge.objects.filter(status=Pledge.Status.CONFIRMED)
+        .order_by("reference")
+        .prefetch_related("allowed_hubs", "allowed_capabilities")
+    )
+    for p in pledges.iterator(chunk_size=5000):
+        remaining = p.quantity - p.allocated_quantity
+        if remaining <= 0:
+            continue
+        allowed_hubs = frozenset(h.code for h in p.allowed_hubs.all()) or None
+        allowed_caps = frozenset(c.code for c in p.allowed_capabilities.all()) or None
+        supplies.append(
+            solver.Supply(
+                id=p.reference,
+                category=category_code[p.category_id],
+                quantity=remaining,
+                available_period=max(0, week_of(start, p.available_from)),
+                origin=depots[p.origin_id].code,
+                allowed_hubs=allowed_hubs,
+                allowed_capabilities=allowed_caps,
+            )
+        )
+
+    committed = committed_quantity_by_requirement()
+    demands = []
+    capability_code = dict(
+        Requirement.objects.values_list("capability_id", "capability__code").distinct()
+    )
+    open_requirements = (
+        Requirement.objects.filter(
+            status__in=[Requirement.Status.OPEN, Requirement.Status.ALLOCATED]
+        )
+        .order_by("reference")
+        .values_list(
+            "id",
+            "reference",
+            "category_id",
+            "quantity",
+            "need_by",
+            "delivery_point_id",
+            "priority",
+            "capability_id",
+        )
+    )
+    for rid, ref, cat_id, quantity, need_by, point_id, priority, cap_id in open_requirements:
+        remaining = quantity - committed.get(rid, 0)
+        if remaining <= 0:
+            continue
+        # Needs beyond the horizon count as met when delivered by its last week.
+        period = min(max(0, week_of(start, need_by)), horizon - 1)
+        demands.append(
+            solver.Demand(
+                id=ref,
+                category=category_code[cat_id],
+                quantity=remaining,
+                need_by_period=period,
+                delivery_point=points[point_id].code,
+                priority=priority,
+                capability=capability_code.get(cap_id),
+            )
+        )
+
+    used_origins = {s.origin for s in supplies}
+    depot_by_code = {d.code: d for d in depots.values()}
+    used_points = {d.delivery_point for d in demands}
+    point_by_code = {p.code: p for p in points.values()}
+    origin_to_hub = {
+        (o, h.code): origin_to_hub_weeks(distance_km(depot_by_code[o], h))
+        for o in sorted(used_origins)
+        for h in hubs
+    }
+    hub_to_point = {
+        (h.code, p): hub_to_point_weeks(distance_km(h, point_by_code[p]))
+        for h in hubs
+        for p in sorted(used_points)
+    }
+    return solver.Instance(
+        horizon=horizon,
+        categories=tuple(solver.Category(c.code, c.domain) for c in categories),
+        compatibility={k: v for k, v in compatibility.items() if v},
+        supplies=tuple(supplies),
+        demands=tuple(demands),
+        hubs=tuple(
+            solver.Hub(id=h.code, name=h.name, capacity=dict(capacities[h.id])) for h in hubs
+        ),
+        origin_to_hub=origin_to_hub,
+        hub_to_point=hub_to_point,
+        parameters=parameters_from(parameters),
+    )

@@ -1,0 +1,120 @@
+"""What-if changes applied to a solver instance: pure functions, no database.
+
+A change is a small JSON object, so a scenario can be stored with its run, shown, and replayed:
+
+    {"type": "close_hub", "hub": "rzeszow-jasionka", "from_week": 3, "to_week": 6}
+    {"type": "extra_capacity", "hub": "lublin", "domain": "artillery", "per_week": 5000}
+    {"type": "slip_pledge", "pledge": "P-000123", "weeks": 4}
+    {"type": "withdraw_pledge", "pledge": "P-000123"}
+    {"type": "raise_priority", "requirement": "R-000042", "priority": 1}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .solver import Instance
+
+CHANGE_TYPES = {
+    "close_hub": "Close a hub for weeks",
+    "extra_capacity": "Add weekly capacity at a hub",
+    "slip_pledge": "A pledge slips by weeks",
+    "withdraw_pledge": "A pledge is withdrawn",
+    "raise_priority": "Change a requirement's priority",
+}
+
+
+class ChangeError(ValueError):
+    """A what-if change that cannot be applied; the message says which and why."""
+
+
+def describe(change: Mapping[str, Any]) -> str:
+    kind = change.get("type")
+    if kind == "close_hub":
+        return f"hub {change['hub']} closed in weeks {change['from_week']}-{change['to_week']}"
+    if kind == "extra_capacity":
+        return f"+{change['per_week']}/week {change['domain']} capacity at {change['hub']}"
+    if kind == "slip_pledge":
+        return f"pledge {change['pledge']} slips {change['weeks']} week(s)"
+    if kind == "withdraw_pledge":
+        return f"pledge {change['pledge']} withdrawn"
+    if kind == "raise_priority":
+        return f"requirement {change['requirement']} becomes priority {change['priority']}"
+    return str(dict(change))
+
+
+def _int(change: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    try:
+        value = int(change[key])
+    except (KeyError, TypeError, ValueError):
+        raise ChangeError(f"{change.get('type')}: '{key}' must be a whole number") from None
+    if not low <= value <= high:
+        raise ChangeError(
+            f"{change.get('type')}: '{key}' must be between {low} and {high}, not {value}"
+        )
+    return value
+
+
+def apply_changes(instance: Instance, changes: Sequence[Mapping[str, Any]]) -> Instance:
+    """The instance as it would be with the changes; refuses an unknown hub, pledge, etc."""
+    hubs = {h.id: h for h in instance.hubs}
+    supplies = {s.id: s for s in instance.supplies}
+    demands = {d.id: d for d in instance.demands}
+    domains = {c.domain for c in instance.categories}
+    last = instance.horizon - 1
+    for number, change in enumerate(changes, start=1):
+        kind = change.get("type")
+        if kind not in CHANGE_TYPES:
+            raise ChangeError(
+                f"change {number}: unknown type {kind!r}; use one of {', '.join(CHANGE_TYPES)}"
+            )
+        if kind in {"close_hub", "extra_capacity"}:
+            hub = hubs.get(change.get("hub", ""))
+            if hub is None:
+                raise ChangeError(f"change {number}: no hub {change.get('hub')!r}")
+            if kind == "close_hub":
+                first = _int(change, "from_week", 0, last)
+                until = _int(change, "to_week", first, last)
+                hubs[hub.id] = dataclasses.replace(
+                    hub, closed_periods=hub.closed_periods | frozenset(range(first, until + 1))
+                )
+            else:
+                domain = change.get("domain")
+                if domain not in domains:
+                    raise ChangeError(f"change {number}: unknown domain {domain!r}")
+                extra = _int(change, "per_week", 1, 10**9)
+                capacity = dict(hub.capacity)
+                capacity[domain] = capacity.get(domain, 0) + extra
+                hubs[hub.id] = dataclasses.replace(hub, capacity=capacity)
+        elif kind in {"slip_pledge", "withdraw_pledge"}:
+            supply = supplies.get(change.get("pledge", ""))
+            if supply is None:
+                raise ChangeError(
+                    f"change {number}: pledge {change.get('pledge')!r} is not "
+                    "among the unallocated, confirmed pledges of this run"
+                )
+            if kind == "withdraw_pledge":
+                del supplies[supply.id]
+            else:
+                weeks = _int(change, "weeks", 1, instance.horizon)
+                supplies[supply.id] = dataclasses.replace(
+                    supply, available_period=supply.available_period + weeks
+                )
+        else:
+            demand = demands.get(change.get("requirement", ""))
+            if demand is None:
+                raise ChangeError(
+                    f"change {number}: requirement {change.get('requirement')!r} "
+                    "is not among the open requirements of this run"
+                )
+            demands[demand.id] = dataclasses.replace(
+                demand, priority=_int(change, "priority", 1, 5)
+            )
+    return dataclasses.replace(
+        instance,
+        hubs=tuple(hubs[h.id] for h in instance.hubs),
+        supplies=tuple(s for s in (supplies.get(s.id) for s in instance.supplies) if s),
+        demands=tuple(demands[d.id] for d in instance.demands),
+    )

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from coordcell.registry.access import as_user
+
+from .models import AllocationLine, AllocationRun, Shortfall
+
+
+def runs_visible_to(user: Any) -> QuerySet[AllocationRun]:
+    """Runs hold every nation's pledges and routes: the cell's staff and auditors only."""
+    u = as_user(user)
+    if u is None or not u.sees_everything:
+        return AllocationRun.objects.none()
+    return AllocationRun.objects.select_related("created_by", "committed_by", "base_run")
+
+
+def committed_lines_visible_to(user: Any) -> QuerySet[AllocationLine]:
+    """A donor liaison sees the committed allocations of its own nation's pledges."""
+    u = as_user(user)
+    qs = AllocationLine.objects.filter(run__status=AllocationRun.Status.COMMITTED).select_related(
+        "pledge", "requirement", "hub", "run", "requirement__category", "pledge__donor"
+    )
+    if u is None:
+        return qs.none()
+    if u.sees_everything:
+        return qs
+    if u.is_donor_liaison:
+        return qs.filter(pledge__donor_id=u.nation_id)
+    return qs.none()
+
+
+@dataclass(frozen=True)
+class RequirementChange:
+    reference: str
+    priority: int
+    base_on_time: int
+    base_delivered: int
+    scenario_on_time: int
+    scenario_delivered: int
+
+    @property
+    def delta_on_time(self) -> int:
+        return self.scenario_on_time - self.base_on_time
+
+
+def _delivered(run: AllocationRun) -> dict[str, tuple[int, int, int]]:
+    """Requirement reference -> (priority, on time, delivered) for a solved run."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = run.lines.values(
+        "requirement__reference", "requirement__priority", "weeks_late"
+    ).annotate(total=Sum("quantity"))
+    for row in rows:
+        entry = out[row["requirement__reference"]]
+        entry[0] = row["requirement__priority"]
+        entry[2] += row["total"]
+        if row["weeks_late"] == 0:
+            entry[1] += row["total"]
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
+def compare_runs(base: AllocationRun, scenario: AllocationRun) -> list[RequirementChange]:
+    """Requirements whose delivery differs between two runs, biggest on-time change first."""
+    a, b = _delivered(base), _delivered(scenario)
+    changes = []
+    for ref in sorted(set(a) | set(b)):
+        pa, ta, da = a.get(ref, (0, 0, 0))
+        pb, tb, db = b.get(ref, (0, 0, 0))
+        if (ta, da) != (tb, db):
+            changes.append(RequirementChange(ref, pa or pb, ta, da, tb, db))
+    changes.sort(key=lambda c: (-abs(c.delta_on_time), c.priority, c.reference))
+    return changes
+
+
+def summary_by(run: AllocationRun, field: str) -> list[dict[str, Any]]:
+    """Units and lines per donor (``pledge__donor__name``) or hub (``hub__name``)."""
+    return list(run.lines.values(field).annotate(units=Sum("quantity")).order_by(field))
+
+
+def shortfalls_of(run: AllocationRun) -> QuerySet[Shortfall]:
+    return run.shortfalls.select_related("requirement", "requirement__category")

@@ -1,0 +1,520 @@
+"""Allocation runs: create, execute (load -> solve -> save), review, edit, commit.
+
+Every change is validated and audited in its transaction. A run solves the situation as it is when
+it starts; committing it allocates pledge quantities, and concurrent commits can never allocate
+more of a pledge than it has: the pledges are locked and re-checked inside the commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gzip
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from coordcell.audit.services import AuditEntry, StaleEditError, record, record_many
+from coordcell.db import insert_many
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import Location, User
+from coordcell.requirements.models import Requirement
+
+from . import solver
+from .instance import build_instance
+from .models import AllocationLine, AllocationRun, Shortfall
+from .scenarios import ChangeError, apply_changes
+
+
+def _require_coordinator(actor: Any) -> None:
+    if not (isinstance(actor, User) and actor.is_coordinator):
+        raise PermissionDenied("Only coordinators run and commit allocations.")
+
+
+def next_reference() -> str:
+    last = (
+        AllocationRun.objects.filter(reference__regex=r"^A-\d+$")
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    return f"A-{(int(last[2:]) + 1 if last else 1):05d}"
+
+
+def default_planning_start(today: dt.date | None = None) -> dt.date:
+    """The Monday of the current week."""
+    today = today or timezone.now().date()
+    return today - dt.timedelta(days=today.weekday())
+
+
+def run_create(
+    *,
+    actor: User,
+    planning_start: dt.date | None = None,
+    horizon_weeks: int = 26,
+    parameters: Mapping[str, Any] | None = None,
+    changes: Sequence[Mapping[str, Any]] = (),
+    base_run: AllocationRun | None = None,
+    method: str = AllocationRun.Method.OPTIMISER,
+    enqueue: bool = True,
+) -> AllocationRun:
+    """Queue a run (a what-if when it has changes) and, after commit, its background job."""
+    _require_coordinator(actor)
+    start = planning_start or default_planning_start()
+    if start.weekday() != 0:
+        raise ValidationError({"planning_start": "Planning weeks start on a Monday."})
+    if not 4 <= horizon_weeks <= 104:
+        raise ValidationError({"horizon_weeks": "The horizon is 4 to 104 weeks."})
+    with transaction.atomic():
+        run = AllocationRun(
+            reference=next_reference(),
+            kind=AllocationRun.Kind.WHAT_IF if changes else AllocationRun.Kind.PLAN,
+            planning_start=start,
+            horizon_weeks=horizon_weeks,
+            parameters=dict(parameters or {}),
+            changes=list(changes),
+            base_run=base_run,
+            method=method,
+            created_by=actor,
+        )
+        run.full_clean()
+        run.save()
+        record(
+            actor=actor,
+            verb="allocation-run-create",
+            target=run,
+            data={
+                "parameters": run.parameters,
+                "changes": run.changes,
+                "planning_start": start.isoformat(),
+                "horizon_weeks": horizon_weeks,
+            },
+        )
+        if enqueue:
+            from .tasks import execute_allocation_run
+
+            transaction.on_commit(lambda: execute_allocation_run.enqueue(run.pk))
+    return run
+
+
+def _progress(run: AllocationRun, percent: int, message: str, **fields: Any) -> None:
+    run.progress, run.progress_message = percent, message
+    for name, value in fields.items():
+        setattr(run, name, value)
+    AllocationRun.objects.filter(pk=run.pk).update(
+        progress=percent, progress_message=message, **fields
+    )
+
+
+def instance_for(run: AllocationRun) -> solver.Instance:
+    """The solver input of a run: the situation now, with the run's what-if changes."""
+    instance = build_instance(
+        start=run.planning_start, horizon=run.horizon_weeks, parameters=run.parameters
+    )
+    return apply_changes(instance, run.changes)
+
+
+def run_execute(run_id: int) -> AllocationRun:
+    """Load -> solve -> explain -> save. Progress is visible to the page while it works."""
+    run = AllocationRun.objects.get(pk=run_id)
+    if run.status != AllocationRun.Status.QUEUED:
+        return run  # already taken by another worker, or done
+    _progress(
+        run,
+        5,
+        "Loading requirements and pledges",
+        status=AllocationRun.Status.RUNNING,
+        started_at=timezone.now(),
+    )
+    try:
+        instance = instance_for(run)
+        instance_text = solver.instance_to_json(instance)
+        _progress(
+            run,
+            20,
+            f"Solving {len(instance.supplies):,} pledges × {len(instance.demands):,} requirements",
+            input_hash=hashlib.sha256(instance_text.encode()).hexdigest(),
+            instance_json=gzip.compress(instance_text.encode(), mtime=0),
+        )
+        began = time.perf_counter()
+        if run.method == AllocationRun.Method.GREEDY:
+            plan = solver.greedy(instance)
+            greedy_plan = plan
+        else:
+            plan = solver.solve(instance)
+            _progress(run, 70, "Comparing with the greedy hand method")
+            greedy_plan = solver.greedy(instance)
+        solve_seconds = time.perf_counter() - began
+        problems = solver.check_plan(instance, plan)
+        if problems:
+            raise RuntimeError("the solver returned an infeasible plan: " + "; ".join(problems[:5]))
+        _progress(run, 80, "Explaining shortfalls")
+        reasons = solver.explain(instance, plan)
+        _progress(run, 90, "Saving the plan")
+        with transaction.atomic():
+            _save_plan(run, instance, plan, reasons)
+            stats = dataclasses.asdict(plan.stats)
+            stats["end_to_end_seconds"] = round(solve_seconds, 3)
+            stats["greedy_p1_on_time"] = _p1_on_time_share(instance, greedy_plan)
+            stats["plan_p1_on_time"] = _p1_on_time_share(instance, plan)
+            stats["supplies"], stats["demands"] = len(instance.supplies), len(instance.demands)
+            _progress(
+                run,
+                100,
+                "Solved",
+                status=AllocationRun.Status.SOLVED,
+                objective=plan.objective,
+                lp_bound=plan.lp_bound,
+                gap=plan.gap,
+                greedy_objective=greedy_plan.objective,
+                stats=stats,
+                finished_at=timezone.now(),
+            )
+            record(
+                actor=None,
+                verb="allocation-run-solved",
+                target=run,
+                data={
+                    "objective": plan.objective,
+                    "lp_bound": plan.lp_bound,
+                    "gap": plan.gap,
+                    "lines": len(plan.flows),
+                    "input_hash": run.input_hash,
+                },
+            )
+    except ChangeError as exc:
+        _fail(run, f"The what-if changes cannot be applied: {exc}")
+    except Exception as exc:  # noqa: BLE001  # a failed run must say why, never vanish
+        _fail(run, f"{type(exc).__name__}: {exc}")
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _fail(run: AllocationRun, message: str) -> None:
+    with transaction.atomic():
+        _progress(
+            run,
+            run.progress,
+            "Failed",
+            status=AllocationRun.Status.FAILED,
+            error=message,
+            finished_at=timezone.now(),
+        )
+        record(actor=None, verb="allocation-run-failed", target=run, data={"error": message})
+
+
+def _p1_on_time_share(instance: solver.Instance, plan: solver.Plan) -> float | None:
+    wanted = {d.id: d.quantity for d in instance.demands if d.priority == 1}
+    if not wanted:
+        return None
+    on_time = sum(r.on_time for r in plan.demand_results if r.demand_id in wanted)
+    return on_time / sum(wanted.values())
+
+
+def _save_plan(
+    run: AllocationRun,
+    instance: solver.Instance,
+    plan: solver.Plan,
+    reasons: Mapping[str, Sequence[solver.Reason]],
+) -> None:
+    pledge_ids = dict(
+        Pledge.objects.filter(reference__in={f.supply_id for f in plan.flows}).values_list(
+            "reference", "id"
+        )
+    )
+    demand_refs = {d.id for d in instance.demands}
+    requirement_ids = dict(
+        Requirement.objects.filter(reference__in=demand_refs).values_list("reference", "id")
+    )
+    hub_ids = dict(Location.objects.filter(kind=Location.Kind.HUB).values_list("code", "id"))
+    need_by = {d.id: d.need_by_period for d in instance.demands}
+    insert_many(
+        AllocationLine,
+        [
+            "run_id",
+            "pledge_id",
+            "requirement_id",
+            "hub_id",
+            "quantity",
+            "dispatch_week",
+            "hub_week",
+            "arrival_week",
+            "weeks_late",
+            "edited",
+        ],
+        (
+            (
+                run.pk,
+                pledge_ids[f.supply_id],
+                requirement_ids[f.demand_id],
+                hub_ids[f.hub_id],
+                f.quantity,
+                f.dispatch_period,
+                f.hub_period,
+                f.arrival_period,
+                max(0, f.arrival_period - need_by[f.demand_id]),
+                False,
+            )
+            for f in plan.flows
+        ),
+    )
+    requested = {d.id: d.quantity for d in instance.demands}
+    insert_many(
+        Shortfall,
+        [
+            "run_id",
+            "requirement_id",
+            "requested",
+            "on_time",
+            "late",
+            "missing",
+            "reasons",
+        ],
+        (
+            (
+                run.pk,
+                requirement_ids[r.demand_id],
+                requested[r.demand_id],
+                r.on_time,
+                r.late,
+                r.missing,
+                [_reason_json(x) for x in reasons.get(r.demand_id, ())],
+            )
+            for r in plan.demand_results
+            if r.late or r.missing
+        ),
+    )
+
+
+def _reason_json(reason: solver.Reason) -> dict[str, Any]:
+    data = dataclasses.asdict(reason)
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in data.items()
+        if v not in (None, (), [])
+    }
+
+
+def run_commit(
+    *, actor: User, run: AllocationRun, expected_version: int | None = None
+) -> AllocationRun:
+    """Allocate the run's lines. Refused when a pledge no longer has the quantity."""
+    _require_coordinator(actor)
+    with transaction.atomic():
+        locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise StaleEditError(locked)
+        if locked.status != AllocationRun.Status.SOLVED:
+            raise ValidationError(
+                f"{locked.reference} is {locked.get_status_display().lower()}:"
+                " only a solved run can be committed."
+            )
+        if locked.kind != AllocationRun.Kind.PLAN:
+            raise ValidationError("A what-if scenario is for comparison: run a plan to commit.")
+        lines = list(locked.lines.select_related("pledge", "requirement"))
+        by_pledge: dict[int, int] = defaultdict(int)
+        for line in lines:
+            by_pledge[line.pledge_id] += line.quantity
+        # Lock in id order so two commits touching the same pledges cannot deadlock.
+        pledges = {
+            p.pk: p
+            for p in Pledge.objects.select_for_update().filter(pk__in=by_pledge).order_by("pk")
+        }
+        short = [
+            f"{pledges[pid].reference}: {qty} planned, "
+            f"{pledges[pid].unallocated_quantity} still unallocated"
+            for pid, qty in sorted(by_pledge.items())
+            if pledges[pid].status != Pledge.Status.CONFIRMED
+            or qty > pledges[pid].unallocated_quantity
+        ]
+        if short:
+            raise ValidationError(
+                "The situation changed since this run was solved (another plan was committed, "
+                "or a pledge changed): "
+                + "; ".join(short[:10])
+                + (f" and {len(short) - 10} more" if len(short) > 10 else "")
+                + ". Run the allocation again."
+            )
+        for pid, qty in by_pledge.items():
+            Pledge.objects.filter(pk=pid).update(
+                allocated_quantity=F("allocated_quantity") + qty, version=F("version") + 1
+            )
+        _check_and_mark_requirements(lines)
+        locked.status = AllocationRun.Status.COMMITTED
+        locked.committed_at, locked.committed_by = timezone.now(), actor
+        locked.version += 1
+        locked.save(update_fields=["status", "committed_at", "committed_by", "version"])
+        record(
+            actor=actor,
+            verb="allocation-commit",
+            target=locked,
+            data={"lines": len(lines), "units": sum(by_pledge.values())},
+        )
+        record_many(
+            actor=actor,
+            verb="allocate",
+            entries=(
+                AuditEntry(
+                    "pledges.pledge",
+                    str(pid),
+                    pledges[pid].reference,
+                    {
+                        "changes": {
+                            "allocated_quantity": [
+                                pledges[pid].allocated_quantity,
+                                pledges[pid].allocated_quantity + qty,
+                            ]
+                        },
+                        "run": locked.reference,
+                    },
+                )
+                for pid, qty in sorted(by_pledge.items())
+            ),
+        )
+        if apps.is_installed("coordcell.logistics"):
+            from coordcell.logistics.services import shipments_create_for_lines
+
+            shipments_create_for_lines(actor=actor, lines=lines)
+    return locked
+
+
+def _check_and_mark_requirements(lines: Sequence[AllocationLine]) -> None:
+    """Refuse a commit that would over-fill a requirement; mark the ones now fully allocated."""
+    from .instance import committed_quantity_by_requirement
+
+    this_run: dict[int, int] = defaultdict(int)
+    for line in lines:
+        this_run[line.requirement_id] += line.quantity
+    requirements = list(
+        Requirement.objects.select_for_update().filter(pk__in=this_run).order_by("pk")
+    )
+    committed = committed_quantity_by_requirement()
+    over = [
+        f"{r.reference}: {committed.get(r.pk, 0)} already allocated + {this_run[r.pk]} "
+        f"planned > {r.quantity} required"
+        for r in requirements
+        if committed.get(r.pk, 0) + this_run[r.pk] > r.quantity
+    ]
+    if over:
+        raise ValidationError(
+            "The situation changed since this run was solved: "
+            + "; ".join(over[:10])
+            + ". Run the allocation again."
+        )
+    filled = [
+        r.pk
+        for r in requirements
+        if r.status == Requirement.Status.OPEN
+        and committed.get(r.pk, 0) + this_run[r.pk] >= r.quantity
+    ]
+    Requirement.objects.filter(pk__in=filled).update(
+        status=Requirement.Status.ALLOCATED, version=F("version") + 1
+    )
+
+
+def run_discard(*, actor: User, run: AllocationRun) -> AllocationRun:
+    _require_coordinator(actor)
+    with transaction.atomic():
+        locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == AllocationRun.Status.COMMITTED:
+            raise ValidationError("A committed plan cannot be discarded.")
+        locked.status = AllocationRun.Status.DISCARDED
+        locked.version += 1
+        locked.save(update_fields=["status", "version"])
+        record(actor=actor, verb="allocation-run-discard", target=locked, data={})
+    return locked
+
+
+def line_edit(
+    *, actor: User, line: AllocationLine, quantity: int, hub: Location | None = None
+) -> AllocationLine:
+    """Change a line of a solved run by hand; refused when the plan would become infeasible."""
+    _require_coordinator(actor)
+    with transaction.atomic():
+        run = AllocationRun.objects.select_for_update().get(pk=line.run_id)
+        if run.status != AllocationRun.Status.SOLVED:
+            raise ValidationError("Only the lines of a solved, uncommitted run can be edited.")
+        if quantity < 0:
+            raise ValidationError({"quantity": "A quantity cannot be negative."})
+        instance = solver.instance_from_json(gzip.decompress(run.instance_json).decode())
+        hub_code = hub.code if hub else line.hub.code
+        transit_in = instance.origin_to_hub.get((line.pledge.origin.code, hub_code))
+        transit_out = instance.hub_to_point.get((hub_code, line.requirement.delivery_point.code))
+        if transit_in is None or transit_out is None:
+            raise ValidationError({"hub": f"No route through {hub_code} for this line."})
+        before = {"quantity": line.quantity, "hub": line.hub.code}
+        edited = dataclasses.replace(
+            _as_flow(line),
+            hub_id=hub_code,
+            quantity=quantity,
+            hub_period=line.dispatch_week + transit_in,
+            arrival_period=line.dispatch_week + transit_in + transit_out,
+        )
+        others = [
+            _as_flow(other)
+            for other in run.lines.exclude(pk=line.pk).select_related(
+                "pledge", "requirement", "hub"
+            )
+        ]
+        flows = tuple(
+            sorted(
+                [*others, *([edited] if quantity else [])],
+                key=lambda f: (f.supply_id, f.hub_id, f.demand_id, f.hub_period),
+            )
+        )
+        objective, results = solver.evaluate(instance, flows)
+        candidate = solver.Plan(
+            solver.PlanStatus.FEASIBLE, flows, objective, run.lp_bound, None, results
+        )
+        problems = solver.check_plan(instance, candidate)
+        if problems:
+            raise ValidationError(
+                "The edit would make the plan infeasible: " + "; ".join(problems[:5])
+            )
+        if quantity == 0:
+            line.delete()
+        else:
+            line.quantity, line.edited = quantity, True
+            line.hub_id = Location.objects.get(code=hub_code).pk
+            line.hub_week, line.arrival_week = edited.hub_period, edited.arrival_period
+            line.full_clean()
+            line.save()
+        bound = run.lp_bound or objective
+        AllocationRun.objects.filter(pk=run.pk).update(
+            objective=objective,
+            gap=(bound - objective) / max(1.0, abs(bound)),
+            version=F("version") + 1,
+        )
+        record(
+            actor=actor,
+            verb="allocation-line-edit",
+            target=run,
+            data={
+                "line": line.pk,
+                "before": before,
+                "after": {"quantity": quantity, "hub": hub_code},
+                "objective": objective,
+            },
+        )
+    return line
+
+
+def _as_flow(line: AllocationLine) -> solver.Flow:
+    return solver.Flow(
+        line.pledge.reference,
+        line.hub.code,
+        line.requirement.reference,
+        line.quantity,
+        line.dispatch_week,
+        line.hub_week,
+        line.arrival_week,
+    )

@@ -1,0 +1,97 @@
+"""The LP relaxation of a part: HiGHS (interior point without crossover, or dual simplex) or
+OR-Tools PDLP, on the array-built matrix.  Returns primal values and row duals in one sign
+convention (maximisation: a binding ``<=`` row has a dual >= 0)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+_EMPTY_I = np.zeros(0, dtype=np.int32)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
+METHODS = ("ipm", "simplex", "pdlp")
+
+
+@dataclass(slots=True)
+class LpResult:
+    """Primal values ``x``, row duals ``y`` (max convention), primal objective, seconds."""
+
+    x: np.ndarray
+    y: np.ndarray
+    objective: float
+    seconds: float
+    method: str
+
+
+def solve_lp(
+    matrix: sp.csc_matrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    cost: np.ndarray,
+    method: str = "ipm",
+    time_limit: float | None = None,
+    pdlp_tolerance: float = 1e-4,
+) -> LpResult:
+    """Maximise ``cost @ x`` s.t. ``row_lower <= matrix @ x <= row_upper``, ``x >= 0``."""
+    if method == "pdlp":
+        return _solve_pdlp(matrix, row_lower, row_upper, cost, time_limit, pdlp_tolerance)
+    t0 = time.perf_counter()
+    n_rows, n_cols = matrix.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    if method == "ipm":
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.setOptionValue("presolve", "off")
+    else:
+        h.setOptionValue("solver", "simplex")
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.addRows(n_rows, row_lower, row_upper, 0, _EMPTY_I, _EMPTY_I, _EMPTY_F)
+    h.addCols(n_cols, cost, np.zeros(n_cols), np.full(n_cols, np.inf), matrix.nnz,
+              matrix.indptr[:-1].astype(np.int32), matrix.indices.astype(np.int32),
+              matrix.data.astype(np.float64))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.run()
+    sol = h.getSolution()
+    x = np.maximum(np.asarray(sol.col_value, dtype=np.float64), 0.0)
+    y = np.asarray(sol.row_dual, dtype=np.float64)
+    return LpResult(x, y, float(cost @ x), time.perf_counter() - t0, method)
+
+
+def _solve_pdlp(
+    matrix: sp.csc_matrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    cost: np.ndarray,
+    time_limit: float | None,
+    tolerance: float,
+) -> LpResult:
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    t0 = time.perf_counter()
+    qp = pdlp.QuadraticProgram()
+    qp.objective_vector = -cost
+    qp.constraint_lower_bounds = row_lower
+    qp.constraint_upper_bounds = row_upper
+    qp.variable_lower_bounds = np.zeros(matrix.shape[1])
+    qp.variable_upper_bounds = np.full(matrix.shape[1], np.inf)
+    qp.constraint_matrix = matrix
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    crit = params.termination_criteria.simple_optimality_criteria
+    crit.eps_optimal_relative = tolerance
+    crit.eps_optimal_absolute = tolerance
+    params.num_threads = 1
+    if time_limit is not None:
+        params.termination_criteria.time_sec_limit = float(time_limit)
+    res = pdlp.primal_dual_hybrid_gradient(qp, params)
+    x = np.maximum(np.asarray(res.primal_solution, dtype=np.float64), 0.0)
+    y = -np.asarray(res.dual_solution, dtype=np.float64)
+    return LpResult(x, y, float(cost @ x), time.perf_counter() - t0, "pdlp")

@@ -1,0 +1,108 @@
+"""From a fractional LP flow to an integral one, and the Lagrangian bound.
+
+Rounding: the LP's flow through each (commodity, hub, week) is rounded down, the capacity left in
+each (hub, domain, week) goes first to the largest fractional parts, and the network is re-solved
+as an integral min-cost flow with those per-commodity capacities (a pure network: integral).
+
+Bound: with the LP's capacity duals as prices, the network without capacity rows is solved
+exactly; its value plus the priced capacity is an upper bound on every plan (Lagrangian duality),
+and equals the LP optimum when the duals are optimal.  It does not trust the LP solver's
+tolerances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .mcf import COST_SCALE, solve_mcf
+from .network import THROUGH, Network
+
+_I = np.int64
+
+
+def capacity_rows(net: Network) -> tuple[int, np.ndarray]:
+    """First capacity row and the capacities of the part's capacity rows."""
+    start = len(net.sg_rows) + len(net.dg_rows) + net.balance_rows
+    return start, net.row_upper[start:]
+
+
+def through_caps(net: Network, x: np.ndarray) -> np.ndarray:
+    """Integral capacity of each THROUGH arc (in column order) from the LP flow ``x``."""
+    th = np.nonzero(net.kind == THROUGH)[0]
+    start, cap = capacity_rows(net)
+    r = net.cap_row[th] - start
+    xt = np.maximum(x[th], 0.0)
+    fl = np.floor(xt + 1e-6).astype(_I)
+    n_rows = len(cap)
+    used = np.bincount(r, weights=fl, minlength=n_rows).astype(_I)
+    over = used > cap
+    if over.any():  # LP solver tolerance: scale the offending rows down
+        tot = np.bincount(r, weights=xt, minlength=n_rows)
+        scale = np.where(over, cap / np.maximum(tot, 1e-12), 1.0)
+        fl = np.where(over[r], np.floor(xt * scale[r]), fl).astype(_I)
+        used = np.bincount(r, weights=fl, minlength=n_rows).astype(_I)
+    left = np.maximum(cap.astype(_I) - used, 0)
+    frac = xt - fl
+    # +1 to the largest fractional parts of each row, as far as the row's capacity allows
+    o = np.lexsort((np.arange(len(th)), -frac, r))
+    rank = np.arange(len(o)) - np.searchsorted(r[o], r[o], side="left")
+    give = np.zeros(len(th), dtype=_I)
+    give[o] = ((rank < left[r[o]]) & (frac[o] > 1e-6)).astype(_I)
+    fl += give
+    left = np.maximum(left - np.bincount(r, weights=give, minlength=n_rows).astype(_I), 0)
+    # capacity the LP left unused stays usable, shared in proportion to the LP flow
+    tot = np.bincount(r, weights=xt, minlength=n_rows)
+    share = np.where(tot[r] > 1e-9, xt / np.maximum(tot[r], 1e-12), 0.0)
+    fl += np.floor(share * left[r]).astype(_I)
+    return fl
+
+
+def lagrangian_bound(net: Network, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Upper bound from capacity prices ``max(y, 0)``; also returns the priced optimal flow."""
+    start, cap = capacity_rows(net)
+    lam = np.maximum(y[start:net.n_rows], 0.0)
+    th = net.kind == THROUGH
+    priced = net.cost.copy()
+    priced[th] -= lam[net.cap_row[th] - start]
+    scale = COST_SCALE * 1000.0
+    f = solve_mcf(net, cost=priced, scale=scale)
+    # the min-cost flow ran on costs rounded to 1/scale: allow for that on every unit and arc
+    n_arcs = 2 * int(net.t.max(initial=0)) + 6
+    slack = 0.5 / scale * n_arcs * net.total_supply
+    return float(priced @ f) + float(lam @ cap) + slack, f
+
+
+def round_flow(net: Network, x: np.ndarray, cost: np.ndarray | None = None) -> np.ndarray:
+    """Integral flow respecting every capacity, close to the LP flow ``x``."""
+    return solve_mcf(net, through_cap=through_caps(net, x), cost=cost)
+
+
+def column_bounds(net: Network) -> np.ndarray:
+    """A finite upper bound on every column's flow (for the dual bound)."""
+    from .network import DELIVER, SHIP, SUPPLY
+
+    nS, nJ = len(net.sg_rows), len(net.dg_rows)
+    start, cap = capacity_rows(net)
+    ub = np.full(net.n_cols, float(net.total_supply))
+    sup = net.kind == SUPPLY
+    ub[sup] = net.row_upper[net.tail[sup]]
+    dl = net.kind == DELIVER
+    ub[dl] = net.row_upper[net.head[dl]]
+    th = net.kind == THROUGH
+    ub[th] = cap[net.cap_row[th] - start]
+    # a SHIP arc leaves a hub-out node fed by exactly one THROUGH arc
+    out_cap = np.full(net.n_rows, float(net.total_supply))
+    out_cap[net.head[th]] = ub[th]
+    sh = net.kind == SHIP
+    ub[sh] = out_cap[net.tail[sh]]
+    del nS, nJ
+    return ub
+
+
+def dual_bound(net: Network, y: np.ndarray, cost: np.ndarray | None = None) -> float:
+    """Weak-duality upper bound from any row duals ``y`` (no solve: one sparse product)."""
+    c = net.cost if cost is None else cost
+    yy = np.where(np.isfinite(net.row_lower), y, np.maximum(y, 0.0))
+    rc = c - net.matrix.T @ yy
+    return float(yy @ net.row_upper) + float(np.maximum(rc, 0.0) @ column_bounds(net))
+

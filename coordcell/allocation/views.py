@@ -1,0 +1,246 @@
+"""Allocation pages: start a run, watch it, review it, edit a line, commit, compare a what-if."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from coordcell.audit.services import StaleEditError
+from coordcell.registry.access import as_user
+
+from . import selectors, services
+from .forms import LineEditForm, RunForm, WhatIfForm
+from .models import AllocationLine, AllocationRun
+from .scenarios import describe
+
+LINE_SORTS = {
+    "pledge": "pledge__reference",
+    "requirement": "requirement__reference",
+    "priority": "requirement__priority",
+    "hub": "hub__name",
+    "quantity": "quantity",
+    "arrival": "arrival_week",
+    "late": "weeks_late",
+    "donor": "pledge__donor__name",
+}
+
+
+def _get_run_for_user(request: HttpRequest, pk: int) -> AllocationRun:
+    return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+
+
+def _is_coordinator(request: HttpRequest) -> bool:
+    user = as_user(request.user)
+    return bool(user and user.is_coordinator)
+
+
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = selectors.runs_visible_to(request.user)
+    user = as_user(request.user)
+    if user is None or not user.sees_everything:
+        raise Http404
+    form = RunForm(
+        request.POST or None, initial={"planning_start": services.default_planning_start()}
+    )
+    if request.method == "POST":
+        if not _is_coordinator(request):
+            raise Http404
+        if form.is_valid():
+            run = services.run_create(
+                actor=user,
+                planning_start=form.cleaned_data["planning_start"],
+                horizon_weeks=form.cleaned_data["horizon_weeks"],
+                parameters={"lexicographic": form.cleaned_data["lexicographic"]},
+                method=(
+                    AllocationRun.Method.GREEDY
+                    if form.cleaned_data["greedy"]
+                    else AllocationRun.Method.OPTIMISER
+                ),
+            )
+            return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "allocation/run_list.html",
+        {"page": page, "form": form, "can_run": _is_coordinator(request)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _get_run_for_user(request, pk)
+    if request.htmx and request.GET.get("part") == "progress":  # type: ignore[attr-defined]
+        if run.status in (AllocationRun.Status.QUEUED, AllocationRun.Status.RUNNING):
+            return render(request, "allocation/run_detail.html#progress", {"run": run})
+        response = HttpResponse()
+        response["HX-Refresh"] = "true"  # finished: show the whole result
+        return response
+    lines = run.lines.select_related(
+        "pledge", "pledge__donor", "requirement", "hub", "requirement__category"
+    )
+    donor = request.GET.get("donor", "")
+    hub = request.GET.get("hub", "")
+    if donor:
+        lines = lines.filter(pledge__donor__code=donor)
+    if hub:
+        lines = lines.filter(hub__code=hub)
+    sort = request.GET.get("sort", "priority")
+    if sort.lstrip("-") in LINE_SORTS:
+        key = LINE_SORTS[sort.lstrip("-")]
+        lines = lines.order_by(("-" if sort.startswith("-") else "") + key, "pk")
+    page = Paginator(lines, 100).get_page(request.GET.get("page"))
+    shortfalls = Paginator(selectors.shortfalls_of(run), 50).get_page(request.GET.get("spage"))
+    context = {
+        "run": run,
+        "page": page,
+        "shortfalls": shortfalls,
+        "sort": sort,
+        "donor": donor,
+        "hub": hub,
+        "by_donor": selectors.summary_by(run, "pledge__donor__name"),
+        "by_hub": selectors.summary_by(run, "hub__name"),
+        "changes": [describe(c) for c in run.changes],
+        "can_commit": _is_coordinator(request)
+        and run.status == AllocationRun.Status.SOLVED
+        and run.kind == AllocationRun.Kind.PLAN,
+        "can_edit": _is_coordinator(request) and run.status == AllocationRun.Status.SOLVED,
+        "whatif_form": WhatIfForm() if _is_coordinator(request) else None,
+    }
+    template = "allocation/run_detail.html"
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#lines"
+    return render(request, template, context)
+
+
+@require_POST
+def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _get_run_for_user(request, pk)
+    user = as_user(request.user)
+    if user is None or not user.is_coordinator:
+        raise Http404
+    try:
+        services.run_commit(
+            actor=user, run=run, expected_version=int(request.POST.get("version", 0)) or None
+        )
+    except StaleEditError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]), status=303)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{run.reference} committed: pledges allocated.")
+    return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+
+
+@require_POST
+def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _get_run_for_user(request, pk)
+    user = as_user(request.user)
+    if user is None or not user.is_coordinator:
+        raise Http404
+    try:
+        services.run_discard(actor=user, run=run)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+
+
+@require_POST
+def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
+    base = _get_run_for_user(request, pk)
+    user = as_user(request.user)
+    if user is None or not user.is_coordinator:
+        raise Http404
+    form = WhatIfForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "The what-if is incomplete: "
+            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+        )
+        return HttpResponseRedirect(reverse("allocation:detail", args=[base.pk]))
+    run = services.run_create(
+        actor=user,
+        planning_start=base.planning_start,
+        horizon_weeks=base.horizon_weeks,
+        parameters=base.parameters,
+        changes=[*base.changes, *form.cleaned_data["changes"]],
+        base_run=base,
+    )
+    return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+
+
+def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _get_run_for_user(request, pk)
+    if run.base_run is None:
+        raise Http404
+    base = run.base_run
+    changes = selectors.compare_runs(base, run)
+    return render(
+        request,
+        "allocation/compare.html",
+        {
+            "run": run,
+            "base": base,
+            "changes": changes[:500],
+            "changed": len(changes),
+            "gains": sum(1 for c in changes if c.delta_on_time > 0),
+            "losses": sum(1 for c in changes if c.delta_on_time < 0),
+            "delta": (run.objective or 0) - (base.objective or 0),
+            "descriptions": [describe(c) for c in run.changes],
+        },
+    )
+
+
+def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    run = _get_run_for_user(request, pk)
+    user = as_user(request.user)
+    if user is None or not user.is_coordinator:
+        raise Http404
+    line = get_object_or_404(
+        AllocationLine.objects.select_related(
+            "pledge", "pledge__origin", "requirement", "requirement__delivery_point", "hub"
+        ),
+        run=run,
+        pk=line_pk,
+    )
+    form = LineEditForm(request.POST or None, initial={"quantity": line.quantity, "hub": line.hub})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.line_edit(
+                actor=user,
+                line=line,
+                quantity=form.cleaned_data["quantity"],
+                hub=form.cleaned_data["hub"],
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for name, errors in exc.error_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                form.add_error(None, exc.messages)
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, "Line changed; the plan is still feasible.")
+            return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+    return render(
+        request,
+        "allocation/line_edit.html",
+        {"run": run, "line": line, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def my_allocations(request: HttpRequest) -> HttpResponse:
+    lines = selectors.committed_lines_visible_to(request.user)
+    user = as_user(request.user)
+    if user is None or not (user.sees_everything or user.is_donor_liaison):
+        raise Http404
+    page = Paginator(lines.order_by("arrival_week", "pk"), 100).get_page(request.GET.get("page"))
+    return render(request, "allocation/my_allocations.html", {"page": page})
