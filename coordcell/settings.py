@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -68,6 +70,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "coordcell.registry.middleware.SessionTimeoutMiddleware",
+    "coordcell.registry.middleware.NoStoreMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -152,9 +157,49 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = 12 * 3600
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+COORDCELL_IDLE_MINUTES = int(os.environ.get("COORDCELL_IDLE_MINUTES", "30"))
+COORDCELL_SESSION_HOURS = int(os.environ.get("COORDCELL_SESSION_HOURS", "12"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# No inline script or style anywhere: htmx and every asset are files served from 'self'.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+
+# COORDCELL_PRODUCTION=1: the settings `manage.py check --deploy` asks for, behind HTTPS.
+PRODUCTION = env_bool("COORDCELL_PRODUCTION", False)
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("COORDCELL_PRODUCTION=1 runs with DEBUG off.")
+    if not os.environ.get("SECRET_KEY"):
+        raise ImproperlyConfigured("COORDCELL_PRODUCTION=1 needs SECRET_KEY (50+ random "
+                                   "characters, e.g. from `python -c 'import secrets; "
+                                   "print(secrets.token_urlsafe(64))'`).")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # __Host- cookies are only accepted over HTTPS, for this host and path "/".
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 COORDCELL_CLASSIFICATION = os.environ.get("COORDCELL_CLASSIFICATION", "UNCLASSIFIED // DEMO")
 COORDCELL_PAGE_SIZE = 50

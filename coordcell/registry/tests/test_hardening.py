@@ -1,0 +1,107 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from coordcell.registry.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sqlite_runs_wal_full_and_immediate():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2
+    assert connection.transaction_mode == "IMMEDIATE"
+
+
+def test_sqlite_refuses_a_non_durable_configuration():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from coordcell.registry.apps import check_sqlite_durability
+
+    class Cursor:
+        answers = iter([("delete",), (1,)])
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, sql):
+            self.last = sql
+
+        def fetchone(self):
+            return next(self.answers)
+
+    class FakeConnection:
+        vendor = "sqlite"
+        transaction_mode = "IMMEDIATE"
+
+        def cursor(self):
+            return Cursor()
+
+    with pytest.raises(ImproperlyConfigured, match="journal_mode=delete"):
+        check_sqlite_durability(None, FakeConnection())
+
+
+def test_pages_are_not_cached_and_carry_a_strict_csp(world, client_for):
+    response = client_for(world.users[Role.COORDINATOR]).get("/pledges/")
+    assert "no-store" in response["Cache-Control"]
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_an_idle_session_expires(world, client_for, settings):
+    client = client_for(world.users[Role.COORDINATOR])
+    assert client.get("/").status_code == 200
+    session = client.session
+    session["_cc_seen_at"] -= settings.COORDCELL_IDLE_MINUTES * 60 + 5
+    session.save()
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert client.get("/").status_code == 302  # logged out for good
+
+
+def test_a_session_ends_after_its_absolute_lifetime(world, client_for, settings):
+    client = client_for(world.users[Role.COORDINATOR])
+    client.get("/")
+    session = client.session
+    session["_cc_login_at"] -= settings.COORDCELL_SESSION_HOURS * 3600 + 5
+    session.save()
+    assert client.get("/").status_code == 302
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {
+        **os.environ,
+        "COORDCELL_PRODUCTION": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": "k" * 10 + "-production-secret-key-for-the-deploy-check-0123456789",
+        "ALLOWED_HOSTS": "coordcell.example.org",
+        "DJANGO_SETTINGS_MODULE": "coordcell.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "coordcell.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update({"COORDCELL_PRODUCTION": "1", "DJANGO_SETTINGS_MODULE": "coordcell.settings"})
+    result = subprocess.run(
+        [sys.executable, "-m", "coordcell.cli", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "needs SECRET_KEY" in result.stderr
