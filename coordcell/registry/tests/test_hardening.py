@@ -78,9 +78,10 @@ def test_a_session_ends_after_its_absolute_lifetime(world, client_for, settings)
     assert client.get("/").status_code == 302
 
 
-def test_production_settings_pass_the_deploy_check():
+def test_production_settings_pass_the_deploy_check(tmp_path):
     env = {
         **os.environ,
+        "COORDCELL_DATA_DIR": str(tmp_path),
         "COORDCELL_PRODUCTION": "1",
         "DEBUG": "0",
         "SECRET_KEY": "k" * 10 + "-production-secret-key-for-the-deploy-check-0123456789",
