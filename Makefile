@@ -61,7 +61,7 @@ test: lint
 	$(MAKE) --no-print-directory test-postgres
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH)
 
 clean-demo:
 	rm -rf $(COORDCELL_DATA_DIR)
