@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "coordcell.registry",
     "coordcell.audit",
     "coordcell.requirements",
@@ -70,8 +72,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "coordcell.registry.middleware.SessionTimeoutMiddleware",
+    "coordcell.registry.two_factor.SecondFactorMiddleware",
     "coordcell.registry.middleware.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -198,6 +202,10 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 SECURE_REFERRER_POLICY = "same-origin"
+
+# A second factor (TOTP) is optional for everyone and, when this is on, required for coordinators.
+COORDCELL_2FA_REQUIRED = env_bool("COORDCELL_2FA_REQUIRED", env_bool("COORDCELL_PRODUCTION"))
+OTP_TOTP_ISSUER = "coordcell"
 
 # COORDCELL_PRODUCTION=1: the settings `manage.py check --deploy` asks for, behind HTTPS.
 PRODUCTION = env_bool("COORDCELL_PRODUCTION", False)

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from coordcell.pledges.register_defs import PLEDGES
 from coordcell.registry import register_defs as reg
+from coordcell.registry import two_factor
 from coordcell.registry.views import register_urls
 from coordcell.requirements.register_defs import REQUIREMENTS
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", two_factor.setup, name="two-factor-setup"),
+    path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("audit/", include("coordcell.audit.urls")),
