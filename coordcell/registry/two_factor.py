@@ -15,7 +15,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django_otp import devices_for_user, login as otp_login
+from django_otp import devices_for_user
+from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordcell.audit.services import record
