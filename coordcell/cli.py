@@ -12,11 +12,19 @@ import sys
 # The commands a user of coordcell needs, in the order the help lists them.
 COMMANDS = [
     "serve",
+    "worker",
     "migrate",
     "demo-data",
     "demo-logins",
     "createuser",
+    "allocate",
+    "schedule-training",
+    "import",
+    "export",
+    "token",
     "audit",
+    "backup",
+    "restore",
     "check",
     "collectstatic",
     "shell",
@@ -45,7 +53,7 @@ def print_help() -> None:
             continue
         help_text = load_command_class(app, django_name).help.strip().splitlines()
         first = help_text[0] if help_text else ""
-        print(f"  {name:<14} {first}")
+        print(f"  {name:<18} {first}")
     print("\nAny other Django management command also works, e.g. 'coordcell showmigrations'.")
 
 
