@@ -120,7 +120,7 @@ else:
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                 ),
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": 60,  # seconds a writer waits for the lock before giving up
             },
         }
     }

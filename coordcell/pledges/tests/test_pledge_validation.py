@@ -52,7 +52,7 @@ def test_invalid_pledge_is_refused_with_a_message_and_not_saved(
     assert message in " ".join(errors[field])
     assert message.encode() in response.content
     assert not Pledge.objects.exists()
-    assert not AuditEvent.objects.exists()
+    assert not AuditEvent.objects.filter(target_type="pledges.pledge").exists()
 
 
 def test_a_hub_is_not_an_origin_depot(world, client_for):
