@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "coordcell.requirements",
     "coordcell.pledges",
     "coordcell.allocation",
+    "coordcell.logistics",
+    "coordcell.training",
+    "coordcell.readiness",
 ]
 
 MIDDLEWARE = [

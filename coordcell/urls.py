@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from coordcell.pledges.register_defs import PLEDGES
 from coordcell.registry import register_defs as reg
@@ -28,9 +30,14 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/two-factor/", two_factor.setup, name="two-factor-setup"),
     path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("audit/", include("coordcell.audit.urls")),
     path("allocation/", include("coordcell.allocation.urls")),
+    path("logistics/", include("coordcell.logistics.urls")),
+    path("training/", include("coordcell.training.urls")),
+    path("training/", include("coordcell.training.register_urls")),
+    path("readiness/", include("coordcell.readiness.urls")),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
 ]

@@ -18,6 +18,17 @@ def installation(request: HttpRequest) -> dict[str, Any]:
             nav += [("Allocation", "/allocation/")]
         elif user.is_donor_liaison:
             nav += [("Allocations", "/allocation/committed/")]
+        if user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison:
+            nav += [("Shipments", "/logistics/"), ("Inventory", "/logistics/inventory/")]
+        if user.sees_everything:
+            nav += [("Delays", "/logistics/delays/"), ("Hubs", "/logistics/hubs/")]
+        elif user.is_donor_liaison:
+            nav += [("Late shipments", f"/logistics/donors/{user.nation.code}/late/")]
+        if user.sees_everything or user.is_recipient_liaison or user.is_training_site_officer:
+            nav += [("Training", "/training/sessions/"), ("Cohorts", "/training/cohorts/")]
+        if user.sees_everything:
+            nav += [("Training schedule", "/training/runs/")]
+        nav += [("Readiness", "/readiness/")]
         registers = [
             ("Categories", "/categories/"),
             ("Locations", "/locations/"),
@@ -26,6 +37,7 @@ def installation(request: HttpRequest) -> dict[str, Any]:
             ("Nations", "/nations/"),
             ("Organisations", "/organisations/"),
         ]
+        registers += [("Courses", "/training/courses/"), ("Training sites", "/training/sites/")]
         if user.sees_everything:
             registers += [("Users", "/users/")]
             nav += [("Audit trail", "/audit/")]

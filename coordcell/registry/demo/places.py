@@ -222,3 +222,61 @@ HUB_WEEKLY_CAPACITY = {
     "engineering": 500,
     "sustainment": 900000,
 }
+
+# ---- training (coordcell/training, coordcell/readiness) ----
+
+# code, name, system category code ("" for a skill course), skill, weeks, min, max,
+# prerequisites, language
+COURSES = [
+    ("nato-proc", "NATO procedures and English", "", "Staff procedures", 2, 6, 30, [], "en"),
+    ("patriot-op", "Patriot operator", "patriot-launcher", "", 6, 8, 32, [], "en"),
+    ("patriot-mnt", "Patriot maintainer", "patriot-launcher", "", 4, 4, 16, ["patriot-op"], "en"),
+    ("irist-op", "IRIS-T SLM operator", "irist-slm-fu", "", 5, 6, 24, [], "de"),
+    ("nasams-op", "NASAMS operator", "nasams-fu", "", 5, 6, 24, [], "en"),
+    ("gepard-crew", "Gepard crew", "gepard", "", 4, 4, 20, [], "de"),
+    ("pzh2000-crew", "PzH 2000 crew", "pzh2000", "", 5, 5, 25, [], "de"),
+    ("caesar-crew", "CAESAR crew", "caesar", "", 3, 5, 25, [], "fr"),
+    ("m777-crew", "M777 crew", "m777", "", 3, 6, 30, [], "en"),
+    ("fire-control", "Artillery fire control", "", "Fire direction", 2, 4, 24, [], "en"),
+    ("leopard2-crew", "Leopard 2 crew", "leopard2a4", "", 6, 4, 24, [], "de"),
+    ("leopard-mnt", "Leopard maintainer", "leopard-spares", "", 4, 4, 16, ["leopard2-crew"], "de"),
+    ("cv90-crew", "CV90 crew", "cv90", "", 5, 4, 24, [], "en"),
+    ("bradley-crew", "Bradley crew", "bradley", "", 5, 4, 24, [], "en"),
+    ("fpv-pilot", "FPV drone pilot", "", "FPV piloting", 2, 6, 30, [], "uk"),
+    ("uas-op", "Reconnaissance UAS operator", "recon-uas", "", 3, 4, 20, [], "en"),
+    ("demining", "Mine clearance", "mine-clearing", "", 4, 6, 24, [], "en"),
+    ("combat-medic", "Combat medic", "", "Combat casualty care", 3, 8, 32, [], "en"),
+]
+
+# training-site code -> courses it runs (the sites themselves are TRAINING_SITES above)
+SITE_COURSES = {
+    "grafenwoehr": ["patriot-op", "patriot-mnt", "leopard2-crew", "pzh2000-crew", "fire-control"],
+    "klietz": ["leopard2-crew", "leopard-mnt", "cv90-crew", "irist-op"],
+    "salisbury-plain": ["nato-proc", "fire-control", "m777-crew", "fpv-pilot", "combat-medic"],
+    "zagan": ["leopard2-crew", "leopard-mnt", "bradley-crew", "nato-proc"],
+    "mourmelon": ["caesar-crew", "fire-control", "combat-medic"],
+    "lest": ["demining", "nato-proc"],
+    "cincu": ["gepard-crew", "nasams-op", "fire-control"],
+    "oksboel": ["uas-op", "fpv-pilot", "caesar-crew", "patriot-op"],
+    "toledo": ["nasams-op", "combat-medic", "demining"],
+}
+
+# capability code -> the course paths its crews take (one chosen per cohort)
+CREW_PATHS = {
+    "mrad-bn": [["patriot-op", "patriot-mnt"], ["irist-op"], ["nasams-op"]],
+    "shorad-bn": [["gepard-crew"]],
+    "manpads-coy": [["nato-proc"]],
+    "sp-arty-bde": [["pzh2000-crew", "fire-control"], ["caesar-crew", "fire-control"]],
+    "towed-arty-bn": [["m777-crew", "fire-control"]],
+    "mlrs-bn": [["nato-proc", "fire-control"]],
+    "tank-bn": [["leopard2-crew", "leopard-mnt"]],
+    "mech-inf-bde": [["cv90-crew"], ["bradley-crew"]],
+    "fpv-coy": [["fpv-pilot"]],
+    "isr-uas-coy": [["uas-op"]],
+    "demining-bn": [["demining"]],
+    "combat-eng-bn": [["nato-proc", "demining"]],
+    "field-hospital": [["combat-medic"]],
+    "medevac-coy": [["combat-medic"]],
+}
+
+CREW_UNITS = ["Battery", "Company", "Battalion crew group", "Platoon", "Detachment"]

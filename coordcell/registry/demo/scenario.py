@@ -108,6 +108,7 @@ class _Builder:
         self._requirements(categories, capabilities, locations)
         self._pledges(nations, categories, locations, capabilities)
         self._hub_capacities(locations)
+        self._training(locations, categories, capabilities)
         counts = {label: len(objs) for label, objs in self.created.items()}
         counts.update({label: len(rows) for label, (_m, rows) in self.rows.items()})
         return counts
@@ -420,6 +421,164 @@ class _Builder:
                 weekly = max(1, round(average * (2 if hub.is_main_hub else 1) * 1.1))
                 rows.append(HubCapacity(hub=hub, domain=domain, weekly_capacity=weekly))
         self._bulk("hub capacities", HubCapacity, rows)
+
+    def _training(
+        self,
+        locations: dict[str, list[Location]],
+        categories: dict[str, ItemCategory],
+        capabilities: list[Capability],
+    ) -> None:
+        """Courses, the host nations' sites and sessions, the recipient's cohorts (not booked:
+        ``coordcell schedule-training`` books them), and one capability package per capability."""
+        from coordcell.readiness.models import CapabilityPackage, PackageItem
+        from coordcell.readiness.services import recompute_all
+        from coordcell.training.models import (
+            Blackout,
+            Cohort,
+            CohortStep,
+            Course,
+            Session,
+            TrainingSite,
+        )
+
+        # Its own stream, drawn last: the rows before stay exactly as they were.
+        rng = random.Random(self.rng.getrandbits(32))
+        courses = {
+            c.code: c
+            for c in self._bulk(
+                "courses",
+                Course,
+                [
+                    Course(
+                        code=code,
+                        name=name,
+                        system=categories[system] if system else None,
+                        skill=skill,
+                        duration_weeks=weeks,
+                        min_class_size=low,
+                        max_class_size=high,
+                        language=language,
+                    )
+                    for code, name, system, skill, weeks, low, high, _p, language in places.COURSES
+                ],
+            )
+        }
+        Course.prerequisites.through.objects.bulk_create(
+            [
+                Course.prerequisites.through(
+                    from_course_id=courses[code].id, to_course_id=courses[pre].id
+                )
+                for code, *_r, prereqs, _l in places.COURSES
+                for pre in prereqs
+            ]
+        )
+        sites_by_code = {loc.code: loc for loc in locations[Location.Kind.TRAINING_SITE]}
+        sites = self._bulk(
+            "training sites",
+            TrainingSite,
+            [
+                TrainingSite(
+                    location=sites_by_code[code],
+                    instructors=rng.randint(6, 12),
+                    seats_per_week=rng.choice([60, 80, 100, 150]),
+                )
+                for code in places.SITE_COURSES
+            ],
+        )
+        TrainingSite.courses.through.objects.bulk_create(
+            [
+                TrainingSite.courses.through(trainingsite_id=site.id, course_id=courses[c].id)
+                for site in sites
+                for c in places.SITE_COURSES[site.location.code]
+            ]
+        )
+        blackouts, sessions = [], []
+        horizon = 2 * HORIZON_WEEKS
+        for site in sites:
+            off = rng.randint(8, 20)  # the site's own exercise: two weeks without courses
+            blackouts.append(
+                Blackout(
+                    site=site,
+                    starts=self._week(off),
+                    ends=self._week(off + 2) - dt.timedelta(days=1),
+                    reason="Host nation's own exercise",
+                )
+            )
+            for code in places.SITE_COURSES[site.location.code]:
+                course = courses[code]
+                week = rng.randint(0, 3)
+                while week + course.duration_weeks <= horizon:
+                    if week + course.duration_weeks <= off or week >= off + 2:
+                        sessions.append(
+                            Session(
+                                reference=f"TS-{len(sessions) + 1:06d}",
+                                course=course,
+                                site=site,
+                                start_date=self._week(week),
+                                seats=min(course.max_class_size, rng.choice([12, 16, 20, 24])),
+                            )
+                        )
+                    week += course.duration_weeks + rng.randint(1, 4)
+        self._bulk("blackouts", Blackout, blackouts)
+        self._bulk("course sessions", Session, sessions)
+        caps = {c.code: c for c in capabilities}
+        crewed = sorted(places.CREW_PATHS)
+        cohorts, paths = [], []
+        for i in range(min(max(12, self.n // 20), 300)):
+            cap = crewed[i % len(crewed)]
+            path = rng.choice(places.CREW_PATHS[cap])
+            smallest = min(courses[c].max_class_size for c in path)
+            cohorts.append(
+                Cohort(
+                    reference=f"CO-{i + 1:06d}",
+                    unit=f"{i + 1}. {rng.choice(places.CREW_UNITS)}, {caps[cap].name}",
+                    trainees=rng.randint(4, min(16, smallest)),
+                    capability=caps[cap],
+                    earliest_release=self._week(rng.randint(0, 8)),
+                    priority=rng.choices([1, 2, 3, 4, 5], weights=[10, 20, 35, 25, 10])[0],
+                    created_at=self.now,
+                )
+            )
+            paths.append(path)
+        cohorts = self._bulk("cohorts", Cohort, cohorts)
+        self._bulk(
+            "cohort course steps",
+            CohortStep,
+            [
+                CohortStep(cohort=cohort, course=courses[code], position=k)
+                for cohort, path in zip(cohorts, paths, strict=True)
+                for k, code in enumerate(path, 1)
+            ],
+        )
+        packages = self._bulk(
+            "capability packages",
+            CapabilityPackage,
+            [
+                CapabilityPackage(
+                    reference=f"CP-{i + 1:04d}", name=f"{c.name} package", capability=c
+                )
+                for i, c in enumerate(capabilities)
+            ],
+        )
+        items = []
+        for package in packages:
+            needs = list(
+                Requirement.objects.filter(capability=package.capability)
+                .order_by("reference")
+                .values_list("id", "category__unit")[:200]
+            )
+            ends = [rid for rid, unit in needs if unit == ItemCategory.Unit.SYSTEM][:4]
+            rest = [(rid, unit) for rid, unit in needs if unit != ItemCategory.Unit.SYSTEM][:6]
+            items += [PackageItem(package=package, requirement_id=r, role="end_item") for r in ends]
+            for k, (rid, unit) in enumerate(rest):
+                role = {"round": "ammunition", "set": "spares"}.get(unit, "maintenance")
+                items.append(
+                    PackageItem(
+                        package=package, requirement_id=rid, role=role, tranche=1 if k < 3 else 2
+                    )
+                )
+        self._bulk("package items", PackageItem, items)
+        recompute_all(cause="demo data")
 
 
 def _d(value: float) -> Decimal:

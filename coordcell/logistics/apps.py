@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LogisticsConfig(AppConfig):
+    name = "coordcell.logistics"
+    verbose_name = "Logistics"

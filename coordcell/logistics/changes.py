@@ -1,0 +1,297 @@
+"""Changes to shipments by hand: create, split, merge, re-route, cancel. Each needs a reason,
+is audited, and is allowed only before the shipment leaves its origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from coordcell.allocation.models import AllocationLine
+from coordcell.audit.services import record
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import Location
+from coordcell.requirements.models import Requirement
+
+from . import ingest
+from .derive import refresh_shipments
+from .drafts import Draft, save_drafts
+from .lifecycle import CHANGEABLE, S
+from .models import Shipment, ShipmentLine
+from .planning import plan_legs
+from .selectors import can_plan_shipments
+
+
+def _check_planner(actor: Any) -> None:
+    if not can_plan_shipments(actor):
+        raise PermissionDenied("Only coordinators plan and change shipments.")
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for this change: it is audited."})
+    return reason
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a shipment made by hand carries: so many of a pledge for a requirement."""
+
+    pledge: Pledge
+    requirement: Requirement
+    quantity: int
+    allocation_line: AllocationLine | None = None
+
+
+def shipment_create(
+    *, actor: Any, hub: Location, departure: dt.date, items: Sequence[Item], reason: str
+) -> Shipment:
+    """A shipment planned by hand (e.g. an urgent delivery outside the allocation run)."""
+    _check_planner(actor)
+    reason = _check_reason(reason)
+    if not items:
+        raise ValidationError("A shipment carries at least one item.")
+    first = items[0]
+    errors = []
+    if hub.kind != Location.Kind.HUB:
+        errors.append(f"{hub} is not a hub.")
+    for n, item in enumerate(items, start=1):
+        if item.quantity < 1:
+            errors.append(f"Item {n}: the quantity must be at least 1.")
+        if (item.pledge.donor_id, item.pledge.origin_id) != (
+            first.pledge.donor_id,
+            first.pledge.origin_id,
+        ):
+            errors.append(f"Item {n}: one shipment carries one donor's goods from one depot.")
+        if item.requirement.delivery_point_id != first.requirement.delivery_point_id:
+            errors.append(f"Item {n}: one shipment ends at one delivery point.")
+        if item.pledge.category_id not in {
+            c.pk for c in item.requirement.category.serving_categories()
+        }:
+            errors.append(
+                f"Item {n}: {item.pledge.category} cannot serve a requirement for "
+                f"{item.requirement.category}."
+            )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        return save_drafts(
+            actor,
+            [
+                Draft(
+                    donor_id=first.pledge.donor_id,
+                    origin=first.pledge.origin,
+                    hub=hub,
+                    delivery_point=first.requirement.delivery_point,
+                    departure=departure,
+                    hub_departure=None,
+                    lines=[
+                        ShipmentLine(
+                            allocation_line=i.allocation_line,
+                            pledge=i.pledge,
+                            requirement=i.requirement,
+                            category=i.pledge.category,
+                            quantity=i.quantity,
+                        )
+                        for i in items
+                    ],
+                )
+            ],
+            verb="shipment.create_by_hand",
+            reason=reason,
+        )[0]
+
+
+def _locked(shipment: Shipment) -> Shipment:
+    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if locked.status not in CHANGEABLE:
+        raise ValidationError(
+            f"{locked.reference} is '{locked.get_status_display()}': only a shipment that has "
+            "not left its origin can be changed by hand."
+        )
+    return locked
+
+
+def _replan(shipment: Shipment) -> None:
+    legs = list(shipment.legs.order_by("sequence"))
+    sensitive = shipment.lines.filter(category__sensitive=True).exists()
+    hub_departure = legs[1].planned_departure if len(legs) > 1 else None
+    planned = plan_legs(
+        origin=shipment.origin,
+        hub=shipment.hub,
+        delivery_point=shipment.delivery_point,
+        departure=shipment.planned_departure,
+        hub_departure=hub_departure,
+        sensitive=sensitive,
+    )
+    for leg, new in zip(legs, planned, strict=True):
+        leg.origin, leg.destination, leg.mode = new.origin, new.destination, new.mode
+        leg.planned_departure, leg.planned_arrival = new.departure, new.arrival
+        leg.save()
+    shipment.planned_arrival = planned[-1].arrival
+    shipment.save()
+    refresh_shipments([shipment.pk], today=timezone.now().date())
+
+
+def shipment_split(
+    *, actor: Any, shipment: Shipment, quantities: dict[int, int], reason: str
+) -> Shipment:
+    """Move ``quantities`` (shipment line id -> units) to a new shipment on the same route."""
+    _check_planner(actor)
+    reason = _check_reason(reason)
+    with transaction.atomic():
+        shipment = _locked(shipment)
+        lines = {line.pk: line for line in shipment.lines.select_related("category")}
+        errors = []
+        for line_id, qty in quantities.items():
+            line = lines.get(line_id)
+            if line is None:
+                errors.append(f"Line {line_id} is not on {shipment.reference}.")
+            elif not 0 < qty <= line.quantity:
+                errors.append(f"Line {line_id}: move between 1 and {line.quantity} units.")
+        moved = sum(quantities.values())
+        if not errors and moved >= sum(line.quantity for line in lines.values()):
+            errors.append("A split leaves something on the original shipment.")
+        if errors:
+            raise ValidationError(errors)
+        new_lines = []
+        for line_id, qty in quantities.items():
+            line = lines[line_id]
+            new_lines.append(
+                ShipmentLine(
+                    allocation_line_id=line.allocation_line_id,
+                    pledge_id=line.pledge_id,
+                    requirement_id=line.requirement_id,
+                    category=line.category,
+                    quantity=qty,
+                )
+            )
+            if qty == line.quantity:
+                line.delete()
+            else:
+                line.quantity -= qty
+                line.save(update_fields=["quantity"])
+        legs = list(shipment.legs.order_by("sequence"))
+        new = save_drafts(
+            actor,
+            [
+                Draft(
+                    donor_id=shipment.donor_id,
+                    origin=shipment.origin,
+                    hub=shipment.hub,
+                    delivery_point=shipment.delivery_point,
+                    departure=shipment.planned_departure,
+                    hub_departure=legs[-1].planned_departure if legs else None,
+                    lines=new_lines,
+                    run_id=shipment.run_id,
+                    dispatch_week=shipment.dispatch_week,
+                )
+            ],
+            verb="shipment.split_off",
+            reason=reason,
+        )[0]
+        _bump(shipment, reason)
+        record(
+            actor=actor,
+            verb="shipment.split",
+            target=shipment,
+            data={"reason": reason, "moved": quantities, "into": new.reference},
+        )
+        return new
+
+
+def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: str) -> Shipment:
+    """Move everything of ``other`` onto ``shipment`` (same donor, depot, hub and delivery
+    point, neither departed); ``other`` is cancelled with the reason."""
+    _check_planner(actor)
+    reason = _check_reason(reason)
+    with transaction.atomic():
+        first, second = sorted([shipment, other], key=lambda s: s.pk)
+        a, b = _locked(first), _locked(second)
+        target, source = (a, b) if a.pk == shipment.pk else (b, a)
+        if target.pk == source.pk:
+            raise ValidationError("A shipment cannot be merged with itself.")
+        route = ("donor_id", "origin_id", "hub_id", "delivery_point_id")
+        different = [
+            f.removesuffix("_id") for f in route if getattr(target, f) != getattr(source, f)
+        ]
+        if different:
+            raise ValidationError(
+                f"{source.reference} and {target.reference} differ in "
+                f"{', '.join(different)}: only shipments on the same route can be merged."
+            )
+        if source.events.exclude(status=S.CANCELLED).exists():
+            raise ValidationError(f"{source.reference} already has events: cancel it instead.")
+        moved = list(source.lines.values_list("pk", flat=True))
+        source.lines.update(shipment=target)
+        _cancel_event(actor, source, f"Merged into {target.reference}: {reason}")
+        _bump(target, reason)
+        record(
+            actor=actor,
+            verb="shipment.merge",
+            target=target,
+            data={"reason": reason, "from": source.reference, "lines": moved},
+        )
+        return target
+
+
+def shipment_reroute(*, actor: Any, shipment: Shipment, hub: Location, reason: str) -> Shipment:
+    """Send a shipment that has not left through another hub; legs and dates are replanned."""
+    _check_planner(actor)
+    reason = _check_reason(reason)
+    if hub.kind != Location.Kind.HUB:
+        raise ValidationError({"hub": f"{hub} is not a hub."})
+    with transaction.atomic():
+        shipment = _locked(shipment)
+        old = shipment.hub
+        if old.pk == hub.pk:
+            raise ValidationError({"hub": f"{shipment.reference} already goes through {hub}."})
+        shipment.hub = hub
+        _replan(shipment)
+        _bump(shipment, reason)
+        record(
+            actor=actor,
+            verb="shipment.reroute",
+            target=shipment,
+            data={"reason": reason, "hub": [old.code, hub.code]},
+        )
+        return shipment
+
+
+def shipment_cancel(*, actor: Any, shipment: Shipment, reason: str) -> Shipment:
+    """Cancel a shipment before it leaves; what it carried returns to open demand."""
+    _check_planner(actor)
+    reason = _check_reason(reason)
+    with transaction.atomic():
+        shipment = _locked(shipment)
+        _cancel_event(actor, shipment, reason)
+        shipment.refresh_from_db()
+        _bump(shipment, reason)
+        return shipment
+
+
+def _cancel_event(actor: Any, shipment: Shipment, reason: str) -> None:
+    ingest._ingest(
+        actor,
+        [
+            {
+                "id": f"cancel-{uuid.uuid4()}",
+                "shipment": shipment.reference,
+                "status": S.CANCELLED,
+                "occurred_at": timezone.now().isoformat(),
+                "note": reason,
+            }
+        ],
+        strict=True,
+    )
+
+
+def _bump(shipment: Shipment, reason: str) -> None:
+    Shipment.objects.filter(pk=shipment.pk).update(version=shipment.version + 1, reason=reason)

@@ -1,0 +1,204 @@
+"""What a check finds: serial manifests recorded before departure, serial numbers compared at
+the hub and at handover, and counts short of the plan. Mismatches become discrepancies.
+
+Each check event is compared once: when it is recorded, or, if its shipment's manifest arrives
+later (events out of order), when the manifest is recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils import timezone
+
+from .lifecycle import CHECKS, S
+from .models import Discrepancy, SerialItem, ShipmentEvent, ShipmentLine
+
+Kind = Discrepancy.Kind
+
+
+def apply(event_ids: Sequence[int], user: Any) -> list[Discrepancy]:
+    if not event_ids:
+        return []
+    events = list(
+        ShipmentEvent.objects.filter(pk__in=event_ids)
+        .select_related("shipment")
+        .order_by("occurred_at", "id")
+    )
+    shipment_ids = {e.shipment_id for e in events}
+    lines: dict[int, list[ShipmentLine]] = defaultdict(list)
+    for line in ShipmentLine.objects.filter(shipment_id__in=shipment_ids).select_related(
+        "category"
+    ):
+        lines[line.shipment_id].append(line)
+    new_manifests: set[int] = set()
+    for event in events:
+        ready = event.status == S.READY and event.serials
+        if ready and _record_manifest(event, lines[event.shipment_id]):
+            new_manifests.add(event.shipment_id)
+    found: list[Discrepancy] = []
+    now = timezone.now()
+    for event in events:
+        if event.status in CHECKS:
+            found += _short(event, lines[event.shipment_id], user, now)
+    to_check = [e for e in events if e.status in CHECKS]
+    if new_manifests:
+        to_check += list(
+            ShipmentEvent.objects.filter(shipment_id__in=new_manifests, status__in=CHECKS)
+            .exclude(pk__in=event_ids)
+            .select_related("shipment")
+        )
+    sensitive = {sid for sid, ls in lines.items() if any(ln.category.sensitive for ln in ls)}
+    to_check = [e for e in to_check if e.shipment_id in sensitive or e.serials]
+    if to_check:
+        manifests: dict[int, dict[str, SerialItem]] = defaultdict(dict)
+        for item in SerialItem.objects.filter(
+            shipment_line__shipment_id__in={e.shipment_id for e in to_check}
+        ).select_related("shipment_line"):
+            manifests[item.shipment_line.shipment_id][item.serial] = item
+        for event in sorted(to_check, key=lambda e: (e.occurred_at, e.id)):
+            found += _compare_serials(event, manifests[event.shipment_id], user, now)
+    Discrepancy.objects.bulk_create(found)
+    return found
+
+
+def _record_manifest(event: ShipmentEvent, lines: list[ShipmentLine]) -> bool:
+    by_id = {str(line.pk): line for line in lines}
+    existing = set(
+        SerialItem.objects.filter(shipment_line__shipment_id=event.shipment_id).values_list(
+            "serial", flat=True
+        )
+    )
+    items = [
+        SerialItem(
+            serial=serial,
+            category=by_id[key].category,
+            shipment_line=by_id[key],
+            recorded_at=event.occurred_at,
+            last_seen_at=event.occurred_at,
+            last_location_id=event.location_id,
+        )
+        for key, serials in event.serials.items()
+        for serial in serials
+        if serial not in existing
+    ]
+    # A serial already on another shipment is refused at validation; ignore_conflicts guards races.
+    SerialItem.objects.bulk_create(items, ignore_conflicts=True)
+    return bool(items)
+
+
+def _short(
+    event: ShipmentEvent, lines: list[ShipmentLine], user: Any, now: Any
+) -> list[Discrepancy]:
+    found = []
+    for line in lines:
+        counted = event.line_quantities.get(str(line.pk))
+        if counted is not None and counted < line.quantity:
+            found.append(
+                Discrepancy(
+                    shipment_id=event.shipment_id,
+                    line=line,
+                    event=event,
+                    kind=Kind.SHORT,
+                    stage=event.status,
+                    quantity=line.quantity - counted,
+                    description=f"Counted {counted} of {line.quantity} planned.",
+                    location_id=event.location_id,
+                    automatic=True,
+                    recorded_by=user,
+                    recorded_at=now,
+                )
+            )
+    return found
+
+
+def _compare_serials(
+    event: ShipmentEvent, manifest: dict[str, SerialItem], user: Any, now: Any
+) -> list[Discrepancy]:
+    if not manifest or (event.status == S.RECEIVED and not event.serials):
+        if event.status == S.RECEIVED and manifest:
+            _mark_received(event, list(manifest.values()))
+        return []
+
+    def raise_(kind: str, serial: str, text: str, line_id: int | None = None) -> Discrepancy:
+        return Discrepancy(
+            shipment_id=event.shipment_id,
+            line_id=line_id,
+            event=event,
+            kind=kind,
+            stage=event.status,
+            quantity=1,
+            serial=serial,
+            description=text,
+            location_id=event.location_id,
+            automatic=True,
+            recorded_by=user,
+            recorded_at=now,
+        )
+
+    found: list[Discrepancy] = []
+    seen: set[str] = set()
+    for key, serials in (event.serials or {}).items():
+        for serial in serials:
+            seen.add(serial)
+            item = manifest.get(serial)
+            if item is None:
+                continue
+            if key and str(item.shipment_line_id) != key:
+                found.append(
+                    raise_(
+                        Kind.WRONG_SERIAL,
+                        serial,
+                        f"Listed under line {key}; the manifest has it on line "
+                        f"{item.shipment_line_id}.",
+                        item.shipment_line_id,
+                    )
+                )
+    unknown = seen - set(manifest)
+    if unknown:
+        elsewhere = {
+            s.serial: s
+            for s in SerialItem.objects.filter(serial__in=unknown).select_related(
+                "shipment_line__shipment"
+            )
+        }
+        for serial in sorted(unknown):
+            other = elsewhere.get(serial)
+            if other is not None:
+                found.append(
+                    raise_(
+                        Kind.WRONG_SERIAL,
+                        serial,
+                        "This serial is on the manifest of "
+                        f"{other.shipment_line.shipment.reference}.",
+                    )
+                )
+            else:
+                found.append(raise_(Kind.EXTRA_SERIAL, serial, "Not on the manifest."))
+    for serial in sorted(set(manifest) - seen):
+        found.append(
+            raise_(
+                Kind.MISSING_SERIAL,
+                serial,
+                "On the manifest but not found at this check.",
+                manifest[serial].shipment_line_id,
+            )
+        )
+    matched = [manifest[s] for s in seen & set(manifest)]
+    for item in matched:
+        if event.occurred_at >= item.last_seen_at:
+            item.last_seen_at, item.last_location_id = event.occurred_at, event.location_id
+    SerialItem.objects.bulk_update(matched, ["last_seen_at", "last_location"])
+    if event.status == S.RECEIVED:
+        _mark_received(event, matched)
+    return found
+
+
+def _mark_received(event: ShipmentEvent, items: list[SerialItem]) -> None:
+    for item in items:
+        item.received_at = item.received_at or event.occurred_at
+        if event.occurred_at >= item.last_seen_at:
+            item.last_seen_at, item.last_location_id = event.occurred_at, event.location_id
+    SerialItem.objects.bulk_update(items, ["received_at", "last_seen_at", "last_location"])

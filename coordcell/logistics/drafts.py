@@ -1,0 +1,118 @@
+"""Saving planned shipments: references, legs, lines and one audit event each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Max
+
+from coordcell.audit.services import AuditEntry, record_many, snapshot
+from coordcell.registry.models import Location
+
+from .models import Leg, Shipment, ShipmentLine
+from .planning import plan_legs
+
+
+def _next_references(count: int) -> list[str]:
+    last = Shipment.objects.filter(reference__startswith="S-").aggregate(m=Max("reference"))["m"]
+    start = int(last[2:]) + 1 if last else 1
+    return [f"S-{n:06d}" for n in range(start, start + count)]
+
+
+@dataclass(frozen=True)
+class Draft:
+    donor_id: int
+    origin: Location
+    hub: Location
+    delivery_point: Location
+    departure: dt.date
+    hub_departure: dt.date | None
+    lines: list[ShipmentLine]
+    run_id: int | None = None
+    dispatch_week: int | None = None
+
+
+def save_drafts(actor: Any, drafts: list[Draft], *, verb: str, reason: str = "") -> list[Shipment]:
+    references = _next_references(len(drafts))
+    shipments = []
+    legs_by_shipment = []
+    for draft, reference in zip(drafts, references, strict=True):
+        sensitive = any(line.category.sensitive for line in draft.lines)
+        legs = plan_legs(
+            origin=draft.origin,
+            hub=draft.hub,
+            delivery_point=draft.delivery_point,
+            departure=draft.departure,
+            hub_departure=draft.hub_departure,
+            sensitive=sensitive,
+        )
+        shipments.append(
+            Shipment(
+                reference=reference,
+                donor_id=draft.donor_id,
+                origin=draft.origin,
+                hub=draft.hub,
+                delivery_point=draft.delivery_point,
+                run_id=draft.run_id,
+                dispatch_week=draft.dispatch_week,
+                planned_departure=legs[0].departure,
+                planned_arrival=legs[-1].arrival,
+                eta=legs[-1].arrival,
+                next_due=legs[0].departure,
+                created_by=actor,
+                reason=reason,
+            )
+        )
+        legs_by_shipment.append(legs)
+    Shipment.objects.bulk_create(shipments)
+    if any(s.pk is None for s in shipments):  # backends without RETURNING
+        by_ref = dict(
+            Shipment.objects.filter(reference__in=references).values_list("reference", "pk")
+        )
+        for s in shipments:
+            s.pk = by_ref[s.reference]
+    Leg.objects.bulk_create(
+        Leg(
+            shipment=shipment,
+            sequence=n,
+            origin=leg.origin,
+            destination=leg.destination,
+            mode=leg.mode,
+            planned_departure=leg.departure,
+            planned_arrival=leg.arrival,
+            expected_departure=leg.departure,
+            expected_arrival=leg.arrival,
+        )
+        for shipment, legs in zip(shipments, legs_by_shipment, strict=True)
+        for n, leg in enumerate(legs, start=1)
+    )
+    all_lines = []
+    for shipment, draft in zip(shipments, drafts, strict=True):
+        for line in draft.lines:
+            line.shipment = shipment
+            all_lines.append(line)
+    ShipmentLine.objects.bulk_create(all_lines)
+    record_many(
+        actor=actor,
+        verb=verb,
+        entries=(
+            AuditEntry(
+                "logistics.shipment",
+                str(s.pk),
+                s.reference,
+                {
+                    "after": snapshot(s, fields=[f.name for f in Shipment._meta.concrete_fields]),
+                    "lines": [
+                        [ln.allocation_line_id, ln.pledge_id, ln.requirement_id, ln.quantity]
+                        for ln in d.lines
+                    ],
+                    "legs": [[leg.mode, leg.departure, leg.arrival] for leg in legs],
+                    "reason": reason,
+                },
+            )
+            for s, d, legs in zip(shipments, drafts, legs_by_shipment, strict=True)
+        ),
+    )
+    return shipments

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from coordcell.registry.models import Location
+
+from .lifecycle import S
+from .models import Discrepancy
+
+
+def parse_moves(text: str) -> dict[int, int]:
+    """'17: 40' rows -> {17: 40}."""
+    moves = {}
+    for row in text.splitlines():
+        if not row.strip():
+            continue
+        try:
+            line, qty = (int(x) for x in row.split(":"))
+        except ValueError as exc:
+            raise forms.ValidationError(f"'{row}': write line id: quantity.") from exc
+        moves[line] = qty
+    return moves
+
+
+class EventForm(forms.Form):
+    status = forms.ChoiceField(choices=[])
+    occurred_at = forms.DateTimeField(
+        label="When (UTC)", required=False, help_text="Leave empty for now."
+    )
+    quantity = forms.IntegerField(min_value=0, required=False)
+    lines = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Quantity per line",
+        help_text="line id: quantity, one per line (several lines)",
+    )
+    serials = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Serial numbers of serial-numbered items, one per line.",
+    )
+    handed_over_by = forms.CharField(max_length=150, required=False)
+    taken_over_by = forms.CharField(max_length=150, required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, statuses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s, S(s).label) for s in statuses]
+
+    def clean_lines(self) -> dict[int, int] | None:
+        return parse_moves(self.cleaned_data["lines"]) or None
+
+    def serial_list(self) -> list[str] | None:
+        values = [v.strip() for v in self.cleaned_data["serials"].splitlines() if v.strip()]
+        return values or None
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RerouteForm(ReasonForm):
+    hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+
+
+class MergeForm(ReasonForm):
+    other = forms.CharField(label="Merge in shipment (reference)", max_length=20)
+
+
+class SplitForm(ReasonForm):
+    moves = forms.CharField(
+        label="Move to a new shipment",
+        help_text="line id: quantity, one per line, e.g. 17: 40",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_moves(self) -> dict[int, int]:
+        return parse_moves(self.cleaned_data["moves"])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class DiscrepancyForm(forms.Form):
+    kind = forms.ChoiceField(choices=Discrepancy.Kind.choices)
+    line = forms.IntegerField(required=False, label="Shipment line id")
+    quantity = forms.IntegerField(min_value=1, required=False)
+    serial = forms.CharField(max_length=100, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    photos = MultipleFileField(required=False)
+
+
+class InventoryCheckForm(forms.Form):
+    serials = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line.")
+    location = forms.ModelChoiceField(queryset=Location.objects.all())
+    note = forms.CharField(required=False)

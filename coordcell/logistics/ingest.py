@@ -1,0 +1,485 @@
+"""Recording status events, one by hand or thousands from a feed, and deriving from them each
+shipment's status, leg times, ETA and counted quantities.
+
+Idempotent: every event carries the sender's own id (``id``); an id already stored is skipped, so
+a re-sent batch changes nothing. Out of order: events are accepted in any order and the status is
+derived (``lifecycle.derive_status``). Partial: a bad event is rejected with its reason, the rest
+of the batch is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from coordcell.audit.services import AuditEntry, record_many
+from coordcell.db import insert_many
+from coordcell.registry.access import as_user
+from coordcell.registry.models import Location, User
+
+from . import checks, fulfilment
+from .derive import refresh_shipments
+from .lifecycle import (
+    CHECKS,
+    EVENT_STATUSES,
+    RANK,
+    S,
+    transition_error,
+)
+from .models import SerialItem, Shipment, ShipmentEvent, ShipmentLine
+from .selectors import EVENT_ROLES, shipments_visible_to
+
+MAX_BATCH = 5000
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+# Where each event happens: the shipment's origin, hub or delivery point.
+EXPECTED_PLACE = {
+    S.READY: "origin",
+    S.DEPARTED: "origin",
+    S.AT_HUB: "hub",
+    S.DEPARTED_HUB: "hub",
+    S.HANDED_OVER: "delivery_point",
+    S.RECEIVED: "delivery_point",
+}
+NEEDS_QUANTITY = (S.HANDED_OVER, S.RECEIVED)
+NEEDS_SIGNATURES = (S.HANDED_OVER, S.RECEIVED)
+EVENT_FIELDS = [
+    "client_id",
+    "shipment_id",
+    "status",
+    "occurred_at",
+    "recorded_at",
+    "recorded_by_id",
+    "location_id",
+    "quantity",
+    "line_quantities",
+    "serials",
+    "handed_over_by",
+    "taken_over_by",
+    "note",
+]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    id: str
+    error: str
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    shipments: list[str] = field(default_factory=list)  # references whose events changed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [r.__dict__ for r in self.rejected],
+            "shipments": self.shipments,
+        }
+
+
+class EventError(Exception):
+    pass
+
+
+@dataclass
+class _Item:
+    index: int
+    client_id: str
+    reference: str
+    status: str
+    occurred_at: dt.datetime
+    location_code: str
+    quantity: int | None
+    lines: dict[str, int] | None
+    serials: list[str] | dict[str, list[str]] | None
+    handed_over_by: str
+    taken_over_by: str
+    note: str
+    raw: Mapping[str, Any]
+
+
+def events_ingest(*, actor: Any, events: Sequence[Mapping[str, Any]]) -> IngestResult:
+    """Record a batch of status events (dicts, see docs/logistics.md for the fields).
+
+    Returns what was accepted, skipped as already recorded, and rejected (with the reason).
+    """
+    return _ingest(actor, events, strict=False)
+
+
+def _ingest(actor: Any, events: Sequence[Mapping[str, Any]], *, strict: bool) -> IngestResult:
+    user = as_user(actor)
+    if user is None or user.role not in EVENT_ROLES:
+        raise PermissionDenied("Only coordinators and donor or recipient liaisons record events.")
+    if len(events) > MAX_BATCH:
+        raise ValidationError(
+            f"A batch holds at most {MAX_BATCH} events; send the {len(events)} in parts."
+        )
+    result = IngestResult()
+    items: list[_Item] = []
+    seen: dict[str, _Item] = {}
+    now = timezone.now()
+    for index, raw in enumerate(events):
+        try:
+            item = _parse(index, raw, now)
+        except EventError as exc:
+            client_id = raw.get("id") if isinstance(raw, Mapping) else None
+            result.rejected.append(Rejection(index, str(client_id or ""), str(exc)))
+            continue
+        if item.client_id in seen:
+            if dict(seen[item.client_id].raw) == dict(raw):
+                result.duplicates += 1
+            else:
+                result.rejected.append(
+                    Rejection(
+                        index,
+                        item.client_id,
+                        "This id is used twice in the batch "
+                        "for different events: ids must be unique.",
+                    )
+                )
+            continue
+        seen[item.client_id] = item
+        items.append(item)
+    if not items:
+        return result
+    with transaction.atomic():
+        _record(user, items, result, now, strict=strict)
+    return result
+
+
+def _parse(index: int, raw: Any, now: dt.datetime) -> _Item:
+    if not isinstance(raw, Mapping):
+        raise EventError("An event is an object with id, shipment, status and occurred_at.")
+    client_id = raw.get("id")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 100:
+        raise EventError("'id' is required: the sender's unique event id, 1 to 100 characters.")
+    reference = raw.get("shipment")
+    if not isinstance(reference, str) or not reference:
+        raise EventError("'shipment' is required: the shipment reference, e.g. S-000123.")
+    status = raw.get("status")
+    if status not in EVENT_STATUSES:
+        allowed = ", ".join(EVENT_STATUSES)
+        raise EventError(f"'status' {status!r} is not an event status; use one of: {allowed}.")
+    text = raw.get("occurred_at")
+    occurred = parse_datetime(text) if isinstance(text, str) else None
+    if occurred is None or occurred.tzinfo is None:
+        raise EventError(
+            "'occurred_at' must be an ISO 8601 time with its offset, e.g. 2027-01-04T08:30:00Z."
+        )
+    occurred = occurred.astimezone(dt.UTC)
+    if occurred > now + FUTURE_TOLERANCE:
+        raise EventError(f"'occurred_at' {text} is in the future.")
+    quantity = raw.get("quantity")
+    if quantity is not None and (not isinstance(quantity, int) or quantity < 0):
+        raise EventError("'quantity' must be a whole number of 0 or more.")
+    lines = raw.get("lines")
+    if lines is not None and not (
+        isinstance(lines, Mapping) and all(isinstance(v, int) and v >= 0 for v in lines.values())
+    ):
+        raise EventError("'lines' maps shipment line ids to whole quantities, e.g. {\"17\": 40}.")
+    serial_list = raw.get("serials")
+    if serial_list is not None and not _serials_ok(serial_list):
+        raise EventError(
+            "'serials' is a list of serial numbers, or maps shipment line ids to such lists."
+        )
+    names = {k: raw.get(k) or "" for k in ("handed_over_by", "taken_over_by", "note", "location")}
+    if not all(isinstance(v, str) for v in names.values()):
+        raise EventError("'handed_over_by', 'taken_over_by', 'location' and 'note' are text.")
+    return _Item(
+        index,
+        client_id,
+        reference,
+        status,
+        occurred,
+        names["location"],
+        quantity,
+        {str(k): v for k, v in lines.items()} if lines is not None else None,
+        serial_list,
+        names["handed_over_by"][:150],
+        names["taken_over_by"][:150],
+        names["note"],
+        raw,
+    )
+
+
+def _serials_ok(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(isinstance(s, str) and 0 < len(s) <= 100 for s in value)
+    if isinstance(value, Mapping):
+        return all(_serials_ok(v) and isinstance(v, list) for v in value.values())
+    return False
+
+
+def _record(
+    user: User, items: list[_Item], result: IngestResult, now: dt.datetime, *, strict: bool
+) -> None:
+    refs = {i.reference for i in items}
+    visible = shipments_visible_to(user).filter(reference__in=refs).values("pk")
+    # Lock the shipments (in id order, so two feeds never deadlock) before checking ids.
+    shipments = {
+        s.reference: s
+        for s in Shipment.objects.filter(pk__in=visible).order_by("pk").select_for_update()
+    }
+    lines_by_shipment: dict[int, list[ShipmentLine]] = defaultdict(list)
+    for line in ShipmentLine.objects.filter(shipment__in=shipments.values()).select_related(
+        "category"
+    ):
+        lines_by_shipment[line.shipment_id].append(line)
+    codes = {i.location_code for i in items if i.location_code}
+    locations = {loc.code: loc for loc in Location.objects.filter(code__in=codes)}
+    stored = {
+        row["client_id"]: row
+        for row in ShipmentEvent.objects.filter(client_id__in=[i.client_id for i in items]).values(
+            "client_id", "shipment__reference", "status", "occurred_at"
+        )
+    }
+    current = {s.reference: s.status for s in shipments.values()}
+    rows: list[tuple[Any, ...]] = []
+    accepted: list[tuple[_Item, Shipment]] = []
+    for item in items:
+        if item.client_id in stored:
+            row = stored[item.client_id]
+            same = (row["shipment__reference"], row["status"], row["occurred_at"]) == (
+                item.reference,
+                item.status,
+                item.occurred_at,
+            )
+            if same:
+                result.duplicates += 1
+            else:
+                result.rejected.append(
+                    Rejection(
+                        item.index,
+                        item.client_id,
+                        "This id was already used for a different event; ids must be unique.",
+                    )
+                )
+            continue
+        shipment = shipments.get(item.reference)
+        try:
+            if shipment is None:
+                raise EventError(f"No shipment {item.reference} that you may record events for.")
+            row_values = _validate(
+                user,
+                item,
+                shipment,
+                lines_by_shipment[shipment.pk],
+                locations,
+                current[item.reference],
+                strict=strict,
+            )
+        except (EventError, ValidationError) as exc:
+            message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            result.rejected.append(Rejection(item.index, item.client_id, message))
+            continue
+        if RANK[item.status] > RANK[current[item.reference]] or item.status == S.CANCELLED:
+            current[item.reference] = item.status
+        rows.append(
+            (item.client_id, shipment.pk, item.status, item.occurred_at, now, user.pk, *row_values)
+        )
+        accepted.append((item, shipment))
+    if strict and result.rejected:
+        raise ValidationError([r.error for r in result.rejected])
+    if not rows:
+        return
+    insert_many(ShipmentEvent, EVENT_FIELDS, rows)
+    ids = dict(
+        ShipmentEvent.objects.filter(client_id__in=[r[0] for r in rows]).values_list(
+            "client_id", "id"
+        )
+    )
+    result.accepted = len(rows)
+    touched = sorted({s.pk for _, s in accepted})
+    result.shipments = sorted({s.reference for _, s in accepted})
+
+    def needs_check(item: _Item, shipment: Shipment, counted: dict[str, int]) -> bool:
+        # Only serials, serial-numbered lines and counts below plan can find anything.
+        if item.serials:
+            return True
+        if item.status not in CHECKS:
+            return False
+        lines = lines_by_shipment[shipment.pk]
+        return any(
+            ln.category.sensitive or counted.get(str(ln.pk), ln.quantity) < ln.quantity
+            for ln in lines
+        )
+
+    checks.apply(
+        [
+            ids[item.client_id]
+            for (item, shipment), row in zip(accepted, rows, strict=True)
+            if needs_check(item, shipment, row[8])
+        ],
+        user,
+    )
+    changed_requirements = refresh_shipments(touched, today=now.date())
+    record_many(
+        actor=user,
+        verb="shipment.event",
+        entries=(
+            AuditEntry(
+                "logistics.shipmentevent",
+                str(ids[item.client_id]),
+                f"{shipment.reference} {item.status}",
+                {
+                    "client_id": item.client_id,
+                    "shipment": shipment.reference,
+                    "status": item.status,
+                    "occurred_at": item.occurred_at,
+                    "row": list(row[6:]),
+                },
+            )
+            for (item, shipment), row in zip(accepted, rows, strict=True)
+        ),
+    )
+    if changed_requirements:
+        fulfilment.refresh_requirements(actor=user, requirement_ids=changed_requirements)
+
+
+def _validate(
+    user: User,
+    item: _Item,
+    shipment: Shipment,
+    lines: list[ShipmentLine],
+    locations: dict[str, Location],
+    current: str,
+    *,
+    strict: bool,
+) -> tuple[Any, ...]:
+    """The stored values of a valid event (location .. note), or EventError saying what is wrong."""
+    if item.status not in EVENT_ROLES.get(user.role, set()):
+        allowed = ", ".join(sorted(EVENT_ROLES.get(user.role, set()))) or "none"
+        raise EventError(
+            f"A {user.get_role_display()} cannot record '{item.status}' (may record: {allowed})."
+        )
+    if strict:
+        error = transition_error(current, item.status)
+        if error:
+            raise EventError(error)
+    elif current == S.CANCELLED:
+        raise EventError(f"{shipment.reference} is cancelled: it takes no further events.")
+    if item.status == S.CANCELLED and RANK[current] >= RANK[S.DEPARTED]:
+        raise EventError(f"{shipment.reference} has left its origin: it cannot be cancelled.")
+    place = EXPECTED_PLACE.get(S(item.status))
+    expected = getattr(shipment, f"{place}_id") if place else None
+    location_id = expected
+    if item.location_code:
+        location = locations.get(item.location_code)
+        if location is None:
+            raise EventError(f"Unknown location '{item.location_code}'.")
+        if expected is not None and location.pk != expected:
+            raise EventError(
+                f"'{item.status}' happens at the shipment's {place.replace('_', ' ')}, "
+                f"not at {location.code}."
+            )
+        location_id = location.pk
+    line_quantities = _line_quantities(item, shipment, lines)
+    if item.status in NEEDS_SIGNATURES and not (item.handed_over_by and item.taken_over_by):
+        raise EventError(
+            f"'{item.status}' transfers custody: give 'handed_over_by' and 'taken_over_by' (names)."
+        )
+    serial_map = _serial_map(item, shipment, lines)
+    quantity = item.quantity
+    if quantity is None and line_quantities:
+        quantity = sum(line_quantities.values())
+    return (
+        location_id,
+        quantity,
+        line_quantities,
+        serial_map,
+        item.handed_over_by,
+        item.taken_over_by,
+        item.note,
+    )
+
+
+def _line_quantities(item: _Item, shipment: Shipment, lines: list[ShipmentLine]) -> dict[str, int]:
+    if item.status == S.CANCELLED:
+        return {}
+    planned = {str(line.pk): line.quantity for line in lines}
+    if item.lines is not None:
+        unknown = sorted(set(item.lines) - set(planned))
+        if unknown:
+            raise EventError(
+                f"Lines {', '.join(unknown)} are not on {shipment.reference} "
+                f"(its lines: {', '.join(planned)})."
+            )
+        if item.quantity is not None and item.quantity != sum(item.lines.values()):
+            raise EventError("'quantity' differs from the sum of 'lines'.")
+        return dict(item.lines)
+    if item.quantity is None:
+        if item.status in NEEDS_QUANTITY:
+            raise EventError(f"'{item.status}' needs the quantity counted ('quantity').")
+        return planned  # a departure without a count carries what was planned
+    if len(planned) == 1:
+        return {next(iter(planned)): item.quantity}
+    if item.quantity == sum(planned.values()):
+        return planned
+    raise EventError(
+        f"{shipment.reference} has {len(planned)} lines and the count differs from the plan: "
+        f"give the quantity per line in 'lines' (line ids: {', '.join(planned)})."
+    )
+
+
+def _serial_map(item: _Item, shipment: Shipment, lines: list[ShipmentLine]) -> dict[str, list[str]]:
+    sensitive = [line for line in lines if line.category.sensitive]
+    if item.serials is None:
+        if sensitive and item.status in (S.READY, S.AT_HUB, S.HANDED_OVER):
+            raise EventError(
+                f"{shipment.reference} carries serial-numbered items: '{item.status}' needs "
+                "their serial numbers ('serials')."
+            )
+        return {}
+    if not sensitive:
+        raise EventError(f"{shipment.reference} carries no serial-numbered items.")
+    if isinstance(item.serials, list):
+        if len(sensitive) == 1:
+            serial_map = {str(sensitive[0].pk): list(item.serials)}
+        elif item.status == S.READY:
+            raise EventError(
+                "Several lines carry serial-numbered items: give 'serials' per line id "
+                f"({', '.join(str(line.pk) for line in sensitive)})."
+            )
+        else:
+            serial_map = {"": list(item.serials)}  # checked against the whole manifest
+    else:
+        serial_map = {str(k): list(v) for k, v in item.serials.items()}
+    if item.status == S.READY:
+        by_id = {str(line.pk): line for line in sensitive}
+        for key, values in serial_map.items():
+            line = by_id.get(key)
+            if line is None:
+                raise EventError(f"Line {key} of {shipment.reference} is not serial-numbered.")
+            if len(set(values)) != len(values):
+                raise EventError(f"Line {key}: a serial number is listed twice.")
+            if len(values) != line.quantity:
+                raise EventError(
+                    f"Line {key} ({line.category}) carries {line.quantity} items: record "
+                    f"{line.quantity} serial numbers before departure, not {len(values)}."
+                )
+        missing = sorted(set(by_id) - set(serial_map))
+        if missing:
+            raise EventError(f"Serial numbers missing for lines {', '.join(missing)}.")
+        for key, values in serial_map.items():
+            taken = (
+                SerialItem.objects.filter(category=by_id[key].category, serial__in=values)
+                .exclude(shipment_line__shipment=shipment)
+                .values_list("serial", "shipment_line__shipment__reference")
+                .first()
+            )
+            if taken:
+                raise EventError(f"Serial {taken[0]} is already recorded on {taken[1]}.")
+    return serial_map

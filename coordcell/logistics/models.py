@@ -1,0 +1,276 @@
+"""Shipments, their lines and legs, the append-only status events, serial-numbered items and
+discrepancies. Status, ETA and the counted quantities on these rows are derived from the events
+(see ``lifecycle.py`` and ``ingest.py``); nothing else writes them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import ItemCategory, Location, Nation
+from coordcell.requirements.models import Requirement
+
+from .lifecycle import EVENT_STATUSES, ShipmentStatus
+
+
+class Shipment(models.Model):
+    """Goods of one donor moving from its depot through a hub to one delivery point."""
+
+    Status = ShipmentStatus
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    donor = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="shipments")
+    origin = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    hub = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="hub_shipments")
+    delivery_point = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        AllocationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="shipments"
+    )
+    dispatch_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Derived from the events: written only by ingest.refresh_shipments().
+    status = models.CharField(
+        _("status"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PLANNED
+    )
+    status_at = models.DateTimeField(_("status since (UTC)"), null=True, blank=True)
+    last_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    planned_departure = models.DateField(_("planned departure"))
+    planned_arrival = models.DateField(_("planned handover"))
+    eta = models.DateField(_("expected handover"), null=True, blank=True)
+    next_due = models.DateField(_("next milestone due"), null=True, blank=True)
+    delay_days = models.IntegerField(_("days behind plan"), default=0)
+    reason = models.TextField(_("reason for the last change by hand"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["planned_departure", "reference"]
+        indexes = [
+            models.Index(fields=["status", "next_due"]),
+            models.Index(fields=["status", "delay_days"]),
+            models.Index(fields=["donor", "status"]),
+            models.Index(fields=["hub", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ShipmentLine(models.Model):
+    """The part of an allocation line this shipment carries, and what was counted of it."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    allocation_line = models.ForeignKey(
+        AllocationLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="shipment_lines")
+    requirement = models.ForeignKey(
+        Requirement, on_delete=models.PROTECT, related_name="shipment_lines"
+    )
+    category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("planned quantity"), validators=[MinValueValidator(1)])
+    # Counted at departure, handover and receipt; None until that event arrives.
+    shipped_quantity = models.PositiveIntegerField(_("shipped"), null=True, blank=True)
+    handed_over_quantity = models.PositiveIntegerField(_("handed over"), null=True, blank=True)
+    received_quantity = models.PositiveIntegerField(_("received"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipment", "id"]
+        indexes = [models.Index(fields=["requirement", "shipment"])]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.category} → {self.requirement.reference}"
+
+
+class Leg(models.Model):
+    class Mode(models.TextChoices):
+        ROAD = "road", _("Road")
+        RAIL = "rail", _("Rail")
+        AIR = "air", _("Air")
+        SEA = "sea", _("Sea")
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="legs")
+    sequence = models.PositiveSmallIntegerField()
+    origin = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices)
+    planned_departure = models.DateField(_("planned departure"))
+    planned_arrival = models.DateField(_("planned arrival"))
+    actual_departure = models.DateTimeField(_("departed (UTC)"), null=True, blank=True)
+    actual_arrival = models.DateTimeField(_("arrived (UTC)"), null=True, blank=True)
+    expected_departure = models.DateField(_("expected departure"), null=True, blank=True)
+    expected_arrival = models.DateField(_("expected arrival"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipment", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "sequence"], name="leg_sequence_unique")
+        ]
+        indexes = [models.Index(fields=["destination", "expected_arrival"])]
+
+    def __str__(self) -> str:
+        return f"{self.shipment}: {self.origin} → {self.destination} ({self.get_mode_display()})"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ShipmentEvent(models.Model):
+    """One status change as it happened: append-only, identified by the sender's own id."""
+
+    client_id = models.CharField(_("sender's event id"), max_length=100, unique=True)
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
+    status = models.CharField(
+        _("status"), max_length=20, choices=[(s.value, s.label) for s in EVENT_STATUSES]
+    )
+    occurred_at = models.DateTimeField(_("when (UTC)"))
+    recorded_at = models.DateTimeField(_("recorded (UTC)"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    line_quantities = models.JSONField(_("quantity per shipment line"), default=dict)
+    serials = models.JSONField(_("serial numbers per shipment line"), default=dict)
+    handed_over_by = models.CharField(_("handed over by (name)"), max_length=150, blank=True)
+    taken_over_by = models.CharField(_("taken over by (name)"), max_length=150, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["shipment", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # History is evidence: an event is written once and never changed.
+        if not self._state.adding:
+            raise AppendOnlyError("Shipment events are append-only; record a new event instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Shipment events are append-only and cannot be deleted.")
+
+
+class SerialItem(models.Model):
+    """One serial-numbered item of a sensitive category, from its manifest to end use."""
+
+    serial = models.CharField(_("serial number"), max_length=100)
+    category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="+")
+    shipment_line = models.ForeignKey(
+        ShipmentLine, on_delete=models.PROTECT, related_name="serial_items"
+    )
+    recorded_at = models.DateTimeField(_("recorded before departure (UTC)"))
+    last_seen_at = models.DateTimeField(_("last seen (UTC)"))
+    last_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    received_at = models.DateTimeField(_("received (UTC)"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last inventory check (UTC)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["category", "serial"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "serial"], name="serial_unique_per_category"
+            )
+        ]
+        indexes = [models.Index(fields=["received_at", "last_checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.category.code} #{self.serial}"
+
+
+class InventoryCheck(models.Model):
+    """An end-use inventory check that found the item where it should be."""
+
+    item = models.ForeignKey(SerialItem, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField(_("checked (UTC)"))
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.item} checked {self.checked_at:%Y-%m-%d}"
+
+
+class Discrepancy(models.Model):
+    class Kind(models.TextChoices):
+        SHORT = "short", _("Short")
+        DAMAGED = "damaged", _("Damaged")
+        WRONG_ITEM = "wrong_item", _("Wrong item")
+        MISSING_SERIAL = "missing_serial", _("Serial missing")
+        EXTRA_SERIAL = "extra_serial", _("Serial not on the manifest")
+        WRONG_SERIAL = "wrong_serial", _("Serial belongs elsewhere")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="discrepancies")
+    line = models.ForeignKey(
+        ShipmentLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    event = models.ForeignKey(
+        ShipmentEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    stage = models.CharField(_("found at"), max_length=20, choices=ShipmentStatus.choices)
+    quantity = models.PositiveIntegerField(_("quantity affected"), null=True, blank=True)
+    serial = models.CharField(_("serial number"), max_length=100, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, related_name="+")
+    automatic = models.BooleanField(_("raised by a check"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded (UTC)"))
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name_plural = "discrepancies"
+        indexes = [models.Index(fields=["shipment", "kind"])]
+
+    def __str__(self) -> str:
+        what = f" #{self.serial}" if self.serial else ""
+        return f"{self.shipment_id}: {self.get_kind_display()}{what}"
+
+
+def photo_path(instance: DiscrepancyPhoto, filename: str) -> str:
+    return f"discrepancies/{instance.discrepancy_id}/{filename}"
+
+
+class DiscrepancyPhoto(models.Model):
+    discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("photo"), upload_to=photo_path)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.file.name

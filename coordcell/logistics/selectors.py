@@ -1,0 +1,329 @@
+"""Reads: the one access function per object type, the field-level helper, and the figures
+reports use (quantities counted separately, late shipments, a hub's weeks).
+
+Need-to-know: routes, legs and times are shown to coordinators, auditors and the donor that owns
+the shipment; the recipient sees the last leg only (handover point and an ETA window); a donor
+never sees another nation's shipment (404); training-site officers see nothing here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.registry.access import as_user
+from coordcell.registry.models import HubCapacity, Location
+
+from .lifecycle import IN_PROGRESS, S
+from .models import Discrepancy, Leg, SerialItem, Shipment, ShipmentEvent, ShipmentLine
+
+
+def shipments_visible_to(user: Any) -> QuerySet[Shipment]:
+    u = as_user(user)
+    qs = Shipment.objects.select_related("donor", "delivery_point")
+    if u is None:
+        return qs.none()
+    if u.sees_everything or u.is_recipient_liaison:
+        return qs
+    if u.is_donor_liaison:
+        return qs.filter(donor_id=u.nation_id)
+    return qs.none()
+
+
+class Detail(enum.Enum):
+    FULL = "full"  # route, every leg, planned and actual times, every event
+    LAST_LEG = "last_leg"  # handover point and ETA window only
+    STATUS = "status"  # status only
+
+
+def shipment_detail_level(user: Any, shipment: Shipment) -> Detail:
+    """The field-level rule: how much of a visible shipment this user may see."""
+    u = as_user(user)
+    if u is None:
+        return Detail.STATUS
+    if u.sees_everything or (u.is_donor_liaison and u.nation_id == shipment.donor_id):
+        return Detail.FULL
+    if u.is_recipient_liaison:
+        return Detail.LAST_LEG
+    return Detail.STATUS
+
+
+def legs_visible_to(user: Any, shipment: Shipment) -> list[Leg]:
+    level = shipment_detail_level(user, shipment)
+    legs = list(shipment.legs.select_related("origin", "destination").order_by("sequence"))
+    if level is Detail.FULL:
+        return legs
+    if level is Detail.LAST_LEG:
+        return legs[-1:]
+    return []
+
+
+def events_visible_to(user: Any, shipment: Shipment) -> QuerySet[ShipmentEvent]:
+    """A visible shipment's events: all for full detail; the recipient sees the handover ones."""
+    qs = shipment.events.select_related("location").order_by("occurred_at", "id")
+    level = shipment_detail_level(user, shipment)
+    if level is Detail.FULL:
+        return qs
+    if level is Detail.LAST_LEG:
+        return qs.filter(status__in=[S.HANDED_OVER, S.RECEIVED])
+    return qs.none()
+
+
+def eta_window(shipment: Shipment) -> tuple[dt.date, dt.date] | None:
+    """What the recipient is told: a window around the ETA, not the exact plan."""
+    if shipment.eta is None:
+        return None
+    return shipment.eta - dt.timedelta(days=1), shipment.eta + dt.timedelta(days=2)
+
+
+def discrepancies_visible_to(user: Any) -> QuerySet[Discrepancy]:
+    u = as_user(user)
+    qs = Discrepancy.objects.select_related("shipment", "location", "line__category")
+    if u is None:
+        return qs.none()
+    if u.sees_everything:
+        return qs
+    if u.is_donor_liaison:
+        return qs.filter(shipment__donor_id=u.nation_id)
+    if u.is_recipient_liaison:
+        return qs.filter(stage__in=[S.HANDED_OVER, S.RECEIVED])
+    return qs.none()
+
+
+def serial_items_visible_to(user: Any) -> QuerySet[SerialItem]:
+    """End-use inventory: the cell and auditors see all, a donor its own, the recipient what it
+    received."""
+    u = as_user(user)
+    qs = SerialItem.objects.select_related(
+        "category", "last_location", "shipment_line__shipment__donor"
+    )
+    if u is None:
+        return qs.none()
+    if u.sees_everything:
+        return qs
+    if u.is_donor_liaison:
+        return qs.filter(shipment_line__shipment__donor_id=u.nation_id)
+    if u.is_recipient_liaison:
+        return qs.filter(received_at__isnull=False)
+    return qs.none()
+
+
+# Who records which event: the donor gets its goods ready and away, the cell runs hubs and
+# transport, the recipient's liaison takes over and alone confirms receipt.
+EVENT_ROLES = {
+    "coordinator": {S.READY, S.DEPARTED, S.AT_HUB, S.DEPARTED_HUB, S.HANDED_OVER, S.CANCELLED},
+    "donor_liaison": {S.READY, S.DEPARTED},
+    "recipient_liaison": {S.HANDED_OVER, S.RECEIVED},
+}
+
+
+def can_record_event(user: Any, shipment: Shipment, status: str) -> bool:
+    u = as_user(user)
+    if u is None or status not in EVENT_ROLES.get(u.role, set()):
+        return False
+    if u.is_donor_liaison:
+        return shipment.donor_id == u.nation_id
+    return shipments_visible_to(u).filter(pk=shipment.pk).exists()
+
+
+def can_plan_shipments(user: Any) -> bool:
+    u = as_user(user)
+    return bool(u and u.is_coordinator)
+
+
+def can_see_delays(user: Any) -> bool:
+    u = as_user(user)
+    return bool(u and u.sees_everything)
+
+
+# ---- quantities: pledged, allocated, shipped, handed over and received are never mixed ----
+
+
+def received_quantity_by_requirement(
+    requirement_ids: Iterable[int] | None = None,
+) -> dict[int, int]:
+    """Units the recipient confirmed as received, per requirement: what fulfils a need."""
+    qs = ShipmentLine.objects.filter(received_quantity__isnull=False).exclude(
+        shipment__status=S.CANCELLED
+    )
+    if requirement_ids is not None:
+        qs = qs.filter(requirement_id__in=list(requirement_ids))
+    rows = qs.values("requirement_id").annotate(n=Sum("received_quantity"))
+    return {row["requirement_id"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class Quantities:
+    allocated: int = 0  # in committed allocation runs
+    on_shipments: int = 0  # planned on shipments that are not cancelled
+    shipped: int = 0  # counted at departure from origin
+    handed_over: int = 0  # counted at handover at the delivery point
+    received: int = 0  # confirmed by the recipient: the only figure that fulfils a requirement
+
+
+def quantities_by_requirement(requirement_ids: Iterable[int]) -> dict[int, Quantities]:
+    ids = list(requirement_ids)
+    allocated = dict(
+        AllocationLine.objects.filter(
+            requirement_id__in=ids, run__status=AllocationRun.Status.COMMITTED
+        )
+        .values("requirement_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("requirement_id", "n")
+    )
+    rows = (
+        ShipmentLine.objects.filter(requirement_id__in=ids)
+        .exclude(shipment__status=S.CANCELLED)
+        .values("requirement_id")
+        .annotate(
+            planned=Sum("quantity"),
+            shipped=Sum("shipped_quantity"),
+            handed=Sum("handed_over_quantity"),
+            received=Sum("received_quantity"),
+        )
+    )
+    by_id = {r["requirement_id"]: r for r in rows}
+    result = {}
+    for rid in ids:
+        r = by_id.get(rid, {})
+        result[rid] = Quantities(
+            allocated=allocated.get(rid) or 0,
+            on_shipments=r.get("planned") or 0,
+            shipped=r.get("shipped") or 0,
+            handed_over=r.get("handed") or 0,
+            received=r.get("received") or 0,
+        )
+    return result
+
+
+def pledged_and_shipped_by_pledge(pledge_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per pledge: shipped, handed over and received (pledged and allocated are on the pledge)."""
+    rows = (
+        ShipmentLine.objects.filter(pledge_id__in=list(pledge_ids))
+        .exclude(shipment__status=S.CANCELLED)
+        .values("pledge_id")
+        .annotate(
+            shipped=Sum("shipped_quantity"),
+            handed_over=Sum("handed_over_quantity"),
+            received=Sum("received_quantity"),
+        )
+    )
+    return {
+        r["pledge_id"]: {k: r[k] or 0 for k in ("shipped", "handed_over", "received")} for r in rows
+    }
+
+
+# ---- delays ----
+
+
+def late_shipments(qs: QuerySet[Shipment], today: dt.date | None = None) -> QuerySet[Shipment]:
+    """Shipments on the way that are past a planned milestone, or whose ETA slipped.
+
+    ``next_due`` is the planned date of the milestone the shipment has not reached yet;
+    ``delay_days`` is how far its expected times moved behind plan at its last event.
+    """
+    today = today or timezone.now().date()
+    return qs.filter(status__in=IN_PROGRESS).filter(Q(next_due__lt=today) | Q(delay_days__gt=0))
+
+
+def days_late(shipment: Shipment, today: dt.date) -> int:
+    overdue = (today - shipment.next_due).days if shipment.next_due else 0
+    return max(overdue, shipment.delay_days, 0)
+
+
+# ---- hubs ----
+
+
+@dataclass
+class HubWeek:
+    monday: dt.date
+    domain: str
+    inbound: int = 0
+    outbound: int = 0
+    capacity: int = 0
+
+    @property
+    def over_capacity(self) -> bool:
+        return max(self.inbound, self.outbound) > self.capacity
+
+
+@dataclass
+class HubOutlook:
+    hub: Location
+    weeks: list[dt.date]
+    domains: list[str]
+    cells: dict[tuple[str, dt.date], HubWeek]
+    on_hand: dict[str, int]
+    capacity: dict[str, int]
+
+
+def hub_outlook(hub: Location, *, today: dt.date, weeks: int = 8) -> HubOutlook:
+    """Per domain: units expected in and out per week against the weekly capacity, and on hand."""
+    monday = today - dt.timedelta(days=today.weekday())
+    mondays = [monday + dt.timedelta(weeks=w) for w in range(weeks)]
+    end = mondays[-1] + dt.timedelta(days=7)
+    capacity = dict(HubCapacity.objects.filter(hub=hub).values_list("domain", "weekly_capacity"))
+    cells: dict[tuple[str, dt.date], HubWeek] = {}
+    open_lines = ShipmentLine.objects.filter(shipment__hub=hub, shipment__status__in=IN_PROGRESS)
+
+    def add(rows: Iterable[dict[str, Any]], attr: str) -> None:
+        for row in rows:
+            day = max(row["day"], monday)
+            week = day - dt.timedelta(days=day.weekday())
+            key = (row["category__domain"], week)
+            cell = cells.setdefault(key, HubWeek(week, row["category__domain"]))
+            setattr(cell, attr, getattr(cell, attr) + row["n"])
+
+    inbound = (
+        open_lines.filter(shipment__status__in=[S.PLANNED, S.READY, S.DEPARTED])
+        .filter(shipment__legs__sequence=1, shipment__legs__expected_arrival__lt=end)
+        .values("category__domain", day=F("shipment__legs__expected_arrival"))
+        .annotate(n=Sum("quantity"))
+    )
+    outbound = (
+        open_lines.exclude(shipment__status=S.DEPARTED_HUB)
+        .filter(shipment__legs__sequence=2, shipment__legs__expected_departure__lt=end)
+        .values("category__domain", day=F("shipment__legs__expected_departure"))
+        .annotate(n=Sum("quantity"))
+    )
+    add(inbound, "inbound")
+    add(outbound, "outbound")
+    on_hand = dict(
+        open_lines.filter(shipment__status=S.AT_HUB)
+        .values("category__domain")
+        .annotate(n=Sum(Coalesce("shipped_quantity", "quantity")))
+        .values_list("category__domain", "n")
+    )
+    domains = sorted({d for d, _ in cells} | set(capacity) | set(on_hand))
+    for (domain, _week), cell in cells.items():
+        cell.capacity = capacity.get(domain, 0)
+    return HubOutlook(hub, mondays, domains, cells, on_hand, capacity)
+
+
+# ---- end-use inventory ----
+
+
+def inventory_interval_days() -> int:
+    return int(getattr(settings, "COORDCELL_INVENTORY_CHECK_DAYS", 90))
+
+
+def overdue_serial_items(
+    qs: QuerySet[SerialItem], now: dt.datetime | None = None, days: int | None = None
+) -> QuerySet[SerialItem]:
+    """Received items whose last check (or receipt, if never checked) is older than the interval."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days if days is not None else inventory_interval_days())
+    return (
+        qs.filter(received_at__isnull=False)
+        .annotate(last_accounted=Coalesce("last_checked_at", "received_at"))
+        .filter(last_accounted__lt=cutoff)
+    )

@@ -1,0 +1,151 @@
+"""Writes on shipments, in one place to import from: shipments from committed allocation lines
+and status changes by hand (here), changes by hand with a reason (``changes.py``) and the bulk
+event feed (``ingest.py``), re-exported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from coordcell.allocation.models import AllocationLine
+from coordcell.registry.models import Location
+
+from . import ingest
+from .changes import (
+    Item,
+    shipment_cancel,
+    shipment_create,
+    shipment_merge,
+    shipment_reroute,
+    shipment_split,
+)
+from .drafts import Draft, save_drafts
+from .ingest import IngestResult, Rejection, events_ingest
+from .lifecycle import RANK, S
+from .models import Shipment, ShipmentLine
+
+__all__ = [
+    "Item",
+    "IngestResult",
+    "Rejection",
+    "events_ingest",
+    "shipment_cancel",
+    "shipment_create",
+    "shipment_merge",
+    "shipment_record_event",
+    "shipment_reroute",
+    "shipment_split",
+    "shipments_create_for_lines",
+]
+
+
+def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -> list[Shipment]:
+    """Shipments for committed allocation lines, one per donor, origin, hub, dispatch week and
+    delivery point (a shipment ends at one handover point). Lines that already travel on a
+    shipment that is not cancelled are skipped, so calling it twice ships nothing twice.
+
+    Meant to run inside the allocation commit's transaction; audited there.
+    """
+    with transaction.atomic():
+        ids = [line.pk for line in lines]
+        shipped = set(
+            ShipmentLine.objects.filter(allocation_line_id__in=ids)
+            .exclude(shipment__status=S.CANCELLED)
+            .values_list("allocation_line_id", flat=True)
+        )
+        fresh = (
+            AllocationLine.objects.filter(pk__in=set(ids) - shipped)
+            .select_related(
+                "run", "hub", "pledge__origin", "pledge__category", "requirement__delivery_point"
+            )
+            .order_by("pk")
+        )
+        groups: dict[tuple[int, int, int, int, int], list[AllocationLine]] = defaultdict(list)
+        for line in fresh:
+            key = (
+                line.pledge.donor_id,
+                line.pledge.origin_id,
+                line.hub_id,
+                line.dispatch_week,
+                line.requirement.delivery_point_id,
+            )
+            groups[key].append(line)
+        drafts = []
+        for group in groups.values():
+            first = group[0]
+            run = first.run
+            drafts.append(
+                Draft(
+                    donor_id=first.pledge.donor_id,
+                    origin=first.pledge.origin,
+                    hub=first.hub,
+                    delivery_point=first.requirement.delivery_point,
+                    departure=run.week_start(first.dispatch_week),
+                    hub_departure=run.week_start(max(line.hub_week for line in group)),
+                    lines=[
+                        ShipmentLine(
+                            allocation_line=line,
+                            pledge=line.pledge,
+                            requirement=line.requirement,
+                            category=line.pledge.category,
+                            quantity=line.quantity,
+                        )
+                        for line in group
+                        if line.quantity > 0
+                    ],
+                    run_id=run.pk,
+                    dispatch_week=first.dispatch_week,
+                )
+            )
+        drafts = [d for d in drafts if d.lines]
+        if not drafts:
+            return []
+        return save_drafts(actor, drafts, verb="shipment.create_from_plan")
+
+
+def shipment_record_event(
+    *,
+    actor: Any,
+    shipment: Shipment,
+    status: str,
+    occurred_at: dt.datetime | None = None,
+    location: Location | None = None,
+    quantity: int | None = None,
+    lines: dict[int, int] | None = None,
+    serials: list[str] | dict[str, list[str]] | None = None,
+    handed_over_by: str = "",
+    taken_over_by: str = "",
+    note: str = "",
+) -> Shipment:
+    """One status change by hand. Only the next step of the lifecycle is allowed here; a
+    disallowed one is refused with a message naming from, to and what is allowed."""
+    event: dict[str, Any] = {
+        "id": f"manual-{uuid.uuid4()}",
+        "shipment": shipment.reference,
+        "status": status,
+        "occurred_at": (occurred_at or timezone.now()).isoformat(),
+        "note": note,
+        "handed_over_by": handed_over_by,
+        "taken_over_by": taken_over_by,
+    }
+    if location is not None:
+        event["location"] = location.code
+    if quantity is not None:
+        event["quantity"] = quantity
+    if lines is not None:
+        event["lines"] = {str(k): v for k, v in lines.items()}
+    if serials is not None:
+        event["serials"] = serials
+    if RANK.get(status, -1) < 0:
+        raise ValidationError(f"Unknown status {status!r}.")
+    ingest._ingest(actor, [event], strict=True)
+    shipment.refresh_from_db()
+    return shipment

@@ -1,0 +1,130 @@
+"""Serial numbers are recorded before departure and checked at the hub and at handover;
+a missing, extra or wrong serial raises a discrepancy by itself."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from coordcell.logistics.lifecycle import S
+from coordcell.logistics.models import Discrepancy, SerialItem
+from coordcell.logistics.tests.factories import SIGNED, event, ingest, make_shipment
+from coordcell.registry.tests.factories import ItemCategoryFactory
+
+pytestmark = pytest.mark.django_db
+Kind = Discrepancy.Kind
+
+
+@pytest.fixture
+def javelins(world):
+    return ItemCategoryFactory(
+        code="atgm", name="Anti-tank missile", sensitive=True, unit="each", domain="armour"
+    )
+
+
+def _ship(world, category, serials, **kwargs):
+    shipment = make_shipment(world, category=category, quantity=len(serials), **kwargs)
+    at = timezone.now() - dt.timedelta(days=2)
+    result = ingest(
+        world,
+        [
+            event(shipment, S.READY, at, serials=serials),
+            event(shipment, S.DEPARTED, at + dt.timedelta(hours=1)),
+        ],
+    )
+    assert result.accepted == 2, result.rejected
+    return shipment, at
+
+
+def _found(shipment):
+    return sorted((d.kind, d.serial) for d in Discrepancy.objects.filter(shipment=shipment))
+
+
+def test_serials_are_recorded_before_departure(world, javelins):
+    shipment, _ = _ship(world, javelins, ["J-1", "J-2", "J-3"])
+    assert sorted(SerialItem.objects.values_list("serial", flat=True)) == ["J-1", "J-2", "J-3"]
+    assert not _found(shipment)
+
+
+def test_departure_without_the_serial_list_is_refused(world, javelins):
+    shipment = make_shipment(world, category=javelins, quantity=2)
+    result = ingest(world, [event(shipment, S.READY, timezone.now())])
+    assert "needs their serial numbers" in result.rejected[0].error
+    wrong_count = ingest(world, [event(shipment, S.READY, timezone.now(), serials=["J-1"])])
+    assert "record 2 serial numbers before departure, not 1" in wrong_count.rejected[0].error
+
+
+def test_a_matching_hub_check_raises_nothing(world, javelins):
+    shipment, at = _ship(world, javelins, ["J-1", "J-2"])
+    ingest(
+        world,
+        [event(shipment, S.AT_HUB, at + dt.timedelta(hours=9), serials=["J-2", "J-1"], quantity=2)],
+    )
+    assert not _found(shipment)
+
+
+def test_missing_extra_and_wrong_serials_at_the_hub_raise_discrepancies(world, javelins):
+    other, _ = _ship(world, javelins, ["K-9"])
+    shipment, at = _ship(world, javelins, ["J-1", "J-2", "J-3"])
+    ingest(
+        world,
+        [
+            event(
+                shipment,
+                S.AT_HUB,
+                at + dt.timedelta(hours=9),
+                serials=["J-1", "J-2", "X-7", "K-9"],
+                quantity=3,
+            )
+        ],
+    )
+    assert _found(shipment) == [
+        (Kind.EXTRA_SERIAL, "X-7"),
+        (Kind.MISSING_SERIAL, "J-3"),
+        (Kind.WRONG_SERIAL, "K-9"),
+    ]
+    assert all(d.automatic and d.stage == S.AT_HUB for d in Discrepancy.objects.all())
+
+
+def test_a_serial_missing_at_handover_is_caught_too(world, javelins):
+    shipment, at = _ship(world, javelins, ["J-1", "J-2"])
+    later = at + dt.timedelta(hours=9)
+    ingest(
+        world,
+        [
+            event(shipment, S.AT_HUB, later, serials=["J-1", "J-2"], quantity=2),
+            event(shipment, S.DEPARTED_HUB, later + dt.timedelta(hours=2)),
+            event(
+                shipment,
+                S.HANDED_OVER,
+                later + dt.timedelta(hours=8),
+                serials=["J-1"],
+                quantity=1,
+                **SIGNED,
+            ),
+        ],
+    )
+    kinds = _found(shipment)
+    assert (Kind.MISSING_SERIAL, "J-2") in kinds
+    assert (Kind.SHORT, "") in kinds
+
+
+def test_a_hub_check_that_arrives_before_the_manifest_is_compared_when_it_arrives(world, javelins):
+    shipment = make_shipment(world, category=javelins, quantity=2)
+    at = timezone.now() - dt.timedelta(days=1)
+    ingest(
+        world,
+        [event(shipment, S.AT_HUB, at + dt.timedelta(hours=9), serials=["J-1", "J-9"], quantity=2)],
+    )
+    assert not _found(shipment)
+    ingest(world, [event(shipment, S.READY, at, serials=["J-1", "J-2"])])
+    assert _found(shipment) == [(Kind.EXTRA_SERIAL, "J-9"), (Kind.MISSING_SERIAL, "J-2")]
+    ingest(world, [event(shipment, S.READY, at, serials=["J-1", "J-2"])])  # re-sent
+    assert len(_found(shipment)) == 2
+
+
+def test_a_serial_already_on_another_shipment_cannot_be_recorded_again(world, javelins):
+    _ship(world, javelins, ["J-1"])
+    second = make_shipment(world, category=javelins, quantity=1)
+    result = ingest(world, [event(second, S.READY, timezone.now(), serials=["J-1"])])
+    assert "already recorded on S-000001" in result.rejected[0].error

@@ -1,0 +1,393 @@
+"""Pages: shipments, one shipment (with its changes), the bulk event feed, delays, a donor's
+late shipments, hubs, the end-use inventory and discrepancy photos. Thin: access through
+``selectors``, writes through services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from coordcell.registry.access import as_user
+from coordcell.registry.models import Location, Nation
+
+from . import services
+from .discrepancies import can_record_discrepancy, discrepancy_record, inventory_check_record
+from .forms import (
+    DiscrepancyForm,
+    EventForm,
+    InventoryCheckForm,
+    MergeForm,
+    ReasonForm,
+    RerouteForm,
+    SplitForm,
+)
+from .lifecycle import ALLOWED, CHANGEABLE, S
+from .models import DiscrepancyPhoto, Shipment
+from .selectors import (
+    Detail,
+    can_plan_shipments,
+    can_record_event,
+    can_see_delays,
+    days_late,
+    discrepancies_visible_to,
+    eta_window,
+    events_visible_to,
+    hub_outlook,
+    inventory_interval_days,
+    late_shipments,
+    legs_visible_to,
+    overdue_serial_items,
+    quantities_by_requirement,
+    serial_items_visible_to,
+    shipment_detail_level,
+    shipments_visible_to,
+)
+
+
+def _user(request: HttpRequest) -> Any:
+    user = as_user(request.user)
+    if user is None:
+        raise Http404
+    return user
+
+
+def _get_shipment_for_user(request: HttpRequest, pk: int) -> Shipment:
+    """The one place a shipment is fetched: outside the user's need-to-know it is a 404."""
+    return get_object_or_404(shipments_visible_to(request.user), pk=pk)
+
+
+def shipment_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    qs = shipments_visible_to(user).select_related("hub")
+    status = request.GET.get("status", "")
+    if status in S.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-planned_departure", "-pk"), 50).get_page(request.GET.get("page"))
+    rows = [(s, shipment_detail_level(user, s), eta_window(s)) for s in page]
+    return render(
+        request,
+        "logistics/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "statuses": S.choices,
+            "status": status,
+            "FULL": Detail.FULL,
+            "LAST_LEG": Detail.LAST_LEG,
+        },
+    )
+
+
+def _event_statuses(user: Any, shipment: Shipment) -> list[str]:
+    return [
+        s
+        for s in ALLOWED[shipment.status]
+        if s != S.CANCELLED and can_record_event(user, shipment, s)
+    ]
+
+
+def shipment_detail(
+    request: HttpRequest, pk: int, forms: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    user = _user(request)
+    shipment = _get_shipment_for_user(request, pk)
+    level = shipment_detail_level(user, shipment)
+    lines = list(shipment.lines.select_related("requirement__capability", "category", "pledge"))
+    statuses = _event_statuses(user, shipment)
+    planner = can_plan_shipments(user) and shipment.status in CHANGEABLE
+    forms = forms or {}
+    context = {
+        "shipment": shipment,
+        "level": level.value,
+        "legs": legs_visible_to(user, shipment),
+        "events": events_visible_to(user, shipment),
+        "lines": lines if level is not Detail.STATUS else [],
+        "quantities": quantities_by_requirement({ln.requirement_id for ln in lines}),
+        "eta_window": eta_window(shipment),
+        "discrepancies": discrepancies_visible_to(user)
+        .filter(shipment=shipment)
+        .prefetch_related("photos"),
+        "event_form": forms.get("event") or (EventForm(statuses=statuses) if statuses else None),
+        "planner": planner,
+        "cancel_form": forms.get("cancel") or ReasonForm(prefix="cancel"),
+        "reroute_form": forms.get("reroute") or RerouteForm(prefix="reroute"),
+        "split_form": forms.get("split") or SplitForm(prefix="split"),
+        "merge_form": forms.get("merge") or MergeForm(prefix="merge"),
+        "discrepancy_form": forms.get("discrepancy")
+        or (DiscrepancyForm() if can_record_discrepancy(user, shipment) else None),
+        "late_days": days_late(shipment, timezone.now().date()),
+    }
+    return render(request, "logistics/detail.html", context, status=status)
+
+
+def _errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_POST
+def shipment_event(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    shipment = _get_shipment_for_user(request, pk)
+    all_statuses = [s for s in S.values if s != S.PLANNED]
+    form = EventForm(request.POST, statuses=all_statuses)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.shipment_record_event(
+                actor=user,
+                shipment=shipment,
+                status=data["status"],
+                occurred_at=data["occurred_at"],
+                quantity=data["quantity"],
+                lines=data["lines"],
+                serials=form.serial_list(),
+                handed_over_by=data["handed_over_by"],
+                taken_over_by=data["taken_over_by"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, f"{shipment}: {S(data['status']).label}.")
+            return HttpResponseRedirect(request.path.rsplit("event/", 1)[0])
+    return shipment_detail(request, pk, {"event": form}, status=400)
+
+
+CHANGES = {
+    "cancel": (
+        ReasonForm,
+        lambda u, s, d: services.shipment_cancel(actor=u, shipment=s, reason=d["reason"]),
+    ),
+    "reroute": (
+        RerouteForm,
+        lambda u, s, d: services.shipment_reroute(
+            actor=u, shipment=s, hub=d["hub"], reason=d["reason"]
+        ),
+    ),
+    "split": (
+        SplitForm,
+        lambda u, s, d: services.shipment_split(
+            actor=u, shipment=s, quantities=d["moves"], reason=d["reason"]
+        ),
+    ),
+    "merge": (
+        MergeForm,
+        lambda u, s, d: services.shipment_merge(
+            actor=u,
+            shipment=s,
+            other=get_object_or_404(Shipment, reference=d["other"]),
+            reason=d["reason"],
+        ),
+    ),
+}
+
+
+@require_POST
+def shipment_change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    user = _user(request)
+    shipment = _get_shipment_for_user(request, pk)
+    if action not in CHANGES or not can_plan_shipments(user):
+        raise Http404
+    form_class, change = CHANGES[action]
+    form = form_class(request.POST, prefix=action)
+    if form.is_valid():
+        try:
+            result = change(user, shipment, form.cleaned_data)
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, f"{shipment}: {action} done ({result}).")
+            return HttpResponseRedirect(f"/logistics/shipments/{pk}/")
+    return shipment_detail(request, pk, {action: form}, status=400)
+
+
+@require_POST
+def discrepancy_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    shipment = _get_shipment_for_user(request, pk)
+    form = DiscrepancyForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            discrepancy_record(
+                actor=user,
+                shipment=shipment,
+                kind=data["kind"],
+                line_id=data["line"],
+                quantity=data["quantity"],
+                serial=data["serial"],
+                description=data["description"],
+                photos=data["photos"],
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, "Discrepancy recorded.")
+            return HttpResponseRedirect(f"/logistics/shipments/{pk}/")
+    return shipment_detail(request, pk, {"discrepancy": form}, status=400)
+
+
+def discrepancy_photo(request: HttpRequest, pk: int) -> FileResponse:
+    photo = get_object_or_404(DiscrepancyPhoto, pk=pk)
+    if not discrepancies_visible_to(request.user).filter(pk=photo.discrepancy_id).exists():
+        raise Http404
+    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@require_POST
+def events_bulk(request: HttpRequest) -> JsonResponse:
+    """POST {"events": [...]} with the session and CSRF token; answers the IngestResult."""
+    user = as_user(request.user)
+    if user is None:
+        return JsonResponse({"error": "Log in first."}, status=403)
+    try:
+        body = json.loads(request.body)
+        events = body["events"] if isinstance(body, dict) else body
+        if not isinstance(events, list):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse(
+            {"error": 'Send JSON: {"events": [{"id": ..., "shipment": ..., ...}]}.'},
+            status=400,
+        )
+    try:
+        result = services.events_ingest(actor=user, events=events)
+    except PermissionDenied as exc:
+        return JsonResponse({"error": str(exc)}, status=403)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse(result.as_dict(), status=200)
+
+
+def _late_rows(qs: Any, request: HttpRequest) -> dict[str, Any]:
+    today = timezone.now().date()
+    late = late_shipments(qs, today).select_related("hub", "delivery_point", "donor")
+    page = Paginator(late.order_by("next_due", "pk"), 50).get_page(request.GET.get("page"))
+    shipments = list(page)
+    at_risk: dict[int, list[Any]] = {}
+    for shipment in Shipment.objects.filter(pk__in=[s.pk for s in shipments]).prefetch_related(
+        "lines__requirement__capability"
+    ):
+        at_risk[shipment.pk] = [line.requirement for line in shipment.lines.all()]
+    rows = [(s, days_late(s, today), at_risk.get(s.pk, [])) for s in shipments]
+    return {"page": page, "rows": rows, "today": today}
+
+
+def delays(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not can_see_delays(user):
+        raise Http404
+    context = _late_rows(shipments_visible_to(user), request)
+    return render(request, "logistics/delays.html", {**context, "title": "Late shipments"})
+
+
+def donor_delays(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    nation = get_object_or_404(Nation, code=code.upper(), is_donor=True)
+    if not (user.sees_everything or (user.is_donor_liaison and user.nation_id == nation.pk)):
+        raise Http404
+    qs = shipments_visible_to(user).filter(donor=nation)
+    context = _late_rows(qs, request)
+    return render(
+        request, "logistics/delays.html", {**context, "title": f"Late shipments of {nation}"}
+    )
+
+
+def hubs(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not can_see_delays(user):
+        raise Http404
+    return render(
+        request,
+        "logistics/hubs.html",
+        {
+            "hubs": Location.objects.filter(kind=Location.Kind.HUB).order_by("name"),
+        },
+    )
+
+
+def hub_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    if not can_see_delays(user):
+        raise Http404
+    hub = get_object_or_404(Location, pk=pk, kind=Location.Kind.HUB)
+    outlook = hub_outlook(hub, today=timezone.now().date())
+    table = [
+        (
+            domain,
+            outlook.on_hand.get(domain, 0),
+            outlook.capacity.get(domain, 0),
+            [outlook.cells.get((domain, week)) for week in outlook.weeks],
+        )
+        for domain in outlook.domains
+    ]
+    return render(request, "logistics/hub.html", {"outlook": outlook, "table": table})
+
+
+def inventory(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    qs = serial_items_visible_to(user)
+    if not (user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison):
+        raise Http404
+    overdue_only = request.GET.get("overdue") == "1"
+    overdue = overdue_serial_items(qs)
+    overdue_count = overdue.count()
+    if overdue_only:
+        qs = overdue
+    form = None
+    if user.is_coordinator or user.is_recipient_liaison:
+        form = InventoryCheckForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                items = inventory_check_record(
+                    actor=user,
+                    serials=form.cleaned_data["serials"].splitlines(),
+                    location=form.cleaned_data["location"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                messages.success(request, f"{len(items)} items checked.")
+                return HttpResponseRedirect(request.path)
+    elif request.method == "POST":
+        raise Http404
+    page = Paginator(qs.order_by("category__code", "serial"), 100).get_page(request.GET.get("page"))
+    overdue_ids = set(overdue.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
+    return render(
+        request,
+        "logistics/inventory.html",
+        {
+            "page": page,
+            "overdue_ids": overdue_ids,
+            "overdue_only": overdue_only,
+            "interval": inventory_interval_days(),
+            "form": form,
+            "overdue_count": overdue_count,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )

@@ -1,0 +1,191 @@
+"""A package's readiness: the latest of its end items received, its crews trained, and its first
+sustainment tranche received; the component deciding it, its critical path and its bottleneck.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from coordcell.requirements.models import Requirement
+from coordcell.training.models import Booking, Cohort, CohortOutcome, ScheduleRun
+
+from .equipment import Expectation, expectations
+from .models import CapabilityPackage, PackageItem
+
+Step = dict[str, str | None]
+
+
+@dataclass
+class Part:
+    """One condition of readiness (end items, crews or sustainment)."""
+
+    name: str
+    date: dt.date | None
+    bottleneck: str
+    kind: str
+    steps: list[Step] = field(default_factory=list)
+    donor_id: int | None = None
+    blocking: bool = True  # False: nothing to wait for (e.g. no sustainment listed)
+
+
+@dataclass
+class Readiness:
+    ready_on: dt.date | None
+    bottleneck: str
+    kind: str
+    donor_id: int | None
+    critical_path: list[Step]
+    parts: list[Part]
+
+    def components(self) -> dict[str, dict[str, str | None]]:
+        return {
+            p.name: {"date": p.date.isoformat() if p.date else None, "text": p.bottleneck}
+            for p in self.parts
+            if p.blocking
+        }
+
+
+def _latest(name: str, exps: Sequence[Expectation], empty: str, blocking: bool) -> Part:
+    if not exps:
+        return Part(
+            name, None, empty, "none_listed", [{"label": empty, "date": None}], None, blocking
+        )
+    missing = [e for e in exps if e.date is None]
+    e = missing[0] if missing else max(exps, key=lambda x: (x.date or dt.date.min, x.reference))
+    donor = e.binding.donor_id if e.binding else None
+    return Part(name, e.date, e.text(), e.kind, e.steps(), donor)
+
+
+def _cohort_part(cohorts: Sequence[Cohort], capability_name: str) -> Part:
+    if not cohorts:
+        text = f"no crew cohort registered for the {capability_name}"
+        return Part("crews", None, text, "no_cohort", [{"label": text, "date": None}])
+    ids = [c.pk for c in cohorts]
+    bookings: dict[int, dict[int, Booking]] = defaultdict(dict)
+    for b in Booking.objects.filter(cohort_id__in=ids).select_related(
+        "session", "session__course", "session__site__location"
+    ):
+        bookings[b.cohort_id][b.course_id] = b
+    last_run = ScheduleRun.objects.filter(status=ScheduleRun.Status.DONE).order_by("-pk").first()
+    outcomes = (
+        {o.cohort_id: o for o in CohortOutcome.objects.filter(run=last_run, cohort_id__in=ids)}
+        if last_run
+        else {}
+    )
+    worst: tuple[tuple[int, dt.date], Part] | None = None
+    for cohort in cohorts:
+        path = cohort.path()
+        outcome = outcomes.get(cohort.pk)
+        why = outcome.binding_reason if outcome else ""
+        unbooked = [c for c in path if c.pk not in bookings[cohort.pk]]
+        if not path or unbooked:
+            course = unbooked[0].code if unbooked else "(no course path)"
+            text = f"cohort {cohort.reference} ({cohort.unit}) not booked on course {course}"
+            if why:
+                text += f": {why}"
+            part = Part("crews", None, text, "crew_not_booked", [{"label": text, "date": None}])
+            key = (1, dt.date.max)
+        else:
+            rows = [bookings[cohort.pk][c.pk] for c in path]
+            finish = max(b.session.end_date for b in rows)
+            steps: list[Step] = [
+                {
+                    "label": f"cohort {cohort.reference} released",
+                    "date": str(cohort.earliest_release),
+                }
+            ]
+            for b in rows:
+                s = b.session
+                steps.append(
+                    {
+                        "label": f"course {s.course.code} at {s.site} "
+                        f"({s.reference}, {s.course.duration_weeks} weeks)",
+                        "date": str(s.start_date),
+                    }
+                )
+            steps.append({"label": f"crew {cohort.reference} trained", "date": str(finish)})
+            last = max(rows, key=lambda b: b.session.end_date).session
+            text = (
+                f"training of cohort {cohort.reference}: course {last.course.code} at "
+                f"{last.site} ends {finish}"
+            )
+            if why and outcome and (outcome.lateness or 0) > 0:
+                text = f"cohort {cohort.reference} trained late ({finish}): {why}"
+            part = Part("crews", finish, text, "crew_training", steps)
+            key = (0, finish)
+        if worst is None or key > worst[0]:
+            worst = (key, part)
+    assert worst is not None
+    return worst[1]
+
+
+def compute(package: CapabilityPackage) -> Readiness:
+    items = list(package.items.select_related("requirement"))
+    end_ids = [i.requirement_id for i in items if i.role == PackageItem.Role.END_ITEM]
+    sus_ids = [
+        i.requirement_id for i in items if i.role != PackageItem.Role.END_ITEM and i.tranche == 1
+    ]
+    exps = expectations(end_ids + sus_ids)
+    parts = [
+        _latest("end items", [exps[i] for i in end_ids], "no end items listed", True),
+        _cohort_part(
+            list(Cohort.objects.filter(capability_id=package.capability_id).order_by("pk")),
+            package.capability.name,
+        ),
+        _latest(
+            "sustainment",
+            [exps[i] for i in sus_ids],
+            "no sustainment listed",
+            blocking=bool(sus_ids),
+        ),
+    ]
+    blocking = [p for p in parts if p.blocking]
+    undated = [p for p in blocking if p.date is None]
+    if undated:
+        binding = undated[0]
+        ready_on = None
+    else:
+        binding = max(blocking, key=lambda p: p.date or dt.date.min)
+        ready_on = binding.date
+    path = [*binding.steps]
+    if ready_on:
+        path.append({"label": f"{package.name} ready", "date": str(ready_on)})
+    return Readiness(ready_on, binding.bottleneck, binding.kind, binding.donor_id, path, parts)
+
+
+def end_item_requirements(capability_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Capability -> its end-item requirements: the package's, else its requirements for systems."""
+    ids = set(capability_ids)
+    out: dict[int, list[int]] = defaultdict(list)
+    with_package = set()
+    for row in PackageItem.objects.filter(
+        package__capability_id__in=ids, role=PackageItem.Role.END_ITEM
+    ).values("package__capability_id", "requirement_id"):
+        out[row["package__capability_id"]].append(row["requirement_id"])
+        with_package.add(row["package__capability_id"])
+    with_package |= set(
+        CapabilityPackage.objects.filter(capability_id__in=ids).values_list(
+            "capability_id", flat=True
+        )
+    )
+    for rid, cid in (
+        Requirement.objects.filter(capability_id__in=ids - with_package, category__unit="system")
+        .exclude(status=Requirement.Status.CANCELLED)
+        .values_list("id", "capability_id")
+    ):
+        out[cid].append(rid)
+    return out
+
+
+def equipment_date_by_capability(capability_ids: Iterable[int]) -> dict[int, dt.date | None]:
+    """The date all of a capability's end items are expected (None: not all covered / none)."""
+    by_cap = end_item_requirements(capability_ids)
+    exps = expectations([r for rs in by_cap.values() for r in rs])
+    out: dict[int, dt.date | None] = {}
+    for cid, rids in by_cap.items():
+        dates = [exps[r].date for r in rids]
+        out[cid] = None if not dates or None in dates else max(d for d in dates if d)
+    return out

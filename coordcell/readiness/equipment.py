@@ -1,0 +1,204 @@
+"""When is a requirement expected to be received in full, and what decides that date?
+
+Sources, best knowledge first: what the recipient confirmed as received; units on a shipment (its
+ETA, or its planned handover, moved later when the pledge it carries slipped past the planned
+departure); units on a committed allocation line not yet on a shipment (the line's arrival week,
+moved the same way). A requirement not covered by these is "not allocated": it has no date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.logistics.lifecycle import CHANGEABLE, S
+from coordcell.logistics.models import ShipmentLine
+from coordcell.requirements.models import Requirement
+
+
+class Kind:
+    RECEIVED = "received"
+    ON_PLAN = "on_plan"
+    PLEDGE_SLIPPED = "pledge_slipped"
+    SHIPMENT_DELAYED = "shipment_delayed"
+    NOT_ALLOCATED = "not_allocated"
+
+
+@dataclass(frozen=True)
+class Source:
+    quantity: int
+    date: dt.date
+    kind: str
+    pledge: str
+    donor_id: int | None
+    shipment: str = ""
+    slip_days: int = 0
+    available_from: dt.date | None = None
+    departure: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """When a requirement is expected in full (None: not covered), and the source deciding it."""
+
+    requirement_id: int
+    reference: str
+    quantity: int
+    received: int
+    covered: int
+    date: dt.date | None
+    kind: str
+    binding: Source | None
+
+    def text(self) -> str:
+        ref, b = self.reference, self.binding
+        if self.kind == Kind.NOT_ALLOCATED:
+            return f"requirement {ref} not allocated ({self.covered} of {self.quantity} covered)"
+        if self.kind == Kind.RECEIVED:
+            return f"requirement {ref} received in full on {self.date}"
+        assert b is not None
+        via = f" on shipment {b.shipment}" if b.shipment else ""
+        if self.kind == Kind.PLEDGE_SLIPPED:
+            return (
+                f"pledge {b.pledge} slipped: available only from {b.available_from}, "
+                f"{b.slip_days} days after its planned departure; {ref} now expected {self.date}"
+            )
+        if self.kind == Kind.SHIPMENT_DELAYED:
+            return (
+                f"shipment {b.shipment} (pledge {b.pledge}) delayed {b.slip_days} days; "
+                f"{ref} now expected {self.date}"
+            )
+        return f"delivery of {ref} (pledge {b.pledge}{via}) expected {self.date}"
+
+    def steps(self) -> list[dict[str, str | None]]:
+        b = self.binding
+        if b is None:
+            return [{"label": self.text(), "date": None}]
+        out: list[dict[str, str | None]] = []
+        if b.available_from:
+            out.append({"label": f"pledge {b.pledge} available", "date": str(b.available_from)})
+        if b.departure:
+            label = f"shipment {b.shipment} leaves" if b.shipment else "leaves the donor's depot"
+            out.append({"label": label, "date": str(b.departure)})
+        out.append({"label": f"{self.reference} received in full", "date": str(self.date)})
+        return out
+
+
+def _slip(available_from: dt.date, departure: dt.date) -> int:
+    return max(0, (available_from - departure).days)
+
+
+def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
+    ids = sorted(set(requirement_ids))
+    if not ids:
+        return {}
+    sources: dict[int, list[Source]] = defaultdict(list)
+    received: dict[int, int] = defaultdict(int)
+    received_on: dict[int, dt.date] = {}
+    lines = ShipmentLine.objects.filter(requirement_id__in=ids).select_related("shipment", "pledge")
+    on_shipments: set[int] = set()
+    for line in lines:
+        if line.allocation_line_id:
+            on_shipments.add(line.allocation_line_id)
+        shipment = line.shipment
+        if shipment.status == S.CANCELLED:
+            continue
+        if line.received_quantity is not None:
+            received[line.requirement_id] += line.received_quantity
+            day = (shipment.status_at.date() if shipment.status_at else None) or shipment.eta
+            if day and day > received_on.get(line.requirement_id, dt.date.min):
+                received_on[line.requirement_id] = day
+            continue
+        planned = shipment.eta or shipment.planned_arrival
+        kind, slip = Kind.ON_PLAN, 0
+        if (
+            shipment.status in CHANGEABLE
+            and line.pledge.available_from > shipment.planned_departure
+        ):
+            slip = _slip(line.pledge.available_from, shipment.planned_departure)
+            kind = Kind.PLEDGE_SLIPPED
+            planned = max(planned, shipment.planned_arrival + dt.timedelta(days=slip))
+        elif shipment.eta and shipment.eta > shipment.planned_arrival:
+            kind, slip = Kind.SHIPMENT_DELAYED, (shipment.eta - shipment.planned_arrival).days
+        sources[line.requirement_id].append(
+            Source(
+                line.quantity,
+                planned,
+                kind,
+                line.pledge.reference,
+                line.pledge.donor_id,
+                shipment.reference,
+                slip,
+                line.pledge.available_from,
+                shipment.planned_departure,
+            )
+        )
+    committed = (
+        AllocationLine.objects.filter(
+            requirement_id__in=ids, run__status=AllocationRun.Status.COMMITTED
+        )
+        .exclude(pk__in=on_shipments)
+        .select_related("run", "pledge")
+    )
+    for a in committed:
+        departure = a.run.week_start(a.dispatch_week)
+        arrival = a.run.week_start(a.arrival_week)
+        kind, slip = Kind.ON_PLAN, 0
+        if a.pledge.available_from > departure:
+            slip = _slip(a.pledge.available_from, departure)
+            kind, arrival = Kind.PLEDGE_SLIPPED, arrival + dt.timedelta(days=slip)
+        sources[a.requirement_id].append(
+            Source(
+                a.quantity,
+                arrival,
+                kind,
+                a.pledge.reference,
+                a.pledge.donor_id,
+                "",
+                slip,
+                a.pledge.available_from,
+                departure,
+            )
+        )
+    result: dict[int, Expectation] = {}
+    for req in Requirement.objects.filter(pk__in=ids).only("id", "reference", "quantity"):
+        got = received[req.pk]
+        if got >= req.quantity:
+            day = received_on.get(req.pk)
+            result[req.pk] = Expectation(
+                req.pk, req.reference, req.quantity, got, got, day, Kind.RECEIVED, None
+            )
+            continue
+        need, covered, binding = req.quantity - got, got, None
+        for source in sorted(sources[req.pk], key=lambda s: (s.date, s.pledge, s.shipment)):
+            if need <= 0:
+                break
+            need -= source.quantity
+            covered += source.quantity
+            binding = source
+        if need > 0 or binding is None:
+            result[req.pk] = Expectation(
+                req.pk,
+                req.reference,
+                req.quantity,
+                got,
+                min(covered, req.quantity),
+                None,
+                Kind.NOT_ALLOCATED,
+                None,
+            )
+        else:
+            result[req.pk] = Expectation(
+                req.pk,
+                req.reference,
+                req.quantity,
+                got,
+                req.quantity,
+                binding.date,
+                binding.kind,
+                binding,
+            )
+    return result

@@ -1,0 +1,94 @@
+"""Capability packages: a system's end items, its crews and its sustainment, and when it is ready.
+
+The readiness figures on a package are derived (``services.recompute_for_capabilities``); every
+change of date or bottleneck is kept as a ``ReadinessChange``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.models import Capability, Nation
+from coordcell.requirements.models import Requirement
+
+
+class CapabilityPackage(models.Model):
+    """End items (requirements) + crews (the capability's cohorts) + sustainment (requirements)."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    capability = models.OneToOneField(
+        Capability, on_delete=models.PROTECT, related_name="package", verbose_name=_("capability")
+    )
+    # Derived by services.recompute_for_capabilities; nothing else writes these.
+    ready_on = models.DateField(_("ready on"), null=True, blank=True)
+    bottleneck = models.TextField(_("bottleneck"), blank=True)
+    bottleneck_kind = models.CharField(max_length=30, blank=True)
+    bottleneck_donor = models.ForeignKey(
+        Nation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    critical_path = models.JSONField(_("critical path"), default=list, blank=True)
+    components = models.JSONField(_("components"), default=dict, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["reference"]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.name}"
+
+
+class PackageItem(models.Model):
+    class Role(models.TextChoices):
+        END_ITEM = "end_item", _("End item")
+        AMMUNITION = "ammunition", _("Ammunition")
+        SPARES = "spares", _("Spares")
+        MAINTENANCE = "maintenance", _("Maintenance arrangement")
+
+    package = models.ForeignKey(CapabilityPackage, on_delete=models.CASCADE, related_name="items")
+    requirement = models.ForeignKey(
+        Requirement, on_delete=models.PROTECT, related_name="package_items"
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    tranche = models.PositiveSmallIntegerField(
+        _("sustainment tranche"),
+        default=1,
+        help_text=_("Readiness waits for the first tranche of sustainment only."),
+    )
+
+    class Meta:
+        ordering = ["package", "role", "tranche", "requirement__reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "requirement"], name="package_item_requirement_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package.reference}: {self.get_role_display()} {self.requirement.reference}"
+
+
+class ReadinessChange(models.Model):
+    """A package's readiness date or bottleneck moved: before, after, and what caused it."""
+
+    package = models.ForeignKey(CapabilityPackage, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(auto_now_add=True)
+    cause = models.CharField(_("cause"), max_length=300)
+    before_date = models.DateField(null=True, blank=True)
+    after_date = models.DateField(null=True, blank=True)
+    before_bottleneck = models.TextField(blank=True)
+    after_bottleneck = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.package.reference}: {self.before_date} → {self.after_date}"
+
+    @property
+    def days_moved(self) -> int | None:
+        if self.before_date and self.after_date:
+            return (self.after_date - self.before_date).days
+        return None

@@ -1,0 +1,92 @@
+"""A capability package: four howitzers (end items), a crew cohort, a first tranche of rounds."""
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.pledges.tests.factories import PledgeFactory
+from coordcell.readiness import services
+from coordcell.readiness.models import CapabilityPackage, PackageItem
+from coordcell.registry.models import Role
+from coordcell.registry.tests.factories import ItemCategoryFactory
+from coordcell.requirements.tests.factories import RequirementFactory
+from coordcell.training import services as training_services
+from coordcell.training.tests.factories import (
+    make_cohort,
+    make_courses,
+    make_session,
+    make_site,
+    next_monday,
+)
+
+
+def allocate(world, run, requirement, *, donor="DE", arrival_week, start):  # type: ignore[no-untyped-def]
+    pledge = PledgeFactory(
+        donor=world.nations[donor],
+        origin=world.depots[donor],
+        category=requirement.category,
+        quantity=requirement.quantity,
+        available_from=start,
+    )
+    return AllocationLine.objects.create(
+        run=run,
+        pledge=pledge,
+        requirement=requirement,
+        hub=world.hub,
+        quantity=requirement.quantity,
+        dispatch_week=0,
+        hub_week=1,
+        arrival_week=arrival_week,
+    )
+
+
+@pytest.fixture
+def package(world):
+    start = next_monday()
+    coordinator = world.users[Role.COORDINATOR]
+    howitzer = ItemCategoryFactory(code="pzh2000", name="PzH 2000", unit="system", nsc="1025")
+    guns = RequirementFactory(
+        reference="R-000042",
+        category=howitzer,
+        capability=world.capability,
+        delivery_point=world.delivery_point,
+        quantity=4,
+    )
+    rounds = RequirementFactory(
+        reference="R-000043",
+        category=world.category,
+        capability=world.capability,
+        delivery_point=world.delivery_point,
+        quantity=400,
+    )
+    run = AllocationRun.objects.create(
+        reference="A-00001", status=AllocationRun.Status.COMMITTED, planning_start=start
+    )
+    gun_line = allocate(world, run, guns, arrival_week=3, start=start)
+    allocate(world, run, rounds, donor="PL", arrival_week=1, start=start)
+    op, _mnt = make_courses(world)
+    site = make_site(world, "GB", "salisbury-plain", [op])
+    session = make_session(op, site, start)  # two weeks: trained from start + 2 weeks
+    cohort = make_cohort(world, [op], trainees=12)
+    training_services.booking_create(actor=coordinator, cohort=cohort, session=session)
+    pkg = services.package_save(
+        actor=coordinator,
+        package=CapabilityPackage(name="PzH 2000 battery", capability=world.capability),
+        items=[(guns, PackageItem.Role.END_ITEM, 1), (rounds, PackageItem.Role.AMMUNITION, 1)],
+    )
+    return SimpleNamespace(
+        package=pkg,
+        start=start,
+        guns=guns,
+        rounds=rounds,
+        gun_line=gun_line,
+        pledge=gun_line.pledge,
+        cohort=cohort,
+        session=session,
+        op=op,
+        site=site,
+        run=run,
+        week=lambda n: start + dt.timedelta(weeks=n),
+    )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "readiness"
+urlpatterns = [
+    path("", views.readiness, name="list"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("<int:pk>/", views.package_detail, name="detail"),
+]

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.forms import UserAwareModelForm
+from coordcell.registry.models import Location
+
+from . import selectors
+from .models import Booking, Cohort, Course, Session, TrainingSite
+
+
+class CourseForm(UserAwareModelForm):
+    class Meta:
+        model = Course
+        fields = [
+            "code",
+            "name",
+            "system",
+            "skill",
+            "duration_weeks",
+            "min_class_size",
+            "max_class_size",
+            "prerequisites",
+            "language",
+            "instructors_per_session",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["prerequisites"].queryset = Course.objects.exclude(pk=self.instance.pk)
+
+
+class TrainingSiteForm(UserAwareModelForm):
+    class Meta:
+        model = TrainingSite
+        fields = ["location", "courses", "instructors", "seats_per_week"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        places = Location.objects.filter(kind=Location.Kind.TRAINING_SITE, nation__is_host=True)
+        user = self.user
+        if getattr(user, "is_training_site_officer", False):
+            places = places.filter(nation_id=user.nation_id)
+        self.fields["location"].queryset = places
+
+
+class SessionForm(UserAwareModelForm):
+    class Meta:
+        model = Session
+        fields = ["course", "site", "start_date", "seats", "status"]
+        widgets = {"start_date": forms.DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = selectors.sites_editable_by(self.user)
+        if self.instance.pk is None:
+            self.fields["status"].disabled = True
+
+
+class CohortForm(UserAwareModelForm):
+    path = forms.CharField(
+        label=_("course path"),
+        help_text=_("Course codes in the order the cohort takes them, e.g. pat-op, pat-mnt."),
+    )
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "unit",
+            "trainees",
+            "capability",
+            "earliest_release",
+            "priority",
+            "path",
+            "qualifications",
+        ]
+        widgets = {"earliest_release": forms.DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["path"].initial = ", ".join(c.code for c in self.instance.path())
+
+    def clean_path(self) -> list[Course]:
+        codes = [c.strip() for c in self.cleaned_data["path"].replace("→", ",").split(",")]
+        codes = [c for c in codes if c]
+        found = {c.code: c for c in Course.objects.filter(code__in=codes)}
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("No course with code %(codes)s. Use the codes of the course catalogue.")
+                % {"codes": ", ".join(unknown)}
+            )
+        return [found[c] for c in codes]
+
+
+class BookingForm(UserAwareModelForm):
+    class Meta:
+        model = Booking
+        fields = ["cohort", "session"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = selectors.cohorts_visible_to(self.user)
+        self.fields["session"].queryset = selectors.sessions_visible_to(self.user).filter(
+            status=Session.Status.PLANNED
+        )
+
+
+class RunForm(forms.Form):
+    planning_start = forms.DateField(
+        label=_("week 0 starts (Monday)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    horizon_weeks = forms.IntegerField(
+        label=_("horizon (weeks)"), min_value=4, max_value=104, initial=52
+    )
+    time_limit_s = forms.FloatField(
+        label=_("time limit (s)"), min_value=0.5, max_value=600, initial=10
+    )
