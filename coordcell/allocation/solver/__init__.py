@@ -4,7 +4,7 @@ Public API: the dataclasses of :mod:`.model`, :func:`solve`, :func:`greedy`, :fu
 :func:`explain`, the JSON functions and :func:`generate_instance`.
 """
 
-from .check import check_plan, evaluate
+from .check import InstanceError, check_plan, evaluate, validate_instance
 from .explain import Reason, ReasonCode, explain
 from .generator import generate_instance
 from .greedy import greedy
@@ -31,8 +31,31 @@ from .model import (
 from .solve import SolveCache, solve
 
 __all__ = [
-    "Category", "Demand", "DemandResult", "Flow", "Hub", "Instance", "Parameters", "Plan",
-    "PlanStatus", "Reason", "ReasonCode", "SchemaError", "SolveCache", "SolveStats", "Supply",
-    "check_plan", "evaluate", "explain", "generate_instance", "greedy", "instance_from_json",
-    "instance_to_json", "plan_from_json", "plan_to_json", "solve",
+    "Category",
+    "Demand",
+    "DemandResult",
+    "Flow",
+    "Hub",
+    "InstanceError",
+    "Instance",
+    "Parameters",
+    "Plan",
+    "PlanStatus",
+    "Reason",
+    "ReasonCode",
+    "SchemaError",
+    "SolveCache",
+    "SolveStats",
+    "Supply",
+    "check_plan",
+    "evaluate",
+    "explain",
+    "generate_instance",
+    "greedy",
+    "instance_from_json",
+    "instance_to_json",
+    "plan_from_json",
+    "plan_to_json",
+    "solve",
+    "validate_instance",
 ]

@@ -1,4 +1,4 @@
-"""Grouping of identical pledges/requirements and splitting of the problem into independent parts.
+"""Grouping of identical pledges/requirements (exact, deterministic).
 
 A *commodity* is (supplied category, capability restriction of the pledge): units of one commodity
 are interchangeable for every requirement, so the capability restriction stays exact under
@@ -60,10 +60,13 @@ def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
     dom_index = {d: i for i, d in enumerate(domains)}
     hubs = tuple(sorted(h.id for h in inst.hubs))
     hub_index = {h: i for i, h in enumerate(hubs)}
-    points = tuple(sorted({d.delivery_point for d in inst.demands}
-                          | {p for (_, p) in inst.hub_to_point}))
+    points = tuple(
+        sorted({d.delivery_point for d in inst.demands} | {p for (_, p) in inst.hub_to_point})
+    )
     point_index = {p: i for i, p in enumerate(points)}
-    origins = tuple(sorted({s.origin for s in inst.supplies} | {o for (o, _) in inst.origin_to_hub}))
+    origins = tuple(
+        sorted({s.origin for s in inst.supplies} | {o for (o, _) in inst.origin_to_hub})
+    )
     origin_index = {o: i for i, o in enumerate(origins)}
 
     def capkey(s_caps: frozenset[str] | None) -> CapKey:
@@ -77,10 +80,18 @@ def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
     all_hubs = tuple(range(len(hubs)))
     sg: dict[tuple[int, int, int, tuple[int, ...], str], list[int]] = {}
     for i, s in enumerate(inst.supplies):
-        hk = all_hubs if s.allowed_hubs is None else tuple(
-            sorted(hub_index[h] for h in s.allowed_hubs if h in hub_index))
-        key = (comm_index[(s.category, capkey(s.allowed_capabilities))], origin_index[s.origin],
-               s.available_period, hk, "" if aggregate else s.id)
+        hk = (
+            all_hubs
+            if s.allowed_hubs is None
+            else tuple(sorted(hub_index[h] for h in s.allowed_hubs if h in hub_index))
+        )
+        key = (
+            comm_index[(s.category, capkey(s.allowed_capabilities))],
+            origin_index[s.origin],
+            s.available_period,
+            hk,
+            "" if aggregate else s.id,
+        )
         sg.setdefault(key, []).append(i)
     sg_keys = sorted(sg)
     n_sg = len(sg_keys)
@@ -109,9 +120,15 @@ def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
 
     dg: dict[tuple[str, int, int, int, str, str], list[int]] = {}
     for i, d in enumerate(inst.demands):
-        key = (d.category, point_index[d.delivery_point], d.need_by_period, d.priority,
-               d.capability if d.capability is not None else "\x00", "" if aggregate else d.id)
-        dg.setdefault(key, []).append(i)
+        dkey = (
+            d.category,
+            point_index[d.delivery_point],
+            d.need_by_period,
+            d.priority,
+            d.capability if d.capability is not None else "\x00",
+            "" if aggregate else d.id,
+        )
+        dg.setdefault(dkey, []).append(i)
     dg_keys = sorted(dg)
     dg_members = tuple(tuple(sorted(dg[k], key=lambda i: inst.demands[i].id)) for k in dg_keys)
     return Groups(
@@ -124,47 +141,17 @@ def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
         sg_commodity=np.array([k[0] for k in sg_keys], dtype=np.int64),
         sg_origin=np.array([k[1] for k in sg_keys], dtype=np.int64),
         sg_period=np.array([k[2] for k in sg_keys], dtype=np.int64),
-        sg_quantity=np.array([sum(inst.supplies[i].quantity for i in m) for m in sg_members],
-                             dtype=np.int64),
+        sg_quantity=np.array(
+            [sum(inst.supplies[i].quantity for i in m) for m in sg_members], dtype=np.int64
+        ),
         sg_hub_mask=sg_hub_mask,
         sg_members=sg_members,
         dg_point=np.array([k[1] for k in dg_keys], dtype=np.int64),
         dg_need=np.array([k[2] for k in dg_keys], dtype=np.int64),
         dg_priority=np.array([k[3] for k in dg_keys], dtype=np.int64),
-        dg_quantity=np.array([sum(inst.demands[i].quantity for i in m) for m in dg_members],
-                             dtype=np.int64),
+        dg_quantity=np.array(
+            [sum(inst.demands[i].quantity for i in m) for m in dg_members], dtype=np.int64
+        ),
         dg_commodities=tuple(serving(k[0], None if k[4] == "\x00" else k[4]) for k in dg_keys),
         dg_members=dg_members,
     )
-
-
-def split_parts(inst: Instance, groups: Groups) -> list[tuple[int, ...]]:
-    """Domains that must be solved together, as sorted tuples of domain indices.
-
-    Domains are coupled by a requirement served from several domains, or by a hub whose capacity
-    is shared by all domains; otherwise each domain is an independent problem.
-    """
-    n = len(groups.domains)
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    if any(h.shared_capacity is not None for h in inst.hubs):
-        for d in range(1, n):
-            union(0, d)
-    for comms in groups.dg_commodities:
-        for c in comms[1:]:
-            union(int(groups.commodity_domain[comms[0]]), int(groups.commodity_domain[c]))
-    parts: dict[int, list[int]] = {}
-    for d in range(n):
-        parts.setdefault(find(d), []).append(d)
-    return [tuple(v) for _, v in sorted(parts.items())]

@@ -56,8 +56,12 @@ def _order(*keys: np.ndarray) -> np.ndarray:
 
 
 def decompose(
-    net: Network, flow: np.ndarray, sg_members: tuple[tuple[int, ...], ...],
-    member_qty_s: np.ndarray, dg_members: tuple[tuple[int, ...], ...], member_qty_d: np.ndarray,
+    net: Network,
+    flow: np.ndarray,
+    sg_members: tuple[tuple[int, ...], ...],
+    member_qty_s: np.ndarray,
+    dg_members: tuple[tuple[int, ...], ...],
+    member_qty_d: np.ndarray,
 ) -> np.ndarray:
     """Rows of (supply index, hub, demand index, quantity, hub week, arrival week), int64.
 
@@ -71,8 +75,9 @@ def decompose(
     sa = sa[_order(net.k[sa] * nH + net.h[sa], net.t[sa], net.grp[sa])]
     sh = np.nonzero(pos & (net.kind == SHIP))[0]
     sh = sh[_order(net.k[sh] * nH + net.h[sh], net.t[sh], net.d[sh], net.t2[sh])]
-    ai, di, q1 = fifo_match(net.k[sa] * nH + net.h[sa], flow[sa], net.k[sh] * nH + net.h[sh],
-                            flow[sh])
+    ai, di, q1 = fifo_match(
+        net.k[sa] * nH + net.h[sa], flow[sa], net.k[sh] * nH + net.h[sh], flow[sh]
+    )
     p_g, p_h, p_t = net.grp[sa[ai]], net.h[sh[di]], net.t[sh[di]]
     p_k, p_d, p_t2 = net.k[sh[di]], net.d[sh[di]], net.t2[sh[di]]
     # stage 2: delivery-point stock chains (k, d)

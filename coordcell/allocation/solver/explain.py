@@ -44,13 +44,14 @@ class Reason:
 
 
 def _ranges(weeks: list[int]) -> str:
-    out: list[str] = []
+    """``[3, 4, 5, 6, 9]`` -> ``"3-6, 9"``."""
+    spans: list[tuple[int, int]] = []
     for w in sorted(weeks):
-        if out and out[-1][1] == w - 1:
-            out[-1] = (out[-1][0], w)  # type: ignore[assignment]
+        if spans and spans[-1][1] == w - 1:
+            spans[-1] = (spans[-1][0], w)
         else:
-            out.append((w, w))  # type: ignore[arg-type]
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)  # type: ignore[misc]
+            spans.append((w, w))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def explain(instance: Instance, plan: Plan, max_competitors: int = 3) -> dict[str, list[Reason]]:
@@ -78,25 +79,55 @@ def explain(instance: Instance, plan: Plan, max_competitors: int = 3) -> dict[st
         r = results.get(d.id)
         if r is not None and r.on_time >= d.quantity:
             continue
-        out[d.id] = _reasons(inst, d, by_cat, hubs, hub_ids, used, given, demands, dom,
-                             par.max_lateness, max_competitors)
+        out[d.id] = _reasons(
+            inst,
+            d,
+            by_cat,
+            hubs,
+            hub_ids,
+            used,
+            given,
+            demands,
+            dom,
+            par.max_lateness,
+            max_competitors,
+        )
     return out
 
 
-def _reasons(inst: Instance, d: Demand, by_cat: dict[str, list[Supply]], hubs: dict[str, Hub],
-             hub_ids: list[str], used: dict[tuple[str, str, int], int],
-             given: dict[str, list[tuple[str, int]]], demands: dict[str, Demand],
-             dom: dict[str, str], max_late: int, max_competitors: int) -> list[Reason]:
+def _reasons(
+    inst: Instance,
+    d: Demand,
+    by_cat: dict[str, list[Supply]],
+    hubs: dict[str, Hub],
+    hub_ids: list[str],
+    used: dict[tuple[str, str, int], int],
+    given: dict[str, list[tuple[str, int]]],
+    demands: dict[str, Demand],
+    dom: dict[str, str],
+    max_late: int,
+    max_competitors: int,
+) -> list[Reason]:
     compatible = [s for c in sorted(inst.serving_categories(d.category)) for s in by_cat.get(c, ())]
     if not compatible:
-        return [Reason(ReasonCode.NO_COMPATIBLE_SUPPLY,
-                       f"no compatible supply pledged for {d.category}")]
-    cap_ok = [s for s in compatible
-              if s.allowed_capabilities is None or d.capability in s.allowed_capabilities]
+        return [
+            Reason(
+                ReasonCode.NO_COMPATIBLE_SUPPLY, f"no compatible supply pledged for {d.category}"
+            )
+        ]
+    cap_ok = [
+        s
+        for s in compatible
+        if s.allowed_capabilities is None or d.capability in s.allowed_capabilities
+    ]
     if not cap_ok:
-        return [Reason(ReasonCode.RESTRICTED_CAPABILITY,
-                       "compatible pledges are restricted to other capabilities",
-                       supply_ids=tuple(s.id for s in compatible[:10]))]
+        return [
+            Reason(
+                ReasonCode.RESTRICTED_CAPABILITY,
+                "compatible pledges are restricted to other capabilities",
+                supply_ids=tuple(s.id for s in compatible[:10]),
+            )
+        ]
     routed: list[tuple[Supply, list[tuple[str, int, int]]]] = []  # (supply, [(hub, t1, t2)])
     hub_blocked = False
     for s in cap_ok:
@@ -114,26 +145,45 @@ def _reasons(inst: Instance, d: Demand, by_cat: dict[str, list[Supply]], hubs: d
             routed.append((s, rts))
     if not routed:
         if hub_blocked:
-            return [Reason(ReasonCode.RESTRICTED_HUBS,
-                           "compatible pledges are restricted to hubs with no route to "
-                           f"{d.delivery_point}")]
-        return [Reason(ReasonCode.NO_ROUTE,
-                       f"no route from the compatible pledges' depots to {d.delivery_point}")]
+            return [
+                Reason(
+                    ReasonCode.RESTRICTED_HUBS,
+                    "compatible pledges are restricted to hubs with no route to "
+                    f"{d.delivery_point}",
+                )
+            ]
+        return [
+            Reason(
+                ReasonCode.NO_ROUTE,
+                f"no route from the compatible pledges' depots to {d.delivery_point}",
+            )
+        ]
     reasons: list[Reason] = []
     earliest = min(s.available_period + t1 + t2 for s, rts in routed for _, t1, t2 in rts)
     if earliest > d.need_by_period:
         if earliest > min(d.need_by_period + max_late, inst.horizon - 1):
-            reasons.append(Reason(
-                ReasonCode.TOO_LATE,
-                f"compatible supply can arrive only from week {earliest}, more than "
-                f"{max_late} weeks after the need-by week {d.need_by_period}", week=earliest))
+            reasons.append(
+                Reason(
+                    ReasonCode.TOO_LATE,
+                    f"compatible supply can arrive only from week {earliest}, more than "
+                    f"{max_late} weeks after the need-by week {d.need_by_period}",
+                    week=earliest,
+                )
+            )
             return reasons
-        reasons.append(Reason(
-            ReasonCode.LATE_SUPPLY,
-            f"compatible supply available only from week {earliest} "
-            f"(need-by week {d.need_by_period})", week=earliest))
-    on_time = [(s, rts) for s, rts in routed
-               if any(s.available_period + t1 + t2 <= d.need_by_period for _, t1, t2 in rts)]
+        reasons.append(
+            Reason(
+                ReasonCode.LATE_SUPPLY,
+                f"compatible supply available only from week {earliest} "
+                f"(need-by week {d.need_by_period})",
+                week=earliest,
+            )
+        )
+    on_time = [
+        (s, rts)
+        for s, rts in routed
+        if any(s.available_period + t1 + t2 <= d.need_by_period for _, t1, t2 in rts)
+    ]
     usable_q = sum(s.quantity for s, _ in on_time)
     # pledges that could have arrived on time but went to other requirements
     competitors: dict[str, int] = defaultdict(int)
@@ -146,11 +196,17 @@ def _reasons(inst: Instance, d: Demand, by_cat: dict[str, list[Supply]], hubs: d
     ranked = sorted(competitors, key=lambda i: (demands[i].priority, -competitors[i], i))
     for did in ranked[:max_competitors]:
         o = demands[did]
-        reasons.append(Reason(
-            ReasonCode.SUPPLY_TO_OTHER,
-            f"supply given to priority-{o.priority} requirement {did} instead "
-            f"({competitors[did]} units)", competing_demand_id=did, competing_priority=o.priority,
-            supply_ids=tuple(sorted(set(comp_supply[did]))), quantity=competitors[did]))
+        reasons.append(
+            Reason(
+                ReasonCode.SUPPLY_TO_OTHER,
+                f"supply given to priority-{o.priority} requirement {did} instead "
+                f"({competitors[did]} units)",
+                competing_demand_id=did,
+                competing_priority=o.priority,
+                supply_ids=tuple(sorted(set(comp_supply[did]))),
+                quantity=competitors[did],
+            )
+        )
     # full hubs in the weeks an on-time delivery would pass them
     full: dict[str, set[int]] = defaultdict(set)
     for s, rts in on_time:
@@ -164,16 +220,28 @@ def _reasons(inst: Instance, d: Demand, by_cat: dict[str, list[Supply]], hubs: d
         hub = hubs[h]
         what = "all domains" if hub.shared_capacity is not None else dom[d.category]
         weeks = sorted(full[h])
-        reasons.append(Reason(
-            ReasonCode.HUB_CAPACITY_FULL,
-            f"hub {hub.name} capacity for {what} full in week{"s" if len(weeks) > 1 else ""} {_ranges(weeks)}",
-            hub_id=h, weeks=tuple(weeks)))
+        reasons.append(
+            Reason(
+                ReasonCode.HUB_CAPACITY_FULL,
+                f"hub {hub.name} capacity for {what} full in "
+                f"week{'s' if len(weeks) > 1 else ''} {_ranges(weeks)}",
+                hub_id=h,
+                weeks=tuple(weeks),
+            )
+        )
     if usable_q < d.quantity:
-        reasons.append(Reason(
-            ReasonCode.INSUFFICIENT_SUPPLY,
-            f"only {usable_q} compatible units can arrive by week {d.need_by_period}, "
-            f"{d.quantity} required", quantity=usable_q))
+        reasons.append(
+            Reason(
+                ReasonCode.INSUFFICIENT_SUPPLY,
+                f"only {usable_q} compatible units can arrive by week {d.need_by_period}, "
+                f"{d.quantity} required",
+                quantity=usable_q,
+            )
+        )
     if hub_blocked:
-        reasons.append(Reason(ReasonCode.RESTRICTED_HUBS,
-                              "some compatible pledges are restricted to other hubs"))
+        reasons.append(
+            Reason(
+                ReasonCode.RESTRICTED_HUBS, "some compatible pledges are restricted to other hubs"
+            )
+        )
     return reasons

@@ -67,8 +67,10 @@ def generate_instance(
     hubs_ids = [f"H{i + 1}" for i in range(len(HUB_NAMES))]
     points = [f"DP-{i + 1:02d}" for i in range(N_POINTS)]
     brigades = [f"BDE-{i + 1:02d}" for i in range(N_BRIGADES)]
-    point_brigades = {p: [brigades[(2 * i) % N_BRIGADES], brigades[(2 * i + 1) % N_BRIGADES]]
-                      for i, p in enumerate(points)}
+    point_brigades = {
+        p: [brigades[(2 * i) % N_BRIGADES], brigades[(2 * i + 1) % N_BRIGADES]]
+        for i, p in enumerate(points)
+    }
 
     # Donors: depots, specialities, hub restrictions.
     origins: list[str] = []
@@ -80,8 +82,9 @@ def generate_instance(
         depots = [f"N{d + 1:02d}-{j + 1}" for j in range(1 + int(rng.random() < 0.4))]
         origins.extend(depots)
         donor_depots.append(depots)
-        donor_cats.append(sorted(int(x) for x in rng.choice(len(codes), int(rng.integers(4, 9)),
-                                                           replace=False)))
+        donor_cats.append(
+            sorted(int(x) for x in rng.choice(len(codes), int(rng.integers(4, 9)), replace=False))
+        )
         if rng.random() < 0.25:
             hs = rng.choice(len(hubs_ids), int(rng.integers(2, 4)), replace=False)
             donor_hubs.append(frozenset(hubs_ids[int(i)] for i in hs))
@@ -120,8 +123,9 @@ def generate_instance(
         cat = codes[cats[int(u_cat[i] * len(cats))]]
         depot = donor_depots[d][int(u_depot[i] * len(donor_depots[d]))]
         caps = donor_caps[d] if u_capr[i] < 0.5 else None
-        supplies.append(Supply(f"P-{i + 1:06d}", cat, int(sq[i]), int(avail[i]), depot,
-                               donor_hubs[d], caps))
+        supplies.append(
+            Supply(f"P-{i + 1:06d}", cat, int(sq[i]), int(avail[i]), depot, donor_hubs[d], caps)
+        )
 
     # Requirements: ~1.25x the pledged quantity in total, category mix not matching pledges.
     cat_weight = rng.random(len(codes)) + 0.3
@@ -135,8 +139,17 @@ def generate_instance(
     for i in range(n):
         p = points[int(dpt[i])]
         cap = None if u_cap[i] < 0.2 else point_brigades[p][int(u_cap[i] * 10) % 2]
-        demands.append(Demand(f"R-{i + 1:06d}", codes[int(dcat[i])], int(dq[i]), int(need[i]),
-                              p, int(prio[i]), cap))
+        demands.append(
+            Demand(
+                f"R-{i + 1:06d}",
+                codes[int(dcat[i])],
+                int(dq[i]),
+                int(need[i]),
+                p,
+                int(prio[i]),
+                cap,
+            )
+        )
 
     # Hub capacity: about the average weekly pledged flow of each domain, unevenly split.
     dom_of = {c.code: c.domain for c in categories}
@@ -147,11 +160,11 @@ def generate_instance(
     share = share / share.sum()
     hubs: list[Hub] = []
     for hi, h in enumerate(hubs_ids):
-        cap = {dom: max(1, int(dom_total[dom] / 32.0 * share[hi])) for dom in DOMAINS}
+        hub_cap = {dom: max(1, int(dom_total[dom] / 32.0 * share[hi])) for dom in DOMAINS}
         if shared_capacity:
-            hubs.append(Hub(h, HUB_NAMES[hi], {}, sum(cap.values())))
+            hubs.append(Hub(h, HUB_NAMES[hi], {}, sum(hub_cap.values())))
         else:
-            hubs.append(Hub(h, HUB_NAMES[hi], cap))
+            hubs.append(Hub(h, HUB_NAMES[hi], hub_cap))
     return Instance(
         horizon=HORIZON,
         categories=tuple(categories),

@@ -55,23 +55,50 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
             "time_limit": p.time_limit,
         },
         "categories": [{"code": c.code, "domain": c.domain} for c in inst.categories],
-        "compatibility": [{"category": k, "served_by": sorted(v)}
-                          for k, v in sorted(inst.compatibility.items())],
-        "supplies": [{"id": s.id, "category": s.category, "quantity": s.quantity,
-                      "available_period": s.available_period, "origin": s.origin,
-                      "allowed_hubs": _opt_set(s.allowed_hubs),
-                      "allowed_capabilities": _opt_set(s.allowed_capabilities)}
-                     for s in inst.supplies],
-        "demands": [{"id": d.id, "category": d.category, "quantity": d.quantity,
-                     "need_by_period": d.need_by_period, "delivery_point": d.delivery_point,
-                     "priority": d.priority, "capability": d.capability} for d in inst.demands],
-        "hubs": [{"id": h.id, "name": h.name, "capacity": dict(sorted(h.capacity.items())),
-                  "shared_capacity": h.shared_capacity,
-                  "closed_periods": sorted(h.closed_periods)} for h in inst.hubs],
-        "origin_to_hub": [{"origin": o, "hub": h, "weeks": w}
-                          for (o, h), w in sorted(inst.origin_to_hub.items())],
-        "hub_to_point": [{"hub": h, "delivery_point": p, "weeks": w}
-                         for (h, p), w in sorted(inst.hub_to_point.items())],
+        "compatibility": [
+            {"category": k, "served_by": sorted(v)} for k, v in sorted(inst.compatibility.items())
+        ],
+        "supplies": [
+            {
+                "id": s.id,
+                "category": s.category,
+                "quantity": s.quantity,
+                "available_period": s.available_period,
+                "origin": s.origin,
+                "allowed_hubs": _opt_set(s.allowed_hubs),
+                "allowed_capabilities": _opt_set(s.allowed_capabilities),
+            }
+            for s in inst.supplies
+        ],
+        "demands": [
+            {
+                "id": d.id,
+                "category": d.category,
+                "quantity": d.quantity,
+                "need_by_period": d.need_by_period,
+                "delivery_point": d.delivery_point,
+                "priority": d.priority,
+                "capability": d.capability,
+            }
+            for d in inst.demands
+        ],
+        "hubs": [
+            {
+                "id": h.id,
+                "name": h.name,
+                "capacity": dict(sorted(h.capacity.items())),
+                "shared_capacity": h.shared_capacity,
+                "closed_periods": sorted(h.closed_periods),
+            }
+            for h in inst.hubs
+        ],
+        "origin_to_hub": [
+            {"origin": o, "hub": h, "weeks": w} for (o, h), w in sorted(inst.origin_to_hub.items())
+        ],
+        "hub_to_point": [
+            {"hub": h, "delivery_point": p, "weeks": w}
+            for (h, p), w in sorted(inst.hub_to_point.items())
+        ],
     }
 
 
@@ -108,19 +135,44 @@ def instance_from_dict(data: Any) -> Instance:
             horizon=int(d["horizon"]),
             categories=tuple(Category(c["code"], c["domain"]) for c in d["categories"]),
             compatibility={c["category"]: frozenset(c["served_by"]) for c in d["compatibility"]},
-            supplies=tuple(Supply(s["id"], s["category"], int(s["quantity"]),
-                                  int(s["available_period"]), s["origin"],
-                                  _opt_frozen(s["allowed_hubs"]),
-                                  _opt_frozen(s["allowed_capabilities"])) for s in d["supplies"]),
-            demands=tuple(Demand(x["id"], x["category"], int(x["quantity"]),
-                                 int(x["need_by_period"]), x["delivery_point"], int(x["priority"]),
-                                 x["capability"]) for x in d["demands"]),
-            hubs=tuple(Hub(h["id"], h["name"], {k: int(v) for k, v in h["capacity"].items()},
-                           None if h["shared_capacity"] is None else int(h["shared_capacity"]),
-                           frozenset(int(t) for t in h["closed_periods"])) for h in d["hubs"]),
+            supplies=tuple(
+                Supply(
+                    s["id"],
+                    s["category"],
+                    int(s["quantity"]),
+                    int(s["available_period"]),
+                    s["origin"],
+                    _opt_frozen(s["allowed_hubs"]),
+                    _opt_frozen(s["allowed_capabilities"]),
+                )
+                for s in d["supplies"]
+            ),
+            demands=tuple(
+                Demand(
+                    x["id"],
+                    x["category"],
+                    int(x["quantity"]),
+                    int(x["need_by_period"]),
+                    x["delivery_point"],
+                    int(x["priority"]),
+                    x["capability"],
+                )
+                for x in d["demands"]
+            ),
+            hubs=tuple(
+                Hub(
+                    h["id"],
+                    h["name"],
+                    {k: int(v) for k, v in h["capacity"].items()},
+                    None if h["shared_capacity"] is None else int(h["shared_capacity"]),
+                    frozenset(int(t) for t in h["closed_periods"]),
+                )
+                for h in d["hubs"]
+            ),
             origin_to_hub={(r["origin"], r["hub"]): int(r["weeks"]) for r in d["origin_to_hub"]},
-            hub_to_point={(r["hub"], r["delivery_point"]): int(r["weeks"])
-                          for r in d["hub_to_point"]},
+            hub_to_point={
+                (r["hub"], r["delivery_point"]): int(r["weeks"]) for r in d["hub_to_point"]
+            },
             parameters=params,
         )
     except KeyError as e:
@@ -159,12 +211,22 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "objective": plan.objective,
         "lp_bound": _num(plan.lp_bound),
         "gap": _num(plan.gap),
-        "flows": [{"supply_id": f.supply_id, "hub_id": f.hub_id, "demand_id": f.demand_id,
-                   "quantity": f.quantity, "dispatch_period": f.dispatch_period,
-                   "hub_period": f.hub_period, "arrival_period": f.arrival_period}
-                  for f in plan.flows],
-        "demand_results": [{"demand_id": r.demand_id, "on_time": r.on_time, "late": r.late,
-                            "missing": r.missing} for r in plan.demand_results],
+        "flows": [
+            {
+                "supply_id": f.supply_id,
+                "hub_id": f.hub_id,
+                "demand_id": f.demand_id,
+                "quantity": f.quantity,
+                "dispatch_period": f.dispatch_period,
+                "hub_period": f.hub_period,
+                "arrival_period": f.arrival_period,
+            }
+            for f in plan.flows
+        ],
+        "demand_results": [
+            {"demand_id": r.demand_id, "on_time": r.on_time, "late": r.late, "missing": r.missing}
+            for r in plan.demand_results
+        ],
         "stats": {k: getattr(s, k) for k in SolveStats.__dataclass_fields__},
     }
 
@@ -175,14 +237,25 @@ def plan_from_dict(data: Any) -> Plan:
     try:
         return Plan(
             status=PlanStatus(d["status"]),
-            flows=tuple(Flow(f["supply_id"], f["hub_id"], f["demand_id"], int(f["quantity"]),
-                             int(f["dispatch_period"]), int(f["hub_period"]),
-                             int(f["arrival_period"])) for f in d["flows"]),
+            flows=tuple(
+                Flow(
+                    f["supply_id"],
+                    f["hub_id"],
+                    f["demand_id"],
+                    int(f["quantity"]),
+                    int(f["dispatch_period"]),
+                    int(f["hub_period"]),
+                    int(f["arrival_period"]),
+                )
+                for f in d["flows"]
+            ),
             objective=float(d["objective"]),
             lp_bound=_unnum(d["lp_bound"]),
             gap=_unnum(d["gap"]),
-            demand_results=tuple(DemandResult(r["demand_id"], int(r["on_time"]), int(r["late"]),
-                                              int(r["missing"])) for r in d["demand_results"]),
+            demand_results=tuple(
+                DemandResult(r["demand_id"], int(r["on_time"]), int(r["late"]), int(r["missing"]))
+                for r in d["demand_results"]
+            ),
             stats=SolveStats(**d["stats"]),
         )
     except KeyError as e:

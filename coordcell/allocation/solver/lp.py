@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
@@ -34,14 +34,15 @@ def solve_lp(
     cost: np.ndarray,
     method: str = "ipm",
     time_limit: float | None = None,
-    pdlp_tolerance: float = 1e-4,
+    pdlp_tolerance: float = 3e-4,
+    threads: int = 1,
 ) -> LpResult:
     """Maximise ``cost @ x`` s.t. ``row_lower <= matrix @ x <= row_upper``, ``x >= 0``."""
     if method == "pdlp":
-        return _solve_pdlp(matrix, row_lower, row_upper, cost, time_limit, pdlp_tolerance)
+        return _solve_pdlp(matrix, row_lower, row_upper, cost, time_limit, pdlp_tolerance, threads)
     t0 = time.perf_counter()
     n_rows, n_cols = matrix.shape
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
@@ -54,9 +55,16 @@ def solve_lp(
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     h.addRows(n_rows, row_lower, row_upper, 0, _EMPTY_I, _EMPTY_I, _EMPTY_F)
-    h.addCols(n_cols, cost, np.zeros(n_cols), np.full(n_cols, np.inf), matrix.nnz,
-              matrix.indptr[:-1].astype(np.int32), matrix.indices.astype(np.int32),
-              matrix.data.astype(np.float64))
+    h.addCols(
+        n_cols,
+        cost,
+        np.zeros(n_cols),
+        np.full(n_cols, np.inf),
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data.astype(np.float64),
+    )
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     h.run()
     sol = h.getSolution()
@@ -72,9 +80,10 @@ def _solve_pdlp(
     cost: np.ndarray,
     time_limit: float | None,
     tolerance: float,
+    threads: int,
 ) -> LpResult:
-    from ortools.pdlp import solvers_pb2
-    from ortools.pdlp.python import pdlp
+    from ortools.pdlp import solvers_pb2  # type: ignore[import-untyped]
+    from ortools.pdlp.python import pdlp  # type: ignore[import-untyped]
 
     t0 = time.perf_counter()
     qp = pdlp.QuadraticProgram()
@@ -88,7 +97,7 @@ def _solve_pdlp(
     crit = params.termination_criteria.simple_optimality_criteria
     crit.eps_optimal_relative = tolerance
     crit.eps_optimal_absolute = tolerance
-    params.num_threads = 1
+    params.num_threads = threads
     if time_limit is not None:
         params.termination_criteria.time_sec_limit = float(time_limit)
     res = pdlp.primal_dual_hybrid_gradient(qp, params)

@@ -8,22 +8,24 @@ week)) it is a pure network problem whose optimum is integral: this is how an LP
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
 from .network import THROUGH, Network
 
 COST_SCALE = 1000.0  # values are integers in thousandths: exact for the default parameters
 
 
-def solve_mcf(net: Network, through_cap: np.ndarray | None = None,
-              cost: np.ndarray | None = None, scale: float = COST_SCALE,
-              columns: np.ndarray | None = None) -> np.ndarray:
+def solve_mcf(
+    net: Network,
+    through_cap: np.ndarray | None = None,
+    cost: np.ndarray | None = None,
+    scale: float = COST_SCALE,
+) -> np.ndarray:
     """Maximum-value integral flow; returns the flow on each network column (int64).
 
     ``through_cap``: the most units each THROUGH column (commodity, hub, week) may carry, in the
     order of ``net.kind == THROUGH``; ``None``: hub capacities ignored.
     ``cost`` (default the network's values) is rounded to multiples of ``1 / scale``.
-    ``columns``: boolean mask of the columns to use (the others carry no flow).
     """
     nS, nJ = len(net.sg_rows), len(net.dg_rows)
     n_nodes = net.n_rows + 2
@@ -35,13 +37,14 @@ def solve_mcf(net: Network, through_cap: np.ndarray | None = None,
     heads = net.head.copy()
     extra_t: list[np.ndarray] = [np.full(nS, src), nS + np.arange(nJ), np.array([src])]
     extra_h: list[np.ndarray] = [np.arange(nS), np.full(nJ, snk), np.array([snk])]
-    extra_c: list[np.ndarray] = [net.row_upper[:nS].astype(np.int64),
-                                 net.row_upper[nS:nS + nJ].astype(np.int64), np.array([big])]
+    extra_c: list[np.ndarray] = [
+        net.row_upper[:nS].astype(np.int64),
+        net.row_upper[nS : nS + nJ].astype(np.int64),
+        np.array([big]),
+    ]
     caps = np.full(net.n_cols, big, dtype=np.int64)
     if through_cap is not None:
         caps[net.kind == THROUGH] = through_cap
-    if columns is not None:
-        caps = np.where(columns, caps, 0)
     n_extra = sum(len(x) for x in extra_t)
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(

@@ -41,7 +41,7 @@ class Supply:
 
 @dataclass(frozen=True, slots=True)
 class Demand:
-    """A requirement: ``quantity`` units of ``category`` at ``delivery_point`` by ``need_by_period``.
+    """A requirement: ``quantity`` of ``category`` at ``delivery_point`` by ``need_by_period``.
 
     ``priority`` 1 is the most urgent, 5 the least.
     """
@@ -187,6 +187,9 @@ class SolveStats:
     supply_groups: int = 0
     demand_groups: int = 0
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the part solves (in whichever process they ran)
+    peak_worker_mb: float = 0.0  # peak resident memory of the process(es) solving the parts
+    parts_reused: int = 0  # parts taken unchanged from a SolveCache
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """The time-expanded network LP of one part, built over numpy arrays (no object per variable).
 
-Per commodity k: pledge group -> hub stock (k, hub, arrival week) -> wait -> ship (uses hub
-throughput in the departure week) -> delivery-point stock (k, point, week) -> wait -> requirement
-group, with delivery arcs at the need-by week (on time; earlier arrivals wait) and each week late up
-to ``max_lateness``.  Rows: pledge group supply (<= q), requirement group demand (<= q), stock
-balances (= 0), hub throughput per (hub, domain, week) or (hub, week) when shared (<= capacity).
+Per commodity k: pledge group -> hub stock (k, hub, arrival week) -> wait -> through (k, hub,
+week: the only arc using hub throughput) -> hub out -> ship -> delivery-point stock (k, point,
+week) -> wait -> requirement group, with delivery arcs at the need-by week (on time; earlier
+arrivals wait) and each week late up to ``max_lateness``.  Rows: pledge group supply (<= q),
+requirement group demand (<= q), stock balances (= 0), hub throughput per (hub, domain, week), or
+per (hub, week) when shared (<= capacity).  The through arcs keep each capacity row down to one
+entry per commodity, which keeps the LP's factorisations sparse.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from .aggregate import Groups
 from .model import Instance
@@ -128,8 +130,9 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     np.minimum.at(first_kh, (sk[s_idx], s_h), s_e)
 
     # ship arcs
-    kk, hh, dd = np.meshgrid(np.arange(K), np.arange(nH), np.arange(nD), indexing="ij")
-    kk, hh, dd = kk.ravel(), hh.ravel(), dd.ravel()
+    kk, hh, dd = (
+        a.ravel() for a in np.meshgrid(np.arange(K), np.arange(nH), np.arange(nD), indexing="ij")
+    )
     ok = (tr_hd[hh, dd] >= 0) & (last_kd[kk, dd] >= 0) & (first_kh[kk, hh] < H)
     kk, hh, dd = kk[ok], hh[ok], dd[ok]
     own, st = _expand(first_kh[kk, hh], last_kd[kk, dd] - tr_hd[hh, dd])
@@ -137,7 +140,14 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     sh_t2 = sh_t + tr_hd[sh_h, sh_d]
     cslot = np.where(shared[sh_h], nDom, cdom[sh_k])
     ok = capacity[sh_h, cslot, sh_t] > 0
-    sh_k, sh_h, sh_d, sh_t, sh_t2, cslot = sh_k[ok], sh_h[ok], sh_d[ok], sh_t[ok], sh_t2[ok], cslot[ok]
+    sh_k, sh_h, sh_d, sh_t, sh_t2, cslot = (
+        sh_k[ok],
+        sh_h[ok],
+        sh_d[ok],
+        sh_t[ok],
+        sh_t2[ok],
+        cslot[ok],
+    )
 
     # last departure at (k, hub), first arrival at (k, point); prune useless supply arcs
     last_kh = np.full((K, nH), -1, dtype=_I)
@@ -159,8 +169,9 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
 
     # delivery arcs
     dpt = g.dg_point[pj]
-    own, dl_t = _expand(np.maximum(g.dg_need[pj], first_kd[pk, dpt]),
-                        np.minimum(g.dg_need[pj] + L, H - 1))
+    own, dl_t = _expand(
+        np.maximum(g.dg_need[pj], first_kd[pk, dpt]), np.minimum(g.dg_need[pj] + L, H - 1)
+    )
     dl_j, dl_k, dl_d = pj[own], pk[own], dpt[own]
     dl_late = np.maximum(dl_t - g.dg_need[dl_j], 0)
     dl_p = g.dg_priority[dl_j]
@@ -180,10 +191,10 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     cap_base = pt_base + K * nD * H
 
     def hub_node(k: np.ndarray, h: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return hub_base + (k * nH + h) * H + t
+        return np.asarray(hub_base + (k * nH + h) * H + t, dtype=_I)
 
     def pt_node(k: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return pt_base + (k * nD + d) * H + t
+        return np.asarray(pt_base + (k * nD + d) * H + t, dtype=_I)
 
     ns, nhw, nsh, npw, ndl, nth = len(s_idx), len(hw_t), len(sh_t), len(pw_t), len(dl_t), len(th_t)
     ncols = ns + nhw + nsh + npw + ndl + nth
@@ -192,18 +203,37 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     c_s, c_hw, c_sh, c_pw, c_dl, c_th = (first[i] + np.arange(sizes[i]) for i in range(6))
     cap_row_full = cap_base + (th_h * (nDom + 1) + th_slot) * H + th_t
     parts_rows = [
-        s_idx, hub_node(sk[s_idx], s_h, s_e),  # supply: group row, hub stock
-        hub_node(hw_k, hw_h, hw_t), hub_node(hw_k, hw_h, hw_t + 1),
-        hub_node(sh_k, sh_h, sh_t) - hub_base + out_base, pt_node(sh_k, sh_d, sh_t2),
-        pt_node(pw_k, pw_d, pw_t), pt_node(pw_k, pw_d, pw_t + 1),
-        pt_node(dl_k, dl_d, dl_t), j_row[dl_j],
-        hub_node(th_k, th_h, th_t), hub_node(th_k, th_h, th_t) - hub_base + out_base,
+        s_idx,
+        hub_node(sk[s_idx], s_h, s_e),  # supply: group row, hub stock
+        hub_node(hw_k, hw_h, hw_t),
+        hub_node(hw_k, hw_h, hw_t + 1),
+        hub_node(sh_k, sh_h, sh_t) - hub_base + out_base,
+        pt_node(sh_k, sh_d, sh_t2),
+        pt_node(pw_k, pw_d, pw_t),
+        pt_node(pw_k, pw_d, pw_t + 1),
+        pt_node(dl_k, dl_d, dl_t),
+        j_row[dl_j],
+        hub_node(th_k, th_h, th_t),
+        hub_node(th_k, th_h, th_t) - hub_base + out_base,
         cap_row_full,
     ]
     part_cols = [c_s, c_s, c_hw, c_hw, c_sh, c_sh, c_pw, c_pw, c_dl, c_dl, c_th, c_th, c_th]
     one = np.ones
-    part_vals = [one(ns), one(ns), -one(nhw), one(nhw), -one(nsh), one(nsh), -one(npw), one(npw),
-                 -one(ndl), one(ndl), -one(nth), one(nth), one(nth)]
+    part_vals = [
+        one(ns),
+        one(ns),
+        -one(nhw),
+        one(nhw),
+        -one(nsh),
+        one(nsh),
+        -one(npw),
+        one(npw),
+        -one(ndl),
+        one(ndl),
+        -one(nth),
+        one(nth),
+        one(nth),
+    ]
     rows = np.concatenate(parts_rows)
     cols = np.concatenate(part_cols)
     vals = np.concatenate(part_vals)
@@ -223,22 +253,40 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
 
     cpos = capr - cap_base
     cap_vals = capacity[cpos // H // (nDom + 1), (cpos // H) % (nDom + 1), cpos % H]
-    row_upper = np.concatenate([g.sg_quantity[sgs].astype(float), g.dg_quantity[dgs].astype(float),
-                                np.zeros(len(bal)), cap_vals])
-    row_lower = np.concatenate([np.full(nS + nJ, -np.inf), np.zeros(len(bal)),
-                                np.full(len(capr), -np.inf)])
+    row_upper = np.concatenate(
+        [
+            g.sg_quantity[sgs].astype(float),
+            g.dg_quantity[dgs].astype(float),
+            np.zeros(len(bal)),
+            cap_vals,
+        ]
+    )
+    row_lower = np.concatenate(
+        [np.full(nS + nJ, -np.inf), np.zeros(len(bal)), np.full(len(capr), -np.inf)]
+    )
 
-    c = par.transport_cost
+    tc = par.transport_cost
     w = np.array([par.priority_weights.get(p, 0.0) for p in range(6)])
-    cost = np.concatenate([
-        -c * tr_oh[g.sg_origin[sgs][s_idx], s_h], np.zeros(nhw), -c * (sh_t2 - sh_t),
-        np.zeros(npw), w[dl_p] * (1.0 - par.lateness_penalty * dl_late), np.zeros(nth)])
+    cost = np.concatenate(
+        [
+            -tc * tr_oh[g.sg_origin[sgs][s_idx], s_h],
+            np.zeros(nhw),
+            -tc * (sh_t2 - sh_t),
+            np.zeros(npw),
+            w[dl_p] * (1.0 - par.lateness_penalty * dl_late),
+            np.zeros(nth),
+        ]
+    )
 
     def cat(*a: np.ndarray) -> np.ndarray:
         return np.concatenate([np.asarray(x, dtype=_I) for x in a])
 
-    m1 = lambda n: np.full(n, -1, dtype=_I)  # noqa: E731
-    z = lambda n: np.zeros(n, dtype=_I)  # noqa: E731
+    def m1(n: int) -> np.ndarray:
+        return np.full(n, -1, dtype=_I)
+
+    def z(n: int) -> np.ndarray:
+        return np.zeros(n, dtype=_I)
+
     return Network(
         n_rows=n_rows,
         n_cols=ncols,
@@ -246,8 +294,14 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
         row_upper=row_upper,
         row_lower=row_lower,
         matrix=matrix,
-        kind=cat(z(ns), one(nhw) * HUB_WAIT, one(nsh) * SHIP, one(npw) * POINT_WAIT,
-                 one(ndl) * DELIVER, one(nth) * THROUGH),
+        kind=cat(
+            z(ns),
+            one(nhw) * HUB_WAIT,
+            one(nsh) * SHIP,
+            one(npw) * POINT_WAIT,
+            one(ndl) * DELIVER,
+            one(nth) * THROUGH,
+        ),
         k=cat(sk[s_idx], hw_k, sh_k, pw_k, dl_k, th_k),
         grp=cat(sgs[s_idx], m1(nhw), m1(nsh), m1(npw), dl_j, m1(nth)),
         h=cat(s_h, hw_h, sh_h, m1(npw), m1(ndl), th_h),

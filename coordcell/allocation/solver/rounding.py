@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mcf import COST_SCALE, solve_mcf
+from .mcf import solve_mcf
 from .network import THROUGH, Network
 
 _I = np.int64
+BOUND_SCALE = 1e5  # cost resolution of the Lagrangian min-cost flow
 
 
 def capacity_rows(net: Network) -> tuple[int, np.ndarray]:
@@ -54,22 +55,23 @@ def through_caps(net: Network, x: np.ndarray) -> np.ndarray:
     tot = np.bincount(r, weights=xt, minlength=n_rows)
     share = np.where(tot[r] > 1e-9, xt / np.maximum(tot[r], 1e-12), 0.0)
     fl += np.floor(share * left[r]).astype(_I)
-    return fl
+    return np.asarray(fl, dtype=_I)
 
 
 def lagrangian_bound(net: Network, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Upper bound from capacity prices ``max(y, 0)``; also returns the priced optimal flow."""
     start, cap = capacity_rows(net)
-    lam = np.maximum(y[start:net.n_rows], 0.0)
+    lam = np.maximum(y[start : net.n_rows], 0.0)
     th = net.kind == THROUGH
     priced = net.cost.copy()
     priced[th] -= lam[net.cap_row[th] - start]
-    scale = COST_SCALE * 1000.0
-    f = solve_mcf(net, cost=priced, scale=scale)
-    # the min-cost flow ran on costs rounded to 1/scale: allow for that on every unit and arc
-    n_arcs = 2 * int(net.t.max(initial=0)) + 6
-    slack = 0.5 / scale * n_arcs * net.total_supply
-    return float(priced @ f) + float(lam @ cap) + slack, f
+    f = solve_mcf(net, cost=priced, scale=BOUND_SCALE)
+    # The min-cost flow optimised costs rounded to 1/scale.  Every unit crosses at most four arcs
+    # with a non-zero cost (pledge, through, ship, delivery), so no flow is worth more than the
+    # rounded optimum plus 0.5/scale per such arc and unit.
+    rounded = np.round(priced * BOUND_SCALE) / BOUND_SCALE
+    slack = 0.5 / BOUND_SCALE * 4 * net.total_supply
+    return float(rounded @ f) + float(lam @ cap) + slack, f
 
 
 def round_flow(net: Network, x: np.ndarray, cost: np.ndarray | None = None) -> np.ndarray:
@@ -105,4 +107,3 @@ def dual_bound(net: Network, y: np.ndarray, cost: np.ndarray | None = None) -> f
     yy = np.where(np.isfinite(net.row_lower), y, np.maximum(y, 0.0))
     rc = c - net.matrix.T @ yy
     return float(yy @ net.row_upper) + float(np.maximum(rc, 0.0) @ column_bounds(net))
-

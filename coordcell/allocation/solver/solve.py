@@ -1,39 +1,51 @@
 """Entry point: ``solve(instance) -> Plan``.
 
-Pipeline per independent part (a domain, or all domains when a hub capacity is shared):
+Pipeline per independent part (a domain, or all domains when a hub capacity is shared), each
+part being a sub-instance solved the same way wherever it runs:
 group identical pledges/requirements -> build the time-expanded network LP over arrays -> solve
-the LP (HiGHS interior point / simplex or OR-Tools PDLP) -> Lagrangian upper bound from its
-capacity duals -> round into an integral min-cost flow -> split into (pledge, hub, requirement)
-flows.  Parts run in forked worker processes (the solvers hold the GIL); results are assembled
-in part order, so timing never changes the plan.
+the LP (HiGHS dual simplex for small parts, OR-Tools PDLP for large ones, or as configured) ->
+upper bound (weak duality, or the Lagrangian bound from the LP's capacity prices) -> round into
+an integral min-cost flow -> split into (pledge, hub, requirement) flows.  Parts run in worker
+processes (the solvers hold the GIL); results are placed by part index, so timing never changes
+the plan.
 """
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
 import hashlib
-import time
 import multiprocessing as mp
+import resource
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 
-from .aggregate import Groups, build_groups, split_parts
-from .check import evaluate
+from .aggregate import Groups, build_groups
+from .check import InstanceError, evaluate, validate_instance
+from .decompose import decompose
+from .instance_json import instance_to_json
 from .lp import solve_lp
 from .model import Flow, Instance, Plan, PlanStatus, SolveStats
 from .network import DELIVER, Network, build_network
 from .rounding import dual_bound, lagrangian_bound, round_flow
 
 # "auto": dual simplex for parts up to this many columns (its vertex solutions round without
-# loss), PDLP above (faster at scale; its rounding loses ~0.03%).  Measured, see the benchmark.
+# loss), PDLP above (faster at scale; its rounding loses ~0.05%).  Measured, see the benchmark.
 AUTO_SIMPLEX_COLUMNS = 8_000
+# worker processes only pay off (start-up ~1-3 s once, pickling) from about this many pledges
+# plus requirements; smaller instances are solved in this process (same plan either way)
+PARALLEL_MIN_SIZE = 2_000
 
 
 @dataclass(slots=True)
 class PartResult:
-    rows: np.ndarray  # (supply index, hub index, demand index, qty, hub week, arrival week)
+    """Flows and figures of one solved part."""
+
+    flows: tuple[Flow, ...]
     bound: float
     rows_lp: int
     cols_lp: int
@@ -41,12 +53,16 @@ class PartResult:
     solve_seconds: float
     rounding_seconds: float
     method: str
+    supply_groups: int
+    demand_groups: int
+    cpu_seconds: float = 0.0
+    peak_mb: float = 0.0
 
 
 @dataclass
 class SolveCache:
-    """Results of parts by a digest of their inputs: a what-if re-solve recomputes only the parts
-    whose pledges, requirements, hubs, routes or parameters changed (exact reuse)."""
+    """Solved parts by a digest of their sub-instance: a what-if re-solve recomputes only the
+    parts whose pledges, requirements, hubs, routes or parameters changed (exact reuse)."""
 
     parts: dict[str, PartResult] = field(default_factory=dict)
     hits: int = 0
@@ -62,41 +78,50 @@ def _lexicographic(net: Network, method: str, time_limit: float | None) -> tuple
     """Priority 1 first: maximise each priority's on-time-equivalent delivery in turn, holding
     the earlier optima as constraints, then the full objective.  Returns (x, final objective)."""
     dl = net.kind == DELIVER
-    late_factor = np.zeros(net.n_cols)
-    pen = net.cost.copy()
-    matrix, lo, up = net.matrix, net.row_lower, net.row_upper
+    w = np.where(dl, net.cost, 0.0)
     extra: list[np.ndarray] = []
     extra_lo: list[float] = []
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(dl, net.cost, 0.0)
+
+    def run(cost: np.ndarray) -> tuple[np.ndarray, float]:
+        m = net.matrix
+        if extra:
+            m = sp.vstack([m, sp.csr_matrix(np.array(extra))]).tocsc()
+        lo = np.concatenate([net.row_lower, extra_lo])
+        up = np.concatenate([net.row_upper, np.full(len(extra), np.inf)])
+        r = solve_lp(m, lo, up, cost, method, time_limit)
+        return r.x, r.objective
+
     for p in sorted({int(p) for p in net.priority[dl]}):
         sel = dl & (net.priority == p)
-        late_factor[:] = 0.0
+        stage = np.zeros(net.n_cols)
         top = w[sel].max(initial=0.0)
-        late_factor[sel] = w[sel] / top if top > 0 else 0.0
-        m = sp.vstack([matrix, sp.csr_matrix(np.array(extra))]).tocsc() if extra else matrix
-        r = solve_lp(m, np.concatenate([lo, extra_lo]), np.concatenate([up, [np.inf] * len(extra)]),
-                     late_factor, method, time_limit)
-        extra.append(late_factor.copy())
-        extra_lo.append(r.objective - 1e-6 * max(1.0, abs(r.objective)))
-    m = sp.vstack([matrix, sp.csr_matrix(np.array(extra))]).tocsc() if extra else matrix
-    r = solve_lp(m, np.concatenate([lo, extra_lo]), np.concatenate([up, [np.inf] * len(extra)]),
-                 pen, method, time_limit)
-    return r.x, r.objective
+        if top > 0:
+            stage[sel] = w[sel] / top  # 1 - lateness penalty: on-time-equivalent units
+        _, best = run(stage)
+        extra.append(stage)
+        extra_lo.append(best - 1e-6 * max(1.0, abs(best)))
+    return run(net.cost.copy())
 
 
-def _solve_part(inst: Instance, g: Groups, part: tuple[int, ...], sq: np.ndarray,
-                dq: np.ndarray) -> PartResult:
-    from .decompose import decompose
+def _solve_part(inst: Instance) -> PartResult:
+    """Solve one independent part (a sub-instance) completely, down to its flows."""
+    c0 = time.process_time()
+    res = _solve_part_timed(inst)
+    res.cpu_seconds = time.process_time() - c0
+    res.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return res
 
+
+def _solve_part_timed(inst: Instance) -> PartResult:
     par = inst.parameters
     t0 = time.perf_counter()
-    net = build_network(inst, g, part)
+    g = build_groups(inst)
+    net = build_network(inst, g, tuple(range(len(g.domains))))
     t1 = time.perf_counter()
     method = _pick_method(par.method, net.n_cols)
+    n_sg, n_dg = len(g.sg_members), len(g.dg_members)
     if net.n_cols == 0:
-        return PartResult(np.zeros((0, 6), dtype=np.int64), 0.0, net.n_rows, 0, t1 - t0, 0.0,
-                          0.0, method)
+        return PartResult((), 0.0, net.n_rows, 0, t1 - t0, 0.0, 0.0, method, n_sg, n_dg)
     if par.lexicographic:
         base = "ipm" if method in ("ipm", "pdlp") else "simplex"
         method = "lexicographic-" + base
@@ -109,48 +134,92 @@ def _solve_part(inst: Instance, g: Groups, part: tuple[int, ...], sq: np.ndarray
         flow = round_flow(net, x, cost)
     else:
         lp = solve_lp(net.matrix, net.row_lower, net.row_upper, net.cost, method, par.time_limit)
-        # interior point duals are accurate: weak duality is a tight bound at no cost; PDLP's are
-        # not, but its capacity prices are good enough for the (exact) Lagrangian bound
+        # simplex / interior point duals are accurate: weak duality gives a tight bound at no
+        # cost; PDLP's are not, but its capacity prices give a tight Lagrangian bound
         bound = dual_bound(net, lp.y)
         if bound > lp.objective + 1e-6 * max(1.0, abs(lp.objective)):
             bound = min(bound, lagrangian_bound(net, lp.y)[0])
         t2 = time.perf_counter()
         flow = round_flow(net, lp.x)
+    sq = np.array([s.quantity for s in inst.supplies], dtype=np.int64)
+    dq = np.array([d.quantity for d in inst.demands], dtype=np.int64)
     rows = decompose(net, flow, g.sg_members, sq, g.dg_members, dq)
+    flows = rows_to_flows(inst, g, rows)
     t3 = time.perf_counter()
-    return PartResult(rows, bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method)
+    return PartResult(
+        flows, bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method, n_sg, n_dg
+    )
 
 
-_SHARED: tuple[Instance, Groups, list[tuple[int, ...]], np.ndarray, np.ndarray] | None = None
+def split_instance(inst: Instance) -> list[Instance]:
+    """The independent parts of ``inst`` as sub-instances (in order of their first domain).
+
+    Domains are coupled by a requirement that a category of another domain can serve, or by a
+    hub whose capacity is shared by all domains; otherwise each domain is its own part.
+    """
+    dom = inst.domain_of()
+    domains = sorted(set(dom.values()))
+    parent = {d: d for d in domains}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    if any(h.shared_capacity is not None for h in inst.hubs):
+        for d in domains[1:]:
+            union(domains[0], d)
+    for cat in sorted({d.category for d in inst.demands} | set(inst.compatibility)):
+        for other in sorted(inst.serving_categories(cat)):
+            if cat in dom and other in dom:
+                union(dom[cat], dom[other])
+    members: dict[str, set[str]] = {}
+    for d in domains:
+        members.setdefault(find(d), set()).add(d)
+    return [
+        dataclasses.replace(
+            inst,
+            categories=tuple(c for c in inst.categories if c.domain in doms),
+            compatibility={k: v for k, v in inst.compatibility.items() if dom.get(k) in doms},
+            supplies=tuple(s for s in inst.supplies if dom.get(s.category) in doms),
+            demands=tuple(d for d in inst.demands if dom.get(d.category) in doms),
+        )
+        for _, doms in sorted(members.items())
+    ]
 
 
-def _solve_shared(i: int) -> PartResult:
-    assert _SHARED is not None
-    inst, g, parts, sq, dq = _SHARED
-    return _solve_part(inst, g, parts[i], sq, dq)
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
 
 
-def _part_digest(inst: Instance, g: Groups, part: tuple[int, ...]) -> str:
-    doms = {g.domains[d] for d in part}
-    dom_of = inst.domain_of()
-    h = hashlib.sha256()
-    h.update(repr((inst.horizon, inst.parameters, sorted(doms))).encode())
-    h.update(repr(sorted((k, sorted(v)) for k, v in inst.compatibility.items())).encode())
-    h.update(repr(sorted(
-        (s.id, s.category, s.quantity, s.available_period, s.origin,
-         None if s.allowed_hubs is None else sorted(s.allowed_hubs),
-         None if s.allowed_capabilities is None else sorted(s.allowed_capabilities))
-        for s in inst.supplies if dom_of.get(s.category) in doms)).encode())
-    h.update(repr(sorted(
-        (d.id, d.category, d.quantity, d.need_by_period, d.delivery_point, d.priority,
-         d.capability) for d in inst.demands if dom_of.get(d.category) in doms)).encode())
-    h.update(repr([(x.id, x.shared_capacity, sorted(x.closed_periods),
-                    sorted((k, v) for k, v in x.capacity.items() if k in doms or
-                           x.shared_capacity is not None))
-                   for x in sorted(inst.hubs, key=lambda x: x.id)]).encode())
-    h.update(repr(sorted(inst.origin_to_hub.items())).encode())
-    h.update(repr(sorted(inst.hub_to_point.items())).encode())
-    return h.hexdigest()
+def _noop() -> None:
+    return None
+
+
+def _pool(workers: int) -> ProcessPoolExecutor | None:
+    """A persistent pool of worker processes forked from a clean fork server (never from this
+    possibly multi-threaded process) with the solver preloaded, so that what-ifs pay no start-up.
+    Like any multiprocessing, a script calling :func:`solve` needs the ``__main__`` guard.
+    ``None`` where fork servers do not exist: the caller then solves sequentially."""
+    global _POOL, _POOL_SIZE
+    if _POOL is not None and workers == _POOL_SIZE:
+        return _POOL
+    if "forkserver" not in mp.get_all_start_methods():
+        return None
+    if _POOL is not None:
+        _POOL.shutdown()
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["coordcell.allocation.solver.solve"])
+    _POOL, _POOL_SIZE = ProcessPoolExecutor(workers, mp_context=ctx), workers
+    for f in [_POOL.submit(_noop) for _ in range(workers)]:  # start every worker now
+        f.result()
+    atexit.register(_POOL.shutdown)
+    return _POOL
 
 
 def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
@@ -161,69 +230,75 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
     :func:`check_plan`).  ``lp_bound`` is a proven upper bound on any plan's value (in
     lexicographic mode: the final stage's LP optimum), ``gap`` the plan's distance to it.
     ``cache``: pass the same :class:`SolveCache` to successive what-if solves to reuse the
-    unchanged parts.
+    unchanged parts.  ``instance.parameters.threads`` worker processes solve parts in parallel.
+    Raises :class:`InstanceError` listing every problem of an invalid instance.
     """
+    problems = validate_instance(instance)
+    if problems:
+        raise InstanceError(problems)
     t0 = time.perf_counter()
-    g = build_groups(instance)
-    parts = split_parts(instance, g)
-    sq = np.array([s.quantity for s in instance.supplies], dtype=np.int64)
-    dq = np.array([d.quantity for d in instance.demands], dtype=np.int64)
-    t_groups = time.perf_counter() - t0
-    results: list[PartResult | None] = [None] * len(parts)
-    digests = [_part_digest(instance, g, p) for p in parts] if cache is not None else []
+    subs = split_instance(instance)
+    results: list[PartResult | None] = [None] * len(subs)
+    digests = [_digest(sub) for sub in subs] if cache is not None else []
     todo = []
-    for i, p in enumerate(parts):
+    for i in range(len(subs)):
         if cache is not None and digests[i] in cache.parts:
             results[i] = cache.parts[digests[i]]
             cache.hits += 1
         else:
             todo.append(i)
-    # biggest parts first so that two workers finish together
-    part_size = [int(np.isin(g.commodity_domain[g.sg_commodity], p).sum()) for p in parts]
-    todo.sort(key=lambda i: (-part_size[i], i))
-    workers = max(1, min(instance.parameters.threads, len(todo)))
-    if workers > 1 and "fork" in mp.get_all_start_methods():
-        # the solvers hold the GIL: parts run in forked worker processes, which inherit the
-        # instance without pickling; results come back by part index (deterministic)
-        global _SHARED
-        _SHARED = (instance, g, parts, sq, dq)
-        try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as ex:
-                for i, r in zip(todo, ex.map(_solve_shared, todo), strict=True):
-                    results[i] = r
-        finally:
-            _SHARED = None
+    todo.sort(key=lambda i: (-len(subs[i].supplies) - len(subs[i].demands), i))  # big first
+    t_split = time.perf_counter() - t0
+    size = len(instance.supplies) + len(instance.demands)
+    parallel = instance.parameters.threads > 1 and size >= PARALLEL_MIN_SIZE
+    pool = _pool(instance.parameters.threads) if parallel else None
+    if pool is not None and todo:
+        # every part runs in a worker, so this process never starts solver threads
+        for i, r in zip(todo, pool.map(_solve_part, [subs[i] for i in todo]), strict=True):
+            results[i] = r
     else:
         for i in todo:
-            results[i] = _solve_part(instance, g, parts[i], sq, dq)
+            results[i] = _solve_part(subs[i])
     done = [r for r in results if r is not None]
     if cache is not None:
         for i in todo:
-            r = results[i]
-            assert r is not None
-            cache.parts[digests[i]] = r
+            res = results[i]
+            assert res is not None
+            cache.parts[digests[i]] = res
     t_assemble = time.perf_counter()
-    flows = rows_to_flows(instance, g, np.concatenate([r.rows for r in done]) if done else
-                          np.zeros((0, 6), dtype=np.int64))
+    flows = tuple(sorted((f for r in done for f in r.flows), key=_flow_key))
     objective, results_by_demand = evaluate(instance, flows)
     bound = max(float(sum(r.bound for r in done)), objective)
     gap = (bound - objective) / max(1.0, abs(bound))
-    status = (PlanStatus.EMPTY if not flows else
-              PlanStatus.OPTIMAL if gap <= 1e-6 else PlanStatus.FEASIBLE)
-    stats = SolveStats(
-        build_seconds=t_groups + sum(r.build_seconds for r in done),
-        solve_seconds=sum(r.solve_seconds for r in done),
-        rounding_seconds=sum(r.rounding_seconds for r in done)
-        + time.perf_counter() - t_assemble,
+    if not flows:
+        status = PlanStatus.EMPTY
+    else:
+        status = PlanStatus.OPTIMAL if gap <= 1e-6 else PlanStatus.FEASIBLE
+    fresh = [r for r in (results[i] for i in todo) if r is not None]
+    stats = SolveStats(  # effort figures count the parts solved now, not the reused ones
+        build_seconds=t_split + sum(r.build_seconds for r in fresh),
+        solve_seconds=sum(r.solve_seconds for r in fresh),
+        rounding_seconds=sum(r.rounding_seconds for r in fresh) + time.perf_counter() - t_assemble,
         rows=sum(r.rows_lp for r in done),
         columns=sum(r.cols_lp for r in done),
-        parts=len(parts),
+        parts=len(subs),
         method=",".join(sorted({r.method for r in done})),
-        supply_groups=len(g.sg_members),
-        demand_groups=len(g.dg_members),
+        supply_groups=sum(r.supply_groups for r in done),
+        demand_groups=sum(r.demand_groups for r in done),
         wall_seconds=time.perf_counter() - t0,
+        cpu_seconds=sum(r.cpu_seconds for r in fresh),
+        peak_worker_mb=max((r.peak_mb for r in fresh), default=0.0),
+        parts_reused=len(subs) - len(todo),
     )
     return Plan(status, flows, objective, bound, gap, results_by_demand, stats)
+
+
+def _digest(sub: Instance) -> str:
+    return hashlib.sha256(instance_to_json(sub).encode()).hexdigest()
+
+
+def _flow_key(f: Flow) -> tuple[str, str, str, int, int]:
+    return (f.supply_id, f.hub_id, f.demand_id, f.hub_period, f.arrival_period)
 
 
 def rows_to_flows(inst: Instance, g: Groups, rows: np.ndarray) -> tuple[Flow, ...]:
@@ -234,5 +309,5 @@ def rows_to_flows(inst: Instance, g: Groups, rows: np.ndarray) -> tuple[Flow, ..
         hub = g.hubs[h_i]
         dispatch = t - inst.origin_to_hub[(s.origin, hub)]
         out.append(Flow(s.id, hub, inst.demands[d_i].id, q, dispatch, t, t2))
-    out.sort(key=lambda f: (f.supply_id, f.hub_id, f.demand_id, f.hub_period, f.arrival_period))
+    out.sort(key=_flow_key)
     return tuple(out)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from coordcell.allocation.solver import (
     Category,
     Demand,
     Flow,
     Hub,
     Instance,
+    InstanceError,
     Parameters,
     ReasonCode,
     SolveCache,
@@ -26,9 +29,16 @@ ART_B = Category("155-B", "artillery")
 MED = Category("MED-1", "medical")
 
 
-def make(supplies: list[Supply], demands: list[Demand], *, cap: int = 100,
-         hubs: tuple[Hub, ...] | None = None, o2h: dict[tuple[str, str], int] | None = None,
-         h2p: dict[tuple[str, str], int] | None = None, **params: object) -> Instance:
+def make(
+    supplies: list[Supply],
+    demands: list[Demand],
+    *,
+    cap: int = 100,
+    hubs: tuple[Hub, ...] | None = None,
+    o2h: dict[tuple[str, str], int] | None = None,
+    h2p: dict[tuple[str, str], int] | None = None,
+    **params: object,
+) -> Instance:
     hubs = hubs or (Hub("RZE", "Rzeszów", {"artillery": cap, "medical": cap}),)
     return Instance(
         horizon=12,
@@ -81,8 +91,9 @@ def test_supply_beyond_max_lateness_gives_too_late_reason() -> None:
 
 
 def test_full_hub_gives_capacity_reason_with_the_weeks() -> None:
-    inst = make([Supply("P-1", "155-A", 20, 0, "DE")], [Demand("R-1", "155-A", 20, 4, "LV", 1)],
-                cap=5)
+    inst = make(
+        [Supply("P-1", "155-A", 20, 0, "DE")], [Demand("R-1", "155-A", 20, 4, "LV", 1)], cap=5
+    )
     plan = solve(inst)
     assert check_plan(inst, plan) == []
     assert plan.demand_results[0].on_time == 15  # hub weeks 1, 2, 3 at 5 a week
@@ -93,8 +104,10 @@ def test_full_hub_gives_capacity_reason_with_the_weeks() -> None:
 
 
 def test_priority_one_competitor_gets_the_supply() -> None:
-    inst = make([Supply("P-1", "155-A", 10, 0, "DE")],
-                [Demand("R-LOW", "155-A", 10, 5, "LV", 3), Demand("R-TOP", "155-A", 10, 5, "LV", 1)])
+    inst = make(
+        [Supply("P-1", "155-A", 10, 0, "DE")],
+        [Demand("R-LOW", "155-A", 10, 5, "LV", 3), Demand("R-TOP", "155-A", 10, 5, "LV", 1)],
+    )
     plan = solve(inst)
     assert {f.demand_id for f in plan.flows} == {"R-TOP"}
     reasons = explain(inst, plan)["R-LOW"]
@@ -106,29 +119,43 @@ def test_priority_one_competitor_gets_the_supply() -> None:
 def test_allowed_hubs_are_respected() -> None:
     hubs = (Hub("FAST", "Fast", {"artillery": 100}), Hub("SLOW", "Slow", {"artillery": 100}))
     o2h = {("DE", "FAST"): 1, ("DE", "SLOW"): 2}
-    inst = make([Supply("P-1", "155-A", 10, 0, "DE", allowed_hubs=frozenset({"SLOW"}))],
-                [Demand("R-1", "155-A", 10, 5, "LV", 1)], hubs=hubs, o2h=o2h)
+    inst = make(
+        [Supply("P-1", "155-A", 10, 0, "DE", allowed_hubs=frozenset({"SLOW"}))],
+        [Demand("R-1", "155-A", 10, 5, "LV", 1)],
+        hubs=hubs,
+        o2h=o2h,
+    )
     plan = solve(inst)
     assert plan.flows and all(f.hub_id == "SLOW" for f in plan.flows)
     assert check_plan(inst, plan) == []
 
 
 def test_allowed_capabilities_are_respected() -> None:
-    inst = make([Supply("P-1", "155-A", 10, 0, "DE", allowed_capabilities=frozenset({"BDE-1"}))],
-                [Demand("R-2", "155-A", 10, 5, "LV", 1, "BDE-2"),
-                 Demand("R-1", "155-A", 10, 5, "LV", 5, "BDE-1")])
+    inst = make(
+        [Supply("P-1", "155-A", 10, 0, "DE", allowed_capabilities=frozenset({"BDE-1"}))],
+        [
+            Demand("R-2", "155-A", 10, 5, "LV", 1, "BDE-2"),
+            Demand("R-1", "155-A", 10, 5, "LV", 5, "BDE-1"),
+        ],
+    )
     plan = solve(inst)
     assert {f.demand_id for f in plan.flows} == {"R-1"}
     assert codes(explain(inst, plan)["R-2"]) == [ReasonCode.RESTRICTED_CAPABILITY]
 
 
 def test_check_plan_reports_hand_edit_violations() -> None:
-    inst = make([Supply("P-1", "155-A", 10, 2, "DE")], [Demand("R-1", "MED-1", 5, 5, "LV", 1)],
-                cap=3)
+    inst = make(
+        [Supply("P-1", "155-A", 10, 2, "DE")], [Demand("R-1", "MED-1", 5, 5, "LV", 1)], cap=3
+    )
     bad = dataclasses.replace(solve(inst), flows=(Flow("P-1", "RZE", "R-1", 8, 1, 3, 4),))
     problems = "\n".join(check_plan(inst, bad))
-    for expected in ("cannot serve", "available only from week 2", "inconsistent with transit",
-                     "only 5 required", "capacity 3"):
+    for expected in (
+        "cannot serve",
+        "available only from week 2",
+        "inconsistent with transit",
+        "only 5 required",
+        "capacity 3",
+    ):
         assert expected in problems
 
 
@@ -171,9 +198,13 @@ def test_what_if_re_solve_reuses_unchanged_parts() -> None:
     cache = SolveCache()
     solve(inst, cache)
     slipped = inst.supplies[0]
-    what_if = dataclasses.replace(inst, supplies=(
-        dataclasses.replace(slipped, available_period=slipped.available_period + 4),
-        *inst.supplies[1:]))
+    what_if = dataclasses.replace(
+        inst,
+        supplies=(
+            dataclasses.replace(slipped, available_period=slipped.available_period + 4),
+            *inst.supplies[1:],
+        ),
+    )
     hits = cache.hits
     again = solve(what_if, cache)
     assert cache.hits - hits == again.stats.parts - 1
@@ -183,3 +214,34 @@ def test_what_if_re_solve_reuses_unchanged_parts() -> None:
 def test_generated_instance_is_deterministic() -> None:
     assert generate_instance(200, seed=9) == generate_instance(200, seed=9)
     assert generate_instance(200, seed=9) != generate_instance(200, seed=10)
+
+
+def test_invalid_instance_names_the_field_and_value() -> None:
+    inst = make([Supply("P-1", "NOPE", 0, 0, "DE")], [Demand("R-1", "155-A", 10, 40, "LV", 7)])
+    with pytest.raises(InstanceError) as err:
+        solve(inst)
+    text = "\n".join(err.value.problems)
+    for expected in ("unknown category 'NOPE'", "quantity 0", "need_by_period 40", "priority 7"):
+        assert expected in text
+
+
+def test_pledges_restricted_to_unrouted_hubs_are_explained() -> None:
+    hubs = (Hub("A", "Hub A", {"artillery": 100}), Hub("B", "Hub B", {"artillery": 100}))
+    inst = make(
+        [Supply("P-1", "155-A", 10, 0, "DE", allowed_hubs=frozenset({"B"}))],
+        [Demand("R-1", "155-A", 10, 5, "LV", 1)],
+        hubs=hubs,
+        h2p={("A", "LV"): 1},
+    )
+    plan = solve(inst)
+    assert plan.flows == ()
+    assert codes(explain(inst, plan)["R-1"]) == [ReasonCode.RESTRICTED_HUBS]
+
+
+@pytest.mark.slow
+def test_parallel_workers_give_the_same_plan_as_one_process() -> None:
+    inst = generate_instance(1000, seed=6)  # large enough for worker processes
+    parallel = solve(dataclasses.replace(inst, parameters=Parameters(threads=2)))
+    sequential = solve(dataclasses.replace(inst, parameters=Parameters(threads=1)))
+    assert parallel == sequential
+    assert check_plan(inst, parallel) == []

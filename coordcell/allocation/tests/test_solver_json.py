@@ -25,8 +25,11 @@ def test_instance_json_round_trip_is_exact() -> None:
     inst = generate_instance(150, seed=7)
     inst = dataclasses.replace(
         inst,
-        hubs=(dataclasses.replace(inst.hubs[0], closed_periods=frozenset({3, 4, 5, 6})),
-              Hub("SH", "Shared", {}, 40), *inst.hubs[1:]),
+        hubs=(
+            dataclasses.replace(inst.hubs[0], closed_periods=frozenset({3, 4, 5, 6})),
+            Hub("SH", "Shared", {}, 40),
+            *inst.hubs[1:],
+        ),
         parameters=Parameters(lexicographic=True, time_limit=30.0, method="ipm"),
     )
     text = instance_to_json(inst)

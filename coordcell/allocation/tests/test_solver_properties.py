@@ -22,8 +22,9 @@ from coordcell.allocation.solver import (
     solve,
 )
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @st.composite
@@ -33,36 +34,64 @@ def tiny_instances(draw: st.DrawFn) -> Instance:
     domains = [f"dom{i}" for i in range(n_dom)]
     cats = [Category(f"C{i}", domains[i % n_dom]) for i in range(draw(st.integers(1, 4)))]
     same = {c.code: [x.code for x in cats if x.domain == c.domain] for c in cats}
-    compat = {c.code: frozenset(draw(st.lists(st.sampled_from(same[c.code]), max_size=2)))
-              for c in cats}
+    compat = {
+        c.code: frozenset(draw(st.lists(st.sampled_from(same[c.code]), max_size=2))) for c in cats
+    }
     shared = draw(st.booleans())
     hubs = tuple(
-        Hub(f"H{i}", f"Hub {i}",
+        Hub(
+            f"H{i}",
+            f"Hub {i}",
             {} if shared else {d: draw(st.integers(0, 8)) for d in domains},
             draw(st.integers(0, 12)) if shared else None,
-            frozenset(draw(st.lists(st.integers(0, horizon - 1), max_size=2))))
-        for i in range(draw(st.integers(1, 3))))
+            frozenset(draw(st.lists(st.integers(0, horizon - 1), max_size=2))),
+        )
+        for i in range(draw(st.integers(1, 3)))
+    )
     hub_ids = [h.id for h in hubs]
     origins = [f"O{i}" for i in range(draw(st.integers(1, 2)))]
     points = [f"P{i}" for i in range(draw(st.integers(1, 2)))]
     caps = ["A", "B"]
-    o2h = {(o, h): draw(st.integers(0, 2)) for o in origins for h in hub_ids
-           if draw(st.integers(0, 4)) > 0}
-    h2p = {(h, p): draw(st.integers(0, 2)) for h in hub_ids for p in points
-           if draw(st.integers(0, 4)) > 0}
+    o2h = {
+        (o, h): draw(st.integers(0, 2))
+        for o in origins
+        for h in hub_ids
+        if draw(st.integers(0, 4)) > 0
+    }
+    h2p = {
+        (h, p): draw(st.integers(0, 2))
+        for h in hub_ids
+        for p in points
+        if draw(st.integers(0, 4)) > 0
+    }
     supplies = tuple(
-        Supply(f"S{i}", draw(st.sampled_from(cats)).code, draw(st.integers(1, 9)),
-               draw(st.integers(0, horizon - 1)), draw(st.sampled_from(origins)),
-               draw(st.one_of(st.none(), st.frozensets(st.sampled_from(hub_ids), min_size=1))),
-               draw(st.one_of(st.none(), st.frozensets(st.sampled_from(caps), min_size=1))))
-        for i in range(draw(st.integers(1, 6))))
+        Supply(
+            f"S{i}",
+            draw(st.sampled_from(cats)).code,
+            draw(st.integers(1, 9)),
+            draw(st.integers(0, horizon - 1)),
+            draw(st.sampled_from(origins)),
+            draw(st.one_of(st.none(), st.frozensets(st.sampled_from(hub_ids), min_size=1))),
+            draw(st.one_of(st.none(), st.frozensets(st.sampled_from(caps), min_size=1))),
+        )
+        for i in range(draw(st.integers(1, 6)))
+    )
     demands = tuple(
-        Demand(f"D{i}", draw(st.sampled_from(cats)).code, draw(st.integers(1, 9)),
-               draw(st.integers(0, horizon - 1)), draw(st.sampled_from(points)),
-               draw(st.integers(1, 5)), draw(st.one_of(st.none(), st.sampled_from(caps))))
-        for i in range(draw(st.integers(1, 6))))
-    params = Parameters(max_lateness=draw(st.integers(0, 2)),
-                        method=draw(st.sampled_from(["auto", "ipm", "pdlp", "simplex"])))
+        Demand(
+            f"D{i}",
+            draw(st.sampled_from(cats)).code,
+            draw(st.integers(1, 9)),
+            draw(st.integers(0, horizon - 1)),
+            draw(st.sampled_from(points)),
+            draw(st.integers(1, 5)),
+            draw(st.one_of(st.none(), st.sampled_from(caps))),
+        )
+        for i in range(draw(st.integers(1, 6)))
+    )
+    params = Parameters(
+        max_lateness=draw(st.integers(0, 2)),
+        method=draw(st.sampled_from(["auto", "ipm", "pdlp", "simplex"])),
+    )
     return Instance(horizon, tuple(cats), compat, supplies, demands, hubs, o2h, h2p, params)
 
 
@@ -81,8 +110,10 @@ def mip_optimum(inst: Instance) -> float:
                 t2 = inst.hub_to_point.get((h, d.delivery_point))
                 if t2 is None or s.category not in inst.serving_categories(d.category):
                     continue
-                if s.allowed_capabilities is not None and \
-                        d.capability not in s.allowed_capabilities:
+                if (
+                    s.allowed_capabilities is not None
+                    and d.capability not in s.allowed_capabilities
+                ):
                     continue
                 for t in range(s.available_period + t1, inst.horizon - t2):
                     late = max(0, t + t2 - d.need_by_period)
@@ -97,20 +128,34 @@ def mip_optimum(inst: Instance) -> float:
         rows.append(([i for i, c in enumerate(cols) if c[0] == si], s.quantity))
     for di, d in enumerate(inst.demands):
         rows.append(([i for i, c in enumerate(cols) if c[2] == di], d.quantity))
-    keys = sorted({(c[1], "*" if hubs[c[1]].shared_capacity is not None
-                    else dom[inst.supplies[c[0]].category], c[3]) for c in cols})
+    keys = sorted(
+        {
+            (
+                c[1],
+                "*"
+                if hubs[c[1]].shared_capacity is not None
+                else dom[inst.supplies[c[0]].category],
+                c[3],
+            )
+            for c in cols
+        }
+    )
     for h, dm, t in keys:
-        members = [i for i, c in enumerate(cols) if c[1] == h and c[3] == t and
-                   (dm == "*" or dom[inst.supplies[c[0]].category] == dm)]
+        members = [
+            i
+            for i, c in enumerate(cols)
+            if c[1] == h and c[3] == t and (dm == "*" or dom[inst.supplies[c[0]].category] == dm)
+        ]
         rows.append((members, hubs[h].capacity_for(dm, t)))
-    m = highspy.Highs()
+    m = highspy.Highs()  # type: ignore[no-untyped-call]
     m.setOptionValue("output_flag", False)
     m.setOptionValue("mip_rel_gap", 0.0)
     n = len(cols)
     m.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
     m.changeColsCost(n, np.arange(n, dtype=np.int32), np.array([c[4] for c in cols]))
-    m.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
-                            np.full(n, highspy.HighsVarType.kInteger))
+    m.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
     for members, cap in rows:
         idx = np.array(members, dtype=np.int32)
         m.addRow(-highspy.kHighsInf, float(cap), len(idx), idx, np.ones(len(idx)))
