@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -24,7 +23,9 @@ from django.utils import timezone
 
 from coordcell.audit.services import AuditEntry, StaleEditError, record, record_many
 from coordcell.db import insert_many
+from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.models import Pledge
+from coordcell.readiness.services import recompute_for_requirements
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
 
@@ -380,10 +381,12 @@ def run_commit(
                 for pid, qty in sorted(by_pledge.items())
             ),
         )
-        if apps.is_installed("coordcell.logistics"):
-            from coordcell.logistics.services import shipments_create_for_lines
-
-            shipments_create_for_lines(actor=actor, lines=lines)
+        shipments_create_for_lines(actor=actor, lines=lines)
+        recompute_for_requirements(
+            {line.requirement_id for line in lines},
+            cause=f"allocation {locked.reference} committed",
+            actor=actor,
+        )
     return locked
 
 

@@ -138,6 +138,9 @@ def _replan(shipment: Shipment) -> None:
     shipment.planned_arrival = planned[-1].arrival
     shipment.save()
     refresh_shipments([shipment.pk], today=timezone.now().date())
+    from coordcell.readiness.services import recompute_for_shipments
+
+    recompute_for_shipments([shipment.pk], cause=f"{shipment.reference} replanned")
 
 
 def shipment_split(

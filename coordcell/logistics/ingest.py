@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 
 from coordcell.audit.services import AuditEntry, record_many
 from coordcell.db import insert_many
+from coordcell.readiness import services as readiness
 from coordcell.registry.access import as_user
 from coordcell.registry.models import Location, User
 
@@ -347,6 +348,10 @@ def _record(
     )
     if changed_requirements:
         fulfilment.refresh_requirements(actor=user, requirement_ids=changed_requirements)
+    references = sorted({shipment.reference for _item, shipment in accepted})
+    readiness.recompute_for_shipments(
+        touched, cause="shipment events: " + ", ".join(references[:5]), actor=user
+    )
 
 
 def _validate(

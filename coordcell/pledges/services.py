@@ -37,13 +37,27 @@ def pledge_save(
     if allowed_capabilities is not None:
         m2m["allowed_capabilities"] = allowed_capabilities
     with transaction.atomic():
+        before = (
+            Pledge.objects.filter(pk=pledge.pk).values("available_from", "status").first()
+            if pledge.pk
+            else None
+        )
         if pledge.pk is None:
             pledge.created_by = actor
             if not pledge.reference:
                 pledge.reference = next_reference()
-        return save_audited(
+        saved: Pledge = save_audited(
             actor=actor, instance=pledge, m2m=m2m, expected_version=expected_version
-        )  # type: ignore[return-value]
+        )  # type: ignore[assignment]
+        if before and (
+            before["available_from"] != saved.available_from or before["status"] != saved.status
+        ):
+            from coordcell.readiness.services import recompute_for_pledges
+
+            recompute_for_pledges(
+                [saved.pk], cause=f"pledge {saved.reference} changed", actor=actor
+            )
+        return saved
 
 
 def next_reference() -> str:
