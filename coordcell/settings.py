@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "coordcell.audit",
     "coordcell.requirements",
     "coordcell.pledges",
+    "coordcell.api",
+    "coordcell.exchange",
     "coordcell.allocation",
     "coordcell.logistics",
     "coordcell.training",
@@ -241,9 +243,34 @@ TASKS = {
     }
 }
 
+# The REST API (coordcell/api): personal bearer tokens or the browser session, problem details.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "coordcell.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "coordcell.api.pagination.Pagination",
+    "EXCEPTION_HANDLER": "coordcell.api.problems.exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "coordcell API",
+    "DESCRIPTION": "Registers, requirements, pledges and the audit trail. See docs/api.md.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coordcell.api.schema.add_problem_responses",
+    ],
+}
+# Spreadsheet import (coordcell/exchange): uploads wait here between the dry run and the commit.
+COORDCELL_IMPORT_DIR = DATA_DIR / "imports"
 
 LOGGING = {
     "version": 1,

@@ -39,5 +39,7 @@ urlpatterns = [
     path("training/", include("coordcell.training.urls")),
     path("training/", include("coordcell.training.register_urls")),
     path("readiness/", include("coordcell.readiness.urls")),
+    path("api/", include("coordcell.api.urls")),
+    path("", include("coordcell.exchange.urls")),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
 ]

@@ -41,6 +41,9 @@ def installation(request: HttpRequest) -> dict[str, Any]:
         if user.sees_everything:
             registers += [("Users", "/users/")]
             nav += [("Audit trail", "/audit/")]
+        if user.is_coordinator or user.is_donor_liaison or user.is_recipient_liaison:
+            nav += [("Import", "/import/")]
+        registers += [("API", "/api/v1/docs"), ("API tokens", "/api/tokens/")]
     return {
         "CLASSIFICATION": settings.COORDCELL_CLASSIFICATION,
         "nav": nav,

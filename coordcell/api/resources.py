@@ -1,0 +1,169 @@
+"""One API resource per register: the register says who sees and changes what, the resource adds
+its serializer. ``viewset_for`` turns a resource into list/detail/create/update/delete endpoints
+that use the register's access functions, form and services. A new app adds its resource to
+``RESOURCES`` in ``urls.py`` — nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, filters, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coordcell.registry.registers import Register
+
+from .problems import ConflictError
+from .writes import save_through_form
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    register: Register
+    serializer_class: type[serializers.ModelSerializer]  # type: ignore[type-arg]
+    prefetch: tuple[str, ...] = ()
+    ordering_fields: tuple[str, ...] = ()  # besides the register's sortable columns
+
+    @property
+    def slug(self) -> str:
+        return self.register.slug
+
+    @property
+    def writable(self) -> bool:
+        return self.register.form_class is not None and self.register.save is not None
+
+    @property
+    def versioned(self) -> bool:
+        return any(f.name == "version" for f in self.register.model._meta.concrete_fields)
+
+
+class RegisterSearchFilter(filters.BaseFilterBackend):
+    """``?q=`` searches the same fields, the same way, as the list page's search box."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        query = request.query_params.get("q", "").strip()
+        fields = view.resource.register.search_fields
+        if not query or not fields:
+            return queryset
+        condition = Q()
+        for name in fields:
+            condition |= Q(**{f"{name}__icontains": query})
+        return queryset.filter(condition)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        fields = view.resource.register.search_fields
+        if not fields:
+            return []
+        return [
+            {
+                "name": "q",
+                "required": False,
+                "in": "query",
+                "description": "Text contained in any of: " + ", ".join(fields),
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+    resource: ApiResource
+    lookup_value_regex = r"\d+"
+    filter_backends = [RegisterSearchFilter, DjangoFilterBackend, filters.OrderingFilter]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        qs = self.resource.register.visible(self.request.user)
+        if self.resource.prefetch:
+            qs = qs.prefetch_related(*self.resource.prefetch)
+        return qs if qs.ordered else qs.order_by("pk")
+
+    def _editable(self, obj: Any) -> Any:
+        if not self.resource.register.editable(self.request.user).filter(pk=obj.pk).exists():
+            raise exceptions.PermissionDenied(
+                f"You may read this {self.resource.register.verbose_name} but not change it."
+            )
+        return obj
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        register = self.resource.register
+        if not register.can_create(request.user):
+            raise exceptions.PermissionDenied(
+                f"Your role does not create {register.model._meta.verbose_name_plural}."
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        obj = save_through_form(register, user=request.user, validated=data)
+        body = self.get_serializer(self._reload(obj)).data
+        headers = {"Location": request.build_absolute_uri(f"{request.path.rstrip('/')}/{obj.pk}")}
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        obj = self._editable(self.get_object())
+        serializer = self.get_serializer(obj, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if self.resource.versioned and data.get("version") is None:
+            raise exceptions.ValidationError(
+                {"version": ["Send the version you read, so a newer change is not overwritten."]}
+            )
+        obj = save_through_form(
+            self.resource.register, user=request.user, validated=data, instance=obj
+        )
+        return Response(self.get_serializer(self._reload(obj)).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self._editable(self.get_object())
+        if self.resource.register.delete is None:
+            raise exceptions.MethodNotAllowed(request.method or "DELETE")
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.resource.register.delete(actor=request.user, instance=obj)
+        except ValidationError as exc:
+            raise ConflictError(" ".join(exc.messages)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _reload(self, obj: Any) -> Any:
+        return self.get_queryset().get(pk=obj.pk)
+
+
+def viewset_for(resource: ApiResource) -> type[ResourceViewSet]:
+    """The viewset of one resource, with its OpenAPI description."""
+    register = resource.register
+    sortable = tuple(c.sort for c in register.columns if c.sort)
+    methods = ["get", "head", "options"]
+    if resource.writable:
+        methods += ["post", "put", "patch"]
+        if register.delete is not None:
+            methods.append("delete")
+    plural = str(register.model._meta.verbose_name_plural)
+    name = ("an " if register.verbose_name[:1] in "aeiou" else "a ") + register.verbose_name
+    attrs = {
+        "resource": resource,
+        "serializer_class": resource.serializer_class,
+        "filterset_class": register.filterset_class,
+        "ordering_fields": list(dict.fromkeys(("id", *sortable, *resource.ordering_fields))),
+        "http_method_names": methods,
+        "__doc__": f"{register.title}: only those you may see are listed.",
+    }
+    cls = type(f"{register.model.__name__}ViewSet", (ResourceViewSet,), attrs)
+    version_note = " Send `version` as read; a stale one answers 409." if resource.versioned else ""
+    return extend_schema_view(  # type: ignore[no-any-return]
+        list=extend_schema(summary=f"List {plural}", tags=[register.slug]),
+        retrieve=extend_schema(summary=f"Read {name}", tags=[register.slug]),
+        create=extend_schema(summary=f"Create {name}", tags=[register.slug]),
+        update=extend_schema(
+            summary=f"Replace {name}", description=version_note, tags=[register.slug]
+        ),
+        partial_update=extend_schema(
+            summary=f"Change some fields of {name}",
+            description=version_note,
+            tags=[register.slug],
+        ),
+        destroy=extend_schema(summary=f"Delete {name}", tags=[register.slug]),
+    )(cls)

@@ -1,0 +1,212 @@
+"""What the API shows of each resource, and the shape of what it accepts.
+
+Related objects are named by their natural key (a nation by its ISO code, a category or a location
+by its code), scoped to what the requesting user may see. The serializer only parses: the rules
+live in the register's form and service, which every write goes through (see ``writes.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework import serializers
+
+from coordcell.audit.models import AuditEvent
+from coordcell.pledges.models import Pledge
+from coordcell.registry import access
+from coordcell.registry.models import (
+    Capability,
+    CapabilityCoalition,
+    ItemCategory,
+    Location,
+    Nation,
+    Organisation,
+)
+from coordcell.requirements.models import Requirement
+
+
+def _code(model: Any, **kwargs: Any) -> serializers.SlugRelatedField:  # type: ignore[type-arg]
+    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects.all(), **kwargs)
+
+
+class ScopedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """Related fields accept only objects the user may see: ``scopes = {field: fn(user)}``."""
+
+    scopes: dict[str, Callable[[Any], Any]] = {}
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name, scope in self.scopes.items():
+            field = fields.get(name)
+            if field is None:
+                continue
+            target = getattr(field, "child_relation", field)
+            target.queryset = scope(user)
+        return fields
+
+
+class VersionedSerializer(ScopedSerializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read. Required to update: a stale version answers 409.",
+    )
+
+
+class PledgeSerializer(VersionedSerializer):
+    donor = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Nation.objects.filter(is_donor=True),
+        required=False,
+        help_text="ISO code of the donor nation; a donor liaison's own nation by default.",
+    )
+    category = _code(ItemCategory)
+    origin = _code(Location, help_text="Code of the origin depot.")
+    allowed_hubs = _code(Location, many=True, required=False)
+    allowed_capabilities = _code(Capability, many=True, required=False)
+    scopes = {
+        "origin": access.locations_visible_to,
+        "allowed_hubs": access.locations_visible_to,
+    }
+
+    class Meta:
+        model = Pledge
+        fields = [
+            "id",
+            "reference",
+            "donor",
+            "donor_reference",
+            "category",
+            "quantity",
+            "allocated_quantity",
+            "available_from",
+            "origin",
+            "allowed_hubs",
+            "allowed_capabilities",
+            "conditions",
+            "status",
+            "value",
+            "currency",
+            "valuation_basis",
+            "created_at",
+            "version",
+        ]
+        read_only_fields = ["reference", "allocated_quantity", "created_at"]
+        validators: list[Any] = []  # uniqueness is the model's and the service's to check
+
+
+class RequirementSerializer(VersionedSerializer):
+    capability = _code(Capability)
+    category = _code(ItemCategory)
+    delivery_point = _code(Location, help_text="Code of the delivery point.")
+    scopes = {"delivery_point": access.locations_visible_to}
+
+    class Meta:
+        model = Requirement
+        fields = [
+            "id",
+            "reference",
+            "capability",
+            "category",
+            "quantity",
+            "need_by",
+            "delivery_point",
+            "priority",
+            "status",
+            "justification",
+            "created_at",
+            "version",
+        ]
+        read_only_fields = ["reference", "created_at"]
+        validators: list[Any] = []
+
+
+class NationSerializer(ScopedSerializer):
+    class Meta:
+        model = Nation
+        fields = ["id", "code", "name", "is_donor", "is_recipient", "is_host"]
+        validators: list[Any] = []
+
+
+class OrganisationSerializer(ScopedSerializer):
+    nation = _code(Nation)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "nation", "name", "kind"]
+        validators: list[Any] = []
+
+
+class ItemCategorySerializer(ScopedSerializer):
+    can_serve = _code(ItemCategory, many=True, required=False)
+
+    class Meta:
+        model = ItemCategory
+        fields = ["id", "code", "name", "domain", "unit", "nsc", "sensitive", "can_serve"]
+        validators: list[Any] = []
+
+
+class LocationSerializer(ScopedSerializer):
+    nation = _code(Nation)
+
+    class Meta:
+        model = Location
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "nation",
+            "latitude",
+            "longitude",
+            "is_main_hub",
+        ]
+        validators: list[Any] = []
+
+
+class CoalitionSerializer(ScopedSerializer):
+    lead_nations = _code(Nation, many=True)
+    members = _code(Nation, many=True, required=False)
+
+    class Meta:
+        model = CapabilityCoalition
+        fields = ["id", "name", "domain", "lead_nations", "members"]
+        validators: list[Any] = []
+
+
+class CapabilitySerializer(ScopedSerializer):
+    coalition = serializers.SlugRelatedField(
+        slug_field="name", queryset=CapabilityCoalition.objects.all()
+    )
+
+    class Meta:
+        model = Capability
+        fields = ["id", "code", "name", "coalition", "description"]
+        validators: list[Any] = []
+
+
+class AuditEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "at",
+            "actor_name",
+            "verb",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "data",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField()
+    role = serializers.CharField()
+    nation = serializers.CharField(allow_null=True)

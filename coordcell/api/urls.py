@@ -1,0 +1,60 @@
+"""/api/v1/: one resource per register, the audit trail, the schema and its documentation page.
+
+To add a resource (allocation runs, shipments, ...): give its app a Register and a serializer, and
+add an ``ApiResource`` to ``RESOURCES``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from coordcell.pledges.register_defs import PLEDGES
+from coordcell.registry import register_defs as reg
+from coordcell.requirements.register_defs import REQUIREMENTS
+
+from . import serializers as s
+from . import views
+from .resources import ApiResource, viewset_for
+
+RESOURCES = [
+    ApiResource(PLEDGES, s.PledgeSerializer, prefetch=("allowed_hubs", "allowed_capabilities")),
+    ApiResource(REQUIREMENTS, s.RequirementSerializer, ordering_fields=("created_at",)),
+    ApiResource(reg.NATIONS, s.NationSerializer),
+    ApiResource(reg.ORGANISATIONS, s.OrganisationSerializer),
+    ApiResource(reg.CATEGORIES, s.ItemCategorySerializer, prefetch=("can_serve",)),
+    ApiResource(reg.LOCATIONS, s.LocationSerializer),
+    ApiResource(reg.COALITIONS, s.CoalitionSerializer, prefetch=("lead_nations", "members")),
+    ApiResource(reg.CAPABILITIES, s.CapabilitySerializer, ordering_fields=("coalition__name",)),
+]
+
+router = SimpleRouter(trailing_slash=False)
+for resource in RESOURCES:
+    router.register(resource.slug, viewset_for(resource), basename=f"api-{resource.slug}")
+router.register("audit-events", views.AuditEventViewSet, basename="api-audit-events")
+
+
+def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:
+    # The API answers 401 with problem details; the site's log-in redirect is for pages.
+    for pattern in patterns:
+        pattern.callback.login_required = False
+    return patterns
+
+
+api_patterns = _api_handles_its_own_auth(
+    [
+        *router.urls,
+        path("me", views.me, name="api-me"),
+        path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    ]
+)
+
+urlpatterns = [
+    path("v1/", include(api_patterns)),
+    path("v1/docs", views.api_docs, name="api-docs"),
+    path("tokens/", views.token_list, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="api-token-revoke"),
+]

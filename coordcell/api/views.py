@@ -1,0 +1,101 @@
+"""API endpoints beyond the registers (the audit trail, who am I) and the pages around the API:
+the interactive documentation and the user's own tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, viewsets
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coordcell.audit.models import AuditEvent
+from coordcell.audit.selectors import audit_events_visible_to
+from coordcell.registry.access import as_user
+
+from .serializers import AuditEventSerializer, MeSerializer
+from .services import token_create, token_revoke, tokens_of
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor_name = django_filters.CharFilter(lookup_expr="icontains")
+    verb = django_filters.CharFilter()
+    target_type = django_filters.CharFilter(help_text="e.g. pledges.pledge")
+    target_id = django_filters.CharFilter()
+    after = django_filters.DateTimeFilter(field_name="at", lookup_expr="gte")
+    before = django_filters.DateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor_name", "verb", "target_type", "target_id"]
+
+
+@extend_schema(tags=["audit-events"])
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """The audit trail, for auditors and coordinators; nobody else sees an event."""
+
+    serializer_class = AuditEventSerializer
+    lookup_field = "seq"
+    lookup_value_regex = r"\d+"
+    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filterset_class = AuditEventFilter
+    ordering_fields = ["seq", "at"]
+
+    def get_queryset(self) -> Any:
+        return audit_events_visible_to(self.request.user).order_by("-seq")
+
+
+@extend_schema(responses=MeSerializer, tags=["me"], summary="Who the token or session is")
+@api_view(["GET"])
+def me(request: Request) -> Response:
+    user = request.user
+    return Response(
+        {
+            "username": user.username,
+            "role": user.role,
+            "nation": user.nation.code if user.nation_id else None,
+        }
+    )
+
+
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """Swagger UI, vendored, reading /api/v1/schema with the page's session."""
+    return render(request, "api/docs.html")
+
+
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    """The user's own tokens: create one (shown once) or revoke one."""
+    user = as_user(request.user)
+    if user is None:
+        raise Http404
+    new_token = ""
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:100]
+        if not name:
+            messages.error(request, "Name the token after what will use it, e.g. 'stock sync'.")
+        else:
+            _, new_token = token_create(actor=user, user=user, name=name)
+    return render(
+        request,
+        "api/tokens.html",
+        {"tokens": tokens_of(user), "new_token": new_token},
+    )
+
+
+@require_POST
+def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = as_user(request.user)
+    token = get_object_or_404(tokens_of(user), pk=pk)
+    token_revoke(actor=user, token=token)
+    messages.success(request, f"Revoked {token}.")
+    return HttpResponseRedirect(reverse("api-tokens"))

@@ -1,0 +1,97 @@
+"""API writes go through the register's form and save service, exactly like the pages.
+
+The serializer has parsed the request into objects; here they become the form's data (merged over
+the stored record for a partial update), the form applies every rule the page applies, and the
+register's ``save`` service validates again, checks the version and records the audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.forms.models import model_to_dict
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
+
+from coordcell.registry.registers import Register
+
+
+def _form_value(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, models.QuerySet):
+        return [obj.pk for obj in value]
+    if isinstance(value, list | tuple | set):
+        return [_form_value(v) for v in value]
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def form_errors(form: Any) -> exceptions.ValidationError:
+    detail: dict[str, list[ErrorDetail]] = {}
+    for name, errors in form.errors.as_data().items():
+        key = "non_field_errors" if name == "__all__" else name
+        for error in errors:
+            for message in error.messages:
+                detail.setdefault(key, []).append(ErrorDetail(message, error.code or "invalid"))
+    return exceptions.ValidationError(detail)
+
+
+def save_through_form(
+    register: Register,
+    *,
+    user: Any,
+    validated: Mapping[str, Any],
+    instance: models.Model | None = None,
+) -> models.Model:
+    """Validate ``validated`` with the register's form and save it with its service."""
+    assert register.form_class is not None and register.save is not None
+    probe = register.form_class(instance=instance, user=user)
+    names: Iterable[str] = list(probe.fields)
+    data: dict[str, Any] = {}
+    if instance is not None:
+        data.update(model_to_dict(instance, fields=[n for n in names if n != "version"]))
+    else:
+        # A field left out takes the model's default, as the API schema says.
+        model = register.model
+        for name in names:
+            field = model._meta.get_field(name) if name != "version" else None
+            if field is not None and field.has_default():
+                data[name] = field.get_default()
+    data.update(validated)
+    form = register.form_class(
+        data={k: _form_value(v) for k, v in data.items()}, instance=instance, user=user
+    )
+    _refuse_fields_not_offered(form, validated)
+    if not form.is_valid():
+        raise form_errors(form)
+    return register.save(actor=user, form=form)
+
+
+def _refuse_fields_not_offered(form: Any, validated: Mapping[str, Any]) -> None:
+    """A field the page does not offer this user (a donor liaison's donor) cannot be changed."""
+    errors = {}
+    for name, value in validated.items():
+        if name in form.fields or name == "version":
+            continue
+        field = form.instance._meta.get_field(name)
+        current = field.value_from_object(form.instance)
+        if _form_value(value) != _form_value(current):
+            errors[name] = [
+                ErrorDetail(
+                    f"You cannot set {field.verbose_name} to this value; leave it out or send "
+                    f"the value it has.",
+                    "not_allowed",
+                )
+            ]
+    if errors:
+        raise exceptions.ValidationError(errors)

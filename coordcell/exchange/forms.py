@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from .mapping import Mapping
+from .models import SavedMapping
+from .readers import SUPPORTED
+from .specs import ImportSpec, Lookups
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="What the file holds")
+    file = forms.FileField(label="Spreadsheet (.csv or .xlsx)")
+    saved_mapping = forms.ModelChoiceField(
+        SavedMapping.objects.none(), required=False, label="Use a saved column mapping"
+    )
+    mapping_file = forms.FileField(required=False, label="…or a mapping file (.yaml or .json)")
+
+    def __init__(self, *args: Any, kinds: list[str], user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, k.capitalize()) for k in kinds]
+        self.fields["saved_mapping"].queryset = SavedMapping.objects.filter(owner=user)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(SUPPORTED):
+            raise forms.ValidationError(
+                f"{upload.name}: send a .csv or .xlsx file (save the sheet in one of these)."
+            )
+        limit = getattr(settings, "COORDCELL_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {upload.size // 2**20} MiB; the page takes up to {limit // 2**20} "
+                "MiB. Larger files: use 'coordcell import' on the server."
+            )
+        return upload
+
+
+class MappingForm(forms.Form):
+    """One select per field (which column fills it), and a select per unknown value."""
+
+    save_as = forms.CharField(
+        required=False, max_length=100, label="Save this mapping as (optional)"
+    )
+    skip_invalid = forms.BooleanField(
+        required=False, label="Commit the valid rows and reject the others (default: all or none)"
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        spec: ImportSpec,
+        headers: list[str],
+        mapping: Mapping,
+        unknown: dict[str, list[str]],
+        user: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+        choices = [("", "— not in this sheet —")] + [(h, h) for h in headers]
+        for f in spec.fields:
+            self.fields[f"col:{f.name}"] = forms.ChoiceField(
+                choices=choices,
+                required=False,
+                label=f.label + (" *" if f.required else ""),
+                help_text=f.help,
+                initial=mapping.columns.get(f.name, ""),
+            )
+        lookups = Lookups(user)
+        self.unknown_fields = []
+        for field_name, values in unknown.items():
+            kind = spec.field(field_name).kind
+            options = [("", "— leave as error —")] + [
+                (getattr(o, "code", str(o)), f"{o} ({getattr(o, 'code', '')})")
+                for o in lookups.options(kind)
+            ]
+            for raw in values:
+                name = f"val:{field_name}:{raw}"
+                self.fields[name] = forms.ChoiceField(
+                    choices=options,
+                    required=False,
+                    label=f"{spec.field(field_name).label} {raw!r} means",
+                    initial=mapping.values.get(field_name, {}).get(raw, ""),
+                )
+                self.unknown_fields.append(name)
+
+    def column_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("col:")]
+
+    def value_fields(self) -> list[Any]:
+        return [self[name] for name in self.unknown_fields]
+
+    def mapping(self, previous: Mapping) -> Mapping:
+        data = self.cleaned_data
+        values = {k: dict(v) for k, v in previous.values.items()}
+        result = Mapping(kind=self.spec.kind, values=values)
+        for f in self.spec.fields:
+            header = data.get(f"col:{f.name}")
+            if header:
+                result.columns[f.name] = header
+        for name in self.unknown_fields:
+            _, field_name, raw = name.split(":", 2)
+            if data.get(name):
+                result.values.setdefault(field_name, {})[raw] = data[name]
+        return result

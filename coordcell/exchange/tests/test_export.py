@@ -1,0 +1,92 @@
+"""Lists export as CSV and XLSX: what the user sees, with the page's filters."""
+
+import csv
+import io
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from coordcell.pledges.models import Pledge
+from coordcell.pledges.tests.factories import PledgeFactory
+from coordcell.registry.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pledges(world):
+    return [
+        PledgeFactory(
+            donor=world.nations[code],
+            origin=world.depots[code],
+            category=world.category,
+            reference=f"P-00000{i}",
+            donor_reference=f"{code}-{i}",
+            status=status,
+        )
+        for i, (code, status) in enumerate(
+            [("DE", "offered"), ("DE", "confirmed"), ("PL", "offered")], start=1
+        )
+    ]
+
+
+def _csv(response):
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_donor_exports_only_its_own_pledges_with_the_pages_filters(world, pledges, client_for):
+    client = client_for(world.users[Role.DONOR_LIAISON])
+    rows = _csv(client.get("/export/pledges/?format=csv"))
+    assert sorted(r["reference"] for r in rows) == ["P-000001", "P-000002"]
+    assert rows[0]["donor"] == "DE" and rows[0]["category"] == "ammo-155"
+    offered = _csv(client.get("/export/pledges/?format=csv&status=offered&q=DE"))
+    assert [r["reference"] for r in offered] == ["P-000001"]
+
+
+def test_xlsx_export(world, pledges, client_for):
+    response = client_for(world.users[Role.COORDINATOR]).get("/export/pledges/?format=xlsx")
+    assert response["Content-Disposition"] == 'attachment; filename="pledges.xlsx"'
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][0] == "reference" and len(rows) == 4
+
+
+def test_list_page_links_to_its_export_with_its_filters(world, pledges, client_for):
+    page = client_for(world.users[Role.COORDINATOR]).get("/pledges/?status=offered")
+    assert b"/export/pledges/?status=offered&amp;format=csv" in page.content
+
+
+def test_training_site_officer_exports_no_pledges(world, pledges, client_for):
+    rows = _csv(client_for(world.users[Role.TRAINING_SITE_OFFICER]).get("/export/pledges/"))
+    assert rows == []
+
+
+def test_spreadsheet_formulas_are_neutralised(world, pledges, client_for):
+    Pledge.objects.filter(pk=pledges[0].pk).update(conditions="=HYPERLINK(1)")
+    rows = _csv(client_for(world.users[Role.COORDINATOR]).get("/export/pledges/?q=DE-1"))
+    assert rows[0]["conditions"] == "'=HYPERLINK(1)"
+
+
+def test_exported_pledges_import_back_unchanged(world, pledges, client_for, tmp_path):
+    from coordcell.exchange.engine import run_import
+    from coordcell.exchange.specs import PLEDGES
+
+    response = client_for(world.users[Role.COORDINATOR]).get("/export/pledges/?format=xlsx")
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))
+    report = run_import(spec=PLEDGES, path=path, user=world.users[Role.COORDINATOR])
+    assert (report.unchanged, report.created, report.errors) == (3, 0, [])
+
+
+def test_export_command(world, pledges, tmp_path):
+    out = tmp_path / "offered.csv"
+    call_command(
+        "export", "pledges", "--filter", "status=offered", "-o", str(out), stderr=io.StringIO()
+    )
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert sorted(r["reference"] for r in rows) == ["P-000001", "P-000003"]
+    assert sys.executable and subprocess  # the command also runs as `coordcell export`

@@ -1,0 +1,110 @@
+"""The import pages: upload, proposed mapping, dry run, unknown values, commit."""
+
+import re
+
+import pytest
+
+from coordcell.exchange.models import SavedMapping
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import Role
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = {
+    "col:donor": "Donor",
+    "col:donor_reference": "Our ref",
+    "col:category": "Item",
+    "col:quantity": "Qty",
+    "col:available_from": "Available",
+    "col:origin": "Depot",
+    "col:status": "Status",
+}
+
+
+@pytest.fixture
+def uploaded(world, client_for, messy_xlsx, tmp_path, settings):
+    settings.COORDCELL_IMPORT_DIR = tmp_path / "uploads"
+    client = client_for(world.users[Role.DONOR_LIAISON])
+    with messy_xlsx.open("rb") as handle:
+        response = client.post("/import/", {"kind": "pledges", "file": handle})
+    assert response.status_code == 302
+    return client, response["Location"]
+
+
+def _summary(response):
+    return re.search(r"<strong>([^<]*rows[^<]*)</strong>", response.content.decode())[1]
+
+
+def test_mapping_is_proposed_from_the_headers(uploaded):
+    client, url = uploaded
+    page = client.get(url).content.decode()
+    for field, header in COLUMNS.items():
+        select = re.search(rf'<select name="{field}".*?</select>', page, re.S)[0]
+        assert f'<option value="{header}" selected>' in select
+
+
+def test_dry_run_then_commit_with_skip_invalid(uploaded):
+    client, url = uploaded
+    checked = client.post(url, {**COLUMNS, "action": "check"})
+    assert "6 rows, 2 valid, 4 rejected" in _summary(checked)
+    assert "Dry run" in _summary(checked)
+    page = checked.content.decode()
+    assert "2027-02-30" in page and "val:category:shells" in page
+    report = client.get(url + "errors.csv")
+    assert report.status_code == 200 and b"unknown category" in report.content
+    assert not Pledge.objects.exists()
+    all_or_nothing = client.post(url, {**COLUMNS, "action": "commit"})
+    assert "Nothing was committed" in _summary(all_or_nothing)
+    assert not Pledge.objects.exists()
+    client.post(url, {**COLUMNS, "action": "check"})
+    done = client.post(url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
+    assert "Committed" in _summary(done)
+    assert Pledge.objects.count() == 2
+    rejects = client.get(url + "rejects.csv")
+    assert rejects.status_code == 200 and b"DE-3" in rejects.content
+
+
+def test_unknown_category_mapped_on_the_page_and_mapping_saved(uploaded, world):
+    client, url = uploaded
+    client.post(url, {**COLUMNS, "action": "check"})
+    mapped = client.post(
+        url,
+        {**COLUMNS, "val:category:shells": "ammo-155", "action": "check", "save_as": "DE sheet"},
+    )
+    assert "unknown category" not in mapped.content.decode()
+    saved = SavedMapping.objects.get(name="DE sheet")
+    assert saved.owner == world.users[Role.DONOR_LIAISON]
+    assert saved.data["values"] == {"category": {"shells": "ammo-155"}}
+    assert saved.data["columns"]["donor_reference"] == "Our ref"
+    yaml_text = client.get(url + "mapping.yaml").content.decode()
+    assert "donor_reference: Our ref" in yaml_text
+
+
+def test_commit_needs_a_dry_run_first(uploaded):
+    client, url = uploaded
+    response = client.post(url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
+    assert "Dry run" in _summary(response)
+    assert not Pledge.objects.exists()
+
+
+def test_another_session_cannot_open_an_upload(uploaded, world, client_for):
+    _, url = uploaded
+    other = client_for(world.users["donor-pl"])
+    assert other.get(url).status_code == 404
+    assert other.get(url + "errors.csv").status_code == 404
+
+
+def test_roles_without_imports_get_no_page(world, client_for):
+    assert client_for(world.users[Role.AUDITOR]).get("/import/").status_code == 404
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused(world, client_for, tmp_path, settings):
+    settings.COORDCELL_IMPORT_DIR = tmp_path
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with path.open("rb") as handle:
+        response = client_for(world.users[Role.COORDINATOR]).post(
+            "/import/", {"kind": "pledges", "file": handle}
+        )
+    assert response.status_code == 200
+    assert "send a .csv or .xlsx file" in response.content.decode()
