@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "coordcell.registry.middleware.SessionTimeoutMiddleware",
     "coordcell.registry.two_factor.SecondFactorMiddleware",
     "coordcell.registry.middleware.NoStoreMiddleware",
+    "coordcell.audit.middleware.RefusedAccessMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
