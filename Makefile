@@ -10,8 +10,11 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 export COORDCELL_DATA_DIR ?= $(CURDIR)/var
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?=
+# The optimisation models never touch the database: their tests run once, in the SQLite pass.
+PURE_TESTS_SKIPPED := --ignore-glob='coordcell/allocation/tests/test_solver_*' \
+	--ignore-glob='coordcell/training/tests/test_scheduler_*'
 
-.PHONY: demo install test test-sqlite test-postgres lint bench clean-demo help
+.PHONY: demo install test test-sqlite test-postgres test-e2e e2e-deps lint bench clean-demo help
 
 help:
 	@echo "make demo   - install, migrate, load the demo scenario, serve on http://127.0.0.1:8000"
@@ -45,20 +48,37 @@ lint: install
 	$(BIN)/lint-imports
 	DATABASE_URL= $(BIN)/coordcell makemigrations --check --dry-run -v 0
 
-test-sqlite: install
-	DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+test-sqlite: install e2e-deps
+	DATABASE_URL= $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install e2e-deps
 	@url="$${DATABASE_URL:-}"; \
 	if [ -z "$$url" ]; then url=$$(scripts/testdb.sh start) || exit 1; fi; \
 	echo "PostgreSQL tests on $${url%%@*}@…"; \
-	DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL="$$url" $(BIN)/pytest -m "not e2e" $(PURE_TESTS_SKIPPED) $(PYTEST_ARGS)
+
+# Browser tests need Debian's Chromium (never a downloaded browser); the briefing PDF needs
+# DejaVu (Cyrillic). Both come from Debian's packages when missing.
+e2e-deps:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# One browser run on SQLite (the live server shares the test database with the browser).
+test-e2e: install e2e-deps
+	DATABASE_URL= $(BIN)/pytest tests/e2e -m e2e --nomigrations $(PYTEST_ARGS)
 
 test: lint
 	@echo "== tests on SQLite =="
 	$(MAKE) --no-print-directory test-sqlite
 	@echo "== tests on PostgreSQL =="
 	$(MAKE) --no-print-directory test-postgres
+	@echo "== browser tests (Chromium) =="
+	$(MAKE) --no-print-directory test-e2e
 
 bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "coordcell.exchange",
     "coordcell.allocation",
     "coordcell.logistics",
+    "coordcell.reports",
     "coordcell.training",
     "coordcell.readiness",
 ]

@@ -39,6 +39,7 @@ urlpatterns = [
     path("training/", include("coordcell.training.urls")),
     path("training/", include("coordcell.training.register_urls")),
     path("readiness/", include("coordcell.readiness.urls")),
+    path("reports/", include("coordcell.reports.urls")),
     path("api/", include("coordcell.api.urls")),
     path("", include("coordcell.exchange.urls")),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -51,10 +51,13 @@ api_patterns = _api_handles_its_own_auth(
         path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     ]
 )
+# Last: whatever names no operation answers with problem details, like every other API error.
+api_patterns.append(re_path(r"^(?P<rest>.*)$", views.not_found, name="api-not-found"))
+api_patterns[-1].callback.login_required = False
 
 urlpatterns = [
+    path("v1/docs", views.api_docs, name="api-docs"),  # before the API's catch-all
     path("v1/", include(api_patterns)),
-    path("v1/docs", views.api_docs, name="api-docs"),
     path("tokens/", views.token_list, name="api-tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="api-token-revoke"),
 ]

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, viewsets
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,6 +23,7 @@ from coordcell.audit.models import AuditEvent
 from coordcell.audit.selectors import audit_events_visible_to
 from coordcell.registry.access import as_user
 
+from .problems import problem
 from .serializers import AuditEventSerializer, MeSerializer
 from .services import token_create, token_revoke, tokens_of
 
@@ -65,6 +67,14 @@ def me(request: Request) -> Response:
             "nation": user.nation.code if user.nation_id else None,
         }
     )
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@permission_classes([AllowAny])
+def not_found(request: Request, rest: str = "") -> Response:
+    """Anything under /api/v1/ that names no operation: a problem document, not the site's page."""
+    return problem(404, f"No API operation at {request.path}: see /api/v1/docs.")
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:

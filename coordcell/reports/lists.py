@@ -1,0 +1,96 @@
+"""Lists behind dashboard figures that no register filter expresses, e.g. unallocated pledges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.pledges.models import Pledge
+from coordcell.pledges.selectors import pledges_visible_to
+
+from . import figures
+
+
+def attr(path: str) -> Callable[[Any], Any]:
+    def get(obj: Any) -> Any:
+        value = obj
+        for part in path.split("."):
+            value = getattr(value, part)
+            if callable(value):
+                value = value()
+        return value
+
+    return get
+
+
+def _eta_window(shipment: Any) -> str:
+    """The recipient is told a window, not the exact plan (need-to-know)."""
+    from coordcell.logistics.selectors import eta_window
+
+    window = eta_window(shipment)
+    return " – ".join(d.isoformat() for d in window) if window else "–"
+
+
+@dataclass(frozen=True)
+class DrillList:
+    title: Any
+    columns: tuple[tuple[Any, Callable[[Any], Any], str], ...]  # (label, value, ORM sort key)
+    queryset: Callable[[Any, dt.date], QuerySet[Any]]
+    detail_url: str  # with {pk}
+    default_sort: str
+
+
+def _unallocated(user: Any, today: dt.date) -> QuerySet[Any]:
+    return (
+        pledges_visible_to(user)
+        .filter(status=Pledge.Status.CONFIRMED, allocated_quantity__lt=F("quantity"))
+        .annotate(unallocated=F("quantity") - F("allocated_quantity"))
+    )
+
+
+def _arriving(user: Any, today: dt.date) -> QuerySet[Any]:
+    from coordcell.logistics.lifecycle import IN_PROGRESS
+    from coordcell.logistics.selectors import shipments_visible_to
+
+    monday = today - dt.timedelta(days=today.weekday())
+    return shipments_visible_to(user).filter(
+        status__in=IN_PROGRESS, eta__range=(monday, monday + dt.timedelta(days=6))
+    )
+
+
+LISTS: dict[str, DrillList] = {
+    "unallocated-pledges": DrillList(
+        _("Confirmed pledges not yet fully allocated"),
+        (
+            (_("Reference"), attr("reference"), "reference"),
+            (_("Donor"), attr("donor.name"), "donor__name"),
+            (_("Category"), attr("category.name"), "category__name"),
+            (_("Quantity"), attr("quantity"), "quantity"),
+            (_("Allocated"), attr("allocated_quantity"), "allocated_quantity"),
+            (_("Unallocated"), attr("unallocated"), "unallocated"),
+            (_("Available from"), attr("available_from"), "available_from"),
+        ),
+        _unallocated,
+        "/pledges/{pk}/",
+        "available_from",
+    ),
+}
+if figures.logistics_installed():
+    LISTS["arriving-this-week"] = DrillList(
+        _("Shipments arriving this week"),
+        (
+            (_("Shipment"), attr("reference"), "reference"),
+            (_("Donor"), attr("donor.code"), "donor__code"),
+            (_("Delivery point"), attr("delivery_point.name"), "delivery_point__name"),
+            (_("Status"), attr("get_status_display"), "status"),
+            (_("Expected handover (window)"), _eta_window, "eta"),
+        ),
+        _arriving,
+        "/logistics/shipments/{pk}/",
+        "eta",
+    )

@@ -1,0 +1,104 @@
+"""Reports pages: the charts of the current picture, the briefing (PDF, XLSX), drill-down lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from coordcell.registry.access import as_user
+from coordcell.registry.models import User
+
+from . import briefing
+from .lists import LISTS
+from .picture import picture
+from .scope import ScopeForm
+
+
+def _reader(request: HttpRequest) -> User:
+    """Reports show pledges and requirements: the cell, auditors, donors and the recipient."""
+    user = as_user(request.user)
+    if user is None or not (
+        user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison
+    ):
+        raise Http404
+    return user
+
+
+def _scope_form(request: HttpRequest, user: User) -> ScopeForm:
+    return ScopeForm(request.GET or None, user=user)
+
+
+def reports_page(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    form = _scope_form(request, user)
+    scope = form.scope()
+    context: dict[str, Any] = {
+        "form": form,
+        "scope": scope,
+        "charts": picture(user, scope, today=timezone.now().date()),
+        "query": scope.query(),
+    }
+    template = "reports/index.html"
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#charts"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def briefing_pdf(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    scope = _scope_form(request, user).scope()
+    content = briefing.pdf(user, scope)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{briefing.filename(scope, "pdf")}"'
+    return response
+
+
+def briefing_xlsx(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    scope = _scope_form(request, user).scope()
+    content = briefing.xlsx(user, scope)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{briefing.filename(scope, "xlsx")}"'
+    return response
+
+
+def drill_list(request: HttpRequest, slug: str) -> HttpResponse:
+    user = as_user(request.user)
+    spec = LISTS.get(slug)
+    if user is None or spec is None:
+        raise Http404
+    qs = spec.queryset(user, timezone.now().date())
+    sorts = {key for _l, _g, key in spec.columns}
+    sort = request.GET.get("sort", spec.default_sort)
+    if sort.lstrip("-") not in sorts:
+        sort = spec.default_sort
+    qs = qs.order_by(sort, "pk")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = [
+        (spec.detail_url.format(pk=obj.pk), [getter(obj) for _l, getter, _k in spec.columns])
+        for obj in page
+    ]
+    headers = [
+        (
+            label,
+            key,
+            f"-{key}" if sort == key else key,
+            sort.lstrip("-") == key,
+            sort.startswith("-"),
+        )
+        for label, _g, key in spec.columns
+    ]
+    template = "reports/list.html"
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(
+        request,
+        template,
+        {"spec": spec, "page": page, "rows": rows, "headers": headers, "sort": sort},
+    )
