@@ -36,10 +36,16 @@ def solve_lp(
     time_limit: float | None = None,
     pdlp_tolerance: float = 3e-4,
     threads: int = 1,
+    warm: LpResult | None = None,
 ) -> LpResult:
-    """Maximise ``cost @ x`` s.t. ``row_lower <= matrix @ x <= row_upper``, ``x >= 0``."""
+    """Maximise ``cost @ x`` s.t. ``row_lower <= matrix @ x <= row_upper``, ``x >= 0``.
+
+    ``warm``: PDLP starts from that earlier result's primal and dual values (a re-solve of the
+    same LP to a tighter tolerance continues where it stopped)."""
     if method == "pdlp":
-        return _solve_pdlp(matrix, row_lower, row_upper, cost, time_limit, pdlp_tolerance, threads)
+        return _solve_pdlp(
+            matrix, row_lower, row_upper, cost, time_limit, pdlp_tolerance, threads, warm
+        )
     t0 = time.perf_counter()
     n_rows, n_cols = matrix.shape
     h = highspy.Highs()  # type: ignore[no-untyped-call]
@@ -81,6 +87,7 @@ def _solve_pdlp(
     time_limit: float | None,
     tolerance: float,
     threads: int,
+    warm: LpResult | None = None,
 ) -> LpResult:
     from ortools.pdlp import solvers_pb2  # type: ignore[import-untyped]
     from ortools.pdlp.python import pdlp  # type: ignore[import-untyped]
@@ -100,7 +107,12 @@ def _solve_pdlp(
     params.num_threads = threads
     if time_limit is not None:
         params.termination_criteria.time_sec_limit = float(time_limit)
-    res = pdlp.primal_dual_hybrid_gradient(qp, params)
+    start = None
+    if warm is not None:
+        start = pdlp.PrimalAndDualSolution()
+        start.primal_solution = warm.x
+        start.dual_solution = -warm.y
+    res = pdlp.primal_dual_hybrid_gradient(qp, params, start)
     x = np.maximum(np.asarray(res.primal_solution, dtype=np.float64), 0.0)
     y = -np.asarray(res.dual_solution, dtype=np.float64)
     return LpResult(x, y, float(cost @ x), time.perf_counter() - t0, "pdlp")

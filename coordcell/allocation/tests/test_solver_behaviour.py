@@ -245,3 +245,16 @@ def test_parallel_workers_give_the_same_plan_as_one_process() -> None:
     sequential = solve(dataclasses.replace(inst, parameters=Parameters(threads=1)))
     assert parallel == sequential
     assert check_plan(inst, parallel) == []
+
+
+def test_pledge_reaching_the_hub_after_the_horizon_is_skipped() -> None:
+    # available in the last week, two weeks to the hub: at the hub only after the horizon
+    inst = make(
+        [Supply("P-LATE", "155-A", 10, 11, "DE"), Supply("P-OK", "155-A", 6, 0, "DE")],
+        [Demand("R-1", "155-A", 10, 11, "LV", 1)],
+        o2h={("DE", "RZE"): 2},
+    )
+    for plan in (greedy(inst), solve(inst)):
+        assert check_plan(inst, plan) == []
+        assert {f.supply_id for f in plan.flows} == {"P-OK"}
+        assert plan.demand_results[0].on_time == 6

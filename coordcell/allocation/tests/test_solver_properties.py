@@ -208,3 +208,33 @@ def test_same_input_gives_the_same_plan_in_any_order(inst: Instance, rnd: random
     again = solve(shuffled)
     assert again.flows == first.flows
     assert np.isclose(again.objective, first.objective)
+
+
+@SETTINGS
+@given(tiny_instances(), st.randoms(use_true_random=False))
+def test_potential_bound_is_a_bound_for_any_duals(inst: Instance, rnd: random.Random) -> None:
+    from coordcell.allocation.solver.aggregate import build_groups
+    from coordcell.allocation.solver.lp import solve_lp
+    from coordcell.allocation.solver.network import build_network
+    from coordcell.allocation.solver.rounding import potential_bound
+
+    g = build_groups(inst)
+    net = build_network(inst, g, tuple(range(len(g.domains))))
+    if net.n_cols == 0:
+        return
+    lp = solve_lp(net.matrix, net.row_lower, net.row_upper, net.cost, "simplex")
+    scale = max(1.0, abs(lp.objective))
+    # with optimal duals it is the LP optimum; with any duals at least the LP optimum
+    assert abs(potential_bound(net, lp.y) - lp.objective) <= 1e-6 * scale
+    y = np.array([rnd.uniform(-2.0, 20.0) for _ in range(net.n_rows)])
+    assert potential_bound(net, y) >= lp.objective - 1e-6 * scale
+
+
+@SETTINGS
+@given(tiny_instances())
+def test_pdlp_plan_is_feasible_and_its_bound_is_a_bound(inst: Instance) -> None:
+    pdlp = dataclasses.replace(inst.parameters, method="pdlp")
+    plan = solve(dataclasses.replace(inst, parameters=pdlp))
+    assert check_plan(inst, plan) == []
+    assert plan.lp_bound is not None
+    assert mip_optimum(inst) <= plan.lp_bound + 1e-6
