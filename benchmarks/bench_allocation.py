@@ -1,6 +1,7 @@
 """Allocation solver benchmark: ``python benchmarks/bench_allocation.py [--sizes 200,5000,50000]``.
 
-For each size and each hub-capacity mode (per-domain = separable, shared = one capacity per hub)
+For each size and each mode (demo = the app's demo scenario of that size; per-domain = generated,
+separable by domain; shared = generated, one capacity per hub)
 it runs, each in its own subprocess so that peak memory (max RSS) is per measurement:
   * the solver (group -> per-part LP -> bound -> integral rounding -> disaggregation),
   * the greedy hand method,
@@ -36,9 +37,17 @@ from coordcell.allocation.solver import (  # noqa: E402
 SEED = 1
 
 
-def make_instance(size: int, shared: bool) -> Instance:
-    """The benchmark instance (the one place to switch to the Django demo scenario)."""
-    return generate_instance(size, seed=SEED, shared_capacity=shared)
+DEMO_SIZES = {200: "small", 5000: "medium", 50000: "large"}
+
+
+def make_instance(size: int, mode: str) -> Instance:
+    """The benchmark instance: ``demo`` = the app's demo scenario of that size (per-domain hub
+    capacities, as the app builds it); ``per-domain``/``shared`` = a generated instance."""
+    if mode == "demo":
+        from demo_instances import demo_instance
+
+        return demo_instance(DEMO_SIZES[size])
+    return generate_instance(size, seed=SEED, shared_capacity=mode == "shared")
 
 
 def _rss_mb() -> float:
@@ -51,8 +60,8 @@ def _p1_share(inst: Instance, plan: Plan) -> float:
     return met / max(1, sum(p1.values()))
 
 
-def run_solver(size: int, shared: bool) -> dict[str, Any]:
-    inst = make_instance(size, shared)
+def run_solver(size: int, mode: str) -> dict[str, Any]:
+    inst = make_instance(size, mode)
     t = time.perf_counter()
     plan = solve(inst)
     wall = time.perf_counter() - t
@@ -79,8 +88,8 @@ def run_solver(size: int, shared: bool) -> dict[str, Any]:
     }
 
 
-def run_greedy(size: int, shared: bool) -> dict[str, Any]:
-    inst = make_instance(size, shared)
+def run_greedy(size: int, mode: str) -> dict[str, Any]:
+    inst = make_instance(size, mode)
     t = time.perf_counter()
     plan = greedy(inst)
     return {
@@ -91,13 +100,13 @@ def run_greedy(size: int, shared: bool) -> dict[str, Any]:
     }
 
 
-def run_plain(size: int, shared: bool, limit: float) -> dict[str, Any]:
+def run_plain(size: int, mode: str, limit: float) -> dict[str, Any]:
     """One undivided LP: no grouping, no split into parts, HiGHS interior point."""
     from coordcell.allocation.solver.aggregate import build_groups
     from coordcell.allocation.solver.lp import solve_lp
     from coordcell.allocation.solver.network import build_network
 
-    inst = make_instance(size, shared)
+    inst = make_instance(size, mode)
     t = time.perf_counter()
     g = build_groups(inst, aggregate=False)
     net = build_network(inst, g, tuple(range(len(g.domains))))
@@ -113,8 +122,8 @@ def run_plain(size: int, shared: bool, limit: float) -> dict[str, Any]:
     }
 
 
-def run_what_if(size: int, shared: bool) -> dict[str, Any]:
-    inst = make_instance(size, shared)
+def run_what_if(size: int, mode: str) -> dict[str, Any]:
+    inst = make_instance(size, mode)
     cache = SolveCache()
     solve(inst, cache)  # the base plan; its parts are cached
     slip = max(inst.supplies, key=lambda s: (s.quantity, s.id))
@@ -166,7 +175,7 @@ def _f(v: Any, fmt: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="200,5000,50000")
-    ap.add_argument("--modes", default="per-domain,shared")
+    ap.add_argument("--modes", default="demo,per-domain,shared")
     ap.add_argument(
         "--plain-limit",
         type=float,
@@ -183,7 +192,7 @@ def main() -> None:
     ap.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        kind, size, mode = a.one[0], int(a.one[1]), a.one[2] == "shared"
+        kind, size, mode = a.one[0], int(a.one[1]), a.one[2]
         res = {
             "solver": lambda: run_solver(size, mode),
             "greedy": lambda: run_greedy(size, mode),
