@@ -42,7 +42,7 @@ def insert_many(
     connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the per-call proxy
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: E501, S608  # names come from the model, values are parameters
+    sql = f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: E501, S608  # nosec B608: names come from the model, values are parameters
     preps = [None if f.get_internal_type() in _PASSED_AS_IS else f.get_db_prep_save for f in fields]
     count = 0
     iterator = iter(rows)

@@ -34,8 +34,23 @@ DATA_DIR = Path(os.environ.get("COORDCELL_DATA_DIR", Path.cwd() / "var")).resolv
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    # Development and tests only; a real installation sets SECRET_KEY (see README).
-    SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105
+    # Without SECRET_KEY (the demo, a developer's machine) each installation makes its own random
+    # key once and keeps it in its data folder: never a key that is public in this repository.
+    _key_file = DATA_DIR / "secret-key"
+    if not _key_file.exists():
+        import secrets
+        import tempfile
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=DATA_DIR, delete=False) as _new:
+            _new.write(secrets.token_urlsafe(64))  # created 0600 by tempfile
+        try:
+            os.link(_new.name, _key_file)  # atomic: of processes starting together, one wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(_new.name)
+    SECRET_KEY = _key_file.read_text().strip()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -131,6 +131,7 @@ SKIPPED_NAMES = {
     "import-file",
     "export-list",  # by register slug: its rows come from the register's `visible`
     "reports:list",  # by register slug, likewise
+    "api-not-found",  # the API's catch-all: names no object, answers 404 problem details
 }
 
 
