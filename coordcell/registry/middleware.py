@@ -35,7 +35,9 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, "Your session expired: please log in again.")
                 return redirect_to_login(request.get_full_path())
-            request.session[SEEN_AT] = now
+            if SEEN_AT not in request.session or now - seen_at > 60:
+                # A minute's precision is enough, and spares a session write on every request.
+                request.session[SEEN_AT] = now
         return self.get_response(request)
 
 
