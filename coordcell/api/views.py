@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -19,26 +18,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordcell.audit.models import AuditEvent
+from coordcell.audit.filters import AuditEventFilter
 from coordcell.audit.selectors import audit_events_visible_to
 from coordcell.registry.access import as_user
 
 from .problems import problem
 from .serializers import AuditEventSerializer, MeSerializer
 from .services import token_create, token_revoke, tokens_of
-
-
-class AuditEventFilter(django_filters.FilterSet):
-    actor_name = django_filters.CharFilter(lookup_expr="icontains")
-    verb = django_filters.CharFilter()
-    target_type = django_filters.CharFilter(help_text="e.g. pledges.pledge")
-    target_id = django_filters.CharFilter()
-    after = django_filters.DateTimeFilter(field_name="at", lookup_expr="gte")
-    before = django_filters.DateTimeFilter(field_name="at", lookup_expr="lt")
-
-    class Meta:
-        model = AuditEvent
-        fields = ["actor_name", "verb", "target_type", "target_id"]
 
 
 @extend_schema(tags=["audit-events"])

@@ -1,26 +1,12 @@
-import django_filters
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from coordcell.registry.access import as_user
 
-from .models import AuditEvent
+from .filters import AuditEventFilter
 from .selectors import audit_events_visible_to
 from .services import current_head
-
-
-class AuditEventFilter(django_filters.FilterSet):
-    actor_name = django_filters.CharFilter(lookup_expr="icontains", label="Who")
-    verb = django_filters.CharFilter(label="What (verb)")
-    target_type = django_filters.CharFilter(label="Object type (e.g. pledges.pledge)")
-    target_id = django_filters.CharFilter(label="Object id")
-    after = django_filters.DateTimeFilter(field_name="at", lookup_expr="gte", label="From")
-    before = django_filters.DateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
-
-    class Meta:
-        model = AuditEvent
-        fields = ["actor_name", "verb", "target_type", "target_id"]
 
 
 def audit_trail(request: HttpRequest) -> HttpResponse:
