@@ -1,16 +1,17 @@
 """Integral arc flows -> (pledge, hub, requirement) flows, deterministically and vectorised.
 
-Every stock (hub stock of a commodity, delivery-point stock of a commodity, a pledge group, a
-requirement group) is a line in time; its inflows are matched to its outflows first-in first-out
-with cumulative sums, which is valid because stock never goes negative.  Groups are split into
-their members (sorted by id) the same way, so every individual quantity is respected.
+Every stock (a commodity's unprocessed and processed stock at a hub, its stock at a delivery
+point, a pledge group, a requirement group) is a line in time; its inflows are matched to its
+outflows first-in first-out with cumulative sums, which is valid because stock never goes
+negative.  Groups are split into their members (sorted by id) the same way, so every individual
+quantity is respected.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .network import DELIVER, SHIP, SUPPLY, Network
+from .network import DELIVER, SHIP, SUPPLY, THROUGH, Network
 
 _I = np.int64
 
@@ -70,30 +71,41 @@ def decompose(
     pos = flow > 0
     nH = int(net.h.max()) + 1 if len(net.h) else 1
     nD = int(net.d.max()) + 1 if len(net.d) else 1
-    # stage 1: hub stock chains (k, h)
+    # stage 1: unprocessed hub stock chains (k, h): pledge arrivals -> through weeks
     sa = np.nonzero(pos & (net.kind == SUPPLY))[0]
     sa = sa[_order(net.k[sa] * nH + net.h[sa], net.t[sa], net.grp[sa])]
+    th = np.nonzero(pos & (net.kind == THROUGH))[0]
+    th = th[_order(net.k[th] * nH + net.h[th], net.t[th])]
+    ai, di, q0 = fifo_match(
+        net.k[sa] * nH + net.h[sa], flow[sa], net.k[th] * nH + net.h[th], flow[th]
+    )
+    p_g, p_k, p_h, p_t = net.grp[sa[ai]], net.k[th[di]], net.h[th[di]], net.t[th[di]]
+    # stage 2: processed hub stock chains (k, h): through weeks -> departures
+    o = _order(p_k * nH + p_h, p_t, p_g)
+    p_g, p_k, p_h, p_t, q0 = (x[o] for x in (p_g, p_k, p_h, p_t, q0))
     sh = np.nonzero(pos & (net.kind == SHIP))[0]
     sh = sh[_order(net.k[sh] * nH + net.h[sh], net.t[sh], net.d[sh], net.t2[sh])]
-    ai, di, q1 = fifo_match(
-        net.k[sa] * nH + net.h[sa], flow[sa], net.k[sh] * nH + net.h[sh], flow[sh]
-    )
-    p_g, p_h, p_t = net.grp[sa[ai]], net.h[sh[di]], net.t[sh[di]]
+    ai, di, q1 = fifo_match(p_k * nH + p_h, q0, net.k[sh] * nH + net.h[sh], flow[sh])
+    p_g, p_h, p_t = p_g[ai], p_h[ai], p_t[ai]
     p_k, p_d, p_t2 = net.k[sh[di]], net.d[sh[di]], net.t2[sh[di]]
-    # stage 2: delivery-point stock chains (k, d)
+    # reported as shipped in the through week (the same plan: waiting at the point instead)
+    p_arr = p_t + (p_t2 - net.t[sh[di]])
+    # stage 3: delivery-point stock chains (k, d)
     o = _order(p_k * nD + p_d, p_t2, p_g, p_h, p_t)
-    p_g, p_h, p_t, p_k, p_d, p_t2, q1 = (x[o] for x in (p_g, p_h, p_t, p_k, p_d, p_t2, q1))
+    p_g, p_h, p_t, p_k, p_d, p_t2, p_arr, q1 = (
+        x[o] for x in (p_g, p_h, p_t, p_k, p_d, p_t2, p_arr, q1)
+    )
     dl = np.nonzero(pos & (net.kind == DELIVER))[0]
     dl = dl[_order(net.k[dl] * nD + net.d[dl], net.t[dl], net.grp[dl])]
     ai, di, q2 = fifo_match(p_k * nD + p_d, q1, net.k[dl] * nD + net.d[dl], flow[dl])
-    g, h, t, t2, j = p_g[ai], p_h[ai], p_t[ai], p_t2[ai], net.grp[dl[di]]
-    # stage 3: pledge groups -> pledges
+    g, h, t, t2, j = p_g[ai], p_h[ai], p_t[ai], p_arr[ai], net.grp[dl[di]]
+    # stage 4: pledge groups -> pledges
     s_chain, s_idx = _members(sg_members)
     o = _order(g, j, t2, h, t)
     g, h, t, t2, j, q2 = (x[o] for x in (g, h, t, t2, j, q2))
     ai, di, q3 = fifo_match(s_chain, member_qty_s[s_idx], g, q2)
     s, h, t, t2, j = s_idx[ai], h[di], t[di], t2[di], j[di]
-    # stage 4: requirement groups -> requirements
+    # stage 5: requirement groups -> requirements
     d_chain, d_idx = _members(dg_members)
     o = _order(j, t2, s, h, t)
     s, h, t, t2, j, q3 = (x[o] for x in (s, h, t, t2, j, q3))

@@ -1,12 +1,14 @@
 """The time-expanded network LP of one part, built over numpy arrays (no object per variable).
 
 Per commodity k: pledge group -> hub stock (k, hub, arrival week) -> wait -> through (k, hub,
-week: the only arc using hub throughput) -> hub out -> ship -> delivery-point stock (k, point,
-week) -> wait -> requirement group, with delivery arcs at the need-by week (on time; earlier
-arrivals wait) and each week late up to ``max_lateness``.  Rows: pledge group supply (<= q),
-requirement group demand (<= q), stock balances (= 0), hub throughput per (hub, domain, week), or
-per (hub, week) when shared (<= capacity).  The through arcs keep each capacity row down to one
-entry per commodity, which keeps the LP's factorisations sparse.
+week: the only arc using hub throughput) -> processed stock (k, hub, week) -> wait -> ship ->
+delivery-point stock (k, point, week) -> requirement group.  A ship arc arrives exactly in a week
+some requirement group at that point can take the goods (its need-by week, or a week late up to
+``max_lateness``): goods through the hub early wait there as processed stock rather than at the
+point, which is the same plan (the same hub week, the same transit) with far fewer arcs.  Rows:
+pledge group supply (<= q), requirement group demand (<= q), stock balances (= 0), hub throughput
+per (hub, domain, week), or per (hub, week) when shared (<= capacity).  The through arcs keep each
+capacity row down to one entry per commodity, which keeps the LP's factorisations sparse.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from .aggregate import Groups
 from .model import Instance
 
-SUPPLY, HUB_WAIT, SHIP, POINT_WAIT, DELIVER, THROUGH = 0, 1, 2, 3, 4, 5
+SUPPLY, HUB_WAIT, SHIP, OUT_WAIT, DELIVER, THROUGH = 0, 1, 2, 3, 4, 5
 _I = np.int64
 
 
@@ -27,8 +29,8 @@ _I = np.int64
 class Network:
     """Arrays of one part's LP.  Column attributes share one layout: ``kind`` (SUPPLY..DELIVER),
     ``k`` commodity, ``grp`` pledge group (SUPPLY) / requirement group (DELIVER) / -1,
-    ``h`` hub, ``d`` point, ``t`` week (hub arrival, wait start, hub departure, delivery),
-    ``t2`` arrival week at the point (SHIP)."""
+    ``h`` hub, ``d`` point, ``t`` week (hub arrival, wait start, hub departure, delivery,
+    through), ``t2`` arrival week at the point (SHIP)."""
 
     n_rows: int
     n_cols: int
@@ -117,10 +119,12 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     pk = np.array(pair_k, dtype=_I)
     dgs = np.unique(pj)
 
-    # latest useful week at (k, point)
-    last_kd = np.full((K, nD), -1, dtype=_I)
-    if len(pj):
-        np.maximum.at(last_kd, (pk, g.dg_point[pj]), np.minimum(g.dg_need[pj] + L, H - 1))
+    # weeks in which (k, point) can hand over to a requirement group: its need-by week and each
+    # week late up to the maximum
+    own, rt = _expand(g.dg_need[pj], np.minimum(g.dg_need[pj] + L, H - 1))
+    receives = np.zeros((K, nD, H), dtype=bool)
+    receives[pk[own], g.dg_point[pj][own], rt] = True
+
     # supply arcs (group, hub) and earliest stock at (k, hub)
     s_idx, s_h = np.nonzero(g.sg_hub_mask[sgs] & (tr_oh[g.sg_origin[sgs]] >= 0))
     s_e = g.sg_period[sgs][s_idx] + tr_oh[g.sg_origin[sgs][s_idx], s_h]
@@ -128,58 +132,70 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     s_idx, s_h, s_e = s_idx[keep], s_h[keep], s_e[keep]
     first_kh = np.full((K, nH), H, dtype=_I)
     np.minimum.at(first_kh, (sk[s_idx], s_h), s_e)
+    # hub throughput open for commodity k at (hub, week)
+    slot_kh = np.where(shared[None, :], nDom, cdom[:, None])  # [K, nH]
+    cap_open = capacity[np.arange(nH)[None, :, None], slot_kh[:, :, None], np.arange(H)] > 0
+    weeks = np.arange(H)[None, None, :]
+    first_thr = np.where(cap_open & (weeks >= first_kh[:, :, None]), weeks, H).min(axis=2)
 
-    # ship arcs
+    # ship arcs: through the hub's capacity once, then leave when the goods arrive exactly in a
+    # week the point can hand them over (earlier departures wait at the hub as processed stock)
     kk, hh, dd = (
         a.ravel() for a in np.meshgrid(np.arange(K), np.arange(nH), np.arange(nD), indexing="ij")
     )
-    ok = (tr_hd[hh, dd] >= 0) & (last_kd[kk, dd] >= 0) & (first_kh[kk, hh] < H)
+    ok = (tr_hd[hh, dd] >= 0) & receives[kk, dd].any(axis=1) & (first_thr[kk, hh] < H)
     kk, hh, dd = kk[ok], hh[ok], dd[ok]
-    own, st = _expand(first_kh[kk, hh], last_kd[kk, dd] - tr_hd[hh, dd])
+    own, st = _expand(first_thr[kk, hh], H - 1 - tr_hd[hh, dd])
     sh_k, sh_h, sh_d, sh_t = kk[own], hh[own], dd[own], st
     sh_t2 = sh_t + tr_hd[sh_h, sh_d]
-    cslot = np.where(shared[sh_h], nDom, cdom[sh_k])
-    ok = capacity[sh_h, cslot, sh_t] > 0
-    sh_k, sh_h, sh_d, sh_t, sh_t2, cslot = (
-        sh_k[ok],
-        sh_h[ok],
-        sh_d[ok],
-        sh_t[ok],
-        sh_t2[ok],
-        cslot[ok],
-    )
+    ok = receives[sh_k, sh_d, sh_t2]
+    sh_k, sh_h, sh_d, sh_t, sh_t2 = sh_k[ok], sh_h[ok], sh_d[ok], sh_t[ok], sh_t2[ok]
 
-    # last departure at (k, hub), first arrival at (k, point); prune useless supply arcs
+    # through arcs: hub stock (k, h, t) -> processed stock (k, h, t), the only arcs using
+    # capacity, from the first stock to the last departure; prune supply arcs arriving after
+    # the last through week
     last_kh = np.full((K, nH), -1, dtype=_I)
     np.maximum.at(last_kh, (sh_k, sh_h), sh_t)
-    first_kd = np.full((K, nD), H, dtype=_I)
-    np.minimum.at(first_kd, (sh_k, sh_d), sh_t2)
-    keep = s_e <= last_kh[sk[s_idx], s_h]
+    tk, th_ = np.nonzero(last_kh >= 0)
+    own, th_t = _expand(first_thr[tk, th_], last_kh[tk, th_])
+    th_k, th_h = tk[own], th_[own]
+    ok = cap_open[th_k, th_h, th_t]
+    th_k, th_h, th_t = th_k[ok], th_h[ok], th_t[ok]
+    last_thr = np.full((K, nH), -1, dtype=_I)
+    np.maximum.at(last_thr, (th_k, th_h), th_t)
+    keep = s_e <= last_thr[sk[s_idx], s_h]
     s_idx, s_h, s_e = s_idx[keep], s_h[keep], s_e[keep]
     first_kh = np.full((K, nH), H, dtype=_I)
     np.minimum.at(first_kh, (sk[s_idx], s_h), s_e)
+    keep = th_t >= first_kh[th_k, th_h]  # (k, hub) left without any supply lose everything
+    th_k, th_h, th_t = th_k[keep], th_h[keep], th_t[keep]
+    first_thr = np.full((K, nH), H, dtype=_I)
+    np.minimum.at(first_thr, (th_k, th_h), th_t)
+    keep = sh_t >= first_thr[sh_k, sh_h]
+    sh_k, sh_h, sh_d, sh_t, sh_t2 = sh_k[keep], sh_h[keep], sh_d[keep], sh_t[keep], sh_t2[keep]
+    last_kh = np.full((K, nH), -1, dtype=_I)
+    np.maximum.at(last_kh, (sh_k, sh_h), sh_t)
+    th_slot = np.where(shared[th_h], nDom, cdom[th_k])
 
-    # wait arcs
-    wk, wh = np.nonzero((first_kh < H) & (last_kh >= 0))
-    own, hw_t = _expand(first_kh[wk, wh], last_kh[wk, wh] - 1)
+    # wait arcs: unprocessed stock until the last through week, processed stock until the last
+    # departure
+    wk, wh = np.nonzero((first_kh < H) & (last_thr >= 0))
+    own, hw_t = _expand(first_kh[wk, wh], last_thr[wk, wh] - 1)
     hw_k, hw_h = wk[own], wh[own]
-    wk, wd = np.nonzero(first_kd < H)
-    own, pw_t = _expand(first_kd[wk, wd], last_kd[wk, wd] - 1)
-    pw_k, pw_d = wk[own], wd[own]
+    wk, wh = np.nonzero(first_thr < H)
+    own, ow_t = _expand(first_thr[wk, wh], last_kh[wk, wh] - 1)
+    ow_k, ow_h = wk[own], wh[own]
 
-    # delivery arcs
+    # delivery arcs from point stock that some ship arc feeds
+    fed = np.zeros((K, nD, H), dtype=bool)
+    fed[sh_k, sh_d, sh_t2] = True
     dpt = g.dg_point[pj]
-    own, dl_t = _expand(
-        np.maximum(g.dg_need[pj], first_kd[pk, dpt]), np.minimum(g.dg_need[pj] + L, H - 1)
-    )
+    own, dl_t = _expand(g.dg_need[pj], np.minimum(g.dg_need[pj] + L, H - 1))
     dl_j, dl_k, dl_d = pj[own], pk[own], dpt[own]
+    ok = fed[dl_k, dl_d, dl_t]
+    dl_j, dl_k, dl_d, dl_t = dl_j[ok], dl_k[ok], dl_d[ok], dl_t[ok]
     dl_late = np.maximum(dl_t - g.dg_need[dl_j], 0)
     dl_p = g.dg_priority[dl_j]
-
-    # through arcs: hub stock (k, h, t) -> hub out (k, h, t), the only arcs using capacity
-    th_key = np.unique((sh_k * nH + sh_h) * H + sh_t)
-    th_k, th_h, th_t = th_key // (nH * H), (th_key // H) % nH, th_key % H
-    th_slot = np.where(shared[th_h], nDom, cdom[th_k])
 
     # rows: [supply groups | demand groups | hub stock | hub out | point stock | capacity]
     nS, nJ = len(sgs), len(dgs)
@@ -196,7 +212,7 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     def pt_node(k: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.asarray(pt_base + (k * nD + d) * H + t, dtype=_I)
 
-    ns, nhw, nsh, npw, ndl, nth = len(s_idx), len(hw_t), len(sh_t), len(pw_t), len(dl_t), len(th_t)
+    ns, nhw, nsh, npw, ndl, nth = len(s_idx), len(hw_t), len(sh_t), len(ow_t), len(dl_t), len(th_t)
     ncols = ns + nhw + nsh + npw + ndl + nth
     sizes = [ns, nhw, nsh, npw, ndl, nth]
     first = np.cumsum([0, *sizes])
@@ -209,8 +225,8 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
         hub_node(hw_k, hw_h, hw_t + 1),
         hub_node(sh_k, sh_h, sh_t) - hub_base + out_base,
         pt_node(sh_k, sh_d, sh_t2),
-        pt_node(pw_k, pw_d, pw_t),
-        pt_node(pw_k, pw_d, pw_t + 1),
+        hub_node(ow_k, ow_h, ow_t) - hub_base + out_base,
+        hub_node(ow_k, ow_h, ow_t + 1) - hub_base + out_base,
         pt_node(dl_k, dl_d, dl_t),
         j_row[dl_j],
         hub_node(th_k, th_h, th_t),
@@ -298,15 +314,15 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
             z(ns),
             one(nhw) * HUB_WAIT,
             one(nsh) * SHIP,
-            one(npw) * POINT_WAIT,
+            one(npw) * OUT_WAIT,
             one(ndl) * DELIVER,
             one(nth) * THROUGH,
         ),
-        k=cat(sk[s_idx], hw_k, sh_k, pw_k, dl_k, th_k),
+        k=cat(sk[s_idx], hw_k, sh_k, ow_k, dl_k, th_k),
         grp=cat(sgs[s_idx], m1(nhw), m1(nsh), m1(npw), dl_j, m1(nth)),
-        h=cat(s_h, hw_h, sh_h, m1(npw), m1(ndl), th_h),
-        d=cat(m1(ns), m1(nhw), sh_d, pw_d, dl_d, m1(nth)),
-        t=cat(s_e, hw_t, sh_t, pw_t, dl_t, th_t),
+        h=cat(s_h, hw_h, sh_h, ow_h, m1(ndl), th_h),
+        d=cat(m1(ns), m1(nhw), sh_d, m1(npw), dl_d, m1(nth)),
+        t=cat(s_e, hw_t, sh_t, ow_t, dl_t, th_t),
         t2=cat(m1(ns), m1(nhw), sh_t2, m1(npw), m1(ndl), m1(nth)),
         tail=tail,
         head=head,

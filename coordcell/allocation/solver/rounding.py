@@ -82,7 +82,7 @@ def round_flow(net: Network, x: np.ndarray, cost: np.ndarray | None = None) -> n
 
 def column_bounds(net: Network) -> np.ndarray:
     """A finite upper bound on every column's flow (for the dual bound)."""
-    from .network import DELIVER, SHIP, SUPPLY
+    from .network import DELIVER, OUT_WAIT, SHIP, SUPPLY
 
     nS, nJ = len(net.sg_rows), len(net.dg_rows)
     start, cap = capacity_rows(net)
@@ -93,11 +93,12 @@ def column_bounds(net: Network) -> np.ndarray:
     ub[dl] = net.row_upper[net.head[dl]]
     th = net.kind == THROUGH
     ub[th] = cap[net.cap_row[th] - start]
-    # a SHIP arc leaves a hub-out node fed by exactly one THROUGH arc
-    out_cap = np.full(net.n_rows, float(net.total_supply))
-    out_cap[net.head[th]] = ub[th]
-    sh = net.kind == SHIP
-    ub[sh] = out_cap[net.tail[sh]]
+    # a (commodity, hub)'s processed stock holds at most what its through arcs let in
+    nH = int(net.h.max(initial=0)) + 1
+    chain = net.k * nH + net.h
+    through_in = np.bincount(chain[th], weights=ub[th], minlength=int(chain.max(initial=0)) + 1)
+    out = (net.kind == SHIP) | (net.kind == OUT_WAIT)
+    ub[out] = np.minimum(ub[out], through_in[chain[out]])
     del nS, nJ
     return ub
 

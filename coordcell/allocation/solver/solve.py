@@ -18,10 +18,15 @@ import atexit
 import dataclasses
 import hashlib
 import multiprocessing as mp
+import os
+import pickle
 import resource
+import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
@@ -46,7 +51,7 @@ PDLP_TOLERANCE = 3e-3
 PDLP_MIN_TOLERANCE = 3e-5
 # a part's plan within BOUND_GAP of the cheap bound skips the Lagrangian bound; a part still
 # further than PART_GAP from its best bound is re-solved with a 10x tighter PDLP tolerance
-BOUND_GAP = 1e-3
+BOUND_GAP = 3e-3
 PART_GAP = 3.5e-3
 
 
@@ -236,31 +241,111 @@ def split_instance(inst: Instance) -> list[Instance]:
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
+_NEXT_PART: Any = None  # shared counter of the parts taken (this process and the workers)
 
 
-def _noop() -> None:
-    return None
+def _init_worker(counter: Any) -> None:
+    global _NEXT_PART
+    _NEXT_PART = counter
+
+
+def _take_part(counter: Any) -> int:
+    with counter.get_lock():
+        i = int(counter.value)
+        counter.value = i + 1
+    return i
+
+
+def _context() -> Any:
+    """The fork-server context (``None`` where there is none)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return None
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["coordcell.allocation.solver.solve"])
+    return ctx
+
+
+def _counter() -> Any:
+    """The counter of parts taken, shared with the workers (created before any pool)."""
+    global _NEXT_PART
+    if _NEXT_PART is None:
+        ctx = _context()
+        _NEXT_PART = (ctx or mp).Value("q", 0)
+    return _NEXT_PART
 
 
 def _pool(workers: int) -> ProcessPoolExecutor | None:
     """A persistent pool of worker processes forked from a clean fork server (never from this
     possibly multi-threaded process) with the solver preloaded, so that what-ifs pay no start-up.
     Like any multiprocessing, a script calling :func:`solve` needs the ``__main__`` guard.
-    ``None`` where fork servers do not exist: the caller then solves sequentially."""
+    ``None`` where fork servers do not exist: the caller then solves alone."""
     global _POOL, _POOL_SIZE
     if _POOL is not None and workers == _POOL_SIZE:
         return _POOL
-    if "forkserver" not in mp.get_all_start_methods():
+    ctx = _context()
+    if ctx is None:
         return None
     if _POOL is not None:
         _POOL.shutdown()
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["coordcell.allocation.solver.solve"])
-    _POOL, _POOL_SIZE = ProcessPoolExecutor(workers, mp_context=ctx), workers
-    for f in [_POOL.submit(_noop) for _ in range(workers)]:  # start every worker now
-        f.result()
+    _POOL = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(_counter(),)
+    )
+    _POOL_SIZE = workers
     atexit.register(_POOL.shutdown)
     return _POOL
+
+
+def _work_parts(path: str, count: int) -> list[tuple[int, PartResult]]:
+    """In a worker: take the next part not yet taken, solve it, until none is left."""
+    parts: list[Instance] | None = None
+    done = []
+    while (i := _take_part(_NEXT_PART)) < count:
+        if parts is None:
+            with open(path, "rb") as f:
+                parts = pickle.load(f)  # noqa: S301 - a file this process's parent just wrote
+        done.append((i, _solve_part(parts[i])))
+    return done
+
+
+def _solve_parts(subs: list[Instance], threads: int) -> list[PartResult]:
+    """Solve ``subs`` (biggest first), ``threads`` at a time: this process and ``threads - 1``
+    worker processes each take the next part nobody has taken yet.  The workers are started
+    (or reached) from a helper thread and read the parts from a file, so that neither their
+    start-up nor this process being busy in a solver that holds the GIL delays anyone.  Every
+    part is solved by the same single-threaded code wherever it runs, so the results never
+    depend on the timing."""
+    if threads <= 1 or len(subs) <= 1 or _context() is None:
+        return [_solve_part(sub) for sub in subs]
+    out: list[PartResult | None] = [None] * len(subs)
+    counter = _counter()
+    counter.value = 0
+    futures: list[Future[list[tuple[int, PartResult]]]] = []
+    with tempfile.NamedTemporaryFile(prefix="coordcell-parts-", dir=_scratch_dir()) as f:
+        pickle.dump(subs, f, protocol=pickle.HIGHEST_PROTOCOL)
+        f.flush()
+
+        def hand_over() -> None:
+            pool = _pool(threads - 1)
+            if pool is not None:
+                futures.extend(
+                    pool.submit(_work_parts, f.name, len(subs)) for _ in range(threads - 1)
+                )
+
+        helper = threading.Thread(target=hand_over, name="coordcell-solver-pool", daemon=True)
+        helper.start()
+        while (i := _take_part(counter)) < len(subs):
+            out[i] = _solve_part(subs[i])
+        helper.join()
+        for fut in futures:
+            for i, res in fut.result():
+                out[i] = res
+    assert all(r is not None for r in out)
+    return [r for r in out if r is not None]
+
+
+def _scratch_dir() -> str | None:
+    shm = "/dev/shm"  # noqa: S108 - a private NamedTemporaryFile (mode 0600) in memory
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
@@ -291,15 +376,9 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
     todo.sort(key=lambda i: (-len(subs[i].supplies) - len(subs[i].demands), i))  # big first
     t_split = time.perf_counter() - t0
     size = len(instance.supplies) + len(instance.demands)
-    parallel = instance.parameters.threads > 1 and size >= PARALLEL_MIN_SIZE
-    pool = _pool(instance.parameters.threads) if parallel else None
-    if pool is not None and todo:
-        # every part runs in a worker, so this process never starts solver threads
-        for i, r in zip(todo, pool.map(_solve_part, [subs[i] for i in todo]), strict=True):
-            results[i] = r
-    else:
-        for i in todo:
-            results[i] = _solve_part(subs[i])
+    threads = instance.parameters.threads if size >= PARALLEL_MIN_SIZE else 1
+    for i, res in zip(todo, _solve_parts([subs[i] for i in todo], threads), strict=True):
+        results[i] = res
     done = [r for r in results if r is not None]
     if cache is not None:
         for i in todo:
