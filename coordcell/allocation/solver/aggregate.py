@@ -9,6 +9,7 @@ never by dict/set iteration or input order, so the same input gives the same gro
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,20 @@ class Groups:
     dg_quantity: np.ndarray
     dg_commodities: tuple[tuple[int, ...], ...]  # compatible commodities
     dg_members: tuple[tuple[int, ...], ...]
+    # stable 64-bit names of the commodities and groups (the same in any instance where they
+    # exist), so that an LP solution of one instance can warm-start a changed one
+    commodity_names: np.ndarray  # uint64
+    sg_names: np.ndarray
+    dg_names: np.ndarray
+
+
+def stable_name(key: object) -> int:
+    """A 64-bit name of ``key`` (by its repr), the same in every process and run."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little")
+
+
+def stable_names(keys: list[object] | tuple[object, ...]) -> np.ndarray:
+    return np.array([stable_name(k) for k in keys], dtype=np.uint64)
 
 
 def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
@@ -154,4 +169,10 @@ def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
         ),
         dg_commodities=tuple(serving(k[0], None if k[4] == "\x00" else k[4]) for k in dg_keys),
         dg_members=dg_members,
+        commodity_names=stable_names(commodities),
+        sg_names=stable_names(
+            [(commodities[k[0]], origins[k[1]], k[2], tuple(hubs[h] for h in k[3]), k[4])
+             for k in sg_keys]
+        ),
+        dg_names=stable_names([(k[0], points[k[1]], *k[2:]) for k in dg_keys]),
     )

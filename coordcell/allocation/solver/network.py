@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
-from .aggregate import Groups
+from .aggregate import Groups, stable_names
 from .model import Instance
 
 SUPPLY, HUB_WAIT, SHIP, OUT_WAIT, DELIVER, THROUGH = 0, 1, 2, 3, 4, 5
@@ -56,6 +56,62 @@ class Network:
     balance_rows: int  # number of stock balance rows following the group rows
     node_of_row: np.ndarray  # compressed -> original node id (balance rows only)
     total_supply: int
+    # stable 64-bit names of the columns and rows (see :func:`warm_start`)
+    col_names: np.ndarray
+    row_names: np.ndarray
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(n: int, *parts: np.ndarray | int) -> np.ndarray:
+    """64-bit names of ``n`` items from their integer parts (a collision only costs a worse
+    warm start, never a wrong plan)."""
+    h = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
+    for part in parts:
+        h ^= np.asarray(part).astype(np.uint64)
+        h *= _GOLDEN
+        h ^= h >> np.uint64(29)
+    return h
+
+
+def _balance_names(
+    off: np.ndarray, comm_names: np.ndarray, hub_names: np.ndarray, point_names: np.ndarray,
+    H: int,
+) -> np.ndarray:
+    """Names of stock balance rows from their node offsets (hub stock, processed stock, point
+    stock: the layout of :func:`build_network`)."""
+    K, nH, nD = len(comm_names), len(hub_names), len(point_names)
+    per_hub = K * nH * H
+    out = np.zeros(len(off), dtype=np.uint64)
+    for tag, lo, hi, places, n in (
+        (3, 0, per_hub, hub_names, nH),
+        (4, per_hub, 2 * per_hub, hub_names, nH),
+        (5, 2 * per_hub, 2 * per_hub + K * nD * H, point_names, nD),
+    ):
+        sel = (off >= lo) & (off < hi)
+        o = off[sel] - lo
+        out[sel] = _mix(len(o), tag, comm_names[o // (n * H)], places[(o // H) % n], o % H)
+    return out
+
+
+def warm_start(
+    net: Network, col_names: np.ndarray, x: np.ndarray, row_names: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Primal and dual values for ``net`` from a solution of another network: each column
+    and row takes the value of the one of the same name, 0 where there is none."""
+    return _carry(net.col_names, col_names, x), _carry(net.row_names, row_names, y)
+
+
+def _carry(names: np.ndarray, old_names: np.ndarray, old_values: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(names))
+    if len(old_names) == 0 or len(names) == 0:
+        return out
+    order = np.argsort(old_names, kind="stable")
+    pos = np.minimum(np.searchsorted(old_names[order], names), len(order) - 1)
+    hit = old_names[order][pos] == names
+    out[hit] = old_values[order][pos[hit]]
+    return out
 
 
 def _expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,6 +324,18 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     head = np.concatenate([seg[1], seg[3], seg[5], seg[7], seg[9], seg[11]])
 
     cpos = capr - cap_base
+    hub_names, point_names = stable_names(g.hubs), stable_names(g.points)
+    slot_names = stable_names([*g.domains, "*"])
+    comm_names = g.commodity_names[comm]
+    row_names = np.concatenate(
+        [
+            _mix(nS, 1, g.sg_names[sgs]),
+            _mix(nJ, 2, g.dg_names[dgs]),
+            _balance_names(bal - hub_base, comm_names, hub_names, point_names, H),
+            _mix(len(capr), 6, hub_names[cpos // H // (nDom + 1)],
+                 slot_names[(cpos // H) % (nDom + 1)], cpos % H),
+        ]
+    )
     cap_vals = capacity[cpos // H // (nDom + 1), (cpos // H) % (nDom + 1), cpos % H]
     row_upper = np.concatenate(
         [
@@ -303,6 +371,34 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
     def z(n: int) -> np.ndarray:
         return np.zeros(n, dtype=_I)
 
+    kind = cat(
+        z(ns),
+        one(nhw) * HUB_WAIT,
+        one(nsh) * SHIP,
+        one(npw) * OUT_WAIT,
+        one(ndl) * DELIVER,
+        one(nth) * THROUGH,
+    )
+    col_k = cat(sk[s_idx], hw_k, sh_k, ow_k, dl_k, th_k)
+    col_grp = cat(sgs[s_idx], m1(nhw), m1(nsh), m1(npw), dl_j, m1(nth))
+    col_h = cat(s_h, hw_h, sh_h, ow_h, m1(ndl), th_h)
+    col_d = cat(m1(ns), m1(nhw), sh_d, m1(npw), dl_d, m1(nth))
+    col_t = cat(s_e, hw_t, sh_t, ow_t, dl_t, th_t)
+    col_t2 = cat(m1(ns), m1(nhw), sh_t2, m1(npw), m1(ndl), m1(nth))
+    grp_names = np.zeros(ncols, dtype=np.uint64)
+    grp_names[:ns] = g.sg_names[sgs[s_idx]]
+    grp_names[first[4] : first[5]] = g.dg_names[dl_j]
+    col_names = _mix(
+        ncols,
+        kind,
+        comm_names[col_k],
+        grp_names,
+        np.where(col_h >= 0, hub_names[np.maximum(col_h, 0)], 0),
+        np.where(col_d >= 0, point_names[np.maximum(col_d, 0)], 0),
+        col_t,
+        col_t2,
+    )
+
     return Network(
         n_rows=n_rows,
         n_cols=ncols,
@@ -310,20 +406,13 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
         row_upper=row_upper,
         row_lower=row_lower,
         matrix=matrix,
-        kind=cat(
-            z(ns),
-            one(nhw) * HUB_WAIT,
-            one(nsh) * SHIP,
-            one(npw) * OUT_WAIT,
-            one(ndl) * DELIVER,
-            one(nth) * THROUGH,
-        ),
-        k=cat(sk[s_idx], hw_k, sh_k, ow_k, dl_k, th_k),
-        grp=cat(sgs[s_idx], m1(nhw), m1(nsh), m1(npw), dl_j, m1(nth)),
-        h=cat(s_h, hw_h, sh_h, ow_h, m1(ndl), th_h),
-        d=cat(m1(ns), m1(nhw), sh_d, m1(npw), dl_d, m1(nth)),
-        t=cat(s_e, hw_t, sh_t, ow_t, dl_t, th_t),
-        t2=cat(m1(ns), m1(nhw), sh_t2, m1(npw), m1(ndl), m1(nth)),
+        kind=kind,
+        k=col_k,
+        grp=col_grp,
+        h=col_h,
+        d=col_d,
+        t=col_t,
+        t2=col_t2,
         tail=tail,
         head=head,
         cap_row=cat(m1(ns + nhw + nsh + npw + ndl), seg[12]),
@@ -334,4 +423,6 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
         balance_rows=len(bal),
         node_of_row=bal,
         total_supply=int(g.sg_quantity[sgs].sum()),
+        col_names=col_names,
+        row_names=row_names,
     )

@@ -24,6 +24,7 @@ import resource
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from .decompose import decompose
 from .instance_json import instance_to_json
 from .lp import LpResult, solve_lp
 from .model import Flow, Instance, Plan, PlanStatus, SolveStats
-from .network import DELIVER, Network, build_network
+from .network import DELIVER, Network, build_network, warm_start
 from .rounding import dual_bound, lagrangian_bound, potential_bound, round_flow
 
 # "auto": dual simplex for parts up to this many columns (its vertex solutions round without
@@ -46,11 +47,15 @@ AUTO_SIMPLEX_COLUMNS = 8_000
 # worker processes only pay off (start-up ~1-3 s once, pickling) from about this many pledges
 # plus requirements; smaller instances are solved in this process (same plan either way)
 PARALLEL_MIN_SIZE = 2_000
-# PDLP: first tolerance, and the tightest one a part is re-solved with (each step /10)
+# PDLP: first tolerance (cold start, and warm start from a changed part's LP, which stops early
+# with a rougher plan at the cold tolerance), the tightest one a part is re-solved with, and the
+# step between re-solves
 PDLP_TOLERANCE = 3e-3
+PDLP_WARM_TOLERANCE = 1e-3
 PDLP_MIN_TOLERANCE = 3e-5
+PDLP_STEP = 10**0.5
 # a part's plan within BOUND_GAP of the cheap bound skips the Lagrangian bound; a part still
-# further than PART_GAP from its best bound is re-solved with a 10x tighter PDLP tolerance
+# further than PART_GAP from its best bound is re-solved with a PDLP_STEP times tighter tolerance
 BOUND_GAP = 3e-3
 PART_GAP = 3.5e-3
 
@@ -71,15 +76,50 @@ class PartResult:
     demand_groups: int
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
+    lp: WarmLp | None = None  # kept only when solving with a cache
+
+
+@dataclass(frozen=True, slots=True)
+class WarmLp:
+    """A part's LP solution by column and row names: the start of a changed part's LP."""
+
+    col_names: np.ndarray
+    x: np.ndarray
+    row_names: np.ndarray
+    y: np.ndarray
 
 
 @dataclass
 class SolveCache:
-    """Solved parts by a digest of their sub-instance: a what-if re-solve recomputes only the
-    parts whose pledges, requirements, hubs, routes or parameters changed (exact reuse)."""
+    """What successive solves (a plan and its what-ifs) share.  Solved parts by a digest of
+    their sub-instance: a re-solve recomputes only the parts whose pledges, requirements, hubs,
+    routes or parameters changed (exact reuse: the same plan as solving afresh).  With
+    ``warm_start``, a changed part's PDLP starts from the last LP solution of the same part (the
+    same domains), matched column by column and row by row: faster, and the plan obeys every
+    rule and reports its gap as always, but it may differ slightly from a fresh solve's, so a
+    run that must be reproducible from its instance file alone does not warm-start.  At most
+    ``max_parts`` solved parts are kept (least recently used go first)."""
 
-    parts: dict[str, PartResult] = field(default_factory=dict)
+    parts: OrderedDict[str, PartResult] = field(default_factory=OrderedDict)
+    warm: dict[tuple[str, ...], WarmLp] = field(default_factory=dict)
     hits: int = 0
+    warm_starts: int = 0
+    max_parts: int = 64
+    warm_start: bool = False
+
+    def get(self, digest: str) -> PartResult | None:
+        res = self.parts.get(digest)
+        if res is not None:
+            self.parts.move_to_end(digest)
+            self.hits += 1
+        return res
+
+    def put(self, digest: str, key: tuple[str, ...], res: PartResult) -> None:
+        if res.lp is not None and self.warm_start:
+            self.warm[key] = res.lp
+        self.parts[digest] = dataclasses.replace(res, lp=None)
+        while len(self.parts) > self.max_parts:
+            self.parts.popitem(last=False)
 
 
 def _pick_method(par_method: str, n_cols: int) -> str:
@@ -118,8 +158,8 @@ def _lexicographic(net: Network, method: str, time_limit: float | None) -> tuple
 
 
 def _solve_and_round(
-    net: Network, method: str, time_limit: float | None
-) -> tuple[np.ndarray, float, str]:
+    net: Network, method: str, time_limit: float | None, warm: WarmLp | None = None
+) -> tuple[np.ndarray, float, str, LpResult]:
     """LP, proven bound and rounded integral flow of a part: (flow, bound, method).
 
     PDLP runs to a loose tolerance first (its time grows fast with accuracy on the badly scaled
@@ -131,6 +171,10 @@ def _solve_and_round(
     """
     tol = PDLP_TOLERANCE
     lp: LpResult | None = None
+    if warm is not None and method == "pdlp":
+        tol = PDLP_WARM_TOLERANCE
+        x0, y0 = warm_start(net, warm.col_names, warm.x, warm.row_names, warm.y)
+        lp = LpResult(x0, y0, float(net.cost @ x0), 0.0, "warm")
     while True:
         lp = solve_lp(
             net.matrix, net.row_lower, net.row_upper, net.cost, method, time_limit, tol, warm=lp
@@ -146,24 +190,33 @@ def _solve_and_round(
         if loose and _gap(bound, value) > BOUND_GAP:
             bound = min(bound, lagrangian_bound(net, lp.y)[0])
         if method != "pdlp" or _gap(bound, value) <= PART_GAP or tol <= PDLP_MIN_TOLERANCE:
-            return flow, max(bound, value), method
-        tol /= 10.0
+            return flow, max(bound, value), method, lp
+        tol /= PDLP_STEP
 
 
 def _gap(bound: float, value: float) -> float:
     return (bound - value) / max(1.0, abs(bound))
 
 
-def _solve_part(inst: Instance) -> PartResult:
+@dataclass(frozen=True, slots=True)
+class PartJob:
+    """One part to solve: its sub-instance, the LP to start from, whether to return its LP."""
+
+    inst: Instance
+    warm: WarmLp | None = None
+    keep_lp: bool = False
+
+
+def _solve_part(job: PartJob) -> PartResult:
     """Solve one independent part (a sub-instance) completely, down to its flows."""
     c0 = time.process_time()
-    res = _solve_part_timed(inst)
+    res = _solve_part_timed(job.inst, job.warm, job.keep_lp)
     res.cpu_seconds = time.process_time() - c0
     res.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return res
 
 
-def _solve_part_timed(inst: Instance) -> PartResult:
+def _solve_part_timed(inst: Instance, warm: WarmLp | None, keep_lp: bool) -> PartResult:
     par = inst.parameters
     t0 = time.perf_counter()
     g = build_groups(inst)
@@ -171,6 +224,7 @@ def _solve_part_timed(inst: Instance) -> PartResult:
     t1 = time.perf_counter()
     method = _pick_method(par.method, net.n_cols)
     n_sg, n_dg = len(g.sg_members), len(g.dg_members)
+    kept: WarmLp | None = None
     if net.n_cols == 0:
         return PartResult((), 0.0, net.n_rows, 0, t1 - t0, 0.0, 0.0, method, n_sg, n_dg)
     if par.lexicographic:
@@ -185,15 +239,18 @@ def _solve_part_timed(inst: Instance) -> PartResult:
         flow = round_flow(net, x, cost)
     else:
         # (the rounding min-cost flow is counted in the solve time here)
-        flow, bound, method = _solve_and_round(net, method, par.time_limit)
+        flow, bound, method, lp = _solve_and_round(net, method, par.time_limit, warm)
         t2 = time.perf_counter()
+        if keep_lp and lp.method == "pdlp":
+            kept = WarmLp(net.col_names, lp.x, net.row_names, lp.y)
     sq = np.array([s.quantity for s in inst.supplies], dtype=np.int64)
     dq = np.array([d.quantity for d in inst.demands], dtype=np.int64)
     rows = decompose(net, flow, g.sg_members, sq, g.dg_members, dq)
     flows = rows_to_flows(inst, g, rows)
     t3 = time.perf_counter()
     return PartResult(
-        flows, bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method, n_sg, n_dg
+        flows, bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method, n_sg, n_dg,
+        lp=kept,
     )
 
 
@@ -297,7 +354,7 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
 
 def _work_parts(path: str, count: int) -> list[tuple[int, PartResult]]:
     """In a worker: take the next part not yet taken, solve it, until none is left."""
-    parts: list[Instance] | None = None
+    parts: list[PartJob] | None = None
     done = []
     while (i := _take_part(_NEXT_PART)) < count:
         if parts is None:
@@ -307,7 +364,7 @@ def _work_parts(path: str, count: int) -> list[tuple[int, PartResult]]:
     return done
 
 
-def _solve_parts(subs: list[Instance], threads: int) -> list[PartResult]:
+def _solve_parts(subs: list[PartJob], threads: int) -> list[PartResult]:
     """Solve ``subs`` (biggest first), ``threads`` at a time: this process and ``threads - 1``
     worker processes each take the next part nobody has taken yet.  The workers are started
     (or reached) from a helper thread and read the parts from a file, so that neither their
@@ -366,25 +423,37 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
     subs = split_instance(instance)
     results: list[PartResult | None] = [None] * len(subs)
     digests = [_digest(sub) for sub in subs] if cache is not None else []
+    keys = [_part_key(sub) for sub in subs]
     todo = []
     for i in range(len(subs)):
-        if cache is not None and digests[i] in cache.parts:
-            results[i] = cache.parts[digests[i]]
-            cache.hits += 1
+        hit = cache.get(digests[i]) if cache is not None else None
+        if hit is not None:
+            results[i] = hit
         else:
             todo.append(i)
     todo.sort(key=lambda i: (-len(subs[i].supplies) - len(subs[i].demands), i))  # big first
+    jobs = [
+        PartJob(
+            subs[i],
+            cache.warm.get(keys[i]) if cache is not None else None,
+            keep_lp=cache is not None and cache.warm_start,
+        )
+        for i in todo
+    ]
+    if cache is not None:
+        cache.warm_starts += sum(job.warm is not None for job in jobs)
     t_split = time.perf_counter() - t0
     size = len(instance.supplies) + len(instance.demands)
     threads = instance.parameters.threads if size >= PARALLEL_MIN_SIZE else 1
-    for i, res in zip(todo, _solve_parts([subs[i] for i in todo], threads), strict=True):
+    for i, res in zip(todo, _solve_parts(jobs, threads), strict=True):
         results[i] = res
-    done = [r for r in results if r is not None]
     if cache is not None:
         for i in todo:
             res = results[i]
             assert res is not None
-            cache.parts[digests[i]] = res
+            cache.put(digests[i], keys[i], res)
+            results[i] = cache.parts[digests[i]]
+    done = [r for r in results if r is not None]
     t_assemble = time.perf_counter()
     flows = tuple(sorted((f for r in done for f in r.flows), key=_flow_key))
     objective, results_by_demand = evaluate(instance, flows)
@@ -411,6 +480,11 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
         parts_reused=len(subs) - len(todo),
     )
     return Plan(status, flows, objective, bound, gap, results_by_demand, stats)
+
+
+def _part_key(sub: Instance) -> tuple[str, ...]:
+    """What makes two parts of successive what-ifs the same part: their domains."""
+    return tuple(sorted({c.domain for c in sub.categories}))
 
 
 def _digest(sub: Instance) -> str:
