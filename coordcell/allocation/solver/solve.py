@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
-from .aggregate import Groups, build_groups
+from .aggregate import build_groups
 from .check import InstanceError, evaluate, validate_instance
 from .decompose import decompose
 from .instance_json import instance_to_json
@@ -77,6 +77,9 @@ class PartResult:
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
     lp: WarmLp | None = None  # kept only when solving with a cache
+    # the flows as index rows (see :func:`decompose`) until the caller turns them into flows:
+    # arrays cross between processes far faster than objects
+    rows: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,11 +249,11 @@ def _solve_part_timed(inst: Instance, warm: WarmLp | None, keep_lp: bool) -> Par
     sq = np.array([s.quantity for s in inst.supplies], dtype=np.int64)
     dq = np.array([d.quantity for d in inst.demands], dtype=np.int64)
     rows = decompose(net, flow, g.sg_members, sq, g.dg_members, dq)
-    flows = rows_to_flows(inst, g, rows)
     t3 = time.perf_counter()
     return PartResult(
-        flows, bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method, n_sg, n_dg,
+        (), bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method, n_sg, n_dg,
         lp=kept,
+        rows=rows,
     )
 
 
@@ -352,46 +355,69 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
     return _POOL
 
 
+def _noop() -> None:
+    return None
+
+
 def _work_parts(path: str, count: int) -> list[tuple[int, PartResult]]:
     """In a worker: take the next part not yet taken, solve it, until none is left."""
-    parts: list[PartJob] | None = None
+    parts: list[bytes] | None = None
     done = []
     while (i := _take_part(_NEXT_PART)) < count:
         if parts is None:
             with open(path, "rb") as f:
                 parts = pickle.load(f)  # noqa: S301 - a file this process's parent just wrote
-        done.append((i, _solve_part(parts[i])))
+        job = pickle.loads(parts[i])  # noqa: S301 - idem
+        done.append((i, _solve_part(job)))
     return done
 
 
-def _solve_parts(subs: list[PartJob], threads: int) -> list[PartResult]:
-    """Solve ``subs`` (biggest first), ``threads`` at a time: this process and ``threads - 1``
+def _solve_parts(jobs: list[PartJob], threads: int) -> list[PartResult]:
+    """Solve ``jobs`` (biggest first), ``threads`` at a time: this process and ``threads - 1``
     worker processes each take the next part nobody has taken yet.  The workers are started
     (or reached) from a helper thread and read the parts from a file, so that neither their
     start-up nor this process being busy in a solver that holds the GIL delays anyone.  Every
     part is solved by the same single-threaded code wherever it runs, so the results never
-    depend on the timing."""
-    if threads <= 1 or len(subs) <= 1 or _context() is None:
-        return [_solve_part(sub) for sub in subs]
-    out: list[PartResult | None] = [None] * len(subs)
+    depend on the timing.  Returns results with their flows."""
+    if threads <= 1 or len(jobs) <= 1 or _context() is None:
+        out = [_solve_part(job) for job in jobs]
+    else:
+        out = _solve_parts_parallel(jobs, threads)
+    for job, res in zip(jobs, out, strict=True):
+        if res.rows is not None:
+            res.flows = rows_to_flows(job.inst, res.rows)
+            res.rows = None
+    return out
+
+
+def _solve_parts_parallel(jobs: list[PartJob], threads: int) -> list[PartResult]:
+    out: list[PartResult | None] = [None] * len(jobs)
     counter = _counter()
     counter.value = 0
     futures: list[Future[list[tuple[int, PartResult]]]] = []
+    ready = threading.Event()
     with tempfile.NamedTemporaryFile(prefix="coordcell-parts-", dir=_scratch_dir()) as f:
-        pickle.dump(subs, f, protocol=pickle.HIGHEST_PROTOCOL)
-        f.flush()
 
         def hand_over() -> None:
             pool = _pool(threads - 1)
-            if pool is not None:
-                futures.extend(
-                    pool.submit(_work_parts, f.name, len(subs)) for _ in range(threads - 1)
-                )
+            if pool is None:
+                return
+            pool.submit(_noop).result()  # start the workers now, not when the parts are ready
+            ready.wait()
+            futures.extend(pool.submit(_work_parts, f.name, len(jobs)) for _ in range(threads - 1))
 
         helper = threading.Thread(target=hand_over, name="coordcell-solver-pool", daemon=True)
-        helper.start()
-        while (i := _take_part(counter)) < len(subs):
-            out[i] = _solve_part(subs[i])
+        helper.start()  # the fork server starts while this process writes the parts
+        # each part pickled on its own: a worker unpickles only the parts it takes
+        pickle.dump(
+            [pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL) for job in jobs],
+            f,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        f.flush()
+        ready.set()
+        while (i := _take_part(counter)) < len(jobs):
+            out[i] = _solve_part(jobs[i])
         helper.join()
         for fut in futures:
             for i, res in fut.result():
@@ -495,12 +521,13 @@ def _flow_key(f: Flow) -> tuple[str, str, str, int, int]:
     return (f.supply_id, f.hub_id, f.demand_id, f.hub_period, f.arrival_period)
 
 
-def rows_to_flows(inst: Instance, g: Groups, rows: np.ndarray) -> tuple[Flow, ...]:
+def rows_to_flows(inst: Instance, rows: np.ndarray) -> tuple[Flow, ...]:
     """Decomposed index rows -> sorted :class:`Flow` tuple."""
+    hubs = tuple(sorted(h.id for h in inst.hubs))  # the order of :func:`build_groups`
     out = []
     for s_i, h_i, d_i, q, t, t2 in rows.tolist():
         s = inst.supplies[s_i]
-        hub = g.hubs[h_i]
+        hub = hubs[h_i]
         dispatch = t - inst.origin_to_hub[(s.origin, hub)]
         out.append(Flow(s.id, hub, inst.demands[d_i].id, q, dispatch, t, t2))
     out.sort(key=_flow_key)
