@@ -7,8 +7,10 @@ SECRET_KEY        required when DEBUG is off
 DEBUG             "1" for development
 ALLOWED_HOSTS     comma-separated host names
 COORDCELL_CLASSIFICATION  the marking on every page and briefing ("UNCLASSIFIED // DEMO")
+COORDCELL_TASKS_BACKEND   another Django tasks backend for background jobs (default: the database)
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_tasks_db",
+    "coordcell.jobs",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -254,11 +257,20 @@ COORDCELL_PAGE_SIZE = 50
 
 # Background jobs (allocation runs, ...) go through Django's tasks framework; by default the queue
 # is a table in the database itself, worked by `coordcell worker` (no extra server needed).
+# COORDCELL_TASKS_BACKEND names another Django tasks backend (a dedicated queue server; its
+# package installed separately), COORDCELL_TASKS_OPTIONS its OPTIONS as JSON. See
+# docs/deployment.md.
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("COORDCELL_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": os.environ.get("COORDCELL_TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "OPTIONS": json.loads(os.environ.get("COORDCELL_TASKS_OPTIONS") or "{}"),
     }
 }
+# Each `coordcell worker` beats every COORDCELL_WORKER_HEARTBEAT seconds; a worker on another
+# machine silent for COORDCELL_WORKER_STALE_AFTER seconds has stopped, and its running job is
+# marked failed (coordcell/jobs/services.py).
+COORDCELL_WORKER_HEARTBEAT = float(os.environ.get("COORDCELL_WORKER_HEARTBEAT") or "10")
+COORDCELL_WORKER_STALE_AFTER = float(os.environ.get("COORDCELL_WORKER_STALE_AFTER") or "60")
 
 # The REST API (coordcell/api): personal bearer tokens or the browser session, problem details.
 REST_FRAMEWORK = {

@@ -213,6 +213,24 @@ def _fail(run: AllocationRun, message: str) -> None:
         record(actor=None, verb="allocation-run-failed", target=run, data={"error": message})
 
 
+def run_mark_failed(*, run_id: int, message: str) -> bool:
+    """Fail a run whose background job was lost (its worker stopped in the middle), saying why.
+
+    Called by the worker's recovery sweep (coordcell/jobs). Only a queued or running run changes:
+    a solved run saved its plan in the same transaction as its status, so it stands. Returns
+    whether the run changed.
+    """
+    with transaction.atomic():
+        run = AllocationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status not in {
+            AllocationRun.Status.QUEUED,
+            AllocationRun.Status.RUNNING,
+        }:
+            return False
+        _fail(run, message)
+    return True
+
+
 def _p1_on_time_share(instance: solver.Instance, plan: solver.Plan) -> float | None:
     wanted = {d.id: d.quantity for d in instance.demands if d.priority == 1}
     if not wanted:

@@ -16,11 +16,21 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from coordcell.audit.services import delete_audited, record, save_audited
 from coordcell.registry.access import as_user
 
-from .models import Blackout, Booking, Cohort, CohortStep, Course, Session, TrainingSite
+from .models import (
+    Blackout,
+    Booking,
+    Cohort,
+    CohortStep,
+    Course,
+    ScheduleRun,
+    Session,
+    TrainingSite,
+)
 
 
 def _readiness(capability_ids: Iterable[int], cause: str, actor: Any) -> None:
@@ -494,3 +504,20 @@ def seats_booked(session_ids: Iterable[int]) -> dict[int, int]:
         .annotate(n=Sum("cohort__trainees"))
     )
     return {r["session_id"]: r["n"] for r in rows}
+
+
+def schedule_run_mark_failed(*, run_id: int, message: str) -> bool:
+    """Fail a scheduler run whose background job was lost (its worker stopped), saying why.
+
+    Called by the worker's recovery sweep (coordcell/jobs). Only a queued or running run changes:
+    a run marked done saved its bookings in the same transaction. Returns whether it changed.
+    """
+    with transaction.atomic():
+        run = ScheduleRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status not in {ScheduleRun.Status.QUEUED, ScheduleRun.Status.RUNNING}:
+            return False
+        run.status, run.error, run.progress_message = ScheduleRun.Status.FAILED, message, "Failed"
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "progress_message", "finished_at"])
+        record(actor=None, verb="training-run-failed", target=run, data={"error": message})
+    return True

@@ -1,11 +1,57 @@
+import argparse
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    DjangoHelpFormatter,
+)
+from django.db import DatabaseError
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+from django_tasks_db.backend import DatabaseBackend
+
+from coordcell.jobs.heartbeat import Heartbeat
+from coordcell.jobs.services import (
+    LOST_MESSAGE,
+    jobs_recover,
+    new_worker_id,
+    worker_register,
+    worker_unregister,
+)
+
+HELP = f"""Run background jobs (allocation runs, training schedules) from the database queue.
+
+Run as many workers as you like, on one machine or several sharing one PostgreSQL: each job is
+claimed by exactly one of them. Stop a worker with Ctrl-C or SIGTERM: it finishes its job first.
+
+A worker that is killed (kill -9, out of memory, machine lost) cannot record the end of its job.
+Every worker therefore writes a heartbeat to the database every --heartbeat seconds, and at
+start-up and every --stale-after/2 seconds it looks for jobs still running under a worker that
+has stopped: on the same machine, a worker whose process is gone (known at once); from another
+machine, a worker with no heartbeat for --stale-after seconds. Such a job is marked failed, and
+so is its allocation run or training schedule, with the message:
+  "{LOST_MESSAGE}"
+It is never run a second time behind the coordinator's back: a killed run saved nothing (its
+result is saved in one transaction at its end), and the coordinator runs it again with one
+click. A worker that is alive is never swept, however long its job.
+
+Defaults come from COORDCELL_WORKER_HEARTBEAT (10 s) and COORDCELL_WORKER_STALE_AFTER (60 s).
+With a dedicated queue (COORDCELL_TASKS_BACKEND) run that backend's own worker instead.
+"""
+
+
+class _Formatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
 
 
 class Command(BaseCommand):
-    help = "Run background jobs (allocation runs, ...) from the database queue."
+    help = HELP
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        return super().create_parser(prog_name, subcommand, formatter_class=_Formatter, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -20,11 +66,63 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", action="store_true", help="work off the jobs waiting now, then stop"
         )
+        parser.add_argument(
+            "--heartbeat",
+            type=float,
+            default=settings.COORDCELL_WORKER_HEARTBEAT,
+            metavar="SECONDS",
+            help="seconds between this worker's heartbeats (default: %(default)s)",
+        )
+        parser.add_argument(
+            "--stale-after",
+            type=float,
+            default=settings.COORDCELL_WORKER_STALE_AFTER,
+            metavar="SECONDS",
+            help="a worker on another machine without a heartbeat for this long has stopped "
+            "(default: %(default)s)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        argv = ["--interval", str(options["interval"]), "--no-startup-delay"]
+        queue = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+        if not isinstance(queue, DatabaseBackend):
+            backend = type(queue)
+            raise CommandError(
+                f"The queue is {backend.__module__}.{backend.__qualname__} "
+                "(COORDCELL_TASKS_BACKEND), not the database: run that backend's own worker."
+            )
+        beat, stale_after = options["heartbeat"], options["stale_after"]
+        if beat <= 0 or stale_after < 3 * beat:
+            raise CommandError(
+                f"--stale-after ({stale_after:g} s) must be at least three heartbeats "
+                f"(--heartbeat {beat:g} s): a late beat must not make a live worker look dead."
+            )
+        worker_id = new_worker_id()
+        worker_register(worker_id=worker_id, beat_seconds=beat)
+        try:
+            lost_jobs = jobs_recover(stale_after=stale_after)
+        except DatabaseError as exc:  # e.g. SQLite busy past its timeout: the next sweep retries
+            self.stderr.write(f"The start-up sweep failed ({exc}); it runs again shortly.")
+            lost_jobs = []
+        for lost in lost_jobs:
+            self.stderr.write(
+                f"Job {lost.job_id} ({lost.task_path}) was running under worker {lost.worker_id},"
+                " which stopped: marked failed."
+            )
+        heartbeat = Heartbeat(
+            worker_id=worker_id,
+            beat_seconds=beat,
+            stale_after=stale_after,
+            sweep_seconds=max(beat, stale_after / 2),
+        )
+        heartbeat.start()
+        argv = ["--interval", str(options["interval"]), "--no-startup-delay", "--no-reload"]
+        argv += ["--worker-id", worker_id]
         if options["max_tasks"]:
             argv += ["--max-tasks", str(options["max_tasks"])]
         if options["batch"]:
             argv.append("--batch")
-        call_command("db_worker", *argv)
+        try:
+            call_command("db_worker", *argv, verbosity=options["verbosity"])
+        finally:
+            heartbeat.stop()
+            worker_unregister(worker_id=worker_id)

@@ -1,0 +1,157 @@
+"""Helper for ``test_worker_kill``: runs in its own process against the database named by
+``COORDCELL_DATA_DIR`` / ``DATABASE_URL``, and prints one JSON line.
+
+    python -m coordcell.jobs.tests.worker_helper session      reads one command a line (setup,
+                  enqueue, wait ...) and answers each with one JSON line: one Django start-up
+    python -m coordcell.jobs.tests.worker_helper setup        migrate and load the small demo
+    python -m coordcell.jobs.tests.worker_helper enqueue      queue an allocation run: {run, job}
+    python -m coordcell.jobs.tests.worker_helper wait RUN JOB [--solving] [--job-status S]
+                  [--workers N] [--timeout T]                 until then; prints the state
+    python -m coordcell.jobs.tests.worker_helper worker [--slow-solve S] [--other-machine] ARGS
+                  ``coordcell worker ARGS``, its solver made slow (S seconds' sleep first) and,
+                  with --other-machine, its heartbeat row claiming a machine other than this one
+                  (so that other workers must judge it by its heartbeat, as across machines)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import sys
+import time
+from typing import Any
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordcell.settings")
+    import django
+
+    django.setup()
+
+
+def setup() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("demo_data", "--size", "small", "--seed", "1", "--if-empty", verbosity=0)
+
+
+def enqueue() -> dict[str, Any]:
+    from coordcell.allocation.services import run_create
+    from coordcell.allocation.tasks import execute_allocation_run
+    from coordcell.registry.models import Role, User
+
+    coordinator = User.objects.filter(role=Role.COORDINATOR).earliest("pk")
+    run = run_create(actor=coordinator, enqueue=False)
+    return {"run": run.pk, "job": str(execute_allocation_run.enqueue(run.pk).id)}
+
+
+def state(run_id: int, job_id: str, *, audit: bool = False) -> dict[str, Any]:
+    from django.core.management import CommandError, call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from coordcell.allocation.models import AllocationLine, AllocationRun
+    from coordcell.jobs.models import WorkerHeartbeat
+
+    run = AllocationRun.objects.get(pk=run_id)
+    job = DBTaskResult.objects.get(pk=job_id)
+    verified = ""
+    if audit:
+        try:
+            call_command("audit", "verify", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            verified = "ok"
+        except CommandError as exc:
+            verified = str(exc)
+    return {
+        "run_status": run.status,
+        "run_error": run.error,
+        "run_message": run.progress_message,
+        "run_lines": AllocationLine.objects.filter(run=run).count(),
+        "runs": AllocationRun.objects.count(),
+        "lines": AllocationLine.objects.count(),
+        "job_status": job.status,
+        "job_error": job.traceback,
+        "job_workers": job.worker_ids,
+        "workers": sorted(WorkerHeartbeat.objects.values_list("worker_id", flat=True)),
+        "audit": verified,
+    }
+
+
+def wait(argv: list[str]) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="wait")
+    parser.add_argument("run", type=int)
+    parser.add_argument("job")
+    parser.add_argument("--solving", action="store_true", help="the run is in its solver")
+    parser.add_argument("--job-status")
+    parser.add_argument("--workers", type=int, help="this many workers have a heartbeat")
+    parser.add_argument("--timeout", type=float, default=120)
+    wanted = parser.parse_args(argv)
+    deadline = time.monotonic() + wanted.timeout
+    while True:
+        now = state(wanted.run, wanted.job)
+        done = (
+            (not wanted.solving or now["run_message"].startswith("Solving"))
+            and wanted.job_status in (None, now["job_status"])
+            and wanted.workers in (None, len(now["workers"]))
+        )
+        if done or time.monotonic() > deadline:
+            now = state(wanted.run, wanted.job, audit=True)
+            now["timed_out"] = not done
+            return now
+        time.sleep(0.2)
+
+
+def worker(argv: list[str]) -> None:
+    import coordcell.allocation.solver as solver
+    from coordcell import cli
+    from coordcell.jobs import machine
+
+    if "--slow-solve" in argv:
+        at = argv.index("--slow-solve")
+        delay = float(argv[at + 1])
+        del argv[at : at + 2]
+        solve = solver.solve
+
+        def slow_solve(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(delay)
+            return solve(*args, **kwargs)
+
+        solver.solve = slow_solve
+    if "--other-machine" in argv:
+        argv.remove("--other-machine")
+        machine.machine_id = lambda: "another-machine|boot|pid:[0]"
+    sys.exit(cli.main(["worker", *argv]))
+
+
+def answer(command: str, args: list[str]) -> dict[str, Any]:
+    if command == "setup":
+        setup()
+        return {"setup": "done"}
+    if command == "enqueue":
+        return enqueue()
+    if command == "wait":
+        return wait(args)
+    raise SystemExit(__doc__)
+
+
+def main(argv: list[str]) -> int:
+    _django()
+    command, args = argv[0], argv[1:]
+    if command == "worker":
+        worker(args)
+    elif command == "session":
+        for line in sys.stdin:
+            command, *args = shlex.split(line)
+            with contextlib.redirect_stdout(sys.stderr):  # commands' own output stays apart
+                result = answer(command, args)
+            print(json.dumps(result), flush=True)
+    else:
+        print(json.dumps(answer(command, args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
