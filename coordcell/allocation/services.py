@@ -34,6 +34,11 @@ from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
 from .scenarios import ChangeError, apply_changes
 
+# The parts (domains) solved by this worker process, by a digest of their input: a what-if that
+# changes one pledge re-solves only its domain, the others are taken as solved.  Exact reuse only
+# (no warm start), so every run's plan is the one its stored instance gives when solved afresh.
+_SOLVED_PARTS = solver.SolveCache(max_parts=21)
+
 
 def _require_coordinator(actor: Any) -> None:
     if not (isinstance(actor, User) and actor.is_coordinator):
@@ -150,7 +155,7 @@ def run_execute(run_id: int) -> AllocationRun:
             plan = solver.greedy(instance)
             greedy_plan = plan
         else:
-            plan = solver.solve(instance)
+            plan = solver.solve(instance, _SOLVED_PARTS)
             _progress(run, 70, "Comparing with the greedy hand method")
             greedy_plan = solver.greedy(instance)
         solve_seconds = time.perf_counter() - began

@@ -193,3 +193,15 @@ def test_planning_weeks_start_on_a_monday(world, situation, client_for):
     assert response.status_code == 400
     assert "start on a Monday" in response.content.decode()
     assert not AllocationRun.objects.exists()
+
+
+def test_a_rerun_of_an_unchanged_situation_takes_its_parts_as_solved(world, situation):
+    coordinator = world.users[Role.COORDINATOR]
+    first = run_execute(run_create(actor=coordinator, enqueue=False).pk)
+    again = run_execute(run_create(actor=coordinator, enqueue=False).pk)
+    assert again.stats["parts_reused"] == again.stats["parts"] >= 1
+
+    def lines(run):
+        return sorted(run.lines.values_list("pledge_id", "requirement_id", "hub_id", "quantity"))
+
+    assert lines(again) == lines(first) and again.objective == first.objective
