@@ -1,4 +1,18 @@
-from rest_framework.pagination import PageNumberPagination
+"""How API lists are cut into pages.
+
+Registers (pledges, requirements, reference data) page by number: ``?page=N&page_size=M``, with
+the total ``count``. Lists that grow without bound (the audit trail) page by cursor: each page
+names the next one (``next``/``previous`` links carrying ``?cursor=``), found through the unique
+``seq`` index, so the ten-thousandth page costs what the first does (no OFFSET, no COUNT).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.request import Request
 
 
 class Pagination(PageNumberPagination):
@@ -7,3 +21,25 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class SeqCursorPagination(CursorPagination):
+    """Newest first by ``seq`` (unique, indexed); ``?page_size=M`` (at most 1000) as elsewhere."""
+
+    ordering = "-seq"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        if "page" in request.query_params:
+            # Silently serving the first page to a client that asks for page N would be wrong.
+            raise exceptions.ValidationError(
+                {
+                    "page": [
+                        "This list pages by cursor: follow the `next` link of each answer "
+                        "(?cursor=...) instead of asking for a page number."
+                    ]
+                }
+            )
+        return super().paginate_queryset(queryset, request, view)

@@ -22,9 +22,19 @@ from coordcell.audit.filters import AuditEventFilter
 from coordcell.audit.selectors import audit_events_visible_to
 from coordcell.registry.access import as_user
 
+from .pagination import SeqCursorPagination
 from .problems import problem
 from .serializers import AuditEventSerializer, MeSerializer
 from .services import token_create, token_revoke, tokens_of
+
+
+class SeqOrderingFilter(filters.OrderingFilter):
+    """``ordering=at`` is ``ordering=seq``: events are appended in time order, and the cursor
+    needs the unique key (several events of one bulk change share their time)."""
+
+    def get_ordering(self, request: Request, queryset: Any, view: Any) -> list[str]:
+        ordering = super().get_ordering(request, queryset, view) or ["-seq"]
+        return [f"{'-' if key.startswith('-') else ''}seq" for key in ordering[:1]]
 
 
 @extend_schema(tags=["audit-events"])
@@ -34,9 +44,10 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
     serializer_class = AuditEventSerializer
     lookup_field = "seq"
     lookup_value_regex = r"\d+"
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, SeqOrderingFilter]
     filterset_class = AuditEventFilter
     ordering_fields = ["seq", "at"]
+    pagination_class = SeqCursorPagination
 
     def get_queryset(self) -> Any:
         return audit_events_visible_to(self.request.user).order_by("-seq")

@@ -31,6 +31,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["at"]),
+            # One kind of object's events, newest first (the trail's "object type" filter).
+            models.Index(fields=["target_type", "seq"], name="audit_type_seq_idx"),
         ]
 
     def __str__(self) -> str:

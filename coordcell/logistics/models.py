@@ -62,6 +62,9 @@ class Shipment(models.Model):
             models.Index(fields=["status", "delay_days"]),
             models.Index(fields=["donor", "status"]),
             models.Index(fields=["hub", "status"]),
+            # The shipments list (latest planned departure first) and arrivals by ETA.
+            models.Index(fields=["planned_departure", "id"], name="shipment_departure_idx"),
+            models.Index(fields=["eta"], name="shipment_eta_idx"),
         ]
 
     def __str__(self) -> str:

@@ -92,6 +92,16 @@ class Pledge(models.Model):
             models.Index(fields=["donor", "status"]),
             models.Index(fields=["category", "status"]),
             models.Index(fields=["available_from"]),
+            # The register's default sort (latest availability first, then id) within a donor's
+            # own pledges and within a status, the list's usual filter.
+            models.Index(
+                fields=["donor", "-available_from", "id"], name="pledge_donor_available_idx"
+            ),
+            models.Index(
+                fields=["status", "-available_from", "id"], name="pledge_status_available_idx"
+            ),
+            # The default order (``ordering`` above), which the API lists use.
+            models.Index(fields=["-created_at", "reference"], name="pledge_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
-from .models import Location, Nation, Organisation, Role, User
+from .models import (
+    Capability,
+    CapabilityCoalition,
+    Location,
+    Nation,
+    Organisation,
+    Role,
+    User,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -50,6 +58,16 @@ def locations_visible_to(user: Any) -> QuerySet[Location]:
     if u.is_donor_liaison:
         return qs.filter(~Q(kind=Location.Kind.DEPOT) | Q(nation_id=u.nation_id))
     return qs.exclude(kind=Location.Kind.DEPOT)
+
+
+def coalitions_visible_to(user: Any) -> QuerySet[CapabilityCoalition]:
+    qs = CapabilityCoalition.objects.prefetch_related("lead_nations")
+    return qs if as_user(user) else qs.none()
+
+
+def capabilities_visible_to(user: Any) -> QuerySet[Capability]:
+    qs = Capability.objects.select_related("coalition")
+    return qs if as_user(user) else qs.none()
 
 
 def users_visible_to(user: Any) -> QuerySet[User]:

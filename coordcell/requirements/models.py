@@ -63,6 +63,12 @@ class Requirement(models.Model):
         indexes = [
             models.Index(fields=["status", "priority", "need_by"]),
             models.Index(fields=["category", "status"]),
+            # The register's default sort (priority, then id), its "needed by" filter and sort.
+            models.Index(fields=["priority", "id"], name="requirement_priority_idx"),
+            models.Index(fields=["need_by"], name="requirement_need_by_idx"),
+            models.Index(fields=["status", "need_by"], name="requirement_status_need_by_idx"),
+            # The default order (``ordering`` above), which the API lists use.
+            models.Index(fields=["priority", "need_by", "reference"], name="requirement_order_idx"),
         ]
 
     def __str__(self) -> str:

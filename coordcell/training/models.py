@@ -272,6 +272,9 @@ class Cohort(models.Model):
         return f"{self.reference}: {self.unit} ({self.trainees})"
 
     def path(self) -> list[Course]:
+        if "steps" in getattr(self, "_prefetched_objects_cache", {}):
+            # A list prefetched them in order with their courses (cohorts_visible_to).
+            return [step.course for step in self.steps.all()]
         return [step.course for step in self.steps.select_related("course").order_by("position")]
 
     def path_text(self) -> str:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from coordcell.registry.access import as_user
 
-from .models import Booking, Cohort, Course, ScheduleRun, Session, TrainingSite
+from .models import Booking, Cohort, CohortStep, Course, ScheduleRun, Session, TrainingSite
 
 
 def courses_visible_to(user: Any) -> QuerySet[Course]:
-    qs = Course.objects.select_related("system")
+    qs = Course.objects.select_related("system").prefetch_related("prerequisites")
     return qs if as_user(user) else qs.none()
 
 
@@ -30,7 +30,9 @@ def courses_editable_by(user: Any) -> QuerySet[Course]:
 
 def sites_visible_to(user: Any) -> QuerySet[TrainingSite]:
     u = as_user(user)
-    qs = TrainingSite.objects.select_related("location", "location__nation")
+    qs = TrainingSite.objects.select_related("location", "location__nation").prefetch_related(
+        "courses"
+    )
     if u is None:
         return qs.none()
     if u.is_training_site_officer:
@@ -74,7 +76,9 @@ def can_create_session(user: Any) -> bool:
 
 def cohorts_visible_to(user: Any) -> QuerySet[Cohort]:
     u = as_user(user)
-    qs = Cohort.objects.select_related("capability")
+    qs = Cohort.objects.select_related("capability").prefetch_related(
+        Prefetch("steps", CohortStep.objects.select_related("course").order_by("position"))
+    )
     if u is None:
         return qs.none()
     if u.sees_everything or u.is_recipient_liaison:
