@@ -244,7 +244,7 @@ def test_a_run_that_failed_by_itself_keeps_its_own_message(world, settings, monk
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     monkeypatch.setattr(
         "coordcell.allocation.services.solver.solve",
-        lambda instance: (_ for _ in ()).throw(RuntimeError("no solver today")),
+        lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("no solver today")),
     )
     run = run_create(actor=world.users[Role.COORDINATOR], enqueue=False)
     execute_allocation_run.enqueue(run.pk)
