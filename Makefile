@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 PURE_TESTS_SKIPPED := --ignore-glob='coordcell/allocation/tests/test_solver_*' \
 	--ignore-glob='coordcell/training/tests/test_scheduler_*'
 
-.PHONY: demo install test test-sqlite test-postgres test-e2e e2e-deps lint bench clean-demo help
+.PHONY: demo install test test-sqlite test-postgres test-e2e e2e-deps lint bench bench-load clean-demo help cluster cluster-check
 
 help:
 	@echo "make demo   - install, migrate, load the demo scenario, serve on http://127.0.0.1:8000"
@@ -83,5 +83,22 @@ test: lint
 bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH)
 
+# Many people at once (benchmarks/load/, not a bench_*.py): the large scenario on PostgreSQL
+# (100 users) and SQLite (20 users), driven by locust, which only this target installs.
+# `make bench-load LOAD_ARGS="--backends postgres --duration 120"`: see benchmarks/load/run.py.
+bench-load: install
+	@$(BIN)/python -c "import locust" 2>/dev/null || \
+		$(PIP) install -e '.[dev,bench]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python benchmarks/load/run.py $(LOAD_ARGS)
+
 clean-demo:
 	rm -rf $(COORDCELL_DATA_DIR)
+
+# Past one machine, on this one: two servers (127.0.0.1:8001 and :8002) and two workers sharing
+# one throwaway PostgreSQL (scripts/testdb.sh); Ctrl-C stops them all. cluster-check starts it,
+# queues a run through one server, checks both answer and a worker solves it, and stops it.
+cluster: install
+	scripts/cluster.sh
+
+cluster-check: install
+	scripts/cluster.sh --check

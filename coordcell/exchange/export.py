@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
 from django.db import models
+from django.db.models import Prefetch
 from django.http import HttpRequest, QueryDict
 
 from coordcell.registry.registers import Register, resolve
@@ -20,6 +21,7 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+_PREFETCHED = "_export_"  # many-valued columns are prefetched into "_export_<name>" lists
 # A cell starting with these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
@@ -41,23 +43,45 @@ def _label(register: Register, path: str) -> str:
         return next((c.label for c in register.columns if c.path == path), path.replace("_", " "))
 
 
-def _cell(obj: Any, path: str) -> Any:
-    """A related object by its code (what an import reads back), a choice by its label."""
-    try:
-        f = obj._meta.get_field(path)
-    except Exception:
-        f = None
-    if f is not None and f.is_relation:
-        value = getattr(obj, path)
-        if f.many_to_many or f.one_to_many:
-            return ", ".join(str(getattr(o, "code", o)) for o in value.all())
-        return "" if value is None else getattr(value, "code", str(value))
-    value = resolve(obj, path)
+def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):  # spreadsheets have no time zones: UTC, to the second
         return value.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     if isinstance(value, bool | int | Decimal | dt.date) or value is None:
         return value
     return str(value)
+
+
+def _getter(model: type[models.Model], path: str) -> Callable[[Any], Any]:
+    """How to read one column: a related object by its code (what an import reads back), a
+    choice by its label. Worked out once per export rather than once per cell: a large
+    export spent most of its time looking up fields, translating choice labels and building a
+    related manager for every cell."""
+    try:
+        f: Any = model._meta.get_field(path)
+    except Exception:
+        f = None
+    if f is not None and f.is_relation:
+        if f.many_to_many or f.one_to_many:
+
+            def many(obj: Any) -> str:
+                related = getattr(obj, _PREFETCHED + path, None)  # see filtered_queryset
+                if related is None:
+                    related = getattr(obj, path).all()
+                return ", ".join(str(getattr(o, "code", o)) for o in related)
+
+            return many
+
+        def one(obj: Any) -> Any:
+            value = getattr(obj, path)
+            return "" if value is None else getattr(value, "code", str(value))
+
+        return one
+    if f is not None and f.choices:
+        # As get_FOO_display(): the label of a known value, the value itself otherwise.
+        labels = {value: str(label) for value, label in f.flatchoices}
+        attname = f.attname
+        return lambda obj: _plain(labels.get(getattr(obj, attname), getattr(obj, attname)))
+    return lambda obj: _plain(resolve(obj, path))
 
 
 def filtered_queryset(register: Register, user: Any, params: dict[str, Any] | QueryDict) -> Any:
@@ -73,7 +97,8 @@ def filtered_queryset(register: Register, user: Any, params: dict[str, Any] | Qu
     if not qs.ordered:
         qs = qs.order_by("pk")
     related = [p for p in export_fields(register) if _is_many(register.model, p)]
-    return qs.prefetch_related(*related) if related else qs
+    # Into plain lists (to_attr): a prefetch into the related manager builds a queryset per row.
+    return qs.prefetch_related(*(Prefetch(p, to_attr=_PREFETCHED + p) for p in related))
 
 
 def _is_many(model: type[models.Model], path: str) -> bool:
@@ -87,8 +112,9 @@ def _is_many(model: type[models.Model], path: str) -> bool:
 def rows(register: Register, qs: Any) -> Iterator[list[Any]]:
     fields = export_fields(register)
     yield [_label(register, p) for p in fields]
+    getters = [_getter(register.model, p) for p in fields]
     for obj in qs.iterator(chunk_size=2000):
-        yield [_cell(obj, p) for p in fields]
+        yield [get(obj) for get in getters]
 
 
 def _csv_safe(value: Any) -> Any:

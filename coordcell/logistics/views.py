@@ -325,7 +325,9 @@ def hubs(request: HttpRequest) -> HttpResponse:
         request,
         "logistics/hubs.html",
         {
-            "hubs": Location.objects.filter(kind=Location.Kind.HUB).order_by("name"),
+            "hubs": Location.objects.filter(kind=Location.Kind.HUB)
+            .select_related("nation")
+            .order_by("name"),
         },
     )
 

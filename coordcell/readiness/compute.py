@@ -9,8 +9,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch
+
 from coordcell.requirements.models import Requirement
-from coordcell.training.models import Booking, Cohort, CohortOutcome, ScheduleRun
+from coordcell.training.models import Booking, Cohort, CohortOutcome, CohortStep, ScheduleRun
 
 from .equipment import Expectation, expectations
 from .models import CapabilityPackage, PackageItem
@@ -132,7 +134,16 @@ def compute(package: CapabilityPackage) -> Readiness:
     parts = [
         _latest("end items", [exps[i] for i in end_ids], "no end items listed", True),
         _cohort_part(
-            list(Cohort.objects.filter(capability_id=package.capability_id).order_by("pk")),
+            list(
+                Cohort.objects.filter(capability_id=package.capability_id)
+                .order_by("pk")
+                # Each cohort's course path, in one query rather than one per cohort.
+                .prefetch_related(
+                    Prefetch(
+                        "steps", CohortStep.objects.select_related("course").order_by("position")
+                    )
+                )
+            ),
             package.capability.name,
         ),
         _latest(

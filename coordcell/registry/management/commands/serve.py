@@ -17,6 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("COORDCELL_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=default_workers())
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("COORDCELL_THREADS") or 1),
+            help="threads per worker (more than 1: gunicorn's gthread workers)",
+        )
         parser.add_argument("--timeout", type=int, default=120)
         parser.add_argument(
             "--worker",
@@ -35,13 +41,17 @@ class Command(BaseCommand):
             options["bind"],
             "--workers",
             str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
             "--timeout",
             str(options["timeout"]),
             "--access-logfile",
             "-",
         ]
         self.stdout.write(
-            f"Serving on http://{options['bind']} with {options['workers']} workers (Ctrl-C stops)."
+            f"Serving on http://{options['bind']} with {options['workers']} workers"
+            + (f" of {options['threads']} threads" if options["threads"] > 1 else "")
+            + " (Ctrl-C stops)."
         )
         if options["worker"]:
             # The worker is this process's child: Ctrl-C in the terminal stops both.
