@@ -366,8 +366,8 @@ def _work_parts(path: str, count: int) -> list[tuple[int, PartResult]]:
     while (i := _take_part(_NEXT_PART)) < count:
         if parts is None:
             with open(path, "rb") as f:
-                parts = pickle.load(f)  # noqa: S301 - a file this process's parent just wrote
-        job = pickle.loads(parts[i])  # noqa: S301 - idem
+                parts = pickle.load(f)  # noqa: S301  # nosec B301: our parent's own file
+        job = pickle.loads(parts[i])  # noqa: S301  # nosec B301: idem
         done.append((i, _solve_part(job)))
     return done
 
@@ -427,7 +427,7 @@ def _solve_parts_parallel(jobs: list[PartJob], threads: int) -> list[PartResult]
 
 
 def _scratch_dir() -> str | None:
-    shm = "/dev/shm"  # noqa: S108 - a private NamedTemporaryFile (mode 0600) in memory
+    shm = "/dev/shm"  # noqa: S108  # nosec B108: for a private NamedTemporaryFile (mode 0600)
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
