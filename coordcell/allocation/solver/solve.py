@@ -163,7 +163,7 @@ def _lexicographic(net: Network, method: str, time_limit: float | None) -> tuple
 def _solve_and_round(
     net: Network, method: str, time_limit: float | None, warm: WarmLp | None = None
 ) -> tuple[np.ndarray, float, str, LpResult]:
-    """LP, proven bound and rounded integral flow of a part: (flow, bound, method).
+    """LP, proven bound and rounded integral flow of a part: (flow, bound, method, last LP).
 
     PDLP runs to a loose tolerance first (its time grows fast with accuracy on the badly scaled
     demo data, the integral plan much less so); only a part whose plan is then further than
@@ -211,7 +211,8 @@ class PartJob:
 
 
 def _solve_part(job: PartJob) -> PartResult:
-    """Solve one independent part (a sub-instance) completely, down to its flows."""
+    """Solve one independent part (a sub-instance) down to its flows as index rows (the caller,
+    :func:`_solve_parts`, turns them into flows)."""
     c0 = time.process_time()
     res = _solve_part_timed(job.inst, job.warm, job.keep_lp)
     res.cpu_seconds = time.process_time() - c0
