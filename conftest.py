@@ -45,6 +45,12 @@ def _jobs_run_at_once(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _figures_computed_afresh(settings: Any) -> None:
+    # Dashboards and reports are computed on every request; tests of their reuse turn it on.
+    settings.COORDCELL_FIGURES_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Any) -> None:
     # Tests do not run collectstatic; the manifest storage of production would refuse them.
     settings.STORAGES = {

@@ -8,6 +8,7 @@ DEBUG             "1" for development
 ALLOWED_HOSTS     comma-separated host names
 COORDCELL_CLASSIFICATION  the marking on every page and briefing ("UNCLASSIFIED // DEMO")
 COORDCELL_TASKS_BACKEND   another Django tasks backend for background jobs (default: the database)
+COORDCELL_FIGURES_SECONDS how long dashboard and report figures are reused (default 60; 0 = never)
 """
 
 import json
@@ -149,6 +150,17 @@ else:
             },
         }
     }
+
+# Shared by every web process of this machine: the dashboards' and reports' figures, reused for
+# COORDCELL_FIGURES_SECONDS (each machine of a cluster keeps its own, no older than that).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": DATA_DIR / "cache",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+COORDCELL_FIGURES_SECONDS = int(os.environ.get("COORDCELL_FIGURES_SECONDS", "60"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"

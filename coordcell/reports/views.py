@@ -15,6 +15,7 @@ from coordcell.registry.models import User
 from . import briefing
 from .lists import LISTS
 from .picture import picture
+from .reuse import reuse_figures
 from .scope import ScopeForm
 
 
@@ -36,10 +37,20 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     form = _scope_form(request, user)
     scope = form.scope()
+    today = timezone.now().date()
+    figures = reuse_figures(
+        "reports",
+        user,
+        today,
+        lambda: picture(user, scope, today=today),
+        scope=scope.query(),
+        refresh="refresh" in request.GET,
+    )
     context: dict[str, Any] = {
         "form": form,
         "scope": scope,
-        "charts": picture(user, scope, today=timezone.now().date()),
+        "charts": figures.value,
+        "figures": figures,
         "query": scope.query(),
     }
     template = "reports/index.html"

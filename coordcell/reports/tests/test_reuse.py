@@ -1,0 +1,95 @@
+"""Dashboards and the reports page reuse their figures for COORDCELL_FIGURES_SECONDS: people with
+the same view share one computation, nobody sees figures of another nation, and "Recompute now"
+gives today's figures at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from coordcell.pledges.models import Pledge
+from coordcell.registry.models import Role, User
+from coordcell.registry.tests.factories import UserFactory
+
+
+@pytest.fixture
+def reuse_for_a_minute(settings: Any) -> Any:
+    settings.COORDCELL_FIGURES_SECONDS = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _figures(client: Any, url: str = "/") -> dict[str, Any]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return {f.label: f.value for f in response.context["board"].figures}
+
+
+def test_a_second_donor_of_the_same_nation_reuses_the_figures_in_fewer_queries(
+    picture_world: Any,
+    client_for: Any,
+    reuse_for_a_minute: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    first = client_for(picture_world.users[Role.DONOR_LIAISON])
+    response = first.get("/")
+    assert response.context["figures"].reused is False
+    colleague = UserFactory(
+        username="donor-de-2", role=Role.DONOR_LIAISON, nation=picture_world.nations["DE"]
+    )
+    second = client_for(colleague)
+    with django_assert_max_num_queries(8):  # session, user and second factor; no aggregates
+        again = second.get("/")
+    assert again.context["figures"].reused is True
+    assert "Figures as of" in again.content.decode()
+    assert {f.label: f.value for f in again.context["board"].figures}["Units pledged"] == 100
+
+
+def test_another_nation_never_gets_the_figures_of_the_first(
+    picture_world: Any, client_for: Any, reuse_for_a_minute: Any
+) -> None:
+    assert _figures(client_for(picture_world.users[Role.DONOR_LIAISON]))["Units pledged"] == 100
+    polish = client_for(picture_world.users["donor-pl"]).get("/")
+    assert polish.context["figures"].reused is False
+    assert {f.label: f.value for f in polish.context["board"].figures}["Units pledged"] == 40
+
+
+def test_figures_are_reused_until_someone_asks_to_recompute_them(
+    picture_world: Any, client_for: Any, reuse_for_a_minute: Any
+) -> None:
+    donor: User = picture_world.users[Role.DONOR_LIAISON]
+    client = client_for(donor)
+    assert _figures(client)["Units pledged"] == 100
+    Pledge.objects.filter(donor__code="DE").update(quantity=150)
+    assert _figures(client)["Units pledged"] == 100  # within the minute: the shared figures
+    response = client.get("/?refresh=1")
+    assert response.context["figures"].reused is False
+    assert {f.label: f.value for f in response.context["board"].figures}["Units pledged"] == 150
+    assert _figures(client)["Units pledged"] == 150  # and the recomputed ones are shared
+
+
+def test_without_reuse_every_request_computes_afresh(
+    picture_world: Any, client_for: Any, settings: Any
+) -> None:
+    settings.COORDCELL_FIGURES_SECONDS = 0
+    client = client_for(picture_world.users[Role.DONOR_LIAISON])
+    assert _figures(client)["Units pledged"] == 100
+    Pledge.objects.filter(donor__code="DE").update(quantity=150)
+    assert _figures(client)["Units pledged"] == 150
+
+
+def test_reports_page_reuses_charts_per_scope(
+    picture_world: Any, client_for: Any, reuse_for_a_minute: Any
+) -> None:
+    client = client_for(picture_world.users[Role.COORDINATOR])
+    everyone = client.get("/reports/")
+    assert everyone.context["figures"].reused is False
+    assert client.get("/reports/").context["figures"].reused is True
+    only_poland = client.get("/reports/?donor=PL")
+    assert only_poland.status_code == 200
+    assert only_poland.context["figures"].reused is False  # another scope, its own figures
+    assert "donor=PL&amp;refresh=1" in only_poland.content.decode()
