@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER = TemplatesSetting
     "django_filters",
     "django_htmx",
     "rest_framework",
@@ -128,6 +129,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form widgets render through the project's templates, so that coordcell/templates/django/forms/
+# can replace one of Django's (the select; see there why).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 SQLITE_PATH = DATA_DIR / "coordcell.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")

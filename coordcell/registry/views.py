@@ -11,6 +11,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
 from coordcell.audit.models import AuditEvent
@@ -49,6 +53,25 @@ def _filtered(register: Register, request: HttpRequest) -> tuple[QuerySet[Any], 
     return qs, filterset, query, sort
 
 
+def _cell_html(value: Any) -> str:
+    """A value as the template language prints it (local time, localised, escaped); a yes/no as
+    ✔ or –, nothing as –."""
+    if value is True:
+        return "✔"
+    if value is False or value is None:
+        return "–"
+    return conditional_escape(localize(template_localtime(value)))
+
+
+def _row_html(url: str, values: list[Any]) -> SafeString:
+    """One table row of a list. Built here rather than in the template: 50 rows of 10 cells
+    through the template language cost ~20 ms of CPU a page, this ~2 ms."""
+    first, *rest = values
+    cells = [format_html('<td><a href="{}">{}</a></td>', url, _cell_html(first))]
+    cells += [format_html("<td>{}</td>", _cell_html(v)) for v in rest]
+    return mark_safe(f"<tr>{''.join(cells)}</tr>")  # noqa: S308 (every part escaped above)
+
+
 def register_list(request: HttpRequest, register: Register) -> HttpResponse:
     if as_user(request.user) is None:
         raise Http404
@@ -57,7 +80,11 @@ def register_list(request: HttpRequest, register: Register) -> HttpResponse:
         qs = qs.order_by("pk")
     paginator = Paginator(qs, 50)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [(obj, [resolve(obj, c.path) for c in register.columns]) for obj in page.object_list]
+    detail = f"{register.slug}:detail"
+    rows = [
+        _row_html(reverse(detail, args=[obj.pk]), [resolve(obj, c.path) for c in register.columns])
+        for obj in page.object_list
+    ]
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
