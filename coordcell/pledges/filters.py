@@ -1,16 +1,14 @@
 import django_filters
 from django import forms
 
-from coordcell.registry.models import CategoryDomain
+from coordcell.registry.filters import CategoryDomainFilter
 
 from .models import Pledge, ValuationBasis
 
 
 class PledgeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Pledge.Status.choices)
-    domain = django_filters.ChoiceFilter(
-        field_name="category__domain", choices=CategoryDomain.choices, label="Domain"
-    )
+    domain = CategoryDomainFilter(field_name="category")
     valuation_basis = django_filters.ChoiceFilter(choices=ValuationBasis.choices)
     available_after = django_filters.DateFilter(
         field_name="available_from",

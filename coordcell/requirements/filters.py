@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from coordcell.registry.models import CategoryDomain
+from coordcell.registry.filters import CategoryDomainFilter
 
 from .models import Requirement
 
@@ -9,9 +9,7 @@ from .models import Requirement
 class RequirementFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Requirement.Status.choices)
     priority = django_filters.ChoiceFilter(choices=Requirement.PRIORITY_CHOICES)
-    domain = django_filters.ChoiceFilter(
-        field_name="category__domain", choices=CategoryDomain.choices, label="Domain"
-    )
+    domain = CategoryDomainFilter(field_name="category")
     need_by_before = django_filters.DateFilter(
         field_name="need_by",
         lookup_expr="lte",
