@@ -159,7 +159,7 @@ def _load(world: Any) -> dict[str, Any]:
                 seq,
                 first + dt.timedelta(minutes=88 * seq),
                 "coord",
-                "update",
+                "delete" if seq % 50 == 7 else "update",  # deletions: one event in 50
                 "training.cohort" if seq % 70 == 0 else types[seq % 3],
                 str(seq % 5000),
                 "x",
@@ -318,6 +318,12 @@ def test_each_lists_query_reads_the_index_its_filter_and_order_need(world):
             "/audit/?target_type=training.cohort",
             audit,
             [(audit, "target_type", "seq")],
+        ),
+        (
+            Role.AUDITOR,
+            "/audit/?verb=delete&target_type=pledges.pledge",
+            audit,
+            [(audit, "verb", "target_type", "seq")],
         ),
         (Role.AUDITOR, f"/audit/?{window}", audit, [(audit, "at")]),
         (Role.AUDITOR, f"/api/v1/audit-events?{window}", audit, [(audit, "at")]),

@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["at"]),
             # One kind of object's events, newest first (the trail's "object type" filter).
             models.Index(fields=["target_type", "seq"], name="audit_type_seq_idx"),
+            # One kind of change (verb), optionally of one object type: the auditor's usual filter.
+            models.Index(fields=["verb", "target_type", "seq"], name="audit_verb_type_seq_idx"),
         ]
 
     def __str__(self) -> str:
