@@ -469,6 +469,19 @@ UK: dict[str, str] = {
     "Cause": "Причина",
     "No change yet.": "Змін ще немає.",
     "Recompute all": "Перерахувати все",
+    "Figures as of %(at)s UTC": "Дані станом на %(at)s UTC",
+    "shared by everyone with the same view and recomputed every %(seconds)s s at most": "спільні для всіх із тим самим видом; перераховуються не частіше ніж раз на %(seconds)s с",
+    "Recompute now": "Перерахувати зараз",
+    # background workers (jobs app)
+    "worker id": "ідентифікатор обробника",
+    "host name": "ім'я хоста",
+    "machine": "машина",
+    "process id": "ідентифікатор процесу",
+    "process start": "запуск процесу",
+    "seconds between heartbeats": "секунд між сигналами активності",
+    "started at": "запущено о",
+    "last seen at": "востаннє активний о",
+    "worker heartbeat": "сигнал активності обробника",
     "A package is ready when its end items are received, its crews trained and its first "
     "sustainment tranche received: the latest of the three. Packages with no date yet come "
     "first.": "Пакет готовий, коли отримано кінцеві вироби, навчено екіпажі та отримано перший "
