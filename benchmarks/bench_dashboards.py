@@ -34,6 +34,8 @@ STAGES = ["ready_at_origin", "departed", "at_hub", "departed_hub", "handed_over"
 def _setup(data_dir: str) -> None:
     os.environ["COORDCELL_DATA_DIR"] = data_dir
     os.environ["DATABASE_URL"] = ""
+    # The cost of computing the figures, not of reusing them (reports/reuse.py).
+    os.environ["COORDCELL_FIGURES_SECONDS"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordcell.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -60,12 +62,14 @@ def _prepare(size: str, allocate: bool, optimiser: bool) -> dict[str, Any]:
     facts: dict[str, Any] = {"load_s": time.perf_counter() - began, "rows": summary.total_rows}
     if not allocate:
         return facts
+    from first_fit import commit_first_fit
+
     from coordcell.allocation.services import run_commit, run_create, run_execute
 
     coordinator = User.objects.filter(role=Role.COORDINATOR).first()
     began = time.perf_counter()
     if not optimiser:
-        run = _simple_commit(coordinator)
+        run = commit_first_fit(coordinator, _open_requirements())
         facts["how"] = "simple first-fit matching"
         facts["allocate_s"] = time.perf_counter() - began
         facts["lines"] = run.lines.count()
@@ -78,7 +82,7 @@ def _prepare(size: str, allocate: bool, optimiser: bool) -> dict[str, Any]:
         facts["how"] = "optimiser"
     except Exception as exc:  # noqa: BLE001 - the benchmark measures pages, not the solver
         print(f"(the allocation run failed: {exc!r}; committing a simple matching instead)")
-        run = _simple_commit(coordinator)
+        run = commit_first_fit(coordinator, _open_requirements())
         facts["how"] = "simple matching"
     facts["allocate_s"] = time.perf_counter() - began
     facts["lines"] = run.lines.count()
@@ -86,74 +90,12 @@ def _prepare(size: str, allocate: bool, optimiser: bool) -> dict[str, Any]:
     return facts
 
 
-def _simple_commit(coordinator: Any) -> Any:
-    """Committed lines by a plain first-fit per category, then their shipments."""
-    from collections import defaultdict
-
-    from django.db import transaction
-    from django.db.models import F
-    from django.utils import timezone
-
-    from coordcell.allocation.models import AllocationLine, AllocationRun
-    from coordcell.allocation.services import default_planning_start, next_reference
-    from coordcell.logistics.services import shipments_create_for_lines
-    from coordcell.pledges.models import Pledge
-    from coordcell.registry.models import Location
+def _open_requirements() -> Any:
     from coordcell.requirements.models import Requirement
 
-    start = default_planning_start()
-    hub = Location.objects.filter(kind=Location.Kind.HUB).order_by("-is_main_hub", "pk").first()
-    with transaction.atomic():
-        run = AllocationRun.objects.create(
-            reference=next_reference(),
-            status=AllocationRun.Status.COMMITTED,
-            planning_start=start,
-            committed_at=timezone.now(),
-            created_by=coordinator,
-        )
-        supply: dict[int, list[list[Any]]] = defaultdict(list)
-        for p in Pledge.objects.filter(status=Pledge.Status.CONFIRMED).order_by("available_from"):
-            supply[p.category_id].append([p, p.quantity - p.allocated_quantity])
-        lines = []
-        for r in Requirement.objects.filter(status=Requirement.Status.OPEN).order_by(
-            "priority", "need_by"
-        ):
-            need = r.quantity
-            for entry in supply.get(r.category_id, []):
-                if need == 0:
-                    break
-                take = min(need, entry[1])
-                if take <= 0:
-                    continue
-                entry[1] -= take
-                need -= take
-                week = max(0, (entry[0].available_from - start).days // 7)
-                lines.append(
-                    AllocationLine(
-                        run=run,
-                        pledge=entry[0],
-                        requirement=r,
-                        hub=hub,
-                        quantity=take,
-                        dispatch_week=week,
-                        hub_week=week + 1,
-                        arrival_week=week + 2,
-                    )
-                )
-        AllocationLine.objects.bulk_create(lines, batch_size=2000)
-        for pledge_id, qty in _sum_by_pledge(lines).items():
-            Pledge.objects.filter(pk=pledge_id).update(
-                allocated_quantity=F("allocated_quantity") + qty
-            )
-        shipments_create_for_lines(actor=coordinator, lines=list(run.lines.all()))
-    return run
-
-
-def _sum_by_pledge(lines: list[Any]) -> dict[int, int]:
-    totals: dict[int, int] = {}
-    for line in lines:
-        totals[line.pledge_id] = totals.get(line.pledge_id, 0) + line.quantity
-    return totals
+    return Requirement.objects.filter(status=Requirement.Status.OPEN).order_by(
+        "priority", "need_by", "pk"
+    )
 
 
 def _move_shipments(coordinator: Any) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def _setup(data_dir: Path) -> None:
     warnings.filterwarnings("ignore", message="No directory at")
     os.environ["COORDCELL_DATA_DIR"] = str(data_dir)
     os.environ["DATABASE_URL"] = ""
+    # The cost of computing the figures, not of reusing them (reports/reuse.py).
+    os.environ["COORDCELL_FIGURES_SECONDS"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordcell.settings")
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -85,7 +85,18 @@ def build_base() -> None:
     recipient = User.objects.filter(role=Role.RECIPIENT_LIAISON).order_by("pk").first()
     if not Shipment.objects.exists():
         began = time.perf_counter()
-        _commit_first_fit(coordinator)
+        from first_fit import commit_first_fit
+
+        from coordcell.requirements.models import Requirement
+
+        # Priority 1 only (10% of the requirements): two thousand shipments are enough for the
+        # pages, and committing all of them takes many minutes on the large scenario.
+        commit_first_fit(
+            coordinator,
+            Requirement.objects.filter(status=Requirement.Status.OPEN, priority=1).order_by(
+                "need_by", "pk"
+            ),
+        )
         _step(f"first-fit allocation committed, {Shipment.objects.count():,} shipments", began)
     began = time.perf_counter()
     moved = _move_shipments(coordinator, recipient)
@@ -93,78 +104,6 @@ def build_base() -> None:
     began = time.perf_counter()
     _create_accounts()
     _step("load-test accounts", began)
-
-
-def _commit_first_fit(coordinator: Any) -> None:
-    """Committed lines by a plain first-fit per category, then their shipments (as
-    ``bench_dashboards.py`` does, with the pledges' allocated quantities written in bulk)."""
-    from collections import defaultdict
-
-    from django.db import transaction
-    from django.utils import timezone
-
-    from coordcell.allocation.models import AllocationLine, AllocationRun
-    from coordcell.allocation.services import default_planning_start, next_reference
-    from coordcell.logistics.services import shipments_create_for_lines
-    from coordcell.pledges.models import Pledge
-    from coordcell.registry.models import Location
-    from coordcell.requirements.models import Requirement
-
-    start = default_planning_start()
-    hub = Location.objects.filter(kind=Location.Kind.HUB).order_by("-is_main_hub", "pk").first()
-    with transaction.atomic():
-        run = AllocationRun.objects.create(
-            reference=next_reference(),
-            status=AllocationRun.Status.COMMITTED,
-            planning_start=start,
-            committed_at=timezone.now(),
-            created_by=coordinator,
-        )
-        supply: dict[int, list[list[Any]]] = defaultdict(list)
-        pledges = Pledge.objects.filter(status=Pledge.Status.CONFIRMED).order_by(
-            "available_from", "pk"
-        )
-        for p in pledges:
-            supply[p.category_id].append([p, p.quantity - p.allocated_quantity])
-        lines, taken = [], defaultdict(int)
-        # Priority 1 only (10% of the requirements): two thousand shipments are enough for the
-        # pages, and committing all of them takes many minutes on the large scenario.
-        requirements = Requirement.objects.filter(
-            status=Requirement.Status.OPEN, priority=1
-        ).order_by("need_by", "pk")
-        for r in requirements:
-            need = r.quantity
-            for entry in supply.get(r.category_id, []):
-                if need == 0:
-                    break
-                take = min(need, entry[1])
-                if take <= 0:
-                    continue
-                entry[1] -= take
-                need -= take
-                taken[entry[0].pk] += take
-                week = max(0, (entry[0].available_from - start).days // 7)
-                lines.append(
-                    AllocationLine(
-                        run=run,
-                        pledge=entry[0],
-                        requirement=r,
-                        hub=hub,
-                        quantity=take,
-                        dispatch_week=week,
-                        hub_week=week + 1,
-                        arrival_week=week + 2,
-                    )
-                )
-        AllocationLine.objects.bulk_create(lines, batch_size=2000)
-        changed = []
-        for entries in supply.values():
-            for pledge, _left in entries:
-                if taken.get(pledge.pk):
-                    pledge.allocated_quantity += taken[pledge.pk]
-                    changed.append(pledge)
-        Pledge.objects.bulk_update(changed, ["allocated_quantity"], batch_size=2000)
-        shipments_create_for_lines(actor=coordinator, lines=list(run.lines.all()))
 
 
 def _move_shipments(coordinator: Any, recipient: Any) -> int:
