@@ -167,7 +167,7 @@ def endpoints() -> tuple[list[Endpoint], list[str]]:
 
 
 @pytest.fixture
-def estate(world):
+def estate(world, django_capture_on_commit_callbacks):
     """Objects owned by two donor nations, and a solved allocation run."""
     from coordcell.allocation.services import run_commit, run_create, run_execute
     from coordcell.api.services import token_create
@@ -213,15 +213,17 @@ def estate(world):
     sites = {
         code: make_site(world, code, f"site-{code.lower()}", [op, mnt]) for code in ("GB", "DE")
     }
-    for site in sites.values():
-        session = make_session(op, site, next_monday())
-        cohort = make_cohort(world, [op], trainees=10)
-        booking_create(actor=coordinator, cohort=cohort, session=session)
-    package_save(
-        actor=coordinator,
-        package=CapabilityPackage(name="Battery", capability=world.capability),
-        items=[(world.capability.requirements.first(), PackageItem.Role.END_ITEM, 1)],
-    )
+    # Readiness is recomputed once these writes commit: run the callbacks of that commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        for site in sites.values():
+            session = make_session(op, site, next_monday())
+            cohort = make_cohort(world, [op], trainees=10)
+            booking_create(actor=coordinator, cohort=cohort, session=session)
+        package_save(
+            actor=coordinator,
+            package=CapabilityPackage(name="Battery", capability=world.capability),
+            items=[(world.capability.requirements.first(), PackageItem.Role.END_ITEM, 1)],
+        )
     for role in (Role.DONOR_LIAISON, "donor-pl"):
         token_create(actor=world.users[role], user=world.users[role], name="scanner")
     return world

@@ -138,9 +138,9 @@ def _replan(shipment: Shipment) -> None:
     shipment.planned_arrival = planned[-1].arrival
     shipment.save()
     refresh_shipments([shipment.pk], today=timezone.now().date())
-    from coordcell.readiness.services import recompute_for_shipments
+    from coordcell.readiness.services import recompute_for_shipments_after_commit
 
-    recompute_for_shipments([shipment.pk], cause=f"{shipment.reference} replanned")
+    recompute_for_shipments_after_commit([shipment.pk], cause=f"{shipment.reference} replanned")
 
 
 def shipment_split(

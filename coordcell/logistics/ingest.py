@@ -349,7 +349,7 @@ def _record(
     if changed_requirements:
         fulfilment.refresh_requirements(actor=user, requirement_ids=changed_requirements)
     references = sorted({shipment.reference for _item, shipment in accepted})
-    readiness.recompute_for_shipments(
+    readiness.recompute_for_shipments_after_commit(
         touched, cause="shipment events: " + ", ".join(references[:5]), actor=user
     )
 

@@ -52,9 +52,9 @@ def pledge_save(
         if before and (
             before["available_from"] != saved.available_from or before["status"] != saved.status
         ):
-            from coordcell.readiness.services import recompute_for_pledges
+            from coordcell.readiness.services import recompute_for_pledges_after_commit
 
-            recompute_for_pledges(
+            recompute_for_pledges_after_commit(
                 [saved.pk], cause=f"pledge {saved.reference} changed", actor=actor
             )
         return saved

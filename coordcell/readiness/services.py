@@ -2,14 +2,27 @@
 package's date (no signals): the allocation commit, a shipment's ETA or receipt, a pledge's
 availability, a session or booking.
 
-    recompute_for_capabilities(capability_ids, cause="...")   # the primitive
+    recompute_for_capabilities(capability_ids, cause="...")   # the primitive, synchronous
     recompute_for_requirements(requirement_ids, cause="...")  # allocation, receipts
     recompute_for_shipments(shipment_ids, cause="...")        # ETA changes
     recompute_for_pledges(pledge_ids, cause="...")            # a pledge slipped
+
+Web and API writes use the deferred forms instead (``recompute_after_commit``,
+``recompute_for_requirements_after_commit``, ``..._shipments_after_commit``,
+``..._pledges_after_commit``): they work out the affected capabilities in the caller's transaction
+and recompute them once it has committed, in a transaction of their own. A write then holds the
+audit head only for its own change, not for the recompute (the recompute of a shipment-event
+batch is most of its time), and the lock order stays one way: a write takes the audit head and
+never locks packages; a recompute locks its packages (in id order), then the audit head.
+
+The synchronous forms lock packages in the caller's transaction. A caller that has already
+appended to the audit trail holds its head and would take head, then packages: the opposite order,
+which can deadlock with a deferred recompute. Such callers use the deferred forms.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,20 +37,28 @@ from coordcell.requirements.models import Requirement
 from .compute import compute
 from .models import CapabilityPackage, PackageItem, ReadinessChange
 
+logger = logging.getLogger("coordcell.readiness")
+
 
 def recompute_for_capabilities(
     capability_ids: Iterable[int], *, cause: str, actor: Any = None
 ) -> list[ReadinessChange]:
     """Recompute the packages of these capabilities; keep a ReadinessChange (and an audit event)
-    for each package whose date or bottleneck moved. Runs in the caller's transaction if any."""
+    for each package whose date or bottleneck moved. Runs in the caller's transaction if any.
+
+    Locks the packages (in id order), then the audit head when something moved: a caller that
+    already holds the audit head should use ``recompute_after_commit`` instead."""
     ids = sorted(set(capability_ids))
     if not ids:
         return []
     changes: list[ReadinessChange] = []
     now = timezone.now()
     with transaction.atomic():
+        # Only the package rows (not the joined capabilities), and FOR NO KEY UPDATE: rows that
+        # merely refer to a package or a capability (a new requirement, a ReadinessChange) are
+        # not held up by a recompute.
         packages = list(
-            CapabilityPackage.objects.select_for_update()
+            CapabilityPackage.objects.select_for_update(of=("self",), no_key=True)
             .filter(capability_id__in=ids)
             .select_related("capability")
             .order_by("pk")
@@ -108,6 +129,24 @@ def _capabilities_of_requirements(requirement_ids: Iterable[int]) -> set[int]:
     return caps
 
 
+def _capabilities_of_shipments(shipment_ids: Iterable[int]) -> set[int]:
+    from coordcell.logistics.models import ShipmentLine
+
+    rids = ShipmentLine.objects.filter(shipment_id__in=list(shipment_ids)).values_list(
+        "requirement_id", flat=True
+    )
+    return _capabilities_of_requirements(rids)
+
+
+def _capabilities_of_pledges(pledge_ids: Iterable[int]) -> set[int]:
+    from coordcell.allocation.models import AllocationLine
+
+    rids = AllocationLine.objects.filter(pledge_id__in=list(pledge_ids)).values_list(
+        "requirement_id", flat=True
+    )
+    return _capabilities_of_requirements(rids)
+
+
 def recompute_for_requirements(
     requirement_ids: Iterable[int], *, cause: str, actor: Any = None
 ) -> list[ReadinessChange]:
@@ -119,23 +158,120 @@ def recompute_for_requirements(
 def recompute_for_shipments(
     shipment_ids: Iterable[int], *, cause: str, actor: Any = None
 ) -> list[ReadinessChange]:
-    from coordcell.logistics.models import ShipmentLine
-
-    rids = ShipmentLine.objects.filter(shipment_id__in=list(shipment_ids)).values_list(
-        "requirement_id", flat=True
+    return recompute_for_capabilities(
+        _capabilities_of_shipments(shipment_ids), cause=cause, actor=actor
     )
-    return recompute_for_requirements(rids, cause=cause, actor=actor)
 
 
 def recompute_for_pledges(
     pledge_ids: Iterable[int], *, cause: str, actor: Any = None
 ) -> list[ReadinessChange]:
-    from coordcell.allocation.models import AllocationLine
-
-    rids = AllocationLine.objects.filter(pledge_id__in=list(pledge_ids)).values_list(
-        "requirement_id", flat=True
+    return recompute_for_capabilities(
+        _capabilities_of_pledges(pledge_ids), cause=cause, actor=actor
     )
-    return recompute_for_requirements(rids, cause=cause, actor=actor)
+
+
+# ---- after the write's commit ----
+
+
+class _PendingRecompute:
+    """The capabilities (and causes) one transaction asked to recompute; run once, on commit.
+
+    It is the transaction's on_commit callback itself, so it lives exactly as long as Django keeps
+    the callback: a rolled-back transaction (or the savepoint it was registered in) drops it with
+    everything it collected, and the next transaction starts a new one.
+    """
+
+    def __init__(self) -> None:
+        self.capability_ids: set[int] = set()
+        self.causes: list[str] = []
+        self.actors: list[Any] = []
+        self.done = False
+
+    def add(self, capability_ids: Iterable[int], cause: str, actor: Any) -> None:
+        self.capability_ids.update(capability_ids)
+        if cause not in self.causes:
+            self.causes.append(cause)
+        self.actors.append(actor)
+
+    def actor(self) -> Any:
+        # One actor when every change had the same one; else the recompute is the system's.
+        keys = {getattr(a, "pk", a) for a in self.actors}
+        return self.actors[0] if len(keys) == 1 else None
+
+    def __call__(self) -> None:
+        self.done = True
+        if not self.capability_ids:
+            return
+        cause = "; ".join(self.causes)
+        try:
+            with transaction.atomic():
+                recompute_for_capabilities(self.capability_ids, cause=cause, actor=self.actor())
+        except Exception:
+            logger.exception(
+                "Readiness recompute after commit failed for capabilities %s (%s); "
+                "the change is saved, readiness stays as it was until the next recompute.",
+                sorted(self.capability_ids),
+                cause,
+            )
+
+
+def _pending() -> _PendingRecompute | None:
+    """The current transaction's pending recompute, if it has registered one still to run."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    for _sids, func, _robust in reversed(connection.run_on_commit):
+        if isinstance(func, _PendingRecompute) and not func.done:
+            return func
+    return None
+
+
+def recompute_after_commit(capability_ids: Iterable[int], *, cause: str, actor: Any = None) -> None:
+    """Recompute these capabilities' packages once the current transaction commits.
+
+    All the calls in one transaction are merged into one recompute (their capabilities and
+    causes), run after the commit in a transaction of its own (``recompute_for_capabilities``);
+    outside a transaction it runs at once. Nothing is recomputed when the transaction rolls back.
+    A savepoint rolled back inside a transaction that commits may leave its capabilities in the
+    set: harmless, the recompute reads what was committed.
+
+    The write has committed by then: when the recompute fails, the error is logged
+    ("coordcell.readiness") and the packages keep their previous readiness until the next
+    recompute of them (any later change, or *Recompute all*). That is accepted: readiness is
+    derived, and nothing else reads it as a guarantee.
+    """
+    ids = set(capability_ids)
+    if not ids:
+        return
+    pending = _pending()
+    if pending is not None:
+        pending.add(ids, cause, actor)
+        return
+    pending = _PendingRecompute()
+    pending.add(ids, cause, actor)
+    transaction.on_commit(pending, robust=True)
+
+
+def recompute_for_requirements_after_commit(
+    requirement_ids: Iterable[int], *, cause: str, actor: Any = None
+) -> None:
+    """``recompute_for_requirements`` after the commit; the capabilities are found now."""
+    recompute_after_commit(_capabilities_of_requirements(requirement_ids), cause=cause, actor=actor)
+
+
+def recompute_for_shipments_after_commit(
+    shipment_ids: Iterable[int], *, cause: str, actor: Any = None
+) -> None:
+    """``recompute_for_shipments`` after the commit; the capabilities are found now."""
+    recompute_after_commit(_capabilities_of_shipments(shipment_ids), cause=cause, actor=actor)
+
+
+def recompute_for_pledges_after_commit(
+    pledge_ids: Iterable[int], *, cause: str, actor: Any = None
+) -> None:
+    """``recompute_for_pledges`` after the commit; the capabilities are found now."""
+    recompute_after_commit(_capabilities_of_pledges(pledge_ids), cause=cause, actor=actor)
 
 
 def recompute_all(*, cause: str, actor: Any = None) -> list[ReadinessChange]:
@@ -169,7 +305,10 @@ def package_save(
     items: Iterable[tuple[Requirement, str, int]] | None = None,
     expected_version: int | None = None,
 ) -> CapabilityPackage:
-    """Create or change a package; ``items`` = (requirement, role, tranche) replaces its items."""
+    """Create or change a package; ``items`` = (requirement, role, tranche) replaces its items.
+
+    Its readiness is recomputed once the change commits (at once when this is the outermost
+    transaction, so the package returned carries it)."""
     _check_coordinator(actor)
     with transaction.atomic():
         if package.pk is None and not package.reference:
@@ -206,7 +345,7 @@ def package_save(
                     )
                 ],
             )
-        recompute_for_capabilities(
+        recompute_after_commit(
             [package.capability_id], cause=f"package {package.reference} changed", actor=actor
         )
     package.refresh_from_db()

@@ -34,9 +34,11 @@ from .models import (
 
 
 def _readiness(capability_ids: Iterable[int], cause: str, actor: Any) -> None:
-    from coordcell.readiness.services import recompute_for_capabilities
+    # After the commit, in a transaction of its own: the recompute locks packages, which a write
+    # holding the audit head must not wait for (lock order: packages, then the head).
+    from coordcell.readiness.services import recompute_after_commit
 
-    recompute_for_capabilities(capability_ids, cause=cause, actor=actor)
+    recompute_after_commit(capability_ids, cause=cause, actor=actor)
 
 
 def _next(model: Any, prefix: str, width: int = 6) -> str:

@@ -43,7 +43,7 @@ def allocate(world, run, requirement, *, donor="DE", arrival_week, start):  # ty
 
 
 @pytest.fixture
-def package(world):
+def package(world, django_capture_on_commit_callbacks):
     start = next_monday()
     coordinator = world.users[Role.COORDINATOR]
     howitzer = ItemCategoryFactory(code="pzh2000", name="PzH 2000", unit="system", nsc="1025")
@@ -70,12 +70,16 @@ def package(world):
     site = make_site(world, "GB", "salisbury-plain", [op])
     session = make_session(op, site, start)  # two weeks: trained from start + 2 weeks
     cohort = make_cohort(world, [op], trainees=12)
-    training_services.booking_create(actor=coordinator, cohort=cohort, session=session)
-    pkg = services.package_save(
-        actor=coordinator,
-        package=CapabilityPackage(name="PzH 2000 battery", capability=world.capability),
-        items=[(guns, PackageItem.Role.END_ITEM, 1), (rounds, PackageItem.Role.AMMUNITION, 1)],
-    )
+    # Readiness is recomputed once a write commits: run the callbacks of these writes' commit
+    # (one recompute for both, as they share the test's transaction).
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.booking_create(actor=coordinator, cohort=cohort, session=session)
+        pkg = services.package_save(
+            actor=coordinator,
+            package=CapabilityPackage(name="PzH 2000 battery", capability=world.capability),
+            items=[(guns, PackageItem.Role.END_ITEM, 1), (rounds, PackageItem.Role.AMMUNITION, 1)],
+        )
+    pkg.refresh_from_db()
     return SimpleNamespace(
         package=pkg,
         start=start,

@@ -31,11 +31,14 @@ def test_readiness_is_the_latest_of_end_items_crews_and_sustainment(package):
     assert [s["label"] for s in pkg.critical_path][-1] == "PzH 2000 battery ready"
 
 
-def test_a_pledge_slip_moves_the_date_and_names_the_new_bottleneck(world, package):
+def test_a_pledge_slip_moves_the_date_and_names_the_new_bottleneck(
+    world, package, django_capture_on_commit_callbacks
+):
     pledge = package.pledge
     pledge.available_from = package.week(5)  # was due to leave in week 0
-    # Saving the pledge recomputes the packages it serves: no separate call is needed.
-    pledge_save(actor=world.users[Role.COORDINATOR], pledge=pledge)
+    # Saving the pledge recomputes the packages it serves (once it commits): no separate call.
+    with django_capture_on_commit_callbacks(execute=True):
+        pledge_save(actor=world.users[Role.COORDINATOR], pledge=pledge)
     changes = list(ReadinessChange.objects.filter(cause=f"pledge {pledge.reference} changed"))
 
     pkg = _reload(package)
@@ -94,11 +97,12 @@ def test_an_unallocated_end_item_leaves_the_package_without_a_date(world, packag
     assert pkg.bottleneck == "requirement R-000099 not allocated (0 of 2 covered)"
 
 
-def test_crews_trained_late_are_the_bottleneck(world, package):
+def test_crews_trained_late_are_the_bottleneck(world, package, django_capture_on_commit_callbacks):
     coordinator = world.users[Role.COORDINATOR]
     late = make_session(package.op, package.site, package.week(6))
     cohort = make_cohort(world, [package.op], trainees=6)
-    training_services.booking_create(actor=coordinator, cohort=cohort, session=late)
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.booking_create(actor=coordinator, cohort=cohort, session=late)
     pkg = _reload(package)
     assert pkg.ready_on == package.week(8)
     assert pkg.bottleneck.startswith(f"training of cohort {cohort.reference}")
@@ -115,10 +119,13 @@ def test_an_unbooked_cohort_is_the_bottleneck(world, package):
     assert "not booked on course m109-op" in pkg.bottleneck
 
 
-def test_cancelling_a_session_recomputes_its_cohorts_packages(world, package):
+def test_cancelling_a_session_recomputes_its_cohorts_packages(
+    world, package, django_capture_on_commit_callbacks
+):
     session = package.session
     session.status = session.Status.CANCELLED
-    training_services.session_save(actor=world.users[Role.COORDINATOR], session=session)
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.session_save(actor=world.users[Role.COORDINATOR], session=session)
     pkg = _reload(package)
     assert pkg.ready_on is None
     assert f"cohort {package.cohort.reference}" in pkg.bottleneck
