@@ -25,7 +25,7 @@ from coordcell.audit.services import AuditEntry, StaleEditError, record, record_
 from coordcell.db import insert_many
 from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.models import Pledge
-from coordcell.readiness.services import recompute_for_requirements
+from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
 
@@ -405,7 +405,8 @@ def run_commit(
             ),
         )
         shipments_create_for_lines(actor=actor, lines=lines)
-        recompute_for_requirements(
+        # After the commit: this transaction holds the audit head (see readiness.services).
+        recompute_for_requirements_after_commit(
             {line.requirement_id for line in lines},
             cause=f"allocation {locked.reference} committed",
             actor=actor,

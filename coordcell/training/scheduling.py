@@ -290,9 +290,10 @@ def run_execute(run_id: int) -> ScheduleRun:
                     "untrained": len(schedule.unscheduled),
                 },
             )
-            from coordcell.readiness.services import recompute_for_capabilities
+            from coordcell.readiness.services import recompute_after_commit
 
-            recompute_for_capabilities(
+            # After the commit: this transaction holds the audit head (see readiness.services).
+            recompute_after_commit(
                 {c.capability_id for c in mapped.cohorts.values()},
                 cause=f"training schedule {run.reference}",
             )
