@@ -27,7 +27,7 @@ from coordcell.registry.access import as_user
 from coordcell.registry.models import Location, User
 
 from . import checks, fulfilment
-from .derive import refresh_shipments
+from .derive import readiness_facts, refresh_shipments
 from .lifecycle import (
     CHECKS,
     EVENT_STATUSES,
@@ -296,6 +296,8 @@ def _record(
         raise ValidationError([r.error for r in result.rejected])
     if not rows:
         return
+    touched = sorted({s.pk for _, s in accepted})
+    readiness_before = readiness_facts(touched)
     insert_many(ShipmentEvent, EVENT_FIELDS, rows)
     ids = dict(
         ShipmentEvent.objects.filter(client_id__in=[r[0] for r in rows]).values_list(
@@ -303,7 +305,6 @@ def _record(
         )
     )
     result.accepted = len(rows)
-    touched = sorted({s.pk for _, s in accepted})
     result.shipments = sorted({s.reference for _, s in accepted})
 
     def needs_check(item: _Item, shipment: Shipment, counted: dict[str, int]) -> bool:
@@ -348,10 +349,14 @@ def _record(
     )
     if changed_requirements:
         fulfilment.refresh_requirements(actor=user, requirement_ids=changed_requirements)
-    references = sorted({shipment.reference for _item, shipment in accepted})
-    readiness.recompute_for_shipments_after_commit(
-        touched, cause="shipment events: " + ", ".join(references[:5]), actor=user
-    )
+    # Readiness only where the events moved what it reads (an ETA, a receipt, a cancellation).
+    readiness_after = readiness_facts(touched)
+    moved = {pk for pk in touched if readiness_after.get(pk) != readiness_before.get(pk)}
+    if moved:
+        references = sorted({s.reference for _item, s in accepted if s.pk in moved})
+        readiness.recompute_for_shipments_after_commit(
+            sorted(moved), cause="shipment events: " + ", ".join(references[:5]), actor=user
+        )
 
 
 def _validate(

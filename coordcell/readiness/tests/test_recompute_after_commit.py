@@ -169,3 +169,26 @@ def test_a_write_locks_no_package_and_its_recompute_locks_packages_before_the_he
         assert 'FOR NO KEY UPDATE OF "readiness_capabilitypackage"' in locks[0]
         assert "audit_audithead" in locks[-1]
     assert _ready_on(package) == package.week(8)
+
+
+@pytest.mark.django_db
+def test_an_event_that_moves_nothing_readiness_reads_recomputes_nothing(
+    world, package, spy, django_capture_on_commit_callbacks
+):
+    [shipment] = shipments_create_for_lines(
+        actor=world.users[Role.COORDINATOR], lines=[package.gun_line]
+    )
+    services.recompute_for_shipments([shipment.pk], cause="shipments planned")
+    spy.reset_mock()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        # Ready at the origin on time: still changeable, same ETA, nothing received.
+        result = ingest(world, [event(shipment, S.READY, timezone.now() - dt.timedelta(hours=1))])
+    assert result.accepted == 1
+    assert callbacks == []
+    spy.assert_not_called()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        # Cancelled: the guns are no longer coming; that moves the package.
+        ingest(world, [event(shipment, S.CANCELLED, timezone.now())])
+    assert len(callbacks) == 1
+    spy.assert_called_once()
+    assert _ready_on(package) is None
