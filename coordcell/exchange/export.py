@@ -139,24 +139,43 @@ def csv_chunks(register: Register, qs: Any) -> Iterator[bytes]:
 
 
 def write_xlsx(register: Register, qs: Any, stream: IO[bytes]) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """The rows as one worksheet. XlsxWriter rather than openpyxl (which reads imports): it writes
+    a cell in about half the time, and with ``strings_to_formulas`` off a text starting with "="
+    stays text (openpyxl would store it as a formula that the spreadsheet runs)."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(register.title[:31])
+    workbook = xlsxwriter.Workbook(
+        stream,
+        {
+            "constant_memory": True,  # row by row to a temporary file: any size in little memory
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    sheet = workbook.add_worksheet(register.title[:31])
+    bold = workbook.add_format({"bold": True})
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     count = -1
     for count, row in enumerate(rows(register, qs)):
         if count == 0:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.font = Font(bold=True)
-                cells.append(cell)
-            sheet.append(cells)
-        else:
-            sheet.append(["" if v is None else v for v in row])
-    workbook.save(stream)
+            sheet.write_row(0, 0, row, bold)
+            continue
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                sheet.write_string(count, column, value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(count, column, value)
+            elif isinstance(value, int | Decimal):
+                sheet.write_number(count, column, value)
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(count, column, value, moment)
+            else:  # a date
+                sheet.write_datetime(count, column, value, day)
+    workbook.close()
     return max(count, 0)
 
 

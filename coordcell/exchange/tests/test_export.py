@@ -90,3 +90,12 @@ def test_export_command(world, pledges, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert sorted(r["reference"] for r in rows) == ["P-000001", "P-000003"]
     assert sys.executable and subprocess  # the command also runs as `coordcell export`
+
+
+def test_xlsx_export_keeps_formula_like_text_as_text(world, pledges, client_for):
+    Pledge.objects.filter(pk=pledges[0].pk).update(conditions="=HYPERLINK(1)")
+    response = client_for(world.users[Role.COORDINATOR]).get("/export/pledges/?format=xlsx&q=DE-1")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("conditions") + 1)
+    assert (cell.value, cell.data_type) == ("=HYPERLINK(1)", "s")  # text, never run as a formula
