@@ -337,11 +337,13 @@ def xlsx(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
             ws.cell(row=header_row, column=col, value=header).font = bold
         for r, row in enumerate(chart.table.rows, start=header_row + 1):
             for col, value in enumerate(row, start=1):
-                ws.cell(
+                cell = ws.cell(
                     row=r,
                     column=col,
                     value=value if not isinstance(value, dt.date) else value.isoformat(),
                 )
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # a name, never a formula the spreadsheet would run
         ws.column_dimensions["A"].width = 28
         n_rows = len(chart.table.rows)
         if n_rows and chart.series:

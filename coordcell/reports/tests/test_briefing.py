@@ -63,3 +63,19 @@ def test_donor_briefing_leaves_out_other_nations(picture_world: Any, client_for:
     wb = load_workbook(io.BytesIO(client.get("/reports/briefing.xlsx?donor=PL").content))
     values = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
     assert "Poland" not in values
+
+
+def test_briefing_workbook_keeps_a_formula_like_name_as_text(
+    picture_world: Any, client_for: Any
+) -> None:
+    from openpyxl import load_workbook
+
+    from coordcell.registry.models import Nation
+
+    Nation.objects.filter(code="DE").update(name="=HYPERLINK(1)")
+    client = client_for(picture_world.users[Role.COORDINATOR])
+    wb = load_workbook(io.BytesIO(client.get("/reports/briefing.xlsx").content))
+    cells = [
+        c for row in wb["Units by donor"].iter_rows() for c in row if c.value == "=HYPERLINK(1)"
+    ]
+    assert cells and all(c.data_type == "s" for c in cells)
