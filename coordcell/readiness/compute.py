@@ -61,12 +61,19 @@ def _latest(name: str, exps: Sequence[Expectation], empty: str, blocking: bool) 
     return Part(name, e.date, e.text(), e.kind, e.steps(), donor)
 
 
-def _cohort_part(cohorts: Sequence[Cohort], capability_name: str) -> Part:
-    if not cohorts:
-        text = f"no crew cohort registered for the {capability_name}"
-        return Part("crews", None, text, "no_cohort", [{"label": text, "date": None}])
+@dataclass
+class _Training:
+    """What the crews' part reads, loaded once for every package being computed."""
+
+    bookings: dict[int, dict[int, Booking]]  # cohort -> course -> booking
+    outcomes: dict[int, CohortOutcome]  # cohort -> outcome of the last schedule run
+
+
+def _training(cohorts: Iterable[Cohort]) -> _Training:
     ids = [c.pk for c in cohorts]
     bookings: dict[int, dict[int, Booking]] = defaultdict(dict)
+    if not ids:
+        return _Training(bookings, {})
     for b in Booking.objects.filter(cohort_id__in=ids).select_related(
         "session", "session__course", "session__site__location"
     ):
@@ -77,6 +84,14 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str) -> Part:
         if last_run
         else {}
     )
+    return _Training(bookings, outcomes)
+
+
+def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Training) -> Part:
+    if not cohorts:
+        text = f"no crew cohort registered for the {capability_name}"
+        return Part("crews", None, text, "no_cohort", [{"label": text, "date": None}])
+    bookings, outcomes = training.bookings, training.outcomes
     worst: tuple[tuple[int, dt.date], Part] | None = None
     for cohort in cohorts:
         path = cohort.path()
@@ -125,27 +140,46 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str) -> Part:
 
 
 def compute(package: CapabilityPackage) -> Readiness:
-    items = list(package.items.select_related("requirement"))
+    return compute_many([package])[package.pk]
+
+
+def compute_many(packages: Sequence[CapabilityPackage]) -> dict[int, Readiness]:
+    """Each package's readiness, reading what they need in a few queries for all of them (a
+    shipment's events recompute a dozen packages; one by one that took ten queries each)."""
+    items: dict[int, list[PackageItem]] = defaultdict(list)
+    for item in PackageItem.objects.filter(package__in=[p.pk for p in packages]):  # Meta order
+        items[item.package_id].append(item)
+    exps = expectations(i.requirement_id for its in items.values() for i in its)
+    cohorts: dict[int, list[Cohort]] = defaultdict(list)
+    for cohort in (
+        Cohort.objects.filter(capability_id__in={p.capability_id for p in packages})
+        .order_by("pk")
+        # Each cohort's course path, in one query rather than one per cohort.
+        .prefetch_related(
+            Prefetch("steps", CohortStep.objects.select_related("course").order_by("position"))
+        )
+    ):
+        cohorts[cohort.capability_id].append(cohort)
+    training = _training(c for cs in cohorts.values() for c in cs)
+    return {
+        p.pk: _readiness(p, items[p.pk], exps, cohorts[p.capability_id], training) for p in packages
+    }
+
+
+def _readiness(
+    package: CapabilityPackage,
+    items: Sequence[PackageItem],
+    exps: dict[int, Expectation],
+    cohorts: Sequence[Cohort],
+    training: _Training,
+) -> Readiness:
     end_ids = [i.requirement_id for i in items if i.role == PackageItem.Role.END_ITEM]
     sus_ids = [
         i.requirement_id for i in items if i.role != PackageItem.Role.END_ITEM and i.tranche == 1
     ]
-    exps = expectations(end_ids + sus_ids)
     parts = [
         _latest("end items", [exps[i] for i in end_ids], "no end items listed", True),
-        _cohort_part(
-            list(
-                Cohort.objects.filter(capability_id=package.capability_id)
-                .order_by("pk")
-                # Each cohort's course path, in one query rather than one per cohort.
-                .prefetch_related(
-                    Prefetch(
-                        "steps", CohortStep.objects.select_related("course").order_by("position")
-                    )
-                )
-            ),
-            package.capability.name,
-        ),
+        _cohort_part(cohorts, package.capability.name, training),
         _latest(
             "sustainment",
             [exps[i] for i in sus_ids],

@@ -34,7 +34,7 @@ from coordcell.audit.services import AuditEntry, record_many, save_audited
 from coordcell.registry.models import User
 from coordcell.requirements.models import Requirement
 
-from .compute import compute
+from .compute import compute_many
 from .models import CapabilityPackage, PackageItem, ReadinessChange
 
 logger = logging.getLogger("coordcell.readiness")
@@ -63,8 +63,9 @@ def recompute_for_capabilities(
             .select_related("capability")
             .order_by("pk")
         )
+        results = compute_many(packages)
         for package in packages:
-            result = compute(package)
+            result = results[package.pk]
             first = package.computed_at is None
             moved = result.ready_on != package.ready_on or result.bottleneck != package.bottleneck
             if moved and not first:
