@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
@@ -67,9 +67,12 @@ def _row_html(url: str, values: list[Any]) -> SafeString:
     """One table row of a list. Built here rather than in the template: 50 rows of 10 cells
     through the template language cost ~20 ms of CPU a page, this ~2 ms."""
     first, *rest = values
-    cells = [format_html('<td><a href="{}">{}</a></td>', url, _cell_html(first))]
-    cells += [format_html("<td>{}</td>", _cell_html(v)) for v in rest]
-    return mark_safe(f"<tr>{''.join(cells)}</tr>")  # noqa: S308 (every part escaped above)
+    return format_html(
+        '<tr><td><a href="{}">{}</a></td>{}</tr>',
+        url,
+        _cell_html(first),
+        format_html_join("", "<td>{}</td>", ((_cell_html(v),) for v in rest)),
+    )
 
 
 def register_list(request: HttpRequest, register: Register) -> HttpResponse:

@@ -122,3 +122,12 @@ def test_users_page_is_for_the_cell_only(world, client_for):
     assert client_for(world.users[Role.AUDITOR]).get("/users/").status_code == 200
     page = client_for(world.users[Role.DONOR_LIAISON]).get("/users/")
     assert b"donor-pl" not in page.content
+
+
+def test_list_cells_are_escaped_and_link_to_their_record(world, client_for):
+    category = ItemCategoryFactory(code="xss-1", name="<script>alert(1)</script> shells")
+    page = client_for(world.users[Role.COORDINATOR]).get("/categories/?q=xss-1")
+    html = page.content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; shells" in html
+    assert f'<a href="/categories/{category.pk}/">' in html
