@@ -107,3 +107,27 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "needs SECRET_KEY" in result.stderr
+
+
+def test_no_template_relies_on_an_inline_event_handler():
+    """The Content-Security-Policy (script-src 'self') blocks inline handlers such as
+    onchange="…": a control relying on one silently does nothing in the browser."""
+    import re
+    from pathlib import Path
+
+    import coordcell
+
+    handler = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(Path(coordcell.__file__).parent)}: {match.group(0)[:60]}"
+        for path in Path(coordcell.__file__).parent.rglob("templates/**/*.html")
+        for match in handler.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_shipment_list_filters_by_status(world, client_for):
+    page = client_for(world.users[Role.COORDINATOR]).get("/logistics/?status=departed")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'hx-trigger="change"' in html and '<option value="departed" selected>' in html
