@@ -4,6 +4,7 @@ with the dashboards following along."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -87,6 +88,15 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     for status in ("ready_at_origin", "departed", "at_hub", "departed_hub", "handed_over"):
         _record_event(page, status, 100)
     coordinator.screenshot("coordinator-dashboard-after")
+
+    # The shipment list filters as soon as a status is chosen (no inline script: the CSP).
+    page.goto("/logistics/")
+    page.select_option("select[name=status]", "planned")
+    expect(page).to_have_url(re.compile(r"status=planned"))
+    expect(page.locator("main table tbody")).to_contain_text("No shipments.")
+    page.select_option("select[name=status]", "handed_over")
+    expect(page).to_have_url(re.compile(r"status=handed_over"))
+    expect(page.locator("main table tbody a[href*='/logistics/shipments/']")).to_have_count(1)
 
     # ... and the recipient confirms receipt from its dashboard.
     recipient = login(world.users[Role.RECIPIENT_LIAISON].username)
