@@ -9,6 +9,7 @@ ALLOWED_HOSTS     comma-separated host names
 COORDCELL_CLASSIFICATION  the marking on every page and briefing ("UNCLASSIFIED // DEMO")
 COORDCELL_TASKS_BACKEND   another Django tasks backend for background jobs (default: the database)
 COORDCELL_FIGURES_SECONDS how long dashboard and report figures are reused (default 60; 0 = never)
+COORDCELL_TRUSTED_PROXIES addresses of the reverse proxies in front (comma-separated; default none)
 """
 
 import json
@@ -178,7 +179,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failures lock the account, and 5 lock the address, for 15 minutes. The
-# address is the TCP peer (REMOTE_ADDR): a forged X-Forwarded-For header cannot reset the count.
+# address is the TCP peer (REMOTE_ADDR), or behind a reverse proxy named in
+# COORDCELL_TRUSTED_PROXIES the address that proxy saw (registry/client_address.py): a forged
+# X-Forwarded-For header cannot reset the count.
+COORDCELL_TRUSTED_PROXIES = env_list("COORDCELL_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "coordcell.registry.client_address.client_address"
 AXES_FAILURE_LIMIT = int(os.environ.get("COORDCELL_LOGIN_FAILURES", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

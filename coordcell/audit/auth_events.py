@@ -10,11 +10,13 @@ from typing import Any
 
 from django.db import transaction
 
+from coordcell.registry.client_address import client_address
+
 from .services import record
 
 
 def _address(request: Any) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return client_address(request)
 
 
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

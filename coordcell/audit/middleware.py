@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
+from coordcell.registry.client_address import client_address
+
 from .services import record
 
 logger = logging.getLogger("coordcell.security")
@@ -34,7 +36,7 @@ class RefusedAccessMiddleware:
             detail = {
                 "method": request.method,
                 "status": response.status_code,
-                "address": request.META.get("REMOTE_ADDR", ""),
+                "address": client_address(request),
             }
             logger.warning("access refused: %s %s %s", user, request.method, request.path)
             with transaction.atomic():

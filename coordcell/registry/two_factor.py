@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordcell.audit.services import record
 
+from .client_address import client_address
 from .models import Role
 
 EXEMPT_PREFIXES = ("/login/", "/logout/", "/account/two-factor/", "/static/", "/i18n/")
@@ -96,7 +97,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 verb="second-factor-failed",
                 target=request.user,
-                data={"address": request.META.get("REMOTE_ADDR", "")},
+                data={"address": client_address(request)},
             )
         form.add_error(
             "code",

@@ -45,3 +45,45 @@ def test_a_success_resets_the_failure_count(world, client):
         _attempt(client, "coord", "wrong-password")
     assert _attempt(client, "coord", "a-long-test-password").status_code == 302
     assert world.users[Role.COORDINATOR].is_active
+
+
+PROXY = "10.1.1.1"  # the reverse proxy in front (COORDCELL_TRUSTED_PROXIES)
+
+
+def _through_proxy(client, username, password, client_ip, forged=""):
+    hops = f"{forged}, {client_ip}" if forged else client_ip  # the proxy appends its peer
+    return _attempt(client, username, password, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=hops)
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(world, client, settings):
+    settings.COORDCELL_TRUSTED_PROXIES = [PROXY]
+    for i in range(5):
+        _through_proxy(client, f"nobody{i}", "wrong", "198.51.100.7")
+    # The attacker's address is locked ...
+    assert (
+        _through_proxy(client, "donor-de", "a-long-test-password", "198.51.100.7").status_code
+        == 429
+    )
+    # ... not everybody else behind the same proxy.
+    ok = _through_proxy(client, "donor-de", "a-long-test-password", "198.51.100.8")
+    assert ok.status_code == 302
+
+
+def test_behind_a_trusted_proxy_a_forged_header_part_changes_nothing(world, client, settings):
+    settings.COORDCELL_TRUSTED_PROXIES = [PROXY]
+    for i in range(5):
+        # The client writes its own X-Forwarded-For; the proxy appends the real address.
+        _through_proxy(client, f"nobody{i}", "wrong", "198.51.100.7", forged=f"203.0.113.{i}")
+    locked = _through_proxy(client, "donor-de", "a-long-test-password", "198.51.100.7", "1.2.3.4")
+    assert locked.status_code == 429
+    failed = AuditEvent.objects.filter(verb="login-failed").values_list("data", flat=True)
+    assert {d["address"] for d in failed} == {"198.51.100.7"}
+
+
+def test_a_header_from_an_untrusted_peer_is_ignored(world, client, settings):
+    settings.COORDCELL_TRUSTED_PROXIES = [PROXY]
+    for i in range(5):
+        _attempt(client, f"nobody{i}", "wrong", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
+    # Not from the proxy: counted by the TCP peer, whatever the header says.
+    locked = _attempt(client, "donor-de", "a-long-test-password", HTTP_X_FORWARDED_FOR="192.0.2.9")
+    assert locked.status_code == 429
