@@ -14,16 +14,7 @@ from typing import Any
 from django.db import models
 
 from .ingest_support import update_many
-from .lifecycle import (
-    CHANGEABLE,
-    LEG_ARRIVES,
-    LEG_DEPARTS,
-    EventFact,
-    LegTimes,
-    S,
-    derive_status,
-    schedule,
-)
+from .lifecycle import LEG_ARRIVES, LEG_DEPARTS, EventFact, LegTimes, S, derive_status, schedule
 from .models import Leg, Shipment, ShipmentEvent, ShipmentLine
 
 
@@ -124,30 +115,3 @@ LINE_DERIVED = [attr for _, attr in LINE_COUNTS]
 
 def _values(obj: models.Model, names: Iterable[str]) -> list[Any]:
     return [getattr(obj, n) for n in names]
-
-
-def readiness_facts(shipment_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
-    """What capability readiness reads of each shipment (readiness/equipment.py): whether it may
-    still change or was cancelled, its ETA, and what of it was received and when. An event that
-    moves none of these (most do not) leaves every package's date and bottleneck as they were."""
-    received: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-    for shipment_id, line_id, quantity in (
-        ShipmentLine.objects.filter(shipment_id__in=list(shipment_ids))
-        .order_by("pk")
-        .values_list("shipment_id", "pk", "received_quantity")
-    ):
-        received[shipment_id].append((line_id, quantity))
-    facts = {}
-    for pk, status, eta, status_at in Shipment.objects.filter(
-        pk__in=list(shipment_ids)
-    ).values_list("pk", "status", "eta", "status_at"):
-        lines = tuple(received[pk])
-        any_received = any(quantity is not None for _line, quantity in lines)
-        facts[pk] = (
-            status in CHANGEABLE,
-            status == S.CANCELLED,
-            eta,
-            status_at.date() if any_received and status_at else None,
-            lines,
-        )
-    return facts

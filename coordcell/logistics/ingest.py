@@ -23,11 +23,12 @@ from django.utils.dateparse import parse_datetime
 from coordcell.audit.services import AuditEntry, record_many
 from coordcell.db import insert_many
 from coordcell.readiness import services as readiness
+from coordcell.readiness.equipment import shipment_facts
 from coordcell.registry.access import as_user
 from coordcell.registry.models import Location, User
 
 from . import checks, fulfilment
-from .derive import readiness_facts, refresh_shipments
+from .derive import refresh_shipments
 from .lifecycle import (
     CHECKS,
     EVENT_STATUSES,
@@ -297,7 +298,7 @@ def _record(
     if not rows:
         return
     touched = sorted({s.pk for _, s in accepted})
-    readiness_before = readiness_facts(touched)
+    readiness_before = shipment_facts(touched)
     insert_many(ShipmentEvent, EVENT_FIELDS, rows)
     ids = dict(
         ShipmentEvent.objects.filter(client_id__in=[r[0] for r in rows]).values_list(
@@ -350,7 +351,7 @@ def _record(
     if changed_requirements:
         fulfilment.refresh_requirements(actor=user, requirement_ids=changed_requirements)
     # Readiness only where the events moved what it reads (an ETA, a receipt, a cancellation).
-    readiness_after = readiness_facts(touched)
+    readiness_after = shipment_facts(touched)
     moved = {pk for pk in touched if readiness_after.get(pk) != readiness_before.get(pk)}
     if moved:
         references = sorted({s.reference for _item, s in accepted if s.pk in moved})

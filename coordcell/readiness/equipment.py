@@ -12,10 +12,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.logistics.lifecycle import CHANGEABLE, S
-from coordcell.logistics.models import ShipmentLine
+from coordcell.logistics.models import Shipment, ShipmentLine
 from coordcell.requirements.models import Requirement
 
 
@@ -202,3 +203,30 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
                 binding,
             )
     return result
+
+
+def shipment_facts(shipment_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """What ``expectations`` reads of each shipment: whether it may still change or was cancelled,
+    its ETA, and what of it was received and when. An event that moves none of these (most do
+    not) leaves every package's date and bottleneck as they were; change both together."""
+    received: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for shipment_id, line_id, quantity in (
+        ShipmentLine.objects.filter(shipment_id__in=list(shipment_ids))
+        .order_by("pk")
+        .values_list("shipment_id", "pk", "received_quantity")
+    ):
+        received[shipment_id].append((line_id, quantity))
+    facts = {}
+    for pk, status, eta, status_at in Shipment.objects.filter(
+        pk__in=list(shipment_ids)
+    ).values_list("pk", "status", "eta", "status_at"):
+        lines = tuple(received[pk])
+        any_received = any(quantity is not None for _line, quantity in lines)
+        facts[pk] = (
+            status in CHANGEABLE,
+            status == S.CANCELLED,
+            eta,
+            status_at.date() if any_received and status_at else None,
+            lines,
+        )
+    return facts
