@@ -187,7 +187,6 @@ AXES_CLIENT_IP_CALLABLE = "coordcell.registry.client_address.client_address"
 AXES_FAILURE_LIMIT = int(os.environ.get("COORDCELL_LOGIN_FAILURES", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -15,10 +15,6 @@ from coordcell.registry.client_address import client_address
 from .services import record
 
 
-def _address(request: Any) -> str:
-    return client_address(request)
-
-
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     with transaction.atomic():
         record(
@@ -27,7 +23,7 @@ def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
             target_type="registry.user",
             target_id=str(user.pk),
             target_repr=user.username,
-            data={"address": _address(request)},
+            data={"address": client_address(request)},
         )
 
 
@@ -41,7 +37,7 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
             target_type="registry.user",
             target_id=str(user.pk),
             target_repr=user.username,
-            data={"address": _address(request)},
+            data={"address": client_address(request)},
         )
 
 
@@ -56,5 +52,5 @@ def on_login_failed(
             target_type="registry.user",
             target_id="",
             target_repr=username,
-            data={"address": _address(request)},
+            data={"address": client_address(request)},
         )

@@ -139,10 +139,6 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Tra
     return worst[1]
 
 
-def compute(package: CapabilityPackage) -> Readiness:
-    return compute_many([package])[package.pk]
-
-
 def compute_many(packages: Sequence[CapabilityPackage]) -> dict[int, Readiness]:
     """Each package's readiness, reading what they need in a few queries for all of them (a
     shipment's events recompute a dozen packages; one by one that took ten queries each)."""

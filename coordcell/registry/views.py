@@ -10,11 +10,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template import Context
+from django.template.base import render_value_in_context
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
 from coordcell.audit.models import AuditEvent
@@ -53,6 +53,9 @@ def _filtered(register: Register, request: HttpRequest) -> tuple[QuerySet[Any], 
     return qs, filterset, query, sort
 
 
+_PRINT = Context(autoescape=True)
+
+
 def _cell_html(value: Any) -> str:
     """A value as the template language prints it (local time, localised, escaped); a yes/no as
     ✔ or –, nothing as –."""
@@ -60,7 +63,7 @@ def _cell_html(value: Any) -> str:
         return "✔"
     if value is False or value is None:
         return "–"
-    return conditional_escape(localize(template_localtime(value)))
+    return render_value_in_context(value, _PRINT)
 
 
 def _row_html(url: str, values: list[Any]) -> SafeString:
