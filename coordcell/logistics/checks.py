@@ -187,18 +187,27 @@ def _compare_serials(
             )
         )
     matched = [manifest[s] for s in seen & set(manifest)]
-    for item in matched:
-        if event.occurred_at >= item.last_seen_at:
-            item.last_seen_at, item.last_location_id = event.occurred_at, event.location_id
-    SerialItem.objects.bulk_update(matched, ["last_seen_at", "last_location"])
+    _mark_seen(event, matched)
     if event.status == S.RECEIVED:
         _mark_received(event, matched)
     return found
 
 
+def _mark_seen(event: ShipmentEvent, items: list[SerialItem]) -> None:
+    """The items were seen where the event happened, unless they were seen somewhere later."""
+    for item in items:
+        if event.occurred_at >= item.last_seen_at:
+            item.last_seen_at, item.last_location_id = event.occurred_at, event.location_id
+    # Every item gets the same values: one UPDATE, not bulk_update's CASE per item.
+    SerialItem.objects.filter(
+        pk__in=[item.pk for item in items], last_seen_at__lte=event.occurred_at
+    ).update(last_seen_at=event.occurred_at, last_location_id=event.location_id)
+
+
 def _mark_received(event: ShipmentEvent, items: list[SerialItem]) -> None:
     for item in items:
         item.received_at = item.received_at or event.occurred_at
-        if event.occurred_at >= item.last_seen_at:
-            item.last_seen_at, item.last_location_id = event.occurred_at, event.location_id
-    SerialItem.objects.bulk_update(items, ["received_at", "last_seen_at", "last_location"])
+    SerialItem.objects.filter(pk__in=[item.pk for item in items], received_at=None).update(
+        received_at=event.occurred_at
+    )
+    _mark_seen(event, items)

@@ -72,3 +72,33 @@ def test_items_not_checked_for_the_interval_are_overdue_until_checked(world, cli
         assert list(
             overdue_serial_items(SerialItem.objects.all()).values_list("serial", flat=True)
         ) == ["M-2"]
+
+
+def test_a_check_reported_late_does_not_move_items_back_to_where_they_were_before(world):
+    category = ItemCategoryFactory(code="manpads", name="MANPADS", sensitive=True)
+    shipment = make_shipment(world, category=category, quantity=2)
+    at = timezone.now() - dt.timedelta(days=1)
+    serials = ["M-1", "M-2"]
+    ingest(
+        world,
+        [
+            event(shipment, S.READY, at, serials=serials),
+            event(shipment, S.DEPARTED, at + dt.timedelta(hours=1)),
+            event(
+                shipment,
+                S.HANDED_OVER,
+                at + dt.timedelta(hours=9),
+                serials=serials,
+                quantity=2,
+                **SIGNED,
+            ),
+        ],
+    )
+    # The hub's feed arrives after the handover, with the check it made hours before it.
+    result = ingest(
+        world, [event(shipment, S.AT_HUB, at + dt.timedelta(hours=5), serials=serials, quantity=2)]
+    )
+    assert not result.rejected
+    items = SerialItem.objects.all()
+    assert {i.last_location for i in items} == {world.delivery_point}
+    assert {i.last_seen_at for i in items} == {at + dt.timedelta(hours=9)}
