@@ -5,10 +5,11 @@ that use the register's access functions, form and services. A new app adds its 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, serializers, status, viewsets
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from coordcell.registry.registers import Register
 
 from .problems import ConflictError
+from .serializers import ATTACHED_CODES
 from .writes import save_through_form
 
 
@@ -25,7 +27,7 @@ from .writes import save_through_form
 class ApiResource:
     register: Register
     serializer_class: type[serializers.ModelSerializer]  # type: ignore[type-arg]
-    prefetch: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()  # many-to-many relations shown as their objects' codes
     ordering_fields: tuple[str, ...] = ()  # besides the register's sortable columns
 
     @property
@@ -76,9 +78,17 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[Any]:
         qs = self.resource.register.visible(self.request.user)
-        if self.resource.prefetch:
-            qs = qs.prefetch_related(*self.resource.prefetch)
         return qs if qs.ordered else qs.order_by("pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = attach_codes(list(queryset if page is None else page), self.resource.codes)
+        data = self.get_serializer(rows, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    def get_object(self) -> Any:
+        return attach_codes([super().get_object()], self.resource.codes)[0]
 
     def _editable(self, obj: Any) -> Any:
         if not self.resource.register.editable(self.request.user).filter(pk=obj.pk).exists():
@@ -129,7 +139,38 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _reload(self, obj: Any) -> Any:
-        return self.get_queryset().get(pk=obj.pk)
+        return attach_codes([self.get_queryset().get(pk=obj.pk)], self.resource.codes)[0]
+
+
+def attach_codes[T: Model](rows: list[T], relations: Iterable[str]) -> list[T]:
+    """Give each row the codes of its related objects, for ``serializers.CodeList``: one query
+    per relation for all the rows, ordered as the related model orders its objects."""
+    relations = tuple(relations)
+    if not rows or not relations:
+        return rows
+    model = type(rows[0])
+    by_row: dict[Any, dict[str, list[str]]] = {row.pk: {} for row in rows}
+    for name in relations:
+        field = model._meta.get_field(name)
+        through = field.remote_field.through  # type: ignore[union-attr]
+        source = field.m2m_field_name()  # type: ignore[union-attr]
+        target = field.m2m_reverse_field_name()  # type: ignore[union-attr]
+        ordering = [
+            f"-{target}__{key[1:]}" if key.startswith("-") else f"{target}__{key}"
+            for key in (field.related_model._meta.ordering or ["pk"])  # type: ignore[union-attr]
+        ]
+        for row in by_row.values():
+            row[name] = []
+        pairs = (
+            through.objects.filter(**{f"{source}__in": list(by_row)})
+            .order_by(*ordering, "pk")
+            .values_list(source, f"{target}__code")
+        )
+        for row_id, code in pairs:
+            by_row[row_id][name].append(code)
+    for row in rows:
+        setattr(row, ATTACHED_CODES, by_row[row.pk])
+    return rows
 
 
 def viewset_for(resource: ApiResource) -> type[ResourceViewSet]:

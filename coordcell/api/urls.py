@@ -21,13 +21,13 @@ from . import views
 from .resources import ApiResource, viewset_for
 
 RESOURCES = [
-    ApiResource(PLEDGES, s.PledgeSerializer, prefetch=("allowed_hubs", "allowed_capabilities")),
+    ApiResource(PLEDGES, s.PledgeSerializer, codes=("allowed_hubs", "allowed_capabilities")),
     ApiResource(REQUIREMENTS, s.RequirementSerializer, ordering_fields=("created_at",)),
     ApiResource(reg.NATIONS, s.NationSerializer),
     ApiResource(reg.ORGANISATIONS, s.OrganisationSerializer),
-    ApiResource(reg.CATEGORIES, s.ItemCategorySerializer, prefetch=("can_serve",)),
+    ApiResource(reg.CATEGORIES, s.ItemCategorySerializer, codes=("can_serve",)),
     ApiResource(reg.LOCATIONS, s.LocationSerializer),
-    ApiResource(reg.COALITIONS, s.CoalitionSerializer, prefetch=("lead_nations", "members")),
+    ApiResource(reg.COALITIONS, s.CoalitionSerializer, codes=("lead_nations", "members")),
     ApiResource(reg.CAPABILITIES, s.CapabilitySerializer, ordering_fields=("coalition__name",)),
 ]
 

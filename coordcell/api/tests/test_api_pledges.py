@@ -118,3 +118,38 @@ def test_deleting_an_allocated_pledge_is_a_conflict(world, pledges, api_for):
     response = api.delete(f"/api/v1/pledges/{pledges[0].pk}")
     assert response.status_code == 409
     assert "allocated" in response.json()["detail"]
+
+
+def test_many_valued_fields_list_their_codes_in_the_registers_order(world, pledges, api_for):
+    from coordcell.api.serializers import PledgeSerializer
+    from coordcell.registry.models import Location
+    from coordcell.registry.tests.factories import CapabilityFactory, LocationFactory
+
+    # Codes that sort the other way from the names: the list follows the locations' own order
+    # (kind, then name), as the pledge's page shows them.
+    zulu = LocationFactory(code="hub-a", name="Zulu hub", kind=Location.Kind.HUB)
+    alpha = LocationFactory(code="hub-z", name="Alpha hub", kind=Location.Kind.HUB)
+    german, polish = pledges
+    german.allowed_hubs.set([zulu, alpha])
+    german.allowed_capabilities.set([CapabilityFactory(code="c-2"), CapabilityFactory(code="c-1")])
+    polish.allowed_hubs.set([zulu])
+    api = api_for(world.users[Role.COORDINATOR])
+
+    listed = {p["reference"]: p for p in api.get("/api/v1/pledges").json()["results"]}
+    assert listed["P-000001"]["allowed_hubs"] == ["hub-z", "hub-a"]
+    assert sorted(listed["P-000001"]["allowed_capabilities"]) == ["c-1", "c-2"]
+    assert listed["P-000002"]["allowed_hubs"] == ["hub-a"]
+    assert listed["P-000002"]["allowed_capabilities"] == []
+    one = api.get(f"/api/v1/pledges/{german.pk}").json()
+    # The same as the serializer reading the relations themselves.
+    direct = PledgeSerializer(Pledge.objects.get(pk=german.pk)).data
+    assert one == listed["P-000001"] == direct
+
+    changed = api.patch(
+        f"/api/v1/pledges/{german.pk}",
+        {"allowed_hubs": ["hub-a"], "version": one["version"]},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    assert changed.json()["allowed_hubs"] == ["hub-a"]
+    assert list(german.allowed_hubs.values_list("code", flat=True)) == ["hub-a"]
