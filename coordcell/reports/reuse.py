@@ -2,7 +2,11 @@
 (tens of milliseconds each at 50,000 pledges), and many people open them. What a user sees
 depends only on their role, their nation, the language, the day and the page's own scope, so
 people with the same of all these share one computation for COORDCELL_FIGURES_SECONDS. The
-page says when its figures were computed and offers to recompute them at once."""
+page says when its figures were computed and offers to recompute them at once.
+
+Drawing the figures costs too (the reports page's charts: ~150 ms for 150 KB of SVG and tables),
+so the pages keep the drawn HTML as long as the figures, in a ``{% cache %}`` fragment named by
+the figures' key and time (``reports/_reused.html`` shows how)."""
 
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ class Reused[T]:
     computed_at: dt.datetime
     reused: bool  # True: computed earlier for someone with the same view
     max_age: int  # seconds a computation is reused
+    key: str = ""  # the figures' cache key ("" when they are not kept); pages cache their
+    # rendered figures under it too, with computed_at, in a {% cache %} fragment
 
 
 def figures_key(kind: str, user: User, today: dt.date, scope: str = "") -> str:
@@ -57,7 +63,7 @@ def reuse_figures[T](
         stored = cache.get(key)
         if stored is not None:
             value, computed_at = stored
-            return Reused(value, computed_at, reused=True, max_age=seconds)
+            return Reused(value, computed_at, reused=True, max_age=seconds, key=key)
     value = build()
     cache.set(key, (value, now), seconds)
-    return Reused(value, now, reused=False, max_age=seconds)
+    return Reused(value, now, reused=False, max_age=seconds, key=key)

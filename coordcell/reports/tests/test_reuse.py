@@ -4,6 +4,7 @@ gives today's figures at once."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -27,6 +28,16 @@ def _figures(client: Any, url: str = "/") -> dict[str, Any]:
     response = client.get(url)
     assert response.status_code == 200
     return {f.label: f.value for f in response.context["board"].figures}
+
+
+def _shown(response: Any, label: str) -> str:
+    """The value the page shows for the figure ``label`` (the HTML, drawn or reused)."""
+    found = re.search(
+        r'<span class="value">([^<]*)</span>\s*<span class="label">' + re.escape(label),
+        response.content.decode(),
+    )
+    assert found, f"no figure {label!r} on the page"
+    return found.group(1)
 
 
 def test_a_second_donor_of_the_same_nation_reuses_the_figures_in_fewer_queries(
@@ -56,6 +67,7 @@ def test_another_nation_never_gets_the_figures_of_the_first(
     polish = client_for(picture_world.users["donor-pl"]).get("/")
     assert polish.context["figures"].reused is False
     assert {f.label: f.value for f in polish.context["board"].figures}["Units pledged"] == 40
+    assert _shown(polish, "Units pledged") == "40"  # nor the page drawn for it
 
 
 def test_figures_are_reused_until_someone_asks_to_recompute_them(
@@ -66,10 +78,13 @@ def test_figures_are_reused_until_someone_asks_to_recompute_them(
     assert _figures(client)["Units pledged"] == 100
     Pledge.objects.filter(donor__code="DE").update(quantity=150)
     assert _figures(client)["Units pledged"] == 100  # within the minute: the shared figures
+    assert _shown(client.get("/"), "Units pledged") == "100"
     response = client.get("/?refresh=1")
     assert response.context["figures"].reused is False
     assert {f.label: f.value for f in response.context["board"].figures}["Units pledged"] == 150
+    assert _shown(response, "Units pledged") == "150"
     assert _figures(client)["Units pledged"] == 150  # and the recomputed ones are shared
+    assert _shown(client.get("/"), "Units pledged") == "150"
 
 
 def test_without_reuse_every_request_computes_afresh(
@@ -93,3 +108,22 @@ def test_reports_page_reuses_charts_per_scope(
     assert only_poland.status_code == 200
     assert only_poland.context["figures"].reused is False  # another scope, its own figures
     assert "donor=PL&amp;refresh=1" in only_poland.content.decode()
+
+
+def test_reused_figures_are_not_drawn_again(
+    picture_world: Any, client_for: Any, reuse_for_a_minute: Any
+) -> None:
+    client = client_for(picture_world.users[Role.COORDINATOR])
+    first = client.get("/reports/")
+    assert "reports/_chart.html" in [t.name for t in first.templates]
+    again = client.get("/reports/")
+    assert "reports/_chart.html" not in [t.name for t in again.templates]
+    assert _charts(again) == _charts(first)  # the same charts, drawn once
+    other = client.get("/reports/?donor=PL")
+    assert "reports/_chart.html" in [t.name for t in other.templates]
+
+
+def _charts(response: Any) -> str:
+    html = response.content.decode()
+    start, end = html.index('<figure class="chart"'), html.rindex("</figure>")
+    return html[start:end]
