@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gzip
 import hashlib
 import time
@@ -34,10 +35,14 @@ from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
 from .scenarios import ChangeError, apply_changes
 
-# The parts (domains) solved by this worker process, by a digest of their input: a what-if that
-# changes one pledge re-solves only its domain, the others are taken as solved.  Exact reuse only
-# (no warm start), so every run's plan is the one its stored instance gives when solved afresh.
-_SOLVED_PARTS = solver.SolveCache(max_parts=21)
+
+@functools.cache
+def _solved_parts() -> solver.SolveCache:
+    """The parts (domains) solved by this worker process, by a digest of their input: a what-if
+    that changes one pledge re-solves only its domain, the others are taken as solved. Exact
+    reuse only (no warm start), so every run's plan is the one its stored instance gives when
+    solved afresh. Made on the first solve: web processes never import the solver's libraries."""
+    return solver.SolveCache(max_parts=21)
 
 
 def _require_coordinator(actor: Any) -> None:
@@ -155,7 +160,7 @@ def run_execute(run_id: int) -> AllocationRun:
             plan = solver.greedy(instance)
             greedy_plan = plan
         else:
-            plan = solver.solve(instance, _SOLVED_PARTS)
+            plan = solver.solve(instance, _solved_parts())
             _progress(run, 70, "Comparing with the greedy hand method")
             greedy_plan = solver.greedy(instance)
         solve_seconds = time.perf_counter() - began

@@ -4,9 +4,11 @@ Public API: the dataclasses of :mod:`.model`, :func:`solve`, :func:`greedy`, :fu
 :func:`explain`, the JSON functions and :func:`generate_instance`.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .check import InstanceError, check_plan, evaluate, validate_instance
 from .explain import Reason, ReasonCode, explain
-from .generator import generate_instance
 from .greedy import greedy
 from .instance_json import (
     SchemaError,
@@ -28,7 +30,23 @@ from .model import (
     SolveStats,
     Supply,
 )
-from .solve import SolveCache, solve
+
+if TYPE_CHECKING:
+    from .generator import generate_instance
+    from .optimise import SolveCache, solve
+
+# The optimiser's libraries (highspy, SciPy, NumPy) take ~0.8 s and tens of MB to import. A web
+# process checks and shows plans but solves none (runs are background jobs): it imports them
+# only if it ever asks for one of these.
+_LAZY = {"solve": ".optimise", "SolveCache": ".optimise", "generate_instance": ".generator"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = getattr(import_module(_LAZY[name], __name__), name)
+    return globals()[name]
+
 
 __all__ = [
     "Category",

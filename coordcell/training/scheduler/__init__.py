@@ -8,6 +8,9 @@ Pure Python (never imports Django): frozen dataclasses in, a :class:`Schedule` o
     generate_instance(trainees, seed)   -> Instance   # synthetic data
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from coordcell.training.scheduler.baseline import fcfs_baseline
 from coordcell.training.scheduler.check import check_schedule, validate_instance
 from coordcell.training.scheduler.explain import explain_schedule
@@ -26,7 +29,21 @@ from coordcell.training.scheduler.model import (
     Site,
     Status,
 )
-from coordcell.training.scheduler.solve import schedule_training
+
+if TYPE_CHECKING:
+    from coordcell.training.scheduler.solve import schedule_training
+
+# OR-Tools takes ~0.5 s and tens of MB to import; web processes never schedule (schedules are
+# background jobs), so it is imported on the first call to the optimiser.
+_LAZY = {"schedule_training": "coordcell.training.scheduler.solve"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = getattr(import_module(_LAZY[name]), name)
+    return globals()[name]
+
 
 __all__ = [
     "Assignment",

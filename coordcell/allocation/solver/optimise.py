@@ -322,7 +322,7 @@ def _context() -> Any:
     if "forkserver" not in mp.get_all_start_methods():
         return None
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["coordcell.allocation.solver.solve"])
+    ctx.set_forkserver_preload(["coordcell.allocation.solver.optimise"])
     return ctx
 
 
