@@ -45,6 +45,12 @@ def _jobs_run_at_once(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _worker_keeps_the_test_priority(settings: Any) -> None:
+    # `call_command("worker")` runs in the test's process: it must not renice the test run.
+    settings.COORDCELL_WORKER_NICE = 0
+
+
+@pytest.fixture(autouse=True)
 def _figures_computed_afresh(settings: Any) -> None:
     # Dashboards and reports are computed on every request; tests of their reuse turn it on.
     settings.COORDCELL_FIGURES_SECONDS = 0

@@ -9,6 +9,7 @@ ALLOWED_HOSTS     comma-separated host names
 COORDCELL_CLASSIFICATION  the marking on every page and briefing ("UNCLASSIFIED // DEMO")
 COORDCELL_TASKS_BACKEND   another Django tasks backend for background jobs (default: the database)
 COORDCELL_FIGURES_SECONDS how long dashboard and report figures are reused (default 60; 0 = never)
+COORDCELL_WORKER_NICE     CPU priority of `coordcell worker` and its solvers (nice 0-19; default 10)
 COORDCELL_TRUSTED_PROXIES addresses of the reverse proxies in front (comma-separated; default none)
 """
 
@@ -159,10 +160,13 @@ else:
 
 # Shared by every web process of this machine: the dashboards' and reports' figures, reused for
 # COORDCELL_FIGURES_SECONDS (each machine of a cluster keeps its own, no older than that).
+# Dashboard and report figures (coordcell/reports/reuse.py), in the database: every app server
+# and every worker, on any machine, reads and refreshes the same ones. The table is made by the
+# reports app's first migration.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": DATA_DIR / "cache",
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "coordcell_cache",
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
 }
@@ -259,9 +263,11 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("COORDCELL_PRODUCTION=1 runs with DEBUG off.")
     if not os.environ.get("SECRET_KEY"):
-        raise ImproperlyConfigured("COORDCELL_PRODUCTION=1 needs SECRET_KEY (50+ random "
-                                   "characters, e.g. from `python -c 'import secrets; "
-                                   "print(secrets.token_urlsafe(64))'`).")
+        raise ImproperlyConfigured(
+            "COORDCELL_PRODUCTION=1 needs SECRET_KEY (50+ random "
+            "characters, e.g. from `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(64))'`)."
+        )
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31_536_000
@@ -292,6 +298,7 @@ TASKS = {
 # marked failed (coordcell/jobs/services.py).
 COORDCELL_WORKER_HEARTBEAT = float(os.environ.get("COORDCELL_WORKER_HEARTBEAT") or "10")
 COORDCELL_WORKER_STALE_AFTER = float(os.environ.get("COORDCELL_WORKER_STALE_AFTER") or "60")
+COORDCELL_WORKER_NICE = int(os.environ.get("COORDCELL_WORKER_NICE") or "10")
 
 # The REST API (coordcell/api): personal bearer tokens or the browser session, problem details.
 REST_FRAMEWORK = {

@@ -470,7 +470,7 @@ UK: dict[str, str] = {
     "No change yet.": "Змін ще немає.",
     "Recompute all": "Перерахувати все",
     "Figures as of %(at)s UTC": "Дані станом на %(at)s UTC",
-    "shared by everyone with the same view and recomputed every %(seconds)s s at most": "спільні для всіх із тим самим видом; перераховуються не частіше ніж раз на %(seconds)s с",
+    "shared by everyone with the same view; recomputed in the background once older than %(seconds)s s": "спільні для всіх із тим самим видом; перераховуються у фоні, щойно їм більше ніж %(seconds)s с",
     "Recompute now": "Перерахувати зараз",
     # background workers (jobs app)
     "worker id": "ідентифікатор обробника",

@@ -1,8 +1,15 @@
 """Figures reused for a short while: every dashboard and the reports page aggregate whole tables
-(tens of milliseconds each at 50,000 pledges), and many people open them. What a user sees
-depends only on their role, their nation, the language, the day and the page's own scope, so
-people with the same of all these share one computation for COORDCELL_FIGURES_SECONDS. The
-page says when its figures were computed and offers to recompute them at once.
+(tens of milliseconds each at 50,000 pledges, a second or more for the reports page), and many
+people open them. What a user sees depends only on their role, their nation, the language, the
+day and the page's own scope, so people with the same of all these share one computation, kept
+in Django's cache (a table of the database: every app server and worker shares it). The page
+says when its figures were computed and offers to recompute them at once.
+
+Figures younger than COORDCELL_FIGURES_SECONDS are served as they are. Older ones are still
+served (for up to STALE_FOR times as long), and one background job (``refresh_figures``, run by
+``coordcell worker``) computes their successor: nobody waits for a recomputation but the first
+to open a view, or whoever asks for "Recompute now". Without a worker, figures are served until
+they expire and then computed in the request.
 
 Drawing the figures costs too (the reports page's charts: ~150 ms for 150 KB of SVG and tables),
 so the pages keep the drawn HTML as long as the figures, in a ``{% cache %}`` fragment named by
@@ -12,16 +19,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.http import QueryDict
+from django.tasks import task
 from django.utils import timezone, translation
 
 from coordcell.registry.models import User
 
+logger = logging.getLogger(__name__)
+
 KEY_VERSION = 1  # change when the cached objects' shape changes
+STALE_FOR = 10  # stale figures are served for this many times COORDCELL_FIGURES_SECONDS
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,26 @@ def figures_key(kind: str, user: User, today: dt.date, scope: str = "") -> str:
     )
 
 
+def _dashboard(user: User, today: dt.date, scope: str) -> Any:
+    from .dashboards import dashboard_for
+
+    return dashboard_for(user, today)
+
+
+def _reports(user: User, today: dt.date, scope: str) -> Any:
+    from .picture import picture
+    from .scope import ScopeForm
+
+    return picture(user, ScopeForm(QueryDict(scope), user=user).scope(), today=today)
+
+
+# How a background job computes each kind again, from the user, the day and the scope's query.
+BUILDERS: dict[str, Callable[[User, dt.date, str], Any]] = {
+    "dashboard": _dashboard,
+    "reports": _reports,
+}
+
+
 def reuse_figures[T](
     kind: str,
     user: User,
@@ -52,8 +87,9 @@ def reuse_figures[T](
     scope: str = "",
     refresh: bool = False,
 ) -> Reused[T]:
-    """``build()``'s value, or the one computed less than COORDCELL_FIGURES_SECONDS ago for the
-    same role, nation, language, day and scope. ``refresh`` recomputes (and stores) at once."""
+    """``build()``'s value, or the one computed for the same role, nation, language, day and
+    scope: as it is when younger than COORDCELL_FIGURES_SECONDS, else while a background job
+    computes the next. ``refresh`` recomputes (and stores) at once."""
     seconds = settings.COORDCELL_FIGURES_SECONDS
     now = timezone.now()
     if seconds <= 0:
@@ -63,7 +99,40 @@ def reuse_figures[T](
         stored = cache.get(key)
         if stored is not None:
             value, computed_at = stored
+            if (now - computed_at).total_seconds() >= seconds:
+                _refresh_later(kind, user, today, scope, key, seconds)
             return Reused(value, computed_at, reused=True, max_age=seconds, key=key)
     value = build()
-    cache.set(key, (value, now), seconds)
+    cache.set(key, (value, now), seconds * STALE_FOR)
     return Reused(value, now, reused=False, max_age=seconds, key=key)
+
+
+def _refresh_later(
+    kind: str, user: User, today: dt.date, scope: str, key: str, seconds: int
+) -> None:
+    """Ask the worker for the next figures of ``key``, once per period whoever asks."""
+    if kind not in BUILDERS or not cache.add(f"{key}:refreshing", True, seconds):
+        return
+    language = translation.get_language() or settings.LANGUAGE_CODE
+
+    def enqueue() -> None:
+        try:
+            refresh_figures.enqueue(kind, user.pk, today.isoformat(), scope, language)
+        except Exception:  # the stale figures stay; they expire and are computed in a request
+            logger.exception("Could not queue the refresh of %s figures", kind)
+
+    transaction.on_commit(enqueue)
+
+
+@task()
+def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: str) -> str:
+    """Compute the figures of this user's view again and store them for everyone sharing it."""
+    user = User.objects.select_related("nation").filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return "user gone"
+    day = dt.date.fromisoformat(today)
+    seconds = max(settings.COORDCELL_FIGURES_SECONDS, 1)
+    with translation.override(language):
+        value = BUILDERS[kind](user, day, scope)
+        cache.set(figures_key(kind, user, day, scope), (value, timezone.now()), seconds * STALE_FOR)
+    return "refreshed"

@@ -127,6 +127,7 @@ def test_a_worker_killed_mid_job_leaves_a_failed_job_and_run_and_a_second_worker
         assert not solving["timed_out"], (tmp_path / "first.log").read_text()[-3000:]
         assert solving["job_status"] == "RUNNING" and solving["run_status"] == "running"
         [killed_worker] = solving["job_workers"]
+        assert os.getpriority(os.PRIO_PROCESS, first.pid) == 10  # yields the CPU to the web
     finally:
         first.kill()  # SIGKILL: no clean-up of any kind
         assert first.wait(timeout=60) == -signal.SIGKILL

@@ -1,4 +1,5 @@
 import argparse
+import os
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +23,8 @@ from coordcell.jobs.services import (
     worker_unregister,
 )
 
-HELP = f"""Run background jobs (allocation runs, training schedules) from the database queue.
+HELP = f"""Run background jobs (allocation runs, training schedules, refreshes of dashboard figures)
+from the database queue.
 
 Run as many workers as you like, on one machine or several sharing one PostgreSQL: each job is
 claimed by exactly one of them. Stop a worker with Ctrl-C or SIGTERM: it finishes its job first.
@@ -37,6 +39,10 @@ so is its allocation run or training schedule, with the message:
 It is never run a second time behind the coordinator's back: a killed run saved nothing (its
 result is saved in one transaction at its end), and the coordinator runs it again with one
 click. A worker that is alive is never swept, however long its job.
+
+The worker and the solvers it starts run at a lower CPU priority (--nice, default 10, from
+COORDCELL_WORKER_NICE): on a machine that also serves pages, an allocation run or a refresh of
+dashboard figures takes the CPU the web requests leave, instead of slowing them down.
 
 Defaults come from COORDCELL_WORKER_HEARTBEAT (10 s) and COORDCELL_WORKER_STALE_AFTER (60 s).
 With a dedicated queue (COORDCELL_TASKS_BACKEND) run that backend's own worker instead.
@@ -54,6 +60,15 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, formatter_class=_Formatter, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--nice",
+            type=int,
+            choices=range(20),
+            metavar="0-19",
+            default=settings.COORDCELL_WORKER_NICE,
+            help="CPU priority, as nice(1): higher yields to the web processes "
+            "(default: %(default)s)",
+        )
         parser.add_argument(
             "--interval", type=float, default=1.0, help="seconds between polls of an empty queue"
         )
@@ -96,6 +111,7 @@ class Command(BaseCommand):
                 f"--stale-after ({stale_after:g} s) must be at least three heartbeats "
                 f"(--heartbeat {beat:g} s): a late beat must not make a live worker look dead."
             )
+        _lower_priority(options["nice"])
         worker_id = new_worker_id()
         worker_register(worker_id=worker_id, beat_seconds=beat)
         try:
@@ -126,3 +142,9 @@ class Command(BaseCommand):
         finally:
             heartbeat.stop()
             worker_unregister(worker_id=worker_id)
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this process's niceness to ``nice`` (never lower it: that needs privileges)."""
+    if nice > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
