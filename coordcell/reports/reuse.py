@@ -133,6 +133,10 @@ def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: s
     day = dt.date.fromisoformat(today)
     seconds = max(settings.COORDCELL_FIGURES_SECONDS, 1)
     with translation.override(language):
+        key = figures_key(kind, user, day, scope)
+        stored = cache.get(key)
+        if stored is not None and (timezone.now() - stored[1]).total_seconds() < seconds:
+            return "fresh already"  # e.g. a queue worked off late, or "Recompute now" came first
         value = BUILDERS[kind](user, day, scope)
-        cache.set(figures_key(kind, user, day, scope), (value, timezone.now()), seconds * STALE_FOR)
+        cache.set(key, (value, timezone.now()), seconds * STALE_FOR)
     return "refreshed"
