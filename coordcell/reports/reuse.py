@@ -30,6 +30,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django.tasks import task
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 
 from coordcell.registry.models import User
 
@@ -139,4 +140,9 @@ def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: s
             return "fresh already"  # e.g. a queue worked off late, or "Recompute now" came first
         value = BUILDERS[kind](user, day, scope)
         cache.set(key, (value, timezone.now()), seconds * STALE_FOR)
+    # A dozen of these jobs a minute on a busy day: their finished results go after an hour.
+    DBTaskResult.objects.filter(
+        task_path=refresh_figures.module_path,
+        finished_at__lt=timezone.now() - dt.timedelta(hours=1),
+    ).delete()
     return "refreshed"

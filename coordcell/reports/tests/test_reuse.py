@@ -182,3 +182,35 @@ def test_the_background_job_computes_the_reports_of_the_same_scope(
     after = {c.slug: c.table.rows for c in again.context["charts"]}
     assert before.keys() == after.keys() and before != after  # Poland's charts, with 70 units
     assert "70" in _charts(again) and "Germany" not in _charts(again)
+
+
+def test_finished_refresh_jobs_are_cleared_after_an_hour_and_no_other_job(
+    picture_world: Any, reuse_for_a_minute: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from coordcell.reports.reuse import refresh_figures
+
+    now = timezone.now()
+
+    def finished(path: str, hours_ago: float) -> DBTaskResult:
+        return DBTaskResult.objects.create(
+            status="SUCCESSFUL",
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path=path,
+            backend_name="default",
+            run_after=now,
+            finished_at=now - dt.timedelta(hours=hours_ago),
+            exception_class_path="",
+            traceback="",
+        )
+
+    old = finished(refresh_figures.module_path, 2)
+    recent = finished(refresh_figures.module_path, 0.5)
+    allocation = finished("coordcell.allocation.tasks.execute_allocation_run", 48)
+    donor = picture_world.users[Role.DONOR_LIAISON]
+    assert refresh_figures.call("dashboard", donor.pk, now.date().isoformat(), "", "en") == (
+        "refreshed"
+    )
+    left = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert old.pk not in left and {recent.pk, allocation.pk} <= left
