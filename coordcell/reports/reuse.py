@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -97,7 +98,7 @@ def reuse_figures[T](
         return Reused(build(), now, reused=False, max_age=0)
     key = figures_key(kind, user, today, scope)
     if not refresh:
-        stored = cache.get(key)
+        stored = _stored(key)
         if stored is not None:
             value, computed_at = stored
             if (now - computed_at).total_seconds() >= seconds:
@@ -106,6 +107,16 @@ def reuse_figures[T](
     value = build()
     cache.set(key, (value, now), seconds * STALE_FOR)
     return Reused(value, now, reused=False, max_age=seconds, key=key)
+
+
+def _stored(key: str) -> Any:
+    """The figures kept under ``key``, or None. Figures kept by an older release (before an
+    upgrade, or from a restored backup) may no longer unpickle: they count as missing."""
+    try:
+        return cache.get(key)
+    except (AttributeError, ImportError, TypeError, ValueError, pickle.UnpicklingError):
+        logger.warning("Kept figures %s could not be read; computing them again", key)
+        return None
 
 
 def _refresh_later(
@@ -135,7 +146,7 @@ def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: s
     seconds = max(settings.COORDCELL_FIGURES_SECONDS, 1)
     with translation.override(language):
         key = figures_key(kind, user, day, scope)
-        stored = cache.get(key)
+        stored = _stored(key)
         if stored is not None and (timezone.now() - stored[1]).total_seconds() < seconds:
             return "fresh already"  # e.g. a queue worked off late, or "Recompute now" came first
         value = BUILDERS[kind](user, day, scope)

@@ -214,3 +214,23 @@ def test_finished_refresh_jobs_are_cleared_after_an_hour_and_no_other_job(
     )
     left = set(DBTaskResult.objects.values_list("pk", flat=True))
     assert old.pk not in left and {recent.pk, allocation.pk} <= left
+
+
+def test_figures_kept_by_an_older_release_are_computed_again(
+    picture_world: Any, client_for: Any, reuse_for_a_minute: Any, monkeypatch: Any
+) -> None:
+    client = client_for(picture_world.users[Role.DONOR_LIAISON])
+    assert _shown(client.get("/"), "Units pledged") == "100"
+    Pledge.objects.filter(donor__code="DE").update(quantity=150)
+
+    read = cache.get
+
+    def unreadable(key: str, *args: Any, **kwargs: Any) -> Any:
+        if key.startswith("figures:"):  # what unpickling a class an upgrade renamed raises
+            raise AttributeError("Can't get attribute 'Dashboard' on <module ...>")
+        return read(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", unreadable)
+    response = client.get("/")
+    assert response.status_code == 200 and response.context["figures"].reused is False
+    assert _shown(response, "Units pledged") == "150"
