@@ -158,8 +158,6 @@ else:
         }
     }
 
-# Shared by every web process of this machine: the dashboards' and reports' figures, reused for
-# COORDCELL_FIGURES_SECONDS (each machine of a cluster keeps its own, no older than that).
 # Dashboard and report figures (coordcell/reports/reuse.py), in the database: every app server
 # and every worker, on any machine, reads and refreshes the same ones. The table is made by the
 # reports app's first migration.
