@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from coordcell.registry.access import ROLE_SUMMARY, as_user
 from coordcell.registry.models import Role
-from coordcell.reports.dashboards import dashboard_for
 from coordcell.reports.reuse import reuse_figures
 
 
@@ -18,13 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     board = figures = None
     if user is not None:
         today = dt.date.today()
-        figures = reuse_figures(
-            "dashboard",
-            user,
-            today,
-            lambda: dashboard_for(user, today),
-            refresh="refresh" in request.GET,
-        )
+        figures = reuse_figures("dashboard", user, today, refresh="refresh" in request.GET)
         board = figures.value
     return render(
         request,

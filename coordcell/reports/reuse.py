@@ -73,29 +73,25 @@ def _reports(user: User, today: dt.date, scope: str) -> Any:
     return picture(user, ScopeForm(QueryDict(scope), user=user).scope(), today=today)
 
 
-# How a background job computes each kind again, from the user, the day and the scope's query.
-BUILDERS: dict[str, Callable[[User, dt.date, str], Any]] = {
+# How each kind of figures is computed, from the user, the day and the scope's query: in a request
+# and in the background job alike.
+FIGURES: dict[str, Callable[[User, dt.date, str], Any]] = {
     "dashboard": _dashboard,
     "reports": _reports,
 }
 
 
-def reuse_figures[T](
-    kind: str,
-    user: User,
-    today: dt.date,
-    build: Callable[[], T],
-    *,
-    scope: str = "",
-    refresh: bool = False,
-) -> Reused[T]:
-    """``build()``'s value, or the one computed for the same role, nation, language, day and
-    scope: as it is when younger than COORDCELL_FIGURES_SECONDS, else while a background job
-    computes the next. ``refresh`` recomputes (and stores) at once."""
+def reuse_figures(
+    kind: str, user: User, today: dt.date, *, scope: str = "", refresh: bool = False
+) -> Reused[Any]:
+    """The figures of ``kind`` for this user's view (``FIGURES``), computed now or for someone
+    with the same role, nation, language, day and scope: as they are when younger than
+    COORDCELL_FIGURES_SECONDS, else while a background job computes the next. ``refresh``
+    recomputes (and keeps) them at once."""
     seconds = settings.COORDCELL_FIGURES_SECONDS
     now = timezone.now()
     if seconds <= 0:
-        return Reused(build(), now, reused=False, max_age=0)
+        return Reused(FIGURES[kind](user, today, scope), now, reused=False, max_age=0)
     key = figures_key(kind, user, today, scope)
     if not refresh:
         stored = _stored(key)
@@ -104,9 +100,18 @@ def reuse_figures[T](
             if (now - computed_at).total_seconds() >= seconds:
                 _refresh_later(kind, user, today, scope, key, seconds)
             return Reused(value, computed_at, reused=True, max_age=seconds, key=key)
-    value = build()
-    cache.set(key, (value, now), seconds * STALE_FOR)
-    return Reused(value, now, reused=False, max_age=seconds, key=key)
+    value, computed_at = _compute(kind, user, today, scope, key, seconds)
+    return Reused(value, computed_at, reused=False, max_age=seconds, key=key)
+
+
+def _compute(
+    kind: str, user: User, today: dt.date, scope: str, key: str, seconds: int
+) -> tuple[Any, dt.datetime]:
+    """Compute the figures and keep them under ``key`` (served stale for STALE_FOR periods)."""
+    computed_at = timezone.now()
+    value = FIGURES[kind](user, today, scope)
+    cache.set(key, (value, computed_at), seconds * STALE_FOR)
+    return value, computed_at
 
 
 def _stored(key: str) -> Any:
@@ -123,7 +128,7 @@ def _refresh_later(
     kind: str, user: User, today: dt.date, scope: str, key: str, seconds: int
 ) -> None:
     """Ask the worker for the next figures of ``key``, once per period whoever asks."""
-    if kind not in BUILDERS or not cache.add(f"{key}:refreshing", True, seconds):
+    if not cache.add(f"{key}:refreshing", True, seconds):
         return
     language = translation.get_language() or settings.LANGUAGE_CODE
 
@@ -149,8 +154,7 @@ def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: s
         stored = _stored(key)
         if stored is not None and (timezone.now() - stored[1]).total_seconds() < seconds:
             return "fresh already"  # e.g. a queue worked off late, or "Recompute now" came first
-        value = BUILDERS[kind](user, day, scope)
-        cache.set(key, (value, timezone.now()), seconds * STALE_FOR)
+        _compute(kind, user, day, scope, key, seconds)
     # A dozen of these jobs a minute on a busy day: their finished results go after an hour.
     DBTaskResult.objects.filter(
         task_path=refresh_figures.module_path,

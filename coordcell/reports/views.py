@@ -14,7 +14,6 @@ from coordcell.registry.models import User
 
 from . import briefing
 from .lists import LISTS
-from .picture import picture
 from .reuse import reuse_figures
 from .scope import ScopeForm
 
@@ -39,12 +38,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     scope = form.scope()
     today = timezone.now().date()
     figures = reuse_figures(
-        "reports",
-        user,
-        today,
-        lambda: picture(user, scope, today=today),
-        scope=scope.query(),
-        refresh="refresh" in request.GET,
+        "reports", user, today, scope=scope.query(), refresh="refresh" in request.GET
     )
     context: dict[str, Any] = {
         "form": form,
