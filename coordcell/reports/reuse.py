@@ -35,6 +35,10 @@ from django_tasks_db.models import DBTaskResult
 
 from coordcell.registry.models import User
 
+from .dashboards import dashboard_for
+from .picture import picture
+from .scope import ScopeForm
+
 logger = logging.getLogger(__name__)
 
 KEY_VERSION = 1  # change when the cached objects' shape changes
@@ -61,15 +65,10 @@ def figures_key(kind: str, user: User, today: dt.date, scope: str = "") -> str:
 
 
 def _dashboard(user: User, today: dt.date, scope: str) -> Any:
-    from .dashboards import dashboard_for
-
     return dashboard_for(user, today)
 
 
 def _reports(user: User, today: dt.date, scope: str) -> Any:
-    from .picture import picture
-    from .scope import ScopeForm
-
     return picture(user, ScopeForm(QueryDict(scope), user=user).scope(), today=today)
 
 
