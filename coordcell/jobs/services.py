@@ -193,3 +193,12 @@ def _fail_job(job: DBTaskResult, owner: str) -> LostJob | None:
     return LostJob(
         job_id=str(job.pk), task_path=job.task_path, worker_id=owner, object_failed=object_failed
     )
+
+
+def jobs_forget_finished(*, task_path: str, older_than: dt.timedelta) -> int:
+    """Delete the results of this task's jobs that finished more than ``older_than`` ago (for
+    frequent jobs whose results nobody reads afterwards). Returns how many went."""
+    deleted, _ = DBTaskResult.objects.filter(
+        task_path=task_path, finished_at__lt=Now() - older_than
+    ).delete()
+    return deleted

@@ -31,8 +31,8 @@ from django.db import transaction
 from django.http import QueryDict
 from django.tasks import task
 from django.utils import timezone, translation
-from django_tasks_db.models import DBTaskResult
 
+from coordcell.jobs.services import jobs_forget_finished
 from coordcell.registry.models import User
 
 from .dashboards import dashboard_for
@@ -155,8 +155,5 @@ def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: s
             return "fresh already"  # e.g. a queue worked off late, or "Recompute now" came first
         _compute(kind, user, day, scope, key, seconds)
     # A dozen of these jobs a minute on a busy day: their finished results go after an hour.
-    DBTaskResult.objects.filter(
-        task_path=refresh_figures.module_path,
-        finished_at__lt=timezone.now() - dt.timedelta(hours=1),
-    ).delete()
+    jobs_forget_finished(task_path=refresh_figures.module_path, older_than=dt.timedelta(hours=1))
     return "refreshed"
