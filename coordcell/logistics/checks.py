@@ -119,6 +119,8 @@ def _compare_serials(
 ) -> list[Discrepancy]:
     if not manifest or (event.status == S.RECEIVED and not event.serials):
         if event.status == S.RECEIVED and manifest:
+            # Received without a count of serials: everything on the manifest arrived.
+            _mark_seen(event, list(manifest.values()))
             _mark_received(event, list(manifest.values()))
         return []
 
@@ -195,9 +197,6 @@ def _compare_serials(
 
 def _mark_seen(event: ShipmentEvent, items: list[SerialItem]) -> None:
     """The items were seen where the event happened, unless they were seen somewhere later."""
-    for item in items:
-        if event.occurred_at >= item.last_seen_at:
-            item.last_seen_at, item.last_location_id = event.occurred_at, event.location_id
     # Every item gets the same values: one UPDATE, not bulk_update's CASE per item.
     SerialItem.objects.filter(
         pk__in=[item.pk for item in items], last_seen_at__lte=event.occurred_at
@@ -205,9 +204,6 @@ def _mark_seen(event: ShipmentEvent, items: list[SerialItem]) -> None:
 
 
 def _mark_received(event: ShipmentEvent, items: list[SerialItem]) -> None:
-    for item in items:
-        item.received_at = item.received_at or event.occurred_at
     SerialItem.objects.filter(pk__in=[item.pk for item in items], received_at=None).update(
         received_at=event.occurred_at
     )
-    _mark_seen(event, items)
