@@ -16,11 +16,19 @@ from coordcell.registry.tests.factories import ItemCategoryFactory
 pytestmark = pytest.mark.django_db
 
 
-def _received(world):
+SERIALS = ["M-1", "M-2"]
+
+
+def _manpads_shipment(world):
+    """A shipment of two serial-numbered MANPADS, and a moment a day ago for its first event."""
     category = ItemCategoryFactory(code="manpads", name="MANPADS", sensitive=True)
     shipment = make_shipment(world, category=category, quantity=2)
-    at = timezone.now() - dt.timedelta(days=1)
-    serials = ["M-1", "M-2"]
+    return shipment, timezone.now() - dt.timedelta(days=1)
+
+
+def _received(world):
+    shipment, at = _manpads_shipment(world)
+    serials = SERIALS
     ingest(
         world,
         [
@@ -75,10 +83,8 @@ def test_items_not_checked_for_the_interval_are_overdue_until_checked(world, cli
 
 
 def test_a_check_reported_late_does_not_move_items_back_to_where_they_were_before(world):
-    category = ItemCategoryFactory(code="manpads", name="MANPADS", sensitive=True)
-    shipment = make_shipment(world, category=category, quantity=2)
-    at = timezone.now() - dt.timedelta(days=1)
-    serials = ["M-1", "M-2"]
+    shipment, at = _manpads_shipment(world)
+    serials = SERIALS
     ingest(
         world,
         [
