@@ -149,7 +149,9 @@ def attach_codes[T: Model](rows: list[T], relations: Iterable[str]) -> list[T]:
     if not rows or not relations:
         return rows
     model = type(rows[0])
-    by_row: dict[Any, dict[str, list[str]]] = {row.pk: {} for row in rows}
+    by_row: dict[Any, dict[str, list[str]]] = {
+        row.pk: {name: [] for name in relations} for row in rows
+    }
     for name in relations:
         field = model._meta.get_field(name)
         through = field.remote_field.through  # type: ignore[union-attr]
@@ -159,8 +161,6 @@ def attach_codes[T: Model](rows: list[T], relations: Iterable[str]) -> list[T]:
             f"-{target}__{key[1:]}" if key.startswith("-") else f"{target}__{key}"
             for key in (field.related_model._meta.ordering or ["pk"])  # type: ignore[union-attr]
         ]
-        for row in by_row.values():
-            row[name] = []
         pairs = (
             through.objects.filter(**{f"{source}__in": list(by_row)})
             .order_by(*ordering, "pk")
