@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.forms.models import model_to_dict
+from django.db.models import prefetch_related_objects
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 
@@ -55,11 +55,15 @@ def save_through_form(
 ) -> models.Model:
     """Validate ``validated`` with the register's form and save it with its service."""
     assert register.form_class is not None and register.save is not None
+    if instance is not None:
+        # Both forms read the record's many-to-many values: one query each, not one per form.
+        prefetch_related_objects([instance], *(f.name for f in instance._meta.many_to_many))
     probe = register.form_class(instance=instance, user=user)
     names: Iterable[str] = list(probe.fields)
     data: dict[str, Any] = {}
     if instance is not None:
-        data.update(model_to_dict(instance, fields=[n for n in names if n != "version"]))
+        # The unbound form's initial values are the stored record's (model_to_dict).
+        data.update({n: probe.initial[n] for n in names if n != "version" and n in probe.initial})
     else:
         # A field left out takes the model's default, as the API schema says.
         model = register.model
