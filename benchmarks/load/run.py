@@ -1,18 +1,22 @@
 """`make bench-load`: many people at once on PostgreSQL and on SQLite, measured with locust.
 
     python benchmarks/load/run.py [--backends postgres,sqlite] [--pg-users 100]
-        [--sqlite-users 20] [--duration 60] [--wait 2 8] [--workers N] [--threads N] [--fresh]
+        [--sqlite-users 20] [--duration 60] [--wait 2 8] [--workers N] [--threads N]
+        [--server-nice 5] [--fresh]
 
 For each backend: a cached copy of the large demo scenario (built once by ``prepare.py base``:
 PostgreSQL in the database ``coordcell_load_base`` of the throwaway server ``scripts/testdb.sh``
 starts, SQLite under ``var/bench/load/sqlite-base``) is cloned into a scratch database, so every
 run starts from the same data; API tokens and each simulated person's work are made on the clone
 (``prepare.py run``); ``coordcell serve`` runs on loopback (DEBUG off, plain HTTP: the
-non-production mode, as COORDCELL_PRODUCTION=1 sends cookies over HTTPS only); locust drives the
-mix in ``locustfile.py`` headless; the server is stopped and one table is printed: requests per
-second, p50/p95/p99 and errors by kind (pages, API reads, writes, exports), measured after all
-users have logged in. On PostgreSQL, waits for the audit chain's head row are sampled from
-pg_stat_activity; on SQLite, "database is locked" is counted in the server's log.
+non-production mode, as COORDCELL_PRODUCTION=1 sends cookies over HTTPS only) at nice 5, so that
+locust, which stands in for browsers on other machines, reads each response when it arrives
+rather than after the server's workers yield a core (``--server-nice 0`` measures without);
+locust drives the mix in ``locustfile.py`` headless; the server is stopped and one table is
+printed: requests per second, p50/p95/p99 and errors by kind (pages, API reads, writes,
+exports), measured after all users have logged in. On PostgreSQL, waits for the audit chain's
+head row are sampled from pg_stat_activity; on SQLite, "database is locked" is counted in the
+server's log.
 
 The shared test PostgreSQL (port 54329) is left running, as ``make test`` leaves it; the scratch
 database ``coordcell_load`` is dropped at the end. ``--fresh`` rebuilds the cached bases.
@@ -195,6 +199,10 @@ def start_server(backend: Backend, port: int, args: argparse.Namespace) -> subpr
         cwd=ROOT,
     )
     command = [str(BIN / "coordcell"), "serve", "--bind", f"127.0.0.1:{port}"]
+    if args.server_nice:
+        # locust stands in for 100 browsers on other machines: it needs a core the moment a
+        # response arrives, or its clock runs on while the server's workers hold both cores.
+        command = ["nice", "-n", str(args.server_nice), *command]
     if args.workers:
         command += ["--workers", str(args.workers)]
     if args.threads:
@@ -457,7 +465,12 @@ def print_table(backends: list[Backend], args: argparse.Namespace, facts: dict[s
     print(
         f"each person thinks between({args.wait[0]:g}, {args.wait[1]:g}) s between actions and "
         "1–3 s between opening a form and saving it; measured for "
-        f"{args.duration} s after all users logged in (+{args.settle} s settling)"
+        f"{args.duration} s after all users logged in (+{args.settle} s settling); "
+        + (
+            f"server and workers at nice {args.server_nice}, locust at 0"
+            if args.server_nice
+            else "server and locust at the same priority"
+        )
     )
     head = (
         f"{'backend':<11} {'users':>5} {'kind':<10} {'share':>6} {'requests':>8} "
@@ -558,6 +571,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (serve's default)")
     parser.add_argument(
         "--threads", type=int, default=0, help="threads per worker (serve's default)"
+    )
+    parser.add_argument(
+        "--server-nice",
+        type=int,
+        default=5,
+        help="run the server at this nice value, so that locust, sharing the cores, times "
+        "responses when they arrive (0: same priority)",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--top", type=int, default=8, help="slowest endpoints listed")
