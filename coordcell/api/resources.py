@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from coordcell.registry.registers import Register
 
 from .problems import ConflictError
-from .serializers import ATTACHED_CODES
+from .serializers import ATTACHED_CODES, slug_annotations
 from .writes import save_through_form
 
 
@@ -78,6 +78,13 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[Any]:
         qs = self.resource.register.visible(self.request.user)
+        if getattr(self.request, "method", "GET") in ("GET", "HEAD"):
+            # A read shows related objects by their slugs, annotated on the row's own query; the
+            # register's select_related would build an object per relation and row. (A write's
+            # forms and services read the related objects, so it keeps them.)
+            slugs = slug_annotations(self.resource.serializer_class)
+            if slugs:
+                qs = qs.select_related(None).annotate(**slugs)
         return qs if qs.ordered else qs.order_by("pk")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

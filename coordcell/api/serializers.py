@@ -8,9 +8,11 @@ live in the register's form and service, which every write goes through (see ``w
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.db.models import OuterRef, Subquery
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
@@ -28,6 +30,7 @@ from coordcell.registry.models import (
 from coordcell.requirements.models import Requirement
 
 ATTACHED_CODES = "_api_codes"
+SLUG_PREFIX = "_api_slug_"  # a read's queryset annotates each to-one relation's slug under this
 
 
 class CodeList(serializers.ManyRelatedField):
@@ -49,14 +52,41 @@ class CodeList(serializers.ManyRelatedField):
 
 
 class CodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
-    """An object named by its code; ``many=True`` gives a CodeList (DRF's own many_init, with
-    its list class changed)."""
+    """An object named by its code (or another unique slug); ``many=True`` gives a CodeList
+    (DRF's own many_init, with its list class changed). A read takes the slug annotated on the
+    row's own query (``slug_annotations``) rather than loading the object: a page of 100 pledges
+    built 400 model instances, 300 of them for three codes."""
 
     @classmethod
     def many_init(cls, *args: Any, **kwargs: Any) -> CodeList:
         list_kwargs = {"child_relation": cls(*args, **kwargs)}
         list_kwargs.update({k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS})
         return CodeList(**list_kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        try:
+            return instance.__dict__[SLUG_PREFIX + self.source]
+        except KeyError:
+            return super().get_attribute(instance)
+
+    def to_representation(self, obj: Any) -> Any:
+        return obj if isinstance(obj, str) else super().to_representation(obj)
+
+
+@functools.cache
+def slug_annotations(
+    serializer_class: type[serializers.ModelSerializer],  # type: ignore[type-arg]
+) -> dict[str, Subquery]:
+    """What a read's queryset annotates for the serializer's to-one CodeFields: each slug, as a
+    subquery by primary key (a join would stay in the paginator's COUNT: 4 -> 17 ms)."""
+    model = serializer_class.Meta.model
+    out = {}
+    for field in serializer_class().fields.values():
+        if isinstance(field, CodeField):
+            related = model._meta.get_field(field.source).related_model
+            slug = related._default_manager.filter(pk=OuterRef(f"{field.source}_id"))
+            out[SLUG_PREFIX + field.source] = Subquery(slug.values(field.slug_field)[:1])
+    return out
 
 
 def _code(model: Any, **kwargs: Any) -> serializers.SlugRelatedField:  # type: ignore[type-arg]
@@ -96,7 +126,7 @@ class VersionedSerializer(ScopedSerializer):
 
 
 class PledgeSerializer(VersionedSerializer):
-    donor = serializers.SlugRelatedField(
+    donor = CodeField(
         slug_field="code",
         queryset=Nation.objects.filter(is_donor=True),
         required=False,
@@ -217,9 +247,7 @@ class CoalitionSerializer(ScopedSerializer):
 
 
 class CapabilitySerializer(ScopedSerializer):
-    coalition = serializers.SlugRelatedField(
-        slug_field="name", queryset=CapabilityCoalition.objects.all()
-    )
+    coalition = CodeField(slug_field="name", queryset=CapabilityCoalition.objects.all())
 
     class Meta:
         model = Capability
