@@ -328,6 +328,9 @@ class Sampler(threading.Thread):
             for f in ("user", "system", "nice", "irq", "softirq")
         )
         out["machine"] = busy
+        # Time the hypervisor gave this VM's cores to others: a run with much of it is slower
+        # for reasons outside the machine.
+        out["steal"] = getattr(self.cpu_end, "steal", 0.0) - getattr(self.cpu_start, "steal", 0.0)
         return out
 
 
@@ -522,7 +525,8 @@ def print_table(backends: list[Backend], args: argparse.Namespace, facts: dict[s
             f"CPU over the run (cores): server {cpu.get('server', 0) / window:.2f}, "
             f"PostgreSQL {cpu.get('postgres', 0) / window:.2f}, "
             f"locust {cpu.get('locust', 0) / window:.2f}, "
-            f"whole machine {cpu.get('machine', 0) / window:.2f}"
+            f"whole machine {cpu.get('machine', 0) / window:.2f}, "
+            f"taken by the hypervisor (steal) {cpu.get('steal', 0) / window:.2f}"
         )
         if "locks" in r:
             lk = r["locks"]
