@@ -32,6 +32,7 @@ from django.http import QueryDict
 from django.tasks import task
 from django.utils import timezone, translation
 
+from coordcell.jobs.priority import at_worker_priority
 from coordcell.jobs.services import jobs_forget_finished
 from coordcell.registry.models import User
 
@@ -104,11 +105,25 @@ def reuse_figures(
 
 
 def _compute(
-    kind: str, user: User, today: dt.date, scope: str, key: str, seconds: int
+    kind: str,
+    user: User,
+    today: dt.date,
+    scope: str,
+    key: str,
+    seconds: int,
+    *,
+    in_request: bool = True,
 ) -> tuple[Any, dt.datetime]:
-    """Compute the figures and keep them under ``key`` (served stale for STALE_FOR periods)."""
+    """Compute the figures and keep them under ``key`` (served stale for STALE_FOR periods).
+    In a request, at the worker's priority: seconds of CPU for the reports page, which the other
+    people's requests should not wait for (the worker itself runs at that priority already)."""
     computed_at = timezone.now()
-    value = FIGURES[kind](user, today, scope)
+    build = FIGURES[kind]
+    value = (
+        at_worker_priority(lambda: build(user, today, scope))
+        if in_request
+        else build(user, today, scope)
+    )
     cache.set(key, (value, computed_at), seconds * STALE_FOR)
     return value, computed_at
 
@@ -153,7 +168,7 @@ def refresh_figures(kind: str, user_id: int, today: str, scope: str, language: s
         stored = _stored(key)
         if stored is not None and (timezone.now() - stored[1]).total_seconds() < seconds:
             return "fresh already"  # e.g. a queue worked off late, or "Recompute now" came first
-        _compute(kind, user, day, scope, key, seconds)
+        _compute(kind, user, day, scope, key, seconds, in_request=False)
     # A dozen of these jobs a minute on a busy day: their finished results go after an hour.
     jobs_forget_finished(task_path=refresh_figures.module_path, older_than=dt.timedelta(hours=1))
     return "refreshed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -234,3 +235,19 @@ def test_figures_kept_by_an_older_release_are_computed_again(
     response = client.get("/")
     assert response.status_code == 200 and response.context["figures"].reused is False
     assert _shown(response, "Units pledged") == "150"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread")
+def test_a_first_viewer_gets_the_same_figures_computed_at_low_priority(
+    settings: Any, transactional_db: Any, picture_world: Any, client_for: Any
+) -> None:
+    """In its own thread and database connection (coordcell/jobs/priority.py): it reads what
+    is committed, hence transactional_db."""
+    settings.COORDCELL_FIGURES_SECONDS = 60
+    donor = client_for(picture_world.users[Role.DONOR_LIAISON])
+    settings.COORDCELL_WORKER_NICE = 0
+    inline = donor.get("/?refresh=1").context["board"].figures
+    settings.COORDCELL_WORKER_NICE = 5
+    threaded = donor.get("/?refresh=1").context["board"].figures
+    assert [(f.label, f.value) for f in threaded] == [(f.label, f.value) for f in inline]
+    assert any(f.value not in (0, "0", "") for f in threaded)
