@@ -55,6 +55,27 @@ def test_xlsx_export(world, pledges, client_for):
     assert rows[0][0] == "reference" and len(rows) == 4
 
 
+@pytest.mark.django_db(transaction=True)  # the file is written by a thread with its own connection
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread")
+def test_exports_written_at_the_workers_priority_hold_the_same_rows(
+    world, pledges, client_for, settings
+):
+    donor = client_for(world.users[Role.DONOR_LIAISON])
+    settings.COORDCELL_WORKER_NICE = 0
+    inline = _csv(donor.get("/export/pledges/?format=csv&status=offered"))
+    settings.COORDCELL_WORKER_NICE = 5
+    threaded = _csv(donor.get("/export/pledges/?format=csv&status=offered"))
+    assert threaded == inline and [r["reference"] for r in threaded] == ["P-000001"]
+    sheet = load_workbook(
+        io.BytesIO(b"".join(donor.get("/export/pledges/?format=xlsx").streaming_content)),
+        read_only=True,
+    ).worksheets[0]
+    assert sorted(r[0] for r in list(sheet.iter_rows(values_only=True))[1:]) == [
+        "P-000001",
+        "P-000002",
+    ]
+
+
 def test_list_page_links_to_its_export_with_its_filters(world, pledges, client_for):
     page = client_for(world.users[Role.COORDINATOR]).get("/pledges/?status=offered")
     assert b"/export/pledges/?status=offered&amp;format=csv" in page.content
