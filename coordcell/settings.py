@@ -9,7 +9,8 @@ ALLOWED_HOSTS     comma-separated host names
 COORDCELL_CLASSIFICATION  the marking on every page and briefing ("UNCLASSIFIED // DEMO")
 COORDCELL_TASKS_BACKEND   another Django tasks backend for background jobs (default: the database)
 COORDCELL_FIGURES_SECONDS how long dashboard and report figures are reused (default 60; 0 = never)
-COORDCELL_WORKER_NICE     CPU priority of `coordcell worker` and its solvers (nice 0-19; default 10)
+COORDCELL_WORKER_NICE     CPU priority of `coordcell worker` and its solvers (nice 0-19; default
+                          10), and of exports and first figures computed in a request
 COORDCELL_TRUSTED_PROXIES addresses of the reverse proxies in front (comma-separated; default none)
 """
 
