@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connections
@@ -26,28 +27,21 @@ from django.utils import translation
 
 
 def at_worker_priority[T](compute: Callable[[], T]) -> T:
-    """``compute()``, run at the worker's priority in a thread of its own; waits for it."""
+    """``compute()``, run at the worker's priority in a thread of its own; waits for it (an
+    exception in it is raised here)."""
     nice = settings.COORDCELL_WORKER_NICE
     if nice <= 0 or not sys.platform.startswith("linux"):
         return compute()
     language = translation.get_language()
-    outcome: dict[str, T] = {}
-    failure: list[BaseException] = []
 
-    def body() -> None:
+    def body() -> T:
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + nice)
         try:
-            me = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + nice)
             with translation.override(language):
-                outcome["value"] = compute()
-        except BaseException as exc:  # handed to the request's thread, raised there
-            failure.append(exc)
+                return compute()
         finally:
             connections.close_all()  # this thread's connections only
 
-    worker = threading.Thread(target=body, name="coordcell-low-priority", daemon=True)
-    worker.start()
-    worker.join()
-    if failure:
-        raise failure[0]
-    return outcome["value"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coordcell-low-priority") as pool:
+        return pool.submit(body).result()
