@@ -84,11 +84,15 @@ bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH)
 
 # Many people at once (benchmarks/load/, not a bench_*.py): the large scenario on PostgreSQL
-# (100 users) and SQLite (20 users), driven by locust, which only this target installs.
+# (100 users) and SQLite (20 users), driven by locust and served behind nginx, which only this
+# target installs.
 # `make bench-load LOAD_ARGS="--backends postgres --duration 120"`: see benchmarks/load/run.py.
 bench-load: install
 	@$(BIN)/python -c "import locust" 2>/dev/null || \
 		$(PIP) install -e '.[dev,bench]' 2>&1 | grep -v "^WARNING: Location" || true
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+		echo "installing nginx-light from Debian's packages (the proxy in front of the servers)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
 	$(BIN)/python benchmarks/load/run.py $(LOAD_ARGS)
 
 clean-demo:

@@ -1,22 +1,23 @@
 """`make bench-load`: many people at once on PostgreSQL and on SQLite, measured with locust.
 
     python benchmarks/load/run.py [--backends postgres,sqlite] [--pg-users 100]
-        [--sqlite-users 20] [--duration 60] [--wait 2 8] [--workers N] [--threads N]
-        [--server-nice 5] [--fresh]
+        [--sqlite-users 20] [--duration 60] [--wait 2 8] [--reads 6] [--heavy 8]
+        [--heavy-nice 10] [--single [--workers N] [--threads N]] [--server-nice 0] [--fresh]
 
 For each backend: a cached copy of the large demo scenario (built once by ``prepare.py base``:
 PostgreSQL in the database ``coordcell_load_base`` of the throwaway server ``scripts/testdb.sh``
 starts, SQLite under ``var/bench/load/sqlite-base``) is cloned into a scratch database, so every
 run starts from the same data; API tokens and each simulated person's work are made on the clone
-(``prepare.py run``); ``coordcell serve`` runs on loopback (DEBUG off, plain HTTP: the
-non-production mode, as COORDCELL_PRODUCTION=1 sends cookies over HTTPS only) at nice 5, so that
-locust, which stands in for browsers on other machines, reads each response when it arrives
-rather than after the server's workers yield a core (``--server-nice 0`` measures without);
-locust drives the mix in ``locustfile.py`` headless; the server is stopped and one table is
-printed: requests per second, p50/p95/p99 and errors by kind (pages, API reads, writes,
-exports), measured after all users have logged in. On PostgreSQL, waits for the audit chain's
-head row are sampled from pg_stat_activity; on SQLite, "database is locked" is counted in the
-server's log.
+(``prepare.py run``). The server runs on loopback (DEBUG off, plain HTTP: the non-production mode,
+as COORDCELL_PRODUCTION=1 sends cookies over HTTPS only) as docs/deployment.md sets it up on one
+machine: nginx in front of two ``coordcell serve``, one for reads (GET and HEAD, and the login
+form) and one for writes and exports, whose CPU share is ``--heavy-nice`` lower, so that saves and
+downloads neither hold the reads' processes nor take their cores (``--single``: one ``coordcell
+serve`` answers everything, no proxy). locust drives the mix in ``locustfile.py`` headless; the
+server is stopped and one table is printed: requests per second, p50/p95/p99 and errors by kind
+(pages, API reads, writes, exports), measured after all users have logged in. On PostgreSQL, waits
+for the audit chain's head row are sampled from pg_stat_activity; on SQLite, "database is locked"
+is counted in the server's log.
 
 The shared test PostgreSQL (port 54329) is left running, as ``make test`` leaves it; the scratch
 database ``coordcell_load`` is dropped at the end. ``--fresh`` rebuilds the cached bases.
@@ -25,6 +26,7 @@ database ``coordcell_load`` is dropped at the end. ``--fresh`` rebuilds the cach
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
@@ -191,56 +193,158 @@ def teardown(backend: Backend) -> None:
 # ---- the server ---------------------------------------------------------------------------
 
 
-def start_server(backend: Backend, port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+NGINX_CONF = """\
+# Written by benchmarks/load/run.py: the two-pool proxy of docs/deployment.md, on loopback.
+{user}worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream coordcell_reads {{ server 127.0.0.1:{reads_port}; }}
+    upstream coordcell_heavy {{ server 127.0.0.1:{heavy_port}; }}
+    map $request_method $coordcell_pool {{
+        GET coordcell_reads;
+        HEAD coordcell_reads;
+        default coordcell_heavy;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 210m;
+        proxy_read_timeout 130s;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        location / {{ proxy_pass http://$coordcell_pool; }}
+        location /export/ {{ proxy_pass http://coordcell_heavy; }}
+        location = /login/ {{ proxy_pass http://coordcell_reads; }}
+    }}
+}}
+"""
+
+
+@dataclass
+class Serving:
+    """What answers on the benchmark's port: one `coordcell serve`, or nginx in front of two."""
+
+    processes: list[subprocess.Popen[bytes]]
+    note: str
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+
+def _launch(command: list[str], nice: int, env: dict[str, str], logfile: Any) -> Any:
+    """Start ``command`` in a session of its own at ``nice``.
+
+    With the kernel's autogroups (sched_autogroup_enabled), each session is one scheduling group
+    and groups share the CPU by the group's own nice value: a process's nice only ranks it within
+    its session. So the session's group gets ``nice`` too, as a cgroup's CPUWeight would.
+    """
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    group = Path(f"/proc/{process.pid}/autogroup")
+    if nice and group.exists():
+        with contextlib.suppress(OSError):
+            group.write_text(str(nice))
+    return process
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(p, os.X_OK)), ""
+    )
+    if not found:
+        raise SystemExit(
+            "nginx not found: `make bench-load` installs it from Debian's packages "
+            "(or run with --single for one `coordcell serve` and no proxy)"
+        )
+    return found
+
+
+def start_server(backend: Backend, port: int, args: argparse.Namespace) -> Serving:
     subprocess.run(
         [str(BIN / "coordcell"), "collectstatic", "--no-input", "-v", "0"],
         env=backend.env,
         check=True,
         cwd=ROOT,
     )
-    command = [str(BIN / "coordcell"), "serve", "--bind", f"127.0.0.1:{port}"]
-    if args.server_nice:
-        # locust stands in for 100 browsers on other machines: it needs a core the moment a
-        # response arrives, or its clock runs on while the server's workers hold both cores.
-        command = ["nice", "-n", str(args.server_nice), *command]
-    if args.workers:
-        command += ["--workers", str(args.workers)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    logfile = open(VAR / f"server-{backend.name.lower()}.log", "wb")  # noqa: SIM115
+    logfile = open(VAR / f"server-{backend.name.lower()}.log", "ab")  # noqa: SIM115
+    logfile.truncate(0)
     # The access log with each request's time in the server, to tell it from time in the queue.
     env = {**backend.env, "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_FORMAT}'"}
-    server = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=logfile,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.5)
-        if server.poll() is not None:
-            break
-    stop_server(server)
+    serve = [str(BIN / "coordcell"), "serve"]
+    # locust stands in for 100 browsers on other machines: it needs a core the moment a
+    # response arrives, or its clock runs on while the server's processes hold both cores.
+    nice = args.server_nice
+    processes = []
+    try:
+        if args.single:
+            command = [*serve, "--bind", f"127.0.0.1:{port}"]
+            command += ["--workers", str(args.workers)] if args.workers else []
+            command += ["--threads", str(args.threads)] if args.threads else []
+            processes.append(_launch(command, nice, env, logfile))
+            note = "one coordcell serve"
+        else:
+            reads_port, heavy_port = port + 1, port + 2
+            reads = [*serve, "--bind", f"127.0.0.1:{reads_port}", "--workers", str(args.reads)]
+            heavy = [*serve, "--bind", f"127.0.0.1:{heavy_port}", "--workers", str(args.heavy)]
+            processes.append(_launch(reads, nice, env, logfile))
+            processes.append(_launch([*heavy, "--no-worker"], nice + args.heavy_nice, env, logfile))
+            conf_dir = VAR / "nginx"
+            conf_dir.mkdir(parents=True, exist_ok=True)
+            (conf_dir / "nginx.conf").write_text(
+                NGINX_CONF.format(
+                    user="user root;\n" if os.geteuid() == 0 else "",
+                    dir=conf_dir,
+                    port=port,
+                    reads_port=reads_port,
+                    heavy_port=heavy_port,
+                )
+            )
+            nginx = [nginx_binary(), "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")]
+            processes.append(_launch(nginx, nice, env, logfile))
+            note = (
+                f"nginx → reads (GET) to {args.reads} workers at nice {nice}, writes and "
+                f"exports to {args.heavy} at nice {nice + args.heavy_nice}"
+            )
+        serving = Serving(processes, note)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:
+                    if r.status == 200:
+                        return serving
+            except OSError:
+                time.sleep(0.5)
+            if any(p.poll() is not None for p in processes):
+                break
+    except BaseException:
+        stop_server(Serving(processes, ""))
+        raise
+    stop_server(serving)
     raise SystemExit(f"the server did not start: see {logfile.name}")
 
 
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+def stop_server(serving: Serving) -> None:
+    for process in serving.processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in serving.processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 # ---- what happens during the run ----------------------------------------------------------
@@ -250,9 +354,9 @@ class Sampler(threading.Thread):
     """CPU of the server, locust and (PostgreSQL) this database's backends; on PostgreSQL also
     how many transactions wait for a lock, and how many of them for the audit chain's head."""
 
-    def __init__(self, server_pid: int, pg_url: str) -> None:
+    def __init__(self, server_pids: list[int], pg_url: str) -> None:
         super().__init__(daemon=True)
-        self.server_pid, self.pg_url = server_pid, pg_url
+        self.server_pids, self.pg_url = server_pids, pg_url
         self.locust_pid = 0
         self.stopping = threading.Event()
         self.samples: list[tuple[float, int, int, int]] = []  # time, lock waits, head waits, active
@@ -274,12 +378,13 @@ class Sampler(threading.Thread):
     def _tree(self) -> None:
         import psutil
 
-        try:
-            root = psutil.Process(self.server_pid)
-            for proc in [root, *root.children(recursive=True)]:
-                self._cpu(proc.pid, "server")
-        except psutil.Error:
-            pass
+        for pid in self.server_pids:
+            try:
+                root = psutil.Process(pid)
+                for proc in [root, *root.children(recursive=True)]:
+                    self._cpu(proc.pid, "server")
+            except psutil.Error:
+                pass
         if self.locust_pid:
             self._cpu(self.locust_pid, "locust")
 
@@ -470,7 +575,7 @@ def print_table(backends: list[Backend], args: argparse.Namespace, facts: dict[s
         "1–3 s between opening a form and saving it; measured for "
         f"{args.duration} s after all users logged in (+{args.settle} s settling); "
         + (
-            f"server and workers at nice {args.server_nice}, locust at 0"
+            f"server at nice {args.server_nice}, locust at 0"
             if args.server_nice
             else "server and locust at the same priority"
         )
@@ -572,16 +677,32 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duration", type=int, default=60, help="seconds measured")
     parser.add_argument("--settle", type=int, default=10, help="seconds after the ramp-up")
     parser.add_argument("--wait", type=float, nargs=2, default=[2.0, 8.0], metavar=("MIN", "MAX"))
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (serve's default)")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="one `coordcell serve` on the port, no proxy (default: nginx in front of a pool "
+        "for reads and one for writes and exports, as docs/deployment.md sets it up)",
+    )
+    parser.add_argument("--reads", type=int, default=6, help="workers of the reads pool")
+    parser.add_argument("--heavy", type=int, default=8, help="workers of the writes pool")
+    parser.add_argument(
+        "--heavy-nice",
+        type=int,
+        default=10,
+        help="the writes pool's nice above the reads pool's (its CPU weight: 10 = a tenth)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="with --single: gunicorn workers (serve's default)"
+    )
     parser.add_argument(
         "--threads", type=int, default=0, help="threads per worker (serve's default)"
     )
     parser.add_argument(
         "--server-nice",
         type=int,
-        default=5,
-        help="run the server at this nice value, so that locust, sharing the cores, times "
-        "responses when they arrive (0: same priority)",
+        default=0,
+        help="the reads' (or --single) server's nice value; >0 puts locust, which shares the "
+        "cores, ahead of it",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--top", type=int, default=8, help="slowest endpoints listed")
@@ -608,8 +729,10 @@ def main(argv: list[str]) -> int:
             server = start_server(backend, args.port, args)
             banner = (VAR / f"server-{backend.name.lower()}.log").read_text(errors="replace")
             match = re.search(r"Serving on \S+ (with .*?)\(Ctrl-C", banner)
-            workers_note = match.group(1).strip() if match else "coordcell serve"
-            sampler = Sampler(server.pid, backend.pg_url)
+            workers_note = (
+                f"{server.note} {match.group(1).strip()}" if args.single and match else server.note
+            )
+            sampler = Sampler(server.pids, backend.pg_url)
             sampler.start()
             load_before = loadavg()
             t0 = time.time()
