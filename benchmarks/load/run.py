@@ -222,6 +222,7 @@ http {{
         proxy_set_header X-Forwarded-For $remote_addr;
         location / {{ proxy_pass http://$coordcell_pool; }}
         location /export/ {{ proxy_pass http://coordcell_heavy; }}
+        location ~ ^/reports/briefing\\.(pdf|xlsx)$ {{ proxy_pass http://coordcell_heavy; }}
         location = /login/ {{ proxy_pass http://coordcell_reads; }}
     }}
 }}
