@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from coordcell.registry.registers import Register
 
 from .problems import ConflictError
-from .serializers import ATTACHED_CODES, slug_annotations
+from .serializers import ATTACHED_CODES, CODES_PREFIX, slug_annotations
 from .writes import save_through_form
 
 
@@ -90,12 +90,20 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        rows = attach_codes(list(queryset if page is None else page), self.resource.codes)
+        rows = attach_codes(list(queryset if page is None else page), self._codes())
         data = self.get_serializer(rows, many=True).data
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def get_object(self) -> Any:
-        return attach_codes([super().get_object()], self.resource.codes)[0]
+        return attach_codes([super().get_object()], self._codes())[0]
+
+    def _codes(self) -> tuple[str, ...]:
+        """The many-to-many codes to attach: a read's query brings those it annotates itself
+        (get_queryset); a write's brings none."""
+        if getattr(self.request, "method", "GET") not in ("GET", "HEAD"):
+            return tuple(self.resource.codes)
+        annotated = slug_annotations(self.resource.serializer_class)
+        return tuple(name for name in self.resource.codes if CODES_PREFIX + name not in annotated)
 
     def _editable(self, obj: Any) -> Any:
         if not self.resource.register.editable(self.request.user).filter(pk=obj.pk).exists():
