@@ -1,7 +1,7 @@
 """`make bench-load`: many people at once on PostgreSQL and on SQLite, measured with locust.
 
     python benchmarks/load/run.py [--backends postgres,sqlite] [--pg-users 100]
-        [--sqlite-users 20] [--duration 60] [--wait 2 8] [--reads 6] [--heavy 8]
+        [--sqlite-users 20] [--duration 60] [--wait 2 8] [--reads 4] [--heavy 8]
         [--heavy-nice 10] [--single [--workers N] [--threads N]] [--server-nice 0] [--fresh]
 
 For each backend: a cached copy of the large demo scenario (built once by ``prepare.py base``:
@@ -684,7 +684,9 @@ def main(argv: list[str]) -> int:
         help="one `coordcell serve` on the port, no proxy (default: nginx in front of a pool "
         "for reads and one for writes and exports, as docs/deployment.md sets it up)",
     )
-    parser.add_argument("--reads", type=int, default=6, help="workers of the reads pool")
+    parser.add_argument(
+        "--reads", type=int, default=4, help="workers of the reads pool (3 and 4 measured best)"
+    )
     parser.add_argument("--heavy", type=int, default=8, help="workers of the writes pool")
     parser.add_argument(
         "--heavy-nice",
