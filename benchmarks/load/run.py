@@ -284,8 +284,8 @@ def start_server(backend: Backend, port: int, args: argparse.Namespace) -> Servi
     # The access log with each request's time in the server, to tell it from time in the queue.
     env = {**backend.env, "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_FORMAT}'"}
     serve = [str(BIN / "coordcell"), "serve"]
-    # locust stands in for 100 browsers on other machines: it needs a core the moment a
-    # response arrives, or its clock runs on while the server's processes hold both cores.
+    # --server-nice > 0 puts locust, which stands in for browsers on other machines, ahead of
+    # the server (reads pool), so that it reads each response when it arrives.
     nice = args.server_nice
     processes = []
     try:
@@ -698,7 +698,7 @@ def main(argv: list[str]) -> int:
         "--workers", type=int, default=0, help="with --single: gunicorn workers (serve's default)"
     )
     parser.add_argument(
-        "--threads", type=int, default=0, help="threads per worker (serve's default)"
+        "--threads", type=int, default=0, help="with --single: threads per worker (serve's default)"
     )
     parser.add_argument(
         "--server-nice",
