@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from coordcell.registry.registers import Register
 
 from .problems import ConflictError
-from .serializers import ATTACHED_CODES, CODES_PREFIX, slug_annotations
+from .serializers import ATTACHED_CODES, CODES_PREFIX, many_to_many, slug_annotations
 from .writes import save_through_form
 
 
@@ -168,14 +168,7 @@ def attach_codes[T: Model](rows: list[T], relations: Iterable[str]) -> list[T]:
         row.pk: {name: [] for name in relations} for row in rows
     }
     for name in relations:
-        field = model._meta.get_field(name)
-        through = field.remote_field.through  # type: ignore[union-attr]
-        source = field.m2m_field_name()  # type: ignore[union-attr]
-        target = field.m2m_reverse_field_name()  # type: ignore[union-attr]
-        ordering = [
-            f"-{target}__{key[1:]}" if key.startswith("-") else f"{target}__{key}"
-            for key in (field.related_model._meta.ordering or ["pk"])  # type: ignore[union-attr]
-        ]
+        through, source, target, ordering = many_to_many(model, name)
         pairs = (
             through.objects.filter(**{f"{source}__in": list(by_row)})
             .order_by(*ordering, "pk")

@@ -80,6 +80,18 @@ class CodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
         return obj if isinstance(obj, str) else super().to_representation(obj)
 
 
+def many_to_many(model: Any, name: str) -> tuple[Any, str, str, list[str]]:
+    """A many-to-many relation's through model, its two field names there (this model's, the
+    related one's), and the related model's ordering as seen from the through model."""
+    relation = model._meta.get_field(name)
+    target = relation.m2m_reverse_field_name()
+    ordering = [
+        f"-{target}__{key[1:]}" if key.startswith("-") else f"{target}__{key}"
+        for key in (relation.related_model._meta.ordering or ["pk"])
+    ]
+    return relation.remote_field.through, relation.m2m_field_name(), target, ordering
+
+
 @functools.cache
 def slug_annotations(
     serializer_class: type[serializers.ModelSerializer],  # type: ignore[type-arg]
@@ -98,14 +110,7 @@ def slug_annotations(
             slug = related._default_manager.filter(pk=OuterRef(f"{field.source}_id"))
             out[SLUG_PREFIX + field.source] = Subquery(slug.values(field.slug_field)[:1])
         elif isinstance(field, CodeList) and connection.features.supports_aggregate_order_by_clause:
-            relation = model._meta.get_field(field.source)
-            through = relation.remote_field.through  # type: ignore[union-attr]
-            source = relation.m2m_field_name()  # type: ignore[union-attr]
-            target = relation.m2m_reverse_field_name()  # type: ignore[union-attr]
-            ordering = [
-                f"-{target}__{key[1:]}" if key.startswith("-") else f"{target}__{key}"
-                for key in (relation.related_model._meta.ordering or ["pk"])  # type: ignore[union-attr]
-            ]
+            through, source, target, ordering = many_to_many(model, field.source)
             slug_field = field.child_relation.slug_field
             codes = (
                 through.objects.filter(**{source: OuterRef("pk")})
