@@ -94,6 +94,11 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     page.select_option("select[name=status]", "planned")
     expect(page).to_have_url(re.compile(r"status=planned"))
     expect(page.locator("main table tbody")).to_contain_text("No shipments.")
+    # The swapped-in form listens for changes only once htmx has settled it.
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
     page.select_option("select[name=status]", "handed_over")
     expect(page).to_have_url(re.compile(r"status=handed_over"))
     expect(page.locator("main table tbody a[href*='/logistics/shipments/']")).to_have_count(1)
