@@ -13,10 +13,42 @@ from .models import AllocationLine, AllocationRun, Shortfall
 
 def runs_visible_to(user: Any) -> QuerySet[AllocationRun]:
     """Runs hold every nation's pledges and routes: the cell's staff and auditors only."""
-    u = as_user(user)
-    if u is None or not u.sees_everything:
+    if not can_see_runs(user):
         return AllocationRun.objects.none()
     return AllocationRun.objects.select_related("created_by", "committed_by", "base_run")
+
+
+def can_see_runs(user: Any) -> bool:
+    u = as_user(user)
+    return bool(u and u.sees_everything)
+
+
+def can_plan_allocations(user: Any) -> bool:
+    """Queue runs and what-ifs, edit a solved run's lines, commit or discard: the cell's staff."""
+    u = as_user(user)
+    return bool(u and u.is_coordinator)
+
+
+def can_create_run(user: Any) -> bool:
+    return can_plan_allocations(user)
+
+
+def can_commit_run(user: Any, run: AllocationRun) -> bool:
+    # Runs are the cell's own: whoever plans allocations sees and may commit every run.
+    return can_plan_allocations(user)
+
+
+def can_discard_run(user: Any, run: AllocationRun) -> bool:
+    return can_commit_run(user, run)
+
+
+def can_edit_run_lines(user: Any, run: AllocationRun) -> bool:
+    return can_commit_run(user, run)
+
+
+def can_see_committed_lines(user: Any) -> bool:
+    u = as_user(user)
+    return bool(u and (u.sees_everything or u.is_donor_liaison))
 
 
 def committed_lines_visible_to(user: Any) -> QuerySet[AllocationLine]:

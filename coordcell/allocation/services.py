@@ -30,7 +30,7 @@ from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
 
-from . import solver
+from . import selectors, solver
 from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
 from .scenarios import ChangeError, apply_changes
@@ -45,8 +45,8 @@ def _solved_parts() -> solver.SolveCache:
     return solver.SolveCache(max_parts=21)
 
 
-def _require_coordinator(actor: Any) -> None:
-    if not (isinstance(actor, User) and actor.is_coordinator):
+def _refuse(allowed: bool) -> None:
+    if not allowed:
         raise PermissionDenied("Only coordinators run and commit allocations.")
 
 
@@ -78,7 +78,7 @@ def run_create(
     enqueue: bool = True,
 ) -> AllocationRun:
     """Queue a run (a what-if when it has changes) and, after commit, its background job."""
-    _require_coordinator(actor)
+    _refuse(selectors.can_create_run(actor))
     start = planning_start or default_planning_start()
     if start.weekday() != 0:
         raise ValidationError({"planning_start": "Planning weeks start on a Monday."})
@@ -337,7 +337,7 @@ def run_commit(
     *, actor: User, run: AllocationRun, expected_version: int | None = None
 ) -> AllocationRun:
     """Allocate the run's lines. Refused when a pledge no longer has the quantity."""
-    _require_coordinator(actor)
+    _refuse(selectors.can_commit_run(actor, run))
     with transaction.atomic():
         locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -454,7 +454,7 @@ def _check_and_mark_requirements(lines: Sequence[AllocationLine]) -> None:
 
 
 def run_discard(*, actor: User, run: AllocationRun) -> AllocationRun:
-    _require_coordinator(actor)
+    _refuse(selectors.can_discard_run(actor, run))
     with transaction.atomic():
         locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if locked.status == AllocationRun.Status.COMMITTED:
@@ -470,7 +470,7 @@ def line_edit(
     *, actor: User, line: AllocationLine, quantity: int, hub: Location | None = None
 ) -> AllocationLine:
     """Change a line of a solved run by hand; refused when the plan would become infeasible."""
-    _require_coordinator(actor)
+    _refuse(selectors.can_edit_run_lines(actor, line.run))
     with transaction.atomic():
         run = AllocationRun.objects.select_for_update().get(pk=line.run_id)
         if run.status != AllocationRun.Status.SOLVED:

@@ -34,21 +34,16 @@ def _get_run_for_user(request: HttpRequest, pk: int) -> AllocationRun:
     return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
 
 
-def _is_coordinator(request: HttpRequest) -> bool:
-    user = as_user(request.user)
-    return bool(user and user.is_coordinator)
-
-
 def run_list(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_see_runs(request.user):
+        raise Http404
     runs = selectors.runs_visible_to(request.user)
     user = as_user(request.user)
-    if user is None or not user.sees_everything:
-        raise Http404
     form = RunForm(
         request.POST or None, initial={"planning_start": services.default_planning_start()}
     )
     if request.method == "POST":
-        if not _is_coordinator(request):
+        if not selectors.can_create_run(user):
             raise Http404
         if form.is_valid():
             run = services.run_create(
@@ -67,7 +62,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "allocation/run_list.html",
-        {"page": page, "form": form, "can_run": _is_coordinator(request)},
+        {"page": page, "form": form, "can_run": selectors.can_create_run(user)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -105,11 +100,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "by_donor": selectors.summary_by(run, "pledge__donor__name"),
         "by_hub": selectors.summary_by(run, "hub__name"),
         "changes": [describe(c) for c in run.changes],
-        "can_commit": _is_coordinator(request)
+        "can_commit": selectors.can_commit_run(request.user, run)
         and run.status == AllocationRun.Status.SOLVED
         and run.kind == AllocationRun.Kind.PLAN,
-        "can_edit": _is_coordinator(request) and run.status == AllocationRun.Status.SOLVED,
-        "whatif_form": WhatIfForm() if _is_coordinator(request) else None,
+        "can_edit": selectors.can_edit_run_lines(request.user, run)
+        and run.status == AllocationRun.Status.SOLVED,
+        "whatif_form": WhatIfForm() if selectors.can_create_run(request.user) else None,
     }
     template = "allocation/run_detail.html"
     if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
@@ -121,7 +117,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if user is None or not user.is_coordinator:
+    if not selectors.can_commit_run(user, run):
         raise Http404
     try:
         services.run_commit(
@@ -141,7 +137,7 @@ def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
 def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if user is None or not user.is_coordinator:
+    if not selectors.can_discard_run(user, run):
         raise Http404
     try:
         services.run_discard(actor=user, run=run)
@@ -154,7 +150,7 @@ def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
 def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
     base = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if user is None or not user.is_coordinator:
+    if not selectors.can_create_run(user):
         raise Http404
     form = WhatIfForm(request.POST)
     if not form.is_valid():
@@ -200,7 +196,7 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if user is None or not user.is_coordinator:
+    if not selectors.can_edit_run_lines(user, run):
         raise Http404
     line = get_object_or_404(
         AllocationLine.objects.select_related(
@@ -238,9 +234,8 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
 
 
 def my_allocations(request: HttpRequest) -> HttpResponse:
-    lines = selectors.committed_lines_visible_to(request.user)
-    user = as_user(request.user)
-    if user is None or not (user.sees_everything or user.is_donor_liaison):
+    if not selectors.can_see_committed_lines(request.user):
         raise Http404
+    lines = selectors.committed_lines_visible_to(request.user)
     page = Paginator(lines.order_by("arrival_week", "pk"), 100).get_page(request.GET.get("page"))
     return render(request, "allocation/my_allocations.html", {"page": page})

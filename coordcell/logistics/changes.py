@@ -25,11 +25,16 @@ from .drafts import Draft, save_drafts
 from .lifecycle import CHANGEABLE, S
 from .models import Shipment, ShipmentLine
 from .planning import plan_legs
-from .selectors import can_plan_shipments
+from .selectors import can_change_shipment, can_plan_shipments
 
 
 def _check_planner(actor: Any) -> None:
     if not can_plan_shipments(actor):
+        raise PermissionDenied("Only coordinators plan and change shipments.")
+
+
+def _check_change(actor: Any, *shipments: Shipment) -> None:
+    if not all(can_change_shipment(actor, s) for s in shipments):
         raise PermissionDenied("Only coordinators plan and change shipments.")
 
 
@@ -147,7 +152,7 @@ def shipment_split(
     *, actor: Any, shipment: Shipment, quantities: dict[int, int], reason: str
 ) -> Shipment:
     """Move ``quantities`` (shipment line id -> units) to a new shipment on the same route."""
-    _check_planner(actor)
+    _check_change(actor, shipment)
     reason = _check_reason(reason)
     with transaction.atomic():
         shipment = _locked(shipment)
@@ -213,7 +218,7 @@ def shipment_split(
 def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: str) -> Shipment:
     """Move everything of ``other`` onto ``shipment`` (same donor, depot, hub and delivery
     point, neither departed); ``other`` is cancelled with the reason."""
-    _check_planner(actor)
+    _check_change(actor, shipment, other)
     reason = _check_reason(reason)
     with transaction.atomic():
         first, second = sorted([shipment, other], key=lambda s: s.pk)
@@ -247,7 +252,7 @@ def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: s
 
 def shipment_reroute(*, actor: Any, shipment: Shipment, hub: Location, reason: str) -> Shipment:
     """Send a shipment that has not left through another hub; legs and dates are replanned."""
-    _check_planner(actor)
+    _check_change(actor, shipment)
     reason = _check_reason(reason)
     if hub.kind != Location.Kind.HUB:
         raise ValidationError({"hub": f"{hub} is not a hub."})
@@ -270,7 +275,7 @@ def shipment_reroute(*, actor: Any, shipment: Shipment, hub: Location, reason: s
 
 def shipment_cancel(*, actor: Any, shipment: Shipment, reason: str) -> Shipment:
     """Cancel a shipment before it leaves; what it carried returns to open demand."""
-    _check_planner(actor)
+    _check_change(actor, shipment)
     reason = _check_reason(reason)
     with transaction.atomic():
         shipment = _locked(shipment)

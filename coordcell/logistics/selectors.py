@@ -140,6 +140,18 @@ def can_plan_shipments(user: Any) -> bool:
     return bool(u and u.is_coordinator)
 
 
+def can_change_shipment(user: Any, shipment: Shipment) -> bool:
+    """Split, merge, re-route, cancel: a planner, on a shipment within their need-to-know."""
+    return can_plan_shipments(user) and shipments_visible_to(user).filter(pk=shipment.pk).exists()
+
+
+def shipment_for_change(user: Any, reference: str) -> Shipment | None:
+    """A shipment named by its reference in a form (merge's other shipment), if this user may
+    change it; None otherwise, exactly as for one that does not exist."""
+    found = shipments_visible_to(user).filter(reference=reference.strip()).first()
+    return found if found is not None and can_change_shipment(user, found) else None
+
+
 def can_see_delays(user: Any) -> bool:
     u = as_user(user)
     return bool(u and u.sees_everything)

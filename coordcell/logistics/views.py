@@ -40,7 +40,7 @@ from .lifecycle import ALLOWED, CHANGEABLE, S
 from .models import DiscrepancyPhoto, Shipment
 from .selectors import (
     Detail,
-    can_plan_shipments,
+    can_change_shipment,
     can_record_event,
     can_see_delays,
     days_late,
@@ -55,6 +55,7 @@ from .selectors import (
     quantities_by_requirement,
     serial_items_visible_to,
     shipment_detail_level,
+    shipment_for_change,
     shipments_visible_to,
 )
 
@@ -109,7 +110,7 @@ def shipment_detail(
     level = shipment_detail_level(user, shipment)
     lines = list(shipment.lines.select_related("requirement__capability", "category", "pledge"))
     statuses = _event_statuses(user, shipment)
-    planner = can_plan_shipments(user) and shipment.status in CHANGEABLE
+    planner = can_change_shipment(user, shipment) and shipment.status in CHANGEABLE
     forms = forms or {}
     context = {
         "shipment": shipment,
@@ -192,20 +193,24 @@ CHANGES = {
     "merge": (
         MergeForm,
         lambda u, s, d: services.shipment_merge(
-            actor=u,
-            shipment=s,
-            other=get_object_or_404(Shipment, reference=d["other"]),
-            reason=d["reason"],
+            actor=u, shipment=s, other=_other_shipment(u, d["other"]), reason=d["reason"]
         ),
     ),
 }
+
+
+def _other_shipment(user: Any, reference: str) -> Shipment:
+    other = shipment_for_change(user, reference)
+    if other is None:
+        raise ValidationError({"other": f"No shipment {reference} that you may change."})
+    return other
 
 
 @require_POST
 def shipment_change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = _user(request)
     shipment = _get_shipment_for_user(request, pk)
-    if action not in CHANGES or not can_plan_shipments(user):
+    if action not in CHANGES or not can_change_shipment(user, shipment):
         raise Http404
     form_class, change = CHANGES[action]
     form = form_class(request.POST, prefix=action)

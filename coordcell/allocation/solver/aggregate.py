@@ -171,8 +171,10 @@ def build_groups(inst: Instance, aggregate: bool = True) -> Groups:
         dg_members=dg_members,
         commodity_names=stable_names(commodities),
         sg_names=stable_names(
-            [(commodities[k[0]], origins[k[1]], k[2], tuple(hubs[h] for h in k[3]), k[4])
-             for k in sg_keys]
+            [
+                (commodities[k[0]], origins[k[1]], k[2], tuple(hubs[h] for h in k[3]), k[4])
+                for k in sg_keys
+            ]
         ),
         dg_names=stable_names([(k[0], points[k[1]], *k[2:]) for k in dg_keys]),
     )

@@ -76,7 +76,10 @@ def _mix(n: int, *parts: np.ndarray | int) -> np.ndarray:
 
 
 def _balance_names(
-    off: np.ndarray, comm_names: np.ndarray, hub_names: np.ndarray, point_names: np.ndarray,
+    off: np.ndarray,
+    comm_names: np.ndarray,
+    hub_names: np.ndarray,
+    point_names: np.ndarray,
     H: int,
 ) -> np.ndarray:
     """Names of stock balance rows from their node offsets (hub stock, processed stock, point
@@ -332,8 +335,13 @@ def build_network(inst: Instance, g: Groups, part: tuple[int, ...]) -> Network:
             _mix(nS, 1, g.sg_names[sgs]),
             _mix(nJ, 2, g.dg_names[dgs]),
             _balance_names(bal - hub_base, comm_names, hub_names, point_names, H),
-            _mix(len(capr), 6, hub_names[cpos // H // (nDom + 1)],
-                 slot_names[(cpos // H) % (nDom + 1)], cpos % H),
+            _mix(
+                len(capr),
+                6,
+                hub_names[cpos // H // (nDom + 1)],
+                slot_names[(cpos // H) % (nDom + 1)],
+                cpos % H,
+            ),
         ]
     )
     cap_vals = capacity[cpos // H // (nDom + 1), (cpos // H) % (nDom + 1), cpos % H]

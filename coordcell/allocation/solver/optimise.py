@@ -252,7 +252,16 @@ def _solve_part_timed(inst: Instance, warm: WarmLp | None, keep_lp: bool) -> Par
     rows = decompose(net, flow, g.sg_members, sq, g.dg_members, dq)
     t3 = time.perf_counter()
     return PartResult(
-        (), bound, net.n_rows, net.n_cols, t1 - t0, t2 - t1, t3 - t2, method, n_sg, n_dg,
+        (),
+        bound,
+        net.n_rows,
+        net.n_cols,
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+        method,
+        n_sg,
+        n_dg,
         lp=kept,
         rows=rows,
     )

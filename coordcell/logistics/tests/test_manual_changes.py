@@ -4,7 +4,7 @@ reason, each change audited; none of it once the shipment has left."""
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from coordcell.audit.models import AuditEvent
@@ -135,3 +135,21 @@ def test_the_page_cancels_with_a_reason(world, coordinator, client_for):
     assert done.status_code == 302
     shipment.refresh_from_db()
     assert shipment.status == S.CANCELLED
+
+
+def test_merge_page_names_an_unknown_shipment_in_the_form(world, coordinator, client_for):
+    shipment = make_shipment(world)
+    response = client_for(coordinator).post(
+        f"/logistics/shipments/{shipment.pk}/merge/",
+        {"merge-other": "S-999999", "merge-reason": "One convoy"},
+    )
+    assert response.status_code == 400
+    assert "No shipment S-999999 that you may change." in response.content.decode()
+
+
+def test_only_a_planner_may_merge_even_when_calling_the_action(world):
+    a, b = make_shipment(world, quantity=10), make_shipment(world, quantity=20)
+    donor = world.users[Role.DONOR_LIAISON]
+    with pytest.raises(PermissionDenied):
+        shipment_merge(actor=donor, shipment=a, other=b, reason="One convoy")
+    assert b.lines.count() == 1
