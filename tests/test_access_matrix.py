@@ -84,6 +84,8 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.registry.models import Location
+    from coordcell.requirements.models import Requirement
+    from coordcell.requirements.selectors import requirements_editable_by, requirements_visible_to
     from coordcell.training.models import ScheduleRun
     from coordcell.training.selectors import runs_visible_to as training_runs_visible_to
 
@@ -119,6 +121,12 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         "logistics:photo": (DiscrepancyPhoto, photos_for, None, False),
         "training:run": (ScheduleRun, training_runs_visible_to, None, False),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
+        "requirements:cancel": (
+            Requirement,
+            requirements_visible_to,
+            requirements_editable_by,
+            True,
+        ),
         "api-audit-events-detail": (AuditEvent, audit_events_visible_to, None, False, "seq"),
         "api-token-revoke": (ApiToken, tokens_of, tokens_of, True),
     }

@@ -84,7 +84,7 @@ def list_urls() -> list[str]:
     # A filtered and sorted list, as people use them.
     urls += [
         "/pledges/?status=confirmed&sort=-available_from",
-        "/requirements/?status=open&sort=need_by",
+        "/requirements/?status=allocated&sort=need_by",
         "/logistics/?status=planned",
         "/api/v1/pledges?status=confirmed&ordering=-available_from",
         "/api/v1/audit-events?target_type=logistics.shipment",

@@ -121,8 +121,8 @@ def build_instance(
         Requirement.objects.values_list("capability_id", "capability__code").distinct()
     )
     open_requirements = (
-        Requirement.objects.filter(
-            status__in=[Requirement.Status.OPEN, Requirement.Status.ALLOCATED]
+        Requirement.objects.exclude(
+            status__in=[Requirement.Status.CANCELLED, Requirement.Status.FULFILLED]
         )
         .order_by("reference")
         .values_list(

@@ -29,6 +29,7 @@ from coordcell.pledges.models import Pledge
 from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
+from coordcell.requirements.services import requirements_refresh_status
 
 from . import selectors, solver
 from .instance import build_instance
@@ -377,7 +378,7 @@ def run_commit(
             Pledge.objects.filter(pk=pid).update(
                 allocated_quantity=F("allocated_quantity") + qty, version=F("version") + 1
             )
-        _check_and_mark_requirements(lines)
+        _refuse_over_allocation(lines)
         locked.status = AllocationRun.Status.COMMITTED
         locked.committed_at, locked.committed_by = timezone.now(), actor
         locked.version += 1
@@ -410,6 +411,11 @@ def run_commit(
             ),
         )
         shipments_create_for_lines(actor=actor, lines=lines)
+        requirements_refresh_status(
+            actor=actor,
+            requirement_ids={line.requirement_id for line in lines},
+            cause=f"allocation {locked.reference} committed",
+        )
         # After the commit: this transaction holds the audit head (see readiness.services).
         recompute_for_requirements_after_commit(
             {line.requirement_id for line in lines},
@@ -419,8 +425,8 @@ def run_commit(
     return locked
 
 
-def _check_and_mark_requirements(lines: Sequence[AllocationLine]) -> None:
-    """Refuse a commit that would over-fill a requirement; mark the ones now fully allocated."""
+def _refuse_over_allocation(lines: Sequence[AllocationLine]) -> None:
+    """Refuse a commit that would allocate more to a requirement than it needs."""
     from .instance import committed_quantity_by_requirement
 
     this_run: dict[int, int] = defaultdict(int)
@@ -442,15 +448,6 @@ def _check_and_mark_requirements(lines: Sequence[AllocationLine]) -> None:
             + "; ".join(over[:10])
             + ". Run the allocation again."
         )
-    filled = [
-        r.pk
-        for r in requirements
-        if r.status == Requirement.Status.OPEN
-        and committed.get(r.pk, 0) + this_run[r.pk] >= r.quantity
-    ]
-    Requirement.objects.filter(pk__in=filled).update(
-        status=Requirement.Status.ALLOCATED, version=F("version") + 1
-    )
 
 
 def run_discard(*, actor: User, run: AllocationRun) -> AllocationRun:

@@ -154,7 +154,36 @@ class ScopedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return fields
 
 
-class VersionedSerializer(ScopedSerializer):
+class ReadOnlyRefused(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A read-only field sent with another value than it has is refused, not silently ignored:
+    a client that sets a requirement's status (derived) or a pledge's reference is told so."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                if not field.read_only or name not in data or name == "id":
+                    continue
+                current = (
+                    field.to_representation(field.get_attribute(self.instance))
+                    if self.instance is not None
+                    else None
+                )
+                if data[name] != current:
+                    errors[name] = [
+                        f"{name} is not set by a client"
+                        + (
+                            f" (it is {current!r}); leave it out or send that value."
+                            if self.instance is not None
+                            else "; leave it out."
+                        )
+                    ]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class VersionedSerializer(ReadOnlyRefused, ScopedSerializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,

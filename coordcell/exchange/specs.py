@@ -245,7 +245,6 @@ REQUIREMENTS = ImportSpec(
             ("prio", "urgency"),
             tuple((v, str(v)) for v, _ in Requirement.PRIORITY_CHOICES),
         ),
-        FieldSpec("status", "Status", "choice", False, ("state",), _choices(Requirement.Status)),
         FieldSpec("justification", "Justification", "text", False, ("why", "notes", "remarks")),
     ),
     key_fields=("reference",),

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.db import models
 
-from .ingest_support import update_many
+from coordcell.db import update_many
+
 from .lifecycle import LEG_ARRIVES, LEG_DEPARTS, EventFact, LegTimes, S, derive_status, schedule
 from .models import Leg, Shipment, ShipmentEvent, ShipmentLine
 

@@ -26,8 +26,9 @@ from coordcell.readiness import services as readiness
 from coordcell.readiness.equipment import shipment_facts
 from coordcell.registry.access import as_user
 from coordcell.registry.models import Location, User
+from coordcell.requirements.services import requirements_refresh_status
 
-from . import checks, fulfilment
+from . import checks
 from .derive import refresh_shipments
 from .lifecycle import (
     CHECKS,
@@ -349,7 +350,11 @@ def _record(
         ),
     )
     if changed_requirements:
-        fulfilment.refresh_requirements(actor=user, requirement_ids=changed_requirements)
+        requirements_refresh_status(
+            actor=user,
+            requirement_ids=changed_requirements,
+            cause="shipment events: " + ", ".join(sorted({s.reference for _, s in accepted})[:5]),
+        )
     # Readiness only where the events moved what it reads (an ETA, a receipt, a cancellation).
     readiness_after = shipment_facts(touched)
     moved = {pk for pk in touched if readiness_after.get(pk) != readiness_before.get(pk)}

@@ -25,6 +25,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RecordAction:
+    """A change a record's detail page offers beside edit and delete (cancel a requirement...):
+    a page of its own at ``<slug>/<pk>/<path>/``, shown to those ``allowed(user, obj)`` admits."""
+
+    label: str
+    path: str  # "cancel" -> URL name "<slug>:cancel"
+    view: Callable[..., Any]  # (request, pk) -> response
+    allowed: Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
 class Register:
     slug: str  # URL prefix and name prefix: "pledges" -> /pledges/, "pledges:list"
     model: type[models.Model]
@@ -40,6 +51,7 @@ class Register:
     save: Callable[..., models.Model] | None = None  # service: (actor, form, expected_version)
     delete: Callable[..., None] | None = None  # service: (actor, instance)
     default_sort: str = ""
+    actions: tuple[RecordAction, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -132,6 +132,11 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
     can_edit = (
         register.form_class is not None and register.editable(request.user).filter(pk=pk).exists()
     )
+    actions = [
+        (action.label, reverse(f"{register.slug}:{action.path}", args=[obj.pk]))
+        for action in register.actions
+        if action.allowed(request.user, obj)
+    ]
     return render(
         request,
         "registry/detail.html",
@@ -142,6 +147,7 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
             "history": history,
             "can_edit": can_edit,
             "can_delete": can_edit and register.delete is not None,
+            "actions": actions,
         },
     )
 
@@ -237,5 +243,9 @@ def register_urls(register: Register) -> tuple[list[Any], str]:
         path("<int:pk>/", register_detail, {"register": register}, name="detail"),
         path("<int:pk>/edit/", register_edit, {"register": register}, name="edit"),
         path("<int:pk>/delete/", register_delete, {"register": register}, name="delete"),
+        *(
+            path(f"<int:pk>/{action.path}/", action.view, name=action.path)
+            for action in register.actions
+        ),
     ]
     return patterns, register.slug

@@ -83,14 +83,14 @@ def coordinator(user: User, today: dt.date) -> Dashboard:
     board = Dashboard(_("What is late, and what does it put at risk?"))
     reqs = requirements_visible_to(user)
     soon = today + dt.timedelta(weeks=LOOKAHEAD_WEEKS)
-    p1 = reqs.filter(status=Requirement.Status.OPEN, priority=1).aggregate(
+    p1 = reqs.filter(status__in=Requirement.UNMET, priority=1).aggregate(
         n=Count("pk"), soon=Count("pk", filter=Q(need_by__lte=soon))
     )
     board.figures.append(
         Figure(
             _("Unmet priority-1 requirements"),
             p1["n"],
-            "/requirements/?status=open&priority=1",
+            "/requirements/?unmet=true&priority=1",
             "alert" if p1["n"] else "",
         )
     )
@@ -98,7 +98,7 @@ def coordinator(user: User, today: dt.date) -> Dashboard:
         Figure(
             _("… of them needed within %(weeks)s weeks") % {"weeks": LOOKAHEAD_WEEKS},
             p1["soon"],
-            f"/requirements/?status=open&priority=1&need_by_before={soon.isoformat()}",
+            f"/requirements/?unmet=true&priority=1&need_by_before={soon.isoformat()}",
             "alert" if p1["soon"] else "",
         )
     )
@@ -129,14 +129,14 @@ def coordinator(user: User, today: dt.date) -> Dashboard:
     else:
         board.notes.append(_("Shipments are not tracked in this installation."))
     _readiness_figures(user, today, board)
-    top = reqs.filter(status=Requirement.Status.OPEN, priority=1).order_by("need_by", "pk")[:8]
+    top = reqs.filter(status__in=Requirement.UNMET, priority=1).order_by("need_by", "pk")[:8]
     board.panels.append(
         Panel(
             _("Unmet priority-1 requirements, soonest first"),
             [_("Requirement"), _("Category"), _("Quantity"), _("Need by"), _("Capability")],
             [[r.reference, r.category.name, r.quantity, r.need_by, r.capability.name] for r in top],
             [f"/requirements/{r.pk}/" for r in top],
-            "/requirements/?status=open&priority=1&sort=need_by",
+            "/requirements/?unmet=true&priority=1&sort=need_by",
             _("No unmet priority-1 requirement."),
         )
     )
@@ -309,12 +309,12 @@ def recipient(user: User, today: dt.date) -> Dashboard:
             )
         )
     reqs = requirements_visible_to(user)
-    open_p1 = reqs.filter(status=Requirement.Status.OPEN, priority=1).count()
+    open_p1 = reqs.filter(status__in=Requirement.UNMET, priority=1).count()
     board.figures.append(
         Figure(
             _("Open priority-1 requirements"),
             open_p1,
-            "/requirements/?status=open&priority=1",
+            "/requirements/?unmet=true&priority=1",
             "alert" if open_p1 else "",
         )
     )

@@ -1,3 +1,5 @@
+from typing import Any
+
 import django_filters
 from django import forms
 
@@ -8,6 +10,9 @@ from .models import Requirement
 
 class RequirementFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Requirement.Status.choices)
+    unmet = django_filters.BooleanFilter(
+        method="filter_unmet", label="Still waiting for an allocation"
+    )
     priority = django_filters.ChoiceFilter(choices=Requirement.PRIORITY_CHOICES)
     domain = CategoryDomainFilter(field_name="category")
     need_by_before = django_filters.DateFilter(
@@ -19,4 +24,10 @@ class RequirementFilter(django_filters.FilterSet):
 
     class Meta:
         model = Requirement
-        fields = ["status", "priority", "domain", "capability", "delivery_point"]
+        fields = ["status", "unmet", "priority", "domain", "capability", "delivery_point"]
+
+    def filter_unmet(self, queryset: Any, name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        unmet = {"status__in": Requirement.UNMET}
+        return queryset.filter(**unmet) if value else queryset.exclude(**unmet)

@@ -23,7 +23,6 @@ class RequirementForm(UserAwareModelForm):
             "need_by",
             "delivery_point",
             "priority",
-            "status",
             "justification",
         ]
         widgets = {"need_by": forms.DateInput()}
@@ -33,8 +32,6 @@ class RequirementForm(UserAwareModelForm):
         self.fields["delivery_point"].queryset = Location.objects.filter(
             kind=Location.Kind.DELIVERY_POINT
         )
-        if self.instance.pk is None:
-            self.fields["status"].disabled = True
 
     def clean_need_by(self) -> dt.date:
         value: dt.date = self.cleaned_data["need_by"]

@@ -11,10 +11,17 @@ class Requirement(models.Model):
     """A need the recipient registered: so many of a category, at a delivery point, by a date."""
 
     class Status(models.TextChoices):
+        """Derived from the allocated and received quantities (``requirements.status``)."""
+
         OPEN = "open", _("Open")
+        PARTLY_ALLOCATED = "partly_allocated", _("Partly allocated")
         ALLOCATED = "allocated", _("Allocated")
+        PARTLY_FULFILLED = "partly_fulfilled", _("Partly fulfilled")
         FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # Still waiting for an allocation of some of its quantity.
+    UNMET = (Status.OPEN, Status.PARTLY_ALLOCATED)
 
     PRIORITY_CHOICES = [
         (1, _("1 – most urgent")),
@@ -45,8 +52,13 @@ class Requirement(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.OPEN,
+        editable=False,  # nobody sets it: requirements.services.requirements_refresh_status does
     )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
     justification = models.TextField(_("justification"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,8 +1,8 @@
 from typing import Any
 
-from coordcell.registry.registers import Column, Register
+from coordcell.registry.registers import Column, RecordAction, Register
 
-from . import selectors, services
+from . import selectors, services, views
 from .filters import RequirementFilter
 from .forms import RequirementForm
 from .models import Requirement
@@ -47,6 +47,7 @@ REQUIREMENTS = Register(
         "delivery_point",
         "priority",
         "status",
+        "cancelled_at",
         "justification",
         "created_at",
         "version",
@@ -54,4 +55,14 @@ REQUIREMENTS = Register(
     save=_save,
     delete=_delete,
     default_sort="priority",
+    actions=(
+        RecordAction(
+            "Cancel",
+            "cancel",
+            views.requirement_cancel,
+            lambda user, obj: (
+                obj.cancelled_at is None and selectors.can_cancel_requirement(user, obj)
+            ),
+        ),
+    ),
 )

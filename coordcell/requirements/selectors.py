@@ -28,3 +28,7 @@ def requirements_editable_by(user: Any) -> QuerySet[Requirement]:
 def can_create_requirement(user: Any) -> bool:
     u = as_user(user)
     return bool(u and (u.is_coordinator or u.is_recipient_liaison))
+
+
+def can_cancel_requirement(user: Any, requirement: Requirement) -> bool:
+    return requirements_editable_by(user).filter(pk=requirement.pk).exists()

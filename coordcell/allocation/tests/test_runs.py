@@ -43,7 +43,7 @@ def test_coordinator_runs_reviews_and_commits_a_plan(world, situation, client_fo
     assert Pledge.objects.get(pk=situation["german"].pk).allocated_quantity == 200
     assert Pledge.objects.get(pk=situation["polish"].pk).allocated_quantity == 250
     assert Requirement.objects.get(pk=situation["urgent"].pk).status == "allocated"
-    assert Requirement.objects.get(pk=situation["routine"].pk).status == "open"
+    assert Requirement.objects.get(pk=situation["routine"].pk).status == "partly_allocated"
 
 
 def test_a_shortfall_is_explained(world, situation, client_for):

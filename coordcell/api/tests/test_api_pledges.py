@@ -153,3 +153,14 @@ def test_many_valued_fields_list_their_codes_in_the_registers_order(world, pledg
     assert changed.status_code == 200, changed.json()
     assert changed.json()["allowed_hubs"] == ["hub-a"]
     assert list(german.allowed_hubs.values_list("code", flat=True)) == ["hub-a"]
+
+
+def test_a_read_only_field_sent_with_another_value_is_refused(world, pledges, api_for):
+    api = api_for(world.users[Role.COORDINATOR])
+    pledge = Pledge.objects.get(reference="P-000001")
+    url = f"/api/v1/pledges/{pledge.pk}"
+    answer = api.patch(url, {"allocated_quantity": 5, "version": pledge.version}, format="json")
+    assert answer.status_code == 400
+    assert "allocated_quantity is not set by a client" in str(answer.json())
+    echoed = api.get(url).json()
+    assert api.put(url, echoed, format="json").status_code == 200

@@ -120,3 +120,22 @@ def test_me_says_who_the_token_is(world, api_for, donor):
         "role": "donor_liaison",
         "nation": "DE",
     }
+
+
+def test_the_recipient_cannot_set_a_requirements_status_through_the_api(world, api_for):
+    from coordcell.requirements.models import Requirement
+    from coordcell.requirements.tests.factories import RequirementFactory
+
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    api = api_for(world.users[Role.RECIPIENT_LIAISON])
+    answer = api.patch(
+        f"/api/v1/requirements/{requirement.pk}",
+        {"status": "fulfilled", "version": requirement.version},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "status is not set by a client" in str(answer.json())
+    requirement.refresh_from_db()
+    assert requirement.status == Requirement.Status.OPEN

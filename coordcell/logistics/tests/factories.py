@@ -12,6 +12,7 @@ from coordcell.logistics.models import Shipment
 from coordcell.logistics.services import events_ingest, shipments_create_for_lines
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
+from coordcell.requirements.services import requirements_refresh_status
 from coordcell.requirements.tests.factories import RequirementFactory
 
 _counter = iter(range(1, 10**9))
@@ -66,7 +67,12 @@ def make_line(
 
 def make_shipment(world: Any, **kwargs: Any) -> Shipment:
     line = make_line(world, **kwargs)
-    [shipment] = shipments_create_for_lines(actor=world.users[Role.COORDINATOR], lines=[line])
+    coordinator = world.users[Role.COORDINATOR]
+    [shipment] = shipments_create_for_lines(actor=coordinator, lines=[line])
+    # As the commit does: the requirement is now allocated.
+    requirements_refresh_status(
+        actor=coordinator, requirement_ids=[line.requirement_id], cause="test commit"
+    )
     return shipment
 
 

@@ -101,7 +101,7 @@ def test_reroute_changes_the_hub_and_replans_the_legs(world, coordinator):
 def test_cancel_returns_the_requirement_to_open_demand(world, coordinator):
     shipment = make_shipment(world)
     requirement = shipment.lines.get().requirement
-    Requirement.objects.filter(pk=requirement.pk).update(status=Requirement.Status.ALLOCATED)
+    assert requirement.status == Requirement.Status.ALLOCATED
     shipment_cancel(actor=coordinator, shipment=shipment, reason="Donor recalled the lot")
     shipment.refresh_from_db()
     requirement.refresh_from_db()

@@ -102,3 +102,63 @@ def test_htmx_filter_returns_only_the_results_fragment(world, client_for):
     assert fragment.status_code == 200
     assert fragment.content.lstrip().startswith(b'<div id="results">')
     assert b"<html" not in fragment.content
+
+
+def test_nobody_sets_a_requirements_status_by_hand(world, client_for):
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    client = client_for(world.users[Role.RECIPIENT_LIAISON])
+    data = _form(world, status="fulfilled", version=requirement.version)
+    response = client.post(f"/requirements/{requirement.pk}/edit/", data)
+    assert response.status_code == 302
+    requirement.refresh_from_db()
+    assert requirement.status == Requirement.Status.OPEN
+    form = client.get(f"/requirements/{requirement.pk}/edit/").context["form"]
+    assert "status" not in form.fields
+
+
+def test_the_recipient_cancels_a_requirement_with_a_reason(world, client_for):
+    from coordcell.audit.models import AuditEvent
+
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    client = client_for(world.users[Role.RECIPIENT_LIAISON])
+    assert (
+        f"/requirements/{requirement.pk}/cancel/"
+        in client.get(f"/requirements/{requirement.pk}/").content.decode()
+    )
+    response = client.post(f"/requirements/{requirement.pk}/cancel/", {"reason": ""})
+    assert response.status_code == 400
+    response = client.post(f"/requirements/{requirement.pk}/cancel/", {"reason": "Unit disbanded"})
+    assert response.status_code == 302
+    requirement.refresh_from_db()
+    assert requirement.status == Requirement.Status.CANCELLED
+    assert AuditEvent.objects.get(verb="requirement.cancel").data == {"reason": "Unit disbanded"}
+    assert AuditEvent.objects.get(verb="requirement.status").data["changes"] == {
+        "status": ["open", "cancelled"]
+    }
+
+
+def test_a_requirement_with_allocated_units_cannot_be_cancelled(world, client_for):
+    from coordcell.logistics.tests.factories import make_shipment
+
+    requirement = make_shipment(world, quantity=10).lines.get().requirement
+    client = client_for(world.users[Role.RECIPIENT_LIAISON])
+    response = client.post(f"/requirements/{requirement.pk}/cancel/", {"reason": "No longer"})
+    assert response.status_code == 400
+    assert "10 allocated" in response.content.decode()
+    requirement.refresh_from_db()
+    assert requirement.status == Requirement.Status.ALLOCATED
+
+
+def test_a_donor_cannot_cancel_a_requirement(world, client_for):
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    client = client_for(world.users[Role.DONOR_LIAISON])
+    answer = client.post(f"/requirements/{requirement.pk}/cancel/", {"reason": "x"})
+    assert answer.status_code == 404
+    requirement.refresh_from_db()
+    assert requirement.cancelled_at is None
