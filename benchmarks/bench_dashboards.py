@@ -53,7 +53,7 @@ def _setup(data_dir: str) -> None:
 def _prepare(size: str, allocate: bool, optimiser: bool) -> dict[str, Any]:
     from django.core.management import call_command
 
-    from coordcell.registry.demo.scenario import load_demo
+    from coordcell.demo.scenario import load_demo
     from coordcell.registry.models import Role, User
 
     began = time.perf_counter()

@@ -30,12 +30,12 @@ def demo_instance_path(size: str) -> Path:
     (folder / "coordcell.sqlite3").unlink(missing_ok=True)
     env = {**os.environ, "COORDCELL_DATA_DIR": str(folder), "DATABASE_URL": ""}
     cli = [sys.executable, "-m", "coordcell.cli"]
-    for args in (["migrate", "-v", "0"],
-                 ["demo-data", "--size", size, "--seed", str(SEED), "--start", START,
-                  "--no-audit"],
-                 ["allocate", "--start", START, "--export-instance", str(path)]):
-        subprocess.run([*cli, *args], env=env, check=True, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+    for args in (
+        ["migrate", "-v", "0"],
+        ["demo-data", "--size", size, "--seed", str(SEED), "--start", START, "--no-audit"],
+        ["allocate", "--start", START, "--export-instance", str(path)],
+    ):
+        subprocess.run([*cli, *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return path
 
 
@@ -46,5 +46,7 @@ def demo_instance(size: str) -> Instance:
 if __name__ == "__main__":
     for name in sys.argv[1:] or ["small"]:
         inst = demo_instance(name)
-        print(f"{name}: {len(inst.supplies):,} pledges × {len(inst.demands):,} requirements, "
-              f"{len(inst.hubs)} hubs, horizon {inst.horizon}")
+        print(
+            f"{name}: {len(inst.supplies):,} pledges × {len(inst.demands):,} requirements, "
+            f"{len(inst.hubs)} hubs, horizon {inst.horizon}"
+        )

@@ -24,8 +24,10 @@ def main(argv: list[str]) -> int:
         print(f"\n=== {script.stem} ===", flush=True)
         began = time.perf_counter()
         result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
-        print(f"--- {script.stem}: {time.perf_counter() - began:.0f} s, exit {result.returncode}",
-              flush=True)
+        print(
+            f"--- {script.stem}: {time.perf_counter() - began:.0f} s, exit {result.returncode}",
+            flush=True,
+        )
         if result.returncode:
             failed.append(script.stem)
     if failed:

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "coordcell.reports",
     "coordcell.training",
     "coordcell.readiness",
+    "coordcell.demo",
 ]
 
 MIDDLEWARE = [

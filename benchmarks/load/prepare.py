@@ -157,7 +157,7 @@ def _create_accounts() -> None:
     from django.db import transaction
 
     from coordcell.audit.services import record_bulk
-    from coordcell.registry.demo.scenario import DEMO_PASSWORD
+    from coordcell.demo.scenario import DEMO_PASSWORD
     from coordcell.registry.models import Nation, User
 
     nations = dict(Nation.objects.values_list("code", "id"))

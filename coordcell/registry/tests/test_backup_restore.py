@@ -7,8 +7,8 @@ from django.apps import apps
 from django.core.management import call_command
 
 from coordcell.audit.services import current_head
+from coordcell.demo.scenario import load_demo
 from coordcell.pledges.models import Pledge
-from coordcell.registry.demo.scenario import load_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from coordcell.registry.demo.scenario import DEMO_LOGINS, DEMO_PASSWORD
+from coordcell.demo.scenario import DEMO_LOGINS, DEMO_PASSWORD
 from coordcell.registry.models import User
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from coordcell.audit.services import verify
+from coordcell.demo.scenario import DEMO_LOGINS, load_demo
 from coordcell.pledges.models import Pledge
-from coordcell.registry.demo.scenario import DEMO_LOGINS, load_demo
 from coordcell.registry.models import ItemCategory, Location, Nation, User
 from coordcell.requirements.models import Requirement
 
@@ -99,7 +99,7 @@ def test_demo_data_refuses_a_database_that_has_data():
 
 def test_demo_logins_work(client):
     load_demo(size="small", seed=1, start=START)
-    from coordcell.registry.demo.scenario import DEMO_PASSWORD
+    from coordcell.demo.scenario import DEMO_PASSWORD
 
     for username, *_ in DEMO_LOGINS:
         response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD})

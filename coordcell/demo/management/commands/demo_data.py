@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from coordcell.registry.demo.scenario import SIZES, load_demo
+from coordcell.demo.scenario import SIZES, load_demo
 from coordcell.registry.models import Nation
 
 
