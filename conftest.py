@@ -9,6 +9,8 @@ from django.test import Client
 
 from coordcell.registry.models import Role, User
 
+pytest_plugins = ["tests.write_paths"]
+
 
 @pytest.fixture
 def world(db: Any) -> Any:

@@ -22,10 +22,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from coordcell.audit.services import AuditEntry, StaleEditError, record, record_many
+from coordcell.audit.services import StaleEditError, record
 from coordcell.db import insert_many
 from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.models import Pledge
+from coordcell.pledges.services import pledges_allocate
 from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
@@ -354,30 +355,7 @@ def run_commit(
         by_pledge: dict[int, int] = defaultdict(int)
         for line in lines:
             by_pledge[line.pledge_id] += line.quantity
-        # Lock in id order so two commits touching the same pledges cannot deadlock.
-        pledges = {
-            p.pk: p
-            for p in Pledge.objects.select_for_update().filter(pk__in=by_pledge).order_by("pk")
-        }
-        short = [
-            f"{pledges[pid].reference}: {qty} planned, "
-            f"{pledges[pid].unallocated_quantity} still unallocated"
-            for pid, qty in sorted(by_pledge.items())
-            if pledges[pid].status != Pledge.Status.CONFIRMED
-            or qty > pledges[pid].unallocated_quantity
-        ]
-        if short:
-            raise ValidationError(
-                "The situation changed since this run was solved (another plan was committed, "
-                "or a pledge changed): "
-                + "; ".join(short[:10])
-                + (f" and {len(short) - 10} more" if len(short) > 10 else "")
-                + ". Run the allocation again."
-            )
-        for pid, qty in by_pledge.items():
-            Pledge.objects.filter(pk=pid).update(
-                allocated_quantity=F("allocated_quantity") + qty, version=F("version") + 1
-            )
+        pledges_allocate(actor=actor, quantities=by_pledge, run_reference=locked.reference)
         _refuse_over_allocation(lines)
         locked.status = AllocationRun.Status.COMMITTED
         locked.committed_at, locked.committed_by = timezone.now(), actor
@@ -388,27 +366,6 @@ def run_commit(
             verb="allocation-commit",
             target=locked,
             data={"lines": len(lines), "units": sum(by_pledge.values())},
-        )
-        record_many(
-            actor=actor,
-            verb="allocate",
-            entries=(
-                AuditEntry(
-                    "pledges.pledge",
-                    str(pid),
-                    pledges[pid].reference,
-                    {
-                        "changes": {
-                            "allocated_quantity": [
-                                pledges[pid].allocated_quantity,
-                                pledges[pid].allocated_quantity + qty,
-                            ]
-                        },
-                        "run": locked.reference,
-                    },
-                )
-                for pid, qty in sorted(by_pledge.items())
-            ),
         )
         shipments_create_for_lines(actor=actor, lines=lines)
         requirements_refresh_status(

@@ -10,6 +10,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from .models import ApiToken, token_digest
+from .services import token_used
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -36,7 +37,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token's user is disabled.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token_used(token=token, at=now)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -49,5 +49,11 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     return token
 
 
+def token_used(*, token: ApiToken, at: Any) -> None:
+    """Note when a token was last used (not audited: it is a reading, not a change)."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+    token.last_used_at = at
+
+
 def tokens_of(user: Any) -> Any:
     return ApiToken.objects.filter(user=user) if isinstance(user, User) else ApiToken.objects.none()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 
-from coordcell.audit.services import delete_audited, save_audited
+from coordcell.audit.services import AuditEntry, delete_audited, record_many, save_audited
 from coordcell.registry.models import Capability, Location, User
 
 from .models import Pledge
@@ -58,6 +59,60 @@ def pledge_save(
                 [saved.pk], cause=f"pledge {saved.reference} changed", actor=actor
             )
         return saved
+
+
+def pledges_allocate(*, actor: User, quantities: Mapping[int, int], run_reference: str) -> None:
+    """Allocate committed quantities (pledge id -> units) in the caller's transaction.
+
+    Refused, with every pledge named, when one is no longer confirmed or has not that many units
+    left: another plan was committed, or the pledge changed, since the run was solved.
+    """
+    with transaction.atomic():
+        # Lock in id order so two commits touching the same pledges cannot deadlock.
+        pledges = {
+            p.pk: p
+            for p in Pledge.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
+        }
+        short = [
+            f"{pledges[pid].reference}: {qty} planned, "
+            f"{pledges[pid].unallocated_quantity} still unallocated"
+            for pid, qty in sorted(quantities.items())
+            if pledges[pid].status != Pledge.Status.CONFIRMED
+            or qty > pledges[pid].unallocated_quantity
+        ]
+        if short:
+            raise ValidationError(
+                "The situation changed since this run was solved (another plan was committed, "
+                "or a pledge changed): "
+                + "; ".join(short[:10])
+                + (f" and {len(short) - 10} more" if len(short) > 10 else "")
+                + ". Run the allocation again."
+            )
+        for pid, qty in quantities.items():
+            Pledge.objects.filter(pk=pid).update(
+                allocated_quantity=F("allocated_quantity") + qty, version=F("version") + 1
+            )
+        record_many(
+            actor=actor,
+            verb="allocate",
+            entries=(
+                AuditEntry(
+                    "pledges.pledge",
+                    str(pid),
+                    pledges[pid].reference,
+                    {
+                        "changes": {
+                            "allocated_quantity": [
+                                pledges[pid].allocated_quantity,
+                                pledges[pid].allocated_quantity + qty,
+                            ]
+                        },
+                        "run": run_reference,
+                    },
+                )
+                for pid, qty in sorted(quantities.items())
+            ),
+        )
 
 
 def next_reference() -> str:
