@@ -170,11 +170,13 @@ def xlsx_text(value: object) -> str:
     it is never a formula however it starts).
 
     Guarantees: characters XML forbids are removed (openpyxl refuses them; Excel refuses a file
-    holding them); a text longer than Excel's 32,767 characters is cut, ending in "…"; a text
-    that looks neutralised (``'=1``) gets one more quote, as in CSV, so that the import of
-    coordcell's own file gives it back exactly.
+    holding them); a carriage return is a line feed, Excel's line break (a "\r" is stored as
+    "_x000D_", which openpyxl, and so the import, reads back as those seven characters); a text
+    longer than Excel's 32,767 characters is cut, ending in "…"; a text that looks neutralised
+    (``'=1``) gets one more quote, as in CSV, so that the import of coordcell's own file gives
+    it back exactly.
     """
-    text = printable(value)
+    text = printable(value).replace("\r\n", "\n").replace("\r", "\n")
     if _QUOTED.match(text):
         text = "'" + text
     if len(text) > XLSX_TEXT_MAX:

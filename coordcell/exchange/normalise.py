@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from coordcell.escaping import spreadsheet_unquote
+
 MISSING = {"", ".", "-", "–", "—", "n/a", "na", "none", "null", "?"}
 _MONTHS = {
     name: number
@@ -53,9 +55,11 @@ def is_missing(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
+    """A text cell as one line of single spaces; coordcell's own quote against formulas
+    (``'=1+1`` in its CSV exports) taken off again, so an export reads back unchanged."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return " ".join(spreadsheet_unquote(str(value)).split())
 
 
 def parse_int(value: Any) -> int:
