@@ -42,8 +42,10 @@ FONT = "CoordcellSans"
 FONT_BOLD = "CoordcellSans-Bold"
 TABLE_ROWS_MAX = 60  # per chart in the PDF; the workbook has every row
 # Characters of one table cell in the PDF; the workbook has all. A table row must fit on a page:
-# 300 characters in the narrowest column (about 13 a line) are 25 lines, about 300 points.
+# 300 characters in a column of 70 points (what a long text gets beside six others) are about
+# 22 lines, some 270 points.
 CELL_CHARS_MAX = 300
+COLUMN_MIN = 40  # points: a number and the cell's padding (6 each side)
 
 
 def filename(scope: Scope, ext: str) -> str:
@@ -92,15 +94,17 @@ def _cell(value: Any) -> str:
 
 
 def _column_widths(rows: list[list[Any]], width: float) -> list[float]:
-    """Widths for the columns of a table, after the length of their texts (each at least a
-    twelfth of the widest): with no widths, ReportLab cannot wrap a long word and fails."""
+    """Widths for the columns of a table: each ``COLUMN_MIN``, and the rest of ``width`` shared
+    after the length of their texts (up to 40 characters). Without widths, ReportLab cannot
+    wrap a long word, and fails."""
     n = max(len(r) for r in rows)
     weights = [
-        max(6, min(40, max((len(_cell(r[i])) for r in rows if i < len(r)), default=0)))
+        max(1, min(40, max((len(_cell(r[i])) for r in rows if i < len(r)), default=0)))
         for i in range(n)
     ]
-    total = sum(weights)
-    return [width * w / total for w in weights]
+    base = min(COLUMN_MIN, width / n)
+    spare = width - n * base
+    return [base + spare * w / sum(weights) for w in weights]
 
 
 def drawing(chart: Chart, width: float, max_height: float | None = None) -> Any:
@@ -261,7 +265,7 @@ def pdf(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
 
 
 def _labelled(label: str, value: object) -> ReportLabMarkup:
-    """ "<b>label:</b> value", the value as text."""
+    """The label in bold, then the value as text."""
     return reportlab_join(" ", [reportlab_bold(f"{label}:"), value])
 
 
