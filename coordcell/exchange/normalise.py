@@ -46,8 +46,9 @@ class Invalid(ValueError):
 
 
 def key(value: Any) -> str:
-    """The form in which names and codes are compared: case, spaces, '_' and '-' do not count."""
-    return re.sub(r"[\s_\-]+", " ", str(value)).strip().casefold()
+    """The form in which names and codes are compared: case, spaces, '_' and '-' do not count,
+    nor coordcell's own quote against formulas (a code "-x" is "'-x" in its CSV exports)."""
+    return re.sub(r"[\s_\-]+", " ", spreadsheet_unquote(str(value))).strip().casefold()
 
 
 def is_missing(value: Any) -> bool:

@@ -22,7 +22,7 @@ from coordcell.exchange.specs import PLEDGES
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
-from coordcell.registry.tests.factories import LocationFactory
+from coordcell.registry.tests.factories import ItemCategoryFactory, LocationFactory
 from coordcell.requirements.models import Requirement
 from coordcell.requirements.tests.factories import RequirementFactory
 
@@ -145,11 +145,12 @@ def test_exported_payloads_import_back_exactly(
     # "-" alone: the CSV quotes it ("'-"), so it reads back; an XLSX cell of just "-" reads as
     # missing (the import's rule for a sheet's "-"), and the stored text is left as it is.
     texts = [*ROUND_TRIP, "-"] if fmt == "csv" else ROUND_TRIP
+    minus = ItemCategoryFactory(code="-rounds")  # a code the CSV quotes too
     for i, text in enumerate(texts, start=1):
         PledgeFactory(
             donor=world.nations["DE"],
             origin=world.depots["DE"],
-            category=world.category,
+            category=minus if i == 1 else world.category,
             reference=f"P-{i:06d}",
             donor_reference=text if text != "-" else "DE-minus",
             conditions=text,
@@ -162,6 +163,7 @@ def test_exported_payloads_import_back_exactly(
     assert (report.errors, report.created, report.updated) == ([], 0, len(texts))
     stored = dict(Pledge.objects.values_list("reference", "conditions"))
     assert [stored[f"P-{i:06d}"] for i in range(1, len(texts) + 1)] == texts
+    assert Pledge.objects.get(reference="P-000001").category == minus
     references = set(Pledge.objects.values_list("donor_reference", flat=True))
     assert references == {t if t != "-" else "DE-minus" for t in texts}
 
