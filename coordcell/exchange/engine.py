@@ -8,7 +8,6 @@ valid rows and write the rejected ones to a reject file.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,8 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
+
+from coordcell.escaping import csv_writer
 
 from . import normalise as n
 from .mapping import Mapping, propose
@@ -81,7 +82,7 @@ class ImportReport:
 
     def errors_csv(self) -> bytes:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)
         writer.writerow(["row", "column", "value", "rule", "message"])
         for e in self.errors:
             writer.writerow([e.row, e.column, e.value, e.rule, e.message])
@@ -341,7 +342,7 @@ def run_import(
     except ValueError as exc:
         report.fatal = str(exc)
         return report
-    reject_writer = csv.writer(rejects) if rejects is not None else None
+    reject_writer = csv_writer(rejects) if rejects is not None else None
     if reject_writer is not None:
         reject_writer.writerow(["row", *table.headers, "errors"])
     try:

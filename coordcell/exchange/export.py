@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import itertools
@@ -17,16 +16,16 @@ from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpRequest, QueryDict
 
+from coordcell.escaping import csv_writer
 from coordcell.registry.registers import Register, resolve
 from coordcell.registry.views import _filtered
+from coordcell.workbook import Workbook
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _PREFETCHED = "_export_"  # many-valued columns are prefetched into "_export_<name>" lists
-# A cell starting with these is run as a formula by spreadsheet programs (CSV injection).
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
 
 
 def registers() -> dict[str, Register]:
@@ -49,7 +48,7 @@ def _label(register: Register, path: str) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):  # spreadsheets have no time zones: UTC, to the second
         return value.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    if isinstance(value, bool | int | Decimal | dt.date) or value is None:
+    if isinstance(value, bool | int | float | Decimal | dt.date) or value is None:
         return value
     return str(value)
 
@@ -194,20 +193,13 @@ def _value_rows(qs: Any, columns: list[_Column]) -> Iterator[list[Any]]:
             yield cells
 
 
-def _csv_safe(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_chunks(register: Register, qs: Any) -> Iterator[bytes]:
+    """The rows as CSV, each cell through ``escaping.csv_cell`` (no formula, numbers as numbers)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     yield "\ufeff".encode()  # so Excel reads UTF-8
     for count, row in enumerate(rows(register, qs)):
-        writer.writerow([_csv_safe(v) for v in row])
+        writer.writerow(row)
         if count % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -216,43 +208,13 @@ def csv_chunks(register: Register, qs: Any) -> Iterator[bytes]:
 
 
 def write_xlsx(register: Register, qs: Any, stream: IO[bytes]) -> int:
-    """The rows as one worksheet. XlsxWriter rather than openpyxl (which reads imports): it writes
-    a cell in about half the time, and with ``strings_to_formulas`` off a text starting with "="
-    stays text (openpyxl would store it as a formula that the spreadsheet runs)."""
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(
-        stream,
-        {
-            "constant_memory": True,  # row by row to a temporary file: any size in little memory
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
-    sheet = workbook.add_worksheet(register.title[:31])
-    bold = workbook.add_format({"bold": True})
-    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    """The rows as one worksheet, row by row (any size in little memory), through the app's one
+    XLSX writer: text always a string cell, however it starts (``coordcell.workbook``)."""
     count = -1
-    for count, row in enumerate(rows(register, qs)):
-        if count == 0:
-            sheet.write_row(0, 0, row, bold)
-            continue
-        for column, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, str):
-                sheet.write_string(count, column, value)
-            elif isinstance(value, bool):
-                sheet.write_boolean(count, column, value)
-            elif isinstance(value, int | Decimal):
-                sheet.write_number(count, column, value)
-            elif isinstance(value, dt.datetime):
-                sheet.write_datetime(count, column, value, moment)
-            else:  # a date
-                sheet.write_datetime(count, column, value, day)
-    workbook.close()
+    with Workbook(stream, streaming=True) as book:
+        sheet = book.sheet(register.title)
+        for count, row in enumerate(rows(register, qs)):
+            sheet.write_row(count, row, "bold" if count == 0 else "")
     return max(count, 0)
 
 

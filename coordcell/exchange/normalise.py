@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from coordcell.escaping import spreadsheet_unquote
+
 MISSING = {"", ".", "-", "–", "—", "n/a", "na", "none", "null", "?"}
 _MONTHS = {
     name: number
@@ -44,8 +46,9 @@ class Invalid(ValueError):
 
 
 def key(value: Any) -> str:
-    """The form in which names and codes are compared: case, spaces, '_' and '-' do not count."""
-    return re.sub(r"[\s_\-]+", " ", str(value)).strip().casefold()
+    """The form in which names and codes are compared: case, spaces, '_' and '-' do not count,
+    nor coordcell's own quote against formulas (a code "-x" is "'-x" in its CSV exports)."""
+    return re.sub(r"[\s_\-]+", " ", spreadsheet_unquote(str(value))).strip().casefold()
 
 
 def is_missing(value: Any) -> bool:
@@ -53,9 +56,11 @@ def is_missing(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
+    """A text cell as one line of single spaces; coordcell's own quote against formulas
+    (``'=1+1`` in its CSV exports) taken off again, so an export reads back unchanged."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return " ".join(spreadsheet_unquote(str(value)).split())
 
 
 def parse_int(value: Any) -> int:

@@ -12,6 +12,8 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from coordcell.escaping import csv_writer
+
 SUPPORTED = (".csv", ".xlsx")
 
 
@@ -135,6 +137,5 @@ def estimate_rows(path: str | Path) -> int | None:
 
 def write_csv(rows: Any) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(rows)
+    csv_writer(buffer).writerows(rows)
     return buffer.getvalue().encode("utf-8-sig")

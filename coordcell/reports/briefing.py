@@ -19,6 +19,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from coordcell.escaping import (
+    ReportLabMarkup,
+    paragraph,
+    printable,
+    reportlab_bold,
+    reportlab_colour,
+    reportlab_join,
+)
+from coordcell.workbook import Workbook
+
 from .charts import COLOURS, Chart
 from .picture import picture
 from .scope import Scope
@@ -31,6 +41,11 @@ FONT_DIRS = (
 FONT = "CoordcellSans"
 FONT_BOLD = "CoordcellSans-Bold"
 TABLE_ROWS_MAX = 60  # per chart in the PDF; the workbook has every row
+# Characters of one table cell in the PDF; the workbook has all. A table row must fit on a page:
+# 300 characters in a column of 70 points (what a long text gets beside six others) are about
+# 22 lines, some 270 points.
+CELL_CHARS_MAX = 300
+COLUMN_MIN = 40  # points: a number and the cell's padding (6 each side)
 
 
 def filename(scope: Scope, ext: str) -> str:
@@ -74,7 +89,22 @@ def _cell(value: Any) -> str:
         return f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    text = str(value)
+    return text if len(text) <= CELL_CHARS_MAX else text[: CELL_CHARS_MAX - 1] + "…"
+
+
+def _column_widths(rows: list[list[Any]], width: float) -> list[float]:
+    """Widths for the columns of a table: each ``COLUMN_MIN``, and the rest of ``width`` shared
+    after the length of their texts (up to 40 characters). Without widths, ReportLab cannot
+    wrap a long word, and fails."""
+    n = max(len(r) for r in rows)
+    weights = [
+        max(1, min(40, max((len(_cell(r[i])) for r in rows if i < len(r)), default=0)))
+        for i in range(n)
+    ]
+    base = min(COLUMN_MIN, width / n)
+    spare = width - n * base
+    return [base + spare * w / sum(weights) for w in weights]
 
 
 def drawing(chart: Chart, width: float, max_height: float | None = None) -> Any:
@@ -109,7 +139,8 @@ def drawing(chart: Chart, width: float, max_height: float | None = None) -> Any:
             )
         )
     for label in chart.labels:
-        text = label.text if len(label.text) <= 28 else label.text[:27] + "…"
+        text = printable(label.text)
+        text = text if len(text) <= 28 else text[:27] + "…"
         d.add(
             String(
                 chart.plot_x - 6, y(label.y) - 3, text, fontName=FONT, fontSize=7, textAnchor="end"
@@ -132,14 +163,7 @@ def pdf(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        KeepTogether,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
     register_fonts()
     marking = settings.COORDCELL_CLASSIFICATION
@@ -169,8 +193,8 @@ def pdf(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
         canvas.saveState()
         canvas.setFont(FONT_BOLD, 9)
         canvas.setFillColor(colors.HexColor("#0b6623"))
-        canvas.drawCentredString(A4[0] / 2, A4[1] - 10 * mm, marking)
-        canvas.drawCentredString(A4[0] / 2, 8 * mm, marking)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 10 * mm, printable(marking))
+        canvas.drawCentredString(A4[0] / 2, 8 * mm, printable(marking))
         canvas.setFont(FONT, 7)
         canvas.setFillColor(colors.black)
         canvas.drawString(15 * mm, 12 * mm, footer)
@@ -179,16 +203,16 @@ def pdf(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
 
     label_classification, label_scope = _("Classification"), _("Scope")
     label_generated, label_for = _("Generated"), _("for")
+    generated_for = (
+        f" {generated:%Y-%m-%d %H:%M} UTC · "
+        f"{label_for} {user.get_username()} ({user.get_role_display()})"
+    )
     story: list[Any] = [
-        Paragraph(_("coordcell briefing"), h1),
-        Paragraph(f"<b>{label_classification}:</b> {marking}", body),
-        Paragraph(f"<b>{label_scope}:</b> {scope.describe()}", body),
-        Paragraph(
-            f"<b>{label_generated}:</b> {generated:%Y-%m-%d %H:%M} UTC · "
-            f"{label_for} {user.get_username()} ({user.get_role_display()})",
-            body,
-        ),
-        Paragraph(
+        paragraph(_("coordcell briefing"), h1),
+        paragraph(_labelled(label_classification, marking), body),
+        paragraph(_labelled(label_scope, scope.describe()), body),
+        paragraph(reportlab_join("", [reportlab_bold(f"{label_generated}:"), generated_for]), body),
+        paragraph(
             _(
                 "Quantities of different stages are counted separately; values are added "
                 "up only within one valuation basis and one currency."
@@ -197,29 +221,25 @@ def pdf(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
         ),
         Spacer(1, 4 * mm),
     ]
-    story += _summary(charts, h2, small, colors, Paragraph, Table, TableStyle)
     width = doc.width - 12  # the frame's padding
+    story += _summary(charts, h2, small, colors, Table, TableStyle, width)
     max_height = doc.height - 80  # room for the title and legend above the chart
     for chart in charts:
-        block: list[Any] = [Paragraph(chart.title, h2)]
+        block: list[Any] = [paragraph(chart.title, h2)]
         if chart.note:
-            block.append(Paragraph(chart.note, small))
+            block.append(paragraph(chart.note, small))
         if chart.empty:
-            block.append(Paragraph(_("Nothing to show for this scope yet."), body))
+            block.append(paragraph(_("Nothing to show for this scope yet."), body))
             story.append(KeepTogether(block))
             continue
-        legend = " · ".join(
-            f'<font color="{COLOURS[i % len(COLOURS)]}">■</font> {name}'
-            for i, name in enumerate(chart.series)
-        )
-        if chart.marker_label:
-            legend += f' · <font color="#c62828">|</font> {chart.marker_label}'
-        block += [Paragraph(legend, small), drawing(chart, width, max_height)]
+        block += [paragraph(_legend(chart), small), drawing(chart, width, max_height)]
         story.append(KeepTogether(block))
-        rows = [[Paragraph(f"<b>{h}</b>", small) for h in chart.table.headers]]
-        for row in chart.table.rows[:TABLE_ROWS_MAX]:
-            rows.append([Paragraph(_cell(v), small) for v in row])
-        table = Table(rows, repeatRows=1, hAlign="LEFT")
+        shown = chart.table.rows[:TABLE_ROWS_MAX]
+        rows = [[paragraph(reportlab_bold(h), small) for h in chart.table.headers]]
+        for row in shown:
+            rows.append([paragraph(_cell(v), small) for v in row])
+        widths = _column_widths([list(chart.table.headers), *shown], width)
+        table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
         table.setStyle(
             TableStyle(
                 [
@@ -232,16 +252,32 @@ def pdf(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
         story.append(table)
         if len(chart.table.rows) > TABLE_ROWS_MAX:
             story.append(
-                Paragraph(
+                paragraph(
                     _("%(more)s more rows in the workbook (XLSX).")
                     % {"more": len(chart.table.rows) - TABLE_ROWS_MAX},
                     small,
                 )
             )
     if not charts:
-        story.append(Paragraph(_("Nothing to show for this scope yet."), body))
+        story.append(paragraph(_("Nothing to show for this scope yet."), body))
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
+
+
+def _labelled(label: str, value: object) -> ReportLabMarkup:
+    """The label in bold, then the value as text."""
+    return reportlab_join(" ", [reportlab_bold(f"{label}:"), value])
+
+
+def _legend(chart: Chart) -> ReportLabMarkup:
+    """Each series' colour swatch and name; the marker's, if any."""
+    parts = [
+        reportlab_join(" ", [reportlab_colour("■", COLOURS[i % len(COLOURS)]), name])
+        for i, name in enumerate(chart.series)
+    ]
+    if chart.marker_label:
+        parts.append(reportlab_join(" ", [reportlab_colour("|", "#c62828"), chart.marker_label]))
+    return reportlab_join(" · ", parts)
 
 
 def _summary(
@@ -249,20 +285,22 @@ def _summary(
     h2: Any,
     small: Any,
     colors: Any,
-    paragraph: Any,
     table_class: Any,
     style_class: Any,
+    width: float,
 ) -> list[Any]:
     """The first page: units at each stage in total, and the list of charts that follow."""
     out: list[Any] = []
     by_donor = next((c for c in charts if c.slug == "by-donor"), None)
     if by_donor is not None and by_donor.table.rows:
         totals = [sum(float(row[i] or 0) for row in by_donor.table.rows) for i in range(1, 5)]
+        headers = by_donor.table.headers[1:5]
         rows = [
-            [paragraph(f"<b>{h}</b>", small) for h in by_donor.table.headers[1:5]],
+            [paragraph(reportlab_bold(h), small) for h in headers],
             [paragraph(_cell(v), small) for v in totals],
         ]
-        table = table_class(rows, hAlign="LEFT")
+        widths = _column_widths([list(headers), list(totals)], width)
+        table = table_class(rows, colWidths=widths, hAlign="LEFT")
         table.setStyle(
             style_class(
                 [
@@ -278,89 +316,54 @@ def _summary(
     return out
 
 
-def _sheet_title(title: str, taken: set[str]) -> str:
-    clean = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28].strip() or "Chart"
-    name, n = clean, 2
-    while name.lower() in taken:
-        name = f"{clean[:25]} {n}"
-        n += 1
-    taken.add(name.lower())
-    return name
-
-
 def xlsx(user: Any, scope: Scope, *, today: dt.date | None = None) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font, PatternFill
-
+    """The picture as a workbook: a cover sheet, then a sheet per chart with its data table and
+    the chart itself; the marking on top of each sheet and on every printed page."""
     marking = settings.COORDCELL_CLASSIFICATION
     generated = timezone.now()
     charts = picture(user, scope, today=today)
-    wb = Workbook()
-    cover = wb.active
-    cover.title = _sheet_title(_("Briefing"), set())
-    taken = {cover.title.lower()}
-    bold = Font(bold=True)
-    mark_font = Font(bold=True, color="FFFFFF")
-    mark_fill = PatternFill("solid", fgColor="0B6623")
-
-    def mark(ws: Any) -> None:
-        ws["A1"] = marking
-        ws["A1"].font = mark_font
-        ws["A1"].fill = mark_fill
-        ws.oddHeader.center.text = marking
-        ws.oddFooter.center.text = marking
-
-    mark(cover)
-    cover["A2"] = _("coordcell briefing")
-    cover["A2"].font = Font(bold=True, size=14)
-    cover.append([_("Scope"), scope.describe()])
-    cover.append([_("Generated (UTC)"), generated.strftime("%Y-%m-%d %H:%M")])
-    cover.append([_("For"), f"{user.get_username()} ({user.get_role_display()})"])
-    cover.append([_("Values are added up only within one valuation basis and one currency.")])
-    cover.append([])
-    cover.append([_("Sheet"), _("Chart")])
-    for cell in cover[cover.max_row]:
-        cell.font = bold
-    cover.column_dimensions["A"].width = 32
-    cover.column_dimensions["B"].width = 60
-    for chart in charts:
-        ws = wb.create_sheet(_sheet_title(chart.title, taken))
-        cover.append([ws.title, chart.title])
-        mark(ws)
-        ws["A2"] = chart.title
-        ws["A2"].font = Font(bold=True, size=12)
-        if chart.note:
-            ws["A3"] = chart.note
-        header_row = 4
-        for col, header in enumerate(chart.table.headers, start=1):
-            ws.cell(row=header_row, column=col, value=header).font = bold
-        for r, row in enumerate(chart.table.rows, start=header_row + 1):
-            for col, value in enumerate(row, start=1):
-                cell = ws.cell(
-                    row=r,
-                    column=col,
-                    value=value if not isinstance(value, dt.date) else value.isoformat(),
-                )
-                if isinstance(value, str) and value.startswith("="):
-                    cell.data_type = "s"  # a name, never a formula the spreadsheet would run
-        ws.column_dimensions["A"].width = 28
-        n_rows = len(chart.table.rows)
-        if n_rows and chart.series:
-            bar = BarChart()
-            bar.type = "bar"
-            bar.title = chart.title
-            bar.height = max(7.5, 0.5 * n_rows * max(1, len(chart.series)) / 2)
-            bar.width = 18
-            n_series = len(chart.series) + (1 if chart.marker_label else 0)
-            data = Reference(
-                ws, min_col=2, max_col=1 + n_series, min_row=header_row, max_row=header_row + n_rows
-            )
-            cats = Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + n_rows)
-            bar.add_data(data, titles_from_data=True)
-            bar.set_categories(cats)
-            bar.y_axis.title = _("Units") if not chart.slug.startswith("value-") else _("Value")
-            ws.add_chart(bar, f"{chr(ord('A') + len(chart.table.headers) + 1)}{header_row}")
     buffer = io.BytesIO()
-    wb.save(buffer)
+    with Workbook(buffer) as book:
+        cover = book.sheet(_("Briefing"))
+
+        def mark(sheet: Any) -> None:
+            sheet.write(0, 0, marking, "marking")
+            sheet.header_footer(marking)
+
+        mark(cover)
+        cover.write(1, 0, _("coordcell briefing"), "title")
+        cover.write_row(2, [_("Scope"), scope.describe()])
+        cover.write_row(3, [_("Generated (UTC)"), generated.strftime("%Y-%m-%d %H:%M")])
+        cover.write_row(4, [_("For"), f"{user.get_username()} ({user.get_role_display()})"])
+        cover.write(
+            5, 0, _("Values are added up only within one valuation basis and one currency.")
+        )
+        cover.write_row(7, [_("Sheet"), _("Chart")], "bold")
+        cover.column_width(0, 0, 32)
+        cover.column_width(1, 1, 60)
+        for n, chart in enumerate(charts):
+            ws = book.sheet(chart.title)
+            cover.write_row(8 + n, [ws.name, chart.title])
+            mark(ws)
+            ws.write(1, 0, chart.title, "heading")
+            if chart.note:
+                ws.write(2, 0, chart.note)
+            header_row = 3
+            ws.write_row(header_row, list(chart.table.headers), "bold")
+            for r, row in enumerate(chart.table.rows, start=header_row + 1):
+                ws.write_row(r, [v.isoformat() if isinstance(v, dt.date) else v for v in row])
+            ws.column_width(0, 0, 28)
+            n_rows = len(chart.table.rows)
+            if n_rows and chart.series:
+                n_series = len(chart.series) + (1 if chart.marker_label else 0)
+                ws.bar_chart(
+                    title_cell=(1, 0),
+                    header_row=header_row,
+                    first_row=header_row + 1,
+                    last_row=header_row + n_rows,
+                    value_cols=range(1, 1 + n_series),
+                    value_axis=_("Units") if not chart.slug.startswith("value-") else _("Value"),
+                    at=(header_row, len(chart.table.headers) + 1),
+                    height_cm=max(7.5, 0.5 * n_rows * max(1, len(chart.series)) / 2),
+                )
     return buffer.getvalue()
