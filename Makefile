@@ -14,11 +14,12 @@ PYTEST_ARGS ?=
 PURE_TESTS_SKIPPED := --ignore-glob='coordcell/allocation/tests/test_solver_*' \
 	--ignore-glob='coordcell/training/tests/test_scheduler_*'
 
-.PHONY: demo install test test-sqlite test-postgres test-e2e e2e-deps lint bench bench-load clean-demo help cluster cluster-check
+.PHONY: demo install test test-quick test-sqlite test-postgres test-e2e e2e-deps lint bench bench-load clean-demo help cluster cluster-check
 
 help:
 	@echo "make demo   - install, migrate, load the demo scenario, serve on http://127.0.0.1:8000"
 	@echo "make test   - install what the tests need and run them on SQLite and PostgreSQL"
+	@echo "make test-quick - SQLite only, without the slow and browser tests (while working)"
 	@echo "make bench  - run the benchmarks and print their tables"
 
 $(BIN)/python:
@@ -47,6 +48,11 @@ lint: install
 	$(BIN)/ruff check coordcell tests benchmarks
 	$(BIN)/lint-imports
 	DATABASE_URL= $(BIN)/coordcell makemigrations --check --dry-run -v 0
+
+# A quick local run while working: SQLite only, without the tests marked `slow` (live servers,
+# subprocesses, whole-application sweeps) and the browser. CI runs everything (make test).
+test-quick: install
+	DATABASE_URL= $(BIN)/pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 test-sqlite: install e2e-deps
 	DATABASE_URL= $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)

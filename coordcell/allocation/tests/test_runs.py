@@ -205,3 +205,17 @@ def test_a_rerun_of_an_unchanged_situation_takes_its_parts_as_solved(world, situ
         return sorted(run.lines.values_list("pledge_id", "requirement_id", "hub_id", "quantity"))
 
     assert lines(again) == lines(first) and again.objective == first.objective
+
+
+def test_a_withdrawn_pledge_is_no_supply_and_the_shortfall_says_so(world, situation):
+    from coordcell.allocation.services import instance_for
+    from coordcell.allocation.solver import ReasonCode
+
+    coordinator = world.users[Role.COORDINATOR]
+    for pledge in (situation["german"], situation["polish"]):
+        Pledge.objects.filter(pk=pledge.pk).update(status=Pledge.Status.WITHDRAWN)
+    run = run_execute(run_create(actor=coordinator, enqueue=False).pk)
+    assert instance_for(run).supplies == ()
+    assert not run.lines.exists()
+    reasons = run.shortfalls.get(requirement=situation["urgent"]).reasons
+    assert [r["code"] for r in reasons] == [ReasonCode.NO_COMPATIBLE_SUPPLY]

@@ -57,7 +57,7 @@ def codes(reasons: list) -> list[str]:  # type: ignore[type-arg]
     return [r.code for r in reasons]
 
 
-def test_withdrawn_supply_gives_no_compatible_supply_reason() -> None:
+def test_only_incompatible_supply_gives_no_compatible_supply_reason() -> None:
     inst = make([Supply("P-1", "MED-1", 5, 0, "DE")], [Demand("R-1", "155-A", 10, 5, "LV", 1)])
     plan = solve(inst)
     assert plan.flows == ()

@@ -127,7 +127,24 @@ def test_no_template_relies_on_an_inline_event_handler():
 
 
 def test_shipment_list_filters_by_status(world, client_for):
-    page = client_for(world.users[Role.COORDINATOR]).get("/logistics/?status=departed")
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from coordcell.logistics.lifecycle import S
+    from coordcell.logistics.tests.factories import event, ingest, make_shipment
+
+    planned, departed = make_shipment(world), make_shipment(world)
+    at = timezone.now() - dt.timedelta(hours=2)
+    result = ingest(
+        world, [event(departed, S.READY, at), event(departed, S.DEPARTED, at, quantity=100)]
+    )
+    assert not result.rejected, result.rejected
+    client = client_for(world.users[Role.COORDINATOR])
+    page = client.get("/logistics/?status=departed")
     html = page.content.decode()
     assert page.status_code == 200
     assert 'hx-trigger="change"' in html and '<option value="departed" selected>' in html
+    assert departed.reference in html and planned.reference not in html
+    unfiltered = client.get("/logistics/").content.decode()
+    assert departed.reference in unfiltered and planned.reference in unfiltered
