@@ -63,6 +63,6 @@ def test_the_examples_in_the_documentation_are_refused() -> None:
     shown = {
         match.group(1)
         for doc in [root / "README.md", *(root / "docs").glob("*.md")]
-        for match in re.finditer(r"SECRET_KEY=(\S+)", doc.read_text())
+        for match in re.finditer(r"^\s*(?:export )?SECRET_KEY=(\S+)", doc.read_text(), re.M)
     }
     assert shown and shown <= KNOWN_SECRET_KEYS
