@@ -15,6 +15,7 @@ own code had not recorded an outcome either.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 # What a lost connection or a busy database raises; anything else is a bug to surface.
 TRANSIENT = (OperationalError, InterfaceError)
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 30.0
+DUPLICATE_SECONDS = 2.0
 
 
 def until_it_works[T](what: str, action: Callable[[], T], *, keep_going: Callable[[], bool]) -> T:
@@ -49,6 +51,20 @@ def until_it_works[T](what: str, action: Callable[[], T], *, keep_going: Callabl
 
 class ResilientWorker(Worker):
     """django-tasks-db's worker, which a database error no longer stops."""
+
+    _stopped_at: float | None = None
+
+    def shutdown(self, signum: int, frame: Any) -> None:
+        # A SIGTERM again within a moment is the same stop delivered twice (systemd signals
+        # every process of a unit, and `coordcell serve` passes the signal on as well): it must
+        # not turn "finish the job, then stop" into "stop now". A second Ctrl-C still does.
+        now = time.monotonic()
+        stopped_at = self._stopped_at
+        if signum == signal.SIGTERM and stopped_at and now - stopped_at < DUPLICATE_SECONDS:
+            return
+        if self.running:
+            self._stopped_at = now
+        super().shutdown(signum, frame)
 
     def run(self) -> None:
         until_it_works(f"worker {self.worker_id}", super().run, keep_going=lambda: self.running)
