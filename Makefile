@@ -38,7 +38,6 @@ demo: install
 	mkdir -p $(COORDCELL_DATA_DIR)
 	$(BIN)/coordcell migrate --no-input -v 0
 	$(BIN)/coordcell demo-data --size small --seed 1 --if-empty
-	$(BIN)/coordcell collectstatic --no-input -v 0
 	@echo
 	@$(BIN)/coordcell demo-logins
 	@echo

@@ -3,7 +3,8 @@
 DATABASE_URL        postgres://user:pass@host:5432/name
                     (default: SQLite in WAL mode under COORDCELL_DATA_DIR)
 COORDCELL_DATA_DIR  where the SQLite database, uploads and static files live (default ./var)
-SECRET_KEY        required when DEBUG is off
+SECRET_KEY          required with COORDCELL_PRODUCTION=1: 50+ random characters (a weak or
+                    published key is refused); without it, a random key kept in the data folder
 DEBUG             "1" for development
 ALLOWED_HOSTS     comma-separated host names
 COORDCELL_CLASSIFICATION  the marking on every page and briefing ("UNCLASSIFIED // DEMO")
@@ -32,6 +33,36 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Secret keys that have been public: examples in our documentation and tests, and the fixed
+# development key coordcell once fell back to. Never accepted in production.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        "...",
+        "insecure-dev-key-set-SECRET_KEY-in-production",
+        "kkkkkkkkkk-production-secret-key-for-the-deploy-check-0123456789",
+        "change-me",
+        "changeme",
+        "secret",
+    }
+)
+
+
+def secret_key_weakness(key: str) -> str:
+    """Why ``key`` is unfit to sign sessions in production ('' if it is fit).
+
+    The rules of Django's own deploy check (security.W009), plus the keys known to be public.
+    """
+    if key in KNOWN_SECRET_KEYS:
+        return "it is an example published with coordcell"
+    if key.startswith("django-insecure"):
+        return "it is a key Django generated for development (django-insecure...)"
+    if len(key) < 50:
+        return f"it has {len(key)} characters, fewer than 50"
+    if len(set(key)) < 5:
+        return f"it has {len(set(key))} distinct characters, fewer than 5"
+    return ""
 
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -262,11 +293,16 @@ PRODUCTION = env_bool("COORDCELL_PRODUCTION", False)
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("COORDCELL_PRODUCTION=1 runs with DEBUG off.")
+    _new_key = "e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(64))'`"
     if not os.environ.get("SECRET_KEY"):
         raise ImproperlyConfigured(
-            "COORDCELL_PRODUCTION=1 needs SECRET_KEY (50+ random "
-            "characters, e.g. from `python -c 'import secrets; "
-            "print(secrets.token_urlsafe(64))'`)."
+            f"COORDCELL_PRODUCTION=1 needs SECRET_KEY (50+ random characters, {_new_key})."
+        )
+    if _weakness := secret_key_weakness(SECRET_KEY):
+        # Django's deploy check only warns; a guessable key lets anyone sign a session cookie.
+        raise ImproperlyConfigured(
+            f"COORDCELL_PRODUCTION=1 refuses this SECRET_KEY: {_weakness}. "
+            f"Set 50+ random characters, {_new_key}."
         )
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

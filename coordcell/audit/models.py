@@ -10,9 +10,12 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(_("when (UTC)"))
+    # PROTECT: the event's hash covers actor_id, so a user who acted is never deleted (the
+    # admin deactivates them instead: registry.services.user_remove). SET_NULL used to blank it,
+    # and `audit verify` then took the event for tampered.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

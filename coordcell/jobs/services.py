@@ -38,13 +38,22 @@ from .models import WorkerHeartbeat
 logger = logging.getLogger(__name__)
 
 LOST_MESSAGE = "The worker stopped while running this job (killed?); re-run it."
+UNRECORDED_MESSAGE = (
+    "The worker lost the database while recording how this job ended; its run or schedule shows "
+    "what happened (re-run it if it is marked failed)."
+)
 
 
 class WorkerLost(Exception):  # noqa: N818  # the name the failed job's error shows
     """The worker running a job stopped (killed, crashed, machine lost) before it finished."""
 
 
+class OutcomeUnrecorded(Exception):  # noqa: N818  # idem
+    """The worker could not write a job's outcome to the database."""
+
+
 WORKER_LOST = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
+OUTCOME_UNRECORDED = f"{OutcomeUnrecorded.__module__}.{OutcomeUnrecorded.__qualname__}"
 
 
 @dataclass(frozen=True)
@@ -159,36 +168,47 @@ def jobs_recover(*, stale_after: float) -> list[LostJob]:
             if owner in stopped or (job_id in orphans and owner not in registered)
         ]
         for job in DBTaskResult.objects.running().filter(pk__in=lost_ids).order_by("pk"):
-            lost_job = _fail_job(job, _owner(job.worker_ids))
+            lost_job = _fail_job(job, _owner(job.worker_ids), WORKER_LOST, LOST_MESSAGE)
             if lost_job is not None:
                 lost_jobs.append(lost_job)
         WorkerHeartbeat.objects.filter(worker_id__in=stopped).delete()
     return lost_jobs
 
 
-def _fail_job(job: DBTaskResult, owner: str) -> LostJob | None:
+def job_fail(*, job_id: str, worker_id: str, message: str) -> bool:
+    """Mark a job its own worker could not finish recording failed, and its object too (if
+    still queued or running). False if the job was no longer RUNNING."""
+    with transaction.atomic():
+        job = DBTaskResult.objects.running().select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return False
+        return _fail_job(job, worker_id, OUTCOME_UNRECORDED, message) is not None
+
+
+def _fail_job(job: DBTaskResult, owner: str, error: str, message: str) -> LostJob | None:
     failed = DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.FAILED,
         finished_at=Now(),
         return_value=None,
-        exception_class_path=WORKER_LOST,
-        traceback=f"{WORKER_LOST}: {LOST_MESSAGE}\n(worker {owner or 'unknown'})\n",
+        exception_class_path=error,
+        traceback=f"{error}: {message}\n(worker {owner or 'unknown'})\n",
     )
     if not failed:
         return None  # its worker recorded an outcome after all
     try:
         with transaction.atomic():  # a savepoint: a broken recovery never keeps a job RUNNING
             object_failed = lost.mark_object_failed(
-                task_path=job.task_path, args_kwargs=job.args_kwargs, message=LOST_MESSAGE
+                task_path=job.task_path, args_kwargs=job.args_kwargs, message=message
             )
     except Exception:
         logger.exception("job %s (%s): could not mark its object failed", job.pk, job.task_path)
         object_failed = False
     logger.warning(
-        "job %s (%s) was running under worker %s, which stopped: marked failed",
+        "job %s (%s) of worker %s marked failed: %s",
         job.pk,
         job.task_path,
         owner or "unknown",
+        message,
     )
     return LostJob(
         job_id=str(job.pk), task_path=job.task_path, worker_id=owner, object_failed=object_failed

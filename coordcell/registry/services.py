@@ -1,15 +1,18 @@
-"""Changes to the reference registers (nations, categories, locations, coalitions, ...)."""
+"""Changes to the reference registers (nations, categories, locations, coalitions, ...) and to
+users."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 
+from coordcell.audit.models import AuditEvent
 from coordcell.audit.services import delete_audited, save_audited
 
 from .access import can_write_registers
+from .models import User
 
 
 def reference_save(*, actor: Any, form: Any) -> models.Model:
@@ -36,3 +39,34 @@ def reference_delete(*, actor: Any, instance: models.Model) -> None:
         raise ValidationError(
             f"{instance} is still in use (by {', '.join(users)}…) and cannot be deleted."
         ) from exc
+
+
+def user_has_acted(user: User) -> bool:
+    """Whether the audit trail names ``user`` as the one who did something (a log-in counts)."""
+    return AuditEvent.objects.filter(actor=user).exists()
+
+
+def user_deactivate(*, actor: Any, user: User) -> User:
+    """The user can no longer log in or use a token; everything they did keeps their name."""
+    if not user.is_active:
+        return user
+    user.is_active = False
+    return save_audited(actor=actor, instance=user, verb="deactivate")  # type: ignore[return-value]
+
+
+def user_remove(*, actor: Any, user: User) -> bool:
+    """Delete ``user``, or deactivate them if anything recorded refers to them.
+
+    The audit trail's events carry their actor's id under their hash: deleting a user who acted
+    would change those events (or, as the foreign key is PROTECT, fail). Such a user is
+    deactivated instead. Returns True if the user was deleted, False if deactivated.
+    """
+    if not user_has_acted(user):
+        try:
+            with transaction.atomic():
+                delete_audited(actor=actor, instance=user)
+            return True
+        except models.ProtectedError:
+            pass  # referred to by some other record (a shipment event, a run): keep them too
+    user_deactivate(actor=actor, user=user)
+    return False

@@ -15,6 +15,7 @@ never changes the plan.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import hashlib
 import multiprocessing as mp
@@ -27,6 +28,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
@@ -312,11 +314,40 @@ def split_instance(inst: Instance) -> list[Instance]:
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
 _NEXT_PART: Any = None  # shared counter of the parts taken (this process and the workers)
+# A pipe only this process writes to (it never does): a worker reads EOF from it the moment this
+# process has gone, however it ended (kill -9 included), and exits. See _die_with_owner.
+_OWNER: tuple[Connection, Connection] | None = None
 
 
-def _init_worker(counter: Any) -> None:
+def _init_worker(counter: Any, owner: Connection) -> None:
     global _NEXT_PART
     _NEXT_PART = counter
+    threading.Thread(
+        target=_die_with_owner, args=(owner,), name="coordcell-solver-owner", daemon=True
+    ).start()
+
+
+def _die_with_owner(owner: Connection) -> None:
+    """In a worker: exit as soon as the process that made the pool has ended.
+
+    The workers are children of the fork server, not of that process, and the fork server lives
+    as long as they do (they hold its "alive" pipe), so neither a parent-death signal nor
+    watching ``os.getppid()`` would ever fire: without this, a worker killed mid-solve left its
+    solver processes running for good. Only the owner holds the write end of ``owner``; when
+    the kernel closes it with the owner, ``recv_bytes`` sees EOF. The solvers release the
+    interpreter often enough (every 0.2 s at most, measured) for this thread to act at once.
+    """
+    with contextlib.suppress(EOFError, OSError):
+        owner.recv_bytes()
+    os._exit(1)
+
+
+def _owner_pipe() -> Connection:
+    """The end of the owner pipe the workers watch (made once, in the process that solves)."""
+    global _OWNER
+    if _OWNER is None:
+        _OWNER = mp.Pipe(duplex=False)  # (read end, write end); neither is inherited by exec
+    return _OWNER[0]
 
 
 def _take_part(counter: Any) -> int:
@@ -358,7 +389,7 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
     if _POOL is not None:
         _POOL.shutdown()
     _POOL = ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_init_worker, initargs=(_counter(),)
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(_counter(), _owner_pipe())
     )
     _POOL_SIZE = workers
     atexit.register(_POOL.shutdown)

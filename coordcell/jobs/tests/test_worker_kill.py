@@ -9,109 +9,19 @@ the kill lands while the run is in its solver, every time.
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from coordcell.jobs.services import LOST_MESSAGE
-from tests.test_crash_safety import _postgres_url
 
-ROOT = Path(__file__).resolve().parents[3]
-HELPER = "coordcell.jobs.tests.worker_helper"
-FAST = ["--heartbeat", "1", "--stale-after", "3"]  # a stopped worker is found within seconds
+from .processes import FAST, Helper
+from .processes import start_worker as _worker
+from .processes import stop as _stop
 
 pytestmark = pytest.mark.slow
-
-
-class Helper:
-    """``worker_helper session``: one process answers every question of a module's tests."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", HELPER, "session"],
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def __call__(self, *args: str) -> dict[str, Any]:
-        assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(shlex.join(args) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, f"worker_helper stopped (exit {self.process.poll()}); see its stderr above"
-        return json.loads(line)
-
-    def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        self.process.wait(timeout=60)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def helper(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Helper]:
-    """A migrated database with the small demo, for the workers: never pytest-django's."""
-    url = ""
-    if request.param == "sqlite" and _postgres_url():
-        pytest.skip("the SQLite variant runs in the suite's SQLite pass")
-    if request.param == "postgresql":
-        if not _postgres_url():
-            pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
-        import psycopg
-
-        name = f"coordcell_jobs_{os.getpid()}"
-        with psycopg.connect(_postgres_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = urlunsplit(urlsplit(_postgres_url())._replace(path=f"/{name}"))
-    env = {
-        **os.environ,
-        "COORDCELL_DATA_DIR": str(tmp_path_factory.mktemp(f"jobs-{request.param}")),
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "coordcell.settings",
-    }
-    session = Helper(env)
-    try:
-        session("setup")
-        yield session
-    finally:
-        session.close()
-        if url:
-            import psycopg
-
-            with psycopg.connect(_postgres_url(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[str]:
-    with open(log, "w") as output:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", HELPER, "worker", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-
-def _stop(process: subprocess.Popen[str]) -> int:
-    process.send_signal(signal.SIGTERM)  # finishes its job, deletes its heartbeat, exits
-    return process.wait(timeout=60)
 
 
 @pytest.mark.parametrize("where", ["same-machine", "other-machine"])

@@ -7,10 +7,14 @@
     python -m coordcell.jobs.tests.worker_helper enqueue      queue an allocation run: {run, job}
     python -m coordcell.jobs.tests.worker_helper wait RUN JOB [--solving] [--job-status S]
                   [--workers N] [--timeout T]                 until then; prints the state
-    python -m coordcell.jobs.tests.worker_helper worker [--slow-solve S] [--other-machine] ARGS
+    python -m coordcell.jobs.tests.worker_helper hold-lock S   SQLite: hold the write lock S s
+    python -m coordcell.jobs.tests.worker_helper drop-connections   PostgreSQL: end the others'
+    python -m coordcell.jobs.tests.worker_helper worker [--slow-solve S] [--other-machine]
+                  [--db-timeout S] ARGS
                   ``coordcell worker ARGS``, its solver made slow (S seconds' sleep first) and,
                   with --other-machine, its heartbeat row claiming a machine other than this one
-                  (so that other workers must judge it by its heartbeat, as across machines)
+                  (so that other workers must judge it by its heartbeat, as across machines);
+                  --db-timeout: SQLite's busy timeout (60 s) made this short
 """
 
 from __future__ import annotations
@@ -120,13 +124,48 @@ def worker(argv: list[str]) -> None:
             return solve(*args, **kwargs)
 
         solver.solve = slow_solve
+    if "--db-timeout" in argv:
+        at = argv.index("--db-timeout")
+        seconds = float(argv[at + 1])
+        del argv[at : at + 2]
+        from django.conf import settings
+
+        settings.DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = seconds
     if "--other-machine" in argv:
         argv.remove("--other-machine")
         machine.machine_id = lambda: "another-machine|boot|pid:[0]"
     sys.exit(cli.main(["worker", *argv]))
 
 
+def hold_lock(seconds: float) -> dict[str, Any]:
+    """SQLite: keep the write lock for this long, as a long import does."""
+    from django.db import connection, transaction
+
+    from coordcell.jobs.models import WorkerHeartbeat
+
+    with transaction.atomic():  # IMMEDIATE: the write lock from BEGIN to COMMIT
+        WorkerHeartbeat.objects.filter(pk=-1).update(pid=0)
+        time.sleep(seconds)
+    return {"vendor": connection.vendor}
+
+
+def drop_connections() -> dict[str, Any]:
+    """PostgreSQL: end every other session on this database, as a restart of the server does."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {"dropped": cursor.fetchone()[0]}
+
+
 def answer(command: str, args: list[str]) -> dict[str, Any]:
+    if command == "hold-lock":
+        return hold_lock(float(args[0]))
+    if command == "drop-connections":
+        return drop_connections()
     if command == "setup":
         setup()
         return {"setup": "done"}

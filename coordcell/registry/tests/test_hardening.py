@@ -1,4 +1,5 @@
 import os
+import secrets
 import subprocess
 import sys
 
@@ -85,7 +86,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "COORDCELL_DATA_DIR": str(tmp_path),
         "COORDCELL_PRODUCTION": "1",
         "DEBUG": "0",
-        "SECRET_KEY": "k" * 10 + "-production-secret-key-for-the-deploy-check-0123456789",
+        "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "coordcell.example.org",
         "DJANGO_SETTINGS_MODULE": "coordcell.settings",
     }

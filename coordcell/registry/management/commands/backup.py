@@ -4,8 +4,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 
+from coordcell.audit.models import GENESIS_HASH
 from coordcell.audit.services import current_head
 
 
@@ -51,32 +52,62 @@ class Command(BaseCommand):
         target: Path = options["file"]
         if target.exists():
             raise CommandError(f"{target} exists: choose a new file name.")
-        seq, head = current_head()
+        # The head printed is the head of the copy itself, never one read before or after it:
+        # users go on writing during a backup, and `audit verify --expect-head` after a restore
+        # must find exactly this head.
         if connection.vendor == "sqlite":
-            import sqlite3
-
-            connection.ensure_connection()
-            with sqlite3.connect(target) as copy:
-                connection.connection.backup(copy)  # an online, consistent copy
+            seq, head = _backup_sqlite(target)
         elif connection.vendor == "postgresql":
-            env, conn_args = pg_env_and_args()
-            result = subprocess.run(  # noqa: S603
-                [
-                    pg_tool("pg_dump"),
-                    "--format=custom",
-                    "--no-owner",
-                    "--file",
-                    str(target),
-                    *conn_args,
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            if result.returncode:
-                raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+            seq, head = _backup_postgresql(target)
         else:
             raise CommandError(f"No backup method for {connection.vendor}.")
         self.stdout.write(
             self.style.SUCCESS(f"Backup written to {target}: audit head {seq} {head}.")
         )
+
+
+def _backup_sqlite(target: Path) -> tuple[int, str]:
+    """SQLite's online backup (a consistent copy, started again if someone writes meanwhile),
+    then the head read from the copy."""
+    import sqlite3
+
+    connection.ensure_connection()
+    with sqlite3.connect(target) as copy:
+        connection.connection.backup(copy)
+        row = copy.execute("SELECT seq, hash FROM audit_audithead WHERE id = 1").fetchone()
+    copy.close()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def _backup_postgresql(target: Path) -> tuple[int, str]:
+    """pg_dump of a snapshot this transaction exported, and the head as that snapshot sees it.
+
+    The transaction stays open until pg_dump has finished: an exported snapshot lives only as
+    long as its transaction.
+    """
+    if connection.in_atomic_block:
+        raise CommandError("coordcell backup runs outside any transaction.")
+    env, conn_args = pg_env_and_args()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The first statement of the transaction: the snapshot is taken by the next one.
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        seq, head = current_head()
+        result = subprocess.run(  # noqa: S603
+            [
+                pg_tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                f"--snapshot={snapshot}",
+                "--file",
+                str(target),
+                *conn_args,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    if result.returncode:
+        raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+    return seq, head

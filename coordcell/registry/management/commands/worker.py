@@ -3,7 +3,6 @@ import os
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import (
     BaseCommand,
     CommandError,
@@ -11,8 +10,9 @@ from django.core.management.base import (
     DjangoHelpFormatter,
 )
 from django.db import DatabaseError
-from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
 from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from coordcell.jobs.heartbeat import Heartbeat
 from coordcell.jobs.services import (
@@ -22,6 +22,7 @@ from coordcell.jobs.services import (
     worker_register,
     worker_unregister,
 )
+from coordcell.jobs.worker import until_it_works, worker_run
 
 HELP = f"""Run background jobs (allocation runs, training schedules, refreshes of dashboard figures)
 from the database queue.
@@ -43,6 +44,11 @@ click. A worker that is alive is never swept, however long its job.
 The worker and the solvers it starts run at a lower CPU priority (--nice, default 10, from
 COORDCELL_WORKER_NICE): on a machine that also serves pages, an allocation run or a refresh of
 dashboard figures takes the CPU the web requests leave, instead of slowing them down.
+
+A database error (SQLite busy past its timeout behind a long import, a PostgreSQL connection lost
+in a restart or fail-over) does not stop the worker: it waits (1 s, doubling up to 30 s) and goes
+on, on a new connection. A job whose outcome it could not record is marked failed as soon as the
+database answers, never left running.
 
 Defaults come from COORDCELL_WORKER_HEARTBEAT (10 s) and COORDCELL_WORKER_STALE_AFTER (60 s).
 With a dedicated queue (COORDCELL_TASKS_BACKEND) run that backend's own worker instead.
@@ -113,7 +119,14 @@ class Command(BaseCommand):
             )
         _lower_priority(options["nice"])
         worker_id = new_worker_id()
-        worker_register(worker_id=worker_id, beat_seconds=beat)
+        forever = lambda: True  # noqa: E731  # until stopped by a signal
+        # The database may be busy or away at start-up too (a long import, PostgreSQL
+        # restarting): wait for it rather than exit.
+        until_it_works(
+            "worker start-up",
+            lambda: worker_register(worker_id=worker_id, beat_seconds=beat),
+            keep_going=forever,
+        )
         try:
             lost_jobs = jobs_recover(stale_after=stale_after)
         except DatabaseError as exc:  # e.g. SQLite busy past its timeout: the next sweep retries
@@ -131,17 +144,26 @@ class Command(BaseCommand):
             sweep_seconds=max(beat, stale_after / 2),
         )
         heartbeat.start()
-        argv = ["--interval", str(options["interval"]), "--no-startup-delay", "--no-reload"]
-        argv += ["--worker-id", worker_id]
-        if options["max_tasks"]:
-            argv += ["--max-tasks", str(options["max_tasks"])]
-        if options["batch"]:
-            argv.append("--batch")
+        DbWorkerCommand(stdout=self.stdout, stderr=self.stderr).configure_logging(
+            options["verbosity"]
+        )
         try:
-            call_command("db_worker", *argv, verbosity=options["verbosity"])
+            worker_run(
+                queue_names=[DEFAULT_TASK_QUEUE_NAME],
+                excluded_queue_names=[],
+                interval=options["interval"],
+                batch=options["batch"],
+                backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+                startup_delay=False,
+                max_tasks=options["max_tasks"],
+                worker_id=worker_id,
+            )
         finally:
             heartbeat.stop()
-            worker_unregister(worker_id=worker_id)
+            try:
+                worker_unregister(worker_id=worker_id)
+            except DatabaseError as exc:  # the next sweep forgets it: its process is gone
+                self.stderr.write(f"Could not remove this worker's heartbeat ({exc}).")
 
 
 def _lower_priority(nice: int) -> None:
