@@ -4,38 +4,42 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from .models import AuditEvent
-from .services import delete_audited, record, save_audited, snapshot
 
 
 class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Admin changes go through the same audited save as every other change."""
+    """The admin is one more entry point: it changes a record only through the actions of the
+    record's app, like the pages, the API and imports do.
+
+    ``record_actions`` is that app's actions module, offering ``admin_save(*, actor, form,
+    formsets, change)`` (the record with its inlines, audited) and ``admin_delete(*, actor,
+    instance)``. A model whose admin names none is read-only here: it has pages of its own.
+    """
+
+    record_actions: Any = None
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self.record_actions is not None and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.record_actions is not None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.record_actions is not None and super().has_delete_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        save_audited(
-            actor=request.user, instance=obj, verb="admin-" + ("update" if change else "create")
-        )
+        """Saved with its inlines by ``save_related``, in one action and one transaction."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        from django.db import transaction
-
-        with transaction.atomic():
-            before = snapshot(form.instance)
-            super().save_related(request, form, formsets, change)
-            after = snapshot(form.instance)
-            if before != after:
-                record(
-                    actor=request.user,
-                    verb="admin-update-related",
-                    target=form.instance,
-                    data={"before": before, "after": after},
-                )
+        self.record_actions.admin_save(
+            actor=request.user, form=form, formsets=formsets, change=change
+        )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        delete_audited(actor=request.user, instance=obj)
+        self.record_actions.admin_delete(actor=request.user, instance=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
-            delete_audited(actor=request.user, instance=obj)
+            self.record_actions.admin_delete(actor=request.user, instance=obj)
 
 
 @admin.register(AuditEvent)

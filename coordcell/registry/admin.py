@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from coordcell.audit.admin import AuditedAdmin
 from coordcell.audit.services import record
 
+from . import services
 from .models import (
     Capability,
     CapabilityCoalition,
@@ -33,9 +35,22 @@ from .models import (
 from .services import user_has_acted, user_remove
 
 
+class PasswordForm(AdminPasswordChangeForm):
+    """The admin's password change, saved by the users' actions (the view records the event)."""
+
+    def save(self, commit: bool = True) -> Any:
+        self.user.set_password(self.cleaned_data["password1"])
+        if commit:
+            services.user_save_password(user=self.user)
+        return self.user
+
+
 @admin.register(User)
 class CoordcellUserAdmin(UserAdmin, AuditedAdmin):  # type: ignore[misc]
     """Users, through the audited services: a user who acted is deactivated, never deleted."""
+
+    record_actions = services
+    change_password_form = PasswordForm
 
     list_display = ["username", "first_name", "last_name", "role", "nation", "is_active"]
     list_filter = ["role", "nation", "is_active"]
@@ -132,8 +147,12 @@ class StockNumberInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
 
 
+class ReferenceAdmin(AuditedAdmin):
+    record_actions = services
+
+
 @admin.register(Location)
-class LocationAdmin(AuditedAdmin):
+class LocationAdmin(ReferenceAdmin):
     list_display = ["code", "name", "kind", "nation"]
     list_filter = ["kind", "nation"]
     search_fields = ["code", "name"]
@@ -141,7 +160,7 @@ class LocationAdmin(AuditedAdmin):
 
 
 @admin.register(ItemCategory)
-class ItemCategoryAdmin(AuditedAdmin):
+class ItemCategoryAdmin(ReferenceAdmin):
     list_display = ["code", "name", "domain", "unit", "nsc", "sensitive"]
     list_filter = ["domain", "sensitive"]
     search_fields = ["code", "name"]
@@ -150,7 +169,7 @@ class ItemCategoryAdmin(AuditedAdmin):
 
 
 for model in (Nation, Organisation, CapabilityCoalition, Capability):
-    admin.site.register(model, AuditedAdmin)
+    admin.site.register(model, ReferenceAdmin)
 
 
 # Django's and django-otp's own admins for these would change them without an audit event.
@@ -159,12 +178,12 @@ admin.site.unregister(TOTPDevice)
 
 
 @admin.register(Group)
-class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+class AuditedGroupAdmin(ReferenceAdmin, GroupAdmin):
     pass
 
 
 @admin.register(TOTPDevice)
-class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):  # type: ignore[misc]
+class AuditedTOTPDeviceAdmin(ReferenceAdmin, TOTPDeviceAdmin):  # type: ignore[misc]
     """Delete only, audited: a user who lost their authenticator enrols again on their own
     two-factor page (audited there), so nobody else ever holds their secret."""
 

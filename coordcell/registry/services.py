@@ -70,3 +70,41 @@ def user_remove(*, actor: Any, user: User) -> bool:
             pass  # referred to by some other record (a shipment event, a run): keep them too
     user_deactivate(actor=actor, user=user)
     return False
+
+
+def user_save_password(*, user: User) -> None:
+    """Store a password already set on ``user`` (the caller records who set it; the trail
+    never holds the hash)."""
+    user.save(update_fields=["password"])
+
+
+def admin_save(*, actor: Any, form: Any, formsets: Any, change: bool) -> models.Model:
+    """A reference record saved in the admin with its inlines (hub capacities, stock numbers),
+    each audited, in one transaction."""
+    if not can_write_registers(actor):
+        raise PermissionDenied("Only coordinators change reference data.")
+    with transaction.atomic():
+        saved = save_audited(
+            actor=actor,
+            instance=form.instance,
+            m2m={
+                f.name: form.cleaned_data[f.name]
+                for f in form.instance._meta.many_to_many
+                if f.name in form.cleaned_data
+            },
+            verb="admin-update" if change else "admin-create",
+        )
+        for formset in formsets:
+            for obj in formset.save(commit=False):
+                save_audited(actor=actor, instance=obj, verb="admin-update-related")
+            for obj in formset.deleted_objects:
+                delete_audited(actor=actor, instance=obj)
+            formset.save_m2m()
+        return saved
+
+
+def admin_delete(*, actor: Any, instance: models.Model) -> None:
+    if isinstance(instance, User):
+        user_remove(actor=actor, user=instance)
+        return
+    reference_delete(actor=actor, instance=instance)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.db import transaction
 from django.test import Client, RequestFactory
 
 from coordcell.audit.admin import AuditedAdmin
@@ -70,3 +71,23 @@ def test_a_bulk_delete_in_the_admin_records_one_event_per_object(superuser: User
     assert sorted(deleted.values_list("target_id", flat=True)) == sorted(str(n.pk) for n in nations)
     assert set(deleted.values_list("actor_name", flat=True)) == {"root"}
     assert verify().ok
+
+
+@pytest.mark.django_db
+def test_the_trail_never_holds_a_password_hash(world):
+    from coordcell.audit.models import AuditEvent
+    from coordcell.audit.services import save_audited
+    from coordcell.registry.models import User
+
+    user = User(username="new-officer", role="auditor")
+    user.set_password("a long and secret passphrase")
+    with transaction.atomic():
+        save_audited(actor=world.users["coordinator"], instance=user)
+    user.set_password("another long passphrase")
+    with transaction.atomic():
+        save_audited(actor=world.users["coordinator"], instance=user)
+    created, changed = AuditEvent.objects.filter(target_type="registry.user").order_by("seq")
+    assert user.password not in str(created.data) + str(changed.data)
+    assert "pbkdf2" not in str(created.data) and "md5" not in str(created.data).lower()
+    assert created.data["after"]["password"].startswith("(secret) ")
+    assert "password" in changed.data["changes"]
