@@ -51,6 +51,7 @@ from .selectors import (
     inventory_interval_days,
     late_shipments,
     legs_visible_to,
+    list_order,
     overdue_serial_items,
     quantities_by_requirement,
     serial_items_visible_to,
@@ -77,7 +78,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in S.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs.order_by("-planned_departure", "-pk"), 50).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by(*list_order(user)), 50).get_page(request.GET.get("page"))
     rows = [(s, shipment_detail_level(user, s), eta_window(s)) for s in page]
     return render(
         request,

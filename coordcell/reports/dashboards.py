@@ -289,7 +289,8 @@ def recipient(user: User, today: dt.date) -> Dashboard:
                 "alert" if handed else "",
             ),
         ]
-        first = list(arriving.order_by("eta", "pk")[:8])
+        # By reference, not by ETA: the order would rank them by the exact plan the window hides.
+        first = list(arriving.order_by("reference", "pk")[:8])
         board.panels.append(
             Panel(
                 _("Arriving this week"),
