@@ -120,9 +120,7 @@ def shipment_detail(
         "lines": lines if level is not Detail.STATUS else [],
         "quantities": quantities_by_requirement({ln.requirement_id for ln in lines}),
         "eta_window": eta_window(shipment),
-        "discrepancies": discrepancies_visible_to(user)
-        .filter(shipment=shipment)
-        .prefetch_related("photos"),
+        "discrepancies": _discrepancies(user, shipment),
         "event_form": forms.get("event") or (EventForm(statuses=statuses) if statuses else None),
         "planner": planner,
         "cancel_form": forms.get("cancel") or ReasonForm(prefix="cancel"),
@@ -134,6 +132,26 @@ def shipment_detail(
         "late_days": days_late(shipment, timezone.now().date()),
     }
     return render(request, "logistics/detail.html", context, status=status)
+
+
+def _discrepancies(user: Any, shipment: Shipment) -> list[tuple[Any, str]]:
+    """The shipment's discrepancies the user may see, each with the reference of the shipment a
+    wrong serial belongs to when the user may see that one too (else "")."""
+    found = list(
+        discrepancies_visible_to(user)
+        .filter(shipment=shipment)
+        .select_related("other_shipment")
+        .prefetch_related("photos")
+    )
+    others = {d.other_shipment_id for d in found if d.other_shipment_id}
+    visible = set(
+        shipments_visible_to(user).filter(pk__in=others).values_list("pk", flat=True)
+        if others
+        else ()
+    )
+    return [
+        (d, d.other_shipment.reference if d.other_shipment_id in visible else "") for d in found
+    ]
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
