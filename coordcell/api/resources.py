@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordcell.registry.access import raise_not_found
 from coordcell.registry.registers import Register
 
 from .problems import ConflictError
@@ -95,7 +97,13 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def get_object(self) -> Any:
-        return attach_codes([super().get_object()], self._codes())[0]
+        try:
+            obj = super().get_object()
+        except Http404:
+            # Out of the user's scope is a refusal (audited); no such object a plain 404.
+            key = self.lookup_url_kwarg or self.lookup_field
+            raise_not_found(self.get_queryset(), **{self.lookup_field: self.kwargs[key]})
+        return attach_codes([obj], self._codes())[0]
 
     def _codes(self) -> tuple[str, ...]:
         """The many-to-many codes to attach: a read's query brings those it annotates itself

@@ -39,7 +39,7 @@ from .lifecycle import (
     transition_error,
 )
 from .models import SerialItem, Shipment, ShipmentEvent, ShipmentLine
-from .selectors import EVENT_ROLES, shipments_visible_to
+from .selectors import EVENT_ROLES, can_record_events, shipments_visible_to
 
 MAX_BATCH = 5000
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
@@ -143,7 +143,7 @@ def events_ingest(*, actor: Any, events: Sequence[Mapping[str, Any]]) -> IngestR
 
 def _ingest(actor: Any, events: Sequence[Mapping[str, Any]], *, strict: bool) -> IngestResult:
     user = as_user(actor)
-    if user is None or user.role not in EVENT_ROLES:
+    if user is None or not can_record_events(user):
         raise PermissionDenied("Only coordinators and donor or recipient liaisons record events.")
     if len(events) > MAX_BATCH:
         raise ValidationError(

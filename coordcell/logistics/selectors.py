@@ -152,6 +152,12 @@ EVENT_ROLES = {
 }
 
 
+def can_record_events(user: Any) -> bool:
+    """Whether the role records shipment events at all (the bulk feed, the next-status form)."""
+    u = as_user(user)
+    return bool(u and u.role in EVENT_ROLES)
+
+
 def can_record_event(user: Any, shipment: Shipment, status: str) -> bool:
     u = as_user(user)
     if u is None or status not in EVENT_ROLES.get(u.role, set()):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
 from . import selectors, services
 
@@ -18,7 +18,7 @@ PARTS = ("end items", "crews", "sustainment")
 def readiness(request: HttpRequest) -> HttpResponse:
     packages = selectors.packages_visible_to(request.user).order_by("ready_on", "reference")
     if as_user(request.user) is None:
-        raise Http404
+        raise refuse("not an active user")
     rows = [
         {
             "package": p,
@@ -47,7 +47,7 @@ def readiness(request: HttpRequest) -> HttpResponse:
 
 
 def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    package = get_object_or_404(selectors.packages_visible_to(request.user), pk=pk)
+    package = get_visible_or_404(selectors.packages_visible_to(request.user), pk=pk)
     u = as_user(request.user)
     hide = selectors.bottleneck_for(u, package) != package.bottleneck
     return render(
@@ -69,7 +69,7 @@ def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def recompute(request: HttpRequest) -> HttpResponse:
     u = as_user(request.user)
     if not selectors.can_recompute(u):
-        raise Http404
+        raise refuse("only coordinators recompute readiness")
     changes = services.recompute_all(cause=f"recomputed by {u.username}", actor=u)  # type: ignore[union-attr]
     messages.success(request, f"Readiness recomputed: {len(changes)} packages moved.")
     return HttpResponseRedirect(reverse("readiness:list"))
