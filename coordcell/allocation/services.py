@@ -26,6 +26,7 @@ from coordcell.audit.services import AuditEntry, StaleEditError, record, record_
 from coordcell.db import insert_many
 from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.models import Pledge
+from coordcell.readiness.facts import Cause
 from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
@@ -413,7 +414,7 @@ def run_commit(
         # After the commit: this transaction holds the audit head (see readiness.services).
         recompute_for_requirements_after_commit(
             {line.requirement_id for line in lines},
-            cause=f"allocation {locked.reference} committed",
+            cause=Cause(f"allocation {locked.reference} committed", "allocation"),
             actor=actor,
         )
     return locked

@@ -26,6 +26,7 @@ from coordcell.audit.services import AuditEntry, record_many
 from coordcell.db import insert_many
 from coordcell.readiness import services as readiness
 from coordcell.readiness.equipment import shipment_facts
+from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user, locations_visible_to
 from coordcell.registry.models import Location, User
 
@@ -416,7 +417,13 @@ def _record(
     if moved:
         references = sorted({s.reference for _item, s in accepted if s.pk in moved})
         readiness.recompute_for_shipments_after_commit(
-            sorted(moved), cause="shipment events: " + ", ".join(references[:5]), actor=user
+            sorted(moved),
+            cause=Cause(
+                "shipment events: " + ", ".join(references[:5]),
+                "shipment_events",
+                shipments=tuple(sorted(moved)),
+            ),
+            actor=user,
         )
 
 

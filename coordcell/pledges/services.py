@@ -52,10 +52,13 @@ def pledge_save(
         if before and (
             before["available_from"] != saved.available_from or before["status"] != saved.status
         ):
+            from coordcell.readiness.facts import Cause
             from coordcell.readiness.services import recompute_for_pledges_after_commit
 
             recompute_for_pledges_after_commit(
-                [saved.pk], cause=f"pledge {saved.reference} changed", actor=actor
+                [saved.pk],
+                cause=Cause(f"pledge {saved.reference} changed", "pledge", pledges=(saved.pk,)),
+                actor=actor,
             )
         return saved
 
