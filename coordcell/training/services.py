@@ -176,7 +176,7 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
                     }
                 )
             if session.start_date != stored.start_date and stored.booked_trainees:
-                _check_move(session)
+                _check_move(actor, session)
         capabilities = (
             set(
                 Booking.objects.filter(session_id=session.pk).values_list(
@@ -208,19 +208,31 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
     return saved
 
 
-def _check_move(session: Session) -> None:
-    """A booked session may move only where its cohorts' other courses still fit around it."""
+def _check_move(actor: Any, session: Session) -> None:
+    """A booked session may move only where its cohorts' other courses still fit around it.
+
+    The refusal names another session only to whom may see it: a training-site officer is told
+    "a course at another site", not another nation's session."""
+    from .selectors import sessions_visible_to
+
     start, end = session.start_date, session.end_date
     problems = []
     for booking in session.bookings.select_related("cohort"):
-        for other in (
+        others = list(
             Booking.objects.filter(cohort_id=booking.cohort_id)
             .exclude(session_id=session.pk)
             .select_related("session", "session__course")
-        ):
+        )
+        visible = set(
+            sessions_visible_to(actor)
+            .filter(pk__in=[b.session_id for b in others])
+            .values_list("pk", flat=True)
+        )
+        for other in others:
             o = other.session
             if o.start_date < end and start < o.end_date:
-                problems.append(f"{booking.cohort.reference} is on {o.reference} then")
+                where = o.reference if o.pk in visible else "a course at another site"
+                problems.append(f"{booking.cohort.reference} is on {where} then")
         if start < booking.cohort.earliest_release:
             problems.append(
                 f"{booking.cohort.reference} is released only on {booking.cohort.earliest_release}"
