@@ -50,7 +50,7 @@ class RegisterSearchFilter(filters.BaseFilterBackend):
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
         query = request.query_params.get("q", "").strip()
-        fields = view.resource.register.search_fields
+        fields = view.resource.register.for_user(request.user).search_fields
         if not query or not fields:
             return queryset
         condition = Q()
@@ -77,6 +77,27 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     resource: ApiResource
     lookup_value_regex = r"\d+"
     filter_backends = [RegisterSearchFilter, DjangoFilterBackend, filters.OrderingFilter]
+    all_ordering_fields: list[str] = []
+
+    # Fields the user may not read (Register.hidden) are left out of the answer, and of the
+    # filters and orderings, so that they are not found out by filtering or sorting either.
+    def _hidden(self) -> frozenset[str]:
+        return self.resource.register.hidden_for(getattr(self.request, "user", None))
+
+    @property
+    def filterset_class(self) -> Any:
+        user = getattr(getattr(self, "request", None), "user", None)
+        return self.resource.register.for_user(user).filterset_class
+
+    @property
+    def ordering_fields(self) -> list[str]:
+        if getattr(self, "request", None) is None:
+            return self.all_ordering_fields
+        hidden = self._hidden()
+        return [f for f in self.all_ordering_fields if f.split("__")[0] not in hidden]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "hidden_fields": self._hidden()}
 
     def get_queryset(self) -> QuerySet[Any]:
         qs = self.resource.register.visible(self.request.user)
@@ -203,8 +224,7 @@ def viewset_for(resource: ApiResource) -> type[ResourceViewSet]:
     attrs = {
         "resource": resource,
         "serializer_class": resource.serializer_class,
-        "filterset_class": register.filterset_class,
-        "ordering_fields": list(dict.fromkeys(("id", *sortable, *resource.ordering_fields))),
+        "all_ordering_fields": list(dict.fromkeys(("id", *sortable, *resource.ordering_fields))),
         "http_method_names": methods,
         "__doc__": f"{register.title}: only those you may see are listed.",
     }

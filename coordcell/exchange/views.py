@@ -240,6 +240,7 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
     params = request.GET.copy()
     for name in ("format", "page"):
         params.pop(name, None)
+    register = register.for_user(user)  # the columns this user may read
     qs = filtered_queryset(register, user, params)
     filename = f"{register.slug}.{fmt}"
     # The file is written to disk, not memory, before sending (XLSX with constant_memory), at

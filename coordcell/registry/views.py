@@ -33,6 +33,7 @@ def _get_object_for_user(
 
 
 def _filtered(register: Register, request: HttpRequest) -> tuple[QuerySet[Any], Any, str, str]:
+    register = register.for_user(request.user)  # no search, filter or sort on hidden fields
     qs = register.visible(request.user)
     query = request.GET.get("q", "").strip()
     if query and register.search_fields:
@@ -81,6 +82,7 @@ def _row_html(url: str, values: list[Any]) -> SafeString:
 def register_list(request: HttpRequest, register: Register) -> HttpResponse:
     if as_user(request.user) is None:
         raise refuse("not an active user")
+    register = register.for_user(request.user)
     qs, filterset, query, sort = _filtered(register, request)
     if not qs.ordered:
         qs = qs.order_by("pk")
@@ -114,6 +116,7 @@ def register_list(request: HttpRequest, register: Register) -> HttpResponse:
 
 def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
     obj = _get_object_for_user(register, request, pk)
+    register = register.for_user(request.user)
     fields = []
     for name in register.detail_fields:
         try:
