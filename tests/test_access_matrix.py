@@ -6,6 +6,10 @@ Each endpoint's expected answer comes from the single access function of its obj
 Register's ``visible``/``editable``, or the table below for other apps); the per-role rules of
 those functions have their own tests in each app. What this test proves is that no endpoint
 bypasses them. A new object endpoint the test cannot map makes it fail.
+
+Since issue 23 it also proves that every refusal of a logged-in user is audited, and that no list
+or object a role may open names a shipment, pledge, cohort or session outside that role's access
+functions (the words on a page, not only its answer).
 """
 
 from __future__ import annotations
@@ -283,9 +287,9 @@ def test_no_endpoint_leaks_or_changes_what_its_access_function_forbids(estate):
                         failures.append(
                             f"{role} GET {url}: {response.status_code}, expected {sorted(expected)}"
                         )
-                    if user is not None and response.status_code == 404:
-                        if _refusals() != audited + 1:
-                            failures.append(f"{role} GET {url}: refused, not audited")
+                    refused = user is not None and response.status_code == 404
+                    if refused and _refusals() != audited + 1:
+                        failures.append(f"{role} GET {url}: refused, not audited")
                 if endpoint.writes and obj.pk not in editable:
                     for method in ("patch", "delete") if endpoint.api else ("post",):
                         probes += 1
@@ -338,7 +342,7 @@ def test_lists_never_show_another_nations_pledges(estate):
 
 
 def _hidden_references(user: Any) -> dict[str, str]:
-    """Reference -> what it is, of every shipment, pledge, cohort and session ``user`` may not see."""
+    """Reference -> kind of every shipment, pledge, cohort and session ``user`` may not see."""
     from coordcell.logistics.models import Shipment
     from coordcell.logistics.selectors import shipments_visible_to
     from coordcell.pledges.models import Pledge
