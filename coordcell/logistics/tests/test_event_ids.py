@@ -84,3 +84,14 @@ def test_an_idempotent_resend_is_not_audited_as_a_conflict(world):
     before = AuditEvent.objects.count()
     assert ingest(world, batch, role=Role.DONOR_LIAISON).duplicates == 1
     assert AuditEvent.objects.count() == before
+
+
+def test_another_donors_depot_is_an_unknown_location_like_a_made_up_one(world):
+    german = make_shipment(world, donor="DE")
+    errors = [
+        ingest(world, [{**_ready(german, f"x-{code}"), "location": code}], role=Role.DONOR_LIAISON)
+        .rejected[0]
+        .error
+        for code in ("depot-pl", "depot-xx")
+    ]
+    assert errors == ["Unknown location 'depot-pl'.", "Unknown location 'depot-xx'."]
