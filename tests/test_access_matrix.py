@@ -6,6 +6,10 @@ Each endpoint's expected answer comes from the single access function of its obj
 Register's ``visible``/``editable``, or the table below for other apps); the per-role rules of
 those functions have their own tests in each app. What this test proves is that no endpoint
 bypasses them. A new object endpoint the test cannot map makes it fail.
+
+Since issue 23 it also proves that every refusal of a logged-in user is audited, and that no list
+or object a role may open names a shipment, pledge, cohort or session outside that role's access
+functions (the words on a page, not only its answer).
 """
 
 from __future__ import annotations
@@ -213,8 +217,12 @@ def estate(world, django_capture_on_commit_callbacks):
                 reference=f"MARK-{code}-{status}-P",
             )
     coordinator = world.users[Role.COORDINATOR]
-    # A committed plan (with its shipments, one per donor) and a solved, uncommitted one.
-    run_commit(actor=coordinator, run=run_execute(run_create(actor=coordinator, enqueue=False).pk))
+    # A committed plan (with its shipments, one per donor) and a solved, uncommitted one. The
+    # commit's readiness recompute runs now: left pending, it would swallow the package's below.
+    with django_capture_on_commit_callbacks(execute=True):
+        run_commit(
+            actor=coordinator, run=run_execute(run_create(actor=coordinator, enqueue=False).pk)
+        )
     run_execute(run_create(actor=coordinator, enqueue=False).pk)
     # Training at a British and a German site, a cohort booked at each.
     op, mnt = make_courses(world)
@@ -234,6 +242,7 @@ def estate(world, django_capture_on_commit_callbacks):
         )
     for role in (Role.DONOR_LIAISON, "donor-pl"):
         token_create(actor=world.users[role], user=world.users[role], name="scanner")
+    assert CapabilityPackage.objects.get().computed_at is not None
     return world
 
 
@@ -250,7 +259,14 @@ def _snapshot(obj: models.Model) -> dict[str, Any]:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
+def _refusals() -> int:
+    from coordcell.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(verb="access-refused").count()
+
+
 def test_no_endpoint_leaks_or_changes_what_its_access_function_forbids(estate):
+    """... and every refusal of a logged-in user is in the audit trail (issue 23)."""
     found, unmapped = endpoints()
     assert not unmapped, f"object endpoints without an access mapping: {unmapped}"
     probes, failures = 0, []
@@ -267,6 +283,7 @@ def test_no_endpoint_leaks_or_changes_what_its_access_function_forbids(estate):
                 url = endpoint.url(getattr(obj, endpoint.key))
                 before = _snapshot(obj)
                 probes += 1
+                audited = _refusals()
                 response = client.get(url, headers={"Accept": "application/json"})
                 if obj.pk not in visible:
                     expected = (
@@ -278,9 +295,13 @@ def test_no_endpoint_leaks_or_changes_what_its_access_function_forbids(estate):
                         failures.append(
                             f"{role} GET {url}: {response.status_code}, expected {sorted(expected)}"
                         )
+                    refused = user is not None and response.status_code == 404
+                    if refused and _refusals() != audited + 1:
+                        failures.append(f"{role} GET {url}: refused, not audited")
                 if endpoint.writes and obj.pk not in editable:
                     for method in ("patch", "delete") if endpoint.api else ("post",):
                         probes += 1
+                        audited = _refusals()
                         answer = getattr(client, method)(
                             url,
                             data={} if method == "post" else None,
@@ -295,6 +316,12 @@ def test_no_endpoint_leaks_or_changes_what_its_access_function_forbids(estate):
                                 f"{role} {method.upper()} {url}: "
                                 f"{answer.status_code} on an object it may not change"
                             )
+                        if (
+                            user is not None
+                            and answer.status_code in (403, 404)
+                            and _refusals() != audited + 1
+                        ):
+                            failures.append(f"{role} {method.upper()} {url}: refused, not audited")
                         current = endpoint.model._default_manager.filter(pk=obj.pk).first()
                         if current is None or _snapshot(current) != before:
                             failures.append(f"{role} {method.upper()} {url} changed the object")
@@ -320,3 +347,63 @@ def test_lists_never_show_another_nations_pledges(estate):
             assert f"MARK-{other}-" not in body, f"{role} sees {other}'s pledge at {url}"
         assert f"MARK-{own}-" in client.get("/pledges/").content.decode()
         assert f"MARK-{own}-" in client.get("/api/v1/pledges").content.decode()
+
+
+def _hidden_references(user: Any) -> dict[str, str]:
+    """Reference -> kind of every shipment, pledge, cohort and session ``user`` may not see."""
+    from coordcell.logistics.models import Shipment
+    from coordcell.logistics.selectors import shipments_visible_to
+    from coordcell.pledges.models import Pledge
+    from coordcell.pledges.selectors import pledges_visible_to
+    from coordcell.training.models import Cohort, Session
+    from coordcell.training.selectors import cohorts_visible_to, sessions_visible_to
+
+    hidden = {}
+    for model, visible in (
+        (Shipment, shipments_visible_to),
+        (Pledge, pledges_visible_to),
+        (Cohort, cohorts_visible_to),
+        (Session, sessions_visible_to),
+    ):
+        shown = set(visible(user).values_list("pk", flat=True))
+        for pk, reference in model._default_manager.values_list("pk", "reference"):
+            if pk not in shown:
+                hidden[reference] = model.__name__
+    return hidden
+
+
+def test_no_page_names_a_record_the_role_may_not_see(estate):
+    """Every list and every object the role may open (pages and API), read in full: no reference
+    of a shipment, pledge, cohort or session outside its access function appears (issue 23: the
+    readiness page named another donor's pledge and shipment; our matrix checked answers only)."""
+    found, _ = endpoints()
+    lists = [
+        "/" + route.replace("^", "").replace("$", "")
+        for route, _name, _p in _walk(get_resolver().url_patterns)
+        if "<" not in route
+        and "(?P<" not in route
+        and not route.endswith(("new/", "logout/", "login/", "schema", "docs"))
+    ]
+    failures, read = [], 0
+    for role in ROLES[1:]:
+        client, user = _client(estate, role)
+        hidden = _hidden_references(user)
+        if not hidden:
+            continue
+        leak = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, hidden)) + r")(?![\w-])")
+        urls = list(lists)
+        for endpoint in found:
+            if endpoint.writes and not endpoint.api:
+                continue
+            for key in endpoint.visible(user).values_list(endpoint.key, flat=True):
+                urls.append(endpoint.url(key))
+        for url in dict.fromkeys(urls):
+            response = client.get(url, headers={"Accept": "application/json"})
+            if response.status_code != 200 or response.streaming:
+                continue
+            read += 1
+            match = leak.search(response.content.decode(errors="replace"))
+            if match:
+                failures.append(f"{role} {url}: {hidden[match[1]]} {match[1]}")
+    print(f"\nreferences: {read} answers read")
+    assert not failures, "\n".join(failures[:40])

@@ -27,6 +27,7 @@ from coordcell.db import insert_many
 from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.services import pledges_allocate
+from coordcell.readiness.facts import Cause
 from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
 from coordcell.requirements.models import Requirement
@@ -376,7 +377,7 @@ def run_commit(
         # After the commit: this transaction holds the audit head (see readiness.services).
         recompute_for_requirements_after_commit(
             {line.requirement_id for line in lines},
-            cause=f"allocation {locked.reference} committed",
+            cause=Cause(f"allocation {locked.reference} committed", "allocation"),
             actor=actor,
         )
     return locked

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from coordcell.audit.services import StaleEditError
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
 from . import selectors, services
 from .forms import LineEditForm, RunForm, WhatIfForm
@@ -31,12 +31,12 @@ LINE_SORTS = {
 
 
 def _get_run_for_user(request: HttpRequest, pk: int) -> AllocationRun:
-    return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+    return get_visible_or_404(selectors.runs_visible_to(request.user), pk=pk)
 
 
 def run_list(request: HttpRequest) -> HttpResponse:
     if not selectors.can_see_runs(request.user):
-        raise Http404
+        raise refuse("allocation runs are for the cell and auditors")
     runs = selectors.runs_visible_to(request.user)
     user = as_user(request.user)
     form = RunForm(
@@ -44,7 +44,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         if not selectors.can_create_run(user):
-            raise Http404
+            raise refuse("only coordinators start runs")
         if form.is_valid():
             run = services.run_create(
                 actor=user,
@@ -118,7 +118,7 @@ def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
     if not selectors.can_commit_run(user, run):
-        raise Http404
+        raise refuse("only coordinators change runs")
     try:
         services.run_commit(
             actor=user, run=run, expected_version=int(request.POST.get("version", 0)) or None
@@ -138,7 +138,7 @@ def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
     if not selectors.can_discard_run(user, run):
-        raise Http404
+        raise refuse("only coordinators change runs")
     try:
         services.run_discard(actor=user, run=run)
     except ValidationError as exc:
@@ -151,7 +151,7 @@ def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
     base = _get_run_for_user(request, pk)
     user = as_user(request.user)
     if not selectors.can_create_run(user):
-        raise Http404
+        raise refuse("only coordinators change runs")
     form = WhatIfForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -174,7 +174,7 @@ def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
 def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     if run.base_run is None:
-        raise Http404
+        raise not_found("this run is not a what-if")
     base = run.base_run
     changes = selectors.compare_runs(base, run)
     return render(
@@ -197,8 +197,8 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
     if not selectors.can_edit_run_lines(user, run):
-        raise Http404
-    line = get_object_or_404(
+        raise refuse("only coordinators change runs")
+    line = get_visible_or_404(
         AllocationLine.objects.select_related(
             "pledge", "pledge__origin", "requirement", "requirement__delivery_point", "hub"
         ),
@@ -221,7 +221,7 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
             else:
                 form.add_error(None, exc.messages)
         except PermissionDenied as exc:
-            raise Http404 from exc
+            raise refuse(str(exc)) from exc
         else:
             messages.success(request, "Line changed; the plan is still feasible.")
             return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
@@ -235,7 +235,7 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
 
 def my_allocations(request: HttpRequest) -> HttpResponse:
     if not selectors.can_see_committed_lines(request.user):
-        raise Http404
+        raise refuse("committed allocations are for the cell, auditors and donors")
     lines = selectors.committed_lines_visible_to(request.user)
     page = Paginator(lines.order_by("arrival_week", "pk"), 100).get_page(request.GET.get("page"))
     return render(request, "allocation/my_allocations.html", {"page": page})

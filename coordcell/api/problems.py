@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from coordcell.audit.services import StaleEditError
+from coordcell.registry.access import is_refusal, note_refusal
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://coordcell.org/problems/"  # names the kind of problem; see docs/api.md
@@ -89,7 +90,12 @@ def problem(
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's EXCEPTION_HANDLER: every error the API answers is a problem document."""
+    """DRF's EXCEPTION_HANDLER: every error the API answers is a problem document.
+
+    Refusals (out of scope, or not allowed to the role) are marked for the audit trail, like the
+    pages' (coordcell.audit.middleware); a plain not-found is not."""
+    if is_refusal(exc) or isinstance(exc, exceptions.PermissionDenied):
+        note_refusal(context.get("request"), str(exc) or type(exc).__name__)
     if isinstance(exc, StaleEditError):
         exc = ConflictError(str(exc))
     elif isinstance(exc, Http404):

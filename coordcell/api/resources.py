@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordcell.registry.access import raise_not_found
 from coordcell.registry.registers import Register
 
 from .problems import ConflictError
@@ -48,7 +50,7 @@ class RegisterSearchFilter(filters.BaseFilterBackend):
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
         query = request.query_params.get("q", "").strip()
-        fields = view.resource.register.search_fields
+        fields = view.resource.register.for_user(request.user).search_fields
         if not query or not fields:
             return queryset
         condition = Q()
@@ -75,6 +77,27 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
     resource: ApiResource
     lookup_value_regex = r"\d+"
     filter_backends = [RegisterSearchFilter, DjangoFilterBackend, filters.OrderingFilter]
+    all_ordering_fields: list[str] = []
+
+    # Fields the user may not read (Register.hidden) are left out of the answer, and of the
+    # filters and orderings, so that they are not found out by filtering or sorting either.
+    def _hidden(self) -> frozenset[str]:
+        return self.resource.register.hidden_for(getattr(self.request, "user", None))
+
+    @property
+    def filterset_class(self) -> Any:
+        user = getattr(getattr(self, "request", None), "user", None)
+        return self.resource.register.for_user(user).filterset_class
+
+    @property
+    def ordering_fields(self) -> list[str]:
+        if getattr(self, "request", None) is None:
+            return self.all_ordering_fields
+        hidden = self._hidden()
+        return [f for f in self.all_ordering_fields if f.split("__")[0] not in hidden]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "hidden_fields": self._hidden()}
 
     def get_queryset(self) -> QuerySet[Any]:
         qs = self.resource.register.visible(self.request.user)
@@ -95,7 +118,13 @@ class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def get_object(self) -> Any:
-        return attach_codes([super().get_object()], self._codes())[0]
+        try:
+            obj = super().get_object()
+        except Http404:
+            # Out of the user's scope is a refusal (audited); no such object a plain 404.
+            key = self.lookup_url_kwarg or self.lookup_field
+            raise_not_found(self.get_queryset(), **{self.lookup_field: self.kwargs[key]})
+        return attach_codes([obj], self._codes())[0]
 
     def _codes(self) -> tuple[str, ...]:
         """The many-to-many codes to attach: a read's query brings those it annotates itself
@@ -195,8 +224,7 @@ def viewset_for(resource: ApiResource) -> type[ResourceViewSet]:
     attrs = {
         "resource": resource,
         "serializer_class": resource.serializer_class,
-        "filterset_class": register.filterset_class,
-        "ordering_fields": list(dict.fromkeys(("id", *sortable, *resource.ordering_fields))),
+        "all_ordering_fields": list(dict.fromkeys(("id", *sortable, *resource.ordering_fields))),
         "http_method_names": methods,
         "__doc__": f"{register.title}: only those you may see are listed.",
     }

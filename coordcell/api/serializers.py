@@ -143,6 +143,8 @@ class ScopedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         if built is None:
             built = self._built[type(self)] = super().get_fields()
         fields = copy.deepcopy(built)
+        for name in self.context.get("hidden_fields", ()):  # Register.hidden, per user
+            fields.pop(name, None)
         request = self.context.get("request")
         user = getattr(request, "user", None)
         for name, scope in self.scopes.items():

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.rest_framework import DjangoFilterBackend
@@ -19,13 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordcell.audit.filters import AuditEventFilter
+from coordcell.audit.models import AuditEvent
 from coordcell.audit.selectors import audit_events_visible_to
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
 from .pagination import SeqCursorPagination
 from .problems import problem
 from .serializers import AuditEventSerializer, MeSerializer
-from .services import token_create, token_revoke, tokens_of
+from .services import can_create_token, token_create, token_revoke, tokens_of
 
 
 class SeqOrderingFilter(filters.OrderingFilter):
@@ -50,7 +51,13 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
     pagination_class = SeqCursorPagination
 
     def get_queryset(self) -> Any:
-        return audit_events_visible_to(self.request.user).order_by("-seq")
+        if getattr(self, "swagger_fake_view", False):  # the schema's generator, not a request
+            return AuditEvent.objects.none()
+        user = as_user(self.request.user)
+        if user is None or not user.sees_everything:
+            # Like the trail's page: not a list that is empty for you, a list you may not open.
+            raise refuse("the audit trail is for the cell and auditors")
+        return audit_events_visible_to(user).order_by("-seq")
 
 
 @extend_schema(responses=MeSerializer, tags=["me"], summary="Who the token or session is")
@@ -84,9 +91,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
     """The user's own tokens: create one (shown once) or revoke one."""
     user = as_user(request.user)
     if user is None:
-        raise Http404
+        raise refuse("not an active user")
+    may_create = can_create_token(user, user)
     new_token = ""
     if request.method == "POST":
+        if not may_create:
+            raise refuse("an auditor creates no token")
         name = request.POST.get("name", "").strip()[:100]
         if not name:
             messages.error(request, "Name the token after what will use it, e.g. 'stock sync'.")
@@ -95,14 +105,14 @@ def token_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "api/tokens.html",
-        {"tokens": tokens_of(user), "new_token": new_token},
+        {"tokens": tokens_of(user), "new_token": new_token, "may_create": may_create},
     )
 
 
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = as_user(request.user)
-    token = get_object_or_404(tokens_of(user), pk=pk)
+    token = get_visible_or_404(tokens_of(user), pk=pk)
     token_revoke(actor=user, token=token)
     messages.success(request, f"Revoked {token}.")
     return HttpResponseRedirect(reverse("api-tokens"))

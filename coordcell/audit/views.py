@@ -1,8 +1,8 @@
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, refuse
 
 from .filters import AuditEventFilter
 from .selectors import audit_events_visible_to
@@ -12,7 +12,7 @@ from .services import current_head
 def audit_trail(request: HttpRequest) -> HttpResponse:
     user = as_user(request.user)
     if user is None or not user.sees_everything:
-        raise Http404
+        raise refuse("the audit trail is for the cell and auditors")
     events = audit_events_visible_to(user)
     filterset = AuditEventFilter(request.GET, queryset=events)
     page = Paginator(filterset.qs.order_by("-seq"), 100).get_page(request.GET.get("page"))

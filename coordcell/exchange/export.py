@@ -87,6 +87,7 @@ def _getter(model: type[models.Model], path: str) -> Callable[[Any], Any]:
 
 
 def filtered_queryset(register: Register, user: Any, params: dict[str, Any] | QueryDict) -> Any:
+    """``register`` as ``user`` reads it (``Register.for_user``): the rows and columns to export."""
     request = HttpRequest()
     request.user = user
     if isinstance(params, QueryDict):
@@ -221,6 +222,7 @@ def write_xlsx(register: Register, qs: Any, stream: IO[bytes]) -> int:
 def export_queryset(
     register: Register, user: Any, params: dict[str, Any], fmt: str, stream: IO[bytes]
 ) -> int:
+    register = register.for_user(user)  # the columns this user may read
     qs = filtered_queryset(register, user, params)
     if fmt == "xlsx":
         return write_xlsx(register, qs, stream)

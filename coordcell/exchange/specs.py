@@ -142,6 +142,20 @@ def _pledge_check(user: Any, values: dict[str, Any], creating: bool) -> RowError
         errors.append(
             ("donor", donor.code, "own nation", "A donor liaison pledges for its own nation only.")
         )
+    status = values.get("status")
+    if status and getattr(user, "is_donor_liaison", False) and status != Pledge.Status.OFFERED:
+        from coordcell.pledges.services import pledge_status_refusal
+
+        before = (
+            None
+            if creating
+            else Pledge.objects.filter(donor=donor, donor_reference=values.get("donor_reference"))
+            .values_list("status", flat=True)
+            .first()
+        )
+        refusal = pledge_status_refusal(user, before, status)
+        if refusal:
+            errors.append(("status", status, "confirmed by the cell", refusal))
     origin = values.get("origin")
     if origin is not None and origin.kind != Location.Kind.DEPOT:
         errors.append(("origin", origin.code, "depot", f"{origin} is not a depot."))

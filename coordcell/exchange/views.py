@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
@@ -22,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coordcell.jobs.priority import at_worker_priority
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, not_found, refuse
 
 from .engine import ImportReport, run_import
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
@@ -61,8 +60,10 @@ def _get_upload(request: HttpRequest, upload_id: str) -> dict[str, Any]:
     """The one place an upload is fetched: only the session that sent it can see it."""
     entry = request.session.get(_SESSION_KEY, {}).get(upload_id)
     user = as_user(request.user)
-    if entry is None or user is None or entry["kind"] not in _kinds_for(user):
-        raise Http404
+    if entry is None or user is None:
+        raise not_found("no such upload in this session")
+    if entry["kind"] not in _kinds_for(user):
+        raise refuse(f"the role does not import {entry['kind']}")
     return entry  # type: ignore[no-any-return]
 
 
@@ -77,7 +78,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     user = as_user(request.user)
     kinds = _kinds_for(user)
     if not kinds:
-        raise Http404
+        raise refuse("the role imports nothing")
     form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds, user=user)
     if request.method == "POST" and form.is_valid():
         spec = SPECS[form.cleaned_data["kind"]]
@@ -201,7 +202,7 @@ def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
 def import_file(request: HttpRequest, upload_id: str, name: str) -> HttpResponse:
     entry = _get_upload(request, upload_id)
     if name not in _FILES:
-        raise Http404
+        raise not_found(f"no file {name!r}")
     content_type, _ = _FILES[name]
     stem = Path(entry["name"]).stem
     if name == "mapping.yaml":
@@ -210,7 +211,7 @@ def import_file(request: HttpRequest, upload_id: str, name: str) -> HttpResponse
     else:
         path = Path(entry["path"]).with_suffix("." + name)
         if not path.exists():
-            raise Http404
+            raise not_found("that file was not written")
         response = HttpResponse(path.read_bytes(), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
     return response
@@ -229,14 +230,17 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
     """/export/<register>/?format=csv|xlsx&<the list page's filters>"""
     register = registers().get(slug)
     user = as_user(request.user)
-    if register is None or user is None:
-        raise Http404
+    if register is None:
+        raise not_found(f"no register {slug!r}")
+    if user is None:
+        raise refuse("not an active user")
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
-        raise Http404
+        raise not_found(f"no format {fmt!r}")
     params = request.GET.copy()
     for name in ("format", "page"):
         params.pop(name, None)
+    register = register.for_user(user)  # the columns this user may read
     qs = filtered_queryset(register, user, params)
     filename = f"{register.slug}.{fmt}"
     # The file is written to disk, not memory, before sending (XLSX with constant_memory), at

@@ -143,9 +143,15 @@ def _replan(shipment: Shipment) -> None:
     shipment.planned_arrival = planned[-1].arrival
     shipment.save()
     refresh_shipments([shipment.pk], today=timezone.now().date())
+    from coordcell.readiness.facts import Cause
     from coordcell.readiness.services import recompute_for_shipments_after_commit
 
-    recompute_for_shipments_after_commit([shipment.pk], cause=f"{shipment.reference} replanned")
+    recompute_for_shipments_after_commit(
+        [shipment.pk],
+        cause=Cause(
+            f"{shipment.reference} replanned", "shipment_replanned", shipments=(shipment.pk,)
+        ),
+    )
 
 
 def shipment_split(

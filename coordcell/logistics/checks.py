@@ -17,6 +17,7 @@ from .lifecycle import CHECKS, S
 from .models import Discrepancy, SerialItem, ShipmentEvent, ShipmentLine
 
 Kind = Discrepancy.Kind
+WRONG_SERIAL_TEXT = "This serial is on the manifest of another shipment."
 
 
 def apply(event_ids: Sequence[int], user: Any) -> list[Discrepancy]:
@@ -124,7 +125,9 @@ def _compare_serials(
             _mark_received(event, list(manifest.values()))
         return []
 
-    def raise_(kind: str, serial: str, text: str, line_id: int | None = None) -> Discrepancy:
+    def raise_(
+        kind: str, serial: str, text: str, line_id: int | None = None, other: int | None = None
+    ) -> Discrepancy:
         return Discrepancy(
             shipment_id=event.shipment_id,
             line_id=line_id,
@@ -134,6 +137,7 @@ def _compare_serials(
             quantity=1,
             serial=serial,
             description=text,
+            other_shipment_id=other,
             location_id=event.location_id,
             automatic=True,
             recorded_by=user,
@@ -160,23 +164,18 @@ def _compare_serials(
                 )
     unknown = seen - set(manifest)
     if unknown:
-        elsewhere = {
-            s.serial: s
-            for s in SerialItem.objects.filter(serial__in=unknown).select_related(
-                "shipment_line__shipment"
+        elsewhere = dict(
+            SerialItem.objects.filter(serial__in=unknown).values_list(
+                "serial", "shipment_line__shipment_id"
             )
-        }
+        )
         for serial in sorted(unknown):
             other = elsewhere.get(serial)
             if other is not None:
-                found.append(
-                    raise_(
-                        Kind.WRONG_SERIAL,
-                        serial,
-                        "This serial is on the manifest of "
-                        f"{other.shipment_line.shipment.reference}.",
-                    )
-                )
+                # The text is read by everyone who sees this discrepancy (the donor, the
+                # recipient at handover): it never names the other shipment; the page names it
+                # to those who may see it (other_shipment).
+                found.append(raise_(Kind.WRONG_SERIAL, serial, WRONG_SERIAL_TEXT, other=other))
             else:
                 found.append(raise_(Kind.EXTRA_SERIAL, serial, "Not on the manifest."))
     for serial in sorted(set(manifest) - seen):

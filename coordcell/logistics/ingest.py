@@ -1,10 +1,12 @@
 """Recording status events, one by hand or thousands from a feed, and deriving from them each
 shipment's status, leg times, ETA and counted quantities.
 
-Idempotent: every event carries the sender's own id (``id``); an id already stored is skipped, so
-a re-sent batch changes nothing. Out of order: events are accepted in any order and the status is
-derived (``lifecycle.derive_status``). Partial: a bad event is rejected with its reason, the rest
-of the batch is recorded.
+Idempotent: every event carries the sender's own id (``id``); an id the same sender already
+stored is skipped, so a re-sent batch changes nothing. Ids are the sender's (its nation's, or the
+cell's: ``ShipmentEvent.sender_of``): another nation's id is a new id, never "already used".
+Out of order: events are accepted in any order and the status is derived
+(``lifecycle.derive_status``). Partial: a bad event is rejected with its reason, the rest of the
+batch is recorded.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from coordcell.audit.services import AuditEntry, record_many
 from coordcell.db import insert_many
 from coordcell.readiness import services as readiness
 from coordcell.readiness.equipment import shipment_facts
-from coordcell.registry.access import as_user
+from coordcell.readiness.facts import Cause
+from coordcell.registry.access import as_user, locations_visible_to
 from coordcell.registry.models import Location, User
 from coordcell.requirements.services import requirements_refresh_status
 
@@ -38,7 +41,7 @@ from .lifecycle import (
     transition_error,
 )
 from .models import SerialItem, Shipment, ShipmentEvent, ShipmentLine
-from .selectors import EVENT_ROLES, shipments_visible_to
+from .selectors import EVENT_ROLES, can_record_events, shipments_visible_to
 
 MAX_BATCH = 5000
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
@@ -77,12 +80,22 @@ class Rejection:
     error: str
 
 
+@dataclass(frozen=True)
+class Incident:
+    """A refusal the cell should see in the audit trail (an id reused for another event, a
+    serial already on another shipment's manifest), recorded even when the batch is refused."""
+
+    verb: str
+    entry: AuditEntry
+
+
 @dataclass
 class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     shipments: list[str] = field(default_factory=list)  # references whose events changed
+    incidents: list[Incident] = field(default_factory=list, repr=False)  # never sent back
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +108,14 @@ class IngestResult:
 
 class EventError(Exception):
     pass
+
+
+class SerialTaken(EventError):
+    """A serial of the manifest is already on another shipment's manifest."""
+
+    def __init__(self, message: str, incident: Incident) -> None:
+        super().__init__(message)
+        self.incident = incident
 
 
 @dataclass
@@ -124,7 +145,7 @@ def events_ingest(*, actor: Any, events: Sequence[Mapping[str, Any]]) -> IngestR
 
 def _ingest(actor: Any, events: Sequence[Mapping[str, Any]], *, strict: bool) -> IngestResult:
     user = as_user(actor)
-    if user is None or user.role not in EVENT_ROLES:
+    if user is None or not can_record_events(user):
         raise PermissionDenied("Only coordinators and donor or recipient liaisons record events.")
     if len(events) > MAX_BATCH:
         raise ValidationError(
@@ -158,9 +179,26 @@ def _ingest(actor: Any, events: Sequence[Mapping[str, Any]], *, strict: bool) ->
         items.append(item)
     if not items:
         return result
-    with transaction.atomic():
-        _record(user, items, result, now, strict=strict)
+    try:
+        with transaction.atomic():
+            _record(user, items, result, now, strict=strict)
+    except ValidationError:
+        _record_incidents(user, result)  # a refused event by hand still leaves its trace
+        raise
+    _record_incidents(user, result)
     return result
+
+
+def _record_incidents(user: User, result: IngestResult) -> None:
+    if not result.incidents:
+        return
+    with transaction.atomic():
+        for verb in dict.fromkeys(i.verb for i in result.incidents):
+            record_many(
+                actor=user,
+                verb=verb,
+                entries=[i.entry for i in result.incidents if i.verb == verb],
+            )
 
 
 def _parse(index: int, raw: Any, now: dt.datetime) -> _Item:
@@ -242,12 +280,14 @@ def _record(
     ):
         lines_by_shipment[line.shipment_id].append(line)
     codes = {i.location_code for i in items if i.location_code}
-    locations = {loc.code: loc for loc in Location.objects.filter(code__in=codes)}
+    # Another donor's depot is "unknown" like a code that does not exist.
+    locations = {loc.code: loc for loc in locations_visible_to(user).filter(code__in=codes)}
+    sender = ShipmentEvent.sender_of(user)
     stored = {
         row["client_id"]: row
-        for row in ShipmentEvent.objects.filter(client_id__in=[i.client_id for i in items]).values(
-            "client_id", "shipment__reference", "status", "occurred_at"
-        )
+        for row in ShipmentEvent.objects.filter(
+            sender=sender, client_id__in=[i.client_id for i in items]
+        ).values("id", "client_id", "shipment__reference", "status", "occurred_at")
     }
     current = {s.reference: s.status for s in shipments.values()}
     rows: list[tuple[Any, ...]] = []
@@ -270,6 +310,25 @@ def _record(
                         "This id was already used for a different event; ids must be unique.",
                     )
                 )
+                result.incidents.append(
+                    Incident(
+                        "shipment.event-id-conflict",
+                        AuditEntry(
+                            "logistics.shipmentevent",
+                            str(row["id"]),
+                            f"{row['shipment__reference']} {row['status']}",
+                            {
+                                "client_id": item.client_id,
+                                "sender": sender,
+                                "sent": {
+                                    "shipment": item.reference,
+                                    "status": item.status,
+                                    "occurred_at": item.occurred_at,
+                                },
+                            },
+                        ),
+                    )
+                )
             continue
         shipment = shipments.get(item.reference)
         try:
@@ -287,6 +346,8 @@ def _record(
         except (EventError, ValidationError) as exc:
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             result.rejected.append(Rejection(item.index, item.client_id, message))
+            if isinstance(exc, SerialTaken):
+                result.incidents.append(exc.incident)
             continue
         if RANK[item.status] > RANK[current[item.reference]] or item.status == S.CANCELLED:
             current[item.reference] = item.status
@@ -300,9 +361,9 @@ def _record(
         return
     touched = sorted({s.pk for _, s in accepted})
     readiness_before = shipment_facts(touched)
-    insert_many(ShipmentEvent, EVENT_FIELDS, rows)
+    insert_many(ShipmentEvent, [*EVENT_FIELDS, "sender"], [(*row, sender) for row in rows])
     ids = dict(
-        ShipmentEvent.objects.filter(client_id__in=[r[0] for r in rows]).values_list(
+        ShipmentEvent.objects.filter(sender=sender, client_id__in=[r[0] for r in rows]).values_list(
             "client_id", "id"
         )
     )
@@ -361,7 +422,13 @@ def _record(
     if moved:
         references = sorted({s.reference for _item, s in accepted if s.pk in moved})
         readiness.recompute_for_shipments_after_commit(
-            sorted(moved), cause="shipment events: " + ", ".join(references[:5]), actor=user
+            sorted(moved),
+            cause=Cause(
+                "shipment events: " + ", ".join(references[:5]),
+                "shipment_events",
+                shipments=tuple(sorted(moved)),
+            ),
+            actor=user,
         )
 
 
@@ -407,7 +474,7 @@ def _validate(
         raise EventError(
             f"'{item.status}' transfers custody: give 'handed_over_by' and 'taken_over_by' (names)."
         )
-    serial_map = _serial_map(item, shipment, lines)
+    serial_map = _serial_map(user, item, shipment, lines)
     quantity = item.quantity
     if quantity is None and line_quantities:
         quantity = sum(line_quantities.values())
@@ -450,7 +517,9 @@ def _line_quantities(item: _Item, shipment: Shipment, lines: list[ShipmentLine])
     )
 
 
-def _serial_map(item: _Item, shipment: Shipment, lines: list[ShipmentLine]) -> dict[str, list[str]]:
+def _serial_map(
+    user: User, item: _Item, shipment: Shipment, lines: list[ShipmentLine]
+) -> dict[str, list[str]]:
     sensitive = [line for line in lines if line.category.sensitive]
     if item.serials is None:
         if sensitive and item.status in (S.READY, S.AT_HUB, S.HANDED_OVER):
@@ -493,9 +562,39 @@ def _serial_map(item: _Item, shipment: Shipment, lines: list[ShipmentLine]) -> d
             taken = (
                 SerialItem.objects.filter(category=by_id[key].category, serial__in=values)
                 .exclude(shipment_line__shipment=shipment)
-                .values_list("serial", "shipment_line__shipment__reference")
+                .select_related("shipment_line__shipment")
+                .order_by("serial")
                 .first()
             )
             if taken:
-                raise EventError(f"Serial {taken[0]} is already recorded on {taken[1]}.")
+                raise _serial_taken(user, shipment, taken)
     return serial_map
+
+
+def _serial_taken(user: User, shipment: Shipment, taken: SerialItem) -> SerialTaken:
+    """The refusal keeps the register whole (one serial, one manifest). It names the other
+    shipment only to a sender who may see it: to anyone else a name would say whose shipment
+    carries that serial. The cell sees every collision in the audit trail."""
+    other = taken.shipment_line.shipment
+    if shipments_visible_to(user).filter(pk=other.pk).exists():
+        where = f"on {other.reference}"
+    else:
+        where = "on the manifest of another shipment"
+    message = (
+        f"Serial {taken.serial} is already recorded {where}: one serial belongs to one "
+        "manifest. Check the serial number; the coordination cell sees this refusal."
+    )
+    incident = Incident(
+        "serial.collision",
+        AuditEntry(
+            "logistics.serialitem",
+            str(taken.pk),
+            str(taken)[:200],
+            {
+                "serial": taken.serial,
+                "sent_for": shipment.reference,
+                "recorded_on": other.reference,
+            },
+        ),
+    )
+    return SerialTaken(message, incident)

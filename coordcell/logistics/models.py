@@ -4,6 +4,8 @@ discrepancies. Status, ETA and the counted quantities on these rows are derived 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.pledges.models import Pledge
-from coordcell.registry.models import ItemCategory, Location, Nation
+from coordcell.registry.models import ROLES_ACTING_FOR_A_NATION, ItemCategory, Location, Nation
 from coordcell.requirements.models import Requirement
 
 from .lifecycle import EVENT_STATUSES, ShipmentStatus
@@ -132,9 +134,21 @@ class AppendOnlyError(Exception):
 
 
 class ShipmentEvent(models.Model):
-    """One status change as it happened: append-only, identified by the sender's own id."""
+    """One status change as it happened: append-only, identified by the sender's own id.
 
-    client_id = models.CharField(_("sender's event id"), max_length=100, unique=True)
+    An id is unique within its sender's id space (``sender``): one nation's systems share one
+    space, whichever of its users sends; the cell's staff share another. Another nation's id is
+    then simply a new id for you: re-sending it tells nothing about that nation's events."""
+
+    CELL = "cell"
+
+    client_id = models.CharField(_("sender's event id"), max_length=100)
+    sender = models.CharField(
+        _("sender's id space"),
+        max_length=20,
+        db_default=CELL,  # also for rows inserted by raw SQL (coordcell.db.insert_many)
+        help_text=_("'cell', or 'nation:<id>' of the nation whose liaison sent it."),
+    )
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
     status = models.CharField(
         _("status"), max_length=20, choices=[(s.value, s.label) for s in EVENT_STATUSES]
@@ -155,6 +169,11 @@ class ShipmentEvent(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["shipment", "occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "client_id"], name="event_id_unique_per_sender"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.shipment_id} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
@@ -167,6 +186,16 @@ class ShipmentEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Shipment events are append-only and cannot be deleted.")
+
+    @classmethod
+    def sender_of(cls, user: Any) -> str:
+        """The id space of the events this user sends: its nation's (a donor's or the
+        recipient's liaisons, whichever of them sends), else the cell's."""
+        role = getattr(user, "role", "")
+        nation_id = getattr(user, "nation_id", None)
+        if nation_id and role in ROLES_ACTING_FOR_A_NATION:
+            return f"nation:{nation_id}"
+        return cls.CELL
 
 
 class SerialItem(models.Model):
@@ -241,6 +270,16 @@ class Discrepancy(models.Model):
     quantity = models.PositiveIntegerField(_("quantity affected"), null=True, blank=True)
     serial = models.CharField(_("serial number"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # A wrong serial's own shipment. Named on the page only to those who may see that shipment:
+    # the description never names it (it is shown to everyone who sees this discrepancy).
+    other_shipment = models.ForeignKey(
+        Shipment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("serial's own shipment"),
+    )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, related_name="+")
     automatic = models.BooleanField(_("raised by a check"), default=False)
     status = models.CharField(

@@ -47,14 +47,30 @@ class Detail(enum.Enum):
 
 def shipment_detail_level(user: Any, shipment: Shipment) -> Detail:
     """The field-level rule: how much of a visible shipment this user may see."""
+    return detail_level_for_donor(user, shipment.donor_id)
+
+
+def detail_level_for_donor(user: Any, donor_id: int | None) -> Detail:
+    """The same rule for a delivery by ``donor_id`` that is not (yet) a shipment: an allocation
+    line, or a receipt. Readiness words and dates ask here too (readiness/wording.py)."""
     u = as_user(user)
     if u is None:
         return Detail.STATUS
-    if u.sees_everything or (u.is_donor_liaison and u.nation_id == shipment.donor_id):
+    if u.sees_everything or (u.is_donor_liaison and donor_id and u.nation_id == donor_id):
         return Detail.FULL
     if u.is_recipient_liaison:
         return Detail.LAST_LEG
     return Detail.STATUS
+
+
+def list_order(user: Any) -> list[str]:
+    """How a list of shipments is ordered for this user. By planned departure only for those
+    who see every listed shipment's times: for the recipient the order itself would rank
+    shipments within a week by their exact plan, so it lists them by reference."""
+    u = as_user(user)
+    if u is not None and (u.sees_everything or u.is_donor_liaison):
+        return ["-planned_departure", "-pk"]
+    return ["-reference", "-pk"]
 
 
 def legs_visible_to(user: Any, shipment: Shipment) -> list[Leg]:
@@ -78,11 +94,21 @@ def events_visible_to(user: Any, shipment: Shipment) -> QuerySet[ShipmentEvent]:
     return qs.none()
 
 
+def week_window(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar week (Monday to Sunday) that holds ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
 def eta_window(shipment: Shipment) -> tuple[dt.date, dt.date] | None:
-    """What the recipient is told: a window around the ETA, not the exact plan."""
+    """What the recipient is told: the calendar week of the ETA (Monday to Sunday).
+
+    Aligned to the calendar, not centred on the ETA: a window around the ETA (ETA - 1 to
+    ETA + 2, as before) gave the ETA away, and every move of it. The week says only which week;
+    a move of the ETA within its week changes nothing the recipient sees (docs/logistics.md)."""
     if shipment.eta is None:
         return None
-    return shipment.eta - dt.timedelta(days=1), shipment.eta + dt.timedelta(days=2)
+    return week_window(shipment.eta)
 
 
 def discrepancies_visible_to(user: Any) -> QuerySet[Discrepancy]:
@@ -124,6 +150,12 @@ EVENT_ROLES = {
     "donor_liaison": {S.READY, S.DEPARTED},
     "recipient_liaison": {S.HANDED_OVER, S.RECEIVED},
 }
+
+
+def can_record_events(user: Any) -> bool:
+    """Whether the role records shipment events at all (the bulk feed, the next-status form)."""
+    u = as_user(user)
+    return bool(u and u.role in EVENT_ROLES)
 
 
 def can_record_event(user: Any, shipment: Shipment, status: str) -> bool:

@@ -12,17 +12,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coordcell.registry.access import as_user
+from coordcell.registry.access import (
+    as_user,
+    get_visible_or_404,
+    not_found,
+    note_refusal,
+    refuse,
+)
 from coordcell.registry.models import Location, Nation
 
 from . import services
@@ -42,6 +47,7 @@ from .selectors import (
     Detail,
     can_change_shipment,
     can_record_event,
+    can_record_events,
     can_see_delays,
     days_late,
     discrepancies_visible_to,
@@ -51,6 +57,7 @@ from .selectors import (
     inventory_interval_days,
     late_shipments,
     legs_visible_to,
+    list_order,
     overdue_serial_items,
     quantities_by_requirement,
     serial_items_visible_to,
@@ -63,13 +70,13 @@ from .selectors import (
 def _user(request: HttpRequest) -> Any:
     user = as_user(request.user)
     if user is None:
-        raise Http404
+        raise refuse("not an active user")
     return user
 
 
 def _get_shipment_for_user(request: HttpRequest, pk: int) -> Shipment:
     """The one place a shipment is fetched: outside the user's need-to-know it is a 404."""
-    return get_object_or_404(shipments_visible_to(request.user), pk=pk)
+    return get_visible_or_404(shipments_visible_to(request.user), pk=pk)
 
 
 def shipment_list(request: HttpRequest) -> HttpResponse:
@@ -78,7 +85,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in S.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs.order_by("-planned_departure", "-pk"), 50).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by(*list_order(user)), 50).get_page(request.GET.get("page"))
     rows = [(s, shipment_detail_level(user, s), eta_window(s)) for s in page]
     return render(
         request,
@@ -120,9 +127,7 @@ def shipment_detail(
         "lines": lines if level is not Detail.STATUS else [],
         "quantities": quantities_by_requirement({ln.requirement_id for ln in lines}),
         "eta_window": eta_window(shipment),
-        "discrepancies": discrepancies_visible_to(user)
-        .filter(shipment=shipment)
-        .prefetch_related("photos"),
+        "discrepancies": _discrepancies(user, shipment),
         "event_form": forms.get("event") or (EventForm(statuses=statuses) if statuses else None),
         "planner": planner,
         "cancel_form": forms.get("cancel") or ReasonForm(prefix="cancel"),
@@ -134,6 +139,26 @@ def shipment_detail(
         "late_days": days_late(shipment, timezone.now().date()),
     }
     return render(request, "logistics/detail.html", context, status=status)
+
+
+def _discrepancies(user: Any, shipment: Shipment) -> list[tuple[Any, str]]:
+    """The shipment's discrepancies the user may see, each with the reference of the shipment a
+    wrong serial belongs to when the user may see that one too (else "")."""
+    found = list(
+        discrepancies_visible_to(user)
+        .filter(shipment=shipment)
+        .select_related("other_shipment")
+        .prefetch_related("photos")
+    )
+    others = {d.other_shipment_id for d in found if d.other_shipment_id}
+    visible = set(
+        shipments_visible_to(user).filter(pk__in=others).values_list("pk", flat=True)
+        if others
+        else ()
+    )
+    return [
+        (d, d.other_shipment.reference if d.other_shipment_id in visible else "") for d in found
+    ]
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
@@ -210,8 +235,10 @@ def _other_shipment(user: Any, reference: str) -> Shipment:
 def shipment_change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = _user(request)
     shipment = _get_shipment_for_user(request, pk)
-    if action not in CHANGES or not can_change_shipment(user, shipment):
-        raise Http404
+    if action not in CHANGES:
+        raise not_found(f"no change {action!r}")
+    if not can_change_shipment(user, shipment):
+        raise refuse("only coordinators change shipments by hand")
     form_class, change = CHANGES[action]
     form = form_class(request.POST, prefix=action)
     if form.is_valid():
@@ -244,7 +271,7 @@ def discrepancy_create(request: HttpRequest, pk: int) -> HttpResponse:
                 photos=data["photos"],
             )
         except PermissionDenied as exc:
-            raise Http404 from exc
+            raise refuse(str(exc)) from exc
         except ValidationError as exc:
             _errors(form, exc)
         else:
@@ -254,9 +281,10 @@ def discrepancy_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def discrepancy_photo(request: HttpRequest, pk: int) -> FileResponse:
-    photo = get_object_or_404(DiscrepancyPhoto, pk=pk)
-    if not discrepancies_visible_to(request.user).filter(pk=photo.discrepancy_id).exists():
-        raise Http404
+    photo = get_visible_or_404(
+        DiscrepancyPhoto.objects.filter(discrepancy__in=discrepancies_visible_to(request.user)),
+        pk=pk,
+    )
     response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"
@@ -269,6 +297,12 @@ def events_bulk(request: HttpRequest) -> JsonResponse:
     user = as_user(request.user)
     if user is None:
         return JsonResponse({"error": "Log in first."}, status=403)
+    if not can_record_events(user):
+        note_refusal(request, "the role records no shipment events")
+        return JsonResponse(
+            {"error": "Only coordinators and donor or recipient liaisons record events."},
+            status=403,
+        )
     try:
         body = json.loads(request.body)
         events = body["events"] if isinstance(body, dict) else body
@@ -282,6 +316,7 @@ def events_bulk(request: HttpRequest) -> JsonResponse:
     try:
         result = services.events_ingest(actor=user, events=events)
     except PermissionDenied as exc:
+        note_refusal(request, str(exc))
         return JsonResponse({"error": str(exc)}, status=403)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
@@ -305,16 +340,16 @@ def _late_rows(qs: Any, request: HttpRequest) -> dict[str, Any]:
 def delays(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not can_see_delays(user):
-        raise Http404
+        raise refuse("delays and hubs are for the cell and auditors")
     context = _late_rows(shipments_visible_to(user), request)
     return render(request, "logistics/delays.html", {**context, "title": "Late shipments"})
 
 
 def donor_delays(request: HttpRequest, code: str) -> HttpResponse:
     user = _user(request)
-    nation = get_object_or_404(Nation, code=code.upper(), is_donor=True)
+    nation = get_visible_or_404(Nation.objects.filter(is_donor=True), code=code.upper())
     if not (user.sees_everything or (user.is_donor_liaison and user.nation_id == nation.pk)):
-        raise Http404
+        raise refuse("another donor's late shipments")
     qs = shipments_visible_to(user).filter(donor=nation)
     context = _late_rows(qs, request)
     return render(
@@ -325,7 +360,7 @@ def donor_delays(request: HttpRequest, code: str) -> HttpResponse:
 def hubs(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not can_see_delays(user):
-        raise Http404
+        raise refuse("delays and hubs are for the cell and auditors")
     return render(
         request,
         "logistics/hubs.html",
@@ -340,8 +375,8 @@ def hubs(request: HttpRequest) -> HttpResponse:
 def hub_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     if not can_see_delays(user):
-        raise Http404
-    hub = get_object_or_404(Location, pk=pk, kind=Location.Kind.HUB)
+        raise refuse("delays and hubs are for the cell and auditors")
+    hub = get_visible_or_404(Location.objects.filter(kind=Location.Kind.HUB), pk=pk)
     outlook = hub_outlook(hub, today=timezone.now().date())
     table = [
         (
@@ -359,7 +394,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     qs = serial_items_visible_to(user)
     if not (user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison):
-        raise Http404
+        raise refuse("the end-use inventory is not for this role")
     overdue_only = request.GET.get("overdue") == "1"
     overdue = overdue_serial_items(qs)
     overdue_count = overdue.count()
@@ -382,7 +417,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{len(items)} items checked.")
                 return HttpResponseRedirect(request.path)
     elif request.method == "POST":
-        raise Http404
+        raise refuse("only the cell and the recipient record inventory checks")
     page = Paginator(qs.order_by("category__code", "serial"), 100).get_page(request.GET.get("page"))
     overdue_ids = set(overdue.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
     return render(

@@ -11,6 +11,7 @@ from coordcell.registry.forms import UserAwareModelForm
 from coordcell.registry.models import Location, Nation
 
 from .models import Pledge
+from .services import pledge_status_refusal
 
 
 class PledgeForm(UserAwareModelForm):
@@ -44,6 +45,14 @@ class PledgeForm(UserAwareModelForm):
             self.fields["origin"].queryset = Location.objects.filter(
                 kind=Location.Kind.DEPOT, nation_id=self.user.nation_id
             )
+            # The statuses it may give (services.pledge_status_refusal decides; this is the
+            # choice list that follows from it).
+            current = self.instance.status if self.instance.pk else None
+            self.fields["status"].choices = [
+                (value, label)
+                for value, label in Pledge.Status.choices
+                if not pledge_status_refusal(self.user, current, value)
+            ]
 
     def clean_available_from(self) -> dt.date:
         value: dt.date = self.cleaned_data["available_from"]

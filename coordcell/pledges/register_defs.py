@@ -63,4 +63,5 @@ PLEDGES = Register(
     save=_save,
     delete=_delete,
     default_sort="-available_from",
+    hidden=selectors.pledge_fields_hidden_from,
 )

@@ -24,6 +24,26 @@ def pledges_visible_to(user: Any) -> QuerySet[Pledge]:
     return qs.none()
 
 
+# Decision (docs/security.md): the recipient reads what is coming to it from a confirmed pledge
+# (donor, category, quantity, when, which capabilities it may serve), not the donor's terms: its
+# value, currency and valuation basis are the donor's and the cell's reporting; the origin depot
+# and the hubs it may go through are the route; the conditions are free text that holds routes
+# ("Only through Rzeszów or …") and terms. Its end-use restriction is a field the recipient reads:
+# allowed_capabilities.
+HIDDEN_FROM_THE_RECIPIENT = frozenset(
+    {"value", "currency", "valuation_basis", "conditions", "origin", "allowed_hubs"}
+)
+
+
+def pledge_fields_hidden_from(user: Any) -> frozenset[str]:
+    """The pledge fields ``user`` may not read, on every pledge it sees: the one place that
+    decides, used by the register (pages, exports), the API and the reports."""
+    u = as_user(user)
+    if u is not None and u.is_recipient_liaison:
+        return HIDDEN_FROM_THE_RECIPIENT
+    return frozenset()
+
+
 def pledges_editable_by(user: Any) -> QuerySet[Pledge]:
     u = as_user(user)
     if u is None:

@@ -22,6 +22,28 @@ def _check_donor(actor: User, pledge: Pledge) -> None:
         raise PermissionDenied("Only coordinators and donor liaisons register pledges.")
 
 
+def pledge_status_refusal(actor: Any, before: str | None, after: str) -> str:
+    """Why ``actor`` may not give a pledge status ``after`` (it had ``before``; None: a new
+    pledge), or "" when it may.
+
+    Decision (docs/security.md): a donor offers, the cell confirms. A confirmed pledge is what the
+    allocation plans with and what the recipient is shown, and both dashboards count "pledges
+    offered, awaiting confirmation": confirming is the coordination cell's act. A donor liaison
+    registers pledges as offered and may withdraw them; it neither confirms one nor takes a
+    confirmation back (withdrawing is how a donor takes a pledge back)."""
+    if before == after or getattr(actor, "is_coordinator", False):
+        return ""
+    S = Pledge.Status
+    if after == S.CONFIRMED:
+        return (
+            "The coordination cell confirms a pledge: register it as offered; the cell confirms "
+            "it once it has checked it."
+        )
+    if before == S.CONFIRMED and after == S.OFFERED:
+        return "A confirmed pledge stays confirmed: withdraw it to take it back."
+    return ""
+
+
 def pledge_save(
     *,
     actor: User,
@@ -32,6 +54,10 @@ def pledge_save(
 ) -> Pledge:
     """Create or update a pledge. A new pledge gets its cell reference (P-000123)."""
     _check_donor(actor, pledge)
+    if pledge.pk is None:
+        refusal = pledge_status_refusal(actor, None, pledge.status)
+        if refusal:
+            raise ValidationError({"status": refusal})
     m2m: dict[str, Iterable[Any]] = {}
     if allowed_hubs is not None:
         m2m["allowed_hubs"] = allowed_hubs
@@ -43,6 +69,10 @@ def pledge_save(
             if pledge.pk
             else None
         )
+        if before is not None:
+            refusal = pledge_status_refusal(actor, before["status"], pledge.status)
+            if refusal:
+                raise ValidationError({"status": refusal})
         if pledge.pk is None:
             pledge.created_by = actor
             if not pledge.reference:
@@ -53,10 +83,13 @@ def pledge_save(
         if before and (
             before["available_from"] != saved.available_from or before["status"] != saved.status
         ):
+            from coordcell.readiness.facts import Cause
             from coordcell.readiness.services import recompute_for_pledges_after_commit
 
             recompute_for_pledges_after_commit(
-                [saved.pk], cause=f"pledge {saved.reference} changed", actor=actor
+                [saved.pk],
+                cause=Cause(f"pledge {saved.reference} changed", "pledge", pledges=(saved.pk,)),
+                actor=actor,
             )
         return saved
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from coordcell.audit.admin import AuditedAdmin
 
 from .models import CapabilityPackage, PackageItem
+from .wording import Wording
 
 
 class PackageItemInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -13,15 +14,18 @@ class PackageItemInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(CapabilityPackage)
 class CapabilityPackageAdmin(AuditedAdmin):
-    list_display = ["reference", "name", "capability", "ready_on", "bottleneck"]
+    list_display = ["reference", "name", "capability", "ready_on", "bottleneck_in_words"]
     search_fields = ["reference", "name"]
     readonly_fields = [
         "ready_on",
         "bottleneck",
-        "bottleneck_kind",
-        "bottleneck_donor",
         "critical_path",
         "components",
         "computed_at",
     ]
     inlines = [PackageItemInline]
+
+    @admin.display(description="bottleneck")
+    def bottleneck_in_words(self, package: CapabilityPackage) -> str:
+        # The admin is the cell's staff's: the cell's words.
+        return Wording.for_the_cell().bottleneck(package)

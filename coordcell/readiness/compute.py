@@ -8,16 +8,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Prefetch
 
 from coordcell.requirements.models import Requirement
 from coordcell.training.models import Booking, Cohort, CohortOutcome, CohortStep, ScheduleRun
 
+from . import facts
 from .equipment import Expectation, expectations
 from .models import CapabilityPackage, PackageItem
-
-Step = dict[str, str | None]
 
 
 @dataclass
@@ -26,39 +26,31 @@ class Part:
 
     name: str
     date: dt.date | None
-    bottleneck: str
-    kind: str
-    steps: list[Step] = field(default_factory=list)
-    donor_id: int | None = None
+    fact: facts.Fact  # what decides it
+    steps: list[facts.Fact] = field(default_factory=list)
     blocking: bool = True  # False: nothing to wait for (e.g. no sustainment listed)
 
 
 @dataclass
 class Readiness:
     ready_on: dt.date | None
-    bottleneck: str
-    kind: str
-    donor_id: int | None
-    critical_path: list[Step]
+    bottleneck: facts.Fact
+    critical_path: list[facts.Fact]
     parts: list[Part]
 
-    def components(self) -> dict[str, dict[str, str | None]]:
+    def components(self) -> dict[str, dict[str, Any]]:
         return {
-            p.name: {"date": p.date.isoformat() if p.date else None, "text": p.bottleneck}
-            for p in self.parts
-            if p.blocking
+            p.name: {"date": facts.iso(p.date), "fact": p.fact} for p in self.parts if p.blocking
         }
 
 
-def _latest(name: str, exps: Sequence[Expectation], empty: str, blocking: bool) -> Part:
+def _latest(name: str, exps: Sequence[Expectation], blocking: bool) -> Part:
     if not exps:
-        return Part(
-            name, None, empty, "none_listed", [{"label": empty, "date": None}], None, blocking
-        )
+        fact = {"kind": "none_listed", "part": name}
+        return Part(name, None, fact, [fact], blocking)
     missing = [e for e in exps if e.date is None]
     e = missing[0] if missing else max(exps, key=lambda x: (x.date or dt.date.min, x.reference))
-    donor = e.binding.donor_id if e.binding else None
-    return Part(name, e.date, e.text(), e.kind, e.steps(), donor)
+    return Part(name, e.date, e.fact(), e.steps(), blocking)
 
 
 @dataclass
@@ -87,51 +79,61 @@ def _training(cohorts: Iterable[Cohort]) -> _Training:
     return _Training(bookings, outcomes)
 
 
+def _session(b: Booking) -> facts.Fact:
+    s = b.session
+    return facts.session(s.pk, s.reference, s.site_id, str(s.site), s.site.location.nation_id)
+
+
 def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Training) -> Part:
     if not cohorts:
-        text = f"no crew cohort registered for the {capability_name}"
-        return Part("crews", None, text, "no_cohort", [{"label": text, "date": None}])
+        fact = {"kind": "no_cohort", "capability": capability_name}
+        return Part("crews", None, fact, [fact])
     bookings, outcomes = training.bookings, training.outcomes
     worst: tuple[tuple[int, dt.date], Part] | None = None
     for cohort in cohorts:
         path = cohort.path()
         outcome = outcomes.get(cohort.pk)
-        why = outcome.binding_reason if outcome else ""
+        why = facts.reason(outcome.reasons[0] if outcome and outcome.reasons else None)
+        who = facts.cohort(cohort.pk, cohort.reference, cohort.unit)
         unbooked = [c for c in path if c.pk not in bookings[cohort.pk]]
         if not path or unbooked:
-            course = unbooked[0].code if unbooked else "(no course path)"
-            text = f"cohort {cohort.reference} ({cohort.unit}) not booked on course {course}"
-            if why:
-                text += f": {why}"
-            part = Part("crews", None, text, "crew_not_booked", [{"label": text, "date": None}])
+            fact = {
+                "kind": "crew_not_booked",
+                **who,
+                "course": unbooked[0].code if unbooked else None,
+                "reason": why,
+            }
+            part = Part("crews", None, fact, [fact])
             key = (1, dt.date.max)
         else:
             rows = [bookings[cohort.pk][c.pk] for c in path]
             finish = max(b.session.end_date for b in rows)
-            steps: list[Step] = [
-                {
-                    "label": f"cohort {cohort.reference} released",
-                    "date": str(cohort.earliest_release),
-                }
+            steps: list[facts.Fact] = [
+                {"kind": "cohort_released", **who, "date": facts.iso(cohort.earliest_release)}
             ]
             for b in rows:
-                s = b.session
                 steps.append(
                     {
-                        "label": f"course {s.course.code} at {s.site} "
-                        f"({s.reference}, {s.course.duration_weeks} weeks)",
-                        "date": str(s.start_date),
+                        "kind": "course",
+                        **who,
+                        **_session(b),
+                        "course": b.session.course.code,
+                        "weeks": b.session.course.duration_weeks,
+                        "date": facts.iso(b.session.start_date),
                     }
                 )
-            steps.append({"label": f"crew {cohort.reference} trained", "date": str(finish)})
-            last = max(rows, key=lambda b: b.session.end_date).session
-            text = (
-                f"training of cohort {cohort.reference}: course {last.course.code} at "
-                f"{last.site} ends {finish}"
-            )
-            if why and outcome and (outcome.lateness or 0) > 0:
-                text = f"cohort {cohort.reference} trained late ({finish}): {why}"
-            part = Part("crews", finish, text, "crew_training", steps)
+            steps.append({"kind": "crew_trained", **who, "date": facts.iso(finish)})
+            last = max(rows, key=lambda b: b.session.end_date)
+            fact = {
+                "kind": "crew_training",
+                **who,
+                **_session(last),
+                "course": last.session.course.code,
+                "date": facts.iso(finish),
+                "late": bool(why and outcome and (outcome.lateness or 0) > 0),
+                "reason": why,
+            }
+            part = Part("crews", finish, fact, steps)
             key = (0, finish)
         if worst is None or key > worst[0]:
             worst = (key, part)
@@ -174,14 +176,9 @@ def _readiness(
         i.requirement_id for i in items if i.role != PackageItem.Role.END_ITEM and i.tranche == 1
     ]
     parts = [
-        _latest("end items", [exps[i] for i in end_ids], "no end items listed", True),
+        _latest("end items", [exps[i] for i in end_ids], True),
         _cohort_part(cohorts, package.capability.name, training),
-        _latest(
-            "sustainment",
-            [exps[i] for i in sus_ids],
-            "no sustainment listed",
-            blocking=bool(sus_ids),
-        ),
+        _latest("sustainment", [exps[i] for i in sus_ids], blocking=bool(sus_ids)),
     ]
     blocking = [p for p in parts if p.blocking]
     undated = [p for p in blocking if p.date is None]
@@ -193,8 +190,8 @@ def _readiness(
         ready_on = binding.date
     path = [*binding.steps]
     if ready_on:
-        path.append({"label": f"{package.name} ready", "date": str(ready_on)})
-    return Readiness(ready_on, binding.bottleneck, binding.kind, binding.donor_id, path, parts)
+        path.append({"kind": "package_ready", "name": package.name, "date": facts.iso(ready_on)})
+    return Readiness(ready_on, binding.fact, path, parts)
 
 
 def end_item_requirements(capability_ids: Iterable[int]) -> dict[int, list[int]]:

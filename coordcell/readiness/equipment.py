@@ -19,6 +19,8 @@ from coordcell.logistics.lifecycle import CHANGEABLE, S
 from coordcell.logistics.models import Shipment, ShipmentLine
 from coordcell.requirements.models import Requirement
 
+from . import facts
+
 
 class Kind:
     RECEIVED = "received"
@@ -39,6 +41,8 @@ class Source:
     slip_days: int = 0
     available_from: dt.date | None = None
     departure: dt.date | None = None
+    pledge_id: int | None = None
+    shipment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,38 +57,59 @@ class Expectation:
     date: dt.date | None
     kind: str
     binding: Source | None
+    donors: tuple[int, ...] = ()  # received: the donors whose lines were received
 
-    def text(self) -> str:
-        ref, b = self.reference, self.binding
+    def fact(self) -> facts.Fact:
+        """What decides the date, as a fact (the words are written per viewer: wording.py)."""
+        out: facts.Fact = {
+            "kind": self.kind,
+            **facts.requirement(self.requirement_id, self.reference),
+        }
         if self.kind == Kind.NOT_ALLOCATED:
-            return f"requirement {ref} not allocated ({self.covered} of {self.quantity} covered)"
+            return {**out, "covered": self.covered, "quantity": self.quantity}
         if self.kind == Kind.RECEIVED:
-            return f"requirement {ref} received in full on {self.date}"
+            return {**out, "date": facts.iso(self.date), "donors": sorted(self.donors)}
+        b = self.binding
         assert b is not None
-        via = f" on shipment {b.shipment}" if b.shipment else ""
-        if self.kind == Kind.PLEDGE_SLIPPED:
-            return (
-                f"pledge {b.pledge} slipped: available only from {b.available_from}, "
-                f"{b.slip_days} days after its planned departure; {ref} now expected {self.date}"
-            )
-        if self.kind == Kind.SHIPMENT_DELAYED:
-            return (
-                f"shipment {b.shipment} (pledge {b.pledge}) delayed {b.slip_days} days; "
-                f"{ref} now expected {self.date}"
-            )
-        return f"delivery of {ref} (pledge {b.pledge}{via}) expected {self.date}"
+        return {
+            **out,
+            "date": facts.iso(self.date),
+            "pledge": b.pledge_id,
+            "pledge_ref": b.pledge,
+            "donor": b.donor_id,
+            "shipment": b.shipment_id,
+            "shipment_ref": b.shipment,
+            "slip_days": b.slip_days,
+            "available_from": facts.iso(b.available_from),
+            "departure": facts.iso(b.departure),
+        }
 
-    def steps(self) -> list[dict[str, str | None]]:
+    def steps(self) -> list[facts.Fact]:
         b = self.binding
         if b is None:
-            return [{"label": self.text(), "date": None}]
-        out: list[dict[str, str | None]] = []
+            return [self.fact()]
+        pledge = {"pledge": b.pledge_id, "pledge_ref": b.pledge, "donor": b.donor_id}
+        out: list[facts.Fact] = []
         if b.available_from:
-            out.append({"label": f"pledge {b.pledge} available", "date": str(b.available_from)})
+            out.append({"kind": "pledge_available", **pledge, "date": facts.iso(b.available_from)})
         if b.departure:
-            label = f"shipment {b.shipment} leaves" if b.shipment else "leaves the donor's depot"
-            out.append({"label": label, "date": str(b.departure)})
-        out.append({"label": f"{self.reference} received in full", "date": str(self.date)})
+            out.append(
+                {
+                    "kind": "shipment_leaves",
+                    **pledge,
+                    "shipment": b.shipment_id,
+                    "shipment_ref": b.shipment,
+                    "date": facts.iso(b.departure),
+                }
+            )
+        out.append(
+            {
+                "kind": "requirement_received",
+                **facts.requirement(self.requirement_id, self.reference),
+                "donor": b.donor_id,
+                "date": facts.iso(self.date),
+            }
+        )
         return out
 
 
@@ -99,6 +124,7 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
     sources: dict[int, list[Source]] = defaultdict(list)
     received: dict[int, int] = defaultdict(int)
     received_on: dict[int, dt.date] = {}
+    received_from: dict[int, set[int]] = defaultdict(set)
     lines = ShipmentLine.objects.filter(requirement_id__in=ids).select_related("shipment", "pledge")
     on_shipments: set[int] = set()
     for line in lines:
@@ -109,6 +135,7 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
             continue
         if line.received_quantity is not None:
             received[line.requirement_id] += line.received_quantity
+            received_from[line.requirement_id].add(shipment.donor_id)
             day = (shipment.status_at.date() if shipment.status_at else None) or shipment.eta
             if day and day > received_on.get(line.requirement_id, dt.date.min):
                 received_on[line.requirement_id] = day
@@ -135,6 +162,8 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
                 slip,
                 line.pledge.available_from,
                 shipment.planned_departure,
+                line.pledge_id,
+                shipment.pk,
             )
         )
     committed = (
@@ -162,6 +191,8 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
                 slip,
                 a.pledge.available_from,
                 departure,
+                a.pledge_id,
+                None,
             )
         )
     result: dict[int, Expectation] = {}
@@ -170,7 +201,15 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
         if got >= req.quantity:
             day = received_on.get(req.pk)
             result[req.pk] = Expectation(
-                req.pk, req.reference, req.quantity, got, got, day, Kind.RECEIVED, None
+                req.pk,
+                req.reference,
+                req.quantity,
+                got,
+                got,
+                day,
+                Kind.RECEIVED,
+                None,
+                tuple(sorted(received_from[req.pk])),
             )
             continue
         need, covered, binding = req.quantity - got, got, None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from coordcell.registry.models import Capability, Nation
+from coordcell.registry.models import Capability
 from coordcell.requirements.models import Requirement
 
 
@@ -21,13 +21,10 @@ class CapabilityPackage(models.Model):
     capability = models.OneToOneField(
         Capability, on_delete=models.PROTECT, related_name="package", verbose_name=_("capability")
     )
-    # Derived by services.recompute_for_capabilities; nothing else writes these.
+    # Derived by services.recompute_for_capabilities; nothing else writes these. Facts, never
+    # words (readiness/facts.py): wording.Wording writes them per viewer.
     ready_on = models.DateField(_("ready on"), null=True, blank=True)
-    bottleneck = models.TextField(_("bottleneck"), blank=True)
-    bottleneck_kind = models.CharField(max_length=30, blank=True)
-    bottleneck_donor = models.ForeignKey(
-        Nation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    bottleneck = models.JSONField(_("bottleneck"), default=dict, blank=True)
     critical_path = models.JSONField(_("critical path"), default=list, blank=True)
     components = models.JSONField(_("components"), default=dict, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
@@ -75,11 +72,12 @@ class ReadinessChange(models.Model):
 
     package = models.ForeignKey(CapabilityPackage, on_delete=models.CASCADE, related_name="changes")
     at = models.DateTimeField(auto_now_add=True)
-    cause = models.CharField(_("cause"), max_length=300)
+    cause = models.CharField(_("cause"), max_length=300)  # the cell's words (facts.Cause.text)
+    causes = models.JSONField(_("causes"), default=list, blank=True)  # facts.Cause.as_fact()
     before_date = models.DateField(null=True, blank=True)
     after_date = models.DateField(null=True, blank=True)
-    before_bottleneck = models.TextField(blank=True)
-    after_bottleneck = models.TextField(blank=True)
+    before_bottleneck = models.JSONField(default=dict, blank=True)
+    after_bottleneck = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

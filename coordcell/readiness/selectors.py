@@ -2,9 +2,9 @@
 
 Decision (docs/training.md): the cell's staff, auditors and the recipient's liaison see every
 package. A donor liaison sees the packages its nation's pledges serve (a committed allocation of
-one of its pledges to a requirement of the package) - and a bottleneck caused by another donor is
-shown without naming that donor's pledge or shipment. A training-site officer sees the packages
-whose crews are booked at its sites.
+one of its pledges to a requirement of the package). A training-site officer sees the packages
+whose crews are booked at its sites. What each of them reads of a package (another donor's
+delivery, shipment timing, another nation's sites) is decided by ``wording.Wording``.
 """
 
 from __future__ import annotations
@@ -45,19 +45,6 @@ def changes_visible_to(user: Any) -> QuerySet[ReadinessChange]:
     return ReadinessChange.objects.filter(package__in=packages_visible_to(user)).select_related(
         "package"
     )
-
-
-def bottleneck_for(user: Any, package: CapabilityPackage) -> str:
-    """The bottleneck in words, as this user may read it."""
-    u = as_user(user)
-    if (
-        u is not None
-        and u.is_donor_liaison
-        and package.bottleneck_donor_id
-        and package.bottleneck_donor_id != u.nation_id
-    ):
-        return "a delivery by another donor"
-    return package.bottleneck
 
 
 def can_recompute(user: Any) -> bool:

@@ -35,16 +35,21 @@ from coordcell.registry.models import User
 from coordcell.requirements.models import Requirement
 
 from .compute import compute_many
+from .facts import Cause, as_cause
 from .models import CapabilityPackage, PackageItem, ReadinessChange
+from .wording import Wording
 
 logger = logging.getLogger("coordcell.readiness")
 
 
 def recompute_for_capabilities(
-    capability_ids: Iterable[int], *, cause: str, actor: Any = None
+    capability_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> list[ReadinessChange]:
     """Recompute the packages of these capabilities; keep a ReadinessChange (and an audit event)
     for each package whose date or bottleneck moved. Runs in the caller's transaction if any.
+
+    ``cause``: a ``facts.Cause`` (the cell's words and the records behind them, so that others
+    read only what they may see), or a plain text only the cell reads.
 
     Locks the packages (in id order), then the audit head when something moved: a caller that
     already holds the audit head should use ``recompute_after_commit`` instead."""
@@ -53,6 +58,7 @@ def recompute_for_capabilities(
         return []
     changes: list[ReadinessChange] = []
     now = timezone.now()
+    why = as_cause(cause)
     with transaction.atomic():
         # Only the package rows (not the joined capabilities), and FOR NO KEY UPDATE: rows that
         # merely refer to a package or a capability (a new requirement, a ReadinessChange) are
@@ -72,7 +78,8 @@ def recompute_for_capabilities(
                 changes.append(
                     ReadinessChange(
                         package=package,
-                        cause=cause[:300],
+                        cause=why.text[:300],
+                        causes=why.as_facts(),
                         before_date=package.ready_on,
                         after_date=result.ready_on,
                         before_bottleneck=package.bottleneck,
@@ -81,8 +88,6 @@ def recompute_for_capabilities(
                 )
             package.ready_on = result.ready_on
             package.bottleneck = result.bottleneck
-            package.bottleneck_kind = result.kind
-            package.bottleneck_donor_id = result.donor_id
             package.critical_path = result.critical_path
             package.components = result.components()
             package.computed_at = now
@@ -90,8 +95,6 @@ def recompute_for_capabilities(
                 update_fields=[
                     "ready_on",
                     "bottleneck",
-                    "bottleneck_kind",
-                    "bottleneck_donor",
                     "critical_path",
                     "components",
                     "computed_at",
@@ -99,6 +102,8 @@ def recompute_for_capabilities(
             )
         ReadinessChange.objects.bulk_create(changes)
         if changes:
+            # The trail is the cell's and the auditors' (audit_events_visible_to): the cell's words.
+            cell = Wording.for_the_cell()
             record_many(
                 actor=actor,
                 verb="readiness-change",
@@ -110,7 +115,10 @@ def recompute_for_capabilities(
                         {
                             "cause": c.cause,
                             "ready_on": [c.before_date, c.after_date],
-                            "bottleneck": [c.before_bottleneck, c.after_bottleneck],
+                            "bottleneck": [
+                                cell.text(c.before_bottleneck),
+                                cell.text(c.after_bottleneck),
+                            ],
                         },
                     )
                     for c in changes
@@ -149,7 +157,7 @@ def _capabilities_of_pledges(pledge_ids: Iterable[int]) -> set[int]:
 
 
 def recompute_for_requirements(
-    requirement_ids: Iterable[int], *, cause: str, actor: Any = None
+    requirement_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> list[ReadinessChange]:
     return recompute_for_capabilities(
         _capabilities_of_requirements(requirement_ids), cause=cause, actor=actor
@@ -157,7 +165,7 @@ def recompute_for_requirements(
 
 
 def recompute_for_shipments(
-    shipment_ids: Iterable[int], *, cause: str, actor: Any = None
+    shipment_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> list[ReadinessChange]:
     return recompute_for_capabilities(
         _capabilities_of_shipments(shipment_ids), cause=cause, actor=actor
@@ -165,7 +173,7 @@ def recompute_for_shipments(
 
 
 def recompute_for_pledges(
-    pledge_ids: Iterable[int], *, cause: str, actor: Any = None
+    pledge_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> list[ReadinessChange]:
     return recompute_for_capabilities(
         _capabilities_of_pledges(pledge_ids), cause=cause, actor=actor
@@ -185,14 +193,15 @@ class _PendingRecompute:
 
     def __init__(self) -> None:
         self.capability_ids: set[int] = set()
-        self.causes: list[str] = []
+        self.causes: list[Cause] = []
         self.actors: list[Any] = []
         self.done = False
 
-    def add(self, capability_ids: Iterable[int], cause: str, actor: Any) -> None:
+    def add(self, capability_ids: Iterable[int], cause: str | Cause, actor: Any) -> None:
         self.capability_ids.update(capability_ids)
-        if cause not in self.causes:
-            self.causes.append(cause)
+        why = as_cause(cause)
+        if why not in self.causes:
+            self.causes.append(why)
         self.actors.append(actor)
 
     def actor(self) -> Any:
@@ -204,7 +213,7 @@ class _PendingRecompute:
         self.done = True
         if not self.capability_ids:
             return
-        cause = "; ".join(self.causes)
+        cause = Cause.merged(self.causes)
         try:
             with transaction.atomic():
                 recompute_for_capabilities(self.capability_ids, cause=cause, actor=self.actor())
@@ -213,7 +222,7 @@ class _PendingRecompute:
                 "Readiness recompute after commit failed for capabilities %s (%s); "
                 "the change is saved, readiness stays as it was until the next recompute.",
                 sorted(self.capability_ids),
-                cause,
+                cause.text,
             )
 
 
@@ -228,7 +237,9 @@ def _pending() -> _PendingRecompute | None:
     return None
 
 
-def recompute_after_commit(capability_ids: Iterable[int], *, cause: str, actor: Any = None) -> None:
+def recompute_after_commit(
+    capability_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
+) -> None:
     """Recompute these capabilities' packages once the current transaction commits.
 
     All the calls in one transaction are merged into one recompute (their capabilities and
@@ -255,27 +266,27 @@ def recompute_after_commit(capability_ids: Iterable[int], *, cause: str, actor: 
 
 
 def recompute_for_requirements_after_commit(
-    requirement_ids: Iterable[int], *, cause: str, actor: Any = None
+    requirement_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> None:
     """``recompute_for_requirements`` after the commit; the capabilities are found now."""
     recompute_after_commit(_capabilities_of_requirements(requirement_ids), cause=cause, actor=actor)
 
 
 def recompute_for_shipments_after_commit(
-    shipment_ids: Iterable[int], *, cause: str, actor: Any = None
+    shipment_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> None:
     """``recompute_for_shipments`` after the commit; the capabilities are found now."""
     recompute_after_commit(_capabilities_of_shipments(shipment_ids), cause=cause, actor=actor)
 
 
 def recompute_for_pledges_after_commit(
-    pledge_ids: Iterable[int], *, cause: str, actor: Any = None
+    pledge_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> None:
     """``recompute_for_pledges`` after the commit; the capabilities are found now."""
     recompute_after_commit(_capabilities_of_pledges(pledge_ids), cause=cause, actor=actor)
 
 
-def recompute_all(*, cause: str, actor: Any = None) -> list[ReadinessChange]:
+def recompute_all(*, cause: str | Cause, actor: Any = None) -> list[ReadinessChange]:
     return recompute_for_capabilities(
         CapabilityPackage.objects.values_list("capability_id", flat=True), cause=cause, actor=actor
     )
@@ -347,7 +358,9 @@ def package_save(
                 ],
             )
         recompute_after_commit(
-            [package.capability_id], cause=f"package {package.reference} changed", actor=actor
+            [package.capability_id],
+            cause=Cause(f"package {package.reference} changed", "package"),
+            actor=actor,
         )
     package.refresh_from_db()
     return package

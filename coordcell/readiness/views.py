@@ -1,34 +1,33 @@
-"""The readiness page: each package's date, critical path and bottleneck, and what moved it."""
+"""The readiness page: each package's date, critical path and bottleneck, and what moved it.
+Every word about a package comes from ``wording.Wording`` for the viewer."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
+from coordcell.requirements.selectors import requirements_visible_to
 
 from . import selectors, services
+from .facts import Cause
+from .wording import Wording
 
-PARTS = ("end items", "crews", "sustainment")
+# History rows a viewer may read are fewer than those kept (wording.Wording.change): read more.
+CHANGES_READ = 200
 
 
 def readiness(request: HttpRequest) -> HttpResponse:
-    packages = selectors.packages_visible_to(request.user).order_by("ready_on", "reference")
     if as_user(request.user) is None:
-        raise Http404
+        raise refuse("not an active user")
+    packages = list(selectors.packages_visible_to(request.user).order_by("ready_on", "reference"))
+    changes = list(selectors.changes_visible_to(request.user)[:CHANGES_READ])
+    words = Wording.for_page(request.user, packages, changes)
     rows = [
-        {
-            "package": p,
-            "bottleneck": selectors.bottleneck_for(request.user, p),
-            "parts": [
-                (p.components.get(name) or {}).get("date")
-                or ("no date" if name in p.components else "")
-                for name in PARTS
-            ],
-        }
+        {"package": p, "bottleneck": words.bottleneck(p), "parts": words.part_dates(p)}
         for p in packages
     ]
     undated = [r for r in rows if r["package"].ready_on is None]
@@ -38,29 +37,29 @@ def readiness(request: HttpRequest) -> HttpResponse:
         "readiness/list.html",
         {
             "rows": undated + dated,
-            "changes": selectors.changes_visible_to(request.user)[:30],
+            "changes": words.changes(changes)[:30],
             "can_recompute": selectors.can_recompute(request.user),
-            # Causes name pledges and shipments: a donor reads only dates in the history.
-            "hide_causes": getattr(as_user(request.user), "is_donor_liaison", False),
         },
     )
 
 
 def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    package = get_object_or_404(selectors.packages_visible_to(request.user), pk=pk)
-    u = as_user(request.user)
-    hide = selectors.bottleneck_for(u, package) != package.bottleneck
+    package = get_visible_or_404(selectors.packages_visible_to(request.user), pk=pk)
+    changes = list(package.changes.all()[:CHANGES_READ])
+    words = Wording.for_page(request.user, [package], changes)
+    items = package.items.select_related("requirement", "requirement__category").filter(
+        requirement__in=requirements_visible_to(request.user)
+    )
     return render(
         request,
         "readiness/detail.html",
         {
             "package": package,
-            "bottleneck": selectors.bottleneck_for(u, package),
-            "critical_path": [] if hide else package.critical_path,
-            "items": package.items.select_related("requirement", "requirement__category"),
-            "changes": package.changes.all()[:50],
-            "hide": hide,
-            "hide_history": bool(u and u.is_donor_liaison),
+            "bottleneck": words.bottleneck(package),
+            "components": words.components(package),
+            "critical_path": words.critical_path(package),
+            "items": items,
+            "changes": words.changes(changes)[:50],
         },
     )
 
@@ -68,8 +67,10 @@ def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def recompute(request: HttpRequest) -> HttpResponse:
     u = as_user(request.user)
-    if not selectors.can_recompute(u):
-        raise Http404
-    changes = services.recompute_all(cause=f"recomputed by {u.username}", actor=u)  # type: ignore[union-attr]
+    if u is None or not selectors.can_recompute(u):
+        raise refuse("only coordinators recompute readiness")
+    changes = services.recompute_all(
+        cause=Cause(f"recomputed by {u.username}", "recomputed"), actor=u
+    )
     messages.success(request, f"Readiness recomputed: {len(changes)} packages moved.")
     return HttpResponseRedirect(reverse("readiness:list"))

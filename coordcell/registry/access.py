@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404, HttpRequest
 
 from .models import (
     Capability,
@@ -20,6 +22,70 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     AnyUser = User | AnonymousUser
+
+
+class Refused(Http404):
+    """Not this user's to see or do: answers 404, exactly like a missing object, and goes into the
+    audit trail (``coordcell.audit.middleware``). A plain ``Http404`` is for what does not exist
+    (a made-up path or id): it is never audited, so nobody can write audit rows at will."""
+
+
+def refuse(reason: str = "") -> Refused:
+    """``raise refuse("...")`` where a role may not open a page or an object is out of scope;
+    the reason goes into the audit trail only, never to the user."""
+    return Refused(reason)
+
+
+def not_found(reason: str = "") -> Http404:
+    """``raise not_found("...")`` for what does not exist (an unknown list, a register without
+    that page): a plain 404, never audited. Views choose between this and ``refuse`` (a test
+    checks that they never raise a bare ``Http404``)."""
+    return Http404(reason)
+
+
+REFUSAL_ATTRIBUTE = "coordcell_refusal"
+
+
+def note_refusal(request: Any, reason: str) -> None:
+    """Mark this request as refused, for the audit trail. For answers that are refusals but not
+    raised as one: a JSON 403 of a feed endpoint, an API permission problem. Raising ``Refused``
+    or ``PermissionDenied`` from a view marks it by itself."""
+    http_request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    if isinstance(http_request, HttpRequest):
+        setattr(http_request, REFUSAL_ATTRIBUTE, reason or "refused")
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """A refusal to audit: out of scope (``Refused``) or not allowed (``PermissionDenied``)."""
+    return isinstance(exc, Refused | PermissionDenied)
+
+
+def get_visible_or_404[M: Model](queryset: QuerySet[M], **lookup: Any) -> M:
+    """The object in the user's scope (``queryset``, from a ``*_visible_to``/``*_editable_by``).
+
+    An object that exists outside the scope is ``Refused`` (audited); one that does not exist is a
+    plain 404. Both answer the same 404 page: the difference is only in the audit trail."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        pass
+    except queryset.model.MultipleObjectsReturned:  # a scope joining rows: still one object
+        found = queryset.filter(**lookup).first()
+        if found is not None:
+            return found
+    raise_not_found(queryset, **lookup)
+
+
+def raise_not_found(queryset: QuerySet[Any], **lookup: Any) -> NoReturn:
+    """Raise for an object not in ``queryset``: ``Refused`` when it exists outside the user's scope,
+    else a plain ``Http404`` (no such object, or only filtered out of the user's own scope)."""
+    try:
+        elsewhere = queryset.model._default_manager.filter(**lookup).exists()
+    except (ValueError, TypeError):
+        elsewhere = False
+    if elsewhere and not queryset.filter(**lookup).exists():
+        raise Refused(f"{queryset.model._meta.label_lower} out of scope")
+    raise Http404
 
 
 def as_user(user: Any) -> User | None:

@@ -6,8 +6,10 @@ page can never show or change what that function does not allow.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import django_filters
@@ -53,10 +55,54 @@ class Register:
     default_sort: str = ""
     actions: tuple[RecordAction, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # The fields a user may not read (e.g. a pledge's value for the recipient): the one function
+    # of the record's app that decides field visibility per role (``pledges_fields_hidden_from``).
+    hidden: Callable[[Any], frozenset[str]] | None = None
 
     @property
     def verbose_name(self) -> str:
         return str(self.model._meta.verbose_name)
+
+    def hidden_for(self, user: Any) -> frozenset[str]:
+        return self.hidden(user) if self.hidden is not None else frozenset()
+
+    def for_user(self, user: Any) -> Register:
+        """This register as ``user`` may read it: without the hidden fields in its columns,
+        detail fields (so exports), search fields and filters, so that a hidden field is neither
+        shown nor found out by searching, filtering or sorting on it. Pages, exports and the API
+        all start from here."""
+        hidden = self.hidden_for(user)
+        if not hidden:
+            return self
+
+        def shown(path: str) -> bool:
+            return path.split(".")[0].split("__")[0] not in hidden
+
+        return dataclasses.replace(
+            self,
+            columns=tuple(c for c in self.columns if shown(c.path) and shown(c.sort or c.path)),
+            detail_fields=tuple(f for f in self.detail_fields if shown(f)),
+            search_fields=tuple(f for f in self.search_fields if shown(f)),
+            filterset_class=(
+                _without_filters(self.filterset_class, hidden) if self.filterset_class else None
+            ),
+        )
+
+
+@cache
+def _without_filters(
+    filterset_class: type[django_filters.FilterSet], hidden: frozenset[str]
+) -> type[django_filters.FilterSet]:
+    """The filter set without the filters on hidden fields (their parameters are ignored)."""
+    names = {
+        name
+        for name, f in filterset_class.base_filters.items()
+        if name in hidden or str(f.field_name).split("__")[0] in hidden
+    }
+    trimmed = type(filterset_class.__name__, (filterset_class,), {})
+    # After the class is made: the metaclass sets base_filters from the declarations.
+    trimmed.base_filters = {k: v for k, v in filterset_class.base_filters.items() if k not in names}
+    return trimmed
 
 
 def resolve(obj: Any, path: str) -> Any:

@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from coordcell.audit.models import AuditEvent
 from coordcell.audit.services import StaleEditError
 
-from .access import as_user
+from .access import as_user, get_visible_or_404, not_found, refuse
 from .registers import Register, resolve
 
 
@@ -29,10 +29,11 @@ def _get_object_for_user(
 ) -> Any:
     """The one place a register object is fetched: outside the user's scope it is a 404."""
     qs = register.editable(request.user) if for_edit else register.visible(request.user)
-    return get_object_or_404(qs, pk=pk)
+    return get_visible_or_404(qs, pk=pk)
 
 
 def _filtered(register: Register, request: HttpRequest) -> tuple[QuerySet[Any], Any, str, str]:
+    register = register.for_user(request.user)  # no search, filter or sort on hidden fields
     qs = register.visible(request.user)
     query = request.GET.get("q", "").strip()
     if query and register.search_fields:
@@ -80,7 +81,8 @@ def _row_html(url: str, values: list[Any]) -> SafeString:
 
 def register_list(request: HttpRequest, register: Register) -> HttpResponse:
     if as_user(request.user) is None:
-        raise Http404
+        raise refuse("not an active user")
+    register = register.for_user(request.user)
     qs, filterset, query, sort = _filtered(register, request)
     if not qs.ordered:
         qs = qs.order_by("pk")
@@ -114,6 +116,7 @@ def register_list(request: HttpRequest, register: Register) -> HttpResponse:
 
 def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
     obj = _get_object_for_user(register, request, pk)
+    register = register.for_user(request.user)
     fields = []
     for name in register.detail_fields:
         try:
@@ -157,8 +160,10 @@ def _form_kwargs(request: HttpRequest) -> dict[str, Any]:
 
 
 def register_create(request: HttpRequest, register: Register) -> HttpResponse:
-    if not register.can_create(request.user) or register.form_class is None:
-        raise Http404
+    if register.form_class is None:
+        raise not_found("this register has no form")
+    if not register.can_create(request.user):
+        raise refuse(f"the role does not create {register.slug}")
     form = register.form_class(request.POST or None, **_form_kwargs(request))
     return _save_form(request, register, form, creating=True)
 
@@ -166,7 +171,7 @@ def register_create(request: HttpRequest, register: Register) -> HttpResponse:
 def register_edit(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
     obj = _get_object_for_user(register, request, pk, for_edit=True)
     if register.form_class is None:
-        raise Http404
+        raise not_found("this register has no form")
     form = register.form_class(request.POST or None, instance=obj, **_form_kwargs(request))
     return _save_form(request, register, form, creating=False)
 
@@ -189,7 +194,7 @@ def _save_form(
         except ValidationError as exc:
             _add_errors(form, exc)
         except PermissionDenied as exc:
-            raise Http404 from exc
+            raise refuse(str(exc)) from exc
         else:
             messages.success(request, _("Saved %(object)s.") % {"object": obj})
             return HttpResponseRedirect(reverse(f"{register.slug}:detail", args=[obj.pk]))
@@ -213,7 +218,7 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
 def register_delete(request: HttpRequest, register: Register, pk: int) -> HttpResponse:
     obj = _get_object_for_user(register, request, pk, for_edit=True)
     if register.delete is None:
-        raise Http404
+        raise not_found("this register has no delete")
     error = ""
     if request.method == "POST":
         try:
@@ -221,7 +226,7 @@ def register_delete(request: HttpRequest, register: Register, pk: int) -> HttpRe
         except ValidationError as exc:
             error = " ".join(exc.messages)
         except PermissionDenied as exc:
-            raise Http404 from exc
+            raise refuse(str(exc)) from exc
         else:
             messages.success(request, _("Deleted %(object)s.") % {"object": obj})
             return HttpResponseRedirect(reverse(f"{register.slug}:list"))

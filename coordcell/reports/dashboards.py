@@ -289,7 +289,8 @@ def recipient(user: User, today: dt.date) -> Dashboard:
                 "alert" if handed else "",
             ),
         ]
-        first = list(arriving.order_by("eta", "pk")[:8])
+        # By reference, not by ETA: the order would rank them by the exact plan the window hides.
+        first = list(arriving.order_by("reference", "pk")[:8])
         board.panels.append(
             Panel(
                 _("Arriving this week"),
@@ -330,17 +331,19 @@ def _readiness_panel(user: User, board: Dashboard) -> None:
 
     if not readiness_chart.installed():
         return
-    from coordcell.readiness.selectors import bottleneck_for, packages_visible_to
+    from coordcell.readiness.selectors import packages_visible_to
+    from coordcell.readiness.wording import Wording
 
     packages = list(
         packages_visible_to(user).filter(ready_on__isnull=False).order_by("ready_on", "pk")[:8]
     )
+    words = Wording.for_page(user, packages)
     board.panels.insert(
         0,
         Panel(
             _("Capabilities getting ready, soonest first"),
             [_("Package"), _("Capability"), _("Ready on"), _("Bottleneck")],
-            [[p.name, p.capability.name, p.ready_on, bottleneck_for(user, p)] for p in packages],
+            [[p.name, p.capability.name, p.ready_on, words.bottleneck(p)] for p in packages],
             [f"/readiness/{p.pk}/" for p in packages],
             "/readiness/",
             _("No capability package has a readiness date yet."),

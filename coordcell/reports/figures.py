@@ -21,7 +21,7 @@ from django.db.models.functions import TruncMonth
 from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.allocation.selectors import committed_lines_visible_to
 from coordcell.pledges.models import Pledge, ValuationBasis
-from coordcell.pledges.selectors import pledges_visible_to
+from coordcell.pledges.selectors import pledge_fields_hidden_from, pledges_visible_to
 from coordcell.registry.access import as_user
 from coordcell.registry.models import CategoryDomain, HubCapacity
 from coordcell.requirements.models import Requirement
@@ -167,7 +167,10 @@ def flow_by(user: Any, scope: Scope, dimension: str) -> list[FlowRow]:
 
 
 def value_groups(user: Any, scope: Scope, dimension: str = "donor") -> list[ValueGroup]:
-    """Values per donor, one group per (valuation basis, currency); never summed across groups."""
+    """Values per donor, one group per (valuation basis, currency); never summed across groups.
+    None for a user who may not read pledges' values (``pledge_fields_hidden_from``)."""
+    if {"value", "valuation_basis", "currency"} & pledge_fields_hidden_from(user):
+        return []
     key_field, label_field = DIMENSIONS[dimension]
     pledges = scoped_pledges(user, scope).filter(value__isnull=False).exclude(valuation_basis="")
     groups: dict[tuple[str, str], ValueGroup] = {}

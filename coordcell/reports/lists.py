@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import DateField, F, QuerySet
+from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.pledges.models import Pledge
@@ -58,8 +59,12 @@ def _arriving(user: Any, today: dt.date) -> QuerySet[Any]:
     from coordcell.logistics.selectors import shipments_visible_to
 
     monday = today - dt.timedelta(days=today.weekday())
-    return shipments_visible_to(user).filter(
-        status__in=IN_PROGRESS, eta__range=(monday, monday + dt.timedelta(days=6))
+    # Every row's window is this week; sorting by the ETA itself would rank the shipments by
+    # their exact plan, which the window hides. "eta_week" (the window) sorts without that.
+    return (
+        shipments_visible_to(user)
+        .filter(status__in=IN_PROGRESS, eta__range=(monday, monday + dt.timedelta(days=6)))
+        .annotate(eta_week=TruncWeek("eta", output_field=DateField()))
     )
 
 
@@ -88,9 +93,9 @@ if figures.logistics_installed():
             (_("Donor"), attr("donor.code"), "donor__code"),
             (_("Delivery point"), attr("delivery_point.name"), "delivery_point__name"),
             (_("Status"), attr("get_status_display"), "status"),
-            (_("Expected handover (window)"), _eta_window, "eta"),
+            (_("Expected handover (window)"), _eta_window, "eta_week"),
         ),
         _arriving,
         "/logistics/shipments/{pk}/",
-        "eta",
+        "reference",
     )

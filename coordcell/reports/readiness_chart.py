@@ -22,7 +22,8 @@ def installed() -> bool:
 def charts(user: Any, scope: Scope, today: dt.date) -> list[Chart]:
     if not installed():
         return []
-    from coordcell.readiness.selectors import bottleneck_for, packages_visible_to
+    from coordcell.readiness.selectors import packages_visible_to
+    from coordcell.readiness.wording import Wording
 
     packages = packages_visible_to(user)
     if scope.coalition:
@@ -30,20 +31,22 @@ def charts(user: Any, scope: Scope, today: dt.date) -> list[Chart]:
     packages = list(packages.order_by("ready_on", "reference")[:MAX_PACKAGES])
     if not packages:
         return []
+    words = Wording.for_page(user, packages)
     names = [_("End items"), _("Crews"), _("Sustainment")]
     spans, rows = [], []
     for p in packages:
-        parts = p.components or {}
-        dates = [_date((parts.get(name) or {}).get("date")) for name in PARTS]
+        # The component dates as this user may read them (another donor's delivery: none, the
+        # recipient's: a week), never the stored ones.
+        shown = words.part_dates(p)
         if p.ready_on:
-            deciding = max((i for i, d in enumerate(dates) if d), key=lambda i: dates[i], default=0)
+            deciding = _deciding(p, shown)
             spans.append(Span(p.name, min(today, p.ready_on), p.ready_on, deciding, "/readiness/"))
         rows.append(
             [
                 p.name,
                 p.ready_on or _("no date"),
-                *[d or "–" for d in dates],
-                bottleneck_for(user, p),
+                *[d or "–" for d in shown],
+                words.bottleneck(p),
             ]
         )
     return [
@@ -59,13 +62,15 @@ def charts(user: Any, scope: Scope, today: dt.date) -> list[Chart]:
     ]
 
 
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
+def _deciding(package: Any, shown: list[str]) -> int:
+    """Which part the bar is coloured by: the one whose date is the package's (the readiness date
+    is shown to all who see the package, so this names no hidden date)."""
+    parts = package.components or {}
+    ready = package.ready_on.isoformat()
+    for i, name in enumerate(PARTS):
+        if (parts.get(name) or {}).get("date") == ready:
+            return i
+    return 0
 
 
 def moved_since(user: Any, since: dt.date) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, not_found, refuse
 from coordcell.registry.models import User
 
 from . import briefing
@@ -24,7 +24,7 @@ def _reader(request: HttpRequest) -> User:
     if user is None or not (
         user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison
     ):
-        raise Http404
+        raise refuse("reports are not for this role")
     return user
 
 
@@ -76,8 +76,10 @@ def briefing_xlsx(request: HttpRequest) -> HttpResponse:
 def drill_list(request: HttpRequest, slug: str) -> HttpResponse:
     user = as_user(request.user)
     spec = LISTS.get(slug)
-    if user is None or spec is None:
-        raise Http404
+    if spec is None:
+        raise not_found(f"no list {slug!r}")
+    if user is None:
+        raise refuse("not an active user")
     qs = spec.queryset(user, timezone.now().date())
     sorts = {key for _l, _g, key in spec.columns}
     sort = request.GET.get("sort", spec.default_sort)

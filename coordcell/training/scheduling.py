@@ -290,12 +290,13 @@ def run_execute(run_id: int) -> ScheduleRun:
                     "untrained": len(schedule.unscheduled),
                 },
             )
+            from coordcell.readiness.facts import Cause
             from coordcell.readiness.services import recompute_after_commit
 
             # After the commit: this transaction holds the audit head (see readiness.services).
             recompute_after_commit(
                 {c.capability_id for c in mapped.cohorts.values()},
-                cause=f"training schedule {run.reference}",
+                cause=Cause(f"training schedule {run.reference}", "training_schedule"),
             )
         _progress(run, 100, "Scheduled")
     except Exception as exc:  # noqa: BLE001  # a failed run must say why, never vanish

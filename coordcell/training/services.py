@@ -19,6 +19,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from coordcell.audit.services import delete_audited, record, save_audited
+from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user
 
 from .models import (
@@ -33,7 +34,7 @@ from .models import (
 )
 
 
-def _readiness(capability_ids: Iterable[int], cause: str, actor: Any) -> None:
+def _readiness(capability_ids: Iterable[int], cause: Cause, actor: Any) -> None:
     # After the commit, in a transaction of its own: the recompute locks packages, which a write
     # holding the audit head must not wait for (lock order: packages, then the head).
     from coordcell.readiness.services import recompute_after_commit
@@ -159,7 +160,6 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
     with transaction.atomic():
         # Same lock order as a booking: the site first.
         TrainingSite.objects.select_for_update().get(pk=session.site_id)
-        cause = f"session {session.reference or '(new)'} changed"
         if session.pk is None:
             session.reference = session.reference or _next(Session, "TS")
             session.booked_trainees = 0
@@ -176,7 +176,7 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
                     }
                 )
             if session.start_date != stored.start_date and stored.booked_trainees:
-                _check_move(session)
+                _check_move(actor, session)
         capabilities = (
             set(
                 Booking.objects.filter(session_id=session.pk).values_list(
@@ -200,23 +200,39 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
         saved: Session = save_audited(  # type: ignore[assignment]
             actor=actor, instance=session, expected_version=expected_version
         )
-        _readiness(capabilities, cause.replace("(new)", saved.reference), actor)
+        _readiness(
+            capabilities,
+            Cause(f"session {saved.reference} changed", "training", sessions=(saved.pk,)),
+            actor,
+        )
     return saved
 
 
-def _check_move(session: Session) -> None:
-    """A booked session may move only where its cohorts' other courses still fit around it."""
+def _check_move(actor: Any, session: Session) -> None:
+    """A booked session may move only where its cohorts' other courses still fit around it.
+
+    The refusal names another session only to whom may see it: a training-site officer is told
+    "a course at another site", not another nation's session."""
+    from .selectors import sessions_visible_to
+
     start, end = session.start_date, session.end_date
     problems = []
     for booking in session.bookings.select_related("cohort"):
-        for other in (
+        others = list(
             Booking.objects.filter(cohort_id=booking.cohort_id)
             .exclude(session_id=session.pk)
             .select_related("session", "session__course")
-        ):
+        )
+        visible = set(
+            sessions_visible_to(actor)
+            .filter(pk__in=[b.session_id for b in others])
+            .values_list("pk", flat=True)
+        )
+        for other in others:
             o = other.session
             if o.start_date < end and start < o.end_date:
-                problems.append(f"{booking.cohort.reference} is on {o.reference} then")
+                where = o.reference if o.pk in visible else "a course at another site"
+                problems.append(f"{booking.cohort.reference} is on {where} then")
         if start < booking.cohort.earliest_release:
             problems.append(
                 f"{booking.cohort.reference} is released only on {booking.cohort.earliest_release}"
@@ -272,7 +288,11 @@ def cohort_save(
         after = [c.code for c in path]
         if before != after:
             record(actor=actor, verb="cohort-path", target=saved, data={"path": [before, after]})
-        _readiness([saved.capability_id], f"cohort {saved.reference} changed", actor)
+        _readiness(
+            [saved.capability_id],
+            Cause(f"cohort {saved.reference} changed", "training", cohorts=(saved.pk,)),
+            actor,
+        )
     return saved
 
 
@@ -309,7 +329,7 @@ def cohort_delete(*, actor: Any, cohort: Cohort) -> None:
             _release(actor, booking)
         capability = cohort.capability_id
         delete_audited(actor=actor, instance=cohort)
-        _readiness([capability], f"cohort {cohort.reference} deleted", actor)
+        _readiness([capability], Cause(f"cohort {cohort.reference} deleted", "training"), actor)
 
 
 # ---- bookings ----
@@ -465,7 +485,14 @@ def booking_create(
         )
         if recompute:
             _readiness(
-                [cohort.capability_id], f"{cohort.reference} booked on {locked.reference}", actor
+                [cohort.capability_id],
+                Cause(
+                    f"{cohort.reference} booked on {locked.reference}",
+                    "training",
+                    cohorts=(cohort.pk,),
+                    sessions=(locked.pk,),
+                ),
+                actor,
             )
     return booking
 
@@ -493,7 +520,12 @@ def booking_delete(*, actor: Any, booking: Booking) -> None:
         _release(actor, booking)
         _readiness(
             [booking.cohort.capability_id],
-            f"{booking.cohort.reference} taken off {booking.session.reference}",
+            Cause(
+                f"{booking.cohort.reference} taken off {booking.session.reference}",
+                "training",
+                cohorts=(booking.cohort_id,),
+                sessions=(booking.session_id,),
+            ),
             actor,
         )
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from coordcell.registry.access import as_user
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
 from . import scheduling, selectors
 from .forms import RunForm
@@ -17,18 +17,18 @@ from .models import ScheduleRun, monday
 
 
 def _get_run_for_user(request: HttpRequest, pk: int) -> ScheduleRun:
-    return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+    return get_visible_or_404(selectors.runs_visible_to(request.user), pk=pk)
 
 
 def run_list(request: HttpRequest) -> HttpResponse:
     user = as_user(request.user)
     if user is None or not user.sees_everything:
-        raise Http404
+        raise refuse("scheduler runs are for the cell and auditors")
     form = RunForm(request.POST or None, initial={"planning_start": monday(timezone.now().date())})
     status = 200
     if request.method == "POST":
         if not user.is_coordinator:
-            raise Http404
+            raise refuse("only coordinators run the scheduler")
         if form.is_valid():
             try:
                 run = scheduling.run_create(actor=user, **form.cleaned_data)

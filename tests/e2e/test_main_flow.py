@@ -49,13 +49,13 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     donor = login(world.users[Role.DONOR_LIAISON].username)
     assert donor.figure("Units pledged") == "0"
 
-    # The donor registers a pledge; a missing field is reported next to it.
+    # The donor offers a pledge (the cell confirms it); a missing field is reported next to it.
     page = donor.page
     page.goto("/pledges/new/")
     page.select_option("#id_category", label=world.category.name)
     page.fill("#id_available_from", world.extra["start"].isoformat())
     page.select_option("#id_origin", label=world.depots["DE"].name)
-    page.select_option("#id_status", "confirmed")
+    page.select_option("#id_status", "offered")
     page.fill("#id_value", "1000000")
     page.fill("#id_currency", "EUR")
     page.select_option("#id_valuation_basis", "replacement_cost")
@@ -68,11 +68,18 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     assert donor.figure("Units allocated") == "0"
     donor.screenshot("donor-dashboard-pledged")
 
-    # The coordinator sees it waiting, runs the allocation and commits it.
+    # The coordinator sees it waiting, confirms it, runs the allocation and commits it.
     coordinator = login(world.users[Role.COORDINATOR].username)
+    assert coordinator.figure("Pledges offered, awaiting confirmation") == "1"
+    page = coordinator.page
+    page.goto("/pledges/?status=offered")
+    page.click("main table a[href*='/pledges/']")
+    page.click("a[role=button]:has-text('Edit')")
+    page.select_option("#id_status", "confirmed")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector(".message.success")
     assert coordinator.figure("Confirmed pledges not yet fully allocated") == "1"
     coordinator.screenshot("coordinator-dashboard-before")
-    page = coordinator.page
     page.goto("/allocation/")
     page.click("summary:has-text('New allocation run')")
     page.click("button:has-text('Run the allocation')")

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from coordcell.api.services import token_create
+from coordcell.exchange.cli import command_user
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
@@ -13,10 +14,11 @@ from coordcell.registry.models import Role
 
 @pytest.fixture
 def api_for() -> Any:
-    """An API client carrying a fresh bearer token of ``user``."""
+    """An API client carrying a fresh bearer token of ``user`` (issued by the command line's
+    system account, which may issue one to an auditor too)."""
 
     def make(user: Any) -> APIClient:
-        _, raw = token_create(actor=user, user=user, name="tests")
+        _, raw = token_create(actor=command_user(None), user=user, name="tests")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         return client

@@ -4,12 +4,14 @@ import hashlib
 import io
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from coordcell.api.models import ApiToken
 from coordcell.api.services import token_create
 from coordcell.audit.models import AuditEvent
+from coordcell.registry.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +82,45 @@ def test_user_cannot_revoke_someone_elses_token(world, donor, coordinator, clien
     assert client_for(donor).post(f"/api/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+@pytest.fixture
+def auditor(world):
+    return world.users[Role.AUDITOR]
+
+
+def test_an_auditor_creates_no_token_of_its_own(world, auditor, client_for):
+    """The auditor reads only: a new credential is a change (issue 23; docs/security.md)."""
+    with pytest.raises(PermissionDenied, match="a coordinator issues it"):
+        token_create(actor=auditor, user=auditor, name="laptop")
+    page = client_for(auditor)
+    assert "Create token" not in page.get("/api/tokens/").content.decode()
+    assert page.post("/api/tokens/", {"name": "laptop"}).status_code == 404
+    assert not ApiToken.objects.exists()
+    assert AuditEvent.objects.filter(verb="access-refused", actor_name="audit").count() == 1
+
+
+def test_a_coordinator_issues_an_auditors_token_which_reads_only(world, auditor, pledges):
+    out = io.StringIO()
+    call_command("token", "create", auditor.username, stdout=out, stderr=io.StringIO())
+    api = _client(out.getvalue().strip())
+    assert api.get("/api/v1/audit-events").status_code == 200
+    assert (
+        api.patch(f"/api/v1/pledges/{pledges[0].pk}", {"quantity": 1}, format="json").status_code
+        == 403
+    )
+    [issued] = AuditEvent.objects.filter(verb="token-create")
+    assert issued.actor_name.startswith("system:")
+
+
+def test_an_auditor_may_revoke_its_tokens(world, auditor, coordinator, client_for):
+    token, raw = token_create(actor=coordinator, user=auditor, name="trail reader")
+    assert client_for(auditor).post(f"/api/tokens/{token.pk}/revoke/").status_code == 302
+    assert _client(raw).get("/api/v1/me").status_code == 401
+
+
+def test_nobody_but_a_coordinator_creates_a_token_for_someone_else(world, donor, auditor):
+    with pytest.raises(PermissionDenied):
+        token_create(actor=donor, user=world.users["donor-pl"], name="x")
+    with pytest.raises(PermissionDenied):
+        token_create(actor=auditor, user=donor, name="x")

@@ -46,10 +46,12 @@ def test_mapping_is_proposed_from_the_headers(uploaded):
 def test_dry_run_then_commit_with_skip_invalid(uploaded):
     client, url = uploaded
     checked = client.post(url, {**COLUMNS, "action": "check"})
-    assert "6 rows, 2 valid, 4 rejected" in _summary(checked)
+    # DE-2 is "Confirmed": the cell confirms pledges, a donor offers them (docs/security.md).
+    assert "6 rows, 1 valid, 5 rejected" in _summary(checked)
     assert "Dry run" in _summary(checked)
     page = checked.content.decode()
     assert "2027-02-30" in page and "val:category:shells" in page
+    assert "The coordination cell confirms a pledge" in page
     report = client.get(url + "errors.csv")
     assert report.status_code == 200 and b"unknown category" in report.content
     assert not Pledge.objects.exists()
@@ -59,9 +61,9 @@ def test_dry_run_then_commit_with_skip_invalid(uploaded):
     client.post(url, {**COLUMNS, "action": "check"})
     done = client.post(url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
     assert "Committed" in _summary(done)
-    assert Pledge.objects.count() == 2
+    assert Pledge.objects.count() == 1
     rejects = client.get(url + "rejects.csv")
-    assert rejects.status_code == 200 and b"DE-3" in rejects.content
+    assert rejects.status_code == 200 and b"DE-3" in rejects.content and b"DE-2" in rejects.content
 
 
 def test_unknown_category_mapped_on_the_page_and_mapping_saved(uploaded, world):

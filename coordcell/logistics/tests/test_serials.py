@@ -4,11 +4,15 @@ a missing, extra or wrong serial raises a discrepancy by itself."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from coordcell.audit.models import AuditEvent
 from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import Discrepancy, SerialItem
+from coordcell.logistics.services import shipment_record_event
 from coordcell.logistics.tests.factories import SIGNED, event, ingest, make_shipment
+from coordcell.registry.models import Role
 from coordcell.registry.tests.factories import ItemCategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +132,75 @@ def test_a_serial_already_on_another_shipment_cannot_be_recorded_again(world, ja
     second = make_shipment(world, category=javelins, quantity=1)
     result = ingest(world, [event(second, S.READY, timezone.now(), serials=["J-1"])])
     assert "already recorded on S-000001" in result.rejected[0].error
+
+
+def _german_and_polish(world, javelins):
+    """A Polish shipment whose manifest holds PL-AMR-0002, and a German one to be readied."""
+    polish, _ = _ship(world, javelins, ["PL-AMR-0001", "PL-AMR-0002"], donor="PL")
+    german = make_shipment(world, category=javelins, quantity=1, donor="DE")
+    return polish, german
+
+
+def test_a_donor_is_not_told_which_shipment_carries_another_nations_serial(world, javelins):
+    polish, german = _german_and_polish(world, javelins)
+    result = ingest(
+        world,
+        [event(german, S.READY, timezone.now(), serials=["PL-AMR-0002"])],
+        role=Role.DONOR_LIAISON,
+    )
+    [rejection] = result.rejected
+    assert "PL-AMR-0002 is already recorded on the manifest of another shipment" in (
+        rejection.error
+    )
+    assert polish.reference not in rejection.error
+    assert not SerialItem.objects.filter(shipment_line__shipment=german).exists()
+    # The cell sees the collision, with both shipments.
+    [audit] = AuditEvent.objects.filter(verb="serial.collision")
+    assert audit.actor_name == "donor-de"
+    assert audit.data == {
+        "serial": "PL-AMR-0002",
+        "sent_for": german.reference,
+        "recorded_on": polish.reference,
+    }
+
+
+def test_a_collision_refused_by_hand_is_audited_too(world, javelins):
+    _polish, german = _german_and_polish(world, javelins)
+    with pytest.raises(ValidationError) as refused:
+        shipment_record_event(
+            actor=world.users[Role.DONOR_LIAISON],
+            shipment=german,
+            status=S.READY,
+            serials=["PL-AMR-0002"],
+        )
+    assert "another shipment" in str(refused.value)
+    assert AuditEvent.objects.filter(verb="serial.collision").count() == 1
+
+
+def test_a_donor_is_told_its_own_shipment_that_already_carries_the_serial(world, javelins):
+    own, _ = _ship(world, javelins, ["J-1"], donor="DE")
+    second = make_shipment(world, category=javelins, quantity=1, donor="DE")
+    result = ingest(
+        world,
+        [event(second, S.READY, timezone.now(), serials=["J-1"])],
+        role=Role.DONOR_LIAISON,
+    )
+    assert f"already recorded on {own.reference}" in result.rejected[0].error
+
+
+def test_a_wrong_serial_names_its_shipment_only_to_who_may_see_it(world, javelins, client_for):
+    polish, _ = _ship(world, javelins, ["PL-AMR-0002"], donor="PL")
+    german, at = _ship(world, javelins, ["J-1"], donor="DE")
+    ingest(
+        world,
+        [event(german, S.AT_HUB, at + dt.timedelta(hours=9), serials=["PL-AMR-0002"], quantity=1)],
+    )
+    wrong = Discrepancy.objects.get(kind=Kind.WRONG_SERIAL)
+    assert wrong.other_shipment == polish
+    assert polish.reference not in wrong.description
+    url = f"/logistics/shipments/{german.pk}/"
+    donor_page = client_for(world.users[Role.DONOR_LIAISON]).get(url).content.decode()
+    assert "PL-AMR-0002" in donor_page and "another shipment" in donor_page
+    assert polish.reference not in donor_page
+    cell_page = client_for(world.users[Role.COORDINATOR]).get(url).content.decode()
+    assert polish.reference in cell_page

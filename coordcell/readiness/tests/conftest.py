@@ -6,6 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.logistics.models import Shipment
+from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.readiness import services
 from coordcell.readiness.models import CapabilityPackage, PackageItem
@@ -93,4 +95,40 @@ def package(world, django_capture_on_commit_callbacks):
         site=site,
         run=run,
         week=lambda n: start + dt.timedelta(weeks=n),
+    )
+
+
+@pytest.fixture
+def estate(world, package, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """The package with Germany's guns and Poland's rounds each on a shipment (ETAs on a
+    Wednesday, a date nothing else has), and a second crew cohort booked at a German site."""
+    coordinator = world.users[Role.COORDINATOR]
+    rounds_line = package.run.lines.get(requirement=package.rounds)
+    guns, rounds = shipments_create_for_lines(
+        actor=coordinator, lines=[package.gun_line, rounds_line]
+    )
+    assert (guns.donor.code, rounds.donor.code) == ("DE", "PL")
+    # ETAs on a Wednesday, a date nothing else on the pages has.
+    Shipment.objects.filter(pk=guns.pk).update(eta=package.week(4) + dt.timedelta(days=2))
+    Shipment.objects.filter(pk=rounds.pk).update(eta=package.week(1) + dt.timedelta(days=2))
+    german_site = make_site(world, "DE", "grafenwoehr", [package.op])
+    late_session = make_session(package.op, german_site, package.week(7))
+    german_cohort = make_cohort(world, [package.op], trainees=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.booking_create(
+            actor=coordinator, cohort=german_cohort, session=late_session
+        )
+    services.recompute_for_shipments([guns.pk, rounds.pk], cause="ETAs")
+    package.package.refresh_from_db()
+    guns.refresh_from_db()
+    rounds.refresh_from_db()
+    return SimpleNamespace(
+        package=package.package,
+        guns=guns,
+        rounds=rounds,
+        german_site=german_site,
+        late_session=late_session,
+        german_cohort=german_cohort,
+        british_cohort=package.cohort,
+        p=package,
     )

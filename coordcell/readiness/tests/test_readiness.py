@@ -9,6 +9,7 @@ from coordcell.logistics.services import shipments_create_for_lines
 from coordcell.pledges.services import pledge_save
 from coordcell.readiness import services
 from coordcell.readiness.models import PackageItem, ReadinessChange
+from coordcell.readiness.wording import Wording
 from coordcell.registry.models import Role
 from coordcell.requirements.tests.factories import RequirementFactory
 from coordcell.training import services as training_services
@@ -22,13 +23,24 @@ def _reload(p):  # type: ignore[no-untyped-def]
     return p.package
 
 
+CELL = Wording.for_the_cell()  # the cell's words: what coordinators and auditors read
+
+
+def _words(pkg):  # type: ignore[no-untyped-def]
+    return CELL.bottleneck(pkg)
+
+
+def _labels(pkg):  # type: ignore[no-untyped-def]
+    return [s.label for s in CELL.critical_path(pkg)]
+
+
 def test_readiness_is_the_latest_of_end_items_crews_and_sustainment(package):
     pkg = _reload(package)
     assert pkg.ready_on == package.week(3)  # guns arrive week 3; crew trained week 2; rounds 1
     assert pkg.components["crews"]["date"] == str(package.week(2))
     assert pkg.components["sustainment"]["date"] == str(package.week(1))
-    assert pkg.bottleneck.startswith("delivery of R-000042")
-    assert [s["label"] for s in pkg.critical_path][-1] == "PzH 2000 battery ready"
+    assert _words(pkg).startswith("delivery of R-000042")
+    assert _labels(pkg)[-1] == "PzH 2000 battery ready"
 
 
 def test_a_pledge_slip_moves_the_date_and_names_the_new_bottleneck(
@@ -43,8 +55,8 @@ def test_a_pledge_slip_moves_the_date_and_names_the_new_bottleneck(
 
     pkg = _reload(package)
     assert pkg.ready_on == package.week(8)  # three weeks in transit, from week 5
-    assert pkg.bottleneck.startswith(f"pledge {pledge.reference} slipped")
-    assert "35 days" in pkg.bottleneck
+    assert _words(pkg).startswith(f"pledge {pledge.reference} slipped")
+    assert "35 days" in _words(pkg)
     [change] = changes
     assert (change.before_date, change.after_date) == (package.week(3), package.week(8))
     assert change.after_bottleneck == pkg.bottleneck
@@ -63,8 +75,8 @@ def test_a_slip_on_a_planned_shipment_counts_too(world, package):
     services.recompute_for_pledges([pledge.pk], cause="pledge slipped")
     pkg = _reload(package)
     assert pkg.ready_on == max(before, shipment.planned_arrival + dt.timedelta(days=14))
-    assert f"pledge {pledge.reference} slipped" in pkg.bottleneck
-    assert shipment.reference in "".join(s["label"] for s in pkg.critical_path)
+    assert f"pledge {pledge.reference} slipped" in _words(pkg)
+    assert shipment.reference in "".join(_labels(pkg))
 
 
 def test_a_later_eta_of_a_shipment_moves_readiness(world, package):
@@ -77,8 +89,8 @@ def test_a_later_eta_of_a_shipment_moves_readiness(world, package):
     services.recompute_for_shipments([shipment.pk], cause=f"ETA of {shipment.reference}")
     pkg = _reload(package)
     assert pkg.ready_on == shipment.planned_arrival + dt.timedelta(days=10)
-    assert pkg.bottleneck.startswith(f"shipment {shipment.reference}")
-    assert "delayed 10 days" in pkg.bottleneck
+    assert _words(pkg).startswith(f"shipment {shipment.reference}")
+    assert "delayed 10 days" in _words(pkg)
     assert pkg.changes.first().cause == f"ETA of {shipment.reference}"
 
 
@@ -94,7 +106,7 @@ def test_an_unallocated_end_item_leaves_the_package_without_a_date(world, packag
     services.recompute_for_requirements([extra.pk], cause="R-000099 added")
     pkg = _reload(package)
     assert pkg.ready_on is None
-    assert pkg.bottleneck == "requirement R-000099 not allocated (0 of 2 covered)"
+    assert _words(pkg) == "requirement R-000099 not allocated (0 of 2 covered)"
 
 
 def test_crews_trained_late_are_the_bottleneck(world, package, django_capture_on_commit_callbacks):
@@ -105,7 +117,7 @@ def test_crews_trained_late_are_the_bottleneck(world, package, django_capture_on
         training_services.booking_create(actor=coordinator, cohort=cohort, session=late)
     pkg = _reload(package)
     assert pkg.ready_on == package.week(8)
-    assert pkg.bottleneck.startswith(f"training of cohort {cohort.reference}")
+    assert _words(pkg).startswith(f"training of cohort {cohort.reference}")
     change = pkg.changes.first()
     assert change.cause == f"{cohort.reference} booked on {late.reference}"
     assert (change.before_date, change.after_date) == (package.week(3), package.week(8))
@@ -116,7 +128,7 @@ def test_an_unbooked_cohort_is_the_bottleneck(world, package):
     services.recompute_for_capabilities([world.capability.pk], cause="new cohort")
     pkg = _reload(package)
     assert pkg.ready_on is None
-    assert "not booked on course m109-op" in pkg.bottleneck
+    assert "not booked on course m109-op" in _words(pkg)
 
 
 def test_cancelling_a_session_recomputes_its_cohorts_packages(
@@ -128,5 +140,5 @@ def test_cancelling_a_session_recomputes_its_cohorts_packages(
         training_services.session_save(actor=world.users[Role.COORDINATOR], session=session)
     pkg = _reload(package)
     assert pkg.ready_on is None
-    assert f"cohort {package.cohort.reference}" in pkg.bottleneck
+    assert f"cohort {package.cohort.reference}" in _words(pkg)
     assert pkg.changes.first().cause == f"session {session.reference} changed"

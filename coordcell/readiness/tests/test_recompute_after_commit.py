@@ -19,6 +19,7 @@ from coordcell.pledges.models import Pledge
 from coordcell.pledges.services import pledge_save
 from coordcell.readiness import services
 from coordcell.readiness.models import ReadinessChange
+from coordcell.readiness.wording import Wording
 from coordcell.registry.models import Role
 from coordcell.registry.tests.factories import CapabilityFactory
 from coordcell.training import services as training_services
@@ -59,7 +60,9 @@ def test_a_shipment_event_moves_readiness_once_its_batch_commits(
         assert _ready_on(package) == before  # not inside the write's transaction
     assert len(callbacks) == 1
     assert _ready_on(package) is None  # the guns are no longer on their way
-    assert package.package.bottleneck == "requirement R-000042 not allocated (0 of 4 covered)"
+    assert Wording.for_the_cell().bottleneck(package.package) == (
+        "requirement R-000042 not allocated (0 of 4 covered)"
+    )
     assert package.package.changes.first().cause == f"shipment events: {shipment.reference}"
 
 
@@ -101,7 +104,7 @@ def test_the_next_transaction_starts_a_fresh_set(world, spy, django_capture_on_c
             services.recompute_after_commit([other.pk], cause="committed")
     spy.assert_called_once()
     assert set(spy.call_args.args[0]) == {other.pk}
-    assert spy.call_args.kwargs["cause"] == "committed"
+    assert spy.call_args.kwargs["cause"].text == "committed"
 
 
 @pytest.mark.django_db
@@ -119,7 +122,7 @@ def test_changes_in_one_transaction_are_recomputed_once_for_all_their_capabiliti
     assert len(callbacks) == 1
     spy.assert_called_once()
     assert set(spy.call_args.args[0]) == {world.capability.pk, other.pk}
-    assert spy.call_args.kwargs["cause"] == (
+    assert spy.call_args.kwargs["cause"].text == (
         f"pledge {package.pledge.reference} changed; "
         f"{cohort.reference} booked on {late.reference}; another change"
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coordcell.api.models import ApiToken
@@ -31,7 +32,10 @@ class Command(BaseCommand):
         actor = command_user(None)
         action = options["action"]
         if action == "create":
-            token, raw = token_create(actor=actor, user=user, name=options["name"])
+            try:
+                token, raw = token_create(actor=actor, user=user, name=options["name"])
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from exc
             self.stderr.write(f"Token {token.pk} for {user.username}; it is not shown again:")
             self.stdout.write(raw)
         elif action == "list":
