@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from coordcell.registry.access import get_visible_or_404, refuse
 
 from . import selectors, services
 
@@ -21,7 +23,7 @@ class CancelForm(forms.Form):
 
 
 def requirement_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    requirement = get_object_or_404(selectors.requirements_editable_by(request.user), pk=pk)
+    requirement = get_visible_or_404(selectors.requirements_editable_by(request.user), pk=pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -31,7 +33,7 @@ def requirement_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except PermissionDenied as exc:
-            raise Http404 from exc
+            raise refuse(str(exc)) from exc
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
