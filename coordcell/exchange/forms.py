@@ -30,7 +30,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(
                 f"{upload.name}: send a .csv or .xlsx file (save the sheet in one of these)."
             )
-        limit = getattr(settings, "COORDCELL_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+        limit = settings.COORDCELL_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
                 f"The file is {upload.size // 2**20} MiB; the page takes up to {limit // 2**20} "
