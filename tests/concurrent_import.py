@@ -72,10 +72,14 @@ class Traffic(threading.Thread):
             while not self.stop.is_set():
                 for kind, call in self.step():
                     began = time.monotonic()
+                    error = ""
                     try:
-                        status = call().status_code
-                    except Exception:  # a request that raises is a failure too
-                        status = -1
+                        response = call()
+                        status = response.status_code
+                        if getattr(response, "exc_info", None):
+                            error = repr(response.exc_info[1])[:500]
+                    except Exception as exc:  # a request that raises is a failure too
+                        status, error = -1, repr(exc)[:500]
                         traceback.print_exc()
                     self.log.append(
                         {
@@ -84,6 +88,7 @@ class Traffic(threading.Thread):
                             "start": began,
                             "end": time.monotonic(),
                             "status": status,
+                            "error": error,
                         }
                     )
                 time.sleep(0.05)
