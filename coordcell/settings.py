@@ -12,7 +12,7 @@ COORDCELL_FIGURES_SECONDS how long dashboard and report figures are reused (defa
 COORDCELL_WORKER_NICE     CPU priority of `coordcell worker` and its solvers (nice 0-19; default
                           10), and of exports and first figures computed in a request
 COORDCELL_TRUSTED_PROXIES addresses of the reverse proxies in front (comma-separated; default none)
-COORDCELL_IMPORT_MAX_ROWS rows one import reads at most (default 200000); COORDCELL_IMPORT_MAX_MB
+COORDCELL_IMPORT_MAX_ROWS rows one import reads at most (default 100000); COORDCELL_IMPORT_MAX_MB
                           the largest upload (default 200); COORDCELL_IMPORT_MAX_UNPACKED_MB and
                           COORDCELL_IMPORT_MAX_RATIO how far a workbook may unpack (500, 100)
 """
@@ -334,9 +334,10 @@ SPECTACULAR_SETTINGS = {
 # import (page and command), and how far a workbook may unpack.
 COORDCELL_IMPORT_DIR = DATA_DIR / "imports"
 COORDCELL_IMPORT_MAX_BYTES = int(os.environ.get("COORDCELL_IMPORT_MAX_MB") or "200") * 2**20
-# 200,000 rows are written in one transaction of about 20 s on a two-core machine: while it runs,
-# other writers wait (SQLite's busy timeout above is 60 s). Raise it only with that in mind.
-COORDCELL_IMPORT_MAX_ROWS = int(os.environ.get("COORDCELL_IMPORT_MAX_ROWS") or "200000")
+# An import's rows are written in one transaction and other writers wait for it (SQLite's busy
+# timeout above is 60 s): 100,000 new pledges take about 11 s of a two-core machine, 29 s when
+# it is busy with other work (benchmarks/bench_import.py). Raise it only with that in mind.
+COORDCELL_IMPORT_MAX_ROWS = int(os.environ.get("COORDCELL_IMPORT_MAX_ROWS") or "100000")
 COORDCELL_IMPORT_MAX_UNPACKED_BYTES = (
     int(os.environ.get("COORDCELL_IMPORT_MAX_UNPACKED_MB") or "500") * 2**20
 )

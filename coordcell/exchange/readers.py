@@ -1,5 +1,5 @@
 """Spreadsheets as a stream of rows: CSV (any common delimiter and encoding) and XLSX (openpyxl in
-read-only mode, so a 200,000-row workbook is never in memory at once), within the import's limits.
+read-only mode, so a large workbook is never in memory at once), within the import's limits.
 
 Every way into a file goes through ``open_table``, which refuses what is past the limits before
 any heavy work: a workbook that unpacks too far (``xlsx.py`` reads the zip's directory and the

@@ -4,7 +4,7 @@ Each row is parsed (``specs``), checked by the model's own rules, the page's rul
 scope, and its natural key is looked up in the file so far and in the database (a chunk at a time;
 the registers are read once, by ``Lookups``). What passes is kept, ready to write: new objects, and
 changed objects with a snapshot of what they were (``apply`` checks that nobody changed them since).
-In memory: 200,000 new pledges take about 160 MB (measured; the limit on rows bounds it).
+In memory: 100,000 new pledges take about 80 MB (measured; the limit on rows bounds it).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_a_declared_million_rows_are_refused_before_reading(world, tmp_path):
     )
     report = run_import(spec=PLEDGES, path=path, user=world.users[Role.COORDINATOR], commit=True)
     assert report.rows == 0 and not Pledge.objects.exists()
-    assert "declares 1,048,575 rows" in report.fatal and "at most 200,000" in report.fatal
+    assert "declares 1,048,575 rows" in report.fatal and "at most 100,000" in report.fatal
     assert "delete the empty rows" in report.fatal
 
 
@@ -135,13 +135,13 @@ def _csv(path, rows):
 
 
 def test_an_oversized_csv_is_counted_and_refused_before_any_row_is_checked(world, tmp_path):
-    path = _csv(tmp_path / "big.csv", 200_001)  # one more than the default limit
+    path = _csv(tmp_path / "big.csv", 100_001)  # one more than the default limit
     started = time.monotonic()
     report = run_import(spec=PLEDGES, path=path, user=world.users[Role.COORDINATOR])
     assert time.monotonic() - started < 10  # counting, not checking: the checks take minutes
     assert report.rows == 0
-    assert report.fatal.startswith("big.csv has more than 200,000 rows")
-    assert "one import takes at most 200,000 rows (COORDCELL_IMPORT_MAX_ROWS)" in report.fatal
+    assert report.fatal.startswith("big.csv has more than 100,000 rows")
+    assert "one import takes at most 100,000 rows (COORDCELL_IMPORT_MAX_ROWS)" in report.fatal
 
 
 def test_the_command_refuses_an_oversized_file_with_the_limit(world, tmp_path, settings):
