@@ -23,6 +23,7 @@ from coordcell.registry.models import User
 from .engine import READING, WRITING, run_import
 from .mapping import mapping_from_dict
 from .models import ImportRun, ImportUpload
+from .selectors import uploads_visible_to
 from .specs import SPECS
 
 KEEP_SECONDS = 2 * 24 * 3600  # uploads, their runs and files are working files
@@ -48,12 +49,7 @@ def run_file(run: ImportRun, name: str) -> Path:
 
 
 def can_open_upload(user: User | None, upload: ImportUpload) -> bool:
-    """Only the user who uploaded a file sees it, its runs and their files: a spreadsheet is a
-    personal working file (what it committed is in the registers and the audit trail)."""
-    if user is None or user.pk != upload.owner_id or not user.is_active:
-        return False
-    spec = SPECS.get(upload.kind)
-    return spec is not None and spec.can_import(user)
+    return uploads_visible_to(user).filter(pk=upload.pk).exists()
 
 
 def import_run_create(

@@ -36,12 +36,12 @@ from .readers import UnreadableFile, open_table
 from .runs import (
     FILES,
     KEEP_SECONDS,
-    can_open_upload,
     import_directory,
     import_run_create,
     imports_forget_old,
     run_file,
 )
+from .selectors import uploads_visible_to
 from .specs import SPECS
 
 
@@ -51,8 +51,8 @@ def _kinds_for(user: Any) -> list[str]:
 
 def _get_upload(request: HttpRequest, upload_id: str) -> ImportUpload:
     """The one place an upload is fetched: only the user who sent it sees it (404 otherwise)."""
-    upload = ImportUpload.objects.filter(public_id=upload_id).first()
-    if upload is None or not can_open_upload(as_user(request.user), upload):
+    upload = uploads_visible_to(as_user(request.user)).filter(public_id=upload_id).first()
+    if upload is None:
         raise Http404
     return upload
 
