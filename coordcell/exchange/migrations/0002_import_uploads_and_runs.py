@@ -7,53 +7,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0001_initial'),
+        ("exchange", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportUpload',
+            name="ImportUpload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=coordcell.exchange.models._new_public_id, max_length=32, unique=True)),
-                ('kind', models.CharField(max_length=30, verbose_name='import type')),
-                ('name', models.CharField(max_length=255, verbose_name='file name')),
-                ('stored_as', models.CharField(max_length=100)),
-                ('headers', models.JSONField(default=list)),
-                ('mapping', models.JSONField(default=dict)),
-                ('unknown', models.JSONField(default=dict)),
-                ('checked', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_uploads', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=coordcell.exchange.models._new_public_id, max_length=32, unique=True
+                    ),
+                ),
+                ("kind", models.CharField(max_length=30, verbose_name="import type")),
+                ("name", models.CharField(max_length=255, verbose_name="file name")),
+                ("stored_as", models.CharField(max_length=100)),
+                ("headers", models.JSONField(default=list)),
+                ("mapping", models.JSONField(default=dict)),
+                ("unknown", models.JSONField(default=dict)),
+                ("checked", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_uploads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('dry_run', 'Dry run'), ('commit', 'Commit, all or nothing'), ('commit_valid', 'Commit the valid rows, reject the others')], max_length=12, verbose_name='mode')),
-                ('status', models.CharField(choices=[('queued', 'Waiting for a worker'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=8, verbose_name='status')),
-                ('phase', models.CharField(blank=True, max_length=200, verbose_name='phase')),
-                ('rows_done', models.PositiveIntegerField(default=0)),
-                ('rows_expected', models.PositiveIntegerField(blank=True, null=True)),
-                ('mapping', models.JSONField(default=dict)),
-                ('summary', models.TextField(blank=True)),
-                ('report', models.JSONField(default=dict)),
-                ('committed', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('upload', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='exchange.importupload')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("dry_run", "Dry run"),
+                            ("commit", "Commit, all or nothing"),
+                            ("commit_valid", "Commit the valid rows, reject the others"),
+                        ],
+                        max_length=12,
+                        verbose_name="mode",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting for a worker"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("phase", models.CharField(blank=True, max_length=200, verbose_name="phase")),
+                ("rows_done", models.PositiveIntegerField(default=0)),
+                ("rows_expected", models.PositiveIntegerField(blank=True, null=True)),
+                ("mapping", models.JSONField(default=dict)),
+                ("summary", models.TextField(blank=True)),
+                ("report", models.JSONField(default=dict)),
+                ("committed", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "upload",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="exchange.importupload",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]
