@@ -48,7 +48,7 @@ class Command(BaseCommand):
             else None
         )
         try:
-            with progress_display(f"{spec.kind} {path.name}") as progress:
+            with progress_display(f"{spec.kind} {path.name}", self.stderr) as progress:
                 report = run_import(
                     spec=spec,
                     path=path,
