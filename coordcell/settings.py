@@ -335,8 +335,8 @@ SPECTACULAR_SETTINGS = {
 COORDCELL_IMPORT_DIR = DATA_DIR / "imports"
 COORDCELL_IMPORT_MAX_BYTES = int(os.environ.get("COORDCELL_IMPORT_MAX_MB") or "200") * 2**20
 # An import's rows are written in one transaction and other writers wait for it (SQLite's busy
-# timeout above is 60 s): 100,000 new pledges take about 11 s of a two-core machine, 29 s when
-# it is busy with other work (benchmarks/bench_import.py). Raise it only with that in mind.
+# timeout above is 60 s): 100,000 new pledges take about 11 s of CPU, 29-52 s on a two-core
+# machine busy with other work (docs/import.md#limits). Change it with that in mind.
 COORDCELL_IMPORT_MAX_ROWS = int(os.environ.get("COORDCELL_IMPORT_MAX_ROWS") or "100000")
 COORDCELL_IMPORT_MAX_UNPACKED_BYTES = (
     int(os.environ.get("COORDCELL_IMPORT_MAX_UNPACKED_MB") or "500") * 2**20

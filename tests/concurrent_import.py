@@ -91,7 +91,7 @@ class Traffic(threading.Thread):
                             "error": error,
                         }
                     )
-                time.sleep(0.05)
+                time.sleep(0.25)  # the import shares the interpreter: leave it the most
         finally:
             connection.close()
 
