@@ -13,6 +13,9 @@ COORDCELL_FIGURES_SECONDS how long dashboard and report figures are reused (defa
 COORDCELL_WORKER_NICE     CPU priority of `coordcell worker` and its solvers (nice 0-19; default
                           10), and of exports and first figures computed in a request
 COORDCELL_TRUSTED_PROXIES addresses of the reverse proxies in front (comma-separated; default none)
+COORDCELL_IMPORT_MAX_ROWS rows one import reads at most (default 100000); COORDCELL_IMPORT_MAX_MB
+                          the largest upload (default 200); COORDCELL_IMPORT_MAX_UNPACKED_MB and
+                          COORDCELL_IMPORT_MAX_RATIO how far a workbook may unpack (500, 100)
 """
 
 import json
@@ -362,8 +365,20 @@ SPECTACULAR_SETTINGS = {
         "coordcell.api.schema.add_problem_responses",
     ],
 }
-# Spreadsheet import (coordcell/exchange): uploads wait here between the dry run and the commit.
+# Spreadsheet import (coordcell/exchange): uploads, their reports and rejected rows live here
+# (shared by the app servers and the workers, which run the imports). Limits, each refused with a
+# message before any heavy work (docs/import.md): the upload's size (the page), the rows of one
+# import (page and command), and how far a workbook may unpack.
 COORDCELL_IMPORT_DIR = DATA_DIR / "imports"
+COORDCELL_IMPORT_MAX_BYTES = int(os.environ.get("COORDCELL_IMPORT_MAX_MB") or "200") * 2**20
+# An import's rows are written in one transaction and other writers wait for it (SQLite's busy
+# timeout above is 60 s): 100,000 new pledges take about 11 s of CPU, 29-52 s on a two-core
+# machine busy with other work (docs/import.md#limits). Change it with that in mind.
+COORDCELL_IMPORT_MAX_ROWS = int(os.environ.get("COORDCELL_IMPORT_MAX_ROWS") or "100000")
+COORDCELL_IMPORT_MAX_UNPACKED_BYTES = (
+    int(os.environ.get("COORDCELL_IMPORT_MAX_UNPACKED_MB") or "500") * 2**20
+)
+COORDCELL_IMPORT_MAX_RATIO = int(os.environ.get("COORDCELL_IMPORT_MAX_RATIO") or "100")
 
 LOGGING = {
     "version": 1,

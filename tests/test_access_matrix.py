@@ -53,7 +53,7 @@ class Endpoint:
 
     def url(self, pk: int) -> str:
         route = self.route.replace("<str:action>", "cancel")
-        route = re.sub(r"<(?:int:)?\w+>|\(\?P<\w+>[^)]*\)", str(pk), route)
+        route = re.sub(r"<(?:\w+:)?\w+>|\(\?P<\w+>[^)]*\)", str(pk), route)
         return "/" + route.replace("^", "").replace("$", "")
 
 
@@ -83,6 +83,8 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.api.services import tokens_of
     from coordcell.audit.models import AuditEvent
     from coordcell.audit.selectors import audit_events_visible_to
+    from coordcell.exchange.models import ImportUpload
+    from coordcell.exchange.selectors import uploads_visible_to
     from coordcell.logistics import selectors as logistics
     from coordcell.logistics.models import DiscrepancyPhoto, Shipment
     from coordcell.readiness.models import CapabilityPackage
@@ -133,14 +135,17 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         ),
         "api-audit-events-detail": (AuditEvent, audit_events_visible_to, None, False, "seq"),
         "api-token-revoke": (ApiToken, tokens_of, tokens_of, True),
+        # An upload is named by its public id (its file's name here is the id again: only the
+        # uploader's requests get past the upload to be told that no such file exists).
+        "import-review": (ImportUpload, uploads_visible_to, uploads_visible_to, True, "public_id"),
+        "import-file": (ImportUpload, uploads_visible_to, None, False, "public_id"),
     }
 
 
 SKIPPED_NAMES = {
     "allocation:line-edit",  # a line of a run: covered through its run (runs are cell-only)
     "logistics:donor-delays",  # by nation code: coordcell/logistics/tests cover it per role
-    "import-review",  # an upload of the browser session, not a database object
-    "import-file",
+    "import-run-file",  # an upload's run by number: fetched through the upload, as import-file
     "export-list",  # by register slug: its rows come from the register's `visible`
     "reports:list",  # by register slug, likewise
     "api-not-found",  # the API's catch-all: names no object, answers 404 problem details
@@ -243,6 +248,11 @@ def estate(world, django_capture_on_commit_callbacks):
     for role in (Role.DONOR_LIAISON, "donor-pl"):
         token_create(actor=world.users[role], user=world.users[role], name="scanner")
     assert CapabilityPackage.objects.get().computed_at is not None
+    from coordcell.exchange.models import ImportUpload
+
+    ImportUpload.objects.create(
+        owner=world.users[Role.DONOR_LIAISON], kind="pledges", name="de.csv", stored_as="de.csv"
+    )
     return world
 
 

@@ -15,10 +15,8 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -53,36 +51,6 @@ def _import(env: dict[str, str], path: Path) -> subprocess.Popen[str]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else ""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """An empty database for the subprocesses: never the one pytest-django manages."""
-    if request.param == "sqlite":
-        if _postgres_url():
-            pytest.skip("the SQLite variant runs in the suite's SQLite pass")
-        yield ""
-        return
-    url = _postgres_url()
-    if not url:
-        pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
-    import psycopg
-
-    name = f"coordcell_crash_{os.getpid()}"
-    parts = urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_killed_import_commits_all_rows_or_none(database_url: str, tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from django.core.management.base import CommandError
 
 from coordcell.registry.models import Role, User
 
+from .staging import READING, WRITING
+
 
 def command_user(username: str | None) -> User:
     """``--user NAME`` acts with that user's access; without it, the cell's own system account
@@ -26,9 +28,10 @@ def command_user(username: str | None) -> User:
 
 @contextmanager
 def progress_display(
-    label: str, total: int | None, stream: Any = None
-) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on a terminal; otherwise a plain line every 10,000 rows."""
+    label: str, stream: Any = None
+) -> Iterator[Callable[[str, int, int | None], None]]:
+    """Progress of an import, ``(phase, done, expected)``: a rich progress bar per phase on a
+    terminal; otherwise a line as each phase starts and every 10,000 rows."""
     stream = stream or sys.stderr
     if stream.isatty():
         from rich.progress import (
@@ -40,21 +43,39 @@ def progress_display(
         )
 
         with Progress(
-            TextColumn(label),
+            TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             transient=True,
         ) as bar:
-            task = bar.add_task(label, total=total)
-            yield lambda done: bar.update(task, completed=done)
-        return
-    state = {"last": 0}
+            tasks: dict[str, Any] = {}
 
-    def plain(done: int) -> None:
-        if done - state["last"] >= 10_000:
-            stream.write(f"{label}: {done:,} rows\n")
-            stream.flush()
+            def show(phase: str, done: int, total: int | None) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(
+                        f"{label}: {_PHASES.get(phase, phase)}", total=total
+                    )
+                bar.update(tasks[phase], completed=done, total=total)
+
+            yield show
+        return
+    state = {"phase": "", "last": 0}
+
+    def plain(phase: str, done: int, total: int | None) -> None:
+        of = f" of {total:,}" if total is not None else ""
+        if phase != state["phase"]:
+            state["phase"], state["last"] = phase, 0
+            if phase == WRITING:
+                stream.write(f"{label}: writing {total or 0:,} rows in one transaction\n")
+            else:
+                stream.write(f"{label}: {_PHASES.get(phase, phase)}{of and f' ({total:,} rows)'}\n")
+        elif done - state["last"] >= 10_000 or done == total:
+            stream.write(f"{label}: {_PHASES.get(phase, phase)} {done:,}{of} rows\n")
             state["last"] = done
+        stream.flush()
 
     yield plain
+
+
+_PHASES = {READING: "reading and checking", WRITING: "writing"}

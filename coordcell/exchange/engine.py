@@ -1,317 +1,30 @@
-"""Import: parse -> validate -> write through the audited bulk service, in chunks.
+"""Import: read and check every row (no lock held), then write them in one short transaction.
 
-Every row is read and checked (the model's own rules, the page's rules, the user's scope, the
-natural key against the file and the database); a dry run stops there and reports. A commit runs in
-one transaction: any invalid row rolls it all back, unless ``skip_invalid`` asks to commit the
-valid rows and write the rejected ones to a reject file.
+``staging`` reads the file and checks each row (the model's own rules, the page's rules, the
+user's scope, the natural key against the file and the database); a dry run stops there and
+reports. A commit then hands the rows that passed to ``apply``, which writes them all in one
+transaction, or none: any invalid row stops it unless ``skip_invalid`` asks to commit the valid
+rows and write the rejected ones to a reject file, and rows changed by someone else meanwhile stop
+it with a message. The file's limits (``readers``) are checked before any of this.
 """
 
 from __future__ import annotations
 
-import io
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError
 
 from coordcell.escaping import csv_writer
 
-from . import normalise as n
+from .apply import Conflict, apply_staged
 from .mapping import Mapping, propose
-from .readers import Table, open_table
-from .services import bulk_create_audited, bulk_update_audited, values_of
-from .specs import LOOKUP_KINDS, ImportSpec, Lookups, parse_value
+from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_rows
+from .report import ImportReport, RowError
+from .specs import ImportSpec
+from .staging import CHUNK, READING, WRITING, Importer, Progress, stage
 
-CHUNK = 2000
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    value: str
-    rule: str
-    message: str
-
-
-@dataclass
-class ImportReport:
-    kind: str
-    file: str
-    dry_run: bool
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    committed: bool = False
-    fatal: str = ""
-    errors: list[RowError] = field(default_factory=list)
-    unknown: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    updates: list[tuple[int, str, list[str]]] = field(default_factory=list)  # row, key, fields
-    ignored_columns: list[str] = field(default_factory=list)
-    mapping: Mapping | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.fatal and not self.errors
-
-    @property
-    def valid(self) -> int:
-        return self.rows - self.rejected
-
-    def summary(self) -> str:
-        if self.fatal:
-            return f"{self.file}: not imported. {self.fatal}"
-        would = "would be " if not self.committed else ""
-        head = (
-            f"{self.file}: {self.rows:,} rows, {self.valid:,} valid, {self.rejected:,} rejected. "
-            f"{self.created:,} {would}created, {self.updated:,} {would}updated, "
-            f"{self.unchanged:,} unchanged (skipped)."
-        )
-        if self.committed:
-            return head + " Committed."
-        if self.dry_run:
-            return head + " Dry run: nothing was written."
-        return head + " Nothing was committed: fix the rejected rows, or skip them."
-
-    def errors_csv(self) -> bytes:
-        buffer = io.StringIO()
-        writer = csv_writer(buffer)
-        writer.writerow(["row", "column", "value", "rule", "message"])
-        for e in self.errors:
-            writer.writerow([e.row, e.column, e.value, e.rule, e.message])
-        return buffer.getvalue().encode("utf-8-sig")
-
-
-class _RollBack(Exception):
-    pass
-
-
-def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _key_value(value: Any) -> Any:
-    return value.pk if isinstance(value, models.Model) else value
-
-
-class _Importer:
-    def __init__(
-        self, spec: ImportSpec, table: Table, mapping: Mapping, user: Any, report: ImportReport
-    ) -> None:
-        self.spec, self.table, self.mapping, self.user, self.report = (
-            spec,
-            table,
-            mapping,
-            user,
-            report,
-        )
-        self.lookups = Lookups(user)
-        self.defaults = spec.defaults(user)
-        self.seen: dict[tuple[Any, ...], int] = {}
-        self.model = spec.model
-        self.fk_names = {f.name for f in spec.fields if f.kind in LOOKUP_KINDS}
-        self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
-        header_index = {n.key(h): i for i, h in enumerate(table.headers)}
-        self.columns: dict[str, int] = {}
-        for name, header in mapping.columns.items():
-            index = header_index.get(n.key(header))
-            if index is None:
-                raise ValueError(
-                    f"The mapping takes {name} from column {header!r}, which the sheet does not "
-                    f"have. Its columns are: {', '.join(table.headers)}."
-                )
-            self.columns[name] = index
-        used = set(self.columns.values())
-        report.ignored_columns = [h for i, h in enumerate(table.headers) if i not in used]
-        absent = [
-            f.label
-            for f in spec.fields
-            if f.required and f.name not in self.columns and f.name not in self.defaults
-        ]
-        if absent:
-            raise ValueError(
-                f"No column gives {', '.join(absent)}: map a column to each "
-                f"(the sheet's columns are: {', '.join(table.headers)})."
-            )
-
-    def header(self, name: str) -> str:
-        index = self.columns.get(name)
-        if index is not None:
-            return self.table.headers[index]
-        try:
-            return self.spec.field(name).label
-        except StopIteration:
-            return name
-
-    # -- one row ---------------------------------------------------------------------------
-    def parse(self, number: int, values: tuple[Any, ...]) -> tuple[dict[str, Any], list[RowError]]:
-        parsed: dict[str, Any] = dict(self.defaults)
-        errors: list[RowError] = []
-        for spec_field in self.spec.fields:
-            index = self.columns.get(spec_field.name)
-            raw = values[index] if index is not None and index < len(values) else None
-            if n.is_missing(raw):
-                if spec_field.required and spec_field.name not in parsed:
-                    errors.append(
-                        RowError(
-                            number,
-                            self.header(spec_field.name),
-                            "" if raw is None else n.text(raw),
-                            "required",
-                            f"{spec_field.label} is required.",
-                        )
-                    )
-                continue
-            try:
-                parsed[spec_field.name] = parse_value(
-                    spec_field, self.mapping.translate(spec_field.name, raw), self.lookups
-                )
-            except n.Invalid as exc:
-                errors.append(
-                    RowError(number, self.header(spec_field.name), n.text(raw), exc.rule, str(exc))
-                )
-                if exc.rule.startswith("unknown"):
-                    self.report.unknown[spec_field.name][n.text(raw)] += 1
-        return parsed, errors
-
-    def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(_key_value(values.get(name)) for name in self.spec.key_fields)
-
-    def key_of_object(self, obj: models.Model) -> tuple[Any, ...]:
-        return tuple(
-            getattr(obj, self.model._meta.get_field(name).attname) for name in self.spec.key_fields
-        )
-
-    def key_text(self, values: Any) -> str:
-        """The natural key as a person reads it: codes, not database ids."""
-        parts = []
-        for name in self.spec.key_fields:
-            value = values.get(name) if isinstance(values, dict) else getattr(values, name)
-            parts.append(getattr(value, "code", value))
-        return " / ".join(str(p) for p in parts)
-
-    def existing(self, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], models.Model]:
-        if not keys:
-            return {}
-        filters = {
-            f"{self.model._meta.get_field(name).attname}__in": {k[i] for k in keys}
-            for i, name in enumerate(self.spec.key_fields)
-        }
-        wanted = set(keys)
-        found = {}
-        for obj in self.model._default_manager.filter(**filters):
-            k = self.key_of_object(obj)
-            if k in wanted:
-                found[k] = obj
-        return found
-
-    def pks(self, objects: list[Any]) -> dict[tuple[Any, ...], int]:
-        """The ids of just-inserted objects, by natural key."""
-        keys = [self.key_of_object(o) for o in objects]
-        attnames = [self.model._meta.get_field(name).attname for name in self.spec.key_fields]
-        filters = {f"{a}__in": {k[i] for k in keys} for i, a in enumerate(attnames)}
-        rows = self.model._default_manager.filter(**filters).values_list(*attnames, "pk")
-        return {tuple(row[:-1]): row[-1] for row in rows}
-
-    def validate(
-        self, chunk: list[tuple[int, tuple[Any, ...]]]
-    ) -> tuple[list[Any], list[Any], dict[int, list[RowError]]]:
-        """(new objects, (before, changed object) pairs, errors by row) for one chunk."""
-        parsed_rows = [(number, *self.parse(number, values)) for number, values in chunk]
-        stored = self.existing([self.key_of(p) for _, p, errors in parsed_rows if not errors])
-        creates, updates = [], []
-        errors_by_row: dict[int, list[RowError]] = {}
-        for number, parsed, errors in parsed_rows:
-            if not errors:
-                obj, before, errors = self.build(number, parsed, stored)
-                if not errors:
-                    if before is None:
-                        creates.append((number, obj))
-                    elif self.same(before, values_of(obj, self.compared)):
-                        self.report.unchanged += 1
-                    else:
-                        updates.append((number, before, obj))
-            if errors:
-                errors_by_row[number] = errors
-        return creates, updates, errors_by_row
-
-    @property
-    def compared(self) -> list[str]:
-        return [f.name for f in self.spec.fields]
-
-    @property
-    def concrete(self) -> list[str]:
-        return [f.name for f in self.model._meta.concrete_fields]
-
-    @staticmethod
-    def same(before: dict[str, Any], after: dict[str, Any]) -> bool:
-        return all(before.get(k) == v for k, v in after.items())
-
-    def build(
-        self, number: int, parsed: dict[str, Any], stored: dict[tuple[Any, ...], Any]
-    ) -> tuple[Any, dict[str, Any] | None, list[RowError]]:
-        key = self.key_of(parsed)
-        first = self.seen.get(key)
-        if first is not None:
-            name = self.spec.key_fields[-1]
-            return (
-                None,
-                None,
-                [
-                    RowError(
-                        number,
-                        self.header(name),
-                        self.key_text(parsed),
-                        "duplicate",
-                        f"Row {first} already has {self.key_text(parsed)}: each appears once.",
-                    )
-                ],
-            )
-        self.seen[key] = number
-        existing = stored.get(key)
-        creating = existing is None
-        errors = [
-            RowError(number, self.header(name), n.text(_key_value(value)), rule, message)
-            for name, value, rule, message in self.spec.check(self.user, parsed, creating)
-        ]
-        if errors:
-            return None, None, errors
-        before = None
-        if creating:
-            obj = self.model(**parsed)
-            if hasattr(obj, "created_by_id") and getattr(self.user, "pk", None):
-                obj.created_by_id = self.user.pk
-        else:
-            obj = existing
-            before = values_of(obj)
-            for name, value in parsed.items():
-                setattr(obj, name, value)
-        exclude = list(self.fk_names)  # resolved from the registers: they exist
-        if creating and self.spec.next_reference is not None:
-            exclude.append("reference")
-        try:
-            obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            return None, None, self._model_errors(number, obj, exc)
-        return obj, before, []
-
-    def _model_errors(self, number: int, obj: Any, exc: ValidationError) -> list[RowError]:
-        out = []
-        for name, messages in exc.message_dict.items():
-            value = "" if name == "__all__" else n.text(_key_value(getattr(obj, name, "")))
-            column = "" if name == "__all__" else self.header(name)
-            for message in messages:
-                out.append(RowError(number, column, value, "model", message))
-        return out
+__all__ = ["CHUNK", "READING", "WRITING", "ImportReport", "Progress", "RowError", "run_import"]
 
 
 def run_import(
@@ -323,108 +36,55 @@ def run_import(
     commit: bool = False,
     skip_invalid: bool = False,
     rejects: IO[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     sheet: str = "",
     chunk_size: int = CHUNK,
     display_name: str = "",
 ) -> ImportReport:
-    """Read, check and (with ``commit``) write one spreadsheet; the report says what happened."""
+    """Read, check and (with ``commit``) write one spreadsheet; the report says what happened.
+
+    ``progress(phase, done, expected)`` is called after each chunk: ``READING`` rows read and
+    checked, then (a commit) ``WRITING`` rows written; ``expected`` is None when unknown. A file
+    past the limits, or that cannot be read, is refused in ``report.fatal`` before any of it.
+    """
     path = Path(path)
-    report = ImportReport(kind=spec.kind, file=display_name or path.name, dry_run=not commit)
+    name = display_name or path.name
+    report = ImportReport(kind=spec.kind, file=name, dry_run=not commit)
     if not spec.can_import(user):
         report.fatal = f"Your role does not import {spec.kind}."
         return report
-    table = open_table(path, sheet=sheet)
-    mapping = mapping or propose(table.headers, spec)
-    report.mapping = mapping
     try:
-        importer = _Importer(spec, table, mapping, user, report)
-    except ValueError as exc:
+        table = open_table(path, sheet=sheet, name=name)
+        total = table.count()
+        if total is not None and total > max_rows():
+            raise too_many_rows(name, total, declared=table.declared_rows is not None)
+        mapping = mapping or propose(table.headers, spec)
+        report.mapping = mapping
+        importer = Importer(spec, table, mapping, user, report)
+    except (UnreadableFile, ValueError) as exc:  # ValueError: the mapping does not fit the sheet
         report.fatal = str(exc)
         return report
     reject_writer = csv_writer(rejects) if rejects is not None else None
     if reject_writer is not None:
         reject_writer.writerow(["row", *table.headers, "errors"])
     try:
-        if commit:
-            with transaction.atomic():
-                _process(
-                    importer, table, report, reject_writer, progress, chunk_size, True, skip_invalid
-                )
-                if report.errors and not skip_invalid:
-                    raise _RollBack
-                report.committed = True
-        else:
-            _process(importer, table, report, reject_writer, progress, chunk_size, False)
-    except _RollBack:
-        report.committed = False
+        staged = stage(
+            importer,
+            report,
+            reject_writer=reject_writer,
+            progress=progress,
+            total=total,
+            chunk_size=chunk_size,
+            keep=commit,
+            skip_invalid=skip_invalid,
+        )
+        if commit and (skip_invalid or not report.errors):
+            apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
+            report.committed = True
+    except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell
+        report.fatal = str(exc)
     except DatabaseError as exc:
-        report.committed = False
         report.fatal = f"The database refused the import, nothing was written: {exc}"
     if not report.committed and not report.dry_run:
         report.created = report.updated = 0
     return report
-
-
-def _process(
-    importer: _Importer,
-    table: Table,
-    report: ImportReport,
-    reject_writer: Any,
-    progress: Callable[[int], None] | None,
-    chunk_size: int,
-    write: bool,
-    skip_invalid: bool = False,
-) -> None:
-    spec, user = importer.spec, importer.user
-    next_number = None
-    for chunk in _chunks(table.rows(), chunk_size):
-        creates, updates, errors_by_row = importer.validate(chunk)
-        report.rows += len(chunk)
-        report.rejected += len(errors_by_row)
-        for errors in errors_by_row.values():
-            report.errors.extend(errors)
-        if reject_writer is not None and errors_by_row:
-            width = len(table.headers)
-            for number, values in chunk:
-                if number in errors_by_row:
-                    cells = ["" if v is None else v for v in values[:width]]
-                    cells += [""] * (width - len(cells))
-                    message = "; ".join(
-                        f"{e.column}: {e.message}" if e.column else e.message
-                        for e in errors_by_row[number]
-                    )
-                    reject_writer.writerow([number, *cells, message])
-        report.created += len(creates)
-        report.updated += len(updates)
-        for number, before, obj in updates[: max(0, 1000 - len(report.updates))]:
-            after = values_of(obj, importer.compared)
-            fields = [k.removesuffix("_id") for k in after if before.get(k) != after[k]]
-            report.updates.append((number, importer.key_text(obj), fields))
-        # Once a row failed, an all-or-nothing commit only reads on, to report every bad row.
-        if write and (skip_invalid or not report.errors):
-            if creates and spec.next_reference is not None:
-                if next_number is None:
-                    first = spec.next_reference()
-                    prefix, digits = first.rsplit("-", 1)
-                    next_number = (prefix, int(digits), len(digits))
-                prefix, number, width = next_number
-                for _, obj in creates:
-                    obj.reference = f"{prefix}-{number:0{width}d}"
-                    number += 1
-                next_number = (prefix, number, width)
-            objects = [obj for _, obj in creates]
-            bulk_create_audited(
-                actor=user,
-                objects=objects,
-                find_pks=importer.pks,
-                key=importer.key_of_object,
-                audit_type=spec.audit_type,
-            )
-            bulk_update_audited(
-                actor=user,
-                pairs=[(before, obj) for _, before, obj in updates],
-                audit_type=spec.audit_type,
-            )
-        if progress is not None:
-            progress(report.rows)

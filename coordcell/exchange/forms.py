@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from .mapping import Mapping
 from .models import SavedMapping
@@ -30,11 +31,13 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(
                 f"{upload.name}: send a .csv or .xlsx file (save the sheet in one of these)."
             )
-        limit = getattr(settings, "COORDCELL_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+        limit = settings.COORDCELL_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size // 2**20} MiB; the page takes up to {limit // 2**20} "
-                "MiB. Larger files: use 'coordcell import' on the server."
+                f"The file is {filesizeformat(upload.size)}; the page takes up to "
+                f"{filesizeformat(limit)} (COORDCELL_IMPORT_MAX_MB). Split it into several "
+                "files, or save a workbook as .csv (smaller), or use 'coordcell import' on the "
+                "server."
             )
         return upload
 

@@ -112,3 +112,8 @@ def propose(headers: list[str], spec: ImportSpec) -> Mapping:
 
 def dumps_json(mapping: Mapping) -> str:
     return json.dumps(mapping.as_dict(), ensure_ascii=False, indent=2)
+
+
+def mapping_from_dict(data: dict[str, Any], spec: ImportSpec) -> Mapping:
+    """A mapping kept as ``Mapping.as_dict()`` (an upload's, a saved one), checked again."""
+    return parse_mapping(yaml.safe_dump(data), spec)

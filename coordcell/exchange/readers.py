@@ -1,24 +1,59 @@
 """Spreadsheets as a stream of rows: CSV (any common delimiter and encoding) and XLSX (openpyxl in
-read-only mode, so a 200,000-row workbook is never in memory at once)."""
+read-only mode, so a large workbook is never in memory at once), within the import's limits.
+
+Every way into a file goes through ``open_table``, which refuses what is past the limits before
+any heavy work: a workbook that unpacks too far (``xlsx.py`` reads the zip's directory and the
+sheet's declared size, never the sheet itself) or declares too many rows. ``Table.rows`` stops a
+file that has more rows than it declared; ``Table.count`` counts a CSV's rows (C speed: about a
+second for 50 MB) for a check before reading it.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from openpyxl.utils import get_column_letter
 
 from coordcell.escaping import csv_writer
 
+from . import xlsx
+
 SUPPORTED = (".csv", ".xlsx")
+# Below this a workbook may unpack as far as it likes: it is small whatever its ratio.
+_RATIO_FROM = 16 * 2**20
 
 
 class UnreadableFile(Exception):
     """The file is not a spreadsheet coordcell reads; the message says what to send instead."""
+
+
+class TooLarge(UnreadableFile):
+    """The file is past one of the import's limits; the message says which and what to do."""
+
+
+def max_rows() -> int:
+    return int(settings.COORDCELL_IMPORT_MAX_ROWS)
+
+
+def too_many_rows(name: str, rows: int, *, declared: bool = False) -> TooLarge:
+    limit = max_rows()
+    has = f"declares {rows:,} rows" if declared else f"has more than {limit:,} rows"
+    hint = (
+        " If most of them are empty, delete the empty rows under the data and save it again."
+        if declared
+        else ""
+    )
+    return TooLarge(
+        f"{name} {has}; one import takes at most {limit:,} rows (COORDCELL_IMPORT_MAX_ROWS). "
+        f"Split it into files of up to {limit:,} rows and import them one after the other." + hint
+    )
 
 
 @dataclass
@@ -29,26 +64,49 @@ class Table:
     headers: list[str] = field(default_factory=list)
     header_row: int = 1
     sheet: str = ""
+    declared_rows: int | None = None  # data rows by the workbook's own dimension, if it has one
 
     def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(row number, values) for each non-empty row under the header."""
-        for number, values in _raw_rows(self.path, self.sheet):
+        """(row number, values) for each non-empty row under the header; ``TooLarge`` past the
+        row limit."""
+        limit, count = max_rows(), 0
+        for number, values in _raw_rows(self.path, self.sheet, self.header_row, len(self.headers)):
             if number <= self.header_row:
                 continue
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
+            count += 1
+            if count > limit:
+                raise too_many_rows(self.path.name, count)
             yield number, values
 
+    def count(self) -> int | None:
+        """How many data rows to expect: a CSV's records under the header (exact), a workbook's
+        declared dimension (None when it declares none)."""
+        if self.path.suffix.lower() == ".xlsx":
+            return self.declared_rows
+        with self.path.open(encoding=_encoding(self.path), newline="") as handle:
+            reader = csv.reader(handle, _dialect(handle))
+            return max(sum(1 for values in reader if any(values)) - 1, 0)
 
-def open_table(path: str | Path, *, sheet: str = "") -> Table:
-    """Open a spreadsheet and find its header row (the first row that is not empty)."""
+
+def open_table(path: str | Path, *, sheet: str = "", name: str = "") -> Table:
+    """Open a spreadsheet and find its header row (the first row that is not empty).
+
+    ``name`` is what messages call the file (the name it was uploaded under)."""
     path = Path(path)
+    name = name or path.name
     if path.suffix.lower() not in SUPPORTED:
         raise UnreadableFile(
-            f"{path.name}: coordcell reads .csv and .xlsx files; save the sheet as one of them."
+            f"{name}: coordcell reads .csv and .xlsx files; save the sheet as one of them."
         )
     table = Table(path=path, sheet=sheet)
-    for number, values in _raw_rows(path, sheet):
+    rows: Iterator[tuple[int, tuple[Any, ...]]]
+    if path.suffix.lower() == ".xlsx":
+        rows = _checked_workbook(path, name, table)
+    else:
+        rows = _csv_rows(path)
+    for number, values in rows:
         cells = [_header_text(v) for v in values]
         if any(cells):
             while cells and not cells[-1]:
@@ -59,21 +117,78 @@ def open_table(path: str | Path, *, sheet: str = "") -> Table:
                 text or f"(column {get_column_letter(i + 1)})" for i, text in enumerate(cells)
             ]
             return table
-    raise UnreadableFile(f"{path.name} is empty: there is no header row.")
+    raise UnreadableFile(f"{name} is empty: there is no header row.")
+
+
+def _checked_workbook(path: Path, name: str, table: Table) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The workbook's first rows, once its unpacked size and declared rows are within limits."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableFile(f"{name} is not a readable .xlsx workbook ({exc}).") from exc
+    with archive:
+        try:
+            parts = xlsx.parts(archive, table.sheet)
+            _check_unpacked(archive, parts, name, path.stat().st_size)
+            size = xlsx.declared_size(archive, parts.sheet)
+            if size is not None:
+                table.declared_rows = max(size[0] - 1, 0)  # counted under a header in row 1
+                if table.declared_rows > max_rows():
+                    raise too_many_rows(name, table.declared_rows, declared=True)
+            yield from xlsx.first_rows(archive, parts)
+        except (xlsx.NotAWorkbook, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+            # ParseError is a SyntaxError; a damaged member is a BadZipFile.
+            raise UnreadableFile(f"{name} is not a readable .xlsx workbook: {exc}.") from exc
+
+
+def _check_unpacked(archive: zipfile.ZipFile, parts: xlsx.Parts, name: str, size: int) -> None:
+    """Refuse a workbook whose members would unpack past the limits (the zip's directory says
+    how far each unpacks, and Python's zipfile never unpacks a member further)."""
+    limit = int(settings.COORDCELL_IMPORT_MAX_UNPACKED_BYTES)
+    members = archive.infolist()
+    unpacked = sum(m.file_size for m in members)
+    mib = 2**20
+    if unpacked > limit:
+        raise TooLarge(
+            f"{name} unpacks to {unpacked / mib:,.0f} MiB; a workbook may unpack to at most "
+            f"{limit / mib:,.0f} MiB (COORDCELL_IMPORT_MAX_UNPACKED_MB). Save the sheet as .csv, "
+            "or split it into several workbooks."
+        )
+    ratio, most = unpacked / max(size, 1), int(settings.COORDCELL_IMPORT_MAX_RATIO)
+    if unpacked > _RATIO_FROM and ratio > most:
+        raise TooLarge(
+            f"{name} unpacks to {ratio:,.0f} times its size; a workbook may unpack to at most "
+            f"{most} times (COORDCELL_IMPORT_MAX_RATIO; real sheets unpack 5 to 20 times). "
+            "Open it in a spreadsheet program and save it again, or save it as .csv."
+        )
+    # The shared strings are held in memory while the sheet streams past: a quarter at most.
+    strings = next((m.file_size for m in members if m.filename == parts.shared_strings), 0)
+    if strings > limit // 4:
+        raise TooLarge(
+            f"{name}'s text cells (its shared strings) unpack to {strings / mib:,.0f} MiB; at "
+            f"most {limit / 4 / mib:,.0f} MiB are read (a quarter of "
+            "COORDCELL_IMPORT_MAX_UNPACKED_MB). Save the sheet as .csv, or split it."
+        )
 
 
 def _header_text(value: Any) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
-def _raw_rows(path: Path, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _raw_rows(
+    path: Path, sheet: str, header_row: int, width: int
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
     if path.suffix.lower() == ".xlsx":
-        yield from _xlsx_rows(path, sheet)
+        yield from _xlsx_rows(path, sheet, header_row, width)
     else:
         yield from _csv_rows(path)
 
 
-def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _xlsx_rows(
+    path: Path, sheet: str, header_row: int, width: int
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows under the header, as wide as the header: cells further right are never read
+    into a row (a sheet may declare 16,384 columns and have data in five)."""
     from openpyxl import load_workbook
 
     try:
@@ -86,7 +201,9 @@ def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
                 f"{path.name} has no sheet {sheet!r}; it has {', '.join(workbook.sheetnames)}."
             )
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
+        first = header_row + 1
+        rows = worksheet.iter_rows(min_row=first, max_col=max(width, 1), values_only=True)
+        yield from enumerate(rows, start=first)
     finally:
         workbook.close()
 
@@ -102,37 +219,21 @@ def _encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
+def _dialect(handle: Any) -> Any:
+    sample = handle.read(1 << 14)
+    handle.seek(0)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
 def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
     encoding = _encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
-        sample = handle.read(1 << 14)
-        handle.seek(0)
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(handle, dialect)
+        reader = csv.reader(handle, _dialect(handle))
         for number, values in enumerate(reader, start=1):
             yield number, tuple(values)
-
-
-def estimate_rows(path: str | Path) -> int | None:
-    """About how many data rows a file has, cheaply, for a progress bar (None: unknown)."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".xlsx":
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(path, read_only=True)
-            rows = workbook.worksheets[0].max_row  # from the sheet's dimension tag
-            workbook.close()
-            return rows - 1 if rows else None
-        with path.open("rb") as handle:
-            return max(
-                sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1, 0
-            )
-    except Exception:
-        return None
 
 
 def write_csv(rows: Any) -> bytes:

@@ -1,10 +1,13 @@
-"""The import pages (upload -> map columns -> dry run -> commit) and the list exports."""
+"""The import pages (upload -> map columns -> dry run -> commit) and the list exports.
+
+A dry run and a commit are background jobs (``runs``): the page queues one and shows its progress,
+polled by htmx, until its report is ready. Nothing heavy runs in a request: the upload is saved
+and its header row read (``open_table`` refuses a file past the limits first).
+"""
 
 from __future__ import annotations
 
 import tempfile
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,151 +21,129 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coordcell.jobs.priority import at_worker_priority
-from coordcell.registry.access import as_user, not_found, refuse
+from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
-from .engine import ImportReport, run_import
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
 from .forms import MappingForm, UploadForm
-from .mapping import Mapping, MappingError, parse_mapping, propose
-from .models import SavedMapping
+from .mapping import MappingError, mapping_from_dict, parse_mapping, propose
+from .models import ImportRun, ImportUpload, SavedMapping
 from .readers import UnreadableFile, open_table
+from .runs import (
+    FILES,
+    KEEP_SECONDS,
+    import_directory,
+    import_run_create,
+    imports_forget_old,
+    run_file,
+)
+from .selectors import uploads_visible_to
 from .specs import SPECS
-
-_SESSION_KEY = "imports"
-_FILES = {
-    "errors.csv": ("text/csv", "errors"),
-    "rejects.csv": ("text/csv", "rejects"),
-    "mapping.yaml": ("application/yaml", "mapping"),
-}
 
 
 def _kinds_for(user: Any) -> list[str]:
     return [kind for kind, spec in SPECS.items() if spec.can_import(user)]
 
 
-_KEEP_UPLOADS = 2 * 24 * 3600  # seconds: uploads and their reports are working files
-
-
-def _directory() -> Path:
-    path = Path(settings.COORDCELL_IMPORT_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - _KEEP_UPLOADS
-    for old in path.iterdir():
-        if old.is_file() and old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    return path
-
-
-def _get_upload(request: HttpRequest, upload_id: str) -> dict[str, Any]:
-    """The one place an upload is fetched: only the session that sent it can see it."""
-    entry = request.session.get(_SESSION_KEY, {}).get(upload_id)
-    user = as_user(request.user)
-    if entry is None or user is None:
-        raise not_found("no such upload in this session")
-    if entry["kind"] not in _kinds_for(user):
-        raise refuse(f"the role does not import {entry['kind']}")
-    return entry  # type: ignore[no-any-return]
-
-
-def _save_entry(request: HttpRequest, upload_id: str, entry: dict[str, Any]) -> None:
-    uploads = request.session.get(_SESSION_KEY, {})
-    uploads[upload_id] = entry
-    request.session[_SESSION_KEY] = uploads
+def _get_upload(request: HttpRequest, upload_id: str) -> ImportUpload:
+    """The one place an upload is fetched: only the user who sent it sees it."""
+    return get_visible_or_404(uploads_visible_to(as_user(request.user)), public_id=upload_id)
 
 
 @require_http_methods(["GET", "POST"])
 def import_start(request: HttpRequest) -> HttpResponse:
     user = as_user(request.user)
     kinds = _kinds_for(user)
-    if not kinds:
+    if user is None or not kinds:
         raise refuse("the role imports nothing")
     form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds, user=user)
     if request.method == "POST" and form.is_valid():
+        imports_forget_old()
         spec = SPECS[form.cleaned_data["kind"]]
-        upload = form.cleaned_data["file"]
-        upload_id = uuid.uuid4().hex
-        path = _directory() / f"{upload_id}{Path(upload.name).suffix.lower()}"
+        file = form.cleaned_data["file"]
+        upload = ImportUpload(owner=user, kind=spec.kind, name=file.name[:255])
+        upload.stored_as = f"{upload.public_id}{Path(file.name).suffix.lower()}"
+        path = import_directory() / upload.stored_as
         with path.open("wb") as handle:
-            for chunk in upload.chunks():
+            for chunk in file.chunks():
                 handle.write(chunk)
-        mapping_data: dict[str, Any] | None = None
         try:
             if form.cleaned_data["saved_mapping"] is not None:
-                mapping_data = form.cleaned_data["saved_mapping"].data
-                parse_mapping(_yaml(mapping_data), spec)
+                upload.mapping = mapping_from_dict(
+                    form.cleaned_data["saved_mapping"].data, spec
+                ).as_dict()
             elif form.cleaned_data["mapping_file"] is not None:
                 text = form.cleaned_data["mapping_file"].read().decode("utf-8", "replace")
-                mapping_data = parse_mapping(text, spec).as_dict()
-            headers = open_table(path).headers
+                upload.mapping = parse_mapping(text, spec).as_dict()
+            upload.headers = open_table(path, name=file.name).headers
         except (MappingError, UnreadableFile) as exc:
             path.unlink(missing_ok=True)
             form.add_error(None, str(exc))
         else:
-            if mapping_data is None:
-                mapping_data = propose(headers, spec).as_dict()
-            _save_entry(
-                request,
-                upload_id,
-                {
-                    "kind": spec.kind,
-                    "path": str(path),
-                    "name": upload.name,
-                    "mapping": mapping_data,
-                },
-            )
-            return HttpResponseRedirect(reverse("import-review", args=[upload_id]))
-    return render(request, "exchange/import_start.html", {"form": form, "specs": SPECS})
+            upload.mapping = upload.mapping or propose(upload.headers, spec).as_dict()
+            upload.save()
+            return HttpResponseRedirect(reverse("import-review", args=[upload.public_id]))
+    since = timezone.now() - timezone.timedelta(seconds=KEEP_SECONDS)
+    recent = ImportUpload.objects.filter(owner=user, created_at__gte=since).prefetch_related("runs")
+    return render(
+        request,
+        "exchange/import_start.html",
+        {
+            "form": form,
+            "specs": SPECS,
+            "recent": recent[:20],
+            "limits": {
+                "mib": settings.COORDCELL_IMPORT_MAX_BYTES // 2**20,
+                "rows": f"{settings.COORDCELL_IMPORT_MAX_ROWS:,}",
+                "unpacked_mib": settings.COORDCELL_IMPORT_MAX_UNPACKED_BYTES // 2**20,
+            },
+        },
+    )
 
 
-def _yaml(data: dict[str, Any]) -> str:
-    import yaml
-
-    return yaml.safe_dump(data)
+def _mode(action: str, upload: ImportUpload, skip_invalid: bool) -> str:
+    if action != "commit" or not upload.checked:
+        return ImportRun.Mode.DRY_RUN  # a commit is offered once a dry run has been seen
+    return ImportRun.Mode.COMMIT_VALID if skip_invalid else ImportRun.Mode.COMMIT
 
 
 @require_http_methods(["GET", "POST"])
 def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
-    """Map the columns, run the dry run, and commit once the dry run has been seen."""
-    entry = _get_upload(request, upload_id)
+    """Map the columns, queue a dry run, and a commit once a dry run has been seen; show the
+    latest run's progress (polled by htmx while it runs) or its report."""
+    upload = _get_upload(request, upload_id)
     user = as_user(request.user)
-    spec = SPECS[entry["kind"]]
-    path = Path(entry["path"])
-    mapping = parse_mapping(_yaml(entry["mapping"]), spec)
-    headers = open_table(path).headers
-    unknown: dict[str, list[str]] = entry.get("unknown", {})
+    spec = SPECS[upload.kind]
+    runs = list(upload.runs.all()[:10])
+    latest = runs[0] if runs else None
+    if request.htmx and request.GET.get("part") == "progress":  # type: ignore[attr-defined]
+        if latest is not None and latest.active:
+            return render(request, "exchange/import_review.html#progress", {"run": latest})
+        response = HttpResponse()
+        response["HX-Refresh"] = "true"  # finished: show the whole report
+        return response
+    mapping = mapping_from_dict(upload.mapping, spec)
     form = MappingForm(
         request.POST or None,
         spec=spec,
-        headers=headers,
+        headers=upload.headers,
         mapping=mapping,
-        unknown=unknown,
+        unknown=upload.unknown,
         user=user,
     )
-    report: ImportReport | None = None
     if request.method == "POST" and form.is_valid():
+        if latest is not None and latest.active:
+            messages.warning(request, "The import is still running: wait for its report.")
+            return HttpResponseRedirect(request.path)
         mapping = form.mapping(mapping)
-        entry["mapping"] = mapping.as_dict()
-        commit = request.POST.get("action") == "commit" and entry.get("checked")
-        skip = bool(form.cleaned_data["skip_invalid"])
-        rejects_path = path.with_suffix(".rejects.csv")
-        with rejects_path.open("w", newline="", encoding="utf-8-sig") as rejects:
-            report = run_import(
-                spec=spec,
-                path=path,
-                user=user,
-                mapping=mapping,
-                commit=bool(commit),
-                skip_invalid=skip,
-                rejects=rejects,
-                display_name=entry["name"],
-            )
-        path.with_suffix(".errors.csv").write_bytes(report.errors_csv())
-        entry["unknown"] = {k: sorted(v) for k, v in report.unknown.items()}
-        entry["checked"] = not commit
-        entry["rejects"] = bool(report.rejected)
+        mode = _mode(request.POST.get("action", ""), upload, form.cleaned_data["skip_invalid"])
+        upload.mapping = mapping.as_dict()
+        upload.checked = upload.checked and mode == ImportRun.Mode.DRY_RUN
+        upload.save(update_fields=["mapping", "checked"])
         if form.cleaned_data["save_as"]:
             SavedMapping.objects.update_or_create(
                 owner=user,
@@ -171,58 +152,46 @@ def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
                 defaults={"data": mapping.as_dict()},
             )
             messages.success(request, f"Saved the mapping as {form.cleaned_data['save_as']!r}.")
-        _save_entry(request, upload_id, entry)
-        if report.committed:
-            messages.success(request, report.summary())
-        # Unknown values found by this run get their selects on the page now shown.
-        form = MappingForm(
-            spec=spec,
-            headers=headers,
-            mapping=mapping,
-            unknown=entry["unknown"],
-            user=user,
-            initial={"skip_invalid": skip},
-        )
+        import_run_create(actor=user, upload=upload, mode=mode, mapping=upload.mapping)  # type: ignore[arg-type]
+        return HttpResponseRedirect(request.path)
     return render(
         request,
         "exchange/import_review.html",
         {
-            "entry": entry,
-            "upload_id": upload_id,
+            "upload": upload,
             "spec": spec,
             "form": form,
-            "report": report,
-            "errors": report.errors[:200] if report else [],
+            "run": latest,
+            "report": latest.report if latest and latest.status == ImportRun.Status.DONE else None,
+            "earlier": runs[1:],
             "list_url": f"/{spec.kind}/",
         },
     )
 
 
 @require_GET
-def import_file(request: HttpRequest, upload_id: str, name: str) -> HttpResponse:
-    entry = _get_upload(request, upload_id)
-    if name not in _FILES:
-        raise not_found(f"no file {name!r}")
-    content_type, _ = _FILES[name]
-    stem = Path(entry["name"]).stem
+def import_file(
+    request: HttpRequest, upload_id: str, name: str, run_id: int | None = None
+) -> HttpResponse:
+    """An upload's mapping (``mapping.yaml``), or the errors or rejected rows of one of its runs
+    (by default the latest finished one)."""
+    upload = _get_upload(request, upload_id)
+    stem = Path(upload.name).stem
     if name == "mapping.yaml":
-        body = Mapping(**_mapping_kwargs(entry["mapping"])).dumps()
-        response = HttpResponse(body, content_type=content_type)
-    else:
-        path = Path(entry["path"]).with_suffix("." + name)
-        if not path.exists():
+        body = mapping_from_dict(upload.mapping, SPECS[upload.kind]).dumps()
+        response = HttpResponse(body, content_type="application/yaml")
+    elif name in FILES:
+        runs = upload.runs.filter(status=ImportRun.Status.DONE)
+        run = runs.filter(pk=run_id).first() if run_id is not None else runs.first()
+        path = run_file(run, name) if run is not None else None
+        if path is None or not path.exists():
             raise not_found("that file was not written")
-        response = HttpResponse(path.read_bytes(), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
+        response = FileResponse(path.open("rb"), content_type="text/csv")
+    else:
+        raise not_found(f"no file {name!r}")
+    # The uploader named the file: the header is built by Django, quotes and line breaks escaped.
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}-{name}")
     return response
-
-
-def _mapping_kwargs(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "columns": data.get("columns", {}),
-        "values": data.get("values", {}),
-        "kind": data.get("type", ""),
-    }
 
 
 @require_GET

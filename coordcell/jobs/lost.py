@@ -1,10 +1,11 @@
 """What marks the object of a background job failed when the job's worker died in the middle.
 
 Each entry names, by the task's dotted path, the service of the task's own app that fails its
-object (an allocation run, a training schedule run). The service takes the task's arguments by
-name plus ``message``, changes the object only while it is still queued or running, and records
-the audit event. The queue code imports none of them: a task's app owns its statuses.
-``test_every_task_has_a_recovery`` fails when a new task is missing here.
+object (an allocation run, a training schedule run, an import run). The service takes the task's
+arguments by name plus ``message``, changes the object only while it is still queued or running,
+and records the audit event (an import run's failure needs none: it wrote nothing). The queue
+code imports none of them: a task's app owns its statuses. ``test_every_task_has_a_recovery``
+fails when a new task is missing here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ON_LOST: dict[str, str] = {
     "coordcell.training.tasks.execute_schedule_run": (
         "coordcell.training.services.schedule_run_mark_failed"
     ),
+    "coordcell.exchange.tasks.execute_import_run": "coordcell.exchange.runs.import_run_mark_failed",
 }
 
 

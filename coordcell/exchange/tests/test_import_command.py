@@ -59,3 +59,12 @@ def test_clean_file_commits_and_reimport_is_idempotent(world, clean_xlsx):
     assert "2 created" in _run("pledges", str(clean_xlsx))
     assert "2 unchanged (skipped)" in _run("pledges", str(clean_xlsx))
     assert Pledge.objects.count() == 2
+
+
+def test_it_prints_the_reading_and_the_writing_phase(world, clean_xlsx):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import", "pledges", str(clean_xlsx), stdout=out, stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "pledges clean.xlsx: reading and checking (2 rows)"
+    assert "pledges clean.xlsx: writing 2 rows in one transaction" in lines
+    assert "2 created" in out.getvalue()

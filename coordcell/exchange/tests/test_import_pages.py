@@ -1,4 +1,7 @@
-"""The import pages: upload, proposed mapping, dry run, unknown values, commit."""
+"""The import pages: upload, proposed mapping, dry run, unknown values, commit.
+
+A dry run or commit is a background job; the tests' queue runs it as soon as it is queued (after
+the request's transaction commits), so the page the POST redirects to shows its report."""
 
 import re
 
@@ -35,6 +38,19 @@ def _summary(response):
     return re.search(r"<strong>([^<]*rows[^<]*)</strong>", response.content.decode())[1]
 
 
+@pytest.fixture
+def post(django_capture_on_commit_callbacks):
+    """POST to the page and follow its redirect, once the job it queued has run."""
+
+    def send(client, url, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return client.get(response["Location"])
+
+    return send
+
+
 def test_mapping_is_proposed_from_the_headers(uploaded):
     client, url = uploaded
     page = client.get(url).content.decode()
@@ -43,9 +59,9 @@ def test_mapping_is_proposed_from_the_headers(uploaded):
         assert f'<option value="{header}" selected>' in select
 
 
-def test_dry_run_then_commit_with_skip_invalid(uploaded):
+def test_dry_run_then_commit_with_skip_invalid(uploaded, post):
     client, url = uploaded
-    checked = client.post(url, {**COLUMNS, "action": "check"})
+    checked = post(client, url, {**COLUMNS, "action": "check"})
     # DE-2 is "Confirmed": the cell confirms pledges, a donor offers them (docs/security.md).
     assert "6 rows, 1 valid, 5 rejected" in _summary(checked)
     assert "Dry run" in _summary(checked)
@@ -53,23 +69,25 @@ def test_dry_run_then_commit_with_skip_invalid(uploaded):
     assert "2027-02-30" in page and "val:category:shells" in page
     assert "The coordination cell confirms a pledge" in page
     report = client.get(url + "errors.csv")
-    assert report.status_code == 200 and b"unknown category" in report.content
+    assert report.status_code == 200 and b"unknown category" in report.getvalue()
     assert not Pledge.objects.exists()
-    all_or_nothing = client.post(url, {**COLUMNS, "action": "commit"})
+    all_or_nothing = post(client, url, {**COLUMNS, "action": "commit"})
     assert "Nothing was committed" in _summary(all_or_nothing)
     assert not Pledge.objects.exists()
-    client.post(url, {**COLUMNS, "action": "check"})
-    done = client.post(url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
+    post(client, url, {**COLUMNS, "action": "check"})
+    done = post(client, url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
     assert "Committed" in _summary(done)
     assert Pledge.objects.count() == 1
     rejects = client.get(url + "rejects.csv")
-    assert rejects.status_code == 200 and b"DE-3" in rejects.content and b"DE-2" in rejects.content
+    rejects_csv = rejects.getvalue()
+    assert rejects.status_code == 200 and b"DE-3" in rejects_csv and b"DE-2" in rejects_csv
 
 
-def test_unknown_category_mapped_on_the_page_and_mapping_saved(uploaded, world):
+def test_unknown_category_mapped_on_the_page_and_mapping_saved(uploaded, world, post):
     client, url = uploaded
-    client.post(url, {**COLUMNS, "action": "check"})
-    mapped = client.post(
+    post(client, url, {**COLUMNS, "action": "check"})
+    mapped = post(
+        client,
         url,
         {**COLUMNS, "val:category:shells": "ammo-155", "action": "check", "save_as": "DE sheet"},
     )
@@ -82,18 +100,33 @@ def test_unknown_category_mapped_on_the_page_and_mapping_saved(uploaded, world):
     assert "donor_reference: Our ref" in yaml_text
 
 
-def test_commit_needs_a_dry_run_first(uploaded):
+def test_commit_needs_a_dry_run_first(uploaded, post):
     client, url = uploaded
-    response = client.post(url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
+    response = post(client, url, {**COLUMNS, "action": "commit", "skip_invalid": "on"})
     assert "Dry run" in _summary(response)
     assert not Pledge.objects.exists()
 
 
-def test_another_session_cannot_open_an_upload(uploaded, world, client_for):
-    _, url = uploaded
-    other = client_for(world.users["donor-pl"])
-    assert other.get(url).status_code == 404
-    assert other.get(url + "errors.csv").status_code == 404
+def test_only_the_uploader_opens_an_upload_and_its_files(uploaded, world, client_for, post):
+    client, url = uploaded
+    post(client, url, {**COLUMNS, "action": "check"})
+    assert client.get(url + "errors.csv").status_code == 200
+    # Another donor, and the cell's coordinator too: a spreadsheet is a personal working file.
+    for other in (world.users["donor-pl"], world.users[Role.COORDINATOR]):
+        stranger = client_for(other)
+        assert stranger.get(url).status_code == 404
+        assert stranger.get(url + "errors.csv").status_code == 404
+        assert stranger.post(url, {**COLUMNS, "action": "check"}).status_code == 404
+
+
+def test_the_user_comes_back_to_the_report_in_a_new_session(uploaded, world, client_for, post):
+    client, url = uploaded
+    post(client, url, {**COLUMNS, "action": "check"})
+    again = client_for(world.users[Role.DONOR_LIAISON])  # logged in afresh
+    listed = again.get("/import/").content.decode()
+    assert url in listed and "6 rows, 2 valid, 4 rejected" in listed
+    assert "6 rows, 2 valid, 4 rejected" in _summary(again.get(url))
+    assert b"unknown category" in again.get(url + "errors.csv").getvalue()
 
 
 def test_roles_without_imports_get_no_page(world, client_for):

@@ -8,7 +8,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from coordcell.exchange.cli import command_user, progress_display
 from coordcell.exchange.engine import run_import
 from coordcell.exchange.mapping import MappingError, load_mapping
-from coordcell.exchange.readers import UnreadableFile, estimate_rows
 from coordcell.exchange.specs import SPECS
 
 
@@ -49,8 +48,7 @@ class Command(BaseCommand):
             else None
         )
         try:
-            total = estimate_rows(path)
-            with progress_display(f"{spec.kind} {path.name}", total) as progress:
+            with progress_display(f"{spec.kind} {path.name}", self.stderr) as progress:
                 report = run_import(
                     spec=spec,
                     path=path,
@@ -62,8 +60,6 @@ class Command(BaseCommand):
                     progress=progress,
                     sheet=options["sheet"],
                 )
-        except UnreadableFile as exc:
-            raise CommandError(str(exc)) from exc
         finally:
             if rejects is not None:
                 rejects.close()

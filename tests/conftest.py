@@ -1,0 +1,45 @@
+"""Fixtures of the cross-app tests. ``database_url``: a database of its own for the tests that
+run coordcell in subprocesses (crash safety, concurrent imports), never the one pytest-django
+manages.
+
+``database_url`` is an empty string for SQLite (the subprocess then uses a file under its own
+``COORDCELL_DATA_DIR``), or a PostgreSQL URL of a database created for the test and dropped after
+it, when the suite runs with a PostgreSQL ``DATABASE_URL``. Each variant runs in its own pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else ""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "sqlite":
+        if _postgres_url():
+            pytest.skip("the SQLite variant runs in the suite's SQLite pass")
+        yield ""
+        return
+    url = _postgres_url()
+    if not url:
+        pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
+    import psycopg
+
+    name = f"coordcell_{request.node.module.__name__.rsplit('.', 1)[-1][5:20]}_{os.getpid()}"
+    parts = urlsplit(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
