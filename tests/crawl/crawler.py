@@ -1,11 +1,11 @@
 """The crawl of one viewer: links from the home page, the URL conf, the API schema, the exports and
 the briefing. Every answer goes through checks.Inspector; requests are counted per kind.
 
-Bounds, so that seven viewers stay well under two minutes: links are followed breadth-first but at
-most PER_SHAPE URLs per shape (the URL's view and its query parameter names: two detail pages of
-a register, two pages of a list, two sort orders...); each URL pattern is instantiated with the
-estate's sample of ids (one record per nation, and a payload record); API lists are read on their
-first two pages.
+Bounds, so that seven viewers stay well under two minutes: links are followed breadth-first, but
+at most PER_SHAPE URLs per shape (kind, view, with a query string or not: two detail pages of a
+register, two filtered or sorted or later pages of a list); each URL pattern is filled with the
+sampled ids (samples.py: a record of each nation and visibility class, payload records); API
+lists are read on their first two pages.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ ATTR_RE = re.compile(r'\b([\w-]+)="([^"]*)"')
 INPUT_RE = re.compile(r"<input\b([^>]*)>")
 SELECT_RE = re.compile(r"<select\b([^>]*)>(.*?)</select>", re.S)
 OPTION_VALUE_RE = re.compile(r'<option\b[^>]*value="([^"]*)"')
-NOT_CRAWLED = ("/static/", "/media/", "/admin/", "/logout/", "/i18n/", "/api/v1/docs")
+NOT_CRAWLED = ("/static/", "/media/", "/admin/", "/logout/", "/i18n/")
 # Views that only answer POST: their answers are the write probes'.
 POST_ONLY = {
     "logistics:event",
@@ -44,12 +44,19 @@ POST_ONLY = {
     "logistics:events-bulk",
     "allocation:commit",
     "allocation:discard",
+    "allocation:whatif",
     "readiness:recompute",
     "api-token-revoke",
 }
 # Patterns whose values are not database ids: where the crawl takes them from.
 SESSION_BOUND = {"import-review", "import-file"}  # an upload of the browser's own session
 FILLED_ELSEWHERE = {"export-list"}  # Crawl.exports() asks for every register in each format
+
+
+def view_names() -> set[str]:
+    """Every view of the URL conf but the admin's."""
+    patterns = get_resolver().url_patterns
+    return {name for route, name, _p in walk(patterns) if not route.startswith("admin/")}
 
 
 def walk(
@@ -75,7 +82,6 @@ def pattern_model(name: str, pattern: Any) -> str | None:
     return {
         "allocation:detail": "allocation.allocationrun",
         "allocation:compare": "allocation.allocationrun",
-        "allocation:whatif": "allocation.allocationrun",
         "logistics:detail": "logistics.shipment",
         "logistics:hub": "hub",
         "logistics:photo": "logistics.discrepancyphoto",
@@ -120,6 +126,7 @@ class Crawl:
         self.queue: deque[str] = deque()
         self.seconds = 0.0
         self.unfilled: set[str] = set()  # patterns with parameters the crawl had no value for
+        self.answered: set[str] = set()  # views that answered 2xx
 
     # ---- requests ----
 
@@ -151,7 +158,10 @@ class Crawl:
                 transaction.set_rollback(True)
         spent = time.perf_counter() - began
         self.seconds += spent
-        self.cost[view_name(urlsplit(url).path)] += spent
+        name = view_name(urlsplit(url).path)
+        self.cost[name] += spent
+        if response.status_code < 300:
+            self.answered.add(name)
         return response, text
 
     def get(self, url: str, kind: str, headers: dict[str, str] | None = None) -> Any:

@@ -27,6 +27,7 @@ HUGE = 2**63
 LARGEST_VALUE = "99999999999999.99"  # Pledge.value: 16 digits, the most its field accepts
 OVERSIZE_READS = ("/", "/pledges/", "/api/v1/pledges", "/requirements/", "/logistics/")
 # A form's token changes with every answer: not part of what is compared.
+UPLOAD_RE = re.compile(r"[0-9a-f]{32}")
 CSRF_RE = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*"')
 
 
@@ -51,6 +52,7 @@ class Probes:
             self.inventory_check,
             self.pledge_naming_another_depot,
             self.session_at_another_site,
+            self.import_naming_another_depot,
             self.oversize_numbers,
         ):
             probe()
@@ -351,6 +353,59 @@ class Probes:
             send,
             str(site.pk),
             "999999999",
+        )
+
+    def import_naming_another_depot(self) -> None:
+        """The import pages: a pledge file naming another nation's depot, a category that is a
+        formula and an oversize quantity; its dry run, the review page and the error and reject
+        files it offers (a cell of those must not run as a formula either)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from coordcell.registry.models import Location
+
+        depot = Location.objects.get(kind="depot", nation__code=self.other)
+        day = timezone.now().date().isoformat()
+
+        def send(code: str) -> tuple[Any, str]:
+            rows = [
+                "Donor,Our ref,Item,Qty,Available,Depot,Status",
+                f"{self.own},crawl-1,ammo-155-m795,10,{day},{code},offered",
+                f"{self.own},crawl-2,=1+1,{HUGE},{day},{code},offered",
+            ]
+            upload = SimpleUploadedFile("crawl.csv", "\n".join(rows).encode(), "text/csv")
+            started, _text = self.crawl.fetch(
+                "/import/",
+                "write-error",
+                method="post",
+                data={"kind": "pledges", "file": upload},
+                keep=True,  # the upload lives in the session, which the next requests read
+            )
+            if started.status_code != 302:
+                return started, _text
+            review = started["Location"]
+            columns = {
+                "col:donor": "Donor",
+                "col:donor_reference": "Our ref",
+                "col:category": "Item",
+                "col:quantity": "Qty",
+                "col:available_from": "Available",
+                "col:origin": "Depot",
+                "col:status": "Status",
+                "action": "check",
+            }
+            answer = self.crawl.fetch(
+                review, "write-error", method="post", data=columns, echo=(code,), keep=True
+            )
+            for name in ("errors.csv", "rejects.csv", "mapping.yaml"):
+                self.crawl.fetch(review + name, "export", echo=(code,))
+            return answer[0], UPLOAD_RE.sub("«upload»", answer[1])
+
+        self._differential(
+            "POST /import/<upload>/ (a pledge file naming another nation's depot)",
+            rules.Canary("", self.other, "registry.location.code"),
+            send,
+            depot.code,
+            "CRAWL-NO-SUCH-DEPOT",
         )
 
     def oversize_numbers(self) -> None:
