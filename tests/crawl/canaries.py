@@ -226,3 +226,31 @@ def _in_packages(estate: Estate) -> None:
             PackageItem.objects.get_or_create(
                 package=package, requirement_id=line.requirement_id, defaults={"role": "end_item"}
             )
+    _photo_in_markup(estate)
+
+
+def _photo_in_markup(estate: Estate) -> None:
+    """A recipient's cohort whose unit names another nation's discrepancy photo in markup
+    (``<img src=…>``): the only crew of the US package, so its text is that package's
+    bottleneck, which the readiness chart prints — in the briefing's PDF too."""
+    import datetime as dt
+
+    from coordcell.logistics.models import DiscrepancyPhoto
+    from coordcell.registry.models import Capability
+    from coordcell.training.models import Cohort, CohortStep, Course
+
+    photo = DiscrepancyPhoto.objects.filter(
+        discrepancy__shipment=estate.shipments["DE"]["at_hub"]
+    ).first()
+    assert photo is not None
+    unit = f'<img src="{photo.file.path}"/> crew {estate.register("UA", "training.cohort.unit")}'
+    cohort = Cohort.objects.create(
+        reference=f"{estate.register('UA', 'training.cohort.reference')}-photo",
+        unit=unit,
+        trainees=4,
+        capability=Capability.objects.get(code="crawl-us"),
+        earliest_release=dt.date.today(),
+    )
+    CohortStep.objects.create(
+        cohort=cohort, course=Course.objects.get(code="nato-proc"), position=1
+    )
