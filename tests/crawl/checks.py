@@ -171,7 +171,7 @@ class Inspector:
             if rules.may_see(viewer, canary):
                 self.read[viewer.login].add(tok)
                 continue
-            if canary is rules.HUB or canary.token == rules.HUB.token:
+            if tok == rules.HUB.token:
                 path = url.split("?")[0]
                 outside = OPTION_RE.sub("", text) if "html" in ctype else text
                 if path.startswith(REFERENCE_PATHS) or tok not in outside:

@@ -5,8 +5,8 @@ another nation's record (an event id, a serial, a shipment, a depot, a site) is 
 that record's value and with a value nobody has. Besides the usual checks of each answer (no
 canary the viewer may not read, no 500), the two answers — the sent value blanked out — must be
 the same: an answer that differs says the other nation's record exists ("already used").
-Oversize numbers (2^63, a 16-digit value) must be refused, and the lists read right after the
-write (in the same savepoint) must still answer.
+Oversize numbers (2^63, 2^63 − 1, the largest 16-digit value) must be refused, or stored so that
+the lists read right after the write (in the same savepoint) still answer.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from .estate import Estate
 HUGE = 2**63
 LARGEST_VALUE = "99999999999999.99"  # Pledge.value: 16 digits, the most its field accepts
 OVERSIZE_READS = ("/", "/pledges/", "/api/v1/pledges", "/requirements/", "/logistics/")
+UPLOAD_RE = re.compile(r"[0-9a-f]{32}")  # an upload's id, new with every upload
 # A form's token changes with every answer: not part of what is compared.
-UPLOAD_RE = re.compile(r"[0-9a-f]{32}")
 CSRF_RE = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*"')
 
 
@@ -105,13 +105,17 @@ class Probes:
         a = CSRF_RE.sub("", _blank(a_text, other))
         b = CSRF_RE.sub("", _blank(b_text, fresh))
         if (a_status, a) != (b_status, b):
+            what = (
+                f"{canary.what}{f' [{canary.klass}]' if canary.klass else ''}" if canary else other
+            )
             self.crawl.inspector.add(
                 self.viewer,
                 "write-error",
                 name,
                 "oracle",
-                f"answers differ for {canary.describe() if canary else other!r} and an unknown "
-                f"value: {a_status} {_gist(a, b)!r} vs {b_status} {_gist(b, a)!r}",
+                f"tells {what} exists (answers differ from an unknown value's)",
+                canary.nation if canary else "",
+                f"{a_status} {_gist(a, b)!r} vs {b_status} {_gist(b, a)!r}",
             )
 
     def _canary_of(self, value: str) -> rules.Canary | None:

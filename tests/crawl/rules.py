@@ -313,9 +313,8 @@ def route_canaries() -> tuple[dict[dt.date, Canary], Canary]:
     for nation in ROUTE_DONORS:
         for what, day in time_values(nation).items():
             dates[day] = Canary(token(nation, f"time: {what}"), nation, f"time: {what}", route=True)
-    hub = Canary(
-        token("PL", "route: hub"), "PL", "route: hub (a hub on its shipment's route)", "", True
-    )
+    what = "route: hub (a hub on its shipment's route)"
+    hub = Canary(token("PL", what), "PL", what, route=True)
     return dates, hub
 
 
