@@ -1,0 +1,1 @@
+"""The canary crawl (tests/test_canary_crawl.py): its rules, fixture, crawler and checks."""
