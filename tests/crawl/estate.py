@@ -74,7 +74,7 @@ class Estate:
 
 
 def build(*, capture: Any) -> Estate:
-    from coordcell.registry.demo.scenario import load_demo
+    from coordcell.demo.scenario import load_demo
     from coordcell.registry.models import User
 
     clock = time.perf_counter()

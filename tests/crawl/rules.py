@@ -25,7 +25,7 @@ DONOR, RECIPIENT, OFFICER = "donor_liaison", "recipient_liaison", "training_site
 
 @dataclass(frozen=True)
 class Viewer:
-    login: str  # the demo login (coordcell/registry/demo/scenario.py), or "anonymous"
+    login: str  # the demo login (coordcell/demo/scenario.py), or "anonymous"
     role: str
     nation: str | None
 
@@ -234,6 +234,9 @@ EXEMPT: dict[str, str] = {
     "audit.auditevent": "the hash-chained trail is never rewritten; it quotes canaried records",
     "audit.audithead": "the trail's head",
     "jobs.workerheartbeat": "worker processes, not a nation's record",
+    "exchange.importupload": "an upload is seen by its uploader only (uploads_visible_to); the "
+    "crawl probes the import pages of each role",
+    "exchange.importrun": "a run of an upload, seen with its upload",
 }
 # Django's and its add-ons' own tables: sessions, log-in throttling, second factors, job queue.
 FRAMEWORK_APPS = {
