@@ -33,7 +33,7 @@ from coordcell.requirements.models import Requirement
 from . import solver
 from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
-from .scenarios import ChangeError, apply_changes
+from .scenarios import ChangeError, apply_changes, check_changes
 
 
 @functools.cache
@@ -84,6 +84,10 @@ def run_create(
         raise ValidationError({"planning_start": "Planning weeks start on a Monday."})
     if not 4 <= horizon_weeks <= 104:
         raise ValidationError({"horizon_weeks": "The horizon is 4 to 104 weeks."})
+    try:
+        changes = check_changes(list(changes))
+    except ChangeError as exc:
+        raise ValidationError({"changes": str(exc)}) from None
     with transaction.atomic():
         run = AllocationRun(
             reference=next_reference(),
