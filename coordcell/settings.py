@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "coordcell.registry",
     "coordcell.audit",
+    "coordcell.numbering",
     "coordcell.requirements",
     "coordcell.pledges",
     "coordcell.api",

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from coordcell.audit.services import AuditEntry, StaleEditError, record, record_many
 from coordcell.db import insert_many
-from coordcell.logistics.services import shipments_create_for_lines
+from coordcell.logistics.services import SHIPMENT_REFERENCES, shipments_create_for_lines
+from coordcell.numbering.services import Numbering
 from coordcell.pledges.models import Pledge
 from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
@@ -34,6 +35,8 @@ from . import solver
 from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
 from .scenarios import ChangeError, apply_changes, check_changes
+
+RUN_REFERENCES = Numbering("A", 5, AllocationRun)
 
 
 @functools.cache
@@ -48,16 +51,6 @@ def _solved_parts() -> solver.SolveCache:
 def _require_coordinator(actor: Any) -> None:
     if not (isinstance(actor, User) and actor.is_coordinator):
         raise PermissionDenied("Only coordinators run and commit allocations.")
-
-
-def next_reference() -> str:
-    last = (
-        AllocationRun.objects.filter(reference__regex=r"^A-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    return f"A-{(int(last[2:]) + 1 if last else 1):05d}"
 
 
 def default_planning_start(today: dt.date | None = None) -> dt.date:
@@ -90,7 +83,7 @@ def run_create(
         raise ValidationError({"changes": str(exc)}) from None
     with transaction.atomic():
         run = AllocationRun(
-            reference=next_reference(),
+            reference=RUN_REFERENCES.next(),
             kind=AllocationRun.Kind.WHAT_IF if changes else AllocationRun.Kind.PLAN,
             planning_start=start,
             horizon_weeks=horizon_weeks,
@@ -343,6 +336,8 @@ def run_commit(
     """Allocate the run's lines. Refused when a pledge no longer has the quantity."""
     _require_coordinator(actor)
     with transaction.atomic():
+        # The shipments are numbered after the audited writes: take their counter first.
+        SHIPMENT_REFERENCES.hold()
         locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if expected_version is not None and locked.version != expected_version:
             raise StaleEditError(locked)

@@ -295,7 +295,7 @@ class _Importer:
             for name, value in parsed.items():
                 setattr(obj, name, value)
         exclude = list(self.fk_names)  # resolved from the registers: they exist
-        if creating and self.spec.next_reference is not None:
+        if creating and self.spec.next_references is not None:
             exclude.append("reference")
         try:
             obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
@@ -376,7 +376,8 @@ def _process(
     skip_invalid: bool = False,
 ) -> None:
     spec, user = importer.spec, importer.user
-    next_number = None
+    if write and spec.next_references is not None:
+        spec.next_references(0)  # the counter before the first audited write: coordcell/numbering
     for chunk in _chunks(table.rows(), chunk_size):
         creates, updates, errors_by_row = importer.validate(chunk)
         report.rows += len(chunk)
@@ -402,16 +403,10 @@ def _process(
             report.updates.append((number, importer.key_text(obj), fields))
         # Once a row failed, an all-or-nothing commit only reads on, to report every bad row.
         if write and (skip_invalid or not report.errors):
-            if creates and spec.next_reference is not None:
-                if next_number is None:
-                    first = spec.next_reference()
-                    prefix, digits = first.rsplit("-", 1)
-                    next_number = (prefix, int(digits), len(digits))
-                prefix, number, width = next_number
-                for _, obj in creates:
-                    obj.reference = f"{prefix}-{number:0{width}d}"
-                    number += 1
-                next_number = (prefix, number, width)
+            if creates and spec.next_references is not None:
+                references = spec.next_references(len(creates))
+                for (_, obj), reference in zip(creates, references, strict=True):
+                    obj.reference = reference
             objects = [obj for _, obj in creates]
             bulk_create_audited(
                 actor=user,

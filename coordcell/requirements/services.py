@@ -6,9 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from coordcell.audit.services import delete_audited, save_audited
+from coordcell.numbering.services import Numbering
 from coordcell.registry.models import User
 
 from .models import Requirement
+
+REQUIREMENT_REFERENCES = Numbering("R", 6, Requirement)
 
 
 def _check_actor(actor: User) -> None:
@@ -25,19 +28,8 @@ def requirement_save(
         if requirement.pk is None:
             requirement.created_by = actor
             if not requirement.reference:
-                requirement.reference = next_reference()
+                requirement.reference = REQUIREMENT_REFERENCES.next()
         return save_audited(actor=actor, instance=requirement, expected_version=expected_version)  # type: ignore[return-value]
-
-
-def next_reference() -> str:
-    last = (
-        Requirement.objects.filter(reference__regex=r"^R-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last[2:]) + 1 if last else 1
-    return f"R-{number:06d}"
 
 
 def requirement_delete(*, actor: User, requirement: Requirement) -> None:

@@ -19,6 +19,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from coordcell.audit.services import delete_audited, record, save_audited
+from coordcell.numbering.services import Numbering
 from coordcell.registry.access import as_user
 
 from .models import (
@@ -32,6 +33,9 @@ from .models import (
     TrainingSite,
 )
 
+SESSION_REFERENCES = Numbering("TS", 6, Session)
+COHORT_REFERENCES = Numbering("CO", 6, Cohort)
+
 
 def _readiness(capability_ids: Iterable[int], cause: str, actor: Any) -> None:
     # After the commit, in a transaction of its own: the recompute locks packages, which a write
@@ -39,17 +43,6 @@ def _readiness(capability_ids: Iterable[int], cause: str, actor: Any) -> None:
     from coordcell.readiness.services import recompute_after_commit
 
     recompute_after_commit(capability_ids, cause=cause, actor=actor)
-
-
-def _next(model: Any, prefix: str, width: int = 6) -> str:
-    last = (
-        model.objects.filter(reference__regex=rf"^{prefix}-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last[len(prefix) + 1 :]) + 1 if last else 1
-    return f"{prefix}-{number:0{width}d}"
 
 
 # ---- courses and sites ----
@@ -161,7 +154,7 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
         TrainingSite.objects.select_for_update().get(pk=session.site_id)
         cause = f"session {session.reference or '(new)'} changed"
         if session.pk is None:
-            session.reference = session.reference or _next(Session, "TS")
+            session.reference = session.reference or SESSION_REFERENCES.next()
             session.booked_trainees = 0
         else:
             stored = Session.objects.select_for_update().get(pk=session.pk)
@@ -244,7 +237,7 @@ def cohort_save(
     _check_path(path, quals)
     with transaction.atomic():
         if cohort.pk is None:
-            cohort.reference = cohort.reference or _next(Cohort, "CO")
+            cohort.reference = cohort.reference or COHORT_REFERENCES.next()
             cohort.created_by = u
         else:
             booked = set(
