@@ -5,10 +5,11 @@ PostgreSQL stores an ``IntegerField`` in 32 bits and a ``SmallIntegerField`` in 
 digits survive, and a value that reads back with more digits than the field's ``max_digits``
 makes every read of its row fail. So every numeric model field declares its range with
 ``between(low, high)``, inside :func:`storable` (what both databases keep exactly) and, where the
-domain says so, tighter (a pledge of 10**12 missiles is a typing error). Forms (Django derives
-``min_value``/``max_value`` from the validators), the API (DRF's ``ModelSerializer`` does the
-same) and imports (``full_clean``) then all refuse a number out of range with the field's name
-and the range; ``tests/test_bounds.py`` fails on a numeric field without such a range.
+domain says so, tighter (a pledge of 10**12 missiles is a typing error). The model forms (their
+base class calls :func:`bound_form_fields`), the API (DRF's ``ModelSerializer`` derives
+``min_value``/``max_value`` from the validators) and imports (``full_clean``) then all refuse a
+number out of range with the field's name and the range; ``tests/test_bounds.py`` fails on a
+numeric field without such a range.
 
 Sums: an integer column bounded by 2**31 - 1 cannot overflow SQLite's 64-bit ``SUM`` below
 2**32 rows. Money is summed as floating point (:func:`float_sum`): a whole-number decimal is an
@@ -189,7 +190,7 @@ def json_loads(text: str | bytes, *, max_depth: int = JSON_DEPTH_MAX) -> Any:
 def check_depth(value: Any, max_depth: int = JSON_DEPTH_MAX) -> None:
     """Raise :class:`TooDeep` when ``value`` (parsed JSON) nests more than ``max_depth`` deep."""
     level: Iterable[Any] = [value]
-    for _depth in range(max_depth + 1):
+    for _depth in range(max_depth):
         below: list[Any] = []
         for item in level:
             if isinstance(item, dict):
