@@ -15,7 +15,7 @@ def commit_first_fit(coordinator: Any, requirements: Any) -> Any:
     from django.utils import timezone
 
     from coordcell.allocation.models import AllocationLine, AllocationRun
-    from coordcell.allocation.services import default_planning_start, next_reference
+    from coordcell.allocation.services import RUN_REFERENCES, default_planning_start
     from coordcell.logistics.services import shipments_create_for_lines
     from coordcell.pledges.models import Pledge
     from coordcell.registry.models import Location
@@ -24,7 +24,7 @@ def commit_first_fit(coordinator: Any, requirements: Any) -> Any:
     hub = Location.objects.filter(kind=Location.Kind.HUB).order_by("-is_main_hub", "pk").first()
     with transaction.atomic():
         run = AllocationRun.objects.create(
-            reference=next_reference(),
+            reference=RUN_REFERENCES.next(),
             status=AllocationRun.Status.COMMITTED,
             planning_start=start,
             committed_at=timezone.now(),

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "coordcell.registry",
     "coordcell.audit",
+    "coordcell.numbering",
     "coordcell.requirements",
     "coordcell.pledges",
     "coordcell.api",
@@ -348,7 +349,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["coordcell.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "coordcell.api.pagination.Pagination",
     "EXCEPTION_HANDLER": "coordcell.api.problems.exception_handler",
 }

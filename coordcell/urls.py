@@ -44,3 +44,9 @@ urlpatterns = [
     path("", include("coordcell.exchange.urls")),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
 ]
+
+# Problem details under /api/v1/, the site's own pages elsewhere (coordcell/api/problems.py).
+handler400 = "coordcell.api.problems.bad_request"
+handler403 = "coordcell.api.problems.permission_denied"
+handler404 = "coordcell.api.problems.page_not_found"
+handler500 = "coordcell.api.problems.server_error"

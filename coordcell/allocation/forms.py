@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import QUANTITY_MAX, WEEKS_MAX, json_loads
 from coordcell.registry.models import CategoryDomain, Location
 
 from .scenarios import CHANGE_TYPES
@@ -45,12 +45,20 @@ class WhatIfForm(forms.Form):
         to_field_name="code",
         required=False,
     )
-    from_week = forms.IntegerField(min_value=0, required=False, label=_("from week"))
-    to_week = forms.IntegerField(min_value=0, required=False, label=_("to week"))
+    from_week = forms.IntegerField(
+        min_value=0, max_value=WEEKS_MAX, required=False, label=_("from week")
+    )
+    to_week = forms.IntegerField(
+        min_value=0, max_value=WEEKS_MAX, required=False, label=_("to week")
+    )
     domain = forms.ChoiceField(choices=[("", "---"), *CategoryDomain.choices], required=False)
-    per_week = forms.IntegerField(min_value=1, required=False, label=_("extra units per week"))
+    per_week = forms.IntegerField(
+        min_value=1, max_value=QUANTITY_MAX, required=False, label=_("extra units per week")
+    )
     pledge = forms.CharField(required=False, label=_("pledge reference"))
-    weeks = forms.IntegerField(min_value=1, required=False, label=_("weeks of slip"))
+    weeks = forms.IntegerField(
+        min_value=1, max_value=WEEKS_MAX, required=False, label=_("weeks of slip")
+    )
     requirement = forms.CharField(required=False, label=_("requirement reference"))
     priority = forms.IntegerField(min_value=1, max_value=5, required=False)
     more_changes = forms.CharField(
@@ -89,7 +97,7 @@ class WhatIfForm(forms.Form):
         changes = [change]
         if data.get("more_changes"):
             try:
-                extra = json.loads(data["more_changes"])
+                extra = json_loads(data["more_changes"])
                 if not isinstance(extra, list):
                     raise ValueError
             except ValueError:
@@ -101,5 +109,7 @@ class WhatIfForm(forms.Form):
 
 
 class LineEditForm(forms.Form):
-    quantity = forms.IntegerField(min_value=0, help_text=_("0 removes the line."))
+    quantity = forms.IntegerField(
+        min_value=0, max_value=QUANTITY_MAX, help_text=_("0 removes the line.")
+    )
     hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))

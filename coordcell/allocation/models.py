@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import FLOAT, PERCENT, QUANTITY_MAX, SMALLINT, VERSION_MAX, WEEKS_MAX, between
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import Location
 from coordcell.requirements.models import Requirement
@@ -39,7 +40,9 @@ class AllocationRun(models.Model):
         _("method"), max_length=10, choices=Method.choices, default=Method.OPTIMISER
     )
     planning_start = models.DateField(_("week 0 starts (Monday)"))
-    horizon_weeks = models.PositiveSmallIntegerField(_("horizon (weeks)"), default=26)
+    horizon_weeks = models.PositiveSmallIntegerField(
+        _("horizon (weeks)"), default=26, validators=between(4, WEEKS_MAX)
+    )
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     changes = models.JSONField(
         _("what-if changes"),
@@ -57,12 +60,18 @@ class AllocationRun(models.Model):
     )
     input_hash = models.CharField(_("input hash (SHA-256)"), max_length=64, blank=True)
     instance_json = models.BinaryField(_("solver input (gzip JSON)"), null=True, blank=True)
-    objective = models.FloatField(_("objective"), null=True, blank=True)
-    lp_bound = models.FloatField(_("LP bound"), null=True, blank=True)
-    gap = models.FloatField(_("gap to the LP bound"), null=True, blank=True)
-    greedy_objective = models.FloatField(_("greedy objective"), null=True, blank=True)
+    objective = models.FloatField(_("objective"), null=True, blank=True, validators=between(*FLOAT))
+    lp_bound = models.FloatField(_("LP bound"), null=True, blank=True, validators=between(*FLOAT))
+    gap = models.FloatField(
+        _("gap to the LP bound"), null=True, blank=True, validators=between(*FLOAT)
+    )
+    greedy_objective = models.FloatField(
+        _("greedy objective"), null=True, blank=True, validators=between(*FLOAT)
+    )
     stats = models.JSONField(_("solver statistics"), default=dict, blank=True)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=between(*PERCENT)
+    )
     progress_message = models.CharField(max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
@@ -83,7 +92,7 @@ class AllocationRun(models.Model):
         null=True,
         blank=True,
     )
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -111,11 +120,19 @@ class AllocationLine(models.Model):
         Requirement, on_delete=models.PROTECT, related_name="allocation_lines"
     )
     hub = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="allocation_lines")
-    quantity = models.PositiveIntegerField(_("quantity"))
-    dispatch_week = models.PositiveSmallIntegerField(_("leaves origin (week)"))
-    hub_week = models.PositiveSmallIntegerField(_("leaves hub (week)"))
-    arrival_week = models.PositiveSmallIntegerField(_("arrives (week)"))
-    weeks_late = models.PositiveSmallIntegerField(_("weeks late"), default=0)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=between(0, QUANTITY_MAX))
+    dispatch_week = models.PositiveSmallIntegerField(
+        _("leaves origin (week)"), validators=between(0, SMALLINT[1])
+    )
+    hub_week = models.PositiveSmallIntegerField(
+        _("leaves hub (week)"), validators=between(0, SMALLINT[1])
+    )
+    arrival_week = models.PositiveSmallIntegerField(
+        _("arrives (week)"), validators=between(0, SMALLINT[1])
+    )
+    weeks_late = models.PositiveSmallIntegerField(
+        _("weeks late"), default=0, validators=between(0, SMALLINT[1])
+    )
     edited = models.BooleanField(_("edited by hand"), default=False)
 
     class Meta:
@@ -131,10 +148,10 @@ class Shortfall(models.Model):
 
     run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="shortfalls")
     requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="+")
-    requested = models.PositiveIntegerField()
-    on_time = models.PositiveIntegerField()
-    late = models.PositiveIntegerField()
-    missing = models.PositiveIntegerField()
+    requested = models.PositiveIntegerField(validators=between(0, QUANTITY_MAX))
+    on_time = models.PositiveIntegerField(validators=between(0, QUANTITY_MAX))
+    late = models.PositiveIntegerField(validators=between(0, QUANTITY_MAX))
+    missing = models.PositiveIntegerField(validators=between(0, QUANTITY_MAX))
     reasons = models.JSONField(default=list)
 
     class Meta:

@@ -15,6 +15,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from coordcell.bounds import QUANTITY_MAX, WEEKS_MAX, whole_number
+
 from .solver import Instance
 
 CHANGE_TYPES = {
@@ -46,15 +48,58 @@ def describe(change: Mapping[str, Any]) -> str:
 
 
 def _int(change: Mapping[str, Any], key: str, low: int, high: int) -> int:
-    try:
-        value = int(change[key])
-    except (KeyError, TypeError, ValueError):
-        raise ChangeError(f"{change.get('type')}: '{key}' must be a whole number") from None
-    if not low <= value <= high:
+    value = whole_number(change.get(key), low, high)
+    if value is None:
         raise ChangeError(
-            f"{change.get('type')}: '{key}' must be between {low} and {high}, not {value}"
+            f"{change.get('type')}: '{key}' must be a whole number between {low} and {high}, "
+            f"not {str(change.get(key))[:20]!r}"
         )
     return value
+
+
+# What each kind of change holds: its names (codes and references) and its whole numbers with
+# the widest range they can have before the run's own horizon narrows them (apply_changes).
+_NAMES = {
+    "close_hub": ("hub",),
+    "extra_capacity": ("hub", "domain"),
+    "slip_pledge": ("pledge",),
+    "withdraw_pledge": ("pledge",),
+    "raise_priority": ("requirement",),
+}
+_NUMBERS = {
+    "close_hub": {"from_week": (0, WEEKS_MAX), "to_week": (0, WEEKS_MAX)},
+    "extra_capacity": {"per_week": (1, QUANTITY_MAX)},
+    "slip_pledge": {"weeks": (1, WEEKS_MAX)},
+    "withdraw_pledge": {},
+    "raise_priority": {"priority": (1, 5)},
+}
+MAX_CHANGES = 100
+
+
+def check_changes(changes: Any) -> list[Mapping[str, Any]]:
+    """The changes if each is a change of a known type whose names are short texts and whose
+    numbers are whole and within range; a ChangeError naming the first that is not.
+
+    Run when a scenario is queued, so that a bad change is refused at once, not in the job."""
+    if not isinstance(changes, list) or len(changes) > MAX_CHANGES:
+        raise ChangeError(f"the changes are a list of at most {MAX_CHANGES} change objects")
+    for number, change in enumerate(changes, start=1):
+        if not isinstance(change, Mapping) or change.get("type") not in CHANGE_TYPES:
+            raise ChangeError(
+                f"change {number}: give an object with a 'type' among {', '.join(CHANGE_TYPES)}"
+            )
+        kind = change["type"]
+        allowed = {"type", *_NAMES[kind], *_NUMBERS[kind]}
+        unknown = sorted(str(k) for k in change if k not in allowed)
+        if unknown:
+            raise ChangeError(f"change {number}: {kind} has no {', '.join(unknown)}")
+        for name in _NAMES[kind]:
+            value = change.get(name)
+            if not isinstance(value, str) or not 0 < len(value) <= 60:
+                raise ChangeError(f"change {number}: '{name}' must be a code or reference")
+        for name, (low, high) in _NUMBERS[kind].items():
+            _int(change, name, low, high)
+    return changes
 
 
 def apply_changes(instance: Instance, changes: Sequence[Mapping[str, Any]]) -> Instance:
@@ -64,6 +109,7 @@ def apply_changes(instance: Instance, changes: Sequence[Mapping[str, Any]]) -> I
     demands = {d.id: d for d in instance.demands}
     domains = {c.domain for c in instance.categories}
     last = instance.horizon - 1
+    check_changes(list(changes))
     for number, change in enumerate(changes, start=1):
         kind = change.get("type")
         if kind not in CHANGE_TYPES:

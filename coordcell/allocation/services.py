@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from coordcell.audit.services import StaleEditError, record
 from coordcell.db import insert_many
-from coordcell.logistics.services import shipments_create_for_lines
+from coordcell.logistics.services import SHIPMENT_REFERENCES, shipments_create_for_lines
+from coordcell.numbering.services import Numbering
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.services import pledges_allocate
 from coordcell.readiness.facts import Cause
@@ -36,7 +37,9 @@ from coordcell.requirements.services import requirements_refresh_status
 from . import selectors, solver
 from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
-from .scenarios import ChangeError, apply_changes
+from .scenarios import ChangeError, apply_changes, check_changes
+
+RUN_REFERENCES = Numbering("A", 5, AllocationRun)
 
 
 @functools.cache
@@ -51,16 +54,6 @@ def _solved_parts() -> solver.SolveCache:
 def _refuse(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied("Only coordinators run and commit allocations.")
-
-
-def next_reference() -> str:
-    last = (
-        AllocationRun.objects.filter(reference__regex=r"^A-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    return f"A-{(int(last[2:]) + 1 if last else 1):05d}"
 
 
 def default_planning_start(today: dt.date | None = None) -> dt.date:
@@ -87,9 +80,13 @@ def run_create(
         raise ValidationError({"planning_start": "Planning weeks start on a Monday."})
     if not 4 <= horizon_weeks <= 104:
         raise ValidationError({"horizon_weeks": "The horizon is 4 to 104 weeks."})
+    try:
+        changes = check_changes(list(changes))
+    except ChangeError as exc:
+        raise ValidationError({"changes": str(exc)}) from None
     with transaction.atomic():
         run = AllocationRun(
-            reference=next_reference(),
+            reference=RUN_REFERENCES.next(),
             kind=AllocationRun.Kind.WHAT_IF if changes else AllocationRun.Kind.PLAN,
             planning_start=start,
             horizon_weeks=horizon_weeks,
@@ -342,6 +339,8 @@ def run_commit(
     """Allocate the run's lines. Refused when a pledge no longer has the quantity."""
     _refuse(selectors.can_commit_run(actor, run))
     with transaction.atomic():
+        # The shipments are numbered after the audited writes: take their counter first.
+        SHIPMENT_REFERENCES.hold()
         locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if expected_version is not None and locked.version != expected_version:
             raise StaleEditError(locked)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from coordcell.audit.services import StaleEditError
+from coordcell.bounds import VERSION_MAX
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
 from . import selectors, services
@@ -113,6 +114,15 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
+def _version(text: str | None) -> int | None:
+    """The version the page was rendered with; None (no check) when missing or not a version."""
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if 1 <= value <= VERSION_MAX else None
+
+
 @require_POST
 def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
@@ -121,7 +131,7 @@ def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
         raise refuse("only coordinators change runs")
     try:
         services.run_commit(
-            actor=user, run=run, expected_version=int(request.POST.get("version", 0)) or None
+            actor=user, run=run, expected_version=_version(request.POST.get("version"))
         )
     except StaleEditError as exc:
         messages.error(request, str(exc))
@@ -160,14 +170,18 @@ def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
             + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
         )
         return HttpResponseRedirect(reverse("allocation:detail", args=[base.pk]))
-    run = services.run_create(
-        actor=user,
-        planning_start=base.planning_start,
-        horizon_weeks=base.horizon_weeks,
-        parameters=base.parameters,
-        changes=[*base.changes, *form.cleaned_data["changes"]],
-        base_run=base,
-    )
+    try:
+        run = services.run_create(
+            actor=user,
+            planning_start=base.planning_start,
+            horizon_weeks=base.horizon_weeks,
+            parameters=base.parameters,
+            changes=[*base.changes, *form.cleaned_data["changes"]],
+            base_run=base,
+        )
+    except ValidationError as exc:
+        messages.error(request, "The what-if is refused: " + " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("allocation:detail", args=[base.pk]))
     return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
 
 

@@ -14,6 +14,8 @@ from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 
+from coordcell.bounds import BIGINT
+
 
 class Pagination(PageNumberPagination):
     """?page=N&page_size=M (at most 1000): big enough for a nightly sync, small enough to serve."""
@@ -43,3 +45,13 @@ class SeqCursorPagination(CursorPagination):
                 }
             )
         return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> Any:
+        """DRF's, and the position must be a sequence number: another one is malformed (404)."""
+        cursor = super().decode_cursor(request)
+        position = None if cursor is None else cursor.position
+        if position is not None and not (
+            position.isdigit() and len(position) <= 19 and int(position) <= BIGINT[1]
+        ):
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
 from coordcell.audit.models import AuditEvent
+from coordcell.bounds import VERSION_MAX
 from coordcell.pledges.models import Pledge
 from coordcell.registry import access
 from coordcell.registry.models import (
@@ -189,6 +190,7 @@ class VersionedSerializer(ReadOnlyRefused, ScopedSerializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=VERSION_MAX,
         help_text="The version you read. Required to update: a stale version answers 409.",
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
 from coordcell.pledges.register_defs import PLEDGES
@@ -48,7 +49,12 @@ api_patterns = _api_handles_its_own_auth(
     [
         *router.urls,
         path("me", views.me, name="api-me"),
-        path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+        # Logged in or a token, like every operation it describes.
+        path(
+            "schema",
+            SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+            name="api-schema",
+        ),
     ]
 )
 # Last: whatever names no operation answers with problem details, like every other API error.

@@ -2,13 +2,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import BIGINT, between
+
 GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(models.Model):
     """One recorded change. Events are chained: each hash covers the previous event's hash."""
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    seq = models.PositiveBigIntegerField(unique=True, validators=between(0, BIGINT[1]))
     at = models.DateTimeField(_("when (UTC)"))
     # PROTECT: the event's hash covers actor_id, so a user who acted is never deleted (the
     # admin deactivates them instead: registry.services.user_remove). SET_NULL used to blank it,
@@ -47,7 +49,7 @@ class AuditEvent(models.Model):
 class AuditHead(models.Model):
     """The chain's current end, one row, locked while an event is appended."""
 
-    seq = models.PositiveBigIntegerField(default=0)
+    seq = models.PositiveBigIntegerField(default=0, validators=between(0, BIGINT[1]))
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:

@@ -87,15 +87,14 @@ def _write(importer: Importer, *, creates: list[Any], updates: list[tuple[Any, A
 
 
 def _number(importer: Importer, staged: Staged) -> None:
-    """Give the new rows their cell references (P-000123), in the file's order."""
-    next_reference = importer.spec.next_reference
-    if not staged.creates or next_reference is None:
+    """Give the new rows their cell references (P-000123), in the file's order, from the
+    counter (coordcell/numbering), taken before any audited write of this transaction."""
+    next_references = importer.spec.next_references
+    if not staged.creates or next_references is None:
         return
-    prefix, digits = next_reference().rsplit("-", 1)
-    number, width = int(digits), len(digits)
-    for _, obj in staged.creates:
-        obj.reference = f"{prefix}-{number:0{width}d}"
-        number += 1
+    references = next_references(len(staged.creates))
+    for (_, obj), reference in zip(staged.creates, references, strict=True):
+        obj.reference = reference
 
 
 def _check_unchanged(importer: Importer, staged: Staged, chunk_size: int) -> None:

@@ -79,6 +79,8 @@ def parse_int(value: Any) -> int:
         raw = raw.split(".")[0]
     if not re.fullmatch(r"-?\d+", raw):
         raise Invalid(f"{text(value)!r} is not a whole number.")
+    if len(raw.lstrip("-")) > 18:  # beyond any bound, and int() refuses 4,300 digits and more
+        raise Invalid(f"{text(value)[:30]!r} is far too large a number.")
     return int(raw)
 
 

@@ -119,7 +119,9 @@ class ImportSpec:
     defaults: Callable[[Any], dict[str, Any]] = field(default=lambda user: {})
     # Rules beyond the model's own (the page form's, the user's scope): errors for one row.
     check: Callable[[Any, dict[str, Any], bool], RowErrors] = field(default=lambda *a: [])
-    next_reference: Callable[[], str] | None = None
+    # The cell's references for the rows it creates: (count) -> that many, in order (0 takes
+    # only the counter, see coordcell/numbering).
+    next_references: Callable[[int], list[str]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -186,10 +188,10 @@ def _requirement_check(user: Any, values: dict[str, Any], creating: bool) -> Row
     return []
 
 
-def _pledge_reference() -> str:
-    from coordcell.pledges.services import next_reference
+def _pledge_references(count: int) -> list[str]:
+    from coordcell.pledges.services import PLEDGE_REFERENCES
 
-    return next_reference()
+    return PLEDGE_REFERENCES.take(count)
 
 
 PLEDGES = ImportSpec(
@@ -227,7 +229,7 @@ PLEDGES = ImportSpec(
     can_import=can_create_pledge,
     defaults=_pledge_defaults,
     check=_pledge_check,
-    next_reference=_pledge_reference,
+    next_references=_pledge_references,
 )
 
 

@@ -241,7 +241,7 @@ class Importer:
             for name, value in parsed.items():
                 setattr(obj, name, value)
         exclude = list(self.fk_names)  # resolved from the registers: they exist
-        if creating and self.spec.next_reference is not None:
+        if creating and self.spec.next_references is not None:
             exclude.append("reference")
         try:
             obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import FLOAT, INTEGER, between
+
 
 class WorkerHeartbeat(models.Model):
     """One running ``coordcell worker``: where it runs and when it last said it was alive.
@@ -14,10 +16,10 @@ class WorkerHeartbeat(models.Model):
     # Where ``pid`` means something: the boot of the machine and the process-id namespace (one
     # container). Empty where the operating system cannot tell (not Linux).
     machine = models.CharField(_("machine"), max_length=200, blank=True)
-    pid = models.PositiveIntegerField(_("process id"))
+    pid = models.PositiveIntegerField(_("process id"), validators=between(0, INTEGER[1]))
     # The kernel's start time of the process: a pid used again by a new process does not match.
     process_started = models.CharField(_("process start"), max_length=32, blank=True)
-    beat_seconds = models.FloatField(_("seconds between heartbeats"))
+    beat_seconds = models.FloatField(_("seconds between heartbeats"), validators=between(*FLOAT))
     started_at = models.DateTimeField(_("started at"))
     last_seen_at = models.DateTimeField(_("last seen at"))
 

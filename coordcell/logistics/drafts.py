@@ -6,19 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max
-
 from coordcell.audit.services import AuditEntry, record_many, snapshot
+from coordcell.numbering.services import Numbering
 from coordcell.registry.models import Location
 
 from .models import Leg, Shipment, ShipmentLine
 from .planning import plan_legs
 
-
-def _next_references(count: int) -> list[str]:
-    last = Shipment.objects.filter(reference__startswith="S-").aggregate(m=Max("reference"))["m"]
-    start = int(last[2:]) + 1 if last else 1
-    return [f"S-{n:06d}" for n in range(start, start + count)]
+# Taken by each save of drafts; a plan's commit holds it before its audited writes.
+SHIPMENT_REFERENCES = Numbering("S", 6, Shipment)
 
 
 @dataclass(frozen=True)
@@ -35,7 +31,7 @@ class Draft:
 
 
 def save_drafts(actor: Any, drafts: list[Draft], *, verb: str, reason: str = "") -> list[Shipment]:
-    references = _next_references(len(drafts))
+    references = SHIPMENT_REFERENCES.take(len(drafts))
     shipments = []
     legs_by_shipment = []
     for draft, reference in zip(drafts, references, strict=True):

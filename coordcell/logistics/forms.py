@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from coordcell.bounds import BIGINT, QUANTITY_MAX
 from coordcell.registry.models import Location
 
 from .lifecycle import S
@@ -20,6 +21,10 @@ def parse_moves(text: str) -> dict[int, int]:
             line, qty = (int(x) for x in row.split(":"))
         except ValueError as exc:
             raise forms.ValidationError(f"'{row}': write line id: quantity.") from exc
+        if not (1 <= line <= BIGINT[1] and 0 <= qty <= QUANTITY_MAX):
+            raise forms.ValidationError(
+                f"'{row}': a quantity is 0 to {QUANTITY_MAX:,}, a line id a shipment's line."
+            )
         moves[line] = qty
     return moves
 
@@ -29,7 +34,7 @@ class EventForm(forms.Form):
     occurred_at = forms.DateTimeField(
         label="When (UTC)", required=False, help_text="Leave empty for now."
     )
-    quantity = forms.IntegerField(min_value=0, required=False)
+    quantity = forms.IntegerField(min_value=0, max_value=QUANTITY_MAX, required=False)
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -99,8 +104,10 @@ class MultipleFileField(forms.FileField):
 
 class DiscrepancyForm(forms.Form):
     kind = forms.ChoiceField(choices=Discrepancy.Kind.choices)
-    line = forms.IntegerField(required=False, label="Shipment line id")
-    quantity = forms.IntegerField(min_value=1, required=False)
+    line = forms.IntegerField(
+        min_value=1, max_value=BIGINT[1], required=False, label="Shipment line id"
+    )
+    quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_MAX, required=False)
     serial = forms.CharField(max_length=100, required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     photos = MultipleFileField(required=False)

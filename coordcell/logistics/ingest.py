@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from coordcell.audit.services import AuditEntry, record_many
+from coordcell.bounds import QUANTITY_MAX, whole_number
 from coordcell.db import insert_many
 from coordcell.readiness import services as readiness
 from coordcell.readiness.equipment import shipment_facts
@@ -44,6 +45,7 @@ from .models import SerialItem, Shipment, ShipmentEvent, ShipmentLine
 from .selectors import EVENT_ROLES, can_record_events, shipments_visible_to
 
 MAX_BATCH = 5000
+MAX_LINES = 1000  # lines one event may count (a shipment has a handful)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 # Where each event happens: the shipment's origin, hub or delivery point.
 EXPECTED_PLACE = {
@@ -224,13 +226,18 @@ def _parse(index: int, raw: Any, now: dt.datetime) -> _Item:
     if occurred > now + FUTURE_TOLERANCE:
         raise EventError(f"'occurred_at' {text} is in the future.")
     quantity = raw.get("quantity")
-    if quantity is not None and (not isinstance(quantity, int) or quantity < 0):
-        raise EventError("'quantity' must be a whole number of 0 or more.")
+    if quantity is not None and whole_number(quantity, 0, QUANTITY_MAX) is None:
+        raise EventError(f"'quantity' must be a whole number from 0 to {QUANTITY_MAX}.")
     lines = raw.get("lines")
     if lines is not None and not (
-        isinstance(lines, Mapping) and all(isinstance(v, int) and v >= 0 for v in lines.values())
+        isinstance(lines, Mapping)
+        and len(lines) <= MAX_LINES
+        and all(whole_number(v, 0, QUANTITY_MAX) is not None for v in lines.values())
     ):
-        raise EventError("'lines' maps shipment line ids to whole quantities, e.g. {\"17\": 40}.")
+        raise EventError(
+            "'lines' maps shipment line ids to whole quantities from 0 to "
+            f'{QUANTITY_MAX}, e.g. {{"17": 40}}.'
+        )
     serial_list = raw.get("serials")
     if serial_list is not None and not _serials_ok(serial_list):
         raise EventError(

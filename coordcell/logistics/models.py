@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.bounds import DAYS_MAX, INTEGER, QUANTITY_MAX, SMALLINT, VERSION_MAX, between
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import ROLES_ACTING_FOR_A_NATION, ItemCategory, Location, Nation
 from coordcell.requirements.models import Requirement
@@ -32,7 +32,9 @@ class Shipment(models.Model):
     run = models.ForeignKey(
         AllocationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="shipments"
     )
-    dispatch_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    dispatch_week = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=between(0, SMALLINT[1])
+    )
     # Derived from the events: written only by ingest.refresh_shipments().
     status = models.CharField(
         _("status"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PLANNED
@@ -45,7 +47,9 @@ class Shipment(models.Model):
     planned_arrival = models.DateField(_("planned handover"))
     eta = models.DateField(_("expected handover"), null=True, blank=True)
     next_due = models.DateField(_("next milestone due"), null=True, blank=True)
-    delay_days = models.IntegerField(_("days behind plan"), default=0)
+    delay_days = models.IntegerField(
+        _("days behind plan"), default=0, validators=between(-DAYS_MAX, DAYS_MAX)
+    )
     reason = models.TextField(_("reason for the last change by hand"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -55,7 +59,7 @@ class Shipment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["planned_departure", "reference"]
@@ -85,11 +89,19 @@ class ShipmentLine(models.Model):
         Requirement, on_delete=models.PROTECT, related_name="shipment_lines"
     )
     category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(_("planned quantity"), validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(
+        _("planned quantity"), validators=between(1, QUANTITY_MAX)
+    )
     # Counted at departure, handover and receipt; None until that event arrives.
-    shipped_quantity = models.PositiveIntegerField(_("shipped"), null=True, blank=True)
-    handed_over_quantity = models.PositiveIntegerField(_("handed over"), null=True, blank=True)
-    received_quantity = models.PositiveIntegerField(_("received"), null=True, blank=True)
+    shipped_quantity = models.PositiveIntegerField(
+        _("shipped"), null=True, blank=True, validators=between(0, QUANTITY_MAX)
+    )
+    handed_over_quantity = models.PositiveIntegerField(
+        _("handed over"), null=True, blank=True, validators=between(0, QUANTITY_MAX)
+    )
+    received_quantity = models.PositiveIntegerField(
+        _("received"), null=True, blank=True, validators=between(0, QUANTITY_MAX)
+    )
 
     class Meta:
         ordering = ["shipment", "id"]
@@ -107,7 +119,7 @@ class Leg(models.Model):
         SEA = "sea", _("Sea")
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="legs")
-    sequence = models.PositiveSmallIntegerField()
+    sequence = models.PositiveSmallIntegerField(validators=between(1, SMALLINT[1]))
     origin = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices)
@@ -159,7 +171,9 @@ class ShipmentEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, related_name="+")
-    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    quantity = models.PositiveIntegerField(
+        _("quantity"), null=True, blank=True, validators=between(0, QUANTITY_MAX)
+    )
     line_quantities = models.JSONField(_("quantity per shipment line"), default=dict)
     serials = models.JSONField(_("serial numbers per shipment line"), default=dict)
     handed_over_by = models.CharField(_("handed over by (name)"), max_length=150, blank=True)
@@ -267,7 +281,9 @@ class Discrepancy(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     stage = models.CharField(_("found at"), max_length=20, choices=ShipmentStatus.choices)
-    quantity = models.PositiveIntegerField(_("quantity affected"), null=True, blank=True)
+    quantity = models.PositiveIntegerField(
+        _("quantity affected"), null=True, blank=True, validators=between(0, QUANTITY_MAX)
+    )
     serial = models.CharField(_("serial number"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
     # A wrong serial's own shipment. Named on the page only to those who may see that shipment:
@@ -308,7 +324,7 @@ class DiscrepancyPhoto(models.Model):
     discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("photo"), upload_to=photo_path)
     content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(validators=between(0, INTEGER[1]))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -27,12 +27,13 @@ from .changes import (
     shipment_reroute,
     shipment_split,
 )
-from .drafts import Draft, save_drafts
+from .drafts import SHIPMENT_REFERENCES, Draft, save_drafts
 from .ingest import IngestResult, Rejection, events_ingest
 from .lifecycle import RANK, S
 from .models import Shipment, ShipmentLine
 
 __all__ = [
+    "SHIPMENT_REFERENCES",
     "Item",
     "IngestResult",
     "Rejection",

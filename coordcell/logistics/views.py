@@ -4,7 +4,6 @@ late shipments, hubs, the end-use inventory and discrepancy photos. Thin: access
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from coordcell.bounds import json_loads
 from coordcell.registry.access import (
     as_user,
     get_visible_or_404,
@@ -304,7 +304,7 @@ def events_bulk(request: HttpRequest) -> JsonResponse:
             status=403,
         )
     try:
-        body = json.loads(request.body)
+        body = json_loads(request.body)
         events = body["events"] if isinstance(body, dict) else body
         if not isinstance(events, list):
             raise TypeError

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import MONEY_MAX, QUANTITY_MAX, VERSION_MAX, between
 from coordcell.registry.models import Capability, ItemCategory, Location, Nation
 
 
@@ -35,8 +36,10 @@ class Pledge(models.Model):
     )
     donor_reference = models.CharField(_("donor's own reference"), max_length=60, blank=True)
     category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="pledges")
-    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
-    allocated_quantity = models.PositiveIntegerField(_("allocated quantity"), default=0)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=between(1, QUANTITY_MAX))
+    allocated_quantity = models.PositiveIntegerField(
+        _("allocated quantity"), default=0, validators=between(0, QUANTITY_MAX)
+    )
     available_from = models.DateField(_("available from"))
     origin = models.ForeignKey(
         Location,
@@ -68,7 +71,7 @@ class Pledge(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
+        validators=between(0, MONEY_MAX),
     )
     currency = models.CharField(
         _("currency"), max_length=3, blank=True, validators=[currency_validator]
@@ -84,7 +87,7 @@ class Pledge(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["-created_at", "reference"]

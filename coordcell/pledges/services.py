@@ -10,9 +10,12 @@ from django.db import transaction
 from django.db.models import F
 
 from coordcell.audit.services import AuditEntry, delete_audited, record_many, save_audited
+from coordcell.numbering.services import Numbering
 from coordcell.registry.models import Capability, Location, User
 
 from .models import Pledge
+
+PLEDGE_REFERENCES = Numbering("P", 6, Pledge)
 
 
 def _check_donor(actor: User, pledge: Pledge) -> None:
@@ -76,7 +79,7 @@ def pledge_save(
         if pledge.pk is None:
             pledge.created_by = actor
             if not pledge.reference:
-                pledge.reference = next_reference()
+                pledge.reference = PLEDGE_REFERENCES.next()
         saved: Pledge = save_audited(
             actor=actor, instance=pledge, m2m=m2m, expected_version=expected_version
         )  # type: ignore[assignment]
@@ -146,17 +149,6 @@ def pledges_allocate(*, actor: User, quantities: Mapping[int, int], run_referenc
                 for pid, qty in sorted(quantities.items())
             ),
         )
-
-
-def next_reference() -> str:
-    last = (
-        Pledge.objects.filter(reference__regex=r"^P-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last[2:]) + 1 if last else 1
-    return f"P-{number:06d}"
 
 
 def pledge_delete(*, actor: User, pledge: Pledge) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import VERSION_MAX, between
 from coordcell.registry.models import Capability
 from coordcell.requirements.models import Requirement
 
@@ -28,7 +29,7 @@ class CapabilityPackage(models.Model):
     critical_path = models.JSONField(_("critical path"), default=list, blank=True)
     components = models.JSONField(_("components"), default=dict, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["reference"]
@@ -52,6 +53,7 @@ class PackageItem(models.Model):
     tranche = models.PositiveSmallIntegerField(
         _("sustainment tranche"),
         default=1,
+        validators=between(1, 99),
         help_text=_("Readiness waits for the first tranche of sustainment only."),
     )
 

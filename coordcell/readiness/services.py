@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coordcell.audit.services import AuditEntry, record_many, save_audited
+from coordcell.numbering.services import Numbering
 from coordcell.registry.models import User
 from coordcell.requirements.models import Requirement
 
@@ -38,6 +39,8 @@ from .compute import compute_many
 from .facts import Cause, as_cause
 from .models import CapabilityPackage, PackageItem, ReadinessChange
 from .wording import Wording
+
+PACKAGE_REFERENCES = Numbering("CP", 4, CapabilityPackage)
 
 logger = logging.getLogger("coordcell.readiness")
 
@@ -300,16 +303,6 @@ def _check_coordinator(actor: Any) -> None:
         raise PermissionDenied("Only coordinators define capability packages.")
 
 
-def next_reference() -> str:
-    last = (
-        CapabilityPackage.objects.filter(reference__regex=r"^CP-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    return f"CP-{(int(last[3:]) + 1 if last else 1):04d}"
-
-
 def package_save(
     *,
     actor: Any,
@@ -324,7 +317,7 @@ def package_save(
     _check_coordinator(actor)
     with transaction.atomic():
         if package.pk is None and not package.reference:
-            package.reference = next_reference()
+            package.reference = PACKAGE_REFERENCES.next()
         save_audited(actor=actor, instance=package, expected_version=expected_version)
         if items is not None:
             rows = list(items)

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import VERSION_MAX, bound_form_fields
+
 from .models import (
     Capability,
     CapabilityCoalition,
@@ -22,7 +24,9 @@ class UserAwareModelForm(forms.ModelForm):  # type: ignore[type-arg]
     instead of silently overwriting it.
     """
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=VERSION_MAX
+    )
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -34,6 +38,7 @@ class UserAwareModelForm(forms.ModelForm):  # type: ignore[type-arg]
         for field in self.fields.values():
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
+        bound_form_fields(self)
 
     @property
     def expected_version(self) -> int | None:

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import QUANTITY_MAX, between
+
 nsc_validator = RegexValidator(
     r"^\d{4}$", _("A NATO Supply Classification is exactly 4 digits, e.g. 1315.")
 )
@@ -268,8 +270,18 @@ class Location(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="locations")
-    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5)
-    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=5,
+        validators=between(-90, 90, _("Latitude lies between -90 and 90 degrees.")),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=8,
+        decimal_places=5,
+        validators=between(-180, 180, _("Longitude lies between -180 and 180 degrees.")),
+    )
     is_main_hub = models.BooleanField(_("main hub"), default=False)
 
     class Meta:
@@ -281,10 +293,6 @@ class Location(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.latitude is not None and not -90 <= self.latitude <= 90:
-            errors["latitude"] = _("Latitude lies between -90 and 90 degrees.")
-        if self.longitude is not None and not -180 <= self.longitude <= 180:
-            errors["longitude"] = _("Longitude lies between -180 and 180 degrees.")
         if self.is_main_hub and self.kind != self.Kind.HUB:
             errors["is_main_hub"] = _("Only a hub can be the main hub.")
         if errors:
@@ -301,7 +309,9 @@ class HubCapacity(models.Model):
         limit_choices_to={"kind": Location.Kind.HUB},
     )
     domain = models.CharField(_("domain"), max_length=20, choices=CategoryDomain.choices)
-    weekly_capacity = models.PositiveIntegerField(_("units per week"))
+    weekly_capacity = models.PositiveIntegerField(
+        _("units per week"), validators=between(0, QUANTITY_MAX)
+    )
 
     class Meta:
         ordering = ["hub__name", "domain"]

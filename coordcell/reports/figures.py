@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, F, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, FloatField, QuerySet, Sum
+from django.db.models.functions import Cast, TruncMonth
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.allocation.selectors import committed_lines_visible_to
+from coordcell.bounds import float_sum
 from coordcell.pledges.models import Pledge, ValuationBasis
 from coordcell.pledges.selectors import pledge_fields_hidden_from, pledges_visible_to
 from coordcell.registry.access import as_user
@@ -192,8 +193,11 @@ def value_groups(user: Any, scope: Scope, dimension: str = "donor") -> list[Valu
     for r in (
         pledges.values("valuation_basis", "currency", key_field, label_field)
         .annotate(
-            pledged=Sum("value"),
-            allocated=Sum(F("value") * F("allocated_quantity") / F("quantity")),
+            # As floating point: summed as integers, whole-number values can overflow (bounds.py).
+            pledged=float_sum("value"),
+            allocated=float_sum(
+                Cast("value", FloatField()) * F("allocated_quantity") / F("quantity")
+            ),
         )
         .order_by("valuation_basis", "currency", label_field)
     ):
@@ -203,7 +207,7 @@ def value_groups(user: Any, scope: Scope, dimension: str = "donor") -> list[Valu
     lines = scoped_shipment_lines(user, scope)
     if lines is not None:
         lines = lines.filter(pledge__value__isnull=False).exclude(pledge__valuation_basis="")
-        unit_value = F("pledge__value") / F("pledge__quantity")
+        unit_value = Cast("pledge__value", FloatField()) / F("pledge__quantity")
         for r in (
             lines.values(
                 "pledge__valuation_basis",
@@ -212,8 +216,8 @@ def value_groups(user: Any, scope: Scope, dimension: str = "donor") -> list[Valu
                 f"pledge__{label_field}",
             )
             .annotate(
-                shipped=Sum(unit_value * F("shipped_quantity")),
-                received=Sum(unit_value * F("received_quantity")),
+                shipped=float_sum(unit_value * F("shipped_quantity")),
+                received=float_sum(unit_value * F("received_quantity")),
             )
             .order_by("pledge__valuation_basis")
         ):

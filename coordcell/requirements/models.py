@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import QUANTITY_MAX, VERSION_MAX, between
 from coordcell.registry.models import Capability, ItemCategory, Location
 
 
@@ -38,7 +38,7 @@ class Requirement(models.Model):
     category = models.ForeignKey(
         ItemCategory, on_delete=models.PROTECT, related_name="requirements"
     )
-    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(_("quantity"), validators=between(1, QUANTITY_MAX))
     need_by = models.DateField(_("need-by date"))
     delivery_point = models.ForeignKey(
         Location,
@@ -49,7 +49,7 @@ class Requirement(models.Model):
     priority = models.PositiveSmallIntegerField(
         _("priority"),
         choices=PRIORITY_CHOICES,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        validators=between(1, 5),
     )
     status = models.CharField(
         _("status"),
@@ -68,7 +68,7 @@ class Requirement(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["priority", "need_by", "reference"]

@@ -16,11 +16,14 @@ from django.utils import timezone
 
 from coordcell.audit.services import AuditEntry, delete_audited, record, record_many, save_audited
 from coordcell.db import update_many
+from coordcell.numbering.services import Numbering
 from coordcell.registry.models import User
 
 from .models import Requirement
 from .selectors import can_cancel_requirement
 from .status import Coverage, derive_status
+
+REQUIREMENT_REFERENCES = Numbering("R", 6, Requirement)
 
 
 def _check_actor(actor: User) -> None:
@@ -42,7 +45,7 @@ def requirement_save(
         if requirement.pk is None:
             requirement.created_by = actor
             if not requirement.reference:
-                requirement.reference = next_reference()
+                requirement.reference = REQUIREMENT_REFERENCES.next()
         saved: Requirement = save_audited(
             actor=actor, instance=requirement, expected_version=expected_version
         )  # type: ignore[assignment]
@@ -52,17 +55,6 @@ def requirement_save(
             )
             saved.refresh_from_db(fields=["status", "version"])
         return saved
-
-
-def next_reference() -> str:
-    last = (
-        Requirement.objects.filter(reference__regex=r"^R-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last[2:]) + 1 if last else 1
-    return f"R-{number:06d}"
 
 
 def requirement_delete(*, actor: User, requirement: Requirement) -> None:

@@ -11,10 +11,20 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import (
+    FLOAT,
+    INTEGER,
+    PEOPLE_MAX,
+    PERCENT,
+    SMALLINT,
+    STAFF_MAX,
+    VERSION_MAX,
+    WEEKS_MAX,
+    between,
+)
 from coordcell.registry.models import Capability, ItemCategory, Location
 
 
@@ -44,10 +54,14 @@ class Course(models.Model):
         _("skill"), max_length=100, blank=True, help_text=_("For a course not tied to a system.")
     )
     duration_weeks = models.PositiveSmallIntegerField(
-        _("duration (weeks)"), validators=[MinValueValidator(1), MaxValueValidator(52)]
+        _("duration (weeks)"), validators=between(1, 52)
     )
-    min_class_size = models.PositiveIntegerField(_("minimum class size"), default=1)
-    max_class_size = models.PositiveIntegerField(_("maximum class size"))
+    min_class_size = models.PositiveIntegerField(
+        _("minimum class size"), default=1, validators=between(0, PEOPLE_MAX)
+    )
+    max_class_size = models.PositiveIntegerField(
+        _("maximum class size"), validators=between(1, PEOPLE_MAX)
+    )
     prerequisites = models.ManyToManyField(
         "self",
         symmetrical=False,
@@ -60,9 +74,9 @@ class Course(models.Model):
         _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
     )
     instructors_per_session = models.PositiveSmallIntegerField(
-        _("instructors per session"), default=1
+        _("instructors per session"), default=1, validators=between(0, STAFF_MAX)
     )
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["code"]
@@ -101,11 +115,15 @@ class TrainingSite(models.Model):
     courses = models.ManyToManyField(
         Course, blank=True, related_name="sites", verbose_name=_("courses it can run")
     )
-    instructors = models.PositiveSmallIntegerField(_("instructors"), default=1)
-    seats_per_week = models.PositiveIntegerField(
-        _("seats per week"), help_text=_("Trainees the site can hold in any one week.")
+    instructors = models.PositiveSmallIntegerField(
+        _("instructors"), default=1, validators=between(0, STAFF_MAX)
     )
-    version = models.PositiveIntegerField(default=1)
+    seats_per_week = models.PositiveIntegerField(
+        _("seats per week"),
+        validators=between(0, PEOPLE_MAX),
+        help_text=_("Trainees the site can hold in any one week."),
+    )
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["location__name"]
@@ -167,13 +185,15 @@ class Session(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     site = models.ForeignKey(TrainingSite, on_delete=models.PROTECT, related_name="sessions")
     start_date = models.DateField(_("starts (Monday)"))
-    seats = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    seats = models.PositiveIntegerField(_("seats"), validators=between(1, PEOPLE_MAX))
     # Kept by the booking services only, under the site's lock; the constraint is the last guard.
-    booked_trainees = models.PositiveIntegerField(_("trainees booked"), default=0)
+    booked_trainees = models.PositiveIntegerField(
+        _("trainees booked"), default=0, validators=between(0, PEOPLE_MAX)
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["start_date", "reference"]
@@ -242,7 +262,7 @@ class Cohort(models.Model):
 
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     unit = models.CharField(_("recipient unit"), max_length=200)
-    trainees = models.PositiveIntegerField(_("trainees"), validators=[MinValueValidator(1)])
+    trainees = models.PositiveIntegerField(_("trainees"), validators=between(1, PEOPLE_MAX))
     capability = models.ForeignKey(
         Capability,
         on_delete=models.PROTECT,
@@ -250,9 +270,7 @@ class Cohort(models.Model):
         verbose_name=_("capability they crew"),
     )
     earliest_release = models.DateField(_("earliest release date"))
-    priority = models.PositiveSmallIntegerField(
-        _("priority"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
+    priority = models.PositiveSmallIntegerField(_("priority"), default=3, validators=between(1, 5))
     qualifications = models.ManyToManyField(
         Course,
         blank=True,
@@ -263,7 +281,7 @@ class Cohort(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["reference"]
@@ -286,7 +304,7 @@ class CohortStep(models.Model):
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="steps")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(validators=between(1, SMALLINT[1]))
 
     class Meta:
         ordering = ["cohort", "position"]
@@ -313,15 +331,25 @@ class ScheduleRun(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
     planning_start = models.DateField(_("week 0 starts (Monday)"))
-    horizon_weeks = models.PositiveSmallIntegerField(_("horizon (weeks)"), default=52)
-    time_limit_s = models.FloatField(_("time limit (s)"), default=10.0)
+    horizon_weeks = models.PositiveSmallIntegerField(
+        _("horizon (weeks)"), default=52, validators=between(4, WEEKS_MAX)
+    )
+    time_limit_s = models.FloatField(
+        _("time limit (s)"), default=10.0, validators=between(0.5, 600)
+    )
     solver_status = models.CharField(_("solver status"), max_length=20, blank=True)
-    objective = models.IntegerField(_("objective (weighted weeks late)"), null=True, blank=True)
-    best_bound = models.IntegerField(_("best bound"), null=True, blank=True)
-    gap = models.FloatField(_("gap"), null=True, blank=True)
+    objective = models.IntegerField(
+        _("objective (weighted weeks late)"), null=True, blank=True, validators=between(*INTEGER)
+    )
+    best_bound = models.IntegerField(
+        _("best bound"), null=True, blank=True, validators=between(*INTEGER)
+    )
+    gap = models.FloatField(_("gap"), null=True, blank=True, validators=between(*FLOAT))
     stats = models.JSONField(_("statistics"), default=dict, blank=True)
     messages = models.JSONField(_("messages"), default=list, blank=True)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=between(*PERCENT)
+    )
     progress_message = models.CharField(max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
@@ -382,9 +410,9 @@ class CohortOutcome(models.Model):
     run = models.ForeignKey(ScheduleRun, on_delete=models.CASCADE, related_name="outcomes")
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="outcomes")
     scheduled = models.BooleanField()
-    target_week = models.IntegerField()
-    finish_week = models.IntegerField(null=True, blank=True)
-    lateness = models.IntegerField(null=True, blank=True)
+    target_week = models.IntegerField(validators=between(*SMALLINT))
+    finish_week = models.IntegerField(null=True, blank=True, validators=between(*SMALLINT))
+    lateness = models.IntegerField(null=True, blank=True, validators=between(*SMALLINT))
     reasons = models.JSONField(default=list, blank=True)
 
     class Meta:

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from coordcell.audit.services import AuditEntry, record, record_many
+from coordcell.numbering.services import Numbering
 from coordcell.registry.access import as_user
 
 from . import scheduler as sch
@@ -39,7 +40,9 @@ from .models import (
     TrainingSite,
     monday,
 )
-from .services import _next, booking_problems
+from .services import booking_problems
+
+RUN_REFERENCES = Numbering("TR", 5, ScheduleRun)
 
 NO_DATE_SLACK = 12
 
@@ -207,7 +210,7 @@ def run_create(
         raise ValidationError({"time_limit_s": "The time limit is 0.5 to 600 seconds."})
     with transaction.atomic():
         run = ScheduleRun.objects.create(
-            reference=_next(ScheduleRun, "TR", 5),
+            reference=RUN_REFERENCES.next(),
             planning_start=start,
             horizon_weeks=horizon_weeks,
             time_limit_s=time_limit_s,

@@ -19,6 +19,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from coordcell.audit.services import delete_audited, record, save_audited
+from coordcell.numbering.services import Numbering
 from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user
 
@@ -33,6 +34,9 @@ from .models import (
     TrainingSite,
 )
 
+SESSION_REFERENCES = Numbering("TS", 6, Session)
+COHORT_REFERENCES = Numbering("CO", 6, Cohort)
+
 
 def _readiness(capability_ids: Iterable[int], cause: Cause, actor: Any) -> None:
     # After the commit, in a transaction of its own: the recompute locks packages, which a write
@@ -40,17 +44,6 @@ def _readiness(capability_ids: Iterable[int], cause: Cause, actor: Any) -> None:
     from coordcell.readiness.services import recompute_after_commit
 
     recompute_after_commit(capability_ids, cause=cause, actor=actor)
-
-
-def _next(model: Any, prefix: str, width: int = 6) -> str:
-    last = (
-        model.objects.filter(reference__regex=rf"^{prefix}-\d+$")
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last[len(prefix) + 1 :]) + 1 if last else 1
-    return f"{prefix}-{number:0{width}d}"
 
 
 # ---- courses and sites ----
@@ -161,7 +154,7 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
         # Same lock order as a booking: the site first.
         TrainingSite.objects.select_for_update().get(pk=session.site_id)
         if session.pk is None:
-            session.reference = session.reference or _next(Session, "TS")
+            session.reference = session.reference or SESSION_REFERENCES.next()
             session.booked_trainees = 0
         else:
             stored = Session.objects.select_for_update().get(pk=session.pk)
@@ -260,7 +253,7 @@ def cohort_save(
     _check_path(path, quals)
     with transaction.atomic():
         if cohort.pk is None:
-            cohort.reference = cohort.reference or _next(Cohort, "CO")
+            cohort.reference = cohort.reference or COHORT_REFERENCES.next()
             cohort.created_by = u
         else:
             booked = set(

@@ -51,7 +51,7 @@ def test_whole_numbers(raw, value):
     assert n.parse_int(raw) == value
 
 
-@pytest.mark.parametrize("raw", ["1.5", 2.5, "ten", True])
+@pytest.mark.parametrize("raw", ["1.5", 2.5, "ten", True, float("inf"), "9" * 5000])
 def test_not_whole_numbers_are_refused(raw):
     with pytest.raises(n.Invalid):
         n.parse_int(raw)

@@ -27,7 +27,7 @@ def _form(world, **overrides):
     "overrides, field, message",
     [
         ({"quantity": 0}, "quantity", "greater than or equal to 1"),
-        ({"quantity": -5}, "quantity", "greater than or equal to 0"),
+        ({"quantity": -5}, "quantity", "greater than or equal to 1"),
         ({"quantity": "many"}, "quantity", "Enter a whole number"),
         ({"available_from": "2027-02-30"}, "available_from", "Enter a valid date"),
         ({"available_from": "2099-01-01"}, "available_from", "five years ahead"),
