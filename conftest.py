@@ -9,7 +9,7 @@ from django.test import Client
 
 from coordcell.registry.models import Role, User
 
-pytest_plugins = ["tests.write_paths"]
+pytest_plugins = ["tests.write_paths", "tests.databases"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.test_crash_safety import _postgres_url
+from tests.databases import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def _free_ports(count: int) -> list[int]:
 
 
 def test_the_local_cluster_serves_on_two_ports_and_works_off_a_queued_run(tmp_path: Path) -> None:
-    url = _postgres_url()
+    url = postgres_url()
     if not url:
         pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
     import psycopg

@@ -25,12 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-
-from tests.test_crash_safety import _postgres_url
 
 HELPER = Path(__file__).with_name("concurrent_cell.py")
 ROOT = HELPER.parent.parent
@@ -51,30 +48,6 @@ def _run(env: dict[str, str], *args: str) -> Any:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """An empty database for the server: never the one pytest-django manages."""
-    if request.param == "sqlite":
-        if _postgres_url():
-            pytest.skip("the SQLite variant runs in the suite's SQLite pass")
-        yield ""
-        return
-    url = _postgres_url()
-    if not url:
-        pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
-    import psycopg
-
-    name = f"coordcell_refs_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass

@@ -49,7 +49,8 @@ POST_ONLY = {
     "api-token-revoke",
 }
 # Patterns whose values are not database ids: where the crawl takes them from.
-SESSION_BOUND = {"import-review", "import-file"}  # an upload of the browser's own session
+# An upload of the browser's own user, and its runs' files.
+SESSION_BOUND = {"import-review", "import-file", "import-run-file"}
 FILLED_ELSEWHERE = {"export-list"}  # Crawl.exports() asks for every register in each format
 
 
@@ -87,6 +88,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "logistics:photo": "logistics.discrepancyphoto",
         "training:run": "training.schedulerun",
         "readiness:detail": "readiness.capabilitypackage",
+        "requirements:cancel": "requirements.requirement",
         "api-audit-events-detail": "audit.auditevent",
     }.get(name)
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.test_crash_safety import _postgres_url
+from tests.databases import postgres_url
 
 from .processes import Helper
 
@@ -17,18 +17,18 @@ def helper(
 ) -> Iterator[Helper]:
     """A migrated database with the small demo, for the workers: never pytest-django's."""
     url = ""
-    if request.param == "sqlite" and _postgres_url():
+    if request.param == "sqlite" and postgres_url():
         pytest.skip("the SQLite variant runs in the suite's SQLite pass")
     if request.param == "postgresql":
-        if not _postgres_url():
+        if not postgres_url():
             pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
         import psycopg
 
         name = f"coordcell_jobs_{os.getpid()}_{request.module.__name__.rsplit('.', 1)[-1]}"[:63]
-        with psycopg.connect(_postgres_url(), autocommit=True) as conn:
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
-        url = urlunsplit(urlsplit(_postgres_url())._replace(path=f"/{name}"))
+        url = urlunsplit(urlsplit(postgres_url())._replace(path=f"/{name}"))
     env = {
         **os.environ,
         "COORDCELL_DATA_DIR": str(tmp_path_factory.mktemp(f"jobs-{request.param}")),
@@ -44,5 +44,5 @@ def helper(
         if url:
             import psycopg
 
-            with psycopg.connect(_postgres_url(), autocommit=True) as conn:
+            with psycopg.connect(postgres_url(), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.test_crash_safety import _postgres_url
+from tests.databases import postgres_url
 
 pytestmark = pytest.mark.slow
 
@@ -41,11 +41,11 @@ while True:
 def two_databases(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """The database users write to, and an empty one to restore into (URLs; '' is SQLite)."""
     if request.param == "sqlite":
-        if _postgres_url():
+        if postgres_url():
             pytest.skip("the SQLite variant runs in the suite's SQLite pass")
         yield "", ""
         return
-    url = _postgres_url()
+    url = postgres_url()
     if not url:
         pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
     import psycopg

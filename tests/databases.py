@@ -1,6 +1,6 @@
-"""Fixtures of the cross-app tests. ``database_url``: a database of its own for the tests that
-run coordcell in subprocesses (crash safety, concurrent imports), never the one pytest-django
-manages.
+"""A database of its own for the tests that run coordcell in subprocesses or servers (crash
+safety, concurrent imports and references, serve, backups, the cluster): ``database_url``, never
+the one pytest-django manages. Loaded for the whole suite by the root conftest.
 
 ``database_url`` is an empty string for SQLite (the subprocess then uses a file under its own
 ``COORDCELL_DATA_DIR``), or a PostgreSQL URL of a database created for the test and dropped after
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 
-def _postgres_url() -> str:
+def postgres_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     return url if url.startswith(("postgres://", "postgresql://")) else ""
 
@@ -24,11 +24,11 @@ def _postgres_url() -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "sqlite":
-        if _postgres_url():
+        if postgres_url():
             pytest.skip("the SQLite variant runs in the suite's SQLite pass")
         yield ""
         return
-    url = _postgres_url()
+    url = postgres_url()
     if not url:
         pytest.skip("runs when the suite runs with a PostgreSQL DATABASE_URL")
     import psycopg
