@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import INTEGER, between
+
 
 class SavedMapping(models.Model):
     """A user's column mapping for a kind of spreadsheet, kept to reuse on the next file."""
@@ -79,8 +81,10 @@ class ImportRun(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
     )
     phase = models.CharField(_("phase"), max_length=200, blank=True)
-    rows_done = models.PositiveIntegerField(default=0)
-    rows_expected = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0, validators=between(0, INTEGER[1]))
+    rows_expected = models.PositiveIntegerField(
+        null=True, blank=True, validators=between(0, INTEGER[1])
+    )
     mapping = models.JSONField(default=dict)
     # The outcome: the report's summary and figures (ImportReport.as_dict), or why the job failed.
     summary = models.TextField(blank=True)
