@@ -218,7 +218,7 @@ def main(directory: Path, rows: int) -> dict[str, Any]:
         "pledges": Pledge.objects.count(),
         "bulk": Pledge.objects.filter(donor_reference__startswith="BULK-").count(),
         "api_created": Pledge.objects.filter(donor_reference__startswith="API-").count(),
-        "import_events": AuditEvent.objects.filter(verb="import-create").count(),
+        "import_events": AuditEvent.objects.filter(verb="create").count(),
         "audit_ok": verify().ok,
     }
     connection.close()

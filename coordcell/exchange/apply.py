@@ -23,7 +23,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from .services import bulk_create_audited, bulk_update_audited
 from .staging import CHUNK, WRITING, Importer, Progress, Staged
 
 
@@ -51,7 +50,6 @@ def apply_staged(
     try:
         with transaction.atomic():
             _check_unchanged(importer, staged, chunk_size)
-            _number(importer, staged)
             done = 0
             for chunk in _chunks(staged.creates, chunk_size):
                 _write(importer, creates=[obj for _, obj in chunk], updates=[])
@@ -73,28 +71,9 @@ def apply_staged(
 
 
 def _write(importer: Importer, *, creates: list[Any], updates: list[tuple[Any, Any]]) -> None:
-    """The seam between the import and the records' own bulk writes (audited, one event per
-    row, in this transaction)."""
-    spec, user = importer.spec, importer.user
-    bulk_create_audited(
-        actor=user,
-        objects=creates,
-        find_pks=importer.pks,
-        key=importer.key_of_object,
-        audit_type=spec.audit_type,
-    )
-    bulk_update_audited(actor=user, pairs=updates, audit_type=spec.audit_type)
-
-
-def _number(importer: Importer, staged: Staged) -> None:
-    """Give the new rows their cell references (P-000123), in the file's order, from the
-    counter (coordcell/numbering), taken before any audited write of this transaction."""
-    next_references = importer.spec.next_references
-    if not staged.creates or next_references is None:
-        return
-    references = next_references(len(staged.creates))
-    for (_, obj), reference in zip(staged.creates, references, strict=True):
-        obj.reference = reference
+    """The seam between the import and the record's own bulk action (``spec.save_many``: the
+    record's rules, references, one audit event per row, its consequences)."""
+    importer.spec.save_many(actor=importer.user, creates=creates, updates=updates)
 
 
 def _check_unchanged(importer: Importer, staged: Staged, chunk_size: int) -> None:

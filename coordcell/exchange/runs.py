@@ -21,8 +21,9 @@ from django.utils import timezone
 from coordcell.registry.models import User
 
 from .engine import READING, WRITING, run_import
-from .mapping import mapping_from_dict
-from .models import ImportRun, ImportUpload
+from .mapping import MappingError, mapping_from_dict, parse_mapping, propose
+from .models import ImportRun, ImportUpload, SavedMapping
+from .readers import UnreadableFile, open_table
 from .selectors import uploads_visible_to
 from .specs import SPECS
 
@@ -50,6 +51,57 @@ def run_file(run: ImportRun, name: str) -> Path:
 
 def can_open_upload(user: User | None, upload: ImportUpload) -> bool:
     return uploads_visible_to(user).filter(pk=upload.pk).exists()
+
+
+def import_upload_create(
+    *,
+    actor: User,
+    kind: str,
+    file: Any,
+    saved_mapping: SavedMapping | None = None,
+    mapping_text: str = "",
+) -> ImportUpload:
+    """Keep an uploaded file and its header row, with the mapping proposed, saved or given.
+
+    Raises ``MappingError`` or ``UnreadableFile`` (the file is then not kept)."""
+    spec = SPECS[kind]
+    if not spec.can_import(actor):
+        raise PermissionDenied(f"Your role does not import {kind}.")
+    upload = ImportUpload(owner=actor, kind=kind, name=file.name[:255])
+    upload.stored_as = f"{upload.public_id}{Path(file.name).suffix.lower()}"
+    path = upload_path(upload)
+    with path.open("wb") as handle:
+        for chunk in file.chunks():
+            handle.write(chunk)
+    try:
+        if saved_mapping is not None:
+            upload.mapping = mapping_from_dict(saved_mapping.data, spec).as_dict()
+        elif mapping_text:
+            upload.mapping = parse_mapping(mapping_text, spec).as_dict()
+        upload.headers = open_table(path, name=file.name).headers
+    except (MappingError, UnreadableFile):
+        path.unlink(missing_ok=True)
+        raise
+    upload.mapping = upload.mapping or propose(upload.headers, spec).as_dict()
+    upload.save()
+    return upload
+
+
+def import_upload_map(*, actor: User, upload: ImportUpload, mapping: Any, checked: bool) -> None:
+    """The mapping the user chose on the page, and whether a dry run has been seen with it."""
+    if not can_open_upload(actor, upload):
+        raise PermissionDenied("Only the user who uploaded a file imports it.")
+    upload.mapping = mapping.as_dict()
+    upload.checked = checked
+    upload.save(update_fields=["mapping", "checked"])
+
+
+def saved_mapping_save(*, actor: User, kind: str, name: str, mapping: Any) -> SavedMapping:
+    """Keep a mapping under a name for the user's next file of the same kind."""
+    saved, _ = SavedMapping.objects.update_or_create(
+        owner=actor, kind=kind, name=name, defaults={"data": mapping.as_dict()}
+    )
+    return saved
 
 
 def import_run_create(

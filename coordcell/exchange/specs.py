@@ -5,20 +5,25 @@ A new type (allocation runs, sessions, ...) is one more ``ImportSpec`` in ``SPEC
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
+from django.utils import translation
 
-from coordcell.pledges.models import Pledge, ValuationBasis
+from coordcell.pledges.forms import PledgeForm
+from coordcell.pledges.models import Pledge
 from coordcell.pledges.selectors import can_create_pledge
+from coordcell.pledges.services import pledge_check, pledges_save_many
 from coordcell.registry.access import can_write_registers, locations_visible_to
+from coordcell.registry.forms import LocationForm
 from coordcell.registry.models import Capability, ItemCategory, Location, Nation
+from coordcell.registry.services import reference_check, references_save_many
+from coordcell.requirements.forms import RequirementForm
 from coordcell.requirements.models import Requirement
 from coordcell.requirements.selectors import can_create_requirement
+from coordcell.requirements.services import requirement_check, requirements_save_many
 
 from . import normalise as n
 
@@ -105,30 +110,85 @@ def parse_value(spec: FieldSpec, value: Any, lookups: Lookups) -> Any:
     return result.upper() if spec.upper else result
 
 
-RowErrors = list[tuple[str, Any, str, str]]  # (field, value, rule, message)
-
-
 @dataclass(frozen=True)
 class ImportSpec:
+    """What an import of one kind reads, and the record actions it hands the rows to.
+
+    The fields are the record's own (its page form's, read from the model: label, kind,
+    choices); the rules are the record's too (``check``, the one its bulk action applies), and
+    ``save_many`` writes through that action. An import adds only what a spreadsheet needs: the
+    natural key, the headers a column may have (``synonyms``), defaults for the importer."""
+
     kind: str  # "pledges"
     model: type[models.Model]
     fields: tuple[FieldSpec, ...]
     key_fields: tuple[str, ...]  # the natural key, e.g. ("donor", "donor_reference")
     can_import: Callable[[Any], bool]
-    audit_type: str = ""
+    # The record's rules for one object of a batch: (actor, object, before) -> error or None.
+    check: Callable[..., Any]
+    # The record's bulk action: (actor, creates, updates as (before, object)) in one transaction.
+    save_many: Callable[..., None]
     defaults: Callable[[Any], dict[str, Any]] = field(default=lambda user: {})
-    # Rules beyond the model's own (the page form's, the user's scope): errors for one row.
-    check: Callable[[Any, dict[str, Any], bool], RowErrors] = field(default=lambda *a: [])
-    # The cell's references for the rows it creates: (count) -> that many, in order (0 takes
-    # only the counter, see coordcell/numbering).
-    next_references: Callable[[int], list[str]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
 
 
-def _choices(cls: Any) -> tuple[tuple[Any, Any], ...]:
-    return tuple((value, str(label)) for value, label in cls.choices)
+LOOKUP_OF: dict[type[models.Model], str] = {
+    Nation: "nation",
+    ItemCategory: "category",
+    Capability: "capability",
+    Location: "location",
+}
+_KINDS = {
+    "DateField": "date",
+    "DecimalField": "decimal",
+    "BooleanField": "bool",
+    "IntegerField": "int",
+    "PositiveIntegerField": "int",
+    "PositiveSmallIntegerField": "int",
+    "SmallIntegerField": "int",
+}
+
+
+def fields_of(
+    model: type[models.Model],
+    names: Iterable[str],
+    *,
+    key: tuple[str, ...],
+    synonyms: dict[str, tuple[str, ...]],
+    upper: tuple[str, ...] = (),
+    help: dict[str, str] | None = None,
+) -> tuple[FieldSpec, ...]:
+    """The import's fields, from the model's own definition of each (many-to-many ones are not
+    read from a sheet). Labels are the English verbose names: what headers are matched with."""
+    out = []
+    with translation.override("en"):
+        for name in names:
+            f = model._meta.get_field(name)
+            if f.many_to_many or not f.concrete:
+                continue
+            label = str(f.verbose_name)
+            kind = (
+                LOOKUP_OF[f.related_model]  # type: ignore[index]
+                if f.is_relation
+                else "choice"
+                if f.choices
+                else _KINDS.get(f.get_internal_type(), "text")
+            )
+            out.append(
+                FieldSpec(
+                    name,
+                    label[:1].upper() + label[1:],
+                    kind,
+                    name in key or (not f.blank and not f.has_default()),
+                    synonyms.get(name, ()),
+                    tuple((v, str(label)) for v, label in f.choices or ()),
+                    upper=name in upper,
+                    help=(help or {}).get(name, ""),
+                )
+            )
+    return tuple(out)
 
 
 def _pledge_defaults(user: Any) -> dict[str, Any]:
@@ -137,152 +197,96 @@ def _pledge_defaults(user: Any) -> dict[str, Any]:
     return {}
 
 
-def _pledge_check(user: Any, values: dict[str, Any], creating: bool) -> RowErrors:
-    errors: RowErrors = []
-    donor = values.get("donor")
-    if getattr(user, "is_donor_liaison", False) and donor and donor.pk != user.nation_id:
-        errors.append(
-            ("donor", donor.code, "own nation", "A donor liaison pledges for its own nation only.")
-        )
-    status = values.get("status")
-    if status and getattr(user, "is_donor_liaison", False) and status != Pledge.Status.OFFERED:
-        from coordcell.pledges.services import pledge_status_refusal
-
-        before = (
-            None
-            if creating
-            else Pledge.objects.filter(donor=donor, donor_reference=values.get("donor_reference"))
-            .values_list("status", flat=True)
-            .first()
-        )
-        refusal = pledge_status_refusal(user, before, status)
-        if refusal:
-            errors.append(("status", status, "confirmed by the cell", refusal))
-    origin = values.get("origin")
-    if origin is not None and origin.kind != Location.Kind.DEPOT:
-        errors.append(("origin", origin.code, "depot", f"{origin} is not a depot."))
-    available = values.get("available_from")
-    if available and available > timezone.now().date() + dt.timedelta(days=5 * 365):
-        errors.append(
-            (
-                "available_from",
-                available.isoformat(),
-                "five years",
-                "Pledges are planned up to five years ahead; check the year.",
-            )
-        )
-    return errors
-
-
-def _requirement_check(user: Any, values: dict[str, Any], creating: bool) -> RowErrors:
-    need_by = values.get("need_by")
-    if creating and need_by and need_by < timezone.now().date():
-        return [
-            (
-                "need_by",
-                need_by.isoformat(),
-                "past date",
-                f"The need-by date {need_by.isoformat()} is already past.",
-            )
-        ]
-    return []
-
-
-def _pledge_references(count: int) -> list[str]:
-    from coordcell.pledges.services import PLEDGE_REFERENCES
-
-    return PLEDGE_REFERENCES.take(count)
-
-
 PLEDGES = ImportSpec(
     kind="pledges",
     model=Pledge,
-    audit_type="pledges.pledge",
-    fields=(
-        FieldSpec("donor", "Donor", "nation", True, ("donor nation", "nation", "country")),
-        FieldSpec(
-            "donor_reference",
-            "Donor reference",
-            "text",
-            True,
-            ("donor's own reference", "donor ref", "your reference", "our ref", "ref", "id"),
-            help="The donor's own reference: importing the file again updates, never duplicates.",
-        ),
-        FieldSpec("category", "Category", "category", True, ("item category", "item", "type")),
-        FieldSpec("quantity", "Quantity", "int", True, ("qty", "number", "amount", "units")),
-        FieldSpec("available_from", "Available from", "date", True, ("available", "date", "from")),
-        FieldSpec("origin", "Origin depot", "location", True, ("origin", "depot", "from depot")),
-        FieldSpec("status", "Status", "choice", False, ("state",), _choices(Pledge.Status)),
-        FieldSpec("value", "Value", "decimal", False, ("price", "worth")),
-        FieldSpec("currency", "Currency", "text", False, ("ccy", "cur"), upper=True),
-        FieldSpec(
-            "valuation_basis",
-            "Valuation basis",
-            "choice",
-            False,
-            ("basis",),
-            _choices(ValuationBasis),
-        ),
-        FieldSpec("conditions", "Conditions", "text", False, ("notes", "remarks", "comment")),
+    fields=fields_of(
+        Pledge,
+        PledgeForm.Meta.fields,
+        key=("donor", "donor_reference"),
+        synonyms={
+            "donor": ("donor nation", "nation", "country"),
+            "donor_reference": (
+                "donor reference",
+                "donor ref",
+                "your reference",
+                "our ref",
+                "ref",
+                "id",
+            ),
+            "category": ("item category", "item", "type"),
+            "quantity": ("qty", "number", "amount", "units"),
+            "available_from": ("available", "date", "from"),
+            "origin": ("origin", "depot", "from depot"),
+            "status": ("state",),
+            "value": ("price", "worth"),
+            "currency": ("ccy", "cur"),
+            "valuation_basis": ("basis",),
+            "conditions": ("notes", "remarks", "comment"),
+        },
+        upper=("currency",),
+        help={
+            "donor_reference": "The donor's own reference: importing the file again updates, "
+            "never duplicates."
+        },
     ),
     key_fields=("donor", "donor_reference"),
     can_import=can_create_pledge,
+    check=pledge_check,
+    save_many=pledges_save_many,
     defaults=_pledge_defaults,
-    check=_pledge_check,
-    next_references=_pledge_references,
 )
 
 
 REQUIREMENTS = ImportSpec(
     kind="requirements",
     model=Requirement,
-    audit_type="requirements.requirement",
-    fields=(
-        FieldSpec(
-            "reference",
-            "Reference",
-            "text",
-            True,
-            ("source reference", "requirement", "ref", "id", "request"),
-            help="The source's reference for the need: importing again updates, never duplicates.",
-        ),
-        FieldSpec("capability", "Capability", "capability", True, ("capability package",)),
-        FieldSpec("category", "Category", "category", True, ("item category", "item", "type")),
-        FieldSpec("quantity", "Quantity", "int", True, ("qty", "number", "amount")),
-        FieldSpec("need_by", "Need by", "date", True, ("need-by date", "needed by", "date")),
-        FieldSpec(
-            "delivery_point", "Delivery point", "location", True, ("delivery", "to", "handover")
-        ),
-        FieldSpec(
-            "priority",
-            "Priority",
-            "choice",
-            True,
-            ("prio", "urgency"),
-            tuple((v, str(v)) for v, _ in Requirement.PRIORITY_CHOICES),
-        ),
-        FieldSpec("justification", "Justification", "text", False, ("why", "notes", "remarks")),
+    fields=fields_of(
+        Requirement,
+        ["reference", *RequirementForm.Meta.fields],
+        key=("reference",),
+        synonyms={
+            "reference": ("source reference", "requirement", "ref", "id", "request"),
+            "capability": ("capability package",),
+            "category": ("item category", "item", "type"),
+            "quantity": ("qty", "number", "amount"),
+            "need_by": ("need by", "needed by", "date"),
+            "delivery_point": ("delivery", "to", "handover"),
+            "priority": ("prio", "urgency"),
+            "justification": ("why", "notes", "remarks"),
+        },
+        help={
+            "reference": "The source's reference for the need: importing again updates, never "
+            "duplicates."
+        },
     ),
     key_fields=("reference",),
     can_import=can_create_requirement,
-    check=_requirement_check,
+    check=requirement_check,
+    save_many=requirements_save_many,
 )
 
 LOCATIONS = ImportSpec(
     kind="locations",
     model=Location,
-    audit_type="registry.location",
-    fields=(
-        FieldSpec("code", "Code", "text", True, ("location code", "id")),
-        FieldSpec("name", "Name", "text", True, ("location", "place")),
-        FieldSpec("kind", "Kind", "choice", True, ("type",), _choices(Location.Kind)),
-        FieldSpec("nation", "Nation", "nation", True, ("country",)),
-        FieldSpec("latitude", "Latitude", "decimal", True, ("lat",)),
-        FieldSpec("longitude", "Longitude", "decimal", True, ("lon", "lng", "long")),
-        FieldSpec("is_main_hub", "Main hub", "bool", False, ("main",)),
+    fields=fields_of(
+        Location,
+        LocationForm.Meta.fields,
+        key=("code",),
+        synonyms={
+            "code": ("location code", "id"),
+            "name": ("location", "place"),
+            "kind": ("type",),
+            "nation": ("country",),
+            "latitude": ("lat",),
+            "longitude": ("lon", "lng", "long"),
+            "is_main_hub": ("main",),
+        },
     ),
     key_fields=("code",),
     can_import=can_write_registers,
+    check=reference_check,
+    save_many=references_save_many,
 )
 
 SPECS = {spec.kind: spec for spec in (PLEDGES, REQUIREMENTS, LOCATIONS)}

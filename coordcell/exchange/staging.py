@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import models
+
+from coordcell.audit.services import values_of
 
 from . import normalise as n
 from .mapping import Mapping
 from .readers import Table
 from .report import ImportReport, RowError
-from .services import values_of
-from .specs import LOOKUP_KINDS, ImportSpec, Lookups, parse_value
+from .specs import ImportSpec, Lookups, parse_value
 
 CHUNK = 2000
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows expected)
@@ -63,7 +63,6 @@ class Importer:
         self.defaults = spec.defaults(user)
         self.seen: dict[tuple[Any, ...], int] = {}
         self.model = spec.model
-        self.fk_names = {f.name for f in spec.fields if f.kind in LOOKUP_KINDS}
         self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
         header_index = {n.key(h): i for i, h in enumerate(table.headers)}
         self.columns: dict[str, int] = {}
@@ -223,39 +222,28 @@ class Importer:
             )
         self.seen[key] = number
         existing = stored.get(key)
-        creating = existing is None
-        errors = [
-            RowError(number, self.header(name), n.text(_key_value(value)), rule, message)
-            for name, value, rule, message in self.spec.check(self.user, parsed, creating)
-        ]
-        if errors:
-            return None, None, errors
         before = None
-        if creating:
+        if existing is None:
             obj = self.model(**parsed)
-            if hasattr(obj, "created_by_id") and getattr(self.user, "pk", None):
-                obj.created_by_id = self.user.pk
         else:
             obj = existing
             before = values_of(obj)
             for name, value in parsed.items():
                 setattr(obj, name, value)
-        exclude = list(self.fk_names)  # resolved from the registers: they exist
-        if creating and self.spec.next_references is not None:
-            exclude.append("reference")
-        try:
-            obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            return None, None, self._model_errors(number, obj, exc)
+        # The record's own rules, the same its page and its API apply (the spec's ``check``).
+        error = self.spec.check(self.user, obj, before=before)
+        if error is not None:
+            return None, None, self._errors(number, obj, error)
         return obj, before, []
 
-    def _model_errors(self, number: int, obj: Any, exc: ValidationError) -> list[RowError]:
+    def _errors(self, number: int, obj: Any, error: Any) -> list[RowError]:
         out = []
-        for name, messages in exc.message_dict.items():
+        for name, errors in error.error_dict.items():
             value = "" if name == "__all__" else n.text(_key_value(getattr(obj, name, "")))
             column = "" if name == "__all__" else self.header(name)
-            for message in messages:
-                out.append(RowError(number, column, value, "model", message))
+            for e in errors:
+                for message in e.messages:
+                    out.append(RowError(number, column, value, e.code or "model", message))
         return out
 
 

@@ -30,16 +30,18 @@ from coordcell.registry.access import as_user, get_visible_or_404, not_found, re
 
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
 from .forms import MappingForm, UploadForm
-from .mapping import MappingError, mapping_from_dict, parse_mapping, propose
-from .models import ImportRun, ImportUpload, SavedMapping
-from .readers import UnreadableFile, open_table
+from .mapping import MappingError, mapping_from_dict
+from .models import ImportRun, ImportUpload
+from .readers import UnreadableFile
 from .runs import (
     FILES,
     KEEP_SECONDS,
-    import_directory,
     import_run_create,
+    import_upload_create,
+    import_upload_map,
     imports_forget_old,
     run_file,
+    saved_mapping_save,
 )
 from .selectors import uploads_visible_to
 from .specs import SPECS
@@ -63,29 +65,20 @@ def import_start(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds, user=user)
     if request.method == "POST" and form.is_valid():
         imports_forget_old()
-        spec = SPECS[form.cleaned_data["kind"]]
-        file = form.cleaned_data["file"]
-        upload = ImportUpload(owner=user, kind=spec.kind, name=file.name[:255])
-        upload.stored_as = f"{upload.public_id}{Path(file.name).suffix.lower()}"
-        path = import_directory() / upload.stored_as
-        with path.open("wb") as handle:
-            for chunk in file.chunks():
-                handle.write(chunk)
+        mapping_file = form.cleaned_data["mapping_file"]
         try:
-            if form.cleaned_data["saved_mapping"] is not None:
-                upload.mapping = mapping_from_dict(
-                    form.cleaned_data["saved_mapping"].data, spec
-                ).as_dict()
-            elif form.cleaned_data["mapping_file"] is not None:
-                text = form.cleaned_data["mapping_file"].read().decode("utf-8", "replace")
-                upload.mapping = parse_mapping(text, spec).as_dict()
-            upload.headers = open_table(path, name=file.name).headers
+            upload = import_upload_create(
+                actor=user,
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+                saved_mapping=form.cleaned_data["saved_mapping"],
+                mapping_text=(
+                    mapping_file.read().decode("utf-8", "replace") if mapping_file else ""
+                ),
+            )
         except (MappingError, UnreadableFile) as exc:
-            path.unlink(missing_ok=True)
             form.add_error(None, str(exc))
         else:
-            upload.mapping = upload.mapping or propose(upload.headers, spec).as_dict()
-            upload.save()
             return HttpResponseRedirect(reverse("import-review", args=[upload.public_id]))
     since = timezone.now() - timezone.timedelta(seconds=KEEP_SECONDS)
     recent = ImportUpload.objects.filter(owner=user, created_at__gte=since).prefetch_related("runs")
@@ -141,15 +134,18 @@ def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
             return HttpResponseRedirect(request.path)
         mapping = form.mapping(mapping)
         mode = _mode(request.POST.get("action", ""), upload, form.cleaned_data["skip_invalid"])
-        upload.mapping = mapping.as_dict()
-        upload.checked = upload.checked and mode == ImportRun.Mode.DRY_RUN
-        upload.save(update_fields=["mapping", "checked"])
+        import_upload_map(
+            actor=user,  # type: ignore[arg-type]
+            upload=upload,
+            mapping=mapping,
+            checked=upload.checked and mode == ImportRun.Mode.DRY_RUN,
+        )
         if form.cleaned_data["save_as"]:
-            SavedMapping.objects.update_or_create(
-                owner=user,
+            saved_mapping_save(
+                actor=user,  # type: ignore[arg-type]
                 kind=spec.kind,
                 name=form.cleaned_data["save_as"],
-                defaults={"data": mapping.as_dict()},
+                mapping=mapping,
             )
             messages.success(request, f"Saved the mapping as {form.cleaned_data['save_as']!r}.")
         import_run_create(actor=user, upload=upload, mode=mode, mapping=upload.mapping)  # type: ignore[arg-type]

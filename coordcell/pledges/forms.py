@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.forms import UserAwareModelForm
 from coordcell.registry.models import Location, Nation
@@ -53,11 +50,3 @@ class PledgeForm(UserAwareModelForm):
                 for value, label in Pledge.Status.choices
                 if not pledge_status_refusal(self.user, current, value)
             ]
-
-    def clean_available_from(self) -> dt.date:
-        value: dt.date = self.cleaned_data["available_from"]
-        if value > timezone.now().date() + dt.timedelta(days=5 * 365):
-            raise forms.ValidationError(
-                _("Pledges are planned up to five years ahead; check the year.")
-            )
-        return value

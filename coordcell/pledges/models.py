@@ -1,11 +1,18 @@
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import MONEY_MAX, QUANTITY_MAX, VERSION_MAX, between
 from coordcell.registry.models import Capability, ItemCategory, Location, Nation
+
+
+def _latest_availability() -> dt.date:
+    return timezone.now().date() + dt.timedelta(days=5 * 365)
 
 
 class ValuationBasis(models.TextChoices):
@@ -131,6 +138,14 @@ class Pledge(models.Model):
             errors["donor"] = _("%(nation)s is not registered as a donor.") % {"nation": self.donor}
         if self.origin_id and self.origin.kind != Location.Kind.DEPOT:
             errors["origin"] = _("The origin must be a depot.")
+        elif self.origin_id and self.donor_id and self.origin.nation_id != self.donor_id:
+            errors["origin"] = _("The origin must be one of %(nation)s's depots.") % {
+                "nation": self.donor
+            }
+        if self.available_from and self.available_from > _latest_availability():
+            errors["available_from"] = _(
+                "Pledges are planned up to five years ahead; check the year."
+            )
         if self.quantity is not None and self.allocated_quantity > self.quantity:
             errors["quantity"] = _(
                 "%(allocated)s are already allocated: the quantity cannot go below that."

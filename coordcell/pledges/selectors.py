@@ -58,3 +58,14 @@ def pledges_editable_by(user: Any) -> QuerySet[Pledge]:
 def can_create_pledge(user: Any) -> bool:
     u = as_user(user)
     return bool(u and (u.is_coordinator or u.is_donor_liaison))
+
+
+def can_save_pledge(user: Any, pledge: Pledge) -> bool:
+    """Create or change ``pledge`` (as it would be saved): the cell's coordinators any pledge, a
+    donor liaison its own nation's. Asked per pledge of a batch too: no query."""
+    u = as_user(user)
+    if u is None:
+        return False
+    if u.is_coordinator:
+        return True
+    return u.is_donor_liaison and pledge.donor_id == u.nation_id

@@ -2,27 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from coordcell.audit.services import AuditEntry, delete_audited, record_many, save_audited
+from coordcell.audit.services import (
+    AuditEntry,
+    checked,
+    create_many_audited,
+    delete_audited,
+    record_many,
+    save_audited,
+    update_many_audited,
+)
 from coordcell.numbering.services import Numbering
+from coordcell.registry.access import as_user
 from coordcell.registry.models import Capability, Location, User
 
 from .models import Pledge
+from .selectors import can_save_pledge
 
 PLEDGE_REFERENCES = Numbering("P", 6, Pledge)
 
 
-def _check_donor(actor: User, pledge: Pledge) -> None:
-    if actor.is_donor_liaison and pledge.donor_id != actor.nation_id:
-        raise ValidationError({"donor": "A donor liaison pledges for its own nation only."})
-    if not (actor.is_coordinator or actor.is_donor_liaison):
-        raise PermissionDenied("Only coordinators and donor liaisons register pledges.")
+def pledge_problems(actor: Any, pledge: Pledge, *, before_status: str | None) -> dict[str, str]:
+    """The rules of a pledge beyond its model's own (``Pledge.clean``): those that depend on
+    who registers it or on what it was. One set for the page, the API and imports.
+
+    ``before_status`` is the stored status of a changed pledge, None for a new one."""
+    return {name: message for name, (message, _rule) in _problems(actor, pledge, before_status)}
+
+
+def _problems(
+    actor: Any, pledge: Pledge, before_status: str | None
+) -> list[tuple[str, tuple[str, str]]]:
+    """(field, (message, rule)) of ``pledge_problems``: the rule names what an import reports."""
+    out = []
+    u = as_user(actor)
+    if u is not None and u.is_donor_liaison and pledge.donor_id != u.nation_id:
+        out.append(("donor", ("A donor liaison pledges for its own nation only.", "own nation")))
+    refusal = pledge_status_refusal(actor, before_status, pledge.status)
+    if refusal:
+        out.append(("status", (refusal, "confirmed by the cell")))
+    return out
 
 
 def pledge_status_refusal(actor: Any, before: str | None, after: str) -> str:
@@ -56,11 +81,7 @@ def pledge_save(
     expected_version: int | None = None,
 ) -> Pledge:
     """Create or update a pledge. A new pledge gets its cell reference (P-000123)."""
-    _check_donor(actor, pledge)
-    if pledge.pk is None:
-        refusal = pledge_status_refusal(actor, None, pledge.status)
-        if refusal:
-            raise ValidationError({"status": refusal})
+    _refuse_unless(can_save_pledge(actor, pledge))
     m2m: dict[str, Iterable[Any]] = {}
     if allowed_hubs is not None:
         m2m["allowed_hubs"] = allowed_hubs
@@ -68,14 +89,13 @@ def pledge_save(
         m2m["allowed_capabilities"] = allowed_capabilities
     with transaction.atomic():
         before = (
-            Pledge.objects.filter(pk=pledge.pk).values("available_from", "status").first()
+            Pledge.objects.filter(pk=pledge.pk).values(*CONSEQUENTIAL).first()
             if pledge.pk
             else None
         )
-        if before is not None:
-            refusal = pledge_status_refusal(actor, before["status"], pledge.status)
-            if refusal:
-                raise ValidationError({"status": refusal})
+        problems = pledge_problems(actor, pledge, before_status=before and before["status"])
+        if problems:
+            raise ValidationError(problems)
         if pledge.pk is None:
             pledge.created_by = actor
             if not pledge.reference:
@@ -83,18 +103,77 @@ def pledge_save(
         saved: Pledge = save_audited(
             actor=actor, instance=pledge, m2m=m2m, expected_version=expected_version
         )  # type: ignore[assignment]
-        if before and (
-            before["available_from"] != saved.available_from or before["status"] != saved.status
-        ):
-            from coordcell.readiness.facts import Cause
-            from coordcell.readiness.services import recompute_for_pledges_after_commit
-
-            recompute_for_pledges_after_commit(
-                [saved.pk],
-                cause=Cause(f"pledge {saved.reference} changed", "pledge", pledges=(saved.pk,)),
-                actor=actor,
-            )
+        if before is not None:
+            _recompute_readiness(actor, [(before, saved)])
         return saved
+
+
+# The stored values whose change moves a capability package's readiness date.
+CONSEQUENTIAL = ("available_from", "status")
+
+
+def _recompute_readiness(actor: Any, changed: Iterable[tuple[Mapping[str, Any], Pledge]]) -> None:
+    moved = [p for before, p in changed if any(before[n] != getattr(p, n) for n in CONSEQUENTIAL)]
+    if not moved:
+        return
+    from coordcell.readiness.facts import Cause
+    from coordcell.readiness.services import recompute_for_pledges_after_commit
+
+    references = ", ".join(p.reference for p in moved[:5]) + (" …" if len(moved) > 5 else "")
+    recompute_for_pledges_after_commit(
+        [p.pk for p in moved],
+        cause=Cause(
+            f"pledge {references} changed", "pledge", pledges=tuple(p.pk for p in moved)
+        ),
+        actor=actor,
+    )
+
+
+def _refuse_unless(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied("Only coordinators and donor liaisons register pledges.")
+
+
+def pledge_check(
+    actor: Any, pledge: Pledge, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one pledge of a batch (model, actor, transition), without a query per
+    pledge: its related objects are set, not fetched. ``before`` is ``values_of`` the stored
+    pledge, None for a new one. None when it passes; each error's code names its rule."""
+    problems = _problems(actor, pledge, before["status"] if before else None)
+    if not can_save_pledge(actor, pledge) and not problems:
+        refused = "Only coordinators and donor liaisons register pledges."
+        problems.append(("donor", (refused, "role")))
+    return checked(pledge, problems, new_reference=pledge.pk is None)
+
+
+def pledges_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[Pledge],
+    updates: Sequence[tuple[Mapping[str, Any], Pledge]],
+) -> None:
+    """Create and update many pledges in the caller's transaction (an import): the rules of
+    ``pledge_check``, one audit event per pledge as ``pledge_save`` records it, references from
+    the counter, and readiness recomputed once for the pledges whose dates or status moved.
+    Refused whole (ValidationError naming the pledges) if any pledge breaks a rule."""
+    bad = [
+        (pledge, error)
+        for before, pledge in [*((None, p) for p in creates), *updates]
+        if (error := pledge_check(actor, pledge, before=before)) is not None
+    ]
+    if bad:
+        raise ValidationError(
+            [f"{p.reference or p.donor_reference}: {'; '.join(e.messages)}" for p, e in bad[:20]]
+        )
+    with transaction.atomic():
+        references = PLEDGE_REFERENCES.take(len(creates)) if creates else []
+        for pledge, reference in zip(creates, references, strict=True):
+            pledge.reference = reference
+            pledge.created_by_id = getattr(actor, "pk", None)
+        create_many_audited(actor=actor, objects=creates, unique_field="reference")
+        update_many_audited(actor=actor, pairs=updates)
+        _recompute_readiness(actor, [(before, pledge) for before, pledge in updates])
 
 
 def pledges_allocate(*, actor: User, quantities: Mapping[int, int], run_reference: str) -> None:
@@ -153,7 +232,7 @@ def pledges_allocate(*, actor: User, quantities: Mapping[int, int], run_referenc
 
 def pledge_delete(*, actor: User, pledge: Pledge) -> None:
     """Only a pledge nothing was allocated from can be deleted; otherwise withdraw it."""
-    _check_donor(actor, pledge)
+    _refuse_unless(can_save_pledge(actor, pledge))
     if pledge.allocated_quantity:
         raise ValidationError(
             "Part of this pledge is allocated: it cannot be deleted. Release the allocation, "

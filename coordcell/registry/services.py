@@ -3,13 +3,20 @@ users."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from coordcell.audit.models import AuditEvent
-from coordcell.audit.services import delete_audited, save_audited
+from coordcell.audit.services import (
+    checked,
+    create_many_audited,
+    delete_audited,
+    save_audited,
+    update_many_audited,
+)
 
 from .access import can_write_registers
 from .models import User
@@ -27,14 +34,43 @@ def reference_save(*, actor: Any, form: Any) -> models.Model:
     )
 
 
+def reference_check(
+    actor: Any, instance: models.Model, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one reference record of a batch (its model's own, and who keeps reference
+    data), without a query per record. None when it passes."""
+    problems = []
+    if not can_write_registers(actor):
+        problems.append(("__all__", ("Only coordinators change reference data.", "role")))
+    return checked(instance, problems)
+
+
+def references_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[models.Model],
+    updates: Sequence[tuple[Mapping[str, Any], models.Model]],
+) -> None:
+    """Create and update many reference records of one kind (locations from an import) in the
+    caller's transaction, one audit event each as ``reference_save`` records it."""
+    bad = [
+        (obj, error)
+        for before, obj in [*((None, o) for o in creates), *updates]
+        if (error := reference_check(actor, obj, before=before)) is not None
+    ]
+    if bad:
+        raise ValidationError([f"{o}: {'; '.join(e.messages)}" for o, e in bad[:20]])
+    with transaction.atomic():
+        create_many_audited(actor=actor, objects=creates, unique_field="code")
+        update_many_audited(actor=actor, pairs=updates)
+
+
 def reference_delete(*, actor: Any, instance: models.Model) -> None:
     if not can_write_registers(actor):
         raise PermissionDenied("Only coordinators change reference data.")
     try:
         delete_audited(actor=actor, instance=instance)
     except models.ProtectedError as exc:
-        from django.core.exceptions import ValidationError
-
         users = sorted({str(o) for o in exc.protected_objects})[:5]
         raise ValidationError(
             f"{instance} is still in use (by {', '.join(users)}…) and cannot be deleted."

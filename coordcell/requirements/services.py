@@ -7,28 +7,52 @@ its own quantity, its cancellation).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coordcell.audit.services import AuditEntry, delete_audited, record, record_many, save_audited
+from coordcell.audit.services import (
+    AuditEntry,
+    checked,
+    create_many_audited,
+    delete_audited,
+    record,
+    record_many,
+    save_audited,
+    update_many_audited,
+)
 from coordcell.db import update_many
 from coordcell.numbering.services import Numbering
 from coordcell.registry.models import User
 
 from .models import Requirement
-from .selectors import can_cancel_requirement
+from .selectors import can_cancel_requirement, can_create_requirement
 from .status import Coverage, derive_status
 
 REQUIREMENT_REFERENCES = Numbering("R", 6, Requirement)
 
 
-def _check_actor(actor: User) -> None:
-    if not (actor.is_coordinator or actor.is_recipient_liaison):
+def _check_actor(actor: Any) -> None:
+    if not can_create_requirement(actor):
         raise PermissionDenied("Only coordinators and the recipient's liaisons register needs.")
+
+
+def requirement_problems(requirement: Requirement, *, before_need_by: Any) -> dict[str, str]:
+    """The rules of a requirement beyond its model's own (``Requirement.clean``): those that
+    depend on what it was. One set for the page, the API and imports.
+
+    ``before_need_by`` is the stored need-by date of a changed requirement, None for a new one:
+    a need-by date is never set into the past (an old one, already past, may stay)."""
+    need_by = requirement.need_by
+    if need_by and need_by != before_need_by and need_by < timezone.now().date():
+        return {
+            "need_by": f"The need-by date {need_by.isoformat()} is already past; give a date "
+            "from today on."
+        }
+    return {}
 
 
 def requirement_save(
@@ -38,10 +62,15 @@ def requirement_save(
     _check_actor(actor)
     with transaction.atomic():
         before = (
-            Requirement.objects.filter(pk=requirement.pk).values_list("quantity", flat=True).first()
+            Requirement.objects.filter(pk=requirement.pk).values("quantity", "need_by").first()
             if requirement.pk
             else None
         )
+        problems = requirement_problems(
+            requirement, before_need_by=before["need_by"] if before else None
+        )
+        if problems:
+            raise ValidationError(problems)
         if requirement.pk is None:
             requirement.created_by = actor
             if not requirement.reference:
@@ -49,12 +78,62 @@ def requirement_save(
         saved: Requirement = save_audited(
             actor=actor, instance=requirement, expected_version=expected_version
         )  # type: ignore[assignment]
-        if before is not None and before != saved.quantity:
+        if before is not None and before["quantity"] != saved.quantity:
             requirements_refresh_status(
                 actor=actor, requirement_ids=[saved.pk], cause="quantity changed"
             )
             saved.refresh_from_db(fields=["status", "version"])
         return saved
+
+
+def requirement_check(
+    actor: Any, requirement: Requirement, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one requirement of a batch (model, actor, transition), without a query per
+    requirement: its related objects are set, not fetched. None when it passes."""
+    problems = [
+        (name, (message, "past date"))
+        for name, message in requirement_problems(
+            requirement, before_need_by=before["need_by"] if before else None
+        ).items()
+    ]
+    if not can_create_requirement(actor):
+        refused = "Only coordinators and the recipient's liaisons register needs."
+        problems.append(("reference", (refused, "role")))
+    return checked(requirement, problems)
+
+
+def requirements_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[Requirement],
+    updates: Sequence[tuple[Mapping[str, Any], Requirement]],
+) -> None:
+    """Create and update many requirements in the caller's transaction (an import): the rules
+    of ``requirement_check``, one audit event each as ``requirement_save`` records it, and the
+    status derived again where a quantity changed. Refused whole if any breaks a rule."""
+    bad = [
+        (requirement, error)
+        for before, requirement in [*((None, r) for r in creates), *updates]
+        if (error := requirement_check(actor, requirement, before=before)) is not None
+    ]
+    if bad:
+        raise ValidationError([f"{r.reference}: {'; '.join(e.messages)}" for r, e in bad[:20]])
+    with transaction.atomic():
+        missing = [r for r in creates if not r.reference]
+        for requirement, reference in zip(
+            missing, REQUIREMENT_REFERENCES.take(len(missing)) if missing else [], strict=True
+        ):
+            requirement.reference = reference
+        for requirement in creates:
+            requirement.created_by_id = getattr(actor, "pk", None)
+        create_many_audited(actor=actor, objects=creates, unique_field="reference")
+        update_many_audited(actor=actor, pairs=updates)
+        requirements_refresh_status(
+            actor=actor,
+            requirement_ids=[r.pk for before, r in updates if before["quantity"] != r.quantity],
+            cause="quantity changed",
+        )
 
 
 def requirement_delete(*, actor: User, requirement: Requirement) -> None:

@@ -40,4 +40,6 @@ def messy_xlsx(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def clean_xlsx(tmp_path: Path) -> Path:
-    return write_xlsx(tmp_path / "clean.xlsx", [messy_rows()[0], messy_rows()[1]])
+    """Two good rows for a donor liaison: offered, as a donor registers pledges."""
+    second = [*messy_rows()[1][:-1], "Offered"]
+    return write_xlsx(tmp_path / "clean.xlsx", [messy_rows()[0], second])

@@ -31,7 +31,7 @@ def test_skip_invalid_needs_and_writes_a_rejects_file(world, messy_xlsx, tmp_pat
     assert "2 created" in output and "unknown category: 'shells'" in output
     assert rejects.read_text().count("\n") == 5
     assert Pledge.objects.count() == 2
-    event = AuditEvent.objects.filter(verb="import-create").first()
+    event = AuditEvent.objects.filter(verb="create").first()
     assert event.actor_name.startswith("system:")
 
 

@@ -62,7 +62,7 @@ def test_skip_invalid_commits_valid_rows_and_writes_rejects(world, messy_xlsx):
     assert lines[0].startswith("row,Donor,Our ref")
     assert [line.split(",")[0] for line in lines[1:]] == ["4", "5", "6", "7"]
     assert "is not a date that exists" in lines[1]
-    events = AuditEvent.objects.filter(verb="import-create")
+    events = AuditEvent.objects.filter(verb="create")
     assert events.count() == 2 and verify().ok
 
 
@@ -90,9 +90,11 @@ def test_donor_liaison_imports_only_for_its_own_nation(world, tmp_path):
         ],
     )
     report = run_import(spec=PLEDGES, path=path, user=world.users[Role.DONOR_LIAISON])
-    # Another nation's depot is not among the locations a donor sees: it is unknown.
+    # Another nation's depot is not among the locations a donor sees: it is unknown. Row 2 names
+    # Poland, whose pledge cannot leave a German depot either (the pledge's own rule).
     assert {(e.row, e.column, e.rule) for e in report.errors} == {
         (2, "Donor", "own nation"),
+        (2, "Depot", "model"),
         (3, "Depot", "unknown location"),
     }
     assert report.created == 1
