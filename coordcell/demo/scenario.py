@@ -16,8 +16,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from coordcell.audit.services import AuditEntry, record_bulk, record_many
-from coordcell.db import insert_many
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import (
     Capability,
@@ -80,24 +78,61 @@ def load_demo(
     rng = random.Random(seed)
     n = SIZES[size]
     with transaction.atomic():
-        builder = _Builder(rng, start, n)
+        builder = _Builder(rng, start, n, audit=audit)
         rows = builder.build()
         if audit:
-            rows["audit events"] = builder.audit()
+            rows["audit events"] = builder.events
     return DemoSummary(size=size, seed=seed, start=start, rows=rows)
 
 
+def _loaders() -> dict[str, Any]:
+    """Each app's own load action: the demo writes nothing itself (tests/write_paths.py)."""
+    from coordcell.pledges.services import pledges_load
+    from coordcell.readiness.services import packages_load
+    from coordcell.registry.services import references_load
+    from coordcell.requirements.services import requirements_load
+    from coordcell.training.services import training_load
+
+    return {
+        "registry": references_load,
+        "pledges": pledges_load,
+        "requirements": requirements_load,
+        "training": training_load,
+        "readiness": packages_load,
+    }
+
+
 class _Builder:
-    def __init__(self, rng: random.Random, start: dt.date, n: int) -> None:
-        self.rng, self.start, self.n = rng, start, n
+    """Builds the scenario and hands each batch to its app's load action, as the installation
+    (actor None), each record checked by its model's rules and, with ``audit``, given its
+    ``demo-data`` event."""
+
+    def __init__(self, rng: random.Random, start: dt.date, n: int, *, audit: bool) -> None:
+        self.rng, self.start, self.n, self.audit_on = rng, start, n, audit
         self.created: dict[str, list[Any]] = defaultdict(list)
-        self.rows: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
         self.now = timezone.now()
+        self.events = 0
+        self.loaders = _loaders()
+
+    def _load(self, model: Any, objects: list[Any], *, audit: bool, check: bool) -> list[Any]:
+        if objects:
+            self.events += self.loaders[model._meta.app_label](
+                actor=None,
+                objects=objects,
+                verb="demo-data",
+                audit=audit and self.audit_on,
+                check=check,
+            )
+        return objects
 
     def _bulk(self, label: str, model: Any, objects: list[Any]) -> list[Any]:
-        made = model.objects.bulk_create(objects, batch_size=2000)
+        made = self._load(model, objects, audit=True, check=True)
         self.created[label].extend(made)
         return made
+
+    def _links(self, through: Any, links: list[Any]) -> None:
+        """Many-to-many links between records just loaded (part of their owner's record)."""
+        self._load(through, links, audit=False, check=False)
 
     def build(self) -> dict[str, int]:
         nations = self._nations()
@@ -109,31 +144,7 @@ class _Builder:
         self._pledges(nations, categories, locations, capabilities)
         self._hub_capacities(locations)
         self._training(locations, categories, capabilities)
-        counts = {label: len(objs) for label, objs in self.created.items()}
-        counts.update({label: len(rows) for label, (_m, rows) in self.rows.items()})
-        return counts
-
-    def audit(self) -> int:
-        """One chained audit event per row created, as for any other bulk change."""
-        total = 0
-        for objs in self.created.values():
-            total += record_bulk(actor=None, verb="demo-data", targets=objs)
-        for model, rows in self.rows.values():
-            label = model._meta.label_lower
-            total += record_many(
-                actor=None,
-                verb="demo-data",
-                entries=(
-                    AuditEntry(
-                        label,
-                        str(row["id"]),
-                        f"{row['reference']}: {row['quantity']}",
-                        {"after": row},
-                    )
-                    for row in rows
-                ),
-            )
-        return total
+        return {label: len(objs) for label, objs in self.created.items()}
 
     def _nations(self) -> dict[str, Nation]:
         rows = [Nation(code=places.RECIPIENT[0], name=places.RECIPIENT[1], is_recipient=True)]
@@ -229,12 +240,14 @@ class _Builder:
         ]
         by_code = {c.code: c for c in self._bulk("item categories", ItemCategory, rows)}
         through = ItemCategory.can_serve.through
-        links = [
-            through(from_itemcategory=by_code[s], to_itemcategory=by_code[req])
-            for req, servers in places.COMPATIBILITY.items()
-            for s in servers
-        ]
-        through.objects.bulk_create(links)
+        self._links(
+            through,
+            [
+                through(from_itemcategory=by_code[s], to_itemcategory=by_code[req])
+                for req, servers in places.COMPATIBILITY.items()
+                for s in servers
+            ],
+        )
         nsns = []
         for i, (code, _n, _d, _u, nsc, _s, _q) in enumerate(places.CATEGORIES):
             nsns.append(
@@ -256,9 +269,28 @@ class _Builder:
                 for name, domain, _l, _m in places.COALITIONS
             ],
         )
-        for coalition, (_n, _d, leads, members) in zip(coalitions, places.COALITIONS, strict=True):
-            coalition.lead_nations.set([nations[c] for c in leads])
-            coalition.members.set([nations[c] for c in members])
+        leads_through = CapabilityCoalition.lead_nations.through
+        members_through = CapabilityCoalition.members.through
+        self._links(
+            leads_through,
+            [
+                leads_through(capabilitycoalition=coalition, nation=nations[c])
+                for coalition, (_n, _d, leads, _m) in zip(
+                    coalitions, places.COALITIONS, strict=True
+                )
+                for c in leads
+            ],
+        )
+        self._links(
+            members_through,
+            [
+                members_through(capabilitycoalition=coalition, nation=nations[c])
+                for coalition, (_n, _d, _l, members) in zip(
+                    coalitions, places.COALITIONS, strict=True
+                )
+                for c in members
+            ],
+        )
         return self._bulk(
             "capabilities",
             Capability,
@@ -293,16 +325,6 @@ class _Builder:
     def _week(self, week: int) -> dt.date:
         return self.start + dt.timedelta(weeks=week)
 
-    def _insert_rows(self, label: str, model: Any, rows: list[dict[str, Any]]) -> dict[str, int]:
-        """Insert plain rows fast; return their ids by reference, and queue their audit."""
-        names = list(rows[0])
-        insert_many(model, names, ([row[n] for n in names] for row in rows))
-        ids = dict(model.objects.values_list("reference", "id"))
-        for row in rows:
-            row["id"] = ids[row["reference"]]
-        self.rows[label] = (model, rows)
-        return ids
-
     def _requirements(
         self,
         categories: dict[str, ItemCategory],
@@ -320,21 +342,19 @@ class _Builder:
             week = rng.randint(2, HORIZON_WEEKS - 1)
             capability = caps[rng.choice(places.CAPABILITIES_BY_DOMAIN[domain])]
             rows.append(
-                {
-                    "reference": f"R-{i + 1:06d}",
-                    "capability_id": capability.id,
-                    "category_id": categories[code].id,
-                    "quantity": rng.randint(low, high),
-                    "need_by": self._week(week) + dt.timedelta(days=4),
-                    "priority": priority,
-                    "delivery_point_id": points[rng.randrange(len(points))].id,
-                    "status": Requirement.Status.OPEN.value,
-                    "justification": f"Priority {priority} need of the {capability.name}",
-                    "created_at": self.now,
-                    "version": 1,
-                }
+                Requirement(
+                    reference=f"R-{i + 1:06d}",
+                    capability=capability,
+                    category=categories[code],
+                    quantity=rng.randint(low, high),
+                    need_by=self._week(week) + dt.timedelta(days=4),
+                    priority=priority,
+                    delivery_point=points[rng.randrange(len(points))],
+                    status=Requirement.Status.OPEN,
+                    justification=f"Priority {priority} need of the {capability.name}",
+                )
             )
-        self._insert_rows("requirements", Requirement, rows)
+        self._bulk("requirements", Requirement, rows)
 
     def _pledges(
         self,
@@ -352,7 +372,6 @@ class _Builder:
         # A few large donors give most: weights fall with the donor's rank.
         weights = [1 / (1 + 0.15 * i) for i in range(len(donors))]
         specs = places.CATEGORIES
-        domain_of = {c.id: c.domain for c in categories.values()}
         rows, hub_links, cap_links = [], [], []
         for i in range(self.n):
             donor, basis, currency = rng.choices(donors, weights=weights)[0]
@@ -372,43 +391,33 @@ class _Builder:
                 cap_links.append((i, capability))
                 conditions.append("only for " + capability.name)
             rows.append(
-                {
-                    "reference": f"P-{i + 1:06d}",
-                    "donor_id": donor.id,
-                    "donor_reference": f"{donor.code}-{i + 1:06d}",
-                    "category_id": categories[code].id,
-                    "quantity": quantity,
-                    "allocated_quantity": 0,
-                    "available_from": self._week(rng.randint(0, HORIZON_WEEKS - 4)),
-                    "origin_id": depots[donor.id].id,
-                    "status": status.value,
-                    "value": unit_value * quantity,
-                    "currency": currency,
-                    "valuation_basis": basis,
-                    "conditions": "; ".join(conditions),
-                    "created_at": self.now,
-                    "version": 1,
-                }
+                Pledge(
+                    reference=f"P-{i + 1:06d}",
+                    donor=donor,
+                    donor_reference=f"{donor.code}-{i + 1:06d}",
+                    category=categories[code],
+                    quantity=quantity,
+                    available_from=self._week(rng.randint(0, HORIZON_WEEKS - 4)),
+                    origin=depots[donor.id],
+                    status=status,
+                    value=unit_value * quantity,
+                    currency=currency,
+                    valuation_basis=basis,
+                    conditions="; ".join(conditions),
+                )
             )
-        self._insert_rows("pledges", Pledge, rows)
+        self._bulk("pledges", Pledge, rows)
         hub_through = Pledge.allowed_hubs.through
-        hub_through.objects.bulk_create(
-            [
-                hub_through(pledge_id=rows[i]["id"], location_id=h.id)
-                for i, chosen in hub_links
-                for h in chosen
-            ],
-            batch_size=5000,
+        self._links(
+            hub_through,
+            [hub_through(pledge=rows[i], location=h) for i, chosen in hub_links for h in chosen],
         )
         cap_through = Pledge.allowed_capabilities.through
-        cap_through.objects.bulk_create(
-            [cap_through(pledge_id=rows[i]["id"], capability_id=c.id) for i, c in cap_links],
-            batch_size=5000,
-        )
+        self._links(cap_through, [cap_through(pledge=rows[i], capability=c) for i, c in cap_links])
         self.pledged_by_domain: dict[str, int] = defaultdict(int)
-        for row in rows:
-            if row["status"] != Pledge.Status.WITHDRAWN:
-                self.pledged_by_domain[domain_of[row["category_id"]]] += row["quantity"]
+        for pledge in rows:
+            if pledge.status != Pledge.Status.WITHDRAWN:
+                self.pledged_by_domain[pledge.category.domain] += pledge.quantity
 
     def _hub_capacities(self, locations: dict[str, list[Location]]) -> None:
         hubs = locations[Location.Kind.HUB]
@@ -463,14 +472,15 @@ class _Builder:
                 ],
             )
         }
-        Course.prerequisites.through.objects.bulk_create(
+        self._links(
+            Course.prerequisites.through,
             [
                 Course.prerequisites.through(
                     from_course_id=courses[code].id, to_course_id=courses[pre].id
                 )
                 for code, *_r, prereqs, _l in places.COURSES
                 for pre in prereqs
-            ]
+            ],
         )
         sites_by_code = {loc.code: loc for loc in locations[Location.Kind.TRAINING_SITE]}
         sites = self._bulk(
@@ -485,12 +495,13 @@ class _Builder:
                 for code in places.SITE_COURSES
             ],
         )
-        TrainingSite.courses.through.objects.bulk_create(
+        self._links(
+            TrainingSite.courses.through,
             [
                 TrainingSite.courses.through(trainingsite_id=site.id, course_id=courses[c].id)
                 for site in sites
                 for c in places.SITE_COURSES[site.location.code]
-            ]
+            ],
         )
         blackouts, sessions = [], []
         horizon = 2 * HORIZON_WEEKS
@@ -540,7 +551,7 @@ class _Builder:
                 )
             )
             paths.append(path)
-        cohorts = self._bulk("cohorts", Cohort, cohorts)
+        self._bulk("cohorts", Cohort, cohorts)
         self._bulk(
             "cohort course steps",
             CohortStep,

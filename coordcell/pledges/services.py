@@ -14,6 +14,7 @@ from coordcell.audit.services import (
     checked,
     create_many_audited,
     delete_audited,
+    load_audited,
     record_many,
     save_audited,
     update_many_audited,
@@ -23,7 +24,7 @@ from coordcell.registry.access import as_user
 from coordcell.registry.models import Capability, Location, User
 
 from .models import Pledge
-from .selectors import can_save_pledge
+from .selectors import can_create_pledge, can_save_pledge
 
 PLEDGE_REFERENCES = Numbering("P", 6, Pledge)
 
@@ -122,9 +123,7 @@ def _recompute_readiness(actor: Any, changed: Iterable[tuple[Mapping[str, Any], 
     references = ", ".join(p.reference for p in moved[:5]) + (" …" if len(moved) > 5 else "")
     recompute_for_pledges_after_commit(
         [p.pk for p in moved],
-        cause=Cause(
-            f"pledge {references} changed", "pledge", pledges=tuple(p.pk for p in moved)
-        ),
+        cause=Cause(f"pledge {references} changed", "pledge", pledges=tuple(p.pk for p in moved)),
         actor=actor,
     )
 
@@ -239,3 +238,19 @@ def pledge_delete(*, actor: User, pledge: Pledge) -> None:
             "then withdraw the pledge."
         )
     delete_audited(actor=actor, instance=pledge)
+
+
+def pledges_load(
+    *,
+    actor: Any,
+    objects: Sequence[Any],
+    verb: str = "load",
+    audit: bool = True,
+    check: bool = True,
+) -> int:
+    """New pledges brought whole, with their cell references (and links to hubs and capabilities).
+    ``actor`` None is the installation itself (a command such as demo-data). Returns the number
+    of audit events."""
+    if actor is not None and not can_create_pledge(actor):
+        raise PermissionDenied("Only coordinators load records in bulk.")
+    return load_audited(actor=actor, objects=objects, verb=verb, audit=audit, check=check)

@@ -23,15 +23,16 @@ which can deadlock with a deferred recompute. Such callers use the deferred form
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coordcell.audit.services import AuditEntry, record_many, save_audited
+from coordcell.audit.services import AuditEntry, load_audited, record_many, save_audited
 from coordcell.numbering.services import Numbering
+from coordcell.registry.access import as_user
 from coordcell.registry.models import User
 from coordcell.requirements.models import Requirement
 
@@ -357,3 +358,19 @@ def package_save(
         )
     package.refresh_from_db()
     return package
+
+
+def packages_load(
+    *,
+    actor: Any,
+    objects: Sequence[Any],
+    verb: str = "load",
+    audit: bool = True,
+    check: bool = True,
+) -> int:
+    """New capability packages and their items brought whole (readiness is computed after).
+    ``actor`` None is the installation itself (a command such as demo-data). Returns the number
+    of audit events."""
+    if actor is not None and not getattr(as_user(actor), "is_coordinator", False):
+        raise PermissionDenied("Only coordinators load records in bulk.")
+    return load_audited(actor=actor, objects=objects, verb=verb, audit=audit, check=check)

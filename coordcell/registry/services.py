@@ -14,6 +14,7 @@ from coordcell.audit.services import (
     checked,
     create_many_audited,
     delete_audited,
+    load_audited,
     save_audited,
     update_many_audited,
 )
@@ -144,3 +145,19 @@ def admin_delete(*, actor: Any, instance: models.Model) -> None:
         user_remove(actor=actor, user=instance)
         return
     reference_delete(actor=actor, instance=instance)
+
+
+def references_load(
+    *,
+    actor: Any,
+    objects: Sequence[Any],
+    verb: str = "load",
+    audit: bool = True,
+    check: bool = True,
+) -> int:
+    """New reference records (and their many-to-many links) brought whole: nations, locations,
+    categories, coalitions, capabilities, hub capacities, users. ``actor`` None is the
+    installation itself (a command such as demo-data). Returns the number of audit events."""
+    if actor is not None and not can_write_registers(actor):
+        raise PermissionDenied("Only coordinators load records in bulk.")
+    return load_audited(actor=actor, objects=objects, verb=verb, audit=audit, check=check)

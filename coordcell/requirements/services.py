@@ -19,6 +19,7 @@ from coordcell.audit.services import (
     checked,
     create_many_audited,
     delete_audited,
+    load_audited,
     record,
     record_many,
     save_audited,
@@ -225,3 +226,18 @@ def requirements_refresh_status(
             ),
         )
     return [r for r, _ in changed]
+
+
+def requirements_load(
+    *,
+    actor: Any,
+    objects: Sequence[Any],
+    verb: str = "load",
+    audit: bool = True,
+    check: bool = True,
+) -> int:
+    """New requirements brought whole, with their cell references. ``actor`` None is the
+    installation itself (a command such as demo-data). Returns the number of audit events."""
+    if actor is not None and not can_create_requirement(actor):
+        raise PermissionDenied("Only coordinators load records in bulk.")
+    return load_audited(actor=actor, objects=objects, verb=verb, audit=audit, check=check)

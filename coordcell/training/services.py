@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from coordcell.audit.services import delete_audited, record, save_audited
+from coordcell.audit.services import delete_audited, load_audited, record, save_audited
 from coordcell.numbering.services import Numbering
 from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user
@@ -548,3 +548,19 @@ def schedule_run_mark_failed(*, run_id: int, message: str) -> bool:
         run.save(update_fields=["status", "error", "progress_message", "finished_at"])
         record(actor=None, verb="training-run-failed", target=run, data={"error": message})
     return True
+
+
+def training_load(
+    *,
+    actor: Any,
+    objects: Sequence[Any],
+    verb: str = "load",
+    audit: bool = True,
+    check: bool = True,
+) -> int:
+    """New courses, sites, blackouts, sessions, cohorts and their steps brought whole. ``actor``
+    None is the installation itself (a command such as demo-data). Returns the number of audit
+    events."""
+    if actor is not None and not getattr(as_user(actor), "is_coordinator", False):
+        raise PermissionDenied("Only coordinators load records in bulk.")
+    return load_audited(actor=actor, objects=objects, verb=verb, audit=audit, check=check)
