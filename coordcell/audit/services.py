@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -70,6 +71,14 @@ SECRET_FIELDS = {
 SECRET = "(secret)"  # noqa: S105  # a label in the trail, not a credential
 
 
+def _as_stored(field: Any, value: Any) -> Any:
+    """A decimal as the database keeps it (50.0 typed on a form is stored as 50.00000): so
+    that a record saved unchanged shows no change."""
+    if isinstance(value, Decimal) and isinstance(field, models.DecimalField):
+        return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    return value
+
+
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The instance's field values as stored, many-to-many fields as sorted primary keys;
     credentials as a digest of their value, so that a change still shows."""
@@ -79,7 +88,7 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
     for field in opts.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        value = field.value_from_object(instance)
+        value = _as_stored(field, field.value_from_object(instance))
         if field.name in secret and value:
             # A short digest, keyed to nothing outside the row: enough to see a change, useless
             # to guess the value from (the value itself is a hash or a random seed).
@@ -397,7 +406,7 @@ def values_of(obj: models.Model, names: Iterable[str] | None = None) -> dict[str
     if names is not None:
         wanted = set(names)
         fields = [f for f in fields if f.name in wanted]
-    return {f.attname: f.value_from_object(obj) for f in fields}
+    return {f.attname: _as_stored(f, f.value_from_object(obj)) for f in fields}
 
 
 def checked(

@@ -143,6 +143,13 @@ def inventory_check_record(
     u = as_user(actor)
     if u is None or not (u.is_coordinator or u.is_recipient_liaison):
         raise PermissionDenied("End-use checks are recorded by the cell or the recipient.")
+    if not location.nation.is_recipient:
+        raise ValidationError(
+            {
+                "location": "An end-use check is made in the recipient's country: choose one "
+                "of its locations."
+            }
+        )
     checked_at = checked_at or timezone.now()
     wanted = [s.strip() for s in serials if s.strip()]
     items = list(serial_items_visible_to(u).filter(serial__in=wanted, received_at__isnull=False))

@@ -115,5 +115,7 @@ class DiscrepancyForm(forms.Form):
 
 class InventoryCheckForm(forms.Form):
     serials = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line.")
-    location = forms.ModelChoiceField(queryset=Location.objects.all())
+    # End-use checks are made where the items are used, in the recipient's country: the list
+    # names no donor's depot (a route's start) nor another nation's site.
+    location = forms.ModelChoiceField(queryset=Location.objects.filter(nation__is_recipient=True))
     note = forms.CharField(required=False)

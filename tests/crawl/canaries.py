@@ -4,7 +4,6 @@ directly: a canary is what a person could have typed, and the services already r
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -21,8 +20,16 @@ MARKUP = ('"><svg/onload=alert(1)>', '<img src="/etc/passwd"/>')
 FORMULAS = ("=1+1", "-2+3", "@SUM(A1)", "+1+1", "\t=1+1", "\r=1+1")
 PAYLOADS = (*MARKUP, *FORMULAS, "oversize")
 LONG_TEXT = 20_000  # characters of an oversize TextField
-MAX_INT = 2_147_483_647  # the largest PositiveIntegerField both databases store
-MAX_VALUE = Decimal("99999999999999.99")  # Pledge.value: max_digits=16, decimal_places=2
+
+
+def largest(model: Any, name: str) -> Any:
+    """The largest value a field accepts: its declared bound (coordcell/bounds.py)."""
+    from django.core.validators import MaxValueValidator
+
+    field = model._meta.get_field(name)
+    return min(v.limit_value for v in field.validators if isinstance(v, MaxValueValidator))
+
+
 EVENT_TIME = {
     "ready_at_origin": "event ready at origin",
     "departed": "event departed",
@@ -152,12 +159,12 @@ def payloads(estate: Estate) -> None:
     # The largest numbers the fields accept.
     Pledge.objects.filter(
         pk=Pledge.objects.filter(donor__code="US", allocated_quantity=0).order_by("pk")[0].pk
-    ).update(quantity=MAX_INT, value=MAX_VALUE)
+    ).update(quantity=largest(Pledge, "quantity"), value=largest(Pledge, "value"))
     Requirement.objects.filter(
         pk=Requirement.objects.filter(status="open").order_by("pk")[0].pk
-    ).update(quantity=MAX_INT)
+    ).update(quantity=largest(Requirement, "quantity"))
     HubCapacity.objects.filter(pk=HubCapacity.objects.order_by("pk")[0].pk).update(
-        weekly_capacity=MAX_INT
+        weekly_capacity=largest(HubCapacity, "weekly_capacity")
     )
 
 

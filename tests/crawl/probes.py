@@ -24,7 +24,9 @@ from .crawler import Crawl
 from .estate import Estate
 
 HUGE = 2**63
-LARGEST_VALUE = "99999999999999.99"  # Pledge.value: 16 digits, the most its field accepts
+# One digit more than Pledge.value accepts (coordcell/bounds.py: MONEY_MAX): refused, as the
+# probe's value was not.
+LARGEST_VALUE = "99999999999999.99"
 OVERSIZE_READS = ("/", "/pledges/", "/api/v1/pledges", "/requirements/", "/logistics/")
 UPLOAD_RE = re.compile(r"[0-9a-f]{32}")  # an upload's id, new with every upload
 # A form's token changes with every answer: not part of what is compared.
@@ -475,8 +477,15 @@ class Probes:
 
 
 def _blank(text: str, sent: str) -> str:
-    """The answer without what was sent (a code or a reference; an id is too short to tell)."""
-    return text.replace(sent, "«X»") if len(sent) >= 6 else text
+    """The answer without what was sent (a code or a reference; an id is too short to tell):
+    where it stands as a whole token, as sent or as JSON escapes it (a number inside a longer
+    one, e.g. a form's max="9999999999999.99", is not what was sent)."""
+    if len(sent) < 6:
+        return text
+    # The JSON-escaped form first: the raw one may sit inside it, after a backslash.
+    for form in dict.fromkeys([json.dumps(sent)[1:-1], sent]):
+        text = re.sub(rf"(?<![\w.-]){re.escape(form)}(?![\w-])(?!\.\d)", "«X»", text)
+    return text
 
 
 def _gist(a: str, b: str) -> str:
