@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.tasks import TaskResult, TaskResultStatus
 
-from . import lost
+from . import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def on_task_finished(sender: Any, task_result: TaskResult, **kwargs: Any) -> Non
     message = f"The job ended with {name} before it recorded an outcome; re-run it."
     try:
         with transaction.atomic():
-            lost.mark_object_failed(
+            kinds.mark_object_failed(
                 task_path=task_result.task.module_path,
                 args_kwargs={"args": list(task_result.args), "kwargs": dict(task_result.kwargs)},
                 message=message,

@@ -5,7 +5,7 @@ records its outcome. When the worker is killed (``kill -9``, the out-of-memory k
 machine) nobody records one, and without this sweep the job and its allocation run would show
 "running" for ever. Every ``coordcell worker`` therefore keeps a heartbeat row, and at start-up
 and periodically sweeps: a job RUNNING under a worker that has stopped is marked FAILED with
-``LOST_MESSAGE``, and so is its object (through ``lost.ON_LOST``), in one transaction.
+``LOST_MESSAGE``, and so is its object (through ``kinds.register``), in one transaction.
 
 A job is failed, never run again: an allocation run or a training schedule saves its result in
 one transaction at its end, so a job that was killed saved nothing, and the coordinator re-runs
@@ -32,7 +32,7 @@ from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from . import lost, machine
+from . import kinds, machine
 from .models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ def _fail_job(job: DBTaskResult, owner: str, error: str, message: str) -> LostJo
         return None  # its worker recorded an outcome after all
     try:
         with transaction.atomic():  # a savepoint: a broken recovery never keeps a job RUNNING
-            object_failed = lost.mark_object_failed(
+            object_failed = kinds.mark_object_failed(
                 task_path=job.task_path, args_kwargs=job.args_kwargs, message=message
             )
     except Exception:

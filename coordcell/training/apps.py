@@ -6,3 +6,10 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
     # Sessions, cohorts and bookings by hand (services) and by the scheduler (scheduling).
     action_modules = ("services", "scheduling")
+
+    def ready(self) -> None:
+        from coordcell.jobs.kinds import register
+
+        from . import services, tasks
+
+        register(tasks.execute_schedule_run, on_lost=services.schedule_run_mark_failed)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from coordcell.exchange.models import ImportRun, ImportUpload
 from coordcell.exchange.runs import _Progress, import_run_execute
 from coordcell.exchange.staging import READING, WRITING
-from coordcell.jobs import lost
+from coordcell.jobs import kinds
 from coordcell.jobs.services import LOST_MESSAGE
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import Role
@@ -97,7 +97,7 @@ def test_an_import_whose_worker_died_says_so(world, client_for, clean_xlsx, tmp_
         status=ImportRun.Status.RUNNING,
     )
     # What the worker's recovery sweep does for a job whose worker was killed.
-    assert lost.mark_object_failed(
+    assert kinds.mark_object_failed(
         task_path="coordcell.exchange.tasks.execute_import_run",
         args_kwargs={"args": [run.pk], "kwargs": {}},
         message=LOST_MESSAGE,

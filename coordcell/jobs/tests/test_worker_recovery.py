@@ -21,7 +21,7 @@ from coordcell.allocation.models import AllocationRun
 from coordcell.allocation.services import run_create
 from coordcell.allocation.tasks import execute_allocation_run
 from coordcell.audit.models import AuditEvent
-from coordcell.jobs import lost, machine
+from coordcell.jobs import kinds, machine
 from coordcell.jobs.models import WorkerHeartbeat
 from coordcell.jobs.services import LOST_MESSAGE, WORKER_LOST, jobs_recover, worker_register
 from coordcell.registry.models import Role
@@ -194,11 +194,8 @@ def test_every_task_has_a_recovery_that_takes_its_arguments():
     tasks = _tasks()
     assert len(tasks) >= 2
     for task in tasks:
-        assert task.module_path in lost.ON_LOST, f"{task.module_path}: add it to jobs/lost.py"
-        service = importlib.import_module(lost.ON_LOST[task.module_path].rsplit(".", 1)[0])
-        parameters = inspect.signature(
-            getattr(service, lost.ON_LOST[task.module_path].rsplit(".", 1)[1])
-        ).parameters
+        assert task.module_path in kinds.KINDS, f"{task.module_path}: register it (jobs/kinds.py)"
+        parameters = inspect.signature(kinds.KINDS[task.module_path].on_lost).parameters
         assert set(parameters) == {*inspect.signature(task.func).parameters, "message"}
         assert all(p.kind is p.KEYWORD_ONLY for p in parameters.values())
 
