@@ -4,25 +4,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from coordcell.pledges.register_defs import PLEDGES
-from coordcell.registry import register_defs as reg
+from coordcell.catalogue import REGISTERS
 from coordcell.registry import two_factor
 from coordcell.registry.views import register_urls
-from coordcell.requirements.register_defs import REQUIREMENTS
 
 from .home import home
-
-REGISTERS = [
-    PLEDGES,
-    REQUIREMENTS,
-    reg.NATIONS,
-    reg.ORGANISATIONS,
-    reg.CATEGORIES,
-    reg.LOCATIONS,
-    reg.COALITIONS,
-    reg.CAPABILITIES,
-    reg.USERS,
-]
 
 urlpatterns = [
     path("", home, name="home"),

@@ -20,7 +20,7 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 from coordcell.audit.models import AuditEvent
 from coordcell.bounds import VERSION_MAX
 from coordcell.pledges.models import Pledge
-from coordcell.registry import access
+from coordcell.registry import access, forms
 from coordcell.registry.models import (
     Capability,
     CapabilityCoalition,
@@ -213,27 +213,8 @@ class PledgeSerializer(VersionedSerializer):
 
     class Meta:
         model = Pledge
-        fields = [
-            "id",
-            "reference",
-            "donor",
-            "donor_reference",
-            "category",
-            "quantity",
-            "allocated_quantity",
-            "available_from",
-            "origin",
-            "allowed_hubs",
-            "allowed_capabilities",
-            "conditions",
-            "status",
-            "value",
-            "currency",
-            "valuation_basis",
-            "created_at",
-            "version",
-        ]
-        read_only_fields = ["reference", "allocated_quantity", "created_at"]
+        fields = ["id", *Pledge.SHOWN_FIELDS]
+        read_only_fields = [f for f in Pledge.SHOWN_FIELDS if f not in Pledge.INPUT_FIELDS]
         validators: list[Any] = []  # uniqueness is the model's and the service's to check
 
 
@@ -245,28 +226,17 @@ class RequirementSerializer(VersionedSerializer):
 
     class Meta:
         model = Requirement
-        fields = [
-            "id",
-            "reference",
-            "capability",
-            "category",
-            "quantity",
-            "need_by",
-            "delivery_point",
-            "priority",
-            "status",
-            "justification",
-            "created_at",
-            "version",
+        fields = ["id", *Requirement.SHOWN_FIELDS]
+        read_only_fields = [
+            f for f in Requirement.SHOWN_FIELDS if f not in Requirement.INPUT_FIELDS
         ]
-        read_only_fields = ["reference", "created_at"]
         validators: list[Any] = []
 
 
 class NationSerializer(ScopedSerializer):
     class Meta:
         model = Nation
-        fields = ["id", "code", "name", "is_donor", "is_recipient", "is_host"]
+        fields = ["id", *forms.NationForm.Meta.fields]
         validators: list[Any] = []
 
 
@@ -275,7 +245,7 @@ class OrganisationSerializer(ScopedSerializer):
 
     class Meta:
         model = Organisation
-        fields = ["id", "nation", "name", "kind"]
+        fields = ["id", *forms.OrganisationForm.Meta.fields]
         validators: list[Any] = []
 
 
@@ -284,7 +254,7 @@ class ItemCategorySerializer(ScopedSerializer):
 
     class Meta:
         model = ItemCategory
-        fields = ["id", "code", "name", "domain", "unit", "nsc", "sensitive", "can_serve"]
+        fields = ["id", *forms.ItemCategoryForm.Meta.fields]
         validators: list[Any] = []
 
 
@@ -293,16 +263,7 @@ class LocationSerializer(ScopedSerializer):
 
     class Meta:
         model = Location
-        fields = [
-            "id",
-            "code",
-            "name",
-            "kind",
-            "nation",
-            "latitude",
-            "longitude",
-            "is_main_hub",
-        ]
+        fields = ["id", *forms.LocationForm.Meta.fields]
         validators: list[Any] = []
 
 
@@ -312,7 +273,7 @@ class CoalitionSerializer(ScopedSerializer):
 
     class Meta:
         model = CapabilityCoalition
-        fields = ["id", "name", "domain", "lead_nations", "members"]
+        fields = ["id", *forms.CoalitionForm.Meta.fields]
         validators: list[Any] = []
 
 
@@ -321,7 +282,7 @@ class CapabilitySerializer(ScopedSerializer):
 
     class Meta:
         model = Capability
-        fields = ["id", "code", "name", "coalition", "description"]
+        fields = ["id", *forms.CapabilityForm.Meta.fields]
         validators: list[Any] = []
 
 

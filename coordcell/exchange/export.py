@@ -1,5 +1,6 @@
 """Every list as CSV or XLSX: what the user may see, filtered exactly as the list page filters
-(the page's own ``_filtered``), streamed so that a large register does not fill memory."""
+(the same ``filter_rows`` of the same registers), streamed so that a large register does not
+fill memory."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpRequest, QueryDict
 
+from coordcell.catalogue import register_by_slug
 from coordcell.escaping import csv_writer
-from coordcell.registry.registers import Register, resolve
-from coordcell.registry.views import _filtered
+from coordcell.registry.registers import Register, filter_rows, resolve
 from coordcell.workbook import Workbook
 
 FORMATS = {
@@ -29,9 +30,7 @@ _PREFETCHED = "_export_"  # many-valued columns are prefetched into "_export_<na
 
 
 def registers() -> dict[str, Register]:
-    from coordcell.urls import REGISTERS
-
-    return {r.slug: r for r in REGISTERS}
+    return register_by_slug()
 
 
 def export_fields(register: Register) -> list[str]:
@@ -96,7 +95,7 @@ def filtered_queryset(register: Register, user: Any, params: dict[str, Any] | Qu
         request.GET = QueryDict(mutable=True)
         for name, value in params.items():
             request.GET[name] = value
-    qs, _, _, _ = _filtered(register, request)
+    qs, _, _, _ = filter_rows(register, request)
     if not qs.ordered:
         qs = qs.order_by("pk")
     related = [p for p in export_fields(register) if _is_many(register.model, p)]

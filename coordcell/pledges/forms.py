@@ -14,21 +14,7 @@ from .services import pledge_status_refusal
 class PledgeForm(UserAwareModelForm):
     class Meta:
         model = Pledge
-        fields = [
-            "donor",
-            "donor_reference",
-            "category",
-            "quantity",
-            "available_from",
-            "origin",
-            "allowed_hubs",
-            "allowed_capabilities",
-            "conditions",
-            "status",
-            "value",
-            "currency",
-            "valuation_basis",
-        ]
+        fields = list(Pledge.INPUT_FIELDS)
         widgets = {"available_from": forms.DateInput()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

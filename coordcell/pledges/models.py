@@ -125,6 +125,32 @@ class Pledge(models.Model):
             ),
         ]
 
+    # Declared once: what a user gives (the page form, the API, an import take these), and what
+    # a pledge shows besides (the register's detail page, the API).
+    INPUT_FIELDS = (
+        "donor",
+        "donor_reference",
+        "category",
+        "quantity",
+        "available_from",
+        "origin",
+        "allowed_hubs",
+        "allowed_capabilities",
+        "conditions",
+        "status",
+        "value",
+        "currency",
+        "valuation_basis",
+    )
+    SHOWN_FIELDS = (
+        "reference",
+        *INPUT_FIELDS[:4],
+        "allocated_quantity",
+        *INPUT_FIELDS[4:],
+        "created_at",
+        "version",
+    )
+
     def __str__(self) -> str:
         return f"{self.reference}: {self.quantity} × {self.category}"
 

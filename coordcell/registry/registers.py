@@ -118,3 +118,28 @@ def resolve(obj: Any, path: str) -> Any:
     if isinstance(value, models.Manager):
         return ", ".join(str(v) for v in value.all())
     return value
+
+
+def filter_rows(register: Register, request: Any) -> tuple[models.QuerySet[Any], Any, str, str]:
+    """A register's rows as its list page shows them to ``request.user`` for ``request.GET``
+    (its search, filters and sort): the list page and the exports both start here.
+    Returns (rows, filterset, search text, sort)."""
+    register = register.for_user(request.user)  # no search, filter or sort on hidden fields
+    qs = register.visible(request.user)
+    query = request.GET.get("q", "").strip()
+    if query and register.search_fields:
+        condition = models.Q()
+        for name in register.search_fields:
+            condition |= models.Q(**{f"{name}__icontains": query})
+        qs = qs.filter(condition)
+    filterset = None
+    if register.filterset_class is not None:
+        filterset = register.filterset_class(request.GET, queryset=qs, request=request)
+        qs = filterset.qs
+    sortable = {c.sort for c in register.columns if c.sort}
+    sort = request.GET.get("sort", register.default_sort)
+    if sort.lstrip("-") in sortable:
+        qs = qs.order_by(sort, "pk")
+    else:
+        sort = ""
+    return qs, filterset, query, sort

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template import Context
@@ -21,7 +20,7 @@ from coordcell.audit.models import AuditEvent
 from coordcell.audit.services import StaleEditError
 
 from .access import as_user, get_visible_or_404, not_found, refuse
-from .registers import Register, resolve
+from .registers import Register, filter_rows, resolve
 
 
 def _get_object_for_user(
@@ -30,28 +29,6 @@ def _get_object_for_user(
     """The one place a register object is fetched: outside the user's scope it is a 404."""
     qs = register.editable(request.user) if for_edit else register.visible(request.user)
     return get_visible_or_404(qs, pk=pk)
-
-
-def _filtered(register: Register, request: HttpRequest) -> tuple[QuerySet[Any], Any, str, str]:
-    register = register.for_user(request.user)  # no search, filter or sort on hidden fields
-    qs = register.visible(request.user)
-    query = request.GET.get("q", "").strip()
-    if query and register.search_fields:
-        condition = Q()
-        for name in register.search_fields:
-            condition |= Q(**{f"{name}__icontains": query})
-        qs = qs.filter(condition)
-    filterset = None
-    if register.filterset_class is not None:
-        filterset = register.filterset_class(request.GET, queryset=qs, request=request)
-        qs = filterset.qs
-    sortable = {c.sort for c in register.columns if c.sort}
-    sort = request.GET.get("sort", register.default_sort)
-    if sort.lstrip("-") in sortable:
-        qs = qs.order_by(sort, "pk")
-    else:
-        sort = ""
-    return qs, filterset, query, sort
 
 
 _PRINT = Context(autoescape=True)
@@ -83,7 +60,7 @@ def register_list(request: HttpRequest, register: Register) -> HttpResponse:
     if as_user(request.user) is None:
         raise refuse("not an active user")
     register = register.for_user(request.user)
-    qs, filterset, query, sort = _filtered(register, request)
+    qs, filterset, query, sort = filter_rows(register, request)
     if not qs.ordered:
         qs = qs.order_by("pk")
     paginator = Paginator(qs, 50)

@@ -13,15 +13,7 @@ from .models import Requirement
 class RequirementForm(UserAwareModelForm):
     class Meta:
         model = Requirement
-        fields = [
-            "capability",
-            "category",
-            "quantity",
-            "need_by",
-            "delivery_point",
-            "priority",
-            "justification",
-        ]
+        fields = list(Requirement.INPUT_FIELDS)
         widgets = {"need_by": forms.DateInput()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -83,6 +83,27 @@ class Requirement(models.Model):
             models.Index(fields=["priority", "need_by", "reference"], name="requirement_order_idx"),
         ]
 
+    # Declared once: what a user gives (the page form, the API, an import take these; an import
+    # names the record by its reference too), and what a requirement shows besides.
+    INPUT_FIELDS = (
+        "capability",
+        "category",
+        "quantity",
+        "need_by",
+        "delivery_point",
+        "priority",
+        "justification",
+    )
+    SHOWN_FIELDS = (
+        "reference",
+        *INPUT_FIELDS[:-1],
+        "status",
+        "cancelled_at",
+        "justification",
+        "created_at",
+        "version",
+    )
+
     def __str__(self) -> str:
         return f"{self.reference}: {self.quantity} × {self.category}"
 

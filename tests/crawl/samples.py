@@ -29,12 +29,12 @@ def samples(estate: Estate) -> dict[str, Any]:
     from coordcell.allocation.models import AllocationLine, AllocationRun
     from coordcell.api.urls import RESOURCES
     from coordcell.audit.models import AuditEvent
+    from coordcell.catalogue import REGISTERS
     from coordcell.logistics.models import DiscrepancyPhoto
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.registry.models import CapabilityCoalition, Location
     from coordcell.reports.lists import LISTS
     from coordcell.training.models import Booking, ScheduleRun, TrainingSite
-    from coordcell.urls import REGISTERS
 
     out: dict[str, Any] = {label: _owned(estate, label) for label in rules.OWNED}
     shipments = [
