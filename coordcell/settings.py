@@ -170,8 +170,9 @@ TEMPLATES = [
 
 # Forms and widgets render with Django's own Jinja2 templates for them (django/forms/jinja2/): the
 # same HTML as the Django-language ones for less CPU (a shipment's page, with its event form:
-# median 90 -> 64 ms). The pages themselves stay Django templates.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# median 90 -> 64 ms). The pages themselves stay Django templates; the admin's own widget
+# templates, which exist only in the Django language, render with it (registry/forms.py).
+FORM_RENDERER = "coordcell.registry.forms.FormRenderer"
 
 SQLITE_PATH = DATA_DIR / "coordcell.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from coordcell.audit.admin import AuditedAdmin
 
+from . import services
 from .models import CapabilityPackage, PackageItem
 from .wording import Wording
 
@@ -14,9 +15,12 @@ class PackageItemInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(CapabilityPackage)
 class CapabilityPackageAdmin(AuditedAdmin):
+    record_actions = services
     list_display = ["reference", "name", "capability", "ready_on", "bottleneck_in_words"]
     search_fields = ["reference", "name"]
     readonly_fields = [
+        "reference",  # the cell's number, given by package_save
+        "version",
         "ready_on",
         "bottleneck",
         "critical_path",

@@ -30,7 +30,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coordcell.audit.services import AuditEntry, load_audited, record_many, save_audited
+from coordcell.audit.services import (
+    AuditEntry,
+    delete_audited,
+    load_audited,
+    record_many,
+    save_audited,
+)
 from coordcell.numbering.services import Numbering
 from coordcell.registry.access import as_user
 from coordcell.registry.models import User
@@ -358,6 +364,30 @@ def package_save(
         )
     package.refresh_from_db()
     return package
+
+
+def admin_save(*, actor: Any, form: Any, formsets: Any, change: bool) -> CapabilityPackage:
+    """A package saved in the admin with its items (the inline), through ``package_save``."""
+    items = None
+    for formset in formsets:
+        if formset.model is PackageItem:
+            kept = [
+                f.cleaned_data
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            items = [(d["requirement"], d["role"], d["tranche"]) for d in kept]
+    package = package_save(actor=actor, package=form.instance, items=items)
+    for formset in formsets:
+        # What the admin's history message lists; package_save has written the items.
+        formset.instance = package
+        formset.save(commit=False)
+    return package
+
+
+def admin_delete(*, actor: Any, instance: CapabilityPackage) -> None:
+    _check_coordinator(actor)
+    delete_audited(actor=actor, instance=instance)
 
 
 def packages_load(

@@ -3,6 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.renderers import DjangoTemplates, Jinja2
+from django.template import TemplateDoesNotExist
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import VERSION_MAX, bound_form_fields
@@ -88,3 +91,20 @@ class CapabilityForm(UserAwareModelForm):
         model = Capability
         fields = ["code", "name", "coalition", "description"]
         labels = {"coalition": _("capability coalition")}
+
+
+class FormRenderer(Jinja2):
+    """Forms and widgets render with Django's Jinja2 templates for them (the same HTML as the
+    Django-language ones for less CPU); a widget template that exists only in the Django template
+    language (the admin's ``related_widget_wrapper``, its date and file widgets) renders with
+    Django's own engine instead of failing."""
+
+    @cached_property
+    def _django(self) -> DjangoTemplates:
+        return DjangoTemplates()
+
+    def get_template(self, template_name: str) -> Any:
+        try:
+            return super().get_template(template_name)
+        except TemplateDoesNotExist:
+            return self._django.get_template(template_name)

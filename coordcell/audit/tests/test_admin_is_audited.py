@@ -91,3 +91,40 @@ def test_the_trail_never_holds_a_password_hash(world):
     assert "pbkdf2" not in str(created.data) and "md5" not in str(created.data).lower()
     assert created.data["after"]["password"].startswith("(secret) ")
     assert "password" in changed.data["changes"]
+
+
+def test_the_admin_changes_a_hubs_capacities_through_the_registers_actions(
+    world, superuser: User
+) -> None:
+    from coordcell.registry.models import HubCapacity
+
+    client = Client()
+    client.force_login(superuser)
+    hub = world.hub
+    page = client.get(f"/admin/registry/location/{hub.pk}/change/")
+    assert page.status_code == 200  # the admin's own widgets render (Django templates)
+    answer = client.post(
+        f"/admin/registry/location/{hub.pk}/change/",
+        {
+            "code": hub.code,
+            "name": hub.name,
+            "kind": hub.kind,
+            "nation": hub.nation_id,
+            "latitude": hub.latitude,
+            "longitude": hub.longitude,
+            "is_main_hub": "on" if hub.is_main_hub else "",
+            "capacities-TOTAL_FORMS": 1,
+            "capacities-INITIAL_FORMS": 0,
+            "capacities-0-domain": "medical",
+            "capacities-0-weekly_capacity": 120,
+        },
+    )
+    assert answer.status_code == 302, [
+        line for line in answer.content.decode().splitlines() if "errorlist" in line
+    ]
+    capacity = HubCapacity.objects.get(hub=hub, domain="medical")
+    assert capacity.weekly_capacity == 120
+    assert AuditEvent.objects.filter(
+        verb="admin-update-related", target_type="registry.hubcapacity", target_id=str(capacity.pk)
+    ).exists()
+    assert verify().ok

@@ -142,3 +142,35 @@ def test_cancelling_a_session_recomputes_its_cohorts_packages(
     assert pkg.ready_on is None
     assert f"cohort {package.cohort.reference}" in _words(pkg)
     assert pkg.changes.first().cause == f"session {session.reference} changed"
+
+
+def test_the_admin_saves_a_package_through_its_action(world, client_for):
+    from coordcell.audit.models import AuditEvent
+    from coordcell.readiness.models import CapabilityPackage
+    from coordcell.requirements.tests.factories import RequirementFactory
+
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    coordinator = world.users[Role.COORDINATOR]
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save()
+    answer = client_for(coordinator).post(
+        "/admin/readiness/capabilitypackage/add/",
+        {
+            "name": "Guns",
+            "capability": world.capability.pk,
+            "items-TOTAL_FORMS": 1,
+            "items-INITIAL_FORMS": 0,
+            "items-0-requirement": requirement.pk,
+            "items-0-role": "end_item",
+            "items-0-tranche": 1,
+        },
+    )
+    assert answer.status_code == 302, [
+        line for line in answer.content.decode().splitlines() if "errorlist" in line
+    ]
+    package = CapabilityPackage.objects.get()
+    assert package.reference.startswith("CP-")
+    assert list(package.items.values_list("requirement_id", flat=True)) == [requirement.pk]
+    assert AuditEvent.objects.filter(verb="package-items", target_id=str(package.pk)).exists()
