@@ -220,7 +220,14 @@ def main(directory: Path, rows: int) -> dict[str, Any]:
         "api_created": Pledge.objects.filter(donor_reference__startswith="API-").count(),
         # One create event per imported pledge (the API's creates have theirs too).
         "import_events": AuditEvent.objects.filter(
-            verb="create", target_repr__contains="BULK-"
+            verb="create",
+            target_type="pledges.pledge",
+            target_id__in=[
+                str(pk)
+                for pk in Pledge.objects.filter(donor_reference__startswith="BULK-").values_list(
+                    "pk", flat=True
+                )
+            ],
         ).count(),
         "audit_ok": verify().ok,
     }

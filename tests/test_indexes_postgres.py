@@ -343,6 +343,8 @@ def test_each_lists_query_reads_the_index_its_filter_and_order_need(world):
         other = re.search(rf"Index (Only )?Scan using \S+ on {table}\b", plan) or (
             f"Bitmap Heap Scan on {table}" in plan
         )
-        if not (uses or other) or f"Seq Scan on {table}" in plan:
+        # (the table itself: "Seq Scan on pledges_pledge_allowed_hubs", a small through table of
+        # a many-to-many column, is not a scan of pledges_pledge)
+        if not (uses or other) or re.search(rf"Seq Scan on {table}\b", plan):
             failures.append(f"{url} ({role}) reads none of {names}:\n{plan}")
     assert not failures, "\n\n".join(failures)
