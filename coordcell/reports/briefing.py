@@ -59,7 +59,7 @@ def _font_file(name: str) -> Path:
         if (folder / name).exists():
             return folder / name
     try:  # a font shipped by a PyPI package, if one is installed (matplotlib ships DejaVu)
-        import matplotlib  # type: ignore[import-not-found]
+        import matplotlib
 
         candidate = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
         if candidate.exists():

@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped]
+import scipy.sparse as sp
 
 from .aggregate import build_groups
 from .check import InstanceError, evaluate, validate_instance
