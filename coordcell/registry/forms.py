@@ -17,7 +17,7 @@ from .models import (
 )
 
 
-class UserAwareModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class UserAwareModelForm(forms.ModelForm):
     """A model form that knows who fills it in, and carries the record's version.
 
     The version travels with the form so that a save over someone else's newer change is refused
