@@ -43,10 +43,13 @@ demo: install
 	@echo
 	$(BIN)/coordcell serve --bind 127.0.0.1:8000
 
+# mypy (pyproject's [tool.mypy]) loads the settings, on SQLite: no database server needed; its
+# cache (.mypy_cache) makes a second run take a few seconds.
 lint: install
 	$(BIN)/ruff check coordcell tests benchmarks
 	$(BIN)/lint-imports
 	DATABASE_URL= $(BIN)/coordcell makemigrations --check --dry-run -v 0
+	DATABASE_URL= $(BIN)/mypy
 
 # A quick local run while working: SQLite only, without the tests marked `slow` (live servers,
 # subprocesses, whole-application sweeps) and the browser. CI runs everything (make test).

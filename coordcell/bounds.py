@@ -19,7 +19,7 @@ INTEGER in SQLite, and a million of the largest values would overflow an integer
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +57,7 @@ def between(low: Number, high: Number, message: Any = None) -> list[BaseValidato
     return [MinValueValidator(low, message), MaxValueValidator(high, message)]
 
 
-def storable(field: models.Field) -> tuple[Number, Number]:
+def storable(field: models.Field[Any, Any]) -> tuple[Number, Number]:
     """The range both SQLite and PostgreSQL store exactly for ``field``."""
     if isinstance(field, models.DecimalField):
         digits = min(field.max_digits or REAL_DIGITS, REAL_DIGITS)
@@ -83,13 +83,21 @@ def storable(field: models.Field) -> tuple[Number, Number]:
     return (0 if positive else low), high
 
 
-def declared(field: models.Field) -> tuple[Number | None, Number | None]:
+def given_validators(field: models.Field[Any, Any]) -> list[Callable[[Any], None]]:
+    """The validators given to the field (``validators=...``), without those Django adds."""
+    # Django keeps them in a private attribute, which django-stubs leave out.
+    given: list[Callable[[Any], None]] = field._validators  # type: ignore[attr-defined]  # noqa: SLF001
+    return given
+
+
+def declared(field: models.Field[Any, Any]) -> tuple[Number | None, Number | None]:
     """The range the field's own validators declare (``None`` where one side is missing).
 
     Only the validators given to the field count: Django adds the connection's integer range to
     ``field.validators``, which on SQLite is 64 bits and so proves nothing about PostgreSQL."""
-    low = high = None
-    for validator in field._validators:  # noqa: SLF001 - the declared ones, see above
+    low: Number | None = None
+    high: Number | None = None
+    for validator in given_validators(field):
         if isinstance(validator, MinValueValidator):
             low = validator.limit_value if low is None else max(low, validator.limit_value)
         elif isinstance(validator, MaxValueValidator):
@@ -100,7 +108,7 @@ def declared(field: models.Field) -> tuple[Number | None, Number | None]:
 NUMBER_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
 
 
-def number_fields(model: type[models.Model]) -> list[models.Field]:
+def number_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     """The model's own numeric columns (not its keys)."""
     return [
         f
@@ -127,9 +135,10 @@ def bound_form_fields(form: Any) -> None:
         ranges = (MinValueValidator, MaxValueValidator)
         form_field.validators = [
             *(v for v in form_field.validators if not isinstance(v, ranges)),
-            *(v for v in model_field._validators if isinstance(v, ranges)),  # noqa: SLF001
+            *(v for v in given_validators(model_field) if isinstance(v, ranges)),
         ]
-        form_field.min_value, form_field.max_value = declared(model_field)
+        # django-stubs type these as int on IntegerField, the base of Float- and DecimalField too.
+        form_field.min_value, form_field.max_value = declared(model_field)  # type: ignore[assignment]
         form_field.widget.attrs.update(form_field.widget_attrs(form_field.widget))
 
 

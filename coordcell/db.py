@@ -40,7 +40,7 @@ def insert_many(
     by_attname = {f.attname: f for f in opts.concrete_fields}
     fields = [by_attname[name] for name in field_names]
     connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the per-call proxy
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(_column(f)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: E501, S608  # nosec B608: names come from the model, values are parameters
     preps = [None if f.get_internal_type() in _PASSED_AS_IS else f.get_db_prep_save for f in fields]
@@ -67,7 +67,7 @@ def update_many(model: type[models.Model], attnames: Sequence[str], objs: Sequen
     connection = connections[DEFAULT_DB_ALIAS]
     fields = {f.attname: f for f in model._meta.concrete_fields}
     qn = connection.ops.quote_name
-    sets = ", ".join(f"{qn(fields[a].column)} = %s" for a in attnames)
+    sets = ", ".join(f"{qn(_column(fields[a]))} = %s" for a in attnames)
     sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn('id')} = %s"  # noqa: S608  # nosec B608: model names, values are parameters
     params = [
         [*(fields[a].get_db_prep_save(getattr(o, a), connection) for a in attnames), o.pk]
@@ -75,3 +75,9 @@ def update_many(model: type[models.Model], attnames: Sequence[str], objs: Sequen
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    # A concrete field is one with a column; django-stubs type ``column`` as optional.
+    assert field.column is not None, field
+    return field.column

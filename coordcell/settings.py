@@ -183,7 +183,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; FULL survives power loss;
                 # IMMEDIATE takes the write lock at BEGIN: two writers queue, never deadlock.

@@ -96,8 +96,8 @@ class Supervisor:
                 received = os.read(wake_r, 256)
             except BlockingIOError:
                 received = b""
-            for signum in received:
-                self._on_signal(signal.Signals(signum))
+            for number in received:
+                self._on_signal(signal.Signals(number))
             web_status = self.web.poll()
             if web_status is not None and not self.stopping:
                 self.say(f"The web server exited ({_describe(web_status)}): stopping.")

@@ -431,6 +431,7 @@ def line_edit(
             raise ValidationError("Only the lines of a solved, uncommitted run can be edited.")
         if quantity < 0:
             raise ValidationError({"quantity": "A quantity cannot be negative."})
+        assert run.instance_json is not None  # run_execute saves it before solving
         instance = solver.instance_from_json(gzip.decompress(run.instance_json).decode())
         hub_code = hub.code if hub else line.hub.code
         transit_in = instance.origin_to_hub.get((line.pledge.origin.code, hub_code))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from coordcell.audit.services import StaleEditError
 from coordcell.bounds import VERSION_MAX
+from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
 from . import selectors, services
@@ -44,7 +45,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial={"planning_start": services.default_planning_start()}
     )
     if request.method == "POST":
-        if not selectors.can_create_run(user):
+        if user is None or not selectors.can_create_run(user):
             raise refuse("only coordinators start runs")
         if form.is_valid():
             run = services.run_create(
@@ -68,9 +69,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
-    if request.htmx and request.GET.get("part") == "progress":  # type: ignore[attr-defined]
+    if request.htmx and request.GET.get("part") == "progress":
         if run.status in (AllocationRun.Status.QUEUED, AllocationRun.Status.RUNNING):
             return render(request, "allocation/run_detail.html#progress", {"run": run})
         response = HttpResponse()
@@ -109,7 +110,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "whatif_form": WhatIfForm() if selectors.can_create_run(request.user) else None,
     }
     template = "allocation/run_detail.html"
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         template += "#lines"
     return render(request, template, context)
 
@@ -127,7 +128,7 @@ def _version(text: str | None) -> int | None:
 def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if not selectors.can_commit_run(user, run):
+    if user is None or not selectors.can_commit_run(user, run):
         raise refuse("only coordinators change runs")
     try:
         services.run_commit(
@@ -147,7 +148,7 @@ def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
 def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if not selectors.can_discard_run(user, run):
+    if user is None or not selectors.can_discard_run(user, run):
         raise refuse("only coordinators change runs")
     try:
         services.run_discard(actor=user, run=run)
@@ -160,14 +161,16 @@ def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
 def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
     base = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if not selectors.can_create_run(user):
+    if user is None or not selectors.can_create_run(user):
         raise refuse("only coordinators change runs")
     form = WhatIfForm(request.POST)
     if not form.is_valid():
         messages.error(
             request,
             "The what-if is incomplete: "
-            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            + "; ".join(
+                f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()
+            ),
         )
         return HttpResponseRedirect(reverse("allocation:detail", args=[base.pk]))
     try:
@@ -210,7 +213,7 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
-    if not selectors.can_edit_run_lines(user, run):
+    if user is None or not selectors.can_edit_run_lines(user, run):
         raise refuse("only coordinators change runs")
     line = get_visible_or_404(
         AllocationLine.objects.select_related(

@@ -8,7 +8,7 @@ names the next one (``next``/``previous`` links carrying ``?cursor=``), found th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -49,7 +49,8 @@ class SeqCursorPagination(CursorPagination):
     def decode_cursor(self, request: Request) -> Any:
         """DRF's, and the position must be a sequence number: another one is malformed (404)."""
         cursor = super().decode_cursor(request)
-        position = None if cursor is None else cursor.position
+        # The query's text: djangorestframework-stubs type it as an int.
+        position = None if cursor is None else cast("str | None", cursor.position)
         if position is not None and not (
             position.isdigit() and len(position) <= 19 and int(position) <= BIGINT[1]
         ):

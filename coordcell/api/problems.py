@@ -10,7 +10,7 @@ through Django's error handlers (``handler400`` ... ``handler500`` in coordcell/
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -57,9 +57,16 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
-def flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+class ErrorItem(TypedDict):
+    field: str | None  # None: the request as a whole
+    pointer: str
+    detail: str
+    code: str
+
+
+def flatten(detail: Any, prefix: str = "") -> list[ErrorItem]:
     """DRF's nested error detail as a flat list of {field, pointer, detail, code}."""
-    out: list[dict[str, str]] = []
+    out: list[ErrorItem] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = "" if key in ("non_field_errors", "__all__") else str(key)
@@ -73,7 +80,7 @@ def flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     else:
         out.append(
             {
-                "field": prefix or None,  # type: ignore[dict-item]
+                "field": prefix or None,
                 "pointer": "#/" + prefix.replace(".", "/") if prefix else "#",
                 "detail": str(detail),
                 "code": str(getattr(detail, "code", "invalid")),
@@ -92,7 +99,7 @@ def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def problem_body(
-    status_code: int, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
+    status_code: int, detail: str, errors: list[ErrorItem] | None = None, **extra: Any
 ) -> dict[str, Any]:
     slug, title = _TITLES.get(status_code, ("error", "Error."))
     body: dict[str, Any] = {
@@ -108,7 +115,7 @@ def problem_body(
 
 
 def problem(
-    status_code: int, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
+    status_code: int, detail: str, errors: list[ErrorItem] | None = None, **extra: Any
 ) -> Response:
     body = problem_body(status_code, detail, errors, **extra)
     return Response(body, status=status_code, content_type=PROBLEM_JSON)
@@ -150,13 +157,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
         set_rollback()
         response = problem(500, SERVER_ERROR)
-        response._has_been_logged = True  # type: ignore[attr-defined]  # not twice by Django
+        # Django's own flag (absent from django-stubs): it does not log the error again.
+        response._has_been_logged = True  # type: ignore[attr-defined]
         return response
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+    # Set by DRF on an authentication failure, and on a throttled request.
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
         named = [e["field"] for e in errors if e["field"]]

@@ -28,7 +28,7 @@ from .writes import save_through_form
 @dataclass(frozen=True)
 class ApiResource:
     register: Register
-    serializer_class: type[serializers.ModelSerializer]  # type: ignore[type-arg]
+    serializer_class: type[serializers.ModelSerializer]
     codes: tuple[str, ...] = ()  # many-to-many relations shown as their objects' codes
     ordering_fields: tuple[str, ...] = ()  # besides the register's sortable columns
 
@@ -73,7 +73,7 @@ class RegisterSearchFilter(filters.BaseFilterBackend):
         ]
 
 
-class ResourceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+class ResourceViewSet(viewsets.ModelViewSet):
     resource: ApiResource
     lookup_value_regex = r"\d+"
     filter_backends = [RegisterSearchFilter, DjangoFilterBackend, filters.OrderingFilter]
@@ -230,7 +230,7 @@ def viewset_for(resource: ApiResource) -> type[ResourceViewSet]:
     }
     cls = type(f"{register.model.__name__}ViewSet", (ResourceViewSet,), attrs)
     version_note = " Send `version` as read; a stale one answers 409." if resource.versioned else ""
-    return extend_schema_view(  # type: ignore[no-any-return]
+    return extend_schema_view(
         list=extend_schema(summary=f"List {plural}", tags=[register.slug]),
         retrieve=extend_schema(summary=f"Read {name}", tags=[register.slug]),
         create=extend_schema(summary=f"Create {name}", tags=[register.slug]),

@@ -44,7 +44,7 @@ _WHEN = {
 }
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "coordcell.api.authentication.BearerTokenAuthentication"
     name = "bearerToken"
 

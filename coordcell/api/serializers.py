@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db import connection
-from django.db.models import OuterRef, StringAgg, Subquery, Value
+from django.db.models import Model, OuterRef, StringAgg, Subquery, Value
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
@@ -36,19 +36,28 @@ SLUG_PREFIX = "_api_slug_"  # a read's queryset annotates each to-one relation's
 CODES_PREFIX = "_api_codes_"  # ... and each many-to-many relation's codes, comma-separated
 
 
+def _source(field: serializers.Field[Any, Any, Any, Any]) -> str:
+    # Set by bind(): every field of a serializer's ``fields`` has one.
+    assert field.source is not None, field
+    return field.source
+
+
 class CodeList(serializers.ManyRelatedField):
     """A many-to-many relation shown as its objects' codes. A read takes them from the row's own
     query (``slug_annotations``); a write's answer from ``resources.attach_codes`` (one query per
     relation; Django's prefetch cost ~0.25 ms a row); without either, the relation itself is
     read."""
 
+    child_relation: CodeField  # made only by CodeField.many_init
+
     def get_attribute(self, instance: Any) -> Any:
+        source = _source(self)
         try:
-            joined = instance.__dict__[CODES_PREFIX + self.source]
+            joined = instance.__dict__[CODES_PREFIX + source]
         except KeyError:
             attached = getattr(instance, ATTACHED_CODES, None)
-            if attached is not None and self.source in attached:
-                return attached[self.source]
+            if attached is not None and source in attached:
+                return attached[source]
             return super().get_attribute(instance)
         return joined.split(",") if joined else []  # codes are slugs: never a comma
 
@@ -59,7 +68,7 @@ class CodeList(serializers.ManyRelatedField):
         ]
 
 
-class CodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+class CodeField(serializers.SlugRelatedField):
     """An object named by its code (or another unique slug); ``many=True`` gives a CodeList
     (DRF's own many_init, with its list class changed). A read takes the slug annotated on the
     row's own query (``slug_annotations``) rather than loading the object: a page of 100 pledges
@@ -67,13 +76,13 @@ class CodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
 
     @classmethod
     def many_init(cls, *args: Any, **kwargs: Any) -> CodeList:
-        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs: dict[str, Any] = {"child_relation": cls(*args, **kwargs)}
         list_kwargs.update({k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS})
         return CodeList(**list_kwargs)
 
     def get_attribute(self, instance: Any) -> Any:
         try:
-            return instance.__dict__[SLUG_PREFIX + self.source]
+            return instance.__dict__[SLUG_PREFIX + _source(self)]
         except KeyError:
             return super().get_attribute(instance)
 
@@ -95,7 +104,7 @@ def many_to_many(model: Any, name: str) -> tuple[Any, str, str, list[str]]:
 
 @functools.cache
 def slug_annotations(
-    serializer_class: type[serializers.ModelSerializer],  # type: ignore[type-arg]
+    serializer_class: type[serializers.ModelSerializer],
 ) -> dict[str, Subquery]:
     """What a read's queryset annotates for the serializer's CodeFields: each to-one slug, as a
     subquery by primary key (a join would stay in the paginator's COUNT: 4 -> 17 ms), and each
@@ -103,15 +112,18 @@ def slug_annotations(
     database orders within an aggregate (PostgreSQL, SQLite from 3.44); elsewhere
     ``resources.attach_codes`` reads them, one query per relation for a page of 100 (~4 ms of CPU
     each, mostly binding 100 ids)."""
-    model = serializer_class.Meta.model
+    model: type[Model] = serializer_class.Meta.model
     out: dict[str, Subquery] = {}
     for field in serializer_class().fields.values():
         if isinstance(field, CodeField):
-            related = model._meta.get_field(field.source).related_model
-            slug = related._default_manager.filter(pk=OuterRef(f"{field.source}_id"))
-            out[SLUG_PREFIX + field.source] = Subquery(slug.values(field.slug_field)[:1])
+            name = _source(field)
+            related = model._meta.get_field(name).related_model
+            assert related is not None, name  # a CodeField names a foreign key
+            slug = related._default_manager.filter(pk=OuterRef(f"{name}_id"))
+            out[SLUG_PREFIX + name] = Subquery(slug.values(field.slug_field)[:1])
         elif isinstance(field, CodeList) and connection.features.supports_aggregate_order_by_clause:
-            through, source, target, ordering = many_to_many(model, field.source)
+            name = _source(field)
+            through, source, target, ordering = many_to_many(model, name)
             slug_field = field.child_relation.slug_field
             codes = (
                 through.objects.filter(**{source: OuterRef("pk")})
@@ -123,15 +135,15 @@ def slug_annotations(
                 )
                 .values("codes")
             )
-            out[CODES_PREFIX + field.source] = Subquery(codes)
+            out[CODES_PREFIX + name] = Subquery(codes)
     return out
 
 
-def _code(model: Any, **kwargs: Any) -> serializers.SlugRelatedField:  # type: ignore[type-arg]
+def _code(model: Any, **kwargs: Any) -> serializers.SlugRelatedField:
     return CodeField(slug_field="code", queryset=model.objects.all(), **kwargs)
 
 
-class ScopedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ScopedSerializer(serializers.ModelSerializer):
     """Related fields accept only objects the user may see: ``scopes = {field: fn(user)}``."""
 
     scopes: dict[str, Callable[[Any], Any]] = {}
@@ -152,12 +164,12 @@ class ScopedSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             field = fields.get(name)
             if field is None:
                 continue
-            target = getattr(field, "child_relation", field)
+            target: Any = getattr(field, "child_relation", field)  # a RelatedField
             target.queryset = scope(user)
         return fields
 
 
-class ReadOnlyRefused(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReadOnlyRefused(serializers.ModelSerializer):
     """A read-only field sent with another value than it has is refused, not silently ignored:
     a client that sets a requirement's status (derived) or a pledge's reference is told so."""
 
@@ -286,7 +298,7 @@ class CapabilitySerializer(ScopedSerializer):
         validators: list[Any] = []
 
 
-class AuditEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
@@ -304,7 +316,7 @@ class AuditEventSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         read_only_fields = fields
 
 
-class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     role = serializers.CharField()
     nation = serializers.CharField(allow_null=True)

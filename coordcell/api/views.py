@@ -22,6 +22,7 @@ from coordcell.audit.filters import AuditEventFilter
 from coordcell.audit.models import AuditEvent
 from coordcell.audit.selectors import audit_events_visible_to
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
+from coordcell.registry.models import User
 
 from .pagination import SeqCursorPagination
 from .problems import problem
@@ -39,7 +40,7 @@ class SeqOrderingFilter(filters.OrderingFilter):
 
 
 @extend_schema(tags=["audit-events"])
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit trail, for auditors and coordinators; nobody else sees an event."""
 
     serializer_class = AuditEventSerializer
@@ -64,11 +65,12 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
 @api_view(["GET"])
 def me(request: Request) -> Response:
     user = request.user
+    assert isinstance(user, User)  # the API's default permission is IsAuthenticated
     return Response(
         {
             "username": user.username,
             "role": user.role,
-            "nation": user.nation.code if user.nation_id else None,
+            "nation": user.nation.code if user.nation else None,
         }
     )
 

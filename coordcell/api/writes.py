@@ -69,7 +69,7 @@ def save_through_form(
         model = register.model
         for name in names:
             field = model._meta.get_field(name) if name != "version" else None
-            if field is not None and field.has_default():
+            if isinstance(field, models.Field) and field.has_default():
                 data[name] = field.get_default()
     data.update(validated)
     form = register.form_class(

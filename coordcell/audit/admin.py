@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from .models import AuditEvent
 
 
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedAdmin(admin.ModelAdmin):
     """The admin is one more entry point: it changes a record only through the actions of the
     record's app, like the pages, the API and imports do.
 
@@ -43,7 +43,7 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["seq", "at", "actor_name", "verb", "target_type", "target_id"]
     list_filter = ["verb", "target_type"]
     search_fields = ["actor_name", "target_repr", "target_id"]

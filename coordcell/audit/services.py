@@ -8,11 +8,12 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.db.models.fields.related import RelatedField
 from django.utils import timezone
 
 from coordcell.db import insert_many
@@ -99,7 +100,8 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
             if fields is not None and m2m.name not in fields:
                 continue
             values[m2m.name] = sorted(getattr(instance, m2m.name).values_list("pk", flat=True))
-    return json.loads(canonical(values))
+    stored: dict[str, Any] = json.loads(canonical(values))
+    return stored
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -236,6 +238,10 @@ def current_head() -> tuple[int, str]:
     return (head.seq, head.hash) if head else (0, GENESIS_HASH)
 
 
+# The optimistic-locking field of the models that have one: one step per save.
+VERSION = "version"
+
+
 class StaleEditError(Exception):
     """Someone else saved the record since this edit was loaded."""
 
@@ -246,21 +252,21 @@ class StaleEditError(Exception):
         )
 
 
-def save_audited(
+def save_audited[M: models.Model](
     *,
     actor: Any,
-    instance: models.Model,
+    instance: M,
     m2m: Mapping[str, Iterable[Any]] | None = None,
     expected_version: int | None = None,
     verb: str | None = None,
-) -> models.Model:
+) -> M:
     """Validate, save and record one object in one transaction.
 
     Models with a ``version`` field are protected against lost updates: the save is refused
     with StaleEditError when ``expected_version`` is not the stored version.
     """
     model = type(instance)
-    has_version = any(f.name == "version" for f in model._meta.concrete_fields)
+    has_version = any(f.name == VERSION for f in model._meta.concrete_fields)
     with transaction.atomic():
         before: dict[str, Any] = {}
         creating = instance.pk is None
@@ -268,9 +274,10 @@ def save_audited(
             stored = model._default_manager.select_for_update().get(pk=instance.pk)
             before = snapshot(stored)
             if has_version:
-                if expected_version is not None and stored.version != expected_version:
+                stored_version: int = getattr(stored, VERSION)
+                if expected_version is not None and stored_version != expected_version:
                     raise StaleEditError(stored)
-                instance.version = stored.version + 1  # type: ignore[attr-defined]
+                setattr(instance, VERSION, stored_version + 1)
         instance.full_clean()
         instance.save()
         for name, values in (m2m or {}).items():
@@ -290,6 +297,11 @@ def delete_audited(*, actor: Any, instance: models.Model) -> None:
         before = snapshot(instance)
         record(actor=actor, verb="delete", target=instance, data={"before": before})
         instance.delete()
+
+
+class _ChainHead(TypedDict):
+    seq: int  # the last event's sequence number and hash, as events are appended
+    prev: str
 
 
 @dataclass(frozen=True)
@@ -314,7 +326,7 @@ def record_many(*, actor: Any, verb: str, entries: Iterable[AuditEntry]) -> int:
     actor_name = getattr(actor, "username", None) or str(actor or "system")
     at = timezone.now()
     at_text = at.astimezone(dt.UTC).isoformat()
-    state = {"seq": head.seq, "prev": head.hash}
+    state: _ChainHead = {"seq": head.seq, "prev": head.hash}
 
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
@@ -402,7 +414,7 @@ def values_of(obj: models.Model, names: Iterable[str] | None = None) -> dict[str
     The audit service canonicalises them to JSON; doing it here too would double the cost of a
     200,000-row import.
     """
-    fields = obj._meta.concrete_fields
+    fields: Sequence[models.Field[Any, Any]] = obj._meta.concrete_fields
     if names is not None:
         wanted = set(names)
         fields = [f for f in fields if f.name in wanted]
@@ -425,7 +437,7 @@ def checked(
     exclude = [
         f.name
         for f in instance._meta.concrete_fields
-        if f.is_relation and f.is_cached(instance)  # type: ignore[attr-defined]
+        if isinstance(f, RelatedField) and f.is_cached(instance)
     ]
     if new_reference:
         exclude.append("reference")
@@ -434,7 +446,7 @@ def checked(
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, []).extend(ValidationError(m, code="model") for m in messages)
-    return ValidationError(errors) if errors else None  # type: ignore[arg-type]
+    return ValidationError(errors) if errors else None
 
 
 def create_many_audited(
@@ -463,7 +475,7 @@ def create_many_audited(
             unique_field, "pk"
         )
     )
-    no_relations = {m2m.name: [] for m2m in model._meta.many_to_many}
+    no_relations: dict[str, list[Any]] = {m2m.name: [] for m2m in model._meta.many_to_many}
     entries = []
     for obj in objects:
         obj.pk = pks[getattr(obj, unique_field)]
@@ -485,13 +497,13 @@ def update_many_audited(
     if not pairs:
         return 0
     model = type(pairs[0][1])
-    versioned = any(f.name == "version" for f in model._meta.concrete_fields)
+    versioned = any(f.name == VERSION for f in model._meta.concrete_fields)
     by_attname = {f.attname: f.name for f in model._meta.concrete_fields}
     changed: set[str] = set()
     entries = []
     for before, obj in pairs:
         if versioned:
-            obj.version += 1  # type: ignore[attr-defined]
+            setattr(obj, VERSION, getattr(obj, VERSION) + 1)
         diff = changes(before, values_of(obj))
         changed |= {by_attname.get(k, k) for k in diff}
         entries.append(

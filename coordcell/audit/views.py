@@ -1,7 +1,8 @@
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, refuse
 
 from .filters import AuditEventFilter
@@ -9,7 +10,7 @@ from .selectors import audit_events_visible_to
 from .services import current_head
 
 
-def audit_trail(request: HttpRequest) -> HttpResponse:
+def audit_trail(request: HtmxHttpRequest) -> HttpResponse:
     user = as_user(request.user)
     if user is None or not user.sees_everything:
         raise refuse("the audit trail is for the cell and auditors")
@@ -20,7 +21,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     seq, head = current_head()
     template = "audit/trail.html"
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(
         request,

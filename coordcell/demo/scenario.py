@@ -20,6 +20,7 @@ from coordcell.pledges.models import Pledge
 from coordcell.registry.models import (
     Capability,
     CapabilityCoalition,
+    CategoryDomain,
     HubCapacity,
     ItemCategory,
     Location,
@@ -423,7 +424,7 @@ class _Builder:
         hubs = locations[Location.Kind.HUB]
         rows = []
         for hub in hubs:
-            for domain, _label in ItemCategory._meta.get_field("domain").choices:
+            for domain, _label in CategoryDomain.choices:  # ItemCategory.domain's
                 # Sized so that hubs bind in busy weeks: about the average weekly flow per hub,
                 # the main hub taking twice the share of a forward hub.
                 average = self.pledged_by_domain.get(domain, 0) / (HORIZON_WEEKS * (len(hubs) + 1))
@@ -503,7 +504,8 @@ class _Builder:
                 for c in places.SITE_COURSES[site.location.code]
             ],
         )
-        blackouts, sessions = [], []
+        blackouts: list[Blackout] = []
+        sessions: list[Session] = []
         horizon = 2 * HORIZON_WEEKS
         for site in sites:
             off = rng.randint(8, 20)  # the site's own exercise: two weeks without courses

@@ -6,7 +6,7 @@ import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.management.base import CommandError
 
@@ -24,6 +24,11 @@ def command_user(username: str | None) -> User:
             raise CommandError(f"No active user {username!r}.")
         return user
     return User(username=f"system:{getpass.getuser()}", role=Role.COORDINATOR, is_active=True)
+
+
+class _Shown(TypedDict):
+    phase: str  # the phase and the count a plain (not a terminal) display last wrote
+    last: int
 
 
 @contextmanager
@@ -60,7 +65,7 @@ def progress_display(
 
             yield show
         return
-    state = {"phase": "", "last": 0}
+    state: _Shown = {"phase": "", "last": 0}
 
     def plain(phase: str, done: int, total: int | None) -> None:
         of = f" of {total:,}" if total is not None else ""

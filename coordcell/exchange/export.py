@@ -39,9 +39,12 @@ def export_fields(register: Register) -> list[str]:
 
 def _label(register: Register, path: str) -> str:
     try:
-        return str(register.model._meta.get_field(path.split(".")[0]).verbose_name)
+        field = register.model._meta.get_field(path.split(".")[0])
     except Exception:
-        return next((c.label for c in register.columns if c.path == path), path.replace("_", " "))
+        field = None
+    if isinstance(field, models.Field):  # not a reverse relation, which has no verbose name
+        return str(field.verbose_name)
+    return next((c.label for c in register.columns if c.path == path), path.replace("_", " "))
 
 
 def _plain(value: Any) -> Any:
@@ -85,16 +88,18 @@ def _getter(model: type[models.Model], path: str) -> Callable[[Any], Any]:
     return lambda obj: _plain(resolve(obj, path))
 
 
-def filtered_queryset(register: Register, user: Any, params: dict[str, Any] | QueryDict) -> Any:
+def filtered_queryset(register: Register, user: Any, params: dict[str, str] | QueryDict) -> Any:
     """``register`` as ``user`` reads it (``Register.for_user``): the rows and columns to export."""
     request = HttpRequest()
     request.user = user
     if isinstance(params, QueryDict):
-        request.GET = params
+        query = params
     else:
-        request.GET = QueryDict(mutable=True)
+        query = QueryDict(mutable=True)
         for name, value in params.items():
-            request.GET[name] = value
+            query[name] = value
+    # django-stubs type GET as the immutable QueryDict Django parses, not one given to it.
+    request.GET = query  # type: ignore[assignment]
     qs, _, _, _ = filter_rows(register, request)
     if not qs.ordered:
         qs = qs.order_by("pk")
@@ -219,7 +224,7 @@ def write_xlsx(register: Register, qs: Any, stream: IO[bytes]) -> int:
 
 
 def export_queryset(
-    register: Register, user: Any, params: dict[str, Any], fmt: str, stream: IO[bytes]
+    register: Register, user: Any, params: dict[str, str], fmt: str, stream: IO[bytes]
 ) -> int:
     register = register.for_user(user)  # the columns this user may read
     qs = filtered_queryset(register, user, params)

@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from coordcell.registry.forms import choice_field, model_choice_field
+
 from .mapping import Mapping
 from .models import SavedMapping
 from .readers import SUPPORTED
@@ -22,8 +24,8 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: list[str], user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, k.capitalize()) for k in kinds]
-        self.fields["saved_mapping"].queryset = SavedMapping.objects.filter(owner=user)
+        choice_field(self, "kind").choices = [(k, k.capitalize()) for k in kinds]
+        model_choice_field(self, "saved_mapping").queryset = SavedMapping.objects.filter(owner=user)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

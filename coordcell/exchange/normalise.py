@@ -146,13 +146,13 @@ def parse_date(value: Any) -> dt.date:
             day, month = month, day
         return _date(year, month, day, value)
     if m := re.fullmatch(r"(\d{1,2})[ .\-/]*([A-Za-z]+)\.?[ .\-/,]*(\d{4})", raw):
-        month = _MONTHS.get(m[2].casefold())
-        if month:
-            return _date(int(m[3]), month, int(m[1]), value)
+        named = _MONTHS.get(m[2].casefold())
+        if named:
+            return _date(int(m[3]), named, int(m[1]), value)
     if m := re.fullmatch(r"([A-Za-z]+)\.? (\d{1,2}),? (\d{4})", raw):
-        month = _MONTHS.get(m[1].casefold())
-        if month:
-            return _date(int(m[3]), month, int(m[2]), value)
+        named = _MONTHS.get(m[1].casefold())
+        if named:
+            return _date(int(m[3]), named, int(m[2]), value)
     raise Invalid(f"{raw!r} is not a date: write 2027-12-31, 31/12/2027 or 31.12.2027.", "date")
 
 

@@ -9,6 +9,7 @@ days later. Nothing heavy runs in a web request.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,7 @@ def import_run_mark_failed(*, run_id: int, message: str) -> bool:
 def imports_forget_old() -> int:
     """Delete uploads older than two days (with their runs and files), unless a run of theirs
     is still queued or running; and any file left in the folder that old. Returns how many."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=KEEP_SECONDS)
+    cutoff = timezone.now() - dt.timedelta(seconds=KEEP_SECONDS)
     old = ImportUpload.objects.filter(created_at__lt=cutoff).exclude(
         runs__status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING]
     )

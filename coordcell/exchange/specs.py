@@ -170,8 +170,8 @@ def fields_of(
                 continue
             label = str(f.verbose_name)
             kind = (
-                LOOKUP_OF[f.related_model]  # type: ignore[index]
-                if f.is_relation
+                LOOKUP_OF[f.related_model]
+                if f.is_relation and f.related_model is not None  # a relation has its model
                 else "choice"
                 if f.choices
                 else _KINDS.get(f.get_internal_type(), "text")

@@ -48,6 +48,12 @@ def _key_value(value: Any) -> Any:
     return value.pk if isinstance(value, models.Model) else value
 
 
+def _attname(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), name  # a key is the model's own column
+    return field.attname
+
+
 class Importer:
     def __init__(
         self, spec: ImportSpec, table: Table, mapping: Mapping, user: Any, report: ImportReport
@@ -63,6 +69,7 @@ class Importer:
         self.defaults = spec.defaults(user)
         self.seen: dict[tuple[Any, ...], int] = {}
         self.model = spec.model
+        self.key_attnames = [_attname(self.model, name) for name in spec.key_fields]
         self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
         header_index = {n.key(h): i for i, h in enumerate(table.headers)}
         self.columns: dict[str, int] = {}
@@ -131,9 +138,7 @@ class Importer:
         return tuple(_key_value(values.get(name)) for name in self.spec.key_fields)
 
     def key_of_object(self, obj: models.Model) -> tuple[Any, ...]:
-        return tuple(
-            getattr(obj, self.model._meta.get_field(name).attname) for name in self.spec.key_fields
-        )
+        return tuple(getattr(obj, attname) for attname in self.key_attnames)
 
     def key_text(self, values: Any) -> str:
         """The natural key as a person reads it: codes, not database ids."""
@@ -147,8 +152,7 @@ class Importer:
         if not keys:
             return {}
         filters = {
-            f"{self.model._meta.get_field(name).attname}__in": {k[i] for k in keys}
-            for i, name in enumerate(self.spec.key_fields)
+            f"{attname}__in": {k[i] for k in keys} for i, attname in enumerate(self.key_attnames)
         }
         wanted = set(keys)
         found = {}
@@ -161,7 +165,7 @@ class Importer:
     def pks(self, objects: list[Any]) -> dict[tuple[Any, ...], int]:
         """The ids of just-inserted objects, by natural key."""
         keys = [self.key_of_object(o) for o in objects]
-        attnames = [self.model._meta.get_field(name).attname for name in self.spec.key_fields]
+        attnames = self.key_attnames
         filters = {f"{a}__in": {k[i] for k in keys} for i, a in enumerate(attnames)}
         rows = self.model._default_manager.filter(**filters).values_list(*attnames, "pk")
         return {tuple(row[:-1]): row[-1] for row in rows}

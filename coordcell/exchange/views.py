@@ -7,6 +7,7 @@ and its header row read (``open_table`` refuses a file past the limits first).
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,14 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
+from coordcell.htmx import HtmxHttpRequest
 from coordcell.jobs.priority import at_worker_priority
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
@@ -80,7 +83,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return HttpResponseRedirect(reverse("import-review", args=[upload.public_id]))
-    since = timezone.now() - timezone.timedelta(seconds=KEEP_SECONDS)
+    since = timezone.now() - dt.timedelta(seconds=KEEP_SECONDS)
     recent = ImportUpload.objects.filter(owner=user, created_at__gte=since).prefetch_related("runs")
     return render(
         request,
@@ -105,15 +108,17 @@ def _mode(action: str, upload: ImportUpload, skip_invalid: bool) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
+def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
     """Map the columns, queue a dry run, and a commit once a dry run has been seen; show the
     latest run's progress (polled by htmx while it runs) or its report."""
     upload = _get_upload(request, upload_id)
     user = as_user(request.user)
+    if user is None:  # found in its scope above: an active user
+        raise refuse("not an active user")
     spec = SPECS[upload.kind]
     runs = list(upload.runs.all()[:10])
     latest = runs[0] if runs else None
-    if request.htmx and request.GET.get("part") == "progress":  # type: ignore[attr-defined]
+    if request.htmx and request.GET.get("part") == "progress":
         if latest is not None and latest.active:
             return render(request, "exchange/import_review.html#progress", {"run": latest})
         response = HttpResponse()
@@ -135,20 +140,20 @@ def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
         mapping = form.mapping(mapping)
         mode = _mode(request.POST.get("action", ""), upload, form.cleaned_data["skip_invalid"])
         import_upload_map(
-            actor=user,  # type: ignore[arg-type]
+            actor=user,
             upload=upload,
             mapping=mapping,
             checked=upload.checked and mode == ImportRun.Mode.DRY_RUN,
         )
         if form.cleaned_data["save_as"]:
             saved_mapping_save(
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
                 kind=spec.kind,
                 name=form.cleaned_data["save_as"],
                 mapping=mapping,
             )
             messages.success(request, f"Saved the mapping as {form.cleaned_data['save_as']!r}.")
-        import_run_create(actor=user, upload=upload, mode=mode, mapping=upload.mapping)  # type: ignore[arg-type]
+        import_run_create(actor=user, upload=upload, mode=mode, mapping=upload.mapping)
         return HttpResponseRedirect(request.path)
     return render(
         request,
@@ -168,14 +173,14 @@ def import_review(request: HttpRequest, upload_id: str) -> HttpResponse:
 @require_GET
 def import_file(
     request: HttpRequest, upload_id: str, name: str, run_id: int | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """An upload's mapping (``mapping.yaml``), or the errors or rejected rows of one of its runs
     (by default the latest finished one)."""
     upload = _get_upload(request, upload_id)
     stem = Path(upload.name).stem
     if name == "mapping.yaml":
         body = mapping_from_dict(upload.mapping, SPECS[upload.kind]).dumps()
-        response = HttpResponse(body, content_type="application/yaml")
+        response: HttpResponseBase = HttpResponse(body, content_type="application/yaml")
     elif name in FILES:
         runs = upload.runs.filter(status=ImportRun.Status.DONE)
         run = runs.filter(pk=run_id).first() if run_id is not None else runs.first()
@@ -191,7 +196,7 @@ def import_file(
 
 
 @require_GET
-def export_list(request: HttpRequest, slug: str) -> HttpResponse:
+def export_list(request: HttpRequest, slug: str) -> FileResponse:
     """/export/<register>/?format=csv|xlsx&<the list page's filters>"""
     register = registers().get(slug)
     user = as_user(request.user)

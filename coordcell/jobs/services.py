@@ -26,6 +26,7 @@ import secrets
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.db.models.functions import Now
@@ -34,6 +35,9 @@ from django_tasks_db.models import DBTaskResult
 
 from . import kinds, machine
 from .models import WorkerHeartbeat
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +110,18 @@ def _has_stopped(
     return (now - heartbeat.last_seen_at).total_seconds() > limit
 
 
-def _stopped(heartbeats: Iterable[WorkerHeartbeat], stale_after: float) -> set[str]:
+class _DbNow(TypedDict):
+    db_now: dt.datetime  # the database's clock, annotated on each row (Now())
+
+
+def _stopped(
+    heartbeats: Iterable[WithAnnotations[WorkerHeartbeat, _DbNow]], stale_after: float
+) -> set[str]:
     here = machine.machine_id()
     return {
         h.worker_id
         for h in heartbeats
-        if _has_stopped(h, here=here, now=h.db_now, stale_after=stale_after)  # type: ignore[attr-defined]
+        if _has_stopped(h, here=here, now=h.db_now, stale_after=stale_after)
     }
 
 
@@ -185,7 +195,7 @@ def job_fail(*, job_id: str, worker_id: str, message: str) -> bool:
         return _fail_job(job, worker_id, OUTCOME_UNRECORDED, message) is not None
 
 
-def _fail_job(job: DBTaskResult, owner: str, error: str, message: str) -> LostJob | None:
+def _fail_job(job: DBTaskResult[..., Any], owner: str, error: str, message: str) -> LostJob | None:
     failed = DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.FAILED,
         finished_at=Now(),

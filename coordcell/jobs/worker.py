@@ -69,7 +69,7 @@ class ResilientWorker(Worker):
     def run(self) -> None:
         until_it_works(f"worker {self.worker_id}", super().run, keep_going=lambda: self.running)
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:  # type: ignore[type-arg]
+    def run_task(self, db_task_result: DBTaskResult) -> None:
         try:
             super().run_task(db_task_result)
         except TRANSIENT as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import models
@@ -24,7 +24,7 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> set[int
 
     Returns the ids of requirements whose received quantities changed.
     """
-    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    events: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in ShipmentEvent.objects.filter(shipment_id__in=shipment_ids).values(
         "id", "shipment_id", "status", "occurred_at", "location_id", "line_quantities"
     ):
@@ -42,7 +42,7 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> set[int
     for shipment in Shipment.objects.filter(pk__in=shipment_ids):
         evs = events[shipment.pk]
         by_id = {e["id"]: e for e in evs}
-        latest: dict[str, dict[str, Any]] = {}
+        latest: dict[str, Mapping[str, Any]] = {}
         for e in sorted(evs, key=lambda e: (e["occurred_at"], e["id"])):
             latest[e["status"]] = e
         top = derive_status(EventFact(e["id"], e["status"], e["occurred_at"]) for e in evs)

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from coordcell.bounds import BIGINT, QUANTITY_MAX
+from coordcell.registry.forms import choice_field
 from coordcell.registry.models import Location
 
 from .lifecycle import S
@@ -52,7 +53,7 @@ class EventForm(forms.Form):
 
     def __init__(self, *args: Any, statuses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s, S(s).label) for s in statuses]
+        choice_field(self, "status").choices = [(s, S(s).label) for s in statuses]
 
     def clean_lines(self) -> dict[int, int] | None:
         return parse_moves(self.cleaned_data["lines"]) or None

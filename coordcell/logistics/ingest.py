@@ -470,7 +470,7 @@ def _validate(
         location = locations.get(item.location_code)
         if location is None:
             raise EventError(f"Unknown location '{item.location_code}'.")
-        if expected is not None and location.pk != expected:
+        if place and expected is not None and location.pk != expected:
             raise EventError(
                 f"'{item.status}' happens at the shipment's {place.replace('_', ' ')}, "
                 f"not at {location.code}."

@@ -34,7 +34,7 @@ def requirement_coverage(requirement_ids: Iterable[int]) -> dict[int, Coverage]:
         allocated[row["requirement_id"]] += row["n"] or 0
     received: dict[int, int] = defaultdict(int)
     cancelled = Q(shipment__status=S.CANCELLED)
-    for row in (
+    for totals in (
         ShipmentLine.objects.filter(requirement_id__in=ids)
         .values("requirement_id")
         .annotate(
@@ -43,7 +43,7 @@ def requirement_coverage(requirement_ids: Iterable[int]) -> dict[int, Coverage]:
             received=Sum("received_quantity", filter=~cancelled),
         )
     ):
-        rid = row["requirement_id"]
-        allocated[rid] += (row["by_hand"] or 0) - (row["released"] or 0)
-        received[rid] = row["received"] or 0
+        rid = totals["requirement_id"]
+        allocated[rid] += (totals["by_hand"] or 0) - (totals["released"] or 0)
+        received[rid] = totals["received"] or 0
     return {rid: Coverage(allocated=max(0, allocated[rid]), received=received[rid]) for rid in ids}

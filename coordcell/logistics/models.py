@@ -192,11 +192,11 @@ class ShipmentEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.shipment_id} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, **kwargs: Any) -> None:  # Model.save takes keywords only
         # History is evidence: an event is written once and never changed.
         if not self._state.adding:
             raise AppendOnlyError("Shipment events are append-only; record a new event instead.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(**kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Shipment events are append-only and cannot be deleted.")
@@ -331,4 +331,4 @@ class DiscrepancyPhoto(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,7 +238,7 @@ def quantities_by_requirement(requirement_ids: Iterable[int]) -> dict[int, Quant
     by_id = {r["requirement_id"]: r for r in rows}
     result = {}
     for rid in ids:
-        r = by_id.get(rid, {})
+        r: Mapping[str, Any] = by_id.get(rid, {})
         result[rid] = Quantities(
             allocated=allocated.get(rid) or 0,
             on_shipments=r.get("planned") or 0,
@@ -319,7 +319,7 @@ def hub_outlook(hub: Location, *, today: dt.date, weeks: int = 8) -> HubOutlook:
     cells: dict[tuple[str, dt.date], HubWeek] = {}
     open_lines = ShipmentLine.objects.filter(shipment__hub=hub, shipment__status__in=IN_PROGRESS)
 
-    def add(rows: Iterable[dict[str, Any]], attr: str) -> None:
+    def add(rows: Iterable[Mapping[str, Any]], attr: str) -> None:
         for row in rows:
             day = max(row["day"], monday)
             week = day - dt.timedelta(days=day.weekday())

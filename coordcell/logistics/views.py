@@ -157,7 +157,13 @@ def _discrepancies(user: Any, shipment: Shipment) -> list[tuple[Any, str]]:
         else ()
     )
     return [
-        (d, d.other_shipment.reference if d.other_shipment_id in visible else "") for d in found
+        (
+            d,
+            d.other_shipment.reference
+            if d.other_shipment and d.other_shipment_id in visible
+            else "",
+        )
+        for d in found
     ]
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from coordcell.registry.forms import UserAwareModelForm
+from coordcell.registry.forms import UserAwareModelForm, choice_field, model_choice_field
 from coordcell.registry.models import Location, Nation
 
 from .models import Pledge
@@ -19,19 +19,21 @@ class PledgeForm(UserAwareModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["donor"].queryset = Nation.objects.filter(is_donor=True)
-        self.fields["origin"].queryset = Location.objects.filter(kind=Location.Kind.DEPOT)
+        model_choice_field(self, "donor").queryset = Nation.objects.filter(is_donor=True)
+        model_choice_field(self, "origin").queryset = Location.objects.filter(
+            kind=Location.Kind.DEPOT
+        )
         if self.user is not None and getattr(self.user, "is_donor_liaison", False):
             # A donor liaison pledges for its own nation: the field is not theirs to choose.
             del self.fields["donor"]
             self.instance.donor_id = self.user.nation_id
-            self.fields["origin"].queryset = Location.objects.filter(
+            model_choice_field(self, "origin").queryset = Location.objects.filter(
                 kind=Location.Kind.DEPOT, nation_id=self.user.nation_id
             )
             # The statuses it may give (services.pledge_status_refusal decides; this is the
             # choice list that follows from it).
             current = self.instance.status if self.instance.pk else None
-            self.fields["status"].choices = [
+            choice_field(self, "status").choices = [
                 (value, label)
                 for value, label in Pledge.Status.choices
                 if not pledge_status_refusal(self.user, current, value)

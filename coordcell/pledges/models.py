@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import MONEY_MAX, QUANTITY_MAX, VERSION_MAX, between
 from coordcell.registry.models import Capability, ItemCategory, Location, Nation
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _latest_availability() -> dt.date:
@@ -159,7 +163,7 @@ class Pledge(models.Model):
         return self.quantity - self.allocated_quantity
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.donor_id and not self.donor.is_donor:
             errors["donor"] = _("%(nation)s is not registered as a donor.") % {"nation": self.donor}
         if self.origin_id and self.origin.kind != Location.Kind.DEPOT:

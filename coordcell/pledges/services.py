@@ -103,7 +103,7 @@ def pledge_save(
                 pledge.reference = PLEDGE_REFERENCES.next()
         saved: Pledge = save_audited(
             actor=actor, instance=pledge, m2m=m2m, expected_version=expected_version
-        )  # type: ignore[assignment]
+        )
         if before is not None:
             _recompute_readiness(actor, [(before, saved)])
         return saved

@@ -7,7 +7,7 @@ from .models import CapabilityPackage, PackageItem
 from .wording import Wording
 
 
-class PackageItemInline(admin.TabularInline):  # type: ignore[type-arg]
+class PackageItemInline(admin.TabularInline):
     model = PackageItem
     raw_id_fields = ["requirement"]
     extra = 1

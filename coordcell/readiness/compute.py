@@ -86,7 +86,7 @@ def _session(b: Booking) -> facts.Fact:
 
 def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Training) -> Part:
     if not cohorts:
-        fact = {"kind": "no_cohort", "capability": capability_name}
+        fact: facts.Fact = {"kind": "no_cohort", "capability": capability_name}
         return Part("crews", None, fact, [fact])
     bookings, outcomes = training.bookings, training.outcomes
     worst: tuple[tuple[int, dt.date], Part] | None = None

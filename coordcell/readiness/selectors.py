@@ -31,7 +31,7 @@ def packages_visible_to(user: Any) -> QuerySet[CapabilityPackage]:
             run__status=AllocationRun.Status.COMMITTED, pledge__donor_id=u.nation_id
         ).values("requirement_id")
         return qs.filter(items__requirement_id__in=served).distinct()
-    if u.is_training_site_officer:
+    if u.is_training_site_officer and u.nation_id is not None:  # implied: narrows the type
         from coordcell.training.models import Booking
 
         crews = Booking.objects.filter(session__site__location__nation_id=u.nation_id).values(

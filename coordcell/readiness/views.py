@@ -3,6 +3,8 @@ Every word about a package comes from ``wording.Wording`` for the viewer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -26,7 +28,7 @@ def readiness(request: HttpRequest) -> HttpResponse:
     packages = list(selectors.packages_visible_to(request.user).order_by("ready_on", "reference"))
     changes = list(selectors.changes_visible_to(request.user)[:CHANGES_READ])
     words = Wording.for_page(request.user, packages, changes)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"package": p, "bottleneck": words.bottleneck(p), "parts": words.part_dates(p)}
         for p in packages
     ]

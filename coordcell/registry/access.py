@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -67,9 +67,9 @@ def get_visible_or_404[M: Model](queryset: QuerySet[M], **lookup: Any) -> M:
     plain 404. Both answer the same 404 page: the difference is only in the audit trail."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         pass
-    except queryset.model.MultipleObjectsReturned:  # a scope joining rows: still one object
+    except MultipleObjectsReturned:  # a scope joining rows: still one object
         found = queryset.filter(**lookup).first()
         if found is not None:
             return found

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
@@ -46,7 +47,7 @@ class PasswordForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class CoordcellUserAdmin(UserAdmin, AuditedAdmin):  # type: ignore[misc]
+class CoordcellUserAdmin(UserAdmin, AuditedAdmin):
     """Users, through the audited services: a user who acted is deactivated, never deleted."""
 
     record_actions = services
@@ -55,7 +56,7 @@ class CoordcellUserAdmin(UserAdmin, AuditedAdmin):  # type: ignore[misc]
     list_display = ["username", "first_name", "last_name", "role", "nation", "is_active"]
     list_filter = ["role", "nation", "is_active"]
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("coordcell", {"fields": ("role", "nation", "organisation")}),
     )
 
@@ -97,9 +98,11 @@ class CoordcellUserAdmin(UserAdmin, AuditedAdmin):  # type: ignore[misc]
         ]
         return [*kept, *deleted], counts, perms_needed, protected
 
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> None:
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> list[LogEntry]:
         users = list(queryset)
-        super().log_deletions(request, [user for user in users if not user_has_acted(user)])
+        deleted = [user for user in users if not user_has_acted(user)]
+        # Django passes a list too (its delete view: [obj]); django-stubs say a QuerySet.
+        return super().log_deletions(request, deleted)  # type: ignore[arg-type]
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         user_remove(actor=request.user, user=obj)
@@ -137,12 +140,12 @@ class CoordcellUserAdmin(UserAdmin, AuditedAdmin):  # type: ignore[misc]
         return response
 
 
-class HubCapacityInline(admin.TabularInline):  # type: ignore[type-arg]
+class HubCapacityInline(admin.TabularInline):
     model = HubCapacity
     extra = 0
 
 
-class StockNumberInline(admin.TabularInline):  # type: ignore[type-arg]
+class StockNumberInline(admin.TabularInline):
     model = StockNumber
     extra = 0
 
@@ -183,7 +186,7 @@ class AuditedGroupAdmin(ReferenceAdmin, GroupAdmin):
 
 
 @admin.register(TOTPDevice)
-class AuditedTOTPDeviceAdmin(ReferenceAdmin, TOTPDeviceAdmin):  # type: ignore[misc]
+class AuditedTOTPDeviceAdmin(ReferenceAdmin, TOTPDeviceAdmin):
     """Delete only, audited: a user who lost their authenticator enrols again on their own
     two-factor page (audited there), so nobody else ever holds their secret."""
 

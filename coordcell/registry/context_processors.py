@@ -22,7 +22,7 @@ def installation(request: HttpRequest) -> dict[str, Any]:
             nav += [("Shipments", "/logistics/"), ("Inventory", "/logistics/inventory/")]
         if user.sees_everything:
             nav += [("Delays", "/logistics/delays/"), ("Hubs", "/logistics/hubs/")]
-        elif user.is_donor_liaison:
+        elif user.is_donor_liaison and user.nation is not None:  # implied by the role
             nav += [("Late shipments", f"/logistics/donors/{user.nation.code}/late/")]
         if user.sees_everything or user.is_recipient_liaison or user.is_training_site_officer:
             nav += [("Training", "/training/sessions/"), ("Cohorts", "/training/cohorts/")]

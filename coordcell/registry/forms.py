@@ -19,8 +19,23 @@ from .models import (
     Organisation,
 )
 
+# A form's fields are known to django-stubs only as ``Field``: these give one as the choice field
+# it is, to set its choices or records (a ModelChoiceField is a ChoiceField too).
 
-class UserAwareModelForm(forms.ModelForm):  # type: ignore[type-arg]
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), name
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), name
+    return field
+
+
+class UserAwareModelForm(forms.ModelForm):
     """A model form that knows who fills it in, and carries the record's version.
 
     The version travels with the form so that a save over someone else's newer change is refused

@@ -141,8 +141,8 @@ class User(AbstractUser):
                 {"nation": _("Coordinators and auditors work for the cell, not for one nation.")}
             )
         if (
-            self.organisation_id
-            and self.nation_id
+            self.nation_id
+            and self.organisation is not None
             and self.organisation.nation_id != self.nation_id
         ):
             raise ValidationError(

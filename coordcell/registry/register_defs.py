@@ -1,5 +1,10 @@
 """The reference registers' pages: what each list shows and who may change it."""
 
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
 from coordcell.registry import access, filters, forms
 from coordcell.registry.models import (
     Capability,
@@ -13,16 +18,19 @@ from coordcell.registry.models import (
 from coordcell.registry.registers import Column, Register
 from coordcell.registry.services import reference_delete, reference_save
 
+QuerySetFn = Callable[[Any], models.QuerySet[Any]]
 
-def _everyone_logged_in(model):  # type: ignore[no-untyped-def]
-    def visible(user):  # type: ignore[no-untyped-def]
-        return model.objects.all() if access.as_user(user) else model.objects.none()
+
+def _everyone_logged_in(model: type[models.Model]) -> QuerySetFn:
+    def visible(user: Any) -> models.QuerySet[Any]:
+        rows = model._default_manager.all()
+        return rows if access.as_user(user) else rows.none()
 
     return visible
 
 
-def _coordinators(qs_fn):  # type: ignore[no-untyped-def]
-    def editable(user):  # type: ignore[no-untyped-def]
+def _coordinators(qs_fn: QuerySetFn) -> QuerySetFn:
+    def editable(user: Any) -> models.QuerySet[Any]:
         return qs_fn(user) if access.can_write_registers(user) else qs_fn(user).none()
 
     return editable

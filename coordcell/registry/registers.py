@@ -7,14 +7,17 @@ page can never show or change what that function does not allow.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django import forms
 from django.db import models
+
+if TYPE_CHECKING:
+    from .forms import UserAwareModelForm
 
 SaveFn = Callable[..., models.Model]
 
@@ -46,7 +49,7 @@ class Register:
     visible: Callable[[Any], models.QuerySet[Any]]
     editable: Callable[[Any], models.QuerySet[Any]]
     can_create: Callable[[Any], bool]
-    form_class: type[forms.ModelForm[Any]] | None = None
+    form_class: type[UserAwareModelForm] | None = None
     filterset_class: type[django_filters.FilterSet] | None = None
     search_fields: tuple[str, ...] = ()
     detail_fields: tuple[str, ...] = ()
@@ -99,9 +102,11 @@ def _without_filters(
         for name, f in filterset_class.base_filters.items()
         if name in hidden or str(f.field_name).split("__")[0] in hidden
     }
-    trimmed = type(filterset_class.__name__, (filterset_class,), {})
+    trimmed: type[django_filters.FilterSet] = type(filterset_class.__name__, (filterset_class,), {})
     # After the class is made: the metaclass sets base_filters from the declarations.
-    trimmed.base_filters = {k: v for k, v in filterset_class.base_filters.items() if k not in names}
+    trimmed.base_filters = OrderedDict(
+        (k, v) for k, v in filterset_class.base_filters.items() if k not in names
+    )
     return trimmed
 
 

@@ -27,9 +27,10 @@ def reference_save(*, actor: Any, form: Any) -> models.Model:
     """Save a reference-data form; only the cell's coordinators keep reference data."""
     if not can_write_registers(actor):
         raise PermissionDenied("Only coordinators change reference data.")
+    instance: models.Model = form.instance
     return save_audited(
         actor=actor,
-        instance=form.instance,
+        instance=instance,
         m2m=form.m2m_data(),
         expected_version=getattr(form, "expected_version", None),
     )
@@ -88,7 +89,7 @@ def user_deactivate(*, actor: Any, user: User) -> User:
     if not user.is_active:
         return user
     user.is_active = False
-    return save_audited(actor=actor, instance=user, verb="deactivate")  # type: ignore[return-value]
+    return save_audited(actor=actor, instance=user, verb="deactivate")
 
 
 def user_remove(*, actor: Any, user: User) -> bool:
@@ -120,13 +121,14 @@ def admin_save(*, actor: Any, form: Any, formsets: Any, change: bool) -> models.
     each audited, in one transaction."""
     if not can_write_registers(actor):
         raise PermissionDenied("Only coordinators change reference data.")
+    instance: models.Model = form.instance
     with transaction.atomic():
         saved = save_audited(
             actor=actor,
-            instance=form.instance,
+            instance=instance,
             m2m={
                 f.name: form.cleaned_data[f.name]
-                for f in form.instance._meta.many_to_many
+                for f in instance._meta.many_to_many
                 if f.name in form.cleaned_data
             },
             verb="admin-update" if change else "admin-create",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from coordcell.audit.models import AuditEvent
 from coordcell.audit.services import StaleEditError
+from coordcell.htmx import HtmxHttpRequest
 
 from .access import as_user, get_visible_or_404, not_found, refuse
 from .registers import Register, filter_rows, resolve
@@ -56,7 +57,7 @@ def _row_html(url: str, values: list[Any]) -> SafeString:
     )
 
 
-def register_list(request: HttpRequest, register: Register) -> HttpResponse:
+def register_list(request: HtmxHttpRequest, register: Register) -> HttpResponse:
     if as_user(request.user) is None:
         raise refuse("not an active user")
     register = register.for_user(request.user)
@@ -86,7 +87,7 @@ def register_list(request: HttpRequest, register: Register) -> HttpResponse:
         "can_create": register.can_create(request.user) and register.form_class is not None,
     }
     template = "registry/list.html"
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if getattr(request, "htmx", False) and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
 

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -59,7 +59,7 @@ def _font_file(name: str) -> Path:
         if (folder / name).exists():
             return folder / name
     try:  # a font shipped by a PyPI package, if one is installed (matplotlib ships DejaVu)
-        import matplotlib  # type: ignore[import-not-found]
+        import matplotlib
 
         candidate = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
         if candidate.exists():
@@ -148,7 +148,9 @@ def drawing(chart: Chart, width: float, max_height: float | None = None) -> Any:
         )
     for b in chart.bars:
         colour = colors.HexColor(COLOURS[b.series % len(COLOURS)])
-        d.add(Rect(b.x, y(b.y + b.h), max(b.w, 0.01), b.h, fillColor=colour, strokeColor=None))
+        # types-reportlab: Rect's **kw lacks its Unpack[...] (the other shapes have it).
+        rect = Rect(b.x, y(b.y + b.h), max(b.w, 0.01), b.h, fillColor=colour, strokeColor=None)  # type: ignore[arg-type]
+        d.add(rect)
     for m in chart.markers:
         d.add(
             Line(
@@ -293,7 +295,11 @@ def _summary(
     out: list[Any] = []
     by_donor = next((c for c in charts if c.slug == "by-donor"), None)
     if by_donor is not None and by_donor.table.rows:
-        totals = [sum(float(row[i] or 0) for row in by_donor.table.rows) for i in range(1, 5)]
+        # A bar chart's table: each row its label, then a number (or None) per series.
+        totals = [
+            sum(float(cast("float | None", row[i]) or 0) for row in by_donor.table.rows)
+            for i in range(1, 5)
+        ]
         headers = by_donor.table.headers[1:5]
         rows = [
             [paragraph(reportlab_bold(h), small) for h in headers],

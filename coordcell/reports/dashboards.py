@@ -209,6 +209,7 @@ def _readiness_figures(user: User, today: dt.date, board: Dashboard) -> None:
 
 def donor(user: User, today: dt.date) -> Dashboard:
     nation = user.nation
+    assert nation is not None  # dashboard_for gives none to a liaison without a nation
     board = Dashboard(_("What happened to what we gave?"))
     scope = Scope(donor=nation)
     rows = figures.flow_by(user, scope, "domain")

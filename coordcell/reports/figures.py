@@ -155,10 +155,10 @@ def flow_by(user: Any, scope: Scope, dimension: str) -> list[FlowRow]:
             .order_by(line_key)
         ):
             key = _month_key(r[line_key])
-            row = rows.get(key)
-            if row is not None:
-                row.shipped += r["shipped"] or 0
-                row.received += r["received"] or 0
+            flow = rows.get(key)
+            if flow is not None:
+                flow.shipped += r["shipped"] or 0
+                flow.received += r["received"] or 0
     result = sorted(rows.values(), key=lambda row: (row.key is None, str(row.key)))
     if dimension == "donor":
         result.sort(key=lambda row: row.label)

@@ -25,15 +25,16 @@ def charts(user: Any, scope: Scope, today: dt.date) -> list[Chart]:
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.readiness.wording import Wording
 
-    packages = packages_visible_to(user)
+    visible = packages_visible_to(user)
     if scope.coalition:
-        packages = packages.filter(capability__coalition_id=scope.coalition.pk)
-    packages = list(packages.order_by("ready_on", "reference")[:MAX_PACKAGES])
+        visible = visible.filter(capability__coalition_id=scope.coalition.pk)
+    packages = list(visible.order_by("ready_on", "reference")[:MAX_PACKAGES])
     if not packages:
         return []
     words = Wording.for_page(user, packages)
     names = [_("End items"), _("Crews"), _("Sustainment")]
-    spans, rows = [], []
+    spans: list[Span] = []
+    rows: list[list[object]] = []
     for p in packages:
         # The component dates as this user may read them (another donor's delivery: none, the
         # recipient's: a week), never the stored ones.

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.access import as_user, nations_visible_to
+from coordcell.registry.forms import model_choice_field
 from coordcell.registry.models import CapabilityCoalition, Nation
 
 
@@ -91,8 +92,9 @@ class ScopeForm(forms.Form):
         self.user = as_user(user)
         donors = nations_visible_to(user).filter(is_donor=True)
         if self.user is not None and self.user.is_donor_liaison:
+            assert self.user.nation_id is not None  # a donor liaison acts for a nation
             donors = donors.filter(pk=self.user.nation_id)
-        self.fields["donor"].queryset = donors
+        model_choice_field(self, "donor").queryset = donors
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

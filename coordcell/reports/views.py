@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, not_found, refuse
 from coordcell.registry.models import User
 
@@ -32,7 +33,7 @@ def _scope_form(request: HttpRequest, user: User) -> ScopeForm:
     return ScopeForm(request.GET or None, user=user)
 
 
-def reports_page(request: HttpRequest) -> HttpResponse:
+def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     user = _reader(request)
     form = _scope_form(request, user)
     scope = form.scope()
@@ -48,7 +49,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "query": scope.query(),
     }
     template = "reports/index.html"
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         template += "#charts"
     return render(request, template, context, status=400 if form.errors else 200)
 
@@ -73,7 +74,7 @@ def briefing_xlsx(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def drill_list(request: HttpRequest, slug: str) -> HttpResponse:
+def drill_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     user = as_user(request.user)
     spec = LISTS.get(slug)
     if spec is None:
@@ -102,7 +103,7 @@ def drill_list(request: HttpRequest, slug: str) -> HttpResponse:
         for label, _g, key in spec.columns
     ]
     template = "reports/list.html"
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(
         request,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from coordcell.registry.forms import UserAwareModelForm
+from coordcell.registry.forms import UserAwareModelForm, model_choice_field
 from coordcell.registry.models import Location
 
 from .models import Requirement
@@ -18,6 +18,6 @@ class RequirementForm(UserAwareModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["delivery_point"].queryset = Location.objects.filter(
+        model_choice_field(self, "delivery_point").queryset = Location.objects.filter(
             kind=Location.Kind.DELIVERY_POINT
         )

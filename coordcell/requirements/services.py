@@ -78,7 +78,7 @@ def requirement_save(
                 requirement.reference = REQUIREMENT_REFERENCES.next()
         saved: Requirement = save_audited(
             actor=actor, instance=requirement, expected_version=expected_version
-        )  # type: ignore[assignment]
+        )
         if before is not None and before["quantity"] != saved.quantity:
             requirements_refresh_status(
                 actor=actor, requirement_ids=[saved.pk], cause="quantity changed"

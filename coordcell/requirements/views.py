@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from coordcell.registry.access import get_visible_or_404, refuse
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
 from . import selectors, services
 
@@ -24,11 +24,14 @@ class CancelForm(forms.Form):
 
 def requirement_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = get_visible_or_404(selectors.requirements_editable_by(request.user), pk=pk)
+    user = as_user(request.user)
+    if user is None:  # found in its scope above: an active user
+        raise refuse("not an active user")
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.requirement_cancel(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user,
                 requirement=requirement,
                 reason=form.cleaned_data["reason"],
             )

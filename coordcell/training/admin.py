@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from coordcell.audit.admin import AuditedAdmin
 
@@ -12,7 +13,7 @@ class CourseAdmin(AuditedAdmin):
     filter_horizontal = ["prerequisites"]
 
 
-class BlackoutInline(admin.TabularInline):  # type: ignore[type-arg]
+class BlackoutInline(admin.TabularInline):
     model = Blackout
     extra = 1
 
@@ -32,7 +33,7 @@ class SessionAdmin(AuditedAdmin):
     readonly_fields = ["booked_trainees"]
 
 
-class CohortStepInline(admin.TabularInline):  # type: ignore[type-arg]
+class CohortStepInline(admin.TabularInline):
     model = CohortStep
     extra = 1
 
@@ -45,16 +46,16 @@ class CohortAdmin(AuditedAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BookingAdmin(admin.ModelAdmin):
     """Read-only here: bookings are made through the booking service, which guards the seats."""
 
     list_display = ["cohort", "session", "source", "run"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Booking | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Booking | None = None) -> bool:
         return False

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coordcell.registry.forms import UserAwareModelForm
+from coordcell.registry.forms import UserAwareModelForm, model_choice_field
 from coordcell.registry.models import Location
 
 from . import selectors
@@ -31,7 +31,9 @@ class CourseForm(UserAwareModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["prerequisites"].queryset = Course.objects.exclude(pk=self.instance.pk)
+            model_choice_field(self, "prerequisites").queryset = Course.objects.exclude(
+                pk=self.instance.pk
+            )
 
 
 class TrainingSiteForm(UserAwareModelForm):
@@ -45,7 +47,7 @@ class TrainingSiteForm(UserAwareModelForm):
         user = self.user
         if getattr(user, "is_training_site_officer", False):
             places = places.filter(nation_id=user.nation_id)
-        self.fields["location"].queryset = places
+        model_choice_field(self, "location").queryset = places
 
 
 class SessionForm(UserAwareModelForm):
@@ -56,7 +58,7 @@ class SessionForm(UserAwareModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = selectors.sites_editable_by(self.user)
+        model_choice_field(self, "site").queryset = selectors.sites_editable_by(self.user)
         if self.instance.pk is None:
             self.fields["status"].disabled = True
 
@@ -105,10 +107,10 @@ class BookingForm(UserAwareModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = selectors.cohorts_visible_to(self.user)
-        self.fields["session"].queryset = selectors.sessions_visible_to(self.user).filter(
-            status=Session.Status.PLANNED
-        )
+        model_choice_field(self, "cohort").queryset = selectors.cohorts_visible_to(self.user)
+        model_choice_field(self, "session").queryset = selectors.sessions_visible_to(
+            self.user
+        ).filter(status=Session.Status.PLANNED)
 
 
 class RunForm(forms.Form):

@@ -8,6 +8,7 @@ A trainee of a session of ``d`` weeks starting on Monday M counts as trained fro
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,6 +27,9 @@ from coordcell.bounds import (
     between,
 )
 from coordcell.registry.models import Capability, ItemCategory, Location
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Language(models.TextChoices):
@@ -85,7 +89,7 @@ class Course(models.Model):
         return f"{self.code}: {self.name}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if bool(self.system_id) == bool(self.skill.strip()):
             errors["skill"] = _("A course is on a system or on a skill: give exactly one of them.")
         if self.max_class_size is not None and self.max_class_size < 1:

@@ -116,7 +116,8 @@ def build_instance(*, planning_start: dt.date, horizon_weeks: int) -> Mapped:
         "session_id", "cohort__trainees"
     ):
         fixed_load[session_id] += trainees
-    mapped = Mapped(instance=None, fixed_cohorts=fixed)  # type: ignore[arg-type]
+    session_rows: dict[str, Session] = {}
+    cohort_rows: dict[str, Cohort] = {}
     s_sessions = []
     end = planning_start + dt.timedelta(weeks=horizon_weeks)
     for s in Session.objects.filter(
@@ -127,7 +128,7 @@ def build_instance(*, planning_start: dt.date, horizon_weeks: int) -> Mapped:
         seats = s.seats - fixed_load.get(s.pk, 0)
         if seats <= 0:
             continue
-        mapped.sessions[s.reference] = s
+        session_rows[s.reference] = s
         s_sessions.append(
             sch.Session(
                 id=s.reference,
@@ -157,7 +158,7 @@ def build_instance(*, planning_start: dt.date, horizon_weeks: int) -> Mapped:
             # No date for the equipment yet: train within NO_DATE_SLACK weeks of release.
             weeks = sum(st.course.duration_weeks for st in c.steps.all())
             target = min(horizon_weeks, release + weeks + NO_DATE_SLACK)
-        mapped.cohorts[c.reference] = c
+        cohort_rows[c.reference] = c
         s_cohorts.append(
             sch.Cohort(
                 id=c.reference,
@@ -171,7 +172,7 @@ def build_instance(*, planning_start: dt.date, horizon_weeks: int) -> Mapped:
                 qualifications=tuple(sorted(q.code for q in c.qualifications.all())),
             )
         )
-    mapped.instance = sch.Instance(
+    instance = sch.Instance(
         courses=s_courses,
         sites=s_sites,
         sessions=tuple(s_sessions),
@@ -179,7 +180,9 @@ def build_instance(*, planning_start: dt.date, horizon_weeks: int) -> Mapped:
         horizon_weeks=horizon_weeks,
         name=f"coordcell {planning_start.isoformat()}",
     )
-    return mapped
+    return Mapped(
+        instance=instance, sessions=session_rows, cohorts=cohort_rows, fixed_cohorts=fixed
+    )
 
 
 # ---- runs ----

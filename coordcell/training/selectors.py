@@ -35,7 +35,7 @@ def sites_visible_to(user: Any) -> QuerySet[TrainingSite]:
     )
     if u is None:
         return qs.none()
-    if u.is_training_site_officer:
+    if u.is_training_site_officer and u.nation_id is not None:  # implied: narrows the type
         return qs.filter(location__nation_id=u.nation_id)
     return qs
 
@@ -57,7 +57,7 @@ def sessions_visible_to(user: Any) -> QuerySet[Session]:
         return qs.none()
     if u.sees_everything or u.is_recipient_liaison:
         return qs
-    if u.is_training_site_officer:
+    if u.is_training_site_officer and u.nation_id is not None:  # implied: narrows the type
         return qs.filter(site__location__nation_id=u.nation_id)
     return qs.none()
 
@@ -83,7 +83,7 @@ def cohorts_visible_to(user: Any) -> QuerySet[Cohort]:
         return qs.none()
     if u.sees_everything or u.is_recipient_liaison:
         return qs
-    if u.is_training_site_officer:
+    if u.is_training_site_officer and u.nation_id is not None:  # implied: narrows the type
         booked_here = Booking.objects.filter(session__site__location__nation_id=u.nation_id).values(
             "cohort_id"
         )
@@ -112,7 +112,7 @@ def bookings_visible_to(user: Any) -> QuerySet[Booking]:
         return qs.none()
     if u.sees_everything or u.is_recipient_liaison:
         return qs
-    if u.is_training_site_officer:
+    if u.is_training_site_officer and u.nation_id is not None:  # implied: narrows the type
         return qs.filter(session__site__location__nation_id=u.nation_id)
     return qs.none()
 

@@ -74,9 +74,7 @@ def course_save(
                     }
                 )
         m2m["prerequisites"] = prereqs
-    return save_audited(  # type: ignore[return-value]
-        actor=actor, instance=course, m2m=m2m, expected_version=expected_version
-    )
+    return save_audited(actor=actor, instance=course, m2m=m2m, expected_version=expected_version)
 
 
 def _requires(start: Sequence[Course], target_id: int) -> str:
@@ -118,9 +116,7 @@ def site_save(
 ) -> TrainingSite:
     _check_site_actor(actor, site)
     m2m = {"courses": list(courses)} if courses is not None else {}
-    return save_audited(  # type: ignore[return-value]
-        actor=actor, instance=site, m2m=m2m, expected_version=expected_version
-    )
+    return save_audited(actor=actor, instance=site, m2m=m2m, expected_version=expected_version)
 
 
 def blackout_save(*, actor: Any, blackout: Blackout) -> Blackout:
@@ -140,7 +136,7 @@ def blackout_save(*, actor: Any, blackout: Blackout) -> Blackout:
         raise ValidationError(
             {"starts": f"Booked sessions run in this period ({', '.join(clash)}): move them first."}
         )
-    return save_audited(actor=actor, instance=blackout)  # type: ignore[return-value]
+    return save_audited(actor=actor, instance=blackout)
 
 
 # ---- sessions ----
@@ -190,7 +186,7 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
                 )
             Booking.objects.filter(session_id=session.pk).delete()
             session.booked_trainees = 0
-        saved: Session = save_audited(  # type: ignore[assignment]
+        saved: Session = save_audited(
             actor=actor, instance=session, expected_version=expected_version
         )
         _readiness(
@@ -267,7 +263,7 @@ def cohort_save(
                         "those bookings before taking the course off its path."
                     }
                 )
-        saved: Cohort = save_audited(  # type: ignore[assignment]
+        saved: Cohort = save_audited(
             actor=actor,
             instance=cohort,
             m2m={"qualifications": quals},

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
 from . import scheduling, selectors
@@ -47,9 +48,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
-    if request.htmx and request.GET.get("part") == "progress":  # type: ignore[attr-defined]
+    if request.htmx and request.GET.get("part") == "progress":
         if run.status in (ScheduleRun.Status.QUEUED, ScheduleRun.Status.RUNNING):
             return render(request, "training/run_detail.html#progress", {"run": run})
         response = HttpResponse()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped]
+import scipy.sparse as sp
 
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
@@ -48,7 +48,7 @@ def solve_lp(
         )
     t0 = time.perf_counter()
     n_rows, n_cols = matrix.shape
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ unannotated
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
@@ -89,8 +89,8 @@ def _solve_pdlp(
     threads: int,
     warm: LpResult | None = None,
 ) -> LpResult:
-    from ortools.pdlp import solvers_pb2  # type: ignore[import-untyped]
-    from ortools.pdlp.python import pdlp  # type: ignore[import-untyped]
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
 
     t0 = time.perf_counter()
     qp = pdlp.QuadraticProgram()

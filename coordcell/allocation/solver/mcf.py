@@ -11,9 +11,9 @@ min-cost flow, solved in a fixed order.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped]
-from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow
+from scipy.sparse.csgraph import connected_components
 
 from .network import THROUGH, Network
 

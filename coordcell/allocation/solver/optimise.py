@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped]
+import scipy.sparse as sp
 
 from .aggregate import build_groups
 from .check import InstanceError, evaluate, validate_instance
@@ -516,9 +516,9 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
         results[i] = res
     if cache is not None:
         for i in todo:
-            res = results[i]
-            assert res is not None
-            cache.put(digests[i], keys[i], res)
+            solved = results[i]
+            assert solved is not None  # every part in todo was solved just above
+            cache.put(digests[i], keys[i], solved)
             results[i] = cache.parts[digests[i]]
     done = [r for r in results if r is not None]
     t_assemble = time.perf_counter()

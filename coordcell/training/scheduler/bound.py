@@ -17,7 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 
-from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]
+from ortools.linear_solver import pywraplp
 
 from coordcell.training.scheduler.components import Component
 from coordcell.training.scheduler.model import Instance, Parameters, Session

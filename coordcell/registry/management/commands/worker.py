@@ -144,9 +144,9 @@ class Command(BaseCommand):
             sweep_seconds=max(beat, stale_after / 2),
         )
         heartbeat.start()
-        DbWorkerCommand(stdout=self.stdout, stderr=self.stderr).configure_logging(
-            options["verbosity"]
-        )
+        # Our OutputWrappers (an io.TextIOBase, which django-stubs' TextIO does not admit).
+        worker = DbWorkerCommand(stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]
+        worker.configure_logging(options["verbosity"])
         try:
             worker_run(
                 queue_names=[DEFAULT_TASK_QUEUE_NAME],
