@@ -25,15 +25,31 @@ class RunForm(forms.Form):
         help_text=_("Meet priority-1 requirements as far as possible before any other."),
     )
     greedy = forms.BooleanField(label=_("Greedy hand method (for comparison only)"), required=False)
+    replan_from = forms.DateField(
+        label=_("Re-plan from (a Monday, optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Re-plan the shipments planned to leave on or after this day, with what is free and "
+            "open: committing cancels them. Empty: plan only what is still free and open."
+        ),
+    )
 
     def clean_planning_start(self) -> dt.date:
-        value: dt.date = self.cleaned_data["planning_start"]
-        if value.weekday() != 0:
-            raise forms.ValidationError(
-                _("Planning weeks start on a Monday; %(day)s is a %(weekday)s.")
-                % {"day": value.isoformat(), "weekday": value.strftime("%A")}
-            )
-        return value
+        return _monday(self.cleaned_data["planning_start"])
+
+    def clean_replan_from(self) -> dt.date | None:
+        value: dt.date | None = self.cleaned_data.get("replan_from")
+        return _monday(value) if value else None
+
+
+def _monday(value: dt.date) -> dt.date:
+    if value.weekday() != 0:
+        raise forms.ValidationError(
+            _("Planning weeks start on a Monday; %(day)s is a %(weekday)s.")
+            % {"day": value.isoformat(), "weekday": value.strftime("%A")}
+        )
+    return value
 
 
 class WhatIfForm(forms.Form):

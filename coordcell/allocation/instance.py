@@ -9,17 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-from django.db.models import Sum
 
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import HubCapacity, ItemCategory, Location
 from coordcell.requirements.models import Requirement
 
 from . import solver
-from .models import AllocationLine, AllocationRun
 
 
 def distance_km(a: Location, b: Location) -> float:
@@ -66,27 +64,61 @@ def parameters_from(data: Mapping[str, Any]) -> solver.Parameters:
     )
 
 
-def committed_quantity_by_requirement() -> dict[int, int]:
-    rows = (
-        AllocationLine.objects.filter(run__status=AllocationRun.Status.COMMITTED)
-        .values("requirement_id")
-        .annotate(total=Sum("quantity"))
-    )
-    return {row["requirement_id"]: row["total"] for row in rows}
+@dataclass
+class HubCapacityLeft:
+    standing: dict[str, int] = field(default_factory=dict)  # domain -> units a week
+    by_week: dict[tuple[str, int], int] = field(default_factory=dict)  # where it differs
+
+
+def hub_capacities(
+    *,
+    start: dt.date,
+    horizon: int,
+    hubs: Sequence[Location],
+    releasing: Collection[int] = (),
+) -> dict[int, HubCapacityLeft]:
+    """Per hub: its standing weekly capacity per domain, and each week of the horizon whose
+    capacity differs from it: a capacity record for that week, less what committed shipments
+    (not cancelled, not released by a re-plan, not yet past the hub) pass through it then."""
+    from coordcell.logistics.selectors import hub_use_by_week
+
+    out: dict[int, HubCapacityLeft] = {h.pk: HubCapacityLeft() for h in hubs}
+    for cap in HubCapacity.objects.filter(hub__in=hubs):
+        out[cap.hub_id].standing[cap.domain] = cap.weekly_capacity
+    use = hub_use_by_week(start=start, weeks=horizon, exclude_shipments=releasing)
+    for (hub_id, domain, week), units in use.items():
+        left = out.get(hub_id)
+        if left is None or not units:
+            continue
+        base = left.by_week.get((domain, week), left.standing.get(domain, 0))
+        left.by_week[(domain, week)] = max(0, base - units)
+    return out
 
 
 def build_instance(
-    *, start: dt.date, horizon: int, parameters: Mapping[str, Any]
+    *,
+    start: dt.date,
+    horizon: int,
+    parameters: Mapping[str, Any],
+    replan_from: dt.date | None = None,
 ) -> solver.Instance:
-    """Every open requirement and every unallocated, confirmed pledge, as of now."""
+    """The residual situation, as of now: each confirmed pledge's free units, each requirement's
+    open units (not covered by receipts, shipments in good standing or committed allocation),
+    each hub's capacity net of what committed shipments pass through it.
+
+    ``replan_from``: a re-plan also counts as free and open what the planned shipments leaving
+    on or after that day carry (``logistics.ledger.replan_releases``): committing it cancels them.
+    """
+    from coordcell.logistics.ledger import all_ledgers, replan_releases
+
+    releasing = replan_releases(replan_from) if replan_from else set()
+    requirement_ledger, pledge_ledger = all_ledgers(releasing=releasing)
     categories = list(ItemCategory.objects.prefetch_related("served_by").order_by("code"))
     compatibility = {
         c.code: frozenset(s.code for s in c.served_by.all() if s.code != c.code) for c in categories
     }
-    capacities: dict[int, dict[str, int]] = defaultdict(dict)
-    for cap in HubCapacity.objects.all():
-        capacities[cap.hub_id][cap.domain] = cap.weekly_capacity
     hubs = list(Location.objects.filter(kind=Location.Kind.HUB).order_by("code"))
+    capacities = hub_capacities(start=start, horizon=horizon, hubs=hubs, releasing=releasing)
     points = {loc.id: loc for loc in Location.objects.filter(kind=Location.Kind.DELIVERY_POINT)}
     depots = {loc.id: loc for loc in Location.objects.filter(kind=Location.Kind.DEPOT)}
     category_code = {c.id: c.code for c in categories}
@@ -98,7 +130,8 @@ def build_instance(
         .prefetch_related("allowed_hubs", "allowed_capabilities")
     )
     for p in pledges.iterator(chunk_size=5000):
-        remaining = p.quantity - p.allocated_quantity
+        ledger = pledge_ledger.get(p.pk)
+        remaining = ledger.free if ledger else p.quantity
         if remaining <= 0:
             continue
         allowed_hubs = frozenset(h.code for h in p.allowed_hubs.all()) or None
@@ -115,15 +148,12 @@ def build_instance(
             )
         )
 
-    committed = committed_quantity_by_requirement()
     demands = []
     capability_code = dict(
         Requirement.objects.values_list("capability_id", "capability__code").distinct()
     )
     open_requirements = (
-        Requirement.objects.exclude(
-            status__in=[Requirement.Status.CANCELLED, Requirement.Status.FULFILLED]
-        )
+        Requirement.objects.exclude(status=Requirement.Status.CANCELLED)
         .order_by("reference")
         .values_list(
             "id",
@@ -137,7 +167,8 @@ def build_instance(
         )
     )
     for rid, ref, cat_id, quantity, need_by, point_id, priority, cap_id in open_requirements:
-        remaining = quantity - committed.get(rid, 0)
+        ledger = requirement_ledger.get(rid)
+        remaining = ledger.open if ledger else quantity
         if remaining <= 0:
             continue
         # Needs beyond the horizon count as met when delivered by its last week.
@@ -175,7 +206,13 @@ def build_instance(
         supplies=tuple(supplies),
         demands=tuple(demands),
         hubs=tuple(
-            solver.Hub(id=h.code, name=h.name, capacity=dict(capacities[h.id])) for h in hubs
+            solver.Hub(
+                id=h.code,
+                name=h.name,
+                capacity=dict(capacities[h.id].standing),
+                period_capacity=dict(capacities[h.id].by_week),
+            )
+            for h in hubs
         ),
         origin_to_hub=origin_to_hub,
         hub_to_point=hub_to_point,

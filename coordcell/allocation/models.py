@@ -43,6 +43,15 @@ class AllocationRun(models.Model):
     horizon_weeks = models.PositiveSmallIntegerField(
         _("horizon (weeks)"), default=26, validators=between(4, WEEKS_MAX)
     )
+    replan_from = models.DateField(
+        _("re-plans from (Monday)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Planned shipments leaving on or after this day are re-planned: committing the run "
+            "cancels them. What already moved or is loading is kept."
+        ),
+    )
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     changes = models.JSONField(
         _("what-if changes"),

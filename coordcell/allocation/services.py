@@ -24,10 +24,13 @@ from django.utils import timezone
 
 from coordcell.audit.services import StaleEditError, record
 from coordcell.db import insert_many
+from coordcell.logistics.changes import shipment_cancel
+from coordcell.logistics.ledger import replan_releases, requirement_ledgers
+from coordcell.logistics.models import Shipment
 from coordcell.logistics.services import SHIPMENT_REFERENCES, shipments_create_for_lines
 from coordcell.numbering.services import Numbering
 from coordcell.pledges.models import Pledge
-from coordcell.pledges.services import pledges_allocate
+from coordcell.pledges.services import pledges_check_free, pledges_refresh_allocated
 from coordcell.readiness.facts import Cause
 from coordcell.readiness.services import recompute_for_requirements_after_commit
 from coordcell.registry.models import Location, User
@@ -72,14 +75,20 @@ def run_create(
     base_run: AllocationRun | None = None,
     method: str = AllocationRun.Method.OPTIMISER,
     enqueue: bool = True,
+    replan_from: dt.date | None = None,
 ) -> AllocationRun:
-    """Queue a run (a what-if when it has changes) and, after commit, its background job."""
+    """Queue a run (a what-if when it has changes) and, after commit, its background job.
+
+    ``replan_from``: re-plan the planned shipments leaving on or after that Monday (committing
+    the run cancels them), keeping what already moved."""
     _refuse(selectors.can_create_run(actor))
     start = planning_start or default_planning_start()
     if start.weekday() != 0:
         raise ValidationError({"planning_start": "Planning weeks start on a Monday."})
     if not 4 <= horizon_weeks <= 104:
         raise ValidationError({"horizon_weeks": "The horizon is 4 to 104 weeks."})
+    if replan_from is not None and replan_from.weekday() != 0:
+        raise ValidationError({"replan_from": "A re-plan starts on a Monday."})
     try:
         changes = check_changes(list(changes))
     except ChangeError as exc:
@@ -94,6 +103,7 @@ def run_create(
             changes=list(changes),
             base_run=base_run,
             method=method,
+            replan_from=replan_from,
             created_by=actor,
         )
         run.full_clean()
@@ -107,6 +117,7 @@ def run_create(
                 "changes": run.changes,
                 "planning_start": start.isoformat(),
                 "horizon_weeks": horizon_weeks,
+                "replan_from": replan_from.isoformat() if replan_from else None,
             },
         )
         if enqueue:
@@ -125,10 +136,28 @@ def _progress(run: AllocationRun, percent: int, message: str, **fields: Any) -> 
     )
 
 
+def replan_start(run: AllocationRun) -> dt.date | None:
+    """The day from which a run re-plans what has not moved: its own ``replan_from``; for a
+    what-if on a committed plan, the plan's first week (it asks what the change would do to
+    everything not yet under way)."""
+    if run.replan_from:
+        return run.replan_from
+    if (
+        run.kind == AllocationRun.Kind.WHAT_IF
+        and run.base_run is not None
+        and run.base_run.status == AllocationRun.Status.COMMITTED
+    ):
+        return run.planning_start
+    return None
+
+
 def instance_for(run: AllocationRun) -> solver.Instance:
     """The solver input of a run: the situation now, with the run's what-if changes."""
     instance = build_instance(
-        start=run.planning_start, horizon=run.horizon_weeks, parameters=run.parameters
+        start=run.planning_start,
+        horizon=run.horizon_weeks,
+        parameters=run.parameters,
+        replan_from=replan_start(run),
     )
     return apply_changes(instance, run.changes)
 
@@ -355,7 +384,8 @@ def run_commit(
         by_pledge: dict[int, int] = defaultdict(int)
         for line in lines:
             by_pledge[line.pledge_id] += line.quantity
-        pledges_allocate(actor=actor, quantities=by_pledge, run_reference=locked.reference)
+        released = _release_for_replan(actor, locked)
+        pledges_check_free(by_pledge)
         _refuse_over_allocation(lines)
         locked.status = AllocationRun.Status.COMMITTED
         locked.committed_at, locked.committed_by = timezone.now(), actor
@@ -365,14 +395,18 @@ def run_commit(
             actor=actor,
             verb="allocation-commit",
             target=locked,
-            data={"lines": len(lines), "units": sum(by_pledge.values())},
+            data={
+                "lines": len(lines),
+                "units": sum(by_pledge.values()),
+                "replaced_shipments": released,
+            },
         )
         shipments_create_for_lines(actor=actor, lines=lines)
+        cause = f"allocation {locked.reference} committed"
         requirements_refresh_status(
-            actor=actor,
-            requirement_ids={line.requirement_id for line in lines},
-            cause=f"allocation {locked.reference} committed",
+            actor=actor, requirement_ids={line.requirement_id for line in lines}, cause=cause
         )
+        pledges_refresh_allocated(actor=actor, pledge_ids=by_pledge, cause=cause)
         # After the commit: this transaction holds the audit head (see readiness.services).
         recompute_for_requirements_after_commit(
             {line.requirement_id for line in lines},
@@ -382,22 +416,35 @@ def run_commit(
     return locked
 
 
-def _refuse_over_allocation(lines: Sequence[AllocationLine]) -> None:
-    """Refuse a commit that would allocate more to a requirement than it needs."""
-    from .instance import committed_quantity_by_requirement
+def _release_for_replan(actor: User, run: AllocationRun) -> list[str]:
+    """A re-plan replaces the planned shipments leaving on or after its first week: cancel them
+    (each audited, its units released), keeping what already moved or is loading."""
+    if not run.replan_from:
+        return []
+    cancelled = []
+    for shipment in Shipment.objects.filter(pk__in=replan_releases(run.replan_from)).order_by(
+        "reference"
+    ):
+        shipment_cancel(
+            actor=actor, shipment=shipment, reason=f"Replaced by the re-plan {run.reference}."
+        )
+        cancelled.append(shipment.reference)
+    return cancelled
 
+
+def _refuse_over_allocation(lines: Sequence[AllocationLine]) -> None:
+    """Refuse a commit that would allocate more to a requirement than is still open."""
     this_run: dict[int, int] = defaultdict(int)
     for line in lines:
         this_run[line.requirement_id] += line.quantity
     requirements = list(
         Requirement.objects.select_for_update().filter(pk__in=this_run).order_by("pk")
     )
-    committed = committed_quantity_by_requirement()
+    ledgers = requirement_ledgers(this_run)
     over = [
-        f"{r.reference}: {committed.get(r.pk, 0)} already allocated + {this_run[r.pk]} "
-        f"planned > {r.quantity} required"
+        f"{r.reference}: {this_run[r.pk]} planned > {ledgers[r.pk].open} still open"
         for r in requirements
-        if committed.get(r.pk, 0) + this_run[r.pk] > r.quantity
+        if this_run[r.pk] > ledgers[r.pk].open
     ]
     if over:
         raise ValidationError(

@@ -52,6 +52,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
                 actor=user,
                 planning_start=form.cleaned_data["planning_start"],
                 horizon_weeks=form.cleaned_data["horizon_weeks"],
+                replan_from=form.cleaned_data["replan_from"],
                 parameters={"lexicographic": form.cleaned_data["lexicographic"]},
                 method=(
                     AllocationRun.Method.GREEDY
@@ -181,6 +182,7 @@ def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
             parameters=base.parameters,
             changes=[*base.changes, *form.cleaned_data["changes"]],
             base_run=base,
+            replan_from=base.replan_from,
         )
     except ValidationError as exc:
         messages.error(request, "The what-if is refused: " + " ".join(exc.messages))
@@ -194,6 +196,10 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
         raise not_found("this run is not a what-if")
     base = run.base_run
     changes = selectors.compare_runs(base, run)
+    from coordcell.readiness.selectors import packages_visible_to, readiness_effect
+
+    visible = set(packages_visible_to(request.user).values_list("pk", flat=True))
+    moves = [m for m in readiness_effect(base, run) if m.package.pk in visible]
     return render(
         request,
         "allocation/compare.html",
@@ -206,6 +212,7 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
             "losses": sum(1 for c in changes if c.delta_on_time < 0),
             "delta": (run.objective or 0) - (base.objective or 0),
             "descriptions": [describe(c) for c in run.changes],
+            "moves": moves,
         },
     )
 

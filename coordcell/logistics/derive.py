@@ -19,10 +19,13 @@ from .lifecycle import LEG_ARRIVES, LEG_DEPARTS, EventFact, LegTimes, S, derive_
 from .models import Leg, Shipment, ShipmentEvent, ShipmentLine
 
 
-def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> set[int]:
+def refresh_shipments(
+    shipment_ids: Sequence[int], *, today: dt.date
+) -> tuple[set[int], set[int]]:
     """Derive status, leg times, ETA and counted quantities from the shipments' events.
 
-    Returns the ids of requirements whose received quantities changed.
+    Returns the ids of the requirements and of the pledges whose ledger these changes move
+    (a count, a departure, a receipt or a cancellation).
     """
     events: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in ShipmentEvent.objects.filter(shipment_id__in=shipment_ids).values(
@@ -39,6 +42,7 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> set[int
     changed_legs: list[Leg] = []
     changed_lines: list[ShipmentLine] = []
     requirements: set[int] = set()
+    pledges: set[int] = set()
     for shipment in Shipment.objects.filter(pk__in=shipment_ids):
         evs = events[shipment.pk]
         by_id = {e["id"]: e for e in evs}
@@ -64,6 +68,7 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> set[int
         plan = schedule(times, status, today)
         before = _values(shipment, SHIPMENT_DERIVED)
         newly_cancelled = cancelled and before[0] != S.CANCELLED
+        stage_moved = before[0] != status
         shipment.status = status
         shipment.status_at = top_event["occurred_at"] if top_event else None
         shipment.last_location_id = top_event["location_id"] if top_event else None
@@ -89,12 +94,13 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> set[int
             after = _values(line, LINE_DERIVED)
             if after != before:
                 changed_lines.append(line)
-            if after[-1] != before[-1] or newly_cancelled:
+            if after != before or newly_cancelled or stage_moved:
                 requirements.add(line.requirement_id)
+                pledges.add(line.pledge_id)
     update_many(Shipment, SHIPMENT_DERIVED, changed_shipments)
     update_many(Leg, LEG_DERIVED, changed_legs)
     update_many(ShipmentLine, LINE_DERIVED, changed_lines)
-    return requirements
+    return requirements, pledges
 
 
 SHIPMENT_DERIVED = [

@@ -30,6 +30,7 @@ from coordcell.readiness.equipment import shipment_facts
 from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user, locations_visible_to
 from coordcell.registry.models import Location, User
+from coordcell.pledges.services import pledges_refresh_allocated
 from coordcell.requirements.services import requirements_refresh_status
 
 from . import checks
@@ -397,7 +398,7 @@ def _record(
         ],
         user,
     )
-    changed_requirements = refresh_shipments(touched, today=now.date())
+    changed_requirements, changed_pledges = refresh_shipments(touched, today=now.date())
     record_many(
         actor=user,
         verb="shipment.event",
@@ -417,12 +418,12 @@ def _record(
             for (item, shipment), row in zip(accepted, rows, strict=True)
         ),
     )
-    if changed_requirements:
-        requirements_refresh_status(
-            actor=user,
-            requirement_ids=changed_requirements,
-            cause="shipment events: " + ", ".join(sorted({s.reference for _, s in accepted})[:5]),
-        )
+    cause = "shipment events: " + ", ".join(
+        sorted({f"{s.reference} {item.status}" for item, s in accepted})[:5]
+    )
+    # The ledger moved: what a cancellation or a short count released, what was received.
+    requirements_refresh_status(actor=user, requirement_ids=changed_requirements, cause=cause)
+    pledges_refresh_allocated(actor=user, pledge_ids=changed_pledges, cause=cause)
     # Readiness only where the events moved what it reads (an ETA, a receipt, a cancellation).
     readiness_after = shipment_facts(touched)
     moved = {pk for pk in touched if readiness_after.get(pk) != readiness_before.get(pk)}

@@ -266,6 +266,18 @@ def pledged_and_shipped_by_pledge(pledge_ids: Iterable[int]) -> dict[int, dict[s
     }
 
 
+def shipments_not_departed_carrying(pledge_id: int) -> list[str]:
+    """References of the shipments, planned or ready at origin, that carry this pledge."""
+    return list(
+        Shipment.objects.filter(
+            lines__pledge_id=pledge_id, status__in=[S.PLANNED, S.READY]
+        )
+        .order_by("reference")
+        .values_list("reference", flat=True)
+        .distinct()
+    )
+
+
 # ---- delays ----
 
 
@@ -308,6 +320,35 @@ class HubOutlook:
     cells: dict[tuple[str, dt.date], HubWeek]
     on_hand: dict[str, int]
     capacity: dict[str, int]
+
+
+def hub_use_by_week(
+    *, start: dt.date, weeks: int, exclude_shipments: Iterable[int] = ()
+) -> dict[tuple[int, str, int], int]:
+    """Units that shipments not cancelled and not yet past their hub will take out of it, per
+    (hub, domain, week from the Monday ``start``), by the hub leg's expected (else planned)
+    departure: what committed plans already use of a hub's weekly capacity."""
+    end = start + dt.timedelta(weeks=weeks)
+    rows = (
+        ShipmentLine.objects.filter(
+            shipment__status__in=[S.PLANNED, S.READY, S.DEPARTED, S.AT_HUB],
+            shipment__legs__sequence=2,
+        )
+        .exclude(shipment_id__in=sorted(set(exclude_shipments)))
+        .annotate(
+            day=Coalesce(
+                "shipment__legs__expected_departure", "shipment__legs__planned_departure"
+            )
+        )
+        .filter(day__gte=start, day__lt=end)
+        .values("shipment__hub_id", "category__domain", "day")
+        .annotate(n=Sum(Coalesce("shipped_quantity", "quantity")))
+    )
+    use: dict[tuple[int, str, int], int] = {}
+    for row in rows:
+        key = (row["shipment__hub_id"], row["category__domain"], (row["day"] - start).days // 7)
+        use[key] = use.get(key, 0) + (row["n"] or 0)
+    return use
 
 
 def hub_outlook(hub: Location, *, today: dt.date, weeks: int = 8) -> HubOutlook:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 
 from coordcell.audit.services import (
     AuditEntry,
@@ -19,6 +18,7 @@ from coordcell.audit.services import (
     save_audited,
     update_many_audited,
 )
+from coordcell.db import update_many
 from coordcell.numbering.services import Numbering
 from coordcell.registry.access import as_user
 from coordcell.registry.models import Capability, Location, User
@@ -48,7 +48,31 @@ def _problems(
     refusal = pledge_status_refusal(actor, before_status, pledge.status)
     if refusal:
         out.append(("status", (refusal, "confirmed by the cell")))
+    if (
+        pledge.pk
+        and pledge.status == Pledge.Status.WITHDRAWN
+        and before_status != Pledge.Status.WITHDRAWN
+    ):
+        waiting = _shipments_not_departed(pledge.pk)
+        if waiting:
+            out.append(
+                (
+                    "status",
+                    (
+                        f"Shipments {', '.join(waiting[:5])} still carry this pledge and have not "
+                        "left: cancel them first (their units then count as withdrawn).",
+                        "withdraw before departure",
+                    ),
+                )
+            )
     return out
+
+
+def _shipments_not_departed(pledge_id: int) -> list[str]:
+    # Shipments build on pledges: asked at call time, not imported with this module.
+    from coordcell.logistics.selectors import shipments_not_departed_carrying
+
+    return shipments_not_departed_carrying(pledge_id)
 
 
 def pledge_status_refusal(actor: Any, before: str | None, after: str) -> str:
@@ -90,7 +114,7 @@ def pledge_save(
         m2m["allowed_capabilities"] = allowed_capabilities
     with transaction.atomic():
         before = (
-            Pledge.objects.filter(pk=pledge.pk).values(*CONSEQUENTIAL).first()
+            Pledge.objects.filter(pk=pledge.pk).values(*CONSEQUENTIAL, "quantity").first()
             if pledge.pk
             else None
         )
@@ -105,6 +129,10 @@ def pledge_save(
             actor=actor, instance=pledge, m2m=m2m, expected_version=expected_version
         )
         if before is not None:
+            if before["status"] != saved.status or before["quantity"] != saved.quantity:
+                pledges_refresh_allocated(
+                    actor=actor, pledge_ids=[saved.pk], cause=f"pledge {saved.reference} changed"
+                )
             _recompute_readiness(actor, [(before, saved)])
         return saved
 
@@ -175,57 +203,77 @@ def pledges_save_many(
         _recompute_readiness(actor, [(before, pledge) for before, pledge in updates])
 
 
-def pledges_allocate(*, actor: User, quantities: Mapping[int, int], run_reference: str) -> None:
-    """Allocate committed quantities (pledge id -> units) in the caller's transaction.
+def _ledgers(pledge_ids: Iterable[int]) -> dict[int, Any]:
+    # The ledger counts allocation lines and shipments, which build on pledges: it is asked at
+    # call time, not imported with this module.
+    from coordcell.logistics.ledger import pledge_ledgers
 
-    Refused, with every pledge named, when one is no longer confirmed or has not that many units
-    left: another plan was committed, or the pledge changed, since the run was solved.
-    """
+    return pledge_ledgers(pledge_ids)
+
+
+def pledges_refresh_allocated(*, actor: Any, pledge_ids: Iterable[int], cause: str) -> list[Pledge]:
+    """Store each pledge's committed quantity (allocated, shipped, delivered or lost: what is no
+    longer the donor's to offer) as its ledger counts it; audit those that moved.
+
+    The only writer of ``Pledge.allocated_quantity``. Runs in the caller's transaction."""
+    ids = sorted(set(pledge_ids))
+    if not ids:
+        return []
+    ledgers = _ledgers(ids)
+    changed: list[tuple[Pledge, int]] = []
+    for pledge in Pledge.objects.filter(pk__in=ids).order_by("pk"):
+        committed = min(ledgers[pledge.pk].committed, pledge.quantity)
+        if committed != pledge.allocated_quantity:
+            changed.append((pledge, pledge.allocated_quantity))
+            pledge.allocated_quantity = committed
+            pledge.version += 1
+    if not changed:
+        return []
     with transaction.atomic():
-        # Lock in id order so two commits touching the same pledges cannot deadlock.
-        pledges = {
-            p.pk: p
-            for p in Pledge.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
-        }
-        short = [
-            f"{pledges[pid].reference}: {qty} planned, "
-            f"{pledges[pid].unallocated_quantity} still unallocated"
-            for pid, qty in sorted(quantities.items())
-            if pledges[pid].status != Pledge.Status.CONFIRMED
-            or qty > pledges[pid].unallocated_quantity
-        ]
-        if short:
-            raise ValidationError(
-                "The situation changed since this run was solved (another plan was committed, "
-                "or a pledge changed): "
-                + "; ".join(short[:10])
-                + (f" and {len(short) - 10} more" if len(short) > 10 else "")
-                + ". Run the allocation again."
-            )
-        for pid, qty in quantities.items():
-            Pledge.objects.filter(pk=pid).update(
-                allocated_quantity=F("allocated_quantity") + qty, version=F("version") + 1
-            )
+        update_many(Pledge, ["allocated_quantity", "version"], [p for p, _ in changed])
         record_many(
             actor=actor,
-            verb="allocate",
+            verb="pledge.allocated",
             entries=(
                 AuditEntry(
                     "pledges.pledge",
-                    str(pid),
-                    pledges[pid].reference,
+                    str(p.pk),
+                    p.reference,
                     {
-                        "changes": {
-                            "allocated_quantity": [
-                                pledges[pid].allocated_quantity,
-                                pledges[pid].allocated_quantity + qty,
-                            ]
-                        },
-                        "run": run_reference,
+                        "changes": {"allocated_quantity": [old, p.allocated_quantity]},
+                        "ledger": ledgers[p.pk].as_dict(),
+                        "cause": cause[:200],
                     },
                 )
-                for pid, qty in sorted(quantities.items())
+                for p, old in changed
             ),
+        )
+    return [p for p, _ in changed]
+
+
+def pledges_check_free(quantities: Mapping[int, int]) -> None:
+    """Refuse, naming every pledge, when one is no longer confirmed or has not that many units
+    free (another plan was committed, or the pledge changed, since a run was solved).
+
+    Locks the pledges (in id order, so two commits cannot deadlock) for the caller's
+    transaction: a concurrent commit waits, then counts what this one allocated."""
+    pledges = {
+        p.pk: p
+        for p in Pledge.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
+    }
+    ledgers = _ledgers(quantities)
+    short = [
+        f"{pledges[pid].reference}: {qty} planned, {ledgers[pid].free} free"
+        for pid, qty in sorted(quantities.items())
+        if pledges[pid].status != Pledge.Status.CONFIRMED or qty > ledgers[pid].free
+    ]
+    if short:
+        raise ValidationError(
+            "The situation changed since this run was solved (another plan was committed, "
+            "or a pledge changed): "
+            + "; ".join(short[:10])
+            + (f" and {len(short) - 10} more" if len(short) > 10 else "")
+            + ". Run the allocation again."
         )
 
 

@@ -16,7 +16,7 @@ from coordcell.requirements.models import Requirement
 from coordcell.training.models import Booking, Cohort, CohortOutcome, CohortStep, ScheduleRun
 
 from . import facts
-from .equipment import Expectation, expectations
+from .equipment import Expectation, PlanOverlay, expectations
 from .models import CapabilityPackage, PackageItem
 
 
@@ -141,13 +141,15 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Tra
     return worst[1]
 
 
-def compute_many(packages: Sequence[CapabilityPackage]) -> dict[int, Readiness]:
+def compute_many(
+    packages: Sequence[CapabilityPackage], overlay: PlanOverlay | None = None
+) -> dict[int, Readiness]:
     """Each package's readiness, reading what they need in a few queries for all of them (a
     shipment's events recompute a dozen packages; one by one that took ten queries each)."""
     items: dict[int, list[PackageItem]] = defaultdict(list)
     for item in PackageItem.objects.filter(package__in=[p.pk for p in packages]):  # Meta order
         items[item.package_id].append(item)
-    exps = expectations(i.requirement_id for its in items.values() for i in its)
+    exps = expectations((i.requirement_id for its in items.values() for i in its), overlay)
     cohorts: dict[int, list[Cohort]] = defaultdict(list)
     for cohort in (
         Cohort.objects.filter(capability_id__in={p.capability_id for p in packages})

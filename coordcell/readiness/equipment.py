@@ -117,7 +117,19 @@ def _slip(available_from: dt.date, departure: dt.date) -> int:
     return max(0, (available_from - departure).days)
 
 
-def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
+@dataclass(frozen=True)
+class PlanOverlay:
+    """A plan not (or not yet) committed, laid over the situation: the shipments it would
+    release count as cancelled, its lines as committed (compare a what-if with its base)."""
+
+    releasing: frozenset[int] = frozenset()
+    lines: tuple[AllocationLine, ...] = ()
+    replaces_committed: bool = False  # its lines stand instead of committed lines off shipments
+
+
+def expectations(
+    requirement_ids: Iterable[int], overlay: PlanOverlay | None = None
+) -> dict[int, Expectation]:
     ids = sorted(set(requirement_ids))
     if not ids:
         return {}
@@ -131,7 +143,7 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
         if line.allocation_line_id:
             on_shipments.add(line.allocation_line_id)
         shipment = line.shipment
-        if shipment.status == S.CANCELLED:
+        if shipment.status == S.CANCELLED or (overlay and shipment.pk in overlay.releasing):
             continue
         if line.received_quantity is not None:
             received[line.requirement_id] += line.received_quantity
@@ -166,13 +178,17 @@ def expectations(requirement_ids: Iterable[int]) -> dict[int, Expectation]:
                 shipment.pk,
             )
         )
-    committed = (
+    committed = list(
         AllocationLine.objects.filter(
             requirement_id__in=ids, run__status=AllocationRun.Status.COMMITTED
         )
         .exclude(pk__in=on_shipments)
         .select_related("run", "pledge")
     )
+    if overlay:
+        wanted = set(ids)
+        planned = [a for a in overlay.lines if a.requirement_id in wanted]
+        committed = planned if overlay.replaces_committed else [*committed, *planned]
     for a in committed:
         departure = a.run.week_start(a.dispatch_week)
         arrival = a.run.week_start(a.arrival_week)

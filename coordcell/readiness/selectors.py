@@ -9,6 +9,8 @@ delivery, shipment timing, another nation's sites) is decided by ``wording.Wordi
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -50,3 +52,61 @@ def changes_visible_to(user: Any) -> QuerySet[ReadinessChange]:
 def can_recompute(user: Any) -> bool:
     u = as_user(user)
     return bool(u and u.is_coordinator)
+
+
+@dataclass(frozen=True)
+class PackageMove:
+    package: CapabilityPackage
+    before: dt.date | None  # None: not ready within what is planned
+    after: dt.date | None
+
+    @property
+    def days(self) -> int | None:
+        """Days later (negative: earlier); None when one side has no date."""
+        if self.before is None or self.after is None:
+            return None
+        return (self.after - self.before).days
+
+    @property
+    def abs_days(self) -> int:
+        return abs(self.days or 0)
+
+
+def readiness_effect(base: AllocationRun, scenario: AllocationRun) -> list[PackageMove]:
+    """The capability packages whose readiness date differs between two runs (a what-if and
+    its base), each as the situation would stand with that run committed: latest first."""
+    from coordcell.allocation.services import replan_start
+    from coordcell.logistics.ledger import replan_releases
+
+    from .compute import compute_many
+    from .equipment import PlanOverlay
+
+    def overlay(run: AllocationRun) -> PlanOverlay | None:
+        if run.status == AllocationRun.Status.COMMITTED:
+            return None  # already part of the situation
+        since = replan_start(run)
+        return PlanOverlay(
+            releasing=frozenset(replan_releases(since)) if since else frozenset(),
+            lines=tuple(run.lines.select_related("run", "pledge")),
+        )
+
+    touched = set(base.lines.values_list("requirement_id", flat=True))
+    touched |= set(scenario.lines.values_list("requirement_id", flat=True))
+    touched |= set(scenario.shortfalls.values_list("requirement_id", flat=True))
+    packages = list(
+        CapabilityPackage.objects.filter(items__requirement_id__in=touched)
+        .select_related("capability")
+        .distinct()
+        .order_by("name")
+    )
+    if not packages:
+        return []
+    before = compute_many(packages, overlay(base))
+    after = compute_many(packages, overlay(scenario))
+    moves = [
+        PackageMove(p, before[p.pk].ready_on, after[p.pk].ready_on)
+        for p in packages
+        if before[p.pk].ready_on != after[p.pk].ready_on
+    ]
+    moves.sort(key=lambda m: (-(m.days if m.days is not None else 10**6), m.package.name))
+    return moves

@@ -89,6 +89,16 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
                 "capacity": dict(sorted(h.capacity.items())),
                 "shared_capacity": h.shared_capacity,
                 "closed_periods": sorted(h.closed_periods),
+                **(
+                    {
+                        "period_capacity": [
+                            {"domain": d, "period": t, "units": u}
+                            for (d, t), u in sorted(h.period_capacity.items())
+                        ]
+                    }
+                    if h.period_capacity
+                    else {}
+                ),
             }
             for h in inst.hubs
         ],
@@ -166,6 +176,10 @@ def instance_from_dict(data: Any) -> Instance:
                     {k: int(v) for k, v in h["capacity"].items()},
                     None if h["shared_capacity"] is None else int(h["shared_capacity"]),
                     frozenset(int(t) for t in h["closed_periods"]),
+                    {
+                        (str(x["domain"]), int(x["period"])): int(x["units"])
+                        for x in h.get("period_capacity", ())
+                    },
                 )
                 for h in d["hubs"]
             ),

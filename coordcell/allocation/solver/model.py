@@ -60,18 +60,24 @@ class Hub:
     """A logistics hub.  Throughput (units leaving the hub) per week is limited either per domain
     (``capacity``: domain -> units/week, a missing domain has capacity 0) or, when
     ``shared_capacity`` is set, by one figure shared by all domains.  ``closed_periods`` have
-    capacity 0 (what-if: hub closed in weeks 3-6)."""
+    capacity 0 (what-if: hub closed in weeks 3-6).  ``period_capacity`` gives the capacity left in
+    particular weeks, ``(domain, period) -> units`` (domain ``"*"`` when shared): a capacity
+    record for those weeks, net of what committed shipments already pass through the hub."""
 
     id: str
     name: str
     capacity: Mapping[str, int] = field(default_factory=dict)
     shared_capacity: int | None = None
     closed_periods: frozenset[int] = frozenset()
+    period_capacity: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
     def capacity_for(self, domain: str, period: int) -> int:
         """Throughput capacity for ``domain`` in ``period`` (the shared figure if shared)."""
         if period in self.closed_periods:
             return 0
+        key = ("*" if self.shared_capacity is not None else domain, period)
+        if key in self.period_capacity:
+            return self.period_capacity[key]
         if self.shared_capacity is not None:
             return self.shared_capacity
         return self.capacity.get(domain, 0)

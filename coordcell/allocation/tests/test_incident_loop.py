@@ -1,0 +1,212 @@
+"""The incident loop: what happens after a commit flows back into the next plan.
+
+Commit a plan → ship → a short receipt and a damaged item → another shipment cancelled → the
+next run's input holds exactly the residual quantities → commit it → readiness follows.
+"""
+
+import datetime as dt
+import gzip
+import json
+
+import pytest
+from django.utils import timezone
+
+from coordcell.allocation.models import AllocationRun
+from coordcell.allocation.services import run_commit, run_create, run_execute
+from coordcell.logistics.changes import shipment_cancel
+from coordcell.logistics.discrepancies import discrepancy_record
+from coordcell.logistics.ledger import pledge_ledgers, requirement_ledgers
+from coordcell.logistics.lifecycle import S
+from coordcell.logistics.models import Discrepancy, Shipment
+from coordcell.logistics.tests.factories import SIGNED, event, ingest
+from coordcell.pledges.models import Pledge
+from coordcell.pledges.services import pledge_save
+from coordcell.registry.models import Role
+from coordcell.requirements.models import Requirement
+
+pytestmark = pytest.mark.django_db
+
+
+def _solve(actor, **kwargs):
+    return run_execute(run_create(actor=actor, enqueue=False, **kwargs).pk)
+
+
+def _instance(run):
+    return json.loads(gzip.decompress(run.instance_json))
+
+
+def _quantities(instance, kind):
+    return {x["id"]: x["quantity"] for x in instance[kind]}
+
+
+def _deliver(world, shipment, *, shipped, received):
+    at = timezone.now() - dt.timedelta(days=3)
+    steps = [
+        (S.READY, {}),
+        (S.DEPARTED, {"quantity": shipped}),
+        (S.AT_HUB, {"quantity": shipped}),
+        (S.DEPARTED_HUB, {}),
+        (S.HANDED_OVER, {"quantity": received, **SIGNED}),
+    ]
+    result = ingest(
+        world,
+        [event(shipment, s, at + dt.timedelta(hours=n), **f) for n, (s, f) in enumerate(steps)],
+    )
+    assert not result.rejected, result.rejected
+    result = ingest(
+        world,
+        [event(shipment, S.RECEIVED, at + dt.timedelta(hours=9), quantity=received, **SIGNED)],
+        role=Role.RECIPIENT_LIAISON,
+    )
+    assert not result.rejected, result.rejected
+
+
+@pytest.fixture
+def committed(world, situation):
+    """The plan committed: R-000001 (300) from P-000001 (200, DE) and P-000002 (100, PL);
+    R-000002 (400) gets the 150 left of P-000002."""
+    coordinator = world.users[Role.COORDINATOR]
+    plan = _solve(coordinator, planning_start=situation["start"])
+    run_commit(actor=coordinator, run=plan)
+    german = Shipment.objects.get(donor=world.nations["DE"])
+    polish = Shipment.objects.get(donor=world.nations["PL"])
+    assert german.lines.get().quantity == 200
+    assert sorted(line.quantity for line in polish.lines.all()) == [100, 150]
+    return {**situation, "plan": plan, "german_shipment": german, "polish_shipment": polish}
+
+
+def test_the_next_run_plans_exactly_the_residual(world, committed):
+    coordinator = world.users[Role.COORDINATOR]
+    urgent, routine = committed["urgent"], committed["routine"]
+    german_pledge, polish_pledge = committed["german"], committed["polish"]
+
+    # Nothing moved yet: nothing is left to plan but the routine requirement's 250.
+    first_again = _solve(coordinator, planning_start=committed["start"])
+    assert _quantities(_instance(first_again), "demands") == {"R-000002": 250}
+    assert _quantities(_instance(first_again), "supplies") == {}
+
+    # The German shipment: 200 leave, 198 arrive (2 lost), and 3 of those are damaged.
+    shipment = committed["german_shipment"]
+    _deliver(world, shipment, shipped=200, received=198)
+    discrepancy_record(
+        actor=world.users[Role.RECIPIENT_LIAISON],
+        shipment=shipment,
+        kind=Discrepancy.Kind.DAMAGED,
+        description="3 rounds with dented casings",
+        line_id=shipment.lines.get().pk,
+        quantity=3,
+    )
+    # The Polish shipment is cancelled before it leaves.
+    shipment_cancel(actor=coordinator, shipment=committed["polish_shipment"], reason="Convoy withdrawn.")
+
+    ledger = requirement_ledgers([urgent.pk, routine.pk])
+    assert ledger[urgent.pk].as_dict() == {
+        "required": 300,
+        "allocated": 0,
+        "in_transit": 0,
+        "received_serviceable": 195,
+        "received_damaged": 3,
+        "lost": 2,
+        "written_off": 0,
+        "open": 105,
+        "over_covered": 0,
+        "cancelled": False,
+    }
+    assert ledger[routine.pk].open == 400
+    pledges = pledge_ledgers([german_pledge.pk, polish_pledge.pk])
+    assert pledges[german_pledge.pk].as_dict() == {
+        "offered": 200,
+        "allocated": 0,
+        "shipped": 0,
+        "delivered": 198,
+        "lost": 2,
+        "released": 0,
+        "withdrawn": 0,
+        "free": 0,
+        "over_allocated": 0,
+    }
+    assert pledges[polish_pledge.pk].released == 250
+    assert pledges[polish_pledge.pk].free == 250
+    # The stored figures follow the ledger: the requirement is partly fulfilled, the Polish
+    # pledge's allocation is released.
+    assert Requirement.objects.get(pk=urgent.pk).status == Requirement.Status.PARTLY_FULFILLED
+    assert Requirement.objects.get(pk=routine.pk).status == Requirement.Status.OPEN
+    assert Pledge.objects.get(pk=polish_pledge.pk).allocated_quantity == 0
+    assert Pledge.objects.get(pk=german_pledge.pk).allocated_quantity == 200
+
+    # The next run's exported input holds exactly the residual.
+    second = _solve(coordinator, planning_start=committed["start"])
+    instance = _instance(second)
+    assert _quantities(instance, "demands") == {"R-000001": 105, "R-000002": 400}
+    assert _quantities(instance, "supplies") == {"P-000002": 250}
+    run_commit(actor=coordinator, run=second)
+    second.refresh_from_db()
+    assert second.status == AllocationRun.Status.COMMITTED
+    ledger = requirement_ledgers([urgent.pk, routine.pk])
+    assert ledger[urgent.pk].allocated == 105
+    assert ledger[urgent.pk].open == 0
+    assert ledger[routine.pk].allocated == 145
+    assert Requirement.objects.get(pk=urgent.pk).status == Requirement.Status.PARTLY_FULFILLED
+    assert Pledge.objects.get(pk=polish_pledge.pk).allocated_quantity == 250
+
+
+def test_a_raised_pledge_and_a_withdrawn_one_reach_the_next_run(world, committed):
+    coordinator = world.users[Role.COORDINATOR]
+    german = Pledge.objects.get(pk=committed["german"].pk)
+    german.quantity = 260
+    pledge_save(actor=coordinator, pledge=german, expected_version=german.version)
+    run = _solve(coordinator, planning_start=committed["start"])
+    assert _quantities(_instance(run), "supplies") == {"P-000001": 60}
+
+    polish = Pledge.objects.get(pk=committed["polish"].pk)
+    polish.status = Pledge.Status.WITHDRAWN
+    with pytest.raises(Exception, match="cancel them first"):
+        pledge_save(actor=coordinator, pledge=polish, expected_version=polish.version)
+    shipment_cancel(actor=coordinator, shipment=committed["polish_shipment"], reason="Donor withdrew.")
+    polish = Pledge.objects.get(pk=committed["polish"].pk)
+    polish.status = Pledge.Status.WITHDRAWN
+    pledge_save(actor=coordinator, pledge=polish, expected_version=polish.version)
+    ledger = pledge_ledgers([polish.pk])[polish.pk]
+    assert (ledger.withdrawn, ledger.free, ledger.allocated) == (250, 0, 0)
+    run = _solve(coordinator, planning_start=committed["start"])
+    assert _quantities(_instance(run), "supplies") == {"P-000001": 60}
+    assert _quantities(_instance(run), "demands") == {"R-000001": 100, "R-000002": 400}
+
+
+def test_a_replan_from_a_week_releases_the_planned_shipments_and_keeps_what_moved(
+    world, committed
+):
+    coordinator = world.users[Role.COORDINATOR]
+    _deliver(world, committed["german_shipment"], shipped=200, received=200)
+    replan = _solve(
+        coordinator, planning_start=committed["start"], replan_from=committed["start"]
+    )
+    instance = _instance(replan)
+    # The Polish shipment has not moved: its 250 are free again and its requirements open.
+    assert _quantities(instance, "supplies") == {"P-000002": 250}
+    assert _quantities(instance, "demands") == {"R-000001": 100, "R-000002": 400}
+    # Nothing changed yet: the planned shipment still stands until the re-plan is committed.
+    assert Shipment.objects.get(pk=committed["polish_shipment"].pk).status == S.PLANNED
+    run_commit(actor=coordinator, run=replan)
+    assert Shipment.objects.get(pk=committed["polish_shipment"].pk).status == S.CANCELLED
+    assert Shipment.objects.get(pk=committed["german_shipment"].pk).status == S.RECEIVED
+    ledger = requirement_ledgers([committed["urgent"].pk])[committed["urgent"].pk]
+    assert (ledger.received_serviceable, ledger.allocated, ledger.open) == (200, 100, 0)
+
+
+def test_a_what_if_on_a_committed_plan_works(world, committed):
+    coordinator = world.users[Role.COORDINATOR]
+    whatif = run_execute(
+        run_create(
+            actor=coordinator,
+            enqueue=False,
+            planning_start=committed["start"],
+            changes=[{"type": "withdraw_pledge", "pledge": "P-000001"}],
+            base_run=committed["plan"],
+        ).pk
+    )
+    assert whatif.status == AllocationRun.Status.SOLVED, whatif.error
+    instance = _instance(whatif)
+    assert _quantities(instance, "supplies") == {"P-000002": 250}
+    assert _quantities(instance, "demands") == {"R-000001": 300, "R-000002": 400}
+    assert sum(line.quantity for line in whatif.lines.all()) == 250
