@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,8 +166,8 @@ def build_instance(
         )
     )
     for rid, ref, cat_id, quantity, need_by, point_id, priority, cap_id in open_requirements:
-        ledger = requirement_ledger.get(rid)
-        remaining = ledger.open if ledger else quantity
+        needs = requirement_ledger.get(rid)
+        remaining = needs.open if needs else quantity
         if remaining <= 0:
             continue
         # Needs beyond the horizon count as met when delivered by its last week.

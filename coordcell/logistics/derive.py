@@ -19,9 +19,7 @@ from .lifecycle import LEG_ARRIVES, LEG_DEPARTS, EventFact, LegTimes, S, derive_
 from .models import Leg, Shipment, ShipmentEvent, ShipmentLine
 
 
-def refresh_shipments(
-    shipment_ids: Sequence[int], *, today: dt.date
-) -> tuple[set[int], set[int]]:
+def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> tuple[set[int], set[int]]:
     """Derive status, leg times, ETA and counted quantities from the shipments' events.
 
     Returns the ids of the requirements and of the pledges whose ledger these changes move

@@ -25,12 +25,12 @@ from django.utils.dateparse import parse_datetime
 from coordcell.audit.services import AuditEntry, record_many
 from coordcell.bounds import QUANTITY_MAX, whole_number
 from coordcell.db import insert_many
+from coordcell.pledges.services import pledges_refresh_allocated
 from coordcell.readiness import services as readiness
 from coordcell.readiness.equipment import shipment_facts
 from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user, locations_visible_to
 from coordcell.registry.models import Location, User
-from coordcell.pledges.services import pledges_refresh_allocated
 from coordcell.requirements.services import requirements_refresh_status
 
 from . import checks

@@ -98,7 +98,9 @@ class _Counts:
     pledges: dict[int, PledgeLedger] = field(default_factory=dict)
 
 
-def _line_damage(line_ids: Collection[int]) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+def _line_damage(
+    line_ids: Collection[int],
+) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
     """Per shipment line: damaged units, units found after all, units written off."""
     damaged: dict[int, int] = defaultdict(int)
     found: dict[int, int] = defaultdict(int)
@@ -205,16 +207,16 @@ def _count(
         p.lost += missing
 
     lines = AllocationLine.objects.filter(scope, run__status=AllocationRun.Status.COMMITTED)
-    for row in lines.values(
+    for line in lines.values(
         "id", "pledge_id", "requirement_id", "quantity", "pledge__status", "requirement__status"
     ):
-        remainder = max(0, row["quantity"] - on_shipments.get(row["id"], 0))
+        remainder = max(0, line["quantity"] - on_shipments.get(line["id"], 0))
         if not remainder:
             continue
-        r, p = req(row["requirement_id"]), ple(row["pledge_id"])
-        if row["requirement__status"] == Requirement.Status.CANCELLED:
+        r, p = req(line["requirement_id"]), ple(line["pledge_id"])
+        if line["requirement__status"] == Requirement.Status.CANCELLED:
             p.released += remainder
-        elif row["pledge__status"] == Pledge.Status.WITHDRAWN:
+        elif line["pledge__status"] == Pledge.Status.WITHDRAWN:
             p.withdrawn += remainder
         else:
             r.allocated += remainder

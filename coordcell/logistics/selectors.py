@@ -269,9 +269,7 @@ def pledged_and_shipped_by_pledge(pledge_ids: Iterable[int]) -> dict[int, dict[s
 def shipments_not_departed_carrying(pledge_id: int) -> list[str]:
     """References of the shipments, planned or ready at origin, that carry this pledge."""
     return list(
-        Shipment.objects.filter(
-            lines__pledge_id=pledge_id, status__in=[S.PLANNED, S.READY]
-        )
+        Shipment.objects.filter(lines__pledge_id=pledge_id, status__in=[S.PLANNED, S.READY])
         .order_by("reference")
         .values_list("reference", flat=True)
         .distinct()
@@ -336,9 +334,7 @@ def hub_use_by_week(
         )
         .exclude(shipment_id__in=sorted(set(exclude_shipments)))
         .annotate(
-            day=Coalesce(
-                "shipment__legs__expected_departure", "shipment__legs__planned_departure"
-            )
+            day=Coalesce("shipment__legs__expected_departure", "shipment__legs__planned_departure")
         )
         .filter(day__gte=start, day__lt=end)
         .values("shipment__hub_id", "category__domain", "day")

@@ -258,8 +258,7 @@ def pledges_check_free(quantities: Mapping[int, int]) -> None:
     Locks the pledges (in id order, so two commits cannot deadlock) for the caller's
     transaction: a concurrent commit waits, then counts what this one allocated."""
     pledges = {
-        p.pk: p
-        for p in Pledge.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
+        p.pk: p for p in Pledge.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
     }
     ledgers = _ledgers(quantities)
     short = [

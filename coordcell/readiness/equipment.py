@@ -187,8 +187,8 @@ def expectations(
     )
     if overlay:
         wanted = set(ids)
-        planned = [a for a in overlay.lines if a.requirement_id in wanted]
-        committed = planned if overlay.replaces_committed else [*committed, *planned]
+        overlaid = [a for a in overlay.lines if a.requirement_id in wanted]
+        committed = overlaid if overlay.replaces_committed else [*committed, *overlaid]
     for a in committed:
         departure = a.run.week_start(a.dispatch_week)
         arrival = a.run.week_start(a.arrival_week)

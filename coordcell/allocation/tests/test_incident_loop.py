@@ -97,7 +97,9 @@ def test_the_next_run_plans_exactly_the_residual(world, committed):
         quantity=3,
     )
     # The Polish shipment is cancelled before it leaves.
-    shipment_cancel(actor=coordinator, shipment=committed["polish_shipment"], reason="Convoy withdrawn.")
+    shipment_cancel(
+        actor=coordinator, shipment=committed["polish_shipment"], reason="Convoy withdrawn."
+    )
 
     ledger = requirement_ledgers([urgent.pk, routine.pk])
     assert ledger[urgent.pk].as_dict() == {
@@ -162,7 +164,9 @@ def test_a_raised_pledge_and_a_withdrawn_one_reach_the_next_run(world, committed
     polish.status = Pledge.Status.WITHDRAWN
     with pytest.raises(Exception, match="cancel them first"):
         pledge_save(actor=coordinator, pledge=polish, expected_version=polish.version)
-    shipment_cancel(actor=coordinator, shipment=committed["polish_shipment"], reason="Donor withdrew.")
+    shipment_cancel(
+        actor=coordinator, shipment=committed["polish_shipment"], reason="Donor withdrew."
+    )
     polish = Pledge.objects.get(pk=committed["polish"].pk)
     polish.status = Pledge.Status.WITHDRAWN
     pledge_save(actor=coordinator, pledge=polish, expected_version=polish.version)
@@ -173,14 +177,10 @@ def test_a_raised_pledge_and_a_withdrawn_one_reach_the_next_run(world, committed
     assert _quantities(_instance(run), "demands") == {"R-000001": 100, "R-000002": 400}
 
 
-def test_a_replan_from_a_week_releases_the_planned_shipments_and_keeps_what_moved(
-    world, committed
-):
+def test_a_replan_from_a_week_releases_the_planned_shipments_and_keeps_what_moved(world, committed):
     coordinator = world.users[Role.COORDINATOR]
     _deliver(world, committed["german_shipment"], shipped=200, received=200)
-    replan = _solve(
-        coordinator, planning_start=committed["start"], replan_from=committed["start"]
-    )
+    replan = _solve(coordinator, planning_start=committed["start"], replan_from=committed["start"])
     instance = _instance(replan)
     # The Polish shipment has not moved: its 250 are free again and its requirements open.
     assert _quantities(instance, "supplies") == {"P-000002": 250}
