@@ -113,7 +113,9 @@ class ResourceViewSet(viewsets.ModelViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        rows = attach_codes(list(queryset if page is None else page), self._codes())
+        rows = self._with_ledgers(
+            attach_codes(list(queryset if page is None else page), self._codes())
+        )
         data = self.get_serializer(rows, many=True).data
         return Response(data) if page is None else self.get_paginated_response(data)
 
@@ -124,7 +126,17 @@ class ResourceViewSet(viewsets.ModelViewSet):
             # Out of the user's scope is a refusal (audited); no such object a plain 404.
             key = self.lookup_url_kwarg or self.lookup_field
             raise_not_found(self.get_queryset(), **{self.lookup_field: self.kwargs[key]})
-        return attach_codes([obj], self._codes())[0]
+        return self._with_ledgers(attach_codes([obj], self._codes()))[0]
+
+    def _with_ledgers(self, rows: list[Any]) -> list[Any]:
+        """Give each row its ledger of quantities (pledges, requirements): for all the rows in a
+        few queries."""
+        ledger = self.resource.register.ledger
+        if ledger is not None and rows:
+            figures = ledger(self.request.user, [row.pk for row in rows])
+            for row in rows:
+                row.ledger = figures.get(row.pk, {})
+        return rows
 
     def _codes(self) -> tuple[str, ...]:
         """The many-to-many codes to attach: a read's query brings those it annotates itself
@@ -183,7 +195,9 @@ class ResourceViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _reload(self, obj: Any) -> Any:
-        return attach_codes([self.get_queryset().get(pk=obj.pk)], self.resource.codes)[0]
+        return self._with_ledgers(
+            attach_codes([self.get_queryset().get(pk=obj.pk)], self.resource.codes)
+        )[0]
 
 
 def attach_codes[T: Model](rows: list[T], relations: Iterable[str]) -> list[T]:

@@ -207,7 +207,22 @@ class VersionedSerializer(ReadOnlyRefused, ScopedSerializer):
     )
 
 
+class LedgerField(serializers.DictField):
+    """Where the record's units stand (docs/logistics.md, "The ledger"): read-only, counted
+    from plan lines, shipments and discrepancies when read."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.IntegerField(), read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return getattr(instance, "ledger", {})
+
+
 class PledgeSerializer(VersionedSerializer):
+    ledger = LedgerField(
+        help_text="offered = allocated + shipped + delivered + lost + withdrawn + free; "
+        "released: once allocated, free again."
+    )
     donor = CodeField(
         slug_field="code",
         queryset=Nation.objects.filter(is_donor=True),
@@ -225,12 +240,16 @@ class PledgeSerializer(VersionedSerializer):
 
     class Meta:
         model = Pledge
-        fields = ["id", *Pledge.SHOWN_FIELDS]
+        fields = ["id", *Pledge.SHOWN_FIELDS, "ledger"]
         read_only_fields = [f for f in Pledge.SHOWN_FIELDS if f not in Pledge.INPUT_FIELDS]
         validators: list[Any] = []  # uniqueness is the model's and the service's to check
 
 
 class RequirementSerializer(VersionedSerializer):
+    ledger = LedgerField(
+        help_text="required = received_serviceable + in_transit + allocated + open; a donor "
+        "liaison reads required and open only."
+    )
     capability = _code(Capability)
     category = _code(ItemCategory)
     delivery_point = _code(Location, help_text="Code of the delivery point.")
@@ -238,7 +257,7 @@ class RequirementSerializer(VersionedSerializer):
 
     class Meta:
         model = Requirement
-        fields = ["id", *Requirement.SHOWN_FIELDS]
+        fields = ["id", *Requirement.SHOWN_FIELDS, "ledger"]
         read_only_fields = [
             f for f in Requirement.SHOWN_FIELDS if f not in Requirement.INPUT_FIELDS
         ]

@@ -22,6 +22,19 @@ def _delete(*, actor: Any, instance: Pledge) -> None:
     services.pledge_delete(actor=actor, pledge=instance)
 
 
+def _ledger_panel(user: Any, obj: Any) -> dict[str, Any] | None:
+    # The ledger counts shipments, which build on this record: asked at call time.
+    from coordcell.logistics.ledger_panel import pledge_ledger_panel
+
+    return pledge_ledger_panel(user, obj)
+
+
+def _ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    from coordcell.logistics.ledger_panel import pledge_ledger_figures
+
+    return pledge_ledger_figures(user, ids)
+
+
 PLEDGES = Register(
     slug="pledges",
     model=Pledge,
@@ -41,6 +54,8 @@ PLEDGES = Register(
     form_class=PledgeForm,
     filterset_class=PledgeFilter,
     search_fields=("reference", "donor_reference", "category__name", "conditions"),
+    panels=(_ledger_panel,),
+    ledger=_ledger_figures,
     detail_fields=Pledge.SHOWN_FIELDS,
     save=_save,
     delete=_delete,

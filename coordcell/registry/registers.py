@@ -58,6 +58,11 @@ class Register:
     default_sort: str = ""
     actions: tuple[RecordAction, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # More on the detail page, from the apps above this record's (a requirement's ledger):
+    # (user, record) -> context with its "template", or None when that user sees nothing of it.
+    panels: tuple[Callable[[Any, Any], dict[str, Any] | None], ...] = ()
+    # The record's ledger of quantities in the API, for a page of records: (user, ids) -> by id.
+    ledger: Callable[[Any, list[int]], dict[int, dict[str, Any]]] | None = None
     # The fields a user may not read (e.g. a pledge's value for the recipient): the one function
     # of the record's app that decides field visibility per role (``pledges_fields_hidden_from``).
     hidden: Callable[[Any], frozenset[str]] | None = None

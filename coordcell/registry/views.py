@@ -128,6 +128,7 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
             "history": history,
             "can_edit": can_edit,
             "can_delete": can_edit and register.delete is not None,
+            "panels": [p for p in (panel(request.user, obj) for panel in register.panels) if p],
             "actions": actions,
         },
     )

@@ -18,6 +18,19 @@ def _delete(*, actor: Any, instance: Requirement) -> None:
     services.requirement_delete(actor=actor, requirement=instance)
 
 
+def _ledger_panel(user: Any, obj: Any) -> dict[str, Any] | None:
+    # The ledger counts shipments, which build on this record: asked at call time.
+    from coordcell.logistics.ledger_panel import requirement_ledger_panel
+
+    return requirement_ledger_panel(user, obj)
+
+
+def _ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    from coordcell.logistics.ledger_panel import requirement_ledger_figures
+
+    return requirement_ledger_figures(user, ids)
+
+
 REQUIREMENTS = Register(
     slug="requirements",
     model=Requirement,
@@ -38,6 +51,8 @@ REQUIREMENTS = Register(
     form_class=RequirementForm,
     filterset_class=RequirementFilter,
     search_fields=("reference", "category__name", "capability__name", "justification"),
+    panels=(_ledger_panel,),
+    ledger=_ledger_figures,
     detail_fields=Requirement.SHOWN_FIELDS,
     save=_save,
     delete=_delete,

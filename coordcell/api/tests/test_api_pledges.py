@@ -143,7 +143,8 @@ def test_many_valued_fields_list_their_codes_in_the_registers_order(world, pledg
     one = api.get(f"/api/v1/pledges/{german.pk}").json()
     # The same as the serializer reading the relations themselves.
     direct = PledgeSerializer(Pledge.objects.get(pk=german.pk)).data
-    assert one == listed["P-000001"] == direct
+    assert one == listed["P-000001"] == {**direct, "ledger": one["ledger"]}
+    assert one["ledger"]["offered"] == one["ledger"]["free"] == german.quantity
 
     changed = api.patch(
         f"/api/v1/pledges/{german.pk}",

@@ -1,0 +1,114 @@
+"""The ledger on a requirement's and a pledge's page: where each unit stands, with the plan
+lines, shipments and discrepancies behind the figures, each as the reader may see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.allocation.selectors import can_see_runs, committed_lines_visible_to
+from coordcell.pledges.models import Pledge
+from coordcell.registry.access import as_user
+from coordcell.requirements.models import Requirement
+
+from .ledger import pledge_ledgers, requirement_ledgers
+from .selectors import discrepancies_visible_to, shipments_visible_to
+
+TEMPLATE = "logistics/ledger_panel.html"
+
+REQUIREMENT_ROWS = (
+    ("required", _("Required")),
+    ("received_serviceable", _("Received serviceable")),
+    ("in_transit", _("In transit")),
+    ("allocated", _("Allocated, not shipped")),
+    ("open", _("Open (the next plan's demand)")),
+    ("received_damaged", _("Received damaged")),
+    ("lost", _("Lost on the way")),
+    ("written_off", _("Written off")),
+    ("over_covered", _("Covered beyond the need")),
+)
+PLEDGE_ROWS = (
+    ("offered", _("Offered")),
+    ("allocated", _("Allocated, not shipped")),
+    ("shipped", _("Shipped, in transit")),
+    ("delivered", _("Delivered")),
+    ("lost", _("Lost on the way")),
+    ("withdrawn", _("Withdrawn")),
+    ("free", _("Free (the next plan's supply)")),
+    ("released", _("Released again (cancelled, not loaded, re-planned)")),
+    ("over_allocated", _("Allocated beyond the offer")),
+)
+
+
+def _rows(ledger: Any, rows: Any, keep: frozenset[str] | None = None) -> list[tuple[Any, int]]:
+    figures = ledger.as_dict()
+    return [
+        (label, figures[name])
+        for name, label in rows
+        if (keep is None or name in keep)
+        and (figures[name] or name in {"required", "offered", "open", "free"})
+    ]
+
+
+def requirement_ledger_panel(user: Any, requirement: Requirement) -> dict[str, Any] | None:
+    u = as_user(user)
+    if u is None:
+        return None
+    ledger = requirement_ledgers([requirement.pk])[requirement.pk]
+    # A donor reads the need, not how other nations' deliveries cover it.
+    keep = frozenset({"required", "open"}) if u.is_donor_liaison else None
+    shipments = (
+        shipments_visible_to(u)
+        .filter(lines__requirement=requirement)
+        .distinct()
+        .order_by("reference")
+    )
+    return {
+        "template": TEMPLATE,
+        "title": _("Where the units stand"),
+        "rows": _rows(ledger, REQUIREMENT_ROWS, keep),
+        "lines": committed_lines_visible_to(u).filter(requirement=requirement).order_by("pk"),
+        "link_runs": can_see_runs(u),
+        "shipments": shipments[:50],
+        "discrepancies": discrepancies_visible_to(u)
+        .filter(line__requirement=requirement)
+        .order_by("-recorded_at")[:50],
+    }
+
+
+def pledge_ledger_panel(user: Any, pledge: Pledge) -> dict[str, Any] | None:
+    u = as_user(user)
+    if u is None or not (u.sees_everything or u.is_donor_liaison):
+        return None
+    ledger = pledge_ledgers([pledge.pk])[pledge.pk]
+    return {
+        "template": TEMPLATE,
+        "title": _("Where the units stand"),
+        "rows": _rows(ledger, PLEDGE_ROWS),
+        "lines": committed_lines_visible_to(u).filter(pledge=pledge).order_by("pk"),
+        "link_runs": can_see_runs(u),
+        "shipments": shipments_visible_to(u)
+        .filter(lines__pledge=pledge)
+        .distinct()
+        .order_by("reference")[:50],
+        "discrepancies": discrepancies_visible_to(u)
+        .filter(line__pledge=pledge)
+        .order_by("-recorded_at")[:50],
+    }
+
+
+def requirement_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The API's ``ledger`` of each requirement, as the reader may see it."""
+    u = as_user(user)
+    ledgers = requirement_ledgers(ids)
+    keep = {"required", "open"} if u is not None and u.is_donor_liaison else None
+    return {
+        pk: {k: v for k, v in ledger.as_dict().items() if keep is None or k in keep}
+        for pk, ledger in ledgers.items()
+    }
+
+
+def pledge_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The API's ``ledger`` of each pledge (its readers: the cell and its own donor)."""
+    return {pk: ledger.as_dict() for pk, ledger in pledge_ledgers(ids).items()}
