@@ -115,3 +115,15 @@ def summary_by(run: AllocationRun, field: str) -> list[dict[str, Any]]:
 
 def shortfalls_of(run: AllocationRun) -> QuerySet[Shortfall]:
     return run.shortfalls.select_related("requirement", "requirement__category")
+
+
+def shipments_a_commit_replaces(run: AllocationRun) -> list[Any]:
+    """The planned shipments committing this re-plan would cancel (none for other runs)."""
+    if not run.replan_from or run.status != AllocationRun.Status.SOLVED:
+        return []
+    from coordcell.logistics.ledger import replan_releases
+    from coordcell.logistics.models import Shipment
+
+    return list(
+        Shipment.objects.filter(pk__in=replan_releases(run.replan_from)).order_by("reference")
+    )

@@ -109,6 +109,8 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_edit": selectors.can_edit_run_lines(request.user, run)
         and run.status == AllocationRun.Status.SOLVED,
         "whatif_form": WhatIfForm() if selectors.can_create_run(request.user) else None,
+        "replan_from": services.replan_start(run),
+        "replaces": selectors.shipments_a_commit_replaces(run),
     }
     template = "allocation/run_detail.html"
     if request.htmx and not request.htmx.boosted:

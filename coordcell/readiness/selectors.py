@@ -59,6 +59,8 @@ class PackageMove:
     package: CapabilityPackage
     before: dt.date | None  # None: not ready within what is planned
     after: dt.date | None
+    items_before: dt.date | None = None  # all end items received (expected)
+    items_after: dt.date | None = None
 
     @property
     def days(self) -> int | None:
@@ -70,6 +72,16 @@ class PackageMove:
     @property
     def abs_days(self) -> int:
         return abs(self.days or 0)
+
+    @property
+    def items_days(self) -> int | None:
+        if self.items_before is None or self.items_after is None:
+            return None
+        return (self.items_after - self.items_before).days
+
+    @property
+    def items_abs_days(self) -> int:
+        return abs(self.items_days or 0)
 
 
 def readiness_effect(base: AllocationRun, scenario: AllocationRun) -> list[PackageMove]:
@@ -103,10 +115,21 @@ def readiness_effect(base: AllocationRun, scenario: AllocationRun) -> list[Packa
         return []
     before = compute_many(packages, overlay(base))
     after = compute_many(packages, overlay(scenario))
+
+    def items(readiness: Any) -> dt.date | None:
+        return next((part.date for part in readiness.parts if part.name == "end items"), None)
+
     moves = [
-        PackageMove(p, before[p.pk].ready_on, after[p.pk].ready_on)
+        PackageMove(
+            p,
+            before[p.pk].ready_on,
+            after[p.pk].ready_on,
+            items(before[p.pk]),
+            items(after[p.pk]),
+        )
         for p in packages
-        if before[p.pk].ready_on != after[p.pk].ready_on
+        if (before[p.pk].ready_on, items(before[p.pk]))
+        != (after[p.pk].ready_on, items(after[p.pk]))
     ]
     moves.sort(key=lambda m: (-(m.days if m.days is not None else 10**6), m.package.name))
     return moves

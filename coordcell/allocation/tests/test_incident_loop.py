@@ -210,3 +210,49 @@ def test_a_what_if_on_a_committed_plan_works(world, committed):
     assert _quantities(instance, "supplies") == {"P-000002": 250}
     assert _quantities(instance, "demands") == {"R-000001": 300, "R-000002": 400}
     assert sum(line.quantity for line in whatif.lines.all()) == 250
+
+
+def test_pages_show_the_ledger_the_replan_and_the_readiness_effect(world, committed, client_for):
+    from coordcell.readiness.models import CapabilityPackage, PackageItem
+
+    coordinator = world.users[Role.COORDINATOR]
+    urgent = committed["urgent"]
+    package = CapabilityPackage.objects.create(
+        reference="CP-01", name="Artillery battalion 1", capability=world.capability
+    )
+    PackageItem.objects.create(package=package, requirement=urgent, role="end_item")
+    shipment = committed["german_shipment"]
+    _deliver(world, shipment, shipped=200, received=200)
+
+    page = client_for(coordinator).get(f"/requirements/{urgent.pk}/").content.decode()
+    assert "Where the units stand" in page
+    assert "Received serviceable" in page and "In transit" not in page
+    assert shipment.reference in page and committed["polish_shipment"].reference in page
+    donor = client_for(world.users[Role.DONOR_LIAISON]).get(f"/requirements/{urgent.pk}/")
+    if donor.status_code == 200:  # a donor reads the need, not how other nations cover it
+        assert "Open (the next plan" in donor.content.decode()
+        assert "Received serviceable" not in donor.content.decode()
+    pledge_page = client_for(coordinator).get(f"/pledges/{committed['polish'].pk}/")
+    assert "Free (the next plan" in pledge_page.content.decode()
+
+    # A what-if on the committed plan: without the Polish pledge, R-000001 is no longer
+    # covered (200 received, the 100 Polish rounds gone), and the compare page says what that
+    # does to the package.
+    whatif = run_execute(
+        run_create(
+            actor=coordinator,
+            enqueue=False,
+            planning_start=committed["start"],
+            changes=[{"type": "withdraw_pledge", "pledge": "P-000002"}],
+            base_run=committed["plan"],
+        ).pk
+    )
+    compare = client_for(coordinator).get(f"/allocation/{whatif.pk}/compare/").content.decode()
+    assert "Artillery battalion 1" in compare
+    assert "end items no longer covered within the plan" in compare
+
+    # A re-plan names the planned shipments its commit would cancel.
+    replan = _solve(coordinator, planning_start=committed["start"], replan_from=committed["start"])
+    detail = client_for(coordinator).get(f"/allocation/{replan.pk}/").content.decode()
+    assert committed["polish_shipment"].reference in detail
+    assert "committing it cancels 1 planned shipment" in detail
