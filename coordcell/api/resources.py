@@ -5,6 +5,7 @@ that use the register's access functions, form and services. A new app adds its 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
             raise_not_found(self.get_queryset(), **{self.lookup_field: self.kwargs[key]})
         return self._with_ledgers(attach_codes([obj], self._codes()))[0]
 
-    def _with_ledgers(self, rows: list[Any]) -> list[Any]:
+    def _with_ledgers(self, rows: builtins.list[Any]) -> builtins.list[Any]:
         """Give each row its ledger of quantities (pledges, requirements): for all the rows in a
         few queries."""
         ledger = self.resource.register.ledger
