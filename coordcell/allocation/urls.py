@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/discard/", views.run_discard, name="discard"),
     path("<int:pk>/what-if/", views.run_whatif, name="whatif"),
     path("<int:pk>/compare/", views.run_compare, name="compare"),
+    path("<int:pk>/instance.json", views.run_instance, name="instance"),
     path("<int:pk>/lines/<int:line_pk>/edit/", views.line_edit, name="line-edit"),
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from coordcell.audit.services import StaleEditError
@@ -217,6 +220,21 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
             "moves": moves,
         },
     )
+
+
+def run_instance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's input as it was solved (docs/allocation-instance.md), to check or re-solve it
+    with other tools."""
+    run = _get_run_for_user(request, pk)
+    if run.instance_json is None:
+        raise not_found("this run has no input yet")
+    response = HttpResponse(
+        gzip.decompress(bytes(run.instance_json)), content_type="application/json"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{run.reference}-instance.json"
+    )
+    return response
 
 
 def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:

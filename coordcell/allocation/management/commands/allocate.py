@@ -32,6 +32,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--horizon", type=int, default=26, help="weeks planned (default 26)")
         parser.add_argument(
+            "--replan-from",
+            type=dt.date.fromisoformat,
+            default=None,
+            metavar="MONDAY",
+            help="re-plan the planned shipments leaving on or after this Monday "
+            "(committing cancels them); see docs/allocation.md",
+        )
+        parser.add_argument(
             "--what-if",
             type=Path,
             default=None,
@@ -78,7 +86,10 @@ class Command(BaseCommand):
         start = options["start"] or default_planning_start()
         if options["export_instance"]:
             instance = build_instance(
-                start=start, horizon=options["horizon"], parameters=parameters
+                start=start,
+                horizon=options["horizon"],
+                parameters=parameters,
+                replan_from=options["replan_from"],
             )
             try:
                 instance = apply_changes(instance, changes)
@@ -100,6 +111,7 @@ class Command(BaseCommand):
                 parameters=parameters,
                 changes=changes,
                 enqueue=False,
+                replan_from=options["replan_from"],
                 method=(
                     AllocationRun.Method.GREEDY
                     if options["greedy"]
