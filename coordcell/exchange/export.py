@@ -116,16 +116,26 @@ def _is_many(model: type[models.Model], path: str) -> bool:
     return bool(f.many_to_many or f.one_to_many)
 
 
-def rows(register: Register, qs: Any) -> Iterator[list[Any]]:
+def rows(register: Register, qs: Any, user: Any = None) -> Iterator[list[Any]]:
+    """The header, then a row per record; with ``user``, a record type with a ledger of
+    quantities (pledges, requirements) adds its figures as that user may read them."""
     fields = export_fields(register)
-    yield [_label(register, p) for p in fields]
+    keys = register.ledger_keys(user) if user is not None and register.ledger else []
+    yield [_label(register, p) for p in fields] + [f"ledger: {k.replace('_', ' ')}" for k in keys]
     columns = _value_columns(register.model, fields)
     if columns is not None:
-        yield from _value_rows(qs, columns)
+        body = _value_rows(qs, columns)
+    else:
+        getters = [_getter(register.model, p) for p in fields]
+        body = ((obj.pk, [get(obj) for get in getters]) for obj in qs.iterator(chunk_size=2000))
+    if not keys or register.ledger is None:
+        yield from (cells for _pk, cells in body)
         return
-    getters = [_getter(register.model, p) for p in fields]
-    for obj in qs.iterator(chunk_size=2000):
-        yield [get(obj) for get in getters]
+    for chunk in itertools.batched(body, 2000):
+        figures = register.ledger(user, [pk for pk, _cells in chunk])
+        for pk, cells in chunk:
+            ledger = figures.get(pk, {})
+            yield cells + [ledger.get(k, "") for k in keys]
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ def _value_columns(model: type[models.Model], fields: list[str]) -> list[_Column
     return columns
 
 
-def _value_rows(qs: Any, columns: list[_Column]) -> Iterator[list[Any]]:
+def _value_rows(qs: Any, columns: list[_Column]) -> Iterator[tuple[Any, list[Any]]]:
     keys = ["pk", *(c.key for c in columns if c.key)]
     values = qs.prefetch_related(None).values_list(*keys).iterator(chunk_size=2000)
     for chunk in itertools.batched(values, 2000):
@@ -195,15 +205,15 @@ def _value_rows(qs: Any, columns: list[_Column]) -> Iterator[list[Any]]:
                     cells.append("" if value is None else value)
                 else:
                     cells.append(_plain(value))
-            yield cells
+            yield row[0], cells
 
 
-def csv_chunks(register: Register, qs: Any) -> Iterator[bytes]:
+def csv_chunks(register: Register, qs: Any, user: Any = None) -> Iterator[bytes]:
     """The rows as CSV, each cell through ``escaping.csv_cell`` (no formula, numbers as numbers)."""
     buffer = io.StringIO()
     writer = csv_writer(buffer)
     yield "\ufeff".encode()  # so Excel reads UTF-8
-    for count, row in enumerate(rows(register, qs)):
+    for count, row in enumerate(rows(register, qs, user)):
         writer.writerow(row)
         if count % 500 == 0:
             yield buffer.getvalue().encode()
@@ -212,13 +222,13 @@ def csv_chunks(register: Register, qs: Any) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-def write_xlsx(register: Register, qs: Any, stream: IO[bytes]) -> int:
+def write_xlsx(register: Register, qs: Any, stream: IO[bytes], user: Any = None) -> int:
     """The rows as one worksheet, row by row (any size in little memory), through the app's one
     XLSX writer: text always a string cell, however it starts (``coordcell.workbook``)."""
     count = -1
     with Workbook(stream, streaming=True) as book:
         sheet = book.sheet(register.title)
-        for count, row in enumerate(rows(register, qs)):
+        for count, row in enumerate(rows(register, qs, user)):
             sheet.write_row(count, row, "bold" if count == 0 else "")
     return max(count, 0)
 
@@ -229,7 +239,7 @@ def export_queryset(
     register = register.for_user(user)  # the columns this user may read
     qs = filtered_queryset(register, user, params)
     if fmt == "xlsx":
-        return write_xlsx(register, qs, stream)
-    for chunk in csv_chunks(register, qs):
+        return write_xlsx(register, qs, stream, user)
+    for chunk in csv_chunks(register, qs, user):
         stream.write(chunk)
     return int(qs.count())

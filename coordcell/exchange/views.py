@@ -218,9 +218,9 @@ def export_list(request: HttpRequest, slug: str) -> FileResponse:
     # machine rather than hold up everyone's pages (coordcell/jobs/priority.py).
     handle = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes it
     if fmt == "csv":
-        at_worker_priority(lambda: handle.writelines(csv_chunks(register, qs)))
+        at_worker_priority(lambda: handle.writelines(csv_chunks(register, qs, user)))
     else:
-        at_worker_priority(lambda: write_xlsx(register, qs, handle))
+        at_worker_priority(lambda: write_xlsx(register, qs, handle, user))
     handle.seek(0)
     response = FileResponse(handle, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -3,6 +3,7 @@ lines, shipments and discrepancies behind the figures, each as the reader may se
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,7 @@ from coordcell.pledges.models import Pledge
 from coordcell.registry.access import as_user
 from coordcell.requirements.models import Requirement
 
-from .ledger import pledge_ledgers, requirement_ledgers
+from .ledger import PledgeLedger, RequirementLedger, pledge_ledgers, requirement_ledgers
 from .selectors import discrepancies_visible_to, shipments_visible_to
 
 TEMPLATE = "logistics/ledger_panel.html"
@@ -42,6 +43,7 @@ PLEDGE_ROWS = (
 
 
 def _rows(ledger: Any, rows: Any, keep: frozenset[str] | None = None) -> list[tuple[Any, int]]:
+    # The figures that are zero are left out, but for the totals every reader expects.
     figures = ledger.as_dict()
     return [
         (label, figures[name])
@@ -57,7 +59,7 @@ def requirement_ledger_panel(user: Any, requirement: Requirement) -> dict[str, A
         return None
     ledger = requirement_ledgers([requirement.pk])[requirement.pk]
     # A donor reads the need, not how other nations' deliveries cover it.
-    keep = frozenset({"required", "open"}) if u.is_donor_liaison else None
+    keep = frozenset(requirement_ledger_fields(u))
     shipments = (
         shipments_visible_to(u)
         .filter(lines__requirement=requirement)
@@ -98,17 +100,27 @@ def pledge_ledger_panel(user: Any, pledge: Pledge) -> dict[str, Any] | None:
     }
 
 
-def requirement_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The API's ``ledger`` of each requirement, as the reader may see it."""
+def requirement_ledger_fields(user: Any) -> list[str]:
+    """The figures of a requirement's ledger ``user`` reads: a donor the need and what is open,
+    not how other nations' deliveries cover it."""
     u = as_user(user)
-    ledgers = requirement_ledgers(ids)
-    keep = {"required", "open"} if u is not None and u.is_donor_liaison else None
+    if u is not None and u.is_donor_liaison:
+        return ["required", "open"]
+    return [f.name for f in fields(RequirementLedger) if f.name != "cancelled"]
+
+
+def requirement_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The ``ledger`` of each requirement (API, exports), as the reader may see it."""
+    keep = requirement_ledger_fields(user)
     return {
-        pk: {k: v for k, v in ledger.as_dict().items() if keep is None or k in keep}
-        for pk, ledger in ledgers.items()
+        pk: {k: getattr(ledger, k) for k in keep} for pk, ledger in requirement_ledgers(ids).items()
     }
 
 
+def pledge_ledger_fields(user: Any) -> list[str]:
+    return [f.name for f in fields(PledgeLedger)]
+
+
 def pledge_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The API's ``ledger`` of each pledge (its readers: the cell and its own donor)."""
+    """The ``ledger`` of each pledge (its readers: the cell and its own donor)."""
     return {pk: ledger.as_dict() for pk, ledger in pledge_ledgers(ids).items()}

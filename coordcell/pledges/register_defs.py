@@ -29,6 +29,12 @@ def _ledger_panel(user: Any, obj: Any) -> dict[str, Any] | None:
     return pledge_ledger_panel(user, obj)
 
 
+def _ledger_fields(user: Any) -> list[str]:
+    from coordcell.logistics.ledger_panel import pledge_ledger_fields
+
+    return pledge_ledger_fields(user)
+
+
 def _ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     from coordcell.logistics.ledger_panel import pledge_ledger_figures
 
@@ -56,6 +62,7 @@ PLEDGES = Register(
     search_fields=("reference", "donor_reference", "category__name", "conditions"),
     panels=(_ledger_panel,),
     ledger=_ledger_figures,
+    ledger_fields=_ledger_fields,
     detail_fields=Pledge.SHOWN_FIELDS,
     save=_save,
     delete=_delete,

@@ -63,6 +63,11 @@ class Register:
     panels: tuple[Callable[[Any, Any], dict[str, Any] | None], ...] = ()
     # The record's ledger of quantities in the API, for a page of records: (user, ids) -> by id.
     ledger: Callable[[Any, list[int]], dict[int, dict[str, Any]]] | None = None
+    ledger_fields: Callable[[Any], list[str]] | None = None  # user -> the figures it reads
+
+    def ledger_keys(self, user: Any) -> list[str]:
+        return self.ledger_fields(user) if self.ledger_fields is not None else []
+
     # The fields a user may not read (e.g. a pledge's value for the recipient): the one function
     # of the record's app that decides field visibility per role (``pledges_fields_hidden_from``).
     hidden: Callable[[Any], frozenset[str]] | None = None

@@ -25,6 +25,12 @@ def _ledger_panel(user: Any, obj: Any) -> dict[str, Any] | None:
     return requirement_ledger_panel(user, obj)
 
 
+def _ledger_fields(user: Any) -> list[str]:
+    from coordcell.logistics.ledger_panel import requirement_ledger_fields
+
+    return requirement_ledger_fields(user)
+
+
 def _ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     from coordcell.logistics.ledger_panel import requirement_ledger_figures
 
@@ -53,6 +59,7 @@ REQUIREMENTS = Register(
     search_fields=("reference", "category__name", "capability__name", "justification"),
     panels=(_ledger_panel,),
     ledger=_ledger_figures,
+    ledger_fields=_ledger_fields,
     detail_fields=Requirement.SHOWN_FIELDS,
     save=_save,
     delete=_delete,

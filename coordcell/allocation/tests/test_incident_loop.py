@@ -256,3 +256,28 @@ def test_pages_show_the_ledger_the_replan_and_the_readiness_effect(world, commit
     detail = client_for(coordinator).get(f"/allocation/{replan.pk}/").content.decode()
     assert committed["polish_shipment"].reference in detail
     assert "committing it cancels 1 planned shipment" in detail
+
+
+def test_exports_carry_the_ledger_as_each_reader_may_read_it(world, committed, client_for):
+    import csv
+    import io
+
+    _deliver(world, committed["german_shipment"], shipped=200, received=198)
+
+    def export(role, slug):
+        response = client_for(world.users[role]).get(f"/export/{slug}/?format=csv")
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    rows = {r["reference"]: r for r in export(Role.COORDINATOR, "requirements")}
+    assert rows["R-000001"]["ledger: received serviceable"] == "198"
+    assert rows["R-000001"]["ledger: lost"] == "2"
+    assert rows["R-000001"]["ledger: allocated"] == "100"
+    assert rows["R-000002"]["ledger: open"] == "250"
+    donor_rows = export(Role.DONOR_LIAISON, "requirements")
+    if donor_rows:
+        assert not any(k.startswith("ledger: received") for k in donor_rows[0])
+    pledges = {r["reference"]: r for r in export(Role.COORDINATOR, "pledges")}
+    assert pledges["P-000001"]["ledger: delivered"] == "198"
+    assert pledges["P-000002"]["ledger: allocated"] == "250"
