@@ -111,6 +111,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     return {
         "allocation:detail": (*runs, False),
         "allocation:compare": (*runs, False),
+        "allocation:instance": (*runs, False),
         "allocation:commit": (*runs, True),
         "allocation:discard": (*runs, True),
         "allocation:whatif": (*runs, True),

@@ -83,6 +83,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
     return {
         "allocation:detail": "allocation.allocationrun",
         "allocation:compare": "allocation.allocationrun",
+        "allocation:instance": "allocation.allocationrun",
         "logistics:detail": "logistics.shipment",
         "logistics:hub": "hub",
         "logistics:photo": "logistics.discrepancyphoto",
