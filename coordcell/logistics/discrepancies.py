@@ -30,6 +30,7 @@ from coordcell.registry.models import Location
 
 from .lifecycle import S
 from .models import (
+    DISCREPANCY_NOTE_MAX,
     Discrepancy,
     DiscrepancyPhoto,
     InventoryCheck,
@@ -164,7 +165,7 @@ def discrepancy_record(
 
 # ---- the lifecycle ----
 
-NOTE_MAX = 5000
+NOTE_MAX = DISCREPANCY_NOTE_MAX
 # A resolution other than "found" says why: it changes what the next allocation run plans.
 NOTE_REQUIRED = (
     Discrepancy.Resolution.REPLACED,

@@ -262,6 +262,7 @@ class InventoryCheck(models.Model):
 
 # A discrepancy is due this many days after it was recorded, unless the cell sets another date.
 DISCREPANCY_DUE_DAYS = 14
+DISCREPANCY_NOTE_MAX = 5000  # characters of a resolution note
 # Kinds the donor answers for when found before handover: its count, its packing, its manifest.
 DONOR_OWNED_KINDS = ("short", "damaged", "missing_serial", "wrong_serial")
 BEFORE_HANDOVER = (
