@@ -112,9 +112,7 @@ def test_a_resolution_is_final(world):
     assert d.resolution == "found"
     assert len(_events(d, "discrepancy.resolve")) == 1
     with pytest.raises(ValidationError, match="already resolved"):
-        discrepancy_set_due(
-            actor=world.users[COORD], discrepancy=d, due_on=timezone.now().date()
-        )
+        discrepancy_set_due(actor=world.users[COORD], discrepancy=d, due_on=timezone.now().date())
 
 
 def test_a_resolution_other_than_found_says_why(world):
@@ -242,9 +240,7 @@ def test_a_resolution_is_set_exactly_when_resolved_in_the_database(world):
 
 
 def test_the_migration_gives_old_rows_an_owner_a_due_date_and_a_resolution(world):
-    migration = importlib.import_module(
-        "coordcell.logistics.migrations.0007_discrepancy_lifecycle"
-    )
+    migration = importlib.import_module("coordcell.logistics.migrations.0007_discrepancy_lifecycle")
     hub = discrepancy_at(world, S.AT_HUB, donor="PL")
     handover = discrepancy_at(world, S.HANDED_OVER, donor="DE")
     recorded = timezone.now() - dt.timedelta(days=100)
