@@ -243,7 +243,9 @@ def _change(
         )
     # The caller's object shows the change too.
     for name in AUDITED_FIELDS:
-        attname = Discrepancy._meta.get_field(name).attname
+        attname = {"owner_nation": "owner_nation_id", "resolved_by": "resolved_by_id"}.get(
+            name, name
+        )
         setattr(discrepancy, attname, getattr(stored, attname))
     for relation in ("owner_nation", "resolved_by"):
         discrepancy._state.fields_cache.pop(relation, None)

@@ -266,7 +266,8 @@ def discrepancy_counts(user: Any, today: dt.date | None = None) -> dict[str, int
     """Unresolved and overdue discrepancies the user may see: the dashboards' figures."""
     today = today or timezone.now().date()
     qs = discrepancies_visible_to(user).filter(status__in=UNRESOLVED)
-    return qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))  # type: ignore[return-value]
+    counts = qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    return {"open": counts["open"] or 0, "overdue": counts["overdue"] or 0}
 
 
 def discrepancy_location_shown(user: Any, d: Discrepancy) -> bool:
@@ -318,6 +319,18 @@ def with_item_state(qs: QuerySet[SerialItem]) -> QuerySet[SerialItem]:
             output_field=CharField(),
         )
     )
+
+
+def item_state(item: SerialItem) -> ItemState:
+    """The state ``with_item_state`` gave this item."""
+    return ItemState(getattr(item, "state", ItemState.IN_TRANSIT))
+
+
+def items_in_state(qs: QuerySet[SerialItem], state: str) -> QuerySet[SerialItem]:
+    """Items of ``with_item_state(qs)`` in ``state``; all of them for a state that is none."""
+    if state not in ItemState.values:
+        return qs
+    return qs.filter(**{"state": state})  # an annotation: the stubs know the model's fields
 
 
 def serial_items_visible_to(user: Any) -> QuerySet[SerialItem]:

@@ -57,6 +57,8 @@ from .selectors import (
     events_visible_to,
     hub_outlook,
     inventory_interval_days,
+    item_state,
+    items_in_state,
     late_shipments,
     legs_visible_to,
     list_order,
@@ -428,10 +430,8 @@ def inventory(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(request.path)
     elif request.method == "POST":
         raise refuse("only the cell and the recipient record inventory checks")
-    qs = with_item_state(qs)
     state = request.GET.get("state", "")
-    if state in ItemState.values:
-        qs = qs.filter(state=state)
+    qs = items_in_state(with_item_state(qs), state)
     page = Paginator(qs.order_by("category__code", "serial"), 100).get_page(request.GET.get("page"))
     overdue_ids = set(overdue.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
     return render(
@@ -451,9 +451,9 @@ def inventory(request: HttpRequest) -> HttpResponse:
             "items": [
                 (
                     i,
-                    ItemState(i.state).label,
-                    i.state in (ItemState.RECEIVED, ItemState.DAMAGED),
-                    i.state in (ItemState.MISSING, ItemState.DAMAGED),
+                    item_state(i).label,
+                    item_state(i) in (ItemState.RECEIVED, ItemState.DAMAGED),
+                    item_state(i) in (ItemState.MISSING, ItemState.DAMAGED),
                 )
                 for i in page
             ],
