@@ -277,12 +277,15 @@ DONE = {
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = _user(request)
     d = _get(request, pk)
+    # A resolved one offers nothing; a second resolution gets the action's clear refusal, but
+    # an auditor changes nothing at all, and who may do nothing here is refused (audited).
+    resolved = d.status == Discrepancy.Status.RESOLVED
+    offered = _forms(user, d)
+    if user.is_auditor or not (offered or resolved):
+        raise refuse(f"may not {action} this discrepancy")
     if action not in DONE:
         raise not_found(f"no discrepancy action {action!r}")
-    # A resolved one offers nothing; a second resolution gets the action's clear refusal, but
-    # an auditor changes nothing at all.
-    resolved = d.status == Discrepancy.Status.RESOLVED
-    if user.is_auditor or (action not in _forms(user, d) and not resolved):
+    if action not in offered and not resolved:
         raise refuse(f"may not {action} this discrepancy")
     form = _bound(d, action, request)
     if form.is_valid():
