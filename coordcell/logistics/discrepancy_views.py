@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from coordcell.audit.services import StaleEditError
@@ -45,12 +46,16 @@ from .selectors import (
     discrepancy_register,
 )
 
-AGE_LABELS = {"lt7": "under 7 days", "7to30": "7 to 30 days", "gt30": "over 30 days"}
+AGE_LABELS = {
+    "lt7": gettext_lazy("under 7 days"),
+    "7to30": gettext_lazy("7 to 30 days"),
+    "gt30": gettext_lazy("over 30 days"),
+}
 SORT_LABELS = {
-    "due_on": "due date, soonest first",
-    "-due_on": "due date, latest first",
-    "-recorded_at": "newest first",
-    "recorded_at": "oldest first",
+    "due_on": gettext_lazy("due date, soonest first"),
+    "-due_on": gettext_lazy("due date, latest first"),
+    "-recorded_at": gettext_lazy("newest first"),
+    "recorded_at": gettext_lazy("oldest first"),
 }
 
 
@@ -147,8 +152,8 @@ def register(request: HttpRequest) -> HttpResponse:
             "donors": _donors(user),
             "kinds": Discrepancy.Kind.choices,
             "states": [("unresolved", _("Open or investigating")), *Discrepancy.Status.choices],
-            "ages": [(k, _(AGE_LABELS[k])) for k in AGE_BANDS],
-            "sorts": [(k, _(v)) for k, v in SORT_LABELS.items()],
+            "ages": [(k, AGE_LABELS[k]) for k in AGE_BANDS],
+            "sorts": list(SORT_LABELS.items()),
             "query": query.urlencode(),
             "next": request.get_full_path(),
         },
@@ -266,10 +271,10 @@ def _act(user: Any, d: Discrepancy, action: str, form: Any) -> None:
 
 
 DONE = {
-    "investigate": "Investigation started.",
-    "resolve": "Discrepancy resolved.",
-    "reassign": "Owner changed.",
-    "due": "Due date changed.",
+    "investigate": gettext_lazy("Investigation started."),
+    "resolve": gettext_lazy("Discrepancy resolved."),
+    "reassign": gettext_lazy("Owner changed."),
+    "due": gettext_lazy("Due date changed."),
 }
 
 
@@ -296,7 +301,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except (ValidationError, StaleEditError) as exc:
             _errors(form, exc)
         else:
-            messages.success(request, _(DONE[action]))
+            messages.success(request, str(DONE[action]))
             return HttpResponseRedirect(_next(request, f"/discrepancies/{d.pk}/"))
     if resolved and not form.errors:
         form.add_error(None, _("This discrepancy is already resolved: a resolution is final."))
