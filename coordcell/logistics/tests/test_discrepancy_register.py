@@ -260,3 +260,16 @@ def test_each_dashboard_counts_the_open_and_overdue_discrepancies_its_role_sees(
 def test_the_home_page_links_the_counts_to_the_register(world, client_for, found):
     page = client_for(world.users[Role.COORDINATOR]).get("/").content.decode()
     assert "Open discrepancies" in page and "/discrepancies/?overdue=1" in page
+
+
+def test_a_refused_resolution_keeps_the_note_typed(world, client_for, found):
+    d = found["de_handover"]
+    response = client_for(world.users[Role.RECIPIENT_LIAISON]).post(
+        f"/discrepancies/{d.pk}/resolve/",
+        {f"r{d.pk}-resolution": "written_off", f"r{d.pk}-note": "Crate 7 burnt at the depot."},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "only as: Found" in page and "Crate 7 burnt at the depot." in page
+    d.refresh_from_db()
+    assert d.status == "open"
