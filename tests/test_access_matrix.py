@@ -86,7 +86,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.exchange.models import ImportUpload
     from coordcell.exchange.selectors import uploads_visible_to
     from coordcell.logistics import selectors as logistics
-    from coordcell.logistics.models import DiscrepancyPhoto, Shipment
+    from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, Shipment
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.registry.models import Location
@@ -102,6 +102,15 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     def photos_for(user: Any) -> Any:
         return DiscrepancyPhoto.objects.filter(
             discrepancy__in=logistics.discrepancies_visible_to(user)
+        )
+
+    def discrepancies_actionable_by(user: Any) -> Any:
+        # Those on which the user may take any lifecycle action (the page offers its forms).
+        visible = logistics.discrepancies_visible_to(user)
+        return visible.filter(
+            pk__in=[
+                d.pk for d in visible if any(logistics.discrepancy_actions_for(user, d).values())
+            ]
         )
 
     runs = (AllocationRun, allocation.runs_visible_to, coordinators(allocation.runs_visible_to))
@@ -126,6 +135,13 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         ),
         "logistics:hub": (Location, hubs_for, None, False),
         "logistics:photo": (DiscrepancyPhoto, photos_for, None, False),
+        "discrepancies:detail": (Discrepancy, logistics.discrepancies_visible_to, None, False),
+        "discrepancies:act": (
+            Discrepancy,
+            logistics.discrepancies_visible_to,
+            discrepancies_actionable_by,
+            True,
+        ),
         "training:run": (ScheduleRun, training_runs_visible_to, None, False),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
         "requirements:cancel": (

@@ -14,7 +14,15 @@ from typing import Any
 from django.utils import timezone
 
 from .lifecycle import CHECKS, S
-from .models import Discrepancy, SerialItem, ShipmentEvent, ShipmentLine
+from .models import (
+    Discrepancy,
+    SerialItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentLine,
+    discrepancy_default_due,
+    discrepancy_default_owner,
+)
 
 Kind = Discrepancy.Kind
 WRONG_SERIAL_TEXT = "This serial is on the manifest of another shipment."
@@ -60,7 +68,16 @@ def apply(event_ids: Sequence[int], user: Any) -> list[Discrepancy]:
         ).select_related("shipment_line"):
             manifests[item.shipment_line.shipment_id][item.serial] = item
         for event in sorted(to_check, key=lambda e: (e.occurred_at, e.id)):
-            found += _compare_serials(event, manifests[event.shipment_id], user, now)
+            found += _compare_serials(event, manifests[event.shipment_id], user, now, found)
+    donors = {e.shipment_id: e.shipment.donor_id for e in events}
+    for d in found:
+        # Each check event is compared once, so a discrepancy here is always new.
+        donor_id = donors.get(d.shipment_id)
+        if donor_id is None:
+            donor_id = Shipment.objects.values_list("donor_id", flat=True).get(pk=d.shipment_id)
+            donors[d.shipment_id] = donor_id
+        d.owner_nation_id = discrepancy_default_owner(d.kind, d.stage, donor_id)
+        d.due_on = discrepancy_default_due(d.recorded_at)
     Discrepancy.objects.bulk_create(found)
     return found
 
@@ -116,13 +133,21 @@ def _short(
 
 
 def _compare_serials(
-    event: ShipmentEvent, manifest: dict[str, SerialItem], user: Any, now: Any
+    event: ShipmentEvent,
+    manifest: dict[str, SerialItem],
+    user: Any,
+    now: Any,
+    pending: Sequence[Discrepancy] = (),
 ) -> list[Discrepancy]:
     if not manifest or (event.status == S.RECEIVED and not event.serials):
         if event.status == S.RECEIVED and manifest:
-            # Received without a count of serials: everything on the manifest arrived.
-            _mark_seen(event, list(manifest.values()))
-            _mark_received(event, list(manifest.values()))
+            # Received without a count of serials: everything on the manifest arrived, but for
+            # the serials an earlier check reported missing (and nobody has found since): a
+            # receipt that did not count them cannot say they are there.
+            reported = _reported_missing(event.shipment_id, pending)
+            arrived = [item for serial, item in manifest.items() if serial not in reported]
+            _mark_seen(event, arrived)
+            _mark_received(event, arrived)
         return []
 
     def raise_(
@@ -192,6 +217,20 @@ def _compare_serials(
     if event.status == S.RECEIVED:
         _mark_received(event, matched)
     return found
+
+
+def _reported_missing(shipment_id: int, pending: Sequence[Discrepancy]) -> set[str]:
+    """Serials of this shipment reported missing and not resolved as found: recorded before, or
+    found earlier in this batch."""
+    stored = (
+        Discrepancy.objects.filter(shipment_id=shipment_id, kind=Kind.MISSING_SERIAL)
+        .exclude(resolution=Discrepancy.Resolution.FOUND)
+        .values_list("serial", flat=True)
+    )
+    batch = {
+        d.serial for d in pending if d.shipment_id == shipment_id and d.kind == Kind.MISSING_SERIAL
+    }
+    return set(stored) | batch
 
 
 def _mark_seen(event: ShipmentEvent, items: list[SerialItem]) -> None:

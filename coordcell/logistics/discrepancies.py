@@ -1,10 +1,13 @@
 """Discrepancies recorded by hand at any check (short, damaged, wrong item, wrong serial), with
-photos; and end-use inventory checks of serial-numbered items."""
+photos; their lifecycle (open -> investigating -> resolved as found, replaced, written off or
+claimed; an owner; a due date); and end-use inventory checks of serial-numbered items.
+
+What each resolution means for the quantities is in docs/logistics.md ("Discrepancy lifecycle")."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -12,13 +15,39 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from coordcell.audit.services import AuditEntry, record, record_many
+from coordcell.audit.services import (
+    AuditEntry,
+    StaleEditError,
+    changes,
+    record,
+    record_many,
+    snapshot,
+)
 from coordcell.registry.access import as_user
 from coordcell.registry.models import Location
 
-from .models import Discrepancy, DiscrepancyPhoto, InventoryCheck, SerialItem, Shipment
-from .selectors import serial_items_visible_to, shipments_visible_to
+from .lifecycle import S
+from .models import (
+    DISCREPANCY_NOTE_MAX,
+    Discrepancy,
+    DiscrepancyPhoto,
+    InventoryCheck,
+    SerialItem,
+    Shipment,
+    discrepancy_default_due,
+    discrepancy_default_owner,
+)
+from .selectors import (
+    can_investigate_discrepancy,
+    can_reassign_discrepancy,
+    can_resolve_discrepancy,
+    can_set_due_discrepancy,
+    discrepancy_resolutions_for,
+    serial_items_visible_to,
+    shipments_visible_to,
+)
 
 # Photos from phones at a hub: JPEG, PNG or WebP, recognised by their first bytes, not by name.
 PHOTO_SIGNATURES = {
@@ -94,6 +123,7 @@ def discrepancy_record(
         errors["photos"] = photo_errors
     if errors:
         raise ValidationError(errors)
+    now = timezone.now()
     with transaction.atomic():
         discrepancy = Discrepancy.objects.create(
             shipment=shipment,
@@ -104,8 +134,10 @@ def discrepancy_record(
             serial=serial,
             description=description,
             location=location or shipment.last_location,
+            owner_nation_id=discrepancy_default_owner(kind, shipment.status, shipment.donor_id),
+            due_on=discrepancy_default_due(now),
             recorded_by=actor,
-            recorded_at=timezone.now(),
+            recorded_at=now,
         )
         for photo, content_type in zip(photos, types, strict=True):
             DiscrepancyPhoto.objects.create(
@@ -129,6 +161,260 @@ def discrepancy_record(
             },
         )
     return discrepancy
+
+
+# ---- the lifecycle ----
+
+NOTE_MAX = DISCREPANCY_NOTE_MAX
+# A resolution other than "found" says why: it changes what the next allocation run plans.
+NOTE_REQUIRED = (
+    Discrepancy.Resolution.REPLACED,
+    Discrepancy.Resolution.WRITTEN_OFF,
+    Discrepancy.Resolution.CLAIMED,
+)
+AUDITED_FIELDS = (
+    "status",
+    "resolution",
+    "owner_nation",
+    "due_on",
+    "resolved_at",
+    "resolved_by",
+    "resolution_note",
+    "version",
+)
+
+
+def _label(value: str) -> str:
+    return str(Discrepancy.Resolution(value).label)
+
+
+def _change(
+    *,
+    actor: Any,
+    discrepancy: Discrepancy,
+    expected_version: int | None,
+    verb: str,
+    allowed: Callable[[Any, Discrepancy], bool],
+    refusal: str,
+    apply: Callable[[Discrepancy], None],
+) -> Discrepancy:
+    """Lock the row, check who acts on what it is now, apply, validate, save and audit: the one
+    path of every lifecycle action. A resolved discrepancy is final."""
+    with transaction.atomic():
+        stored = (
+            Discrepancy.objects.select_for_update()
+            .select_related("shipment")
+            .get(pk=discrepancy.pk)
+        )
+        if stored.status == Discrepancy.Status.RESOLVED:
+            raise ValidationError(
+                {
+                    "resolution": _(
+                        "This discrepancy is already resolved (%(resolution)s, %(when)s): a "
+                        "resolution is final. Record a new discrepancy if something else is wrong."
+                    )
+                    % {
+                        "resolution": _label(stored.resolution),
+                        "when": f"{stored.resolved_at:%Y-%m-%d}" if stored.resolved_at else "–",
+                    }
+                }
+            )
+        if expected_version is not None and stored.version != expected_version:
+            raise StaleEditError(stored)
+        if not allowed(actor, stored):
+            raise PermissionDenied(refusal)
+        before = snapshot(stored, AUDITED_FIELDS)
+        apply(stored)
+        stored.version += 1
+        # The lifecycle's fields are validated; what the check recorded is not ours to judge
+        # again (an automatic discrepancy may have no location).
+        stored.full_clean(
+            exclude=[f.name for f in Discrepancy._meta.fields if f.name not in AUDITED_FIELDS]
+        )
+        stored.save(update_fields=list(AUDITED_FIELDS))
+        record(
+            actor=actor,
+            verb=verb,
+            target=stored,
+            data={
+                "shipment": stored.shipment.reference,
+                "changes": changes(before, snapshot(stored, AUDITED_FIELDS)),
+            },
+        )
+    # The caller's object shows the change too.
+    for name in AUDITED_FIELDS:
+        attname = {"owner_nation": "owner_nation_id", "resolved_by": "resolved_by_id"}.get(
+            name, name
+        )
+        setattr(discrepancy, attname, getattr(stored, attname))
+    for relation in ("owner_nation", "resolved_by"):
+        discrepancy._state.fields_cache.pop(relation, None)
+    return discrepancy
+
+
+def discrepancy_start_investigation(
+    *, actor: Any, discrepancy: Discrepancy, expected_version: int | None = None
+) -> Discrepancy:
+    """Open -> investigating, by the cell or the owner nation's donor liaison; audited."""
+
+    def apply(d: Discrepancy) -> None:
+        d.status = Discrepancy.Status.INVESTIGATING
+
+    return _change(
+        actor=actor,
+        discrepancy=discrepancy,
+        expected_version=expected_version,
+        verb="discrepancy.investigate",
+        allowed=can_investigate_discrepancy,
+        refusal=_("Only the cell or the owner nation may investigate an open discrepancy."),
+        apply=apply,
+    )
+
+
+def discrepancy_resolve(
+    *,
+    actor: Any,
+    discrepancy: Discrepancy,
+    resolution: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Discrepancy:
+    """Resolve as found, replaced, written off or claimed (final; audited). What each means for
+    the quantities is in docs/logistics.md. A missing serial found on a received shipment is
+    received with it."""
+    note = note.strip()
+    errors: dict[str, str] = {}
+    if resolution not in Discrepancy.Resolution.values:
+        errors["resolution"] = _("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(str(label) for label in Discrepancy.Resolution.labels)
+        }
+    elif resolution in NOTE_REQUIRED and not note:
+        errors["note"] = _("Say why it is %(resolution)s (who replaces, claims or decided).") % {
+            "resolution": _label(resolution).lower()
+        }
+    if len(note) > NOTE_MAX:
+        errors["note"] = _("A note has at most %(n)s characters.") % {"n": f"{NOTE_MAX:,}"}
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+
+    def allowed(user: Any, d: Discrepancy) -> bool:
+        return can_resolve_discrepancy(user, d, resolution)
+
+    def apply(d: Discrepancy) -> None:
+        d.status = Discrepancy.Status.RESOLVED
+        d.resolution = resolution
+        d.resolution_note = note
+        d.resolved_at = now
+        d.resolved_by_id = getattr(actor, "pk", None)
+
+    if discrepancy_resolutions_for(actor, discrepancy) and not allowed(actor, discrepancy):
+        raise ValidationError(
+            {
+                "resolution": _("You may resolve this discrepancy only as: %(choices)s.")
+                % {
+                    "choices": ", ".join(
+                        _label(r) for r in discrepancy_resolutions_for(actor, discrepancy)
+                    )
+                }
+            }
+        )
+    with transaction.atomic():
+        resolved = _change(
+            actor=actor,
+            discrepancy=discrepancy,
+            expected_version=expected_version,
+            verb="discrepancy.resolve",
+            allowed=allowed,
+            refusal=_("You may not resolve this discrepancy."),
+            apply=apply,
+        )
+        if (
+            resolution == Discrepancy.Resolution.FOUND
+            and resolved.kind == Discrepancy.Kind.MISSING_SERIAL
+            and resolved.serial
+        ):
+            _found_serial_received(resolved, now)
+    return resolved
+
+
+def _found_serial_received(d: Discrepancy, now: dt.datetime) -> None:
+    """A missing serial found on a shipment the recipient received was received with it (the
+    receipt did not count it as received while it was reported missing)."""
+    shipment = Shipment.objects.get(pk=d.shipment_id)
+    if shipment.status != S.RECEIVED:
+        return
+    still_missing = (
+        Discrepancy.objects.filter(
+            shipment_id=d.shipment_id, serial=d.serial, kind=Discrepancy.Kind.MISSING_SERIAL
+        )
+        .exclude(resolution=Discrepancy.Resolution.FOUND)
+        .exists()
+    )
+    if still_missing:
+        return
+    SerialItem.objects.filter(
+        shipment_line__shipment_id=d.shipment_id, serial=d.serial, received_at=None
+    ).update(received_at=shipment.status_at or now)
+
+
+def discrepancy_reassign(
+    *,
+    actor: Any,
+    discrepancy: Discrepancy,
+    owner_nation_id: int | None,
+    expected_version: int | None = None,
+) -> Discrepancy:
+    """Give the discrepancy to its shipment's donor (``owner_nation_id``) or to the cell
+    (None): the coordinator, while it is not resolved; audited."""
+    if owner_nation_id is not None and owner_nation_id != discrepancy.shipment.donor_id:
+        raise ValidationError(
+            {"owner": _("The owner is the shipment's donor or the cell: choose one of them.")}
+        )
+
+    def apply(d: Discrepancy) -> None:
+        d.owner_nation_id = owner_nation_id
+
+    return _change(
+        actor=actor,
+        discrepancy=discrepancy,
+        expected_version=expected_version,
+        verb="discrepancy.reassign",
+        allowed=can_reassign_discrepancy,
+        refusal=_("Only the coordinator reassigns a discrepancy."),
+        apply=apply,
+    )
+
+
+def discrepancy_set_due(
+    *,
+    actor: Any,
+    discrepancy: Discrepancy,
+    due_on: dt.date,
+    expected_version: int | None = None,
+) -> Discrepancy:
+    """Set when it must be resolved by: the coordinator, while it is not resolved; audited."""
+    recorded = discrepancy.recorded_at.date()
+    if due_on < recorded:
+        raise ValidationError(
+            {
+                "due_on": _("The due date is on or after the day it was recorded (%(day)s).")
+                % {"day": recorded.isoformat()}
+            }
+        )
+
+    def apply(d: Discrepancy) -> None:
+        d.due_on = due_on
+
+    return _change(
+        actor=actor,
+        discrepancy=discrepancy,
+        expected_version=expected_version,
+        verb="discrepancy.set_due",
+        allowed=can_set_due_discrepancy,
+        refusal=_("Only the coordinator sets a discrepancy's due date."),
+        apply=apply,
+    )
 
 
 def inventory_check_record(

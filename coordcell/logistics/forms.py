@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from coordcell.bounds import BIGINT, QUANTITY_MAX
+from coordcell.bounds import BIGINT, QUANTITY_MAX, VERSION_MAX
 from coordcell.registry.forms import choice_field
 from coordcell.registry.models import Location
 
 from .lifecycle import S
+from .models import DISCREPANCY_NOTE_MAX as NOTE_MAX
 from .models import Discrepancy
 
 
@@ -120,3 +122,47 @@ class InventoryCheckForm(forms.Form):
     # names no donor's depot (a route's start) nor another nation's site.
     location = forms.ModelChoiceField(queryset=Location.objects.filter(nation__is_recipient=True))
     note = forms.CharField(required=False)
+
+
+# ---- a discrepancy's lifecycle (the actions check who may; these only parse) ----
+
+
+class DiscrepancyActionForm(forms.Form):
+    """The version the user saw (a change since answers "changed by someone else")."""
+
+    version = forms.IntegerField(
+        min_value=1, max_value=VERSION_MAX, required=False, widget=forms.HiddenInput
+    )
+
+
+class DiscrepancyResolveForm(DiscrepancyActionForm):
+    resolution = forms.ChoiceField(label=_("Resolution"), choices=[])
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required unless found: who replaces, claims, or decided to write off."),
+    )
+
+    def __init__(self, *args: Any, resolutions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "resolution").choices = [
+            (value, Discrepancy.Resolution(value).label) for value in resolutions
+        ]
+
+
+class DiscrepancyReassignForm(DiscrepancyActionForm):
+    owner = forms.ChoiceField(label=_("Owner"), choices=[], required=False)
+
+    def __init__(self, *args: Any, donor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "owner").choices = [("", _("The cell")), (str(donor.pk), str(donor))]
+
+    def owner_nation_id(self) -> int | None:
+        value = self.cleaned_data.get("owner") or ""
+        return int(value) if value else None
+
+
+class DiscrepancyDueForm(DiscrepancyActionForm):
+    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))

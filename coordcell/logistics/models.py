@@ -4,6 +4,7 @@ discrepancies. Status, ETA and the counted quantities on these rows are derived 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -259,6 +260,32 @@ class InventoryCheck(models.Model):
         return f"{self.item} checked {self.checked_at:%Y-%m-%d}"
 
 
+# A discrepancy is due this many days after it was recorded, unless the cell sets another date.
+DISCREPANCY_DUE_DAYS = 14
+DISCREPANCY_NOTE_MAX = 5000  # characters of a resolution note
+# Kinds the donor answers for when found before handover: its count, its packing, its manifest.
+DONOR_OWNED_KINDS = ("short", "damaged", "missing_serial", "wrong_serial")
+BEFORE_HANDOVER = (
+    ShipmentStatus.PLANNED,
+    ShipmentStatus.READY,
+    ShipmentStatus.DEPARTED,
+    ShipmentStatus.AT_HUB,
+    ShipmentStatus.DEPARTED_HUB,
+)
+
+
+def discrepancy_default_owner(kind: str, stage: str, donor_id: int | None) -> int | None:
+    """Who answers for a new discrepancy: the shipment's donor for what it sent short, damaged
+    or with the wrong serials, found before handover; the cell (None) for everything else."""
+    if kind in DONOR_OWNED_KINDS and stage in BEFORE_HANDOVER:
+        return donor_id
+    return None
+
+
+def discrepancy_default_due(recorded_at: dt.datetime) -> dt.date:
+    return recorded_at.date() + dt.timedelta(days=DISCREPANCY_DUE_DAYS)
+
+
 class Discrepancy(models.Model):
     class Kind(models.TextChoices):
         SHORT = "short", _("Short")
@@ -268,9 +295,17 @@ class Discrepancy(models.Model):
         EXTRA_SERIAL = "extra_serial", _("Serial not on the manifest")
         WRONG_SERIAL = "wrong_serial", _("Serial belongs elsewhere")
 
+    # The stored values are read by the quantity ledger (docs/logistics.md): do not rename.
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
+        INVESTIGATING = "investigating", _("Investigating")
         RESOLVED = "resolved", _("Resolved")
+
+    class Resolution(models.TextChoices):
+        FOUND = "found", _("Found")
+        REPLACED = "replaced", _("Replaced by the donor")
+        WRITTEN_OFF = "written_off", _("Written off")
+        CLAIMED = "claimed", _("Claimed")
 
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="discrepancies")
     line = models.ForeignKey(
@@ -298,22 +333,58 @@ class Discrepancy(models.Model):
     )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, related_name="+")
     automatic = models.BooleanField(_("raised by a check"), default=False)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    # Who answers for it: a donor nation (always the shipment's donor), or the cell (None).
+    owner_nation = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
     )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True, default=""
+    )
+    due_on = models.DateField(_("due on"))
+    resolved_at = models.DateTimeField(_("resolved (UTC)"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded (UTC)"))
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
         verbose_name_plural = "discrepancies"
-        indexes = [models.Index(fields=["shipment", "kind"])]
+        indexes = [
+            models.Index(fields=["shipment", "kind"]),
+            models.Index(fields=["status", "due_on"], name="discrepancy_status_due_idx"),
+        ]
+        constraints = [
+            # A resolution is set exactly when the discrepancy is resolved.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="resolved") & ~models.Q(resolution="")
+                    | ~models.Q(status="resolved") & models.Q(resolution="")
+                ),
+                name="discrepancy_resolution_iff_resolved",
+            )
+        ]
 
     def __str__(self) -> str:
         what = f" #{self.serial}" if self.serial else ""
         return f"{self.shipment_id}: {self.get_kind_display()}{what}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == self.Status.RESOLVED
 
 
 def photo_path(instance: DiscrepancyPhoto, filename: str) -> str:

@@ -15,9 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet, Sum
+from django.db import models
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.registry.access import as_user
@@ -123,6 +137,200 @@ def discrepancies_visible_to(user: Any) -> QuerySet[Discrepancy]:
     if u.is_recipient_liaison:
         return qs.filter(stage__in=[S.HANDED_OVER, S.RECEIVED])
     return qs.none()
+
+
+# ---- discrepancies: who may move one along its lifecycle ----
+
+HANDOVER_STAGES = (S.HANDED_OVER, S.RECEIVED)
+
+
+def _sees_discrepancy(user: Any, d: Discrepancy) -> bool:
+    return discrepancies_visible_to(user).filter(pk=d.pk).exists()
+
+
+def _owner_donor(user: Any, d: Discrepancy) -> bool:
+    """The liaison of the donor nation that owns the discrepancy (always its shipment's donor)."""
+    u = as_user(user)
+    return bool(
+        u
+        and u.is_donor_liaison
+        and u.nation_id
+        and d.owner_nation_id == u.nation_id
+        and d.shipment.donor_id == u.nation_id
+    )
+
+
+def can_investigate_discrepancy(user: Any, d: Discrepancy) -> bool:
+    """Open -> investigating: the cell, or the owner nation's donor liaison."""
+    u = as_user(user)
+    if u is None or d.status != Discrepancy.Status.OPEN:
+        return False
+    return u.is_coordinator or _owner_donor(u, d)
+
+
+def discrepancy_resolutions_for(user: Any, d: Discrepancy) -> list[str]:
+    """The resolutions this user may give this discrepancy (none once it is resolved): the
+    cell any; the owner nation's donor liaison any of its own; the recipient's liaison "found"
+    for what it received (the discrepancies of the handover and the receipt it sees)."""
+    u = as_user(user)
+    if u is None or d.status == Discrepancy.Status.RESOLVED:
+        return []
+    if u.is_coordinator or _owner_donor(u, d):
+        return list(Discrepancy.Resolution.values)
+    if u.is_recipient_liaison and d.stage in HANDOVER_STAGES and _sees_discrepancy(u, d):
+        return [Discrepancy.Resolution.FOUND.value]
+    return []
+
+
+def can_resolve_discrepancy(user: Any, d: Discrepancy, resolution: str | None = None) -> bool:
+    """Whether the user may resolve ``d`` (as ``resolution``, or as anything when None)."""
+    allowed = discrepancy_resolutions_for(user, d)
+    return bool(allowed) if resolution is None else resolution in allowed
+
+
+def can_reassign_discrepancy(user: Any, d: Discrepancy) -> bool:
+    """Give it to the shipment's donor or to the cell: the coordinator, while it is not resolved."""
+    u = as_user(user)
+    return bool(u and u.is_coordinator and d.status != Discrepancy.Status.RESOLVED)
+
+
+def can_set_due_discrepancy(user: Any, d: Discrepancy) -> bool:
+    u = as_user(user)
+    return bool(u and u.is_coordinator and d.status != Discrepancy.Status.RESOLVED)
+
+
+def discrepancy_actions_for(user: Any, d: Discrepancy) -> dict[str, Any]:
+    """What a page offers on one discrepancy: each allowed action (the resolutions by value)."""
+    return {
+        "investigate": can_investigate_discrepancy(user, d),
+        "resolutions": discrepancy_resolutions_for(user, d),
+        "reassign": can_reassign_discrepancy(user, d),
+        "due": can_set_due_discrepancy(user, d),
+    }
+
+
+# ---- the register of discrepancies across shipments ----
+
+UNRESOLVED = (Discrepancy.Status.OPEN, Discrepancy.Status.INVESTIGATING)
+AGE_BANDS = {"lt7": (0, 7), "7to30": (7, 31), "gt30": (31, None)}  # days since recorded
+REGISTER_SORTS = ("due_on", "-due_on", "recorded_at", "-recorded_at")
+
+
+def overdue_discrepancies(
+    qs: QuerySet[Discrepancy], today: dt.date | None = None
+) -> QuerySet[Discrepancy]:
+    today = today or timezone.now().date()
+    return qs.filter(status__in=UNRESOLVED, due_on__lt=today)
+
+
+@dataclass(frozen=True)
+class DiscrepancyFilters:
+    donor: str = ""  # nation code
+    kind: str = ""
+    state: str = ""  # a status, or "unresolved"
+    age: str = ""  # a key of AGE_BANDS
+    overdue: bool = False
+    sort: str = "due_on"
+
+
+def discrepancy_register(
+    user: Any, f: DiscrepancyFilters, today: dt.date | None = None
+) -> QuerySet[Discrepancy]:
+    """The discrepancies across shipments the user may see, filtered and sorted (due date
+    first by default). Unknown filter values are ignored, as on every list."""
+    today = today or timezone.now().date()
+    qs = discrepancies_visible_to(user).select_related(
+        "shipment__donor", "owner_nation", "other_shipment"
+    )
+    if f.donor:
+        qs = qs.filter(shipment__donor__code=f.donor.upper())
+    if f.kind in Discrepancy.Kind.values:
+        qs = qs.filter(kind=f.kind)
+    if f.state == "unresolved":
+        qs = qs.filter(status__in=UNRESOLVED)
+    elif f.state in Discrepancy.Status.values:
+        qs = qs.filter(status=f.state)
+    if f.age in AGE_BANDS:
+        low, high = AGE_BANDS[f.age]
+        start = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=1)
+        qs = qs.filter(recorded_at__lt=start - dt.timedelta(days=low))
+        if high is not None:
+            qs = qs.filter(recorded_at__gte=start - dt.timedelta(days=high))
+    if f.overdue:
+        qs = overdue_discrepancies(qs, today)
+    sort = f.sort if f.sort in REGISTER_SORTS else "due_on"
+    return qs.order_by(sort, "-pk" if sort.startswith("-") else "pk")
+
+
+def discrepancy_counts(user: Any, today: dt.date | None = None) -> dict[str, int]:
+    """Unresolved and overdue discrepancies the user may see: the dashboards' figures."""
+    today = today or timezone.now().date()
+    qs = discrepancies_visible_to(user).filter(status__in=UNRESOLVED)
+    counts = qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    return {"open": counts["open"] or 0, "overdue": counts["overdue"] or 0}
+
+
+def discrepancy_location_shown(user: Any, d: Discrepancy) -> bool:
+    """Where a discrepancy was found is the route: shown with full detail of its shipment, or
+    when it was found at the handover point the recipient sees anyway."""
+    if d.stage in HANDOVER_STAGES:
+        return True
+    return shipment_detail_level(user, d.shipment) is Detail.FULL
+
+
+# ---- end-use inventory: an item's state ----
+
+
+class ItemState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    DAMAGED = "damaged", _("Damaged")
+    MISSING = "missing", _("Missing")
+    IN_TRANSIT = "in_transit", _("In transit")
+    NOT_DISPATCHED = "not_dispatched", _("Not yet dispatched")
+    CANCELLED = "cancelled", _("Shipment cancelled")
+
+
+def _reported(kind: str) -> Exists:
+    """A discrepancy of ``kind`` on this item's serial and shipment not resolved as found."""
+    return Exists(
+        Discrepancy.objects.filter(
+            shipment_id=OuterRef("shipment_line__shipment_id"),
+            serial=OuterRef("serial"),
+            kind=kind,
+        ).exclude(resolution=Discrepancy.Resolution.FOUND)
+    )
+
+
+def with_item_state(qs: QuerySet[SerialItem]) -> QuerySet[SerialItem]:
+    """The items with ``state`` (an ItemState value), derived from the records: a serial
+    reported missing (and not found since) is missing, whatever a receipt said; a damaged one is
+    damaged; then received, or where its shipment is."""
+    return qs.annotate(
+        state=Case(
+            When(_reported(Discrepancy.Kind.MISSING_SERIAL), then=Value(ItemState.MISSING)),
+            When(_reported(Discrepancy.Kind.DAMAGED), then=Value(ItemState.DAMAGED)),
+            When(received_at__isnull=False, then=Value(ItemState.RECEIVED)),
+            When(shipment_line__shipment__status=S.CANCELLED, then=Value(ItemState.CANCELLED)),
+            When(
+                shipment_line__shipment__status__in=[S.PLANNED, S.READY],
+                then=Value(ItemState.NOT_DISPATCHED),
+            ),
+            default=Value(ItemState.IN_TRANSIT),
+            output_field=CharField(),
+        )
+    )
+
+
+def item_state(item: SerialItem) -> ItemState:
+    """The state ``with_item_state`` gave this item."""
+    return ItemState(getattr(item, "state", ItemState.IN_TRANSIT))
+
+
+def items_in_state(qs: QuerySet[SerialItem], state: str) -> QuerySet[SerialItem]:
+    """Items of ``with_item_state(qs)`` in ``state``; all of them for a state that is none."""
+    if state not in ItemState.values:
+        return qs
+    return qs.filter(**{"state": state})  # an annotation: the stubs know the model's fields
 
 
 def serial_items_visible_to(user: Any) -> QuerySet[SerialItem]:
@@ -403,8 +611,10 @@ def overdue_serial_items(
     """Received items whose last check (or receipt, if never checked) is older than the interval."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=days if days is not None else inventory_interval_days())
+    # A missing item is not due for a check where it is not: its discrepancy is followed up.
     return (
         qs.filter(received_at__isnull=False)
+        .filter(~_reported(Discrepancy.Kind.MISSING_SERIAL))
         .annotate(last_accounted=Coalesce("last_checked_at", "received_at"))
         .filter(last_accounted__lt=cutoff)
     )

@@ -32,6 +32,7 @@ from coordcell.registry.models import Location, Nation
 
 from . import services
 from .discrepancies import can_record_discrepancy, discrepancy_record, inventory_check_record
+from .discrepancy_views import discrepancy_rows
 from .forms import (
     DiscrepancyForm,
     EventForm,
@@ -45,6 +46,7 @@ from .lifecycle import ALLOWED, CHANGEABLE, S
 from .models import DiscrepancyPhoto, Shipment
 from .selectors import (
     Detail,
+    ItemState,
     can_change_shipment,
     can_record_event,
     can_record_events,
@@ -55,6 +57,8 @@ from .selectors import (
     events_visible_to,
     hub_outlook,
     inventory_interval_days,
+    item_state,
+    items_in_state,
     late_shipments,
     legs_visible_to,
     list_order,
@@ -64,6 +68,7 @@ from .selectors import (
     shipment_detail_level,
     shipment_for_change,
     shipments_visible_to,
+    with_item_state,
 )
 
 
@@ -141,13 +146,14 @@ def shipment_detail(
     return render(request, "logistics/detail.html", context, status=status)
 
 
-def _discrepancies(user: Any, shipment: Shipment) -> list[tuple[Any, str]]:
-    """The shipment's discrepancies the user may see, each with the reference of the shipment a
-    wrong serial belongs to when the user may see that one too (else "")."""
+def _discrepancies(user: Any, shipment: Shipment) -> list[dict[str, Any]]:
+    """The shipment's discrepancies the user may see, each with its owner, state and the
+    actions the user may take (discrepancy_views.discrepancy_rows), and the reference of the
+    shipment a wrong serial belongs to when the user may see that one too (else "")."""
     found = list(
         discrepancies_visible_to(user)
         .filter(shipment=shipment)
-        .select_related("other_shipment")
+        .select_related("other_shipment", "shipment__donor", "owner_nation")
         .prefetch_related("photos")
     )
     others = {d.other_shipment_id for d in found if d.other_shipment_id}
@@ -156,15 +162,15 @@ def _discrepancies(user: Any, shipment: Shipment) -> list[tuple[Any, str]]:
         if others
         else ()
     )
-    return [
-        (
-            d,
+    rows = discrepancy_rows(user, found)
+    for row in rows:
+        d = row["d"]
+        row["other"] = (
             d.other_shipment.reference
             if d.other_shipment and d.other_shipment_id in visible
-            else "",
+            else ""
         )
-        for d in found
-    ]
+    return rows
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
@@ -424,6 +430,8 @@ def inventory(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(request.path)
     elif request.method == "POST":
         raise refuse("only the cell and the recipient record inventory checks")
+    state = request.GET.get("state", "")
+    qs = items_in_state(with_item_state(qs), state)
     page = Paginator(qs.order_by("category__code", "serial"), 100).get_page(request.GET.get("page"))
     overdue_ids = set(overdue.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
     return render(
@@ -436,6 +444,22 @@ def inventory(request: HttpRequest) -> HttpResponse:
             "interval": inventory_interval_days(),
             "form": form,
             "overdue_count": overdue_count,
+            "states": ItemState.choices,
+            "state": state,
+            # Per item: its state's label, and whether it is at the recipient (received or
+            # damaged); a missing one is never shown as received.
+            "items": [
+                (
+                    i,
+                    item_state(i).label,
+                    item_state(i) in (ItemState.RECEIVED, ItemState.DAMAGED),
+                    item_state(i) in (ItemState.MISSING, ItemState.DAMAGED),
+                )
+                for i in page
+            ],
+            # Where an item not received was last seen is on its route: the recipient's need
+            # is what it received.
+            "route_hidden": not (user.sees_everything or user.is_donor_liaison),
         },
         status=400 if form is not None and form.errors else 200,
     )

@@ -19,7 +19,11 @@ def installation(request: HttpRequest) -> dict[str, Any]:
         elif user.is_donor_liaison:
             nav += [("Allocations", "/allocation/committed/")]
         if user.sees_everything or user.is_donor_liaison or user.is_recipient_liaison:
-            nav += [("Shipments", "/logistics/"), ("Inventory", "/logistics/inventory/")]
+            nav += [
+                ("Shipments", "/logistics/"),
+                ("Discrepancies", "/discrepancies/"),
+                ("Inventory", "/logistics/inventory/"),
+            ]
         if user.sees_everything:
             nav += [("Delays", "/logistics/delays/"), ("Hubs", "/logistics/hubs/")]
         elif user.is_donor_liaison and user.nation is not None:  # implied by the role

@@ -126,6 +126,7 @@ def coordinator(user: User, today: dt.date) -> Dashboard:
     board.figures.append(Figure(_("Allocation plans awaiting review"), solved, "/allocation/"))
     if figures.logistics_installed():
         _coordinator_logistics(user, today, board)
+        _discrepancy_figures(user, today, board)
     else:
         board.notes.append(_("Shipments are not tracked in this installation."))
     _readiness_figures(user, today, board)
@@ -195,6 +196,24 @@ def _coordinator_logistics(user: User, today: dt.date, board: Dashboard) -> None
     )
 
 
+def _discrepancy_figures(user: User, today: dt.date, board: Dashboard) -> None:
+    """Discrepancies not yet resolved, and those past their due date, that the user may see."""
+    from coordcell.logistics.selectors import discrepancy_counts
+
+    counts = discrepancy_counts(user, today)
+    board.figures += [
+        Figure(
+            _("Open discrepancies"), counts["open"], "/discrepancies/?state=unresolved&sort=due_on"
+        ),
+        Figure(
+            _("… of them overdue"),
+            counts["overdue"],
+            "/discrepancies/?overdue=1&sort=due_on",
+            "alert" if counts["overdue"] else "",
+        ),
+    ]
+
+
 def _readiness_figures(user: User, today: dt.date, board: Dashboard) -> None:
     """Readiness dates that moved this week (when coordcell.readiness is installed)."""
     from . import readiness_chart
@@ -232,6 +251,7 @@ def donor(user: User, today: dt.date) -> Dashboard:
                 "alert" if late else "",
             )
         )
+        _discrepancy_figures(user, today, board)
     unallocated = (
         pledges_visible_to(user)
         .filter(status=Pledge.Status.CONFIRMED, allocated_quantity__lt=F("quantity"))
@@ -290,6 +310,7 @@ def recipient(user: User, today: dt.date) -> Dashboard:
                 "alert" if handed else "",
             ),
         ]
+        _discrepancy_figures(user, today, board)
         # By reference, not by ETA: the order would rank them by the exact plan the window hides.
         first = list(arriving.order_by("reference", "pk")[:8])
         board.panels.append(
@@ -488,6 +509,8 @@ def auditor(user: User, today: dt.date) -> Dashboard:
         Figure(_("Units pledged"), int(totals[0]), "/pledges/"),
         Figure(_("Units allocated"), int(totals[1]), "/allocation/committed/"),
     ]
+    if figures.logistics_installed():
+        _discrepancy_figures(user, today, board)
     return board
 
 

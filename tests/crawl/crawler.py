@@ -40,6 +40,7 @@ NOT_CRAWLED = ("/static/", "/media/", "/admin/", "/logout/", "/i18n/")
 POST_ONLY = {
     "logistics:event",
     "logistics:discrepancy",
+    "discrepancies:act",
     "logistics:change",
     "logistics:events-bulk",
     "allocation:commit",
@@ -87,6 +88,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "logistics:detail": "logistics.shipment",
         "logistics:hub": "hub",
         "logistics:photo": "logistics.discrepancyphoto",
+        "discrepancies:detail": "logistics.discrepancy",
         "training:run": "training.schedulerun",
         "readiness:detail": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",

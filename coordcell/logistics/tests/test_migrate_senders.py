@@ -30,6 +30,7 @@ def test_events_get_their_senders_id_space_and_texts_lose_the_other_shipment(wor
         serial="PL-1",
         description=f"This serial is on the manifest of {polish.reference}.",
         recorded_at=timezone.now(),
+        due_on=timezone.now().date(),
     )
     migration.forwards(apps, None)
     senders = dict(ShipmentEvent.objects.values_list("status", "sender"))
