@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("coordcell.audit.urls")),
     path("allocation/", include("coordcell.allocation.urls")),
     path("logistics/", include("coordcell.logistics.urls")),
+    path("hub-capacities/", include("coordcell.registry.capacity_urls")),
     path("training/", include("coordcell.training.urls")),
     path("training/", include("coordcell.training.register_urls")),
     path("readiness/", include("coordcell.readiness.urls")),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import BIGINT, QUANTITY_MAX
 from coordcell.registry.forms import choice_field
@@ -69,6 +70,27 @@ class ReasonForm(forms.Form):
 
 class RerouteForm(ReasonForm):
     hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+    override_capacity = forms.BooleanField(
+        label=_("Go over the hub's capacity"),
+        required=False,
+        help_text=_("Only when the hub cannot take it that week and it must go anyway."),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason to go over the capacity"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("override_capacity") and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason", _("Give the reason to go over the capacity: it is audited.")
+            )
+        if not data.get("override_capacity"):
+            data["override_reason"] = ""
+        return data
 
 
 class MergeForm(ReasonForm):

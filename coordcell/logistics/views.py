@@ -212,7 +212,11 @@ CHANGES = {
     "reroute": (
         RerouteForm,
         lambda u, s, d: services.shipment_reroute(
-            actor=u, shipment=s, hub=d["hub"], reason=d["reason"]
+            actor=u,
+            shipment=s,
+            hub=d["hub"],
+            reason=d["reason"],
+            capacity_override=d["override_reason"],
         ),
     ),
     "split": (

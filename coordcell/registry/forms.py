@@ -13,6 +13,8 @@ from coordcell.bounds import VERSION_MAX, bound_form_fields
 from .models import (
     Capability,
     CapabilityCoalition,
+    CategoryDomain,
+    HubCapacity,
     ItemCategory,
     Location,
     Nation,
@@ -106,6 +108,40 @@ class CapabilityForm(UserAwareModelForm):
         model = Capability
         fields = ["code", "name", "coalition", "description"]
         labels = {"coalition": _("capability coalition")}
+
+
+class HubCapacityForm(UserAwareModelForm):
+    """One capacity row of a hub: the hub comes from the page, never from the form."""
+
+    class Meta:
+        model = HubCapacity
+        fields = ["domain", "valid_from", "valid_until", "weekly_capacity", "reason"]
+        widgets = {
+            "valid_from": forms.DateInput(),
+            "valid_until": forms.DateInput(),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, hub: Location | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if hub is not None:
+            self.instance.hub = hub
+
+
+class HubClosureForm(forms.Form):
+    """Close a hub for one domain over some weeks: 0 units per week, with the reason."""
+
+    domain = forms.ChoiceField(label=_("domain"), choices=CategoryDomain.choices)
+    valid_from = forms.DateField(
+        label=_("from the week of (Monday)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("until the week of"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: closed until further notice."),
+    )
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FormRenderer(Jinja2):
