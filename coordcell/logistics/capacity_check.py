@@ -158,9 +158,7 @@ def capacity_cut_weeks(
     capacity = hub_capacity_by_week(start=first, weeks=weeks, hub_ids=[capacity_row.hub_id])
     use = hub_passages_by_week(start=first, weeks=weeks, hub_ids=[capacity_row.hub_id])
     caps, uses = capacity.get(key, [0] * weeks), use.get(key, [0] * weeks)
-    return [
-        (first + n * WEEK, caps[n], uses[n]) for n in range(weeks) if uses[n] > caps[n]
-    ]
+    return [(first + n * WEEK, caps[n], uses[n]) for n in range(weeks) if uses[n] > caps[n]]
 
 
 @dataclass

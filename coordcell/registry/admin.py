@@ -24,9 +24,9 @@ from coordcell.audit.services import record
 
 from . import services
 from .models import (
+    STANDING_FROM,
     Capability,
     CapabilityCoalition,
-    STANDING_FROM,
     HubCapacity,
     ItemCategory,
     Location,

@@ -84,16 +84,18 @@ def hub_capacity_by_week(
         candidates.sort(key=precedence)
         figures = result.setdefault(key, [0] * weeks)
         for n, monday in enumerate(mondays):
-            row = next((r for r in candidates if covers(r, monday)), None)
-            figures[n] = row.weekly_capacity if row is not None else 0
+            winner = next((r for r in candidates if covers(r, monday)), None)
+            figures[n] = winner.weekly_capacity if winner is not None else 0
     return result
 
 
 def capacity_rows_of_hub(hub_id: int) -> dict[str, list[HubCapacity]]:
     """A hub's capacity rows per domain, the standing row first, then by first week."""
     rows: dict[str, list[HubCapacity]] = defaultdict(list)
-    for row in HubCapacity.objects.filter(hub_id=hub_id).select_related("created_by").order_by(
-        "domain", "valid_from", "pk"
+    for row in (
+        HubCapacity.objects.filter(hub_id=hub_id)
+        .select_related("created_by")
+        .order_by("domain", "valid_from", "pk")
     ):
         rows[row.domain].append(row)
     return dict(rows)

@@ -46,7 +46,10 @@ def test_a_closure_needs_a_reason(world, coordinator):
 
 def test_a_capacity_starts_on_a_monday(world, coordinator):
     row = HubCapacity(
-        hub=world.hub, domain="artillery", valid_from=MONDAY + dt.timedelta(days=2), weekly_capacity=5
+        hub=world.hub,
+        domain="artillery",
+        valid_from=MONDAY + dt.timedelta(days=2),
+        weekly_capacity=5,
     )
     with pytest.raises(ValidationError) as refused:
         hub_capacity_save(coordinator, row)
@@ -71,7 +74,9 @@ def test_the_last_week_cannot_come_before_the_first(world, coordinator):
 def test_capacities_belong_to_hubs_and_one_row_per_exact_span(world, coordinator):
     depot = world.depots["DE"]
     with pytest.raises(ValidationError, match="hubs only"):
-        hub_capacity_save(coordinator, HubCapacity(hub=depot, domain="artillery", weekly_capacity=1))
+        hub_capacity_save(
+            coordinator, HubCapacity(hub=depot, domain="artillery", weekly_capacity=1)
+        )
     with pytest.raises(ValidationError, match="exactly these weeks"):
         hub_capacity_save(
             coordinator, HubCapacity(hub=world.hub, domain="artillery", weekly_capacity=7)
@@ -114,7 +119,9 @@ def test_the_narrowest_row_wins_whichever_was_made_first(world, coordinator):
 def test_a_later_open_ended_row_replaces_the_standing_figure_from_its_week(world, coordinator):
     hub_capacity_save(
         coordinator,
-        HubCapacity(hub=world.hub, domain="artillery", valid_from=MONDAY + WEEK, weekly_capacity=1500),
+        HubCapacity(
+            hub=world.hub, domain="artillery", valid_from=MONDAY + WEEK, weekly_capacity=1500
+        ),
     )
     assert weeks_of(world.hub, weeks=3) == [1000, 1500, 1500]
 
