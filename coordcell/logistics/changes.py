@@ -336,7 +336,7 @@ def _bump(shipment: Shipment, reason: str) -> None:
 def _lock_hub(hub: Location) -> None:
     """Checks of one hub's capacity wait for each other: two changes cannot both take the last
     units of a week."""
-    Location.objects.select_for_update().filter(pk=hub.pk).exists()
+    list(Location.objects.select_for_update().filter(pk=hub.pk).values_list("pk", flat=True))
 
 
 def _check_capacity(actor: Any, shipment: Shipment, reason: str, override: str) -> str:
