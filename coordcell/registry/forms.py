@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.forms.renderers import DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +112,10 @@ class CapabilityForm(UserAwareModelForm):
         labels = {"coalition": _("capability coalition")}
 
 
+def next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=7 - day.weekday())
+
+
 class HubCapacityForm(UserAwareModelForm):
     """One capacity row of a hub: the hub comes from the page, never from the form."""
 
@@ -126,6 +132,8 @@ class HubCapacityForm(UserAwareModelForm):
         super().__init__(*args, **kwargs)
         if hub is not None:
             self.instance.hub = hub
+        if self.instance.pk is None:  # a new row is mostly for weeks to come: next Monday
+            self.initial.setdefault("valid_from", next_monday(timezone.now().date()))
 
 
 class HubClosureForm(forms.Form):
@@ -133,7 +141,9 @@ class HubClosureForm(forms.Form):
 
     domain = forms.ChoiceField(label=_("domain"), choices=CategoryDomain.choices)
     valid_from = forms.DateField(
-        label=_("from the week of (Monday)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("from the week of (Monday)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        initial=lambda: next_monday(timezone.now().date()),
     )
     valid_until = forms.DateField(
         label=_("until the week of"),

@@ -18,6 +18,9 @@ def test_the_coordinator_adds_a_capacity_for_some_weeks_on_the_page(world, clien
     client = client_for(world.users[Role.COORDINATOR])
     page = client.get(f"/hub-capacities/hubs/{world.hub.pk}/")
     assert page.status_code == 200 and "Add a capacity for some weeks" in page.content.decode()
+    today = dt.date.today()
+    next_monday = today + dt.timedelta(days=7 - today.weekday())
+    assert f'name="add-valid_from" value="{next_monday.isoformat()}"' in page.content.decode()
     answer = client.post(
         f"/hub-capacities/hubs/{world.hub.pk}/",
         {
