@@ -237,12 +237,17 @@ def shipment_split(
         return new
 
 
-def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: str) -> Shipment:
+def shipment_merge(
+    *, actor: Any, shipment: Shipment, other: Shipment, reason: str, capacity_override: str = ""
+) -> Shipment:
     """Move everything of ``other`` onto ``shipment`` (same donor, depot, hub and delivery
-    point, neither departed); ``other`` is cancelled with the reason."""
+    point, neither departed); ``other`` is cancelled with the reason. When ``other`` would have
+    passed the hub in another week, the units it brings into ``shipment``'s week are checked
+    against the hub's capacity (``capacity_override`` as for a re-route)."""
     _check_change(actor, shipment, other)
     reason = _check_reason(reason)
     with transaction.atomic():
+        _lock_hub(shipment.hub)
         first, second = sorted([shipment, other], key=lambda s: s.pk)
         a, b = _locked(first), _locked(second)
         target, source = (a, b) if a.pk == shipment.pk else (b, a)
@@ -260,8 +265,11 @@ def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: s
         if source.events.exclude(status=S.CANCELLED).exists():
             raise ValidationError(f"{source.reference} already has events: cancel it instead.")
         moved = list(source.lines.values_list("pk", flat=True))
+        other_week = _hub_week(source) != _hub_week(target)
         source.lines.update(shipment=target)
         _cancel_event(actor, source, f"Merged into {target.reference}: {reason}")
+        if other_week:
+            reason = _check_capacity(actor, target, reason, capacity_override)
         _bump(target, reason)
         record(
             actor=actor,
@@ -337,6 +345,11 @@ def _lock_hub(hub: Location) -> None:
     """Checks of one hub's capacity wait for each other: two changes cannot both take the last
     units of a week."""
     list(Location.objects.select_for_update().filter(pk=hub.pk).values_list("pk", flat=True))
+
+
+def _hub_week(shipment: Shipment) -> dt.date | None:
+    arrival = shipment.legs.filter(sequence=1).values_list("planned_arrival", flat=True).first()
+    return arrival - dt.timedelta(days=arrival.weekday()) if arrival else None
 
 
 def _check_capacity(actor: Any, shipment: Shipment, reason: str, override: str) -> str:

@@ -68,8 +68,9 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RerouteForm(ReasonForm):
-    hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+class CapacityOverrideForm(ReasonForm):
+    """A change by hand that may take a hub over its capacity: the override and its reason."""
+
     override_capacity = forms.BooleanField(
         label=_("Go over the hub's capacity"),
         required=False,
@@ -93,8 +94,14 @@ class RerouteForm(ReasonForm):
         return data
 
 
-class MergeForm(ReasonForm):
+class RerouteForm(CapacityOverrideForm):
+    hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+    field_order = ["hub", "reason", "override_capacity", "override_reason"]
+
+
+class MergeForm(CapacityOverrideForm):
     other = forms.CharField(label="Merge in shipment (reference)", max_length=20)
+    field_order = ["other", "reason", "override_capacity", "override_reason"]
 
 
 class SplitForm(ReasonForm):

@@ -228,7 +228,11 @@ CHANGES = {
     "merge": (
         MergeForm,
         lambda u, s, d: services.shipment_merge(
-            actor=u, shipment=s, other=_other_shipment(u, d["other"]), reason=d["reason"]
+            actor=u,
+            shipment=s,
+            other=_other_shipment(u, d["other"]),
+            reason=d["reason"],
+            capacity_override=d["override_reason"],
         ),
     ),
 }

@@ -10,7 +10,12 @@ from django.core.exceptions import ValidationError
 from coordcell.audit.models import AuditEvent
 from coordcell.logistics.capacity_check import capacity_cut_weeks, hub_passages_by_week
 from coordcell.logistics.models import Shipment
-from coordcell.logistics.services import Item, shipment_create, shipment_reroute
+from coordcell.logistics.services import (
+    Item,
+    shipment_create,
+    shipment_merge,
+    shipment_reroute,
+)
 from coordcell.logistics.tests.factories import make_shipment
 from coordcell.registry.capacity import monday_of
 from coordcell.registry.models import HubCapacity, Location, Role
@@ -202,3 +207,28 @@ def test_the_capacity_page_warns_of_a_cut_and_offers_a_replan(
     ) in text
     assert 'href="/allocation/"' in text and "Start a re-plan" in text
     assert "80 / 0 <strong" in text
+
+
+def test_a_merge_bringing_units_into_another_week_is_checked(world, coordinator):
+    target = make_shipment(world, quantity=600, dispatch_week=0)
+    later = make_shipment(world, quantity=500, dispatch_week=1, requirement=None)
+    assert hub_week(later) != hub_week(target)
+    with pytest.raises(ValidationError, match="1000 Artillery units .* this shipment adds 1100"):
+        shipment_merge(actor=coordinator, shipment=target, other=later, reason="One convoy")
+    later.refresh_from_db()
+    assert later.status == "planned" and later.lines.count() == 1
+    shipment_merge(
+        actor=coordinator,
+        shipment=target,
+        other=later,
+        reason="One convoy",
+        capacity_override="The escort goes once",
+    )
+    assert AuditEvent.objects.get(verb="shipment.capacity_override").data["over"][0]["use"] == 0
+
+
+def test_a_merge_within_the_same_week_changes_nothing_at_the_hub(world, coordinator):
+    target = make_shipment(world, quantity=600)
+    other = make_shipment(world, quantity=500)  # together already over: the merge adds nothing
+    shipment_merge(actor=coordinator, shipment=target, other=other, reason="One convoy")
+    assert target.lines.count() == 2
