@@ -23,6 +23,7 @@ urlpatterns = [
     path("allocation/", include("coordcell.allocation.urls")),
     path("logistics/", include("coordcell.logistics.urls")),
     path("discrepancies/", include("coordcell.logistics.discrepancy_urls")),
+    path("hub-capacities/", include("coordcell.registry.capacity_urls")),
     path("training/", include("coordcell.training.urls")),
     path("training/", include("coordcell.training.register_urls")),
     path("readiness/", include("coordcell.readiness.urls")),

@@ -89,7 +89,8 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, Shipment
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
-    from coordcell.registry.models import Location
+    from coordcell.registry.capacity import hub_capacities_visible_to
+    from coordcell.registry.models import HubCapacity, Location
     from coordcell.requirements.models import Requirement
     from coordcell.requirements.selectors import requirements_editable_by, requirements_visible_to
     from coordcell.training.models import ScheduleRun
@@ -114,6 +115,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         )
 
     runs = (AllocationRun, allocation.runs_visible_to, coordinators(allocation.runs_visible_to))
+    capacities = (HubCapacity, hub_capacities_visible_to, coordinators(hub_capacities_visible_to))
     # Anyone who sees a shipment may try to record an event on it (the lifecycle then says who
     # may record which step); nobody may touch a shipment they cannot see.
     shipments = (Shipment, logistics.shipments_visible_to, logistics.shipments_visible_to)
@@ -134,6 +136,10 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "logistics:hub": (Location, hubs_for, None, False),
+        # A hub's capacity page (POST adds a row or a closure) and its rows.
+        "hub-capacity:hub": (Location, hubs_for, coordinators(hubs_for), True),
+        "hub-capacity:edit": (*capacities, True),
+        "hub-capacity:delete": (*capacities, True),
         "logistics:photo": (DiscrepancyPhoto, photos_for, None, False),
         "discrepancies:detail": (Discrepancy, logistics.discrepancies_visible_to, None, False),
         "discrepancies:act": (

@@ -268,6 +268,7 @@ UNPAGED = {
     "/": "a dashboard: a fixed set of figures",
     "/reports/": "charts of the whole picture: a fixed set of figures",
     "/logistics/hubs/": "the hubs: reference data, a handful",
+    "/hub-capacities/": "one row per hub (reference data, a handful), this week's figures",
     "/readiness/": "one row per capability package (one per capability, reference data)",
     "/api/tokens/": "the user's own API tokens",
 }

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coordcell.allocation.models import AllocationLine
 from coordcell.audit.services import record
@@ -20,6 +21,7 @@ from coordcell.registry.models import Location
 from coordcell.requirements.models import Requirement
 
 from . import ingest
+from .capacity_check import shipment_overloads
 from .derive import refresh_shipments
 from .drafts import Draft, save_drafts
 from .lifecycle import CHANGEABLE, S
@@ -56,9 +58,17 @@ class Item:
 
 
 def shipment_create(
-    *, actor: Any, hub: Location, departure: dt.date, items: Sequence[Item], reason: str
+    *,
+    actor: Any,
+    hub: Location,
+    departure: dt.date,
+    items: Sequence[Item],
+    reason: str,
+    capacity_override: str = "",
 ) -> Shipment:
-    """A shipment planned by hand (e.g. an urgent delivery outside the allocation run)."""
+    """A shipment planned by hand (e.g. an urgent delivery outside the allocation run). Refused
+    when it takes the hub over its capacity in the week it passes, unless ``capacity_override``
+    gives the reason to go over (recorded, see ``_check_capacity``)."""
     _check_planner(actor)
     reason = _check_reason(reason)
     if not items:
@@ -87,7 +97,8 @@ def shipment_create(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        return save_drafts(
+        _lock_hub(hub)
+        shipment = save_drafts(
             actor,
             [
                 Draft(
@@ -112,6 +123,11 @@ def shipment_create(
             verb="shipment.create_by_hand",
             reason=reason,
         )[0]
+        noted = _check_capacity(actor, shipment, reason, capacity_override)
+        if noted != reason:
+            Shipment.objects.filter(pk=shipment.pk).update(reason=noted)
+            shipment.reason = noted
+        return shipment
 
 
 def _locked(shipment: Shipment) -> Shipment:
@@ -221,12 +237,17 @@ def shipment_split(
         return new
 
 
-def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: str) -> Shipment:
+def shipment_merge(
+    *, actor: Any, shipment: Shipment, other: Shipment, reason: str, capacity_override: str = ""
+) -> Shipment:
     """Move everything of ``other`` onto ``shipment`` (same donor, depot, hub and delivery
-    point, neither departed); ``other`` is cancelled with the reason."""
+    point, neither departed); ``other`` is cancelled with the reason. When ``other`` would have
+    passed the hub in another week, the units it brings into ``shipment``'s week are checked
+    against the hub's capacity (``capacity_override`` as for a re-route)."""
     _check_change(actor, shipment, other)
     reason = _check_reason(reason)
     with transaction.atomic():
+        _lock_hub(shipment.hub)
         first, second = sorted([shipment, other], key=lambda s: s.pk)
         a, b = _locked(first), _locked(second)
         target, source = (a, b) if a.pk == shipment.pk else (b, a)
@@ -244,8 +265,11 @@ def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: s
         if source.events.exclude(status=S.CANCELLED).exists():
             raise ValidationError(f"{source.reference} already has events: cancel it instead.")
         moved = list(source.lines.values_list("pk", flat=True))
+        other_week = _hub_week(source) != _hub_week(target)
         source.lines.update(shipment=target)
         _cancel_event(actor, source, f"Merged into {target.reference}: {reason}")
+        if other_week:
+            reason = _check_capacity(actor, target, reason, capacity_override)
         _bump(target, reason)
         record(
             actor=actor,
@@ -256,19 +280,25 @@ def shipment_merge(*, actor: Any, shipment: Shipment, other: Shipment, reason: s
         return target
 
 
-def shipment_reroute(*, actor: Any, shipment: Shipment, hub: Location, reason: str) -> Shipment:
-    """Send a shipment that has not left through another hub; legs and dates are replanned."""
+def shipment_reroute(
+    *, actor: Any, shipment: Shipment, hub: Location, reason: str, capacity_override: str = ""
+) -> Shipment:
+    """Send a shipment that has not left through another hub; legs and dates are replanned.
+    Refused when it takes the new hub over its capacity in the week it passes, unless
+    ``capacity_override`` gives the reason to go over (recorded, see ``_check_capacity``)."""
     _check_change(actor, shipment)
     reason = _check_reason(reason)
     if hub.kind != Location.Kind.HUB:
         raise ValidationError({"hub": f"{hub} is not a hub."})
     with transaction.atomic():
+        _lock_hub(hub)
         shipment = _locked(shipment)
         old = shipment.hub
         if old.pk == hub.pk:
             raise ValidationError({"hub": f"{shipment.reference} already goes through {hub}."})
         shipment.hub = hub
         _replan(shipment)
+        reason = _check_capacity(actor, shipment, reason, capacity_override)
         _bump(shipment, reason)
         record(
             actor=actor,
@@ -309,3 +339,50 @@ def _cancel_event(actor: Any, shipment: Shipment, reason: str) -> None:
 
 def _bump(shipment: Shipment, reason: str) -> None:
     Shipment.objects.filter(pk=shipment.pk).update(version=shipment.version + 1, reason=reason)
+
+
+def _lock_hub(hub: Location) -> None:
+    """Checks of one hub's capacity wait for each other: two changes cannot both take the last
+    units of a week."""
+    list(Location.objects.select_for_update().filter(pk=hub.pk).values_list("pk", flat=True))
+
+
+def _hub_week(shipment: Shipment) -> dt.date | None:
+    arrival = shipment.legs.filter(sequence=1).values_list("planned_arrival", flat=True).first()
+    return arrival - dt.timedelta(days=arrival.weekday()) if arrival else None
+
+
+def _check_capacity(actor: Any, shipment: Shipment, reason: str, override: str) -> str:
+    """Refuse ``shipment`` (as planned, in the caller's transaction) when it takes its hub over
+    capacity, naming hub, week, capacity and use; with an ``override`` reason, let it through,
+    record the override (audit event ``shipment.capacity_override``) and return the reason the
+    shipment shows for its last change, which then says so."""
+    overloads = shipment_overloads(shipment)
+    if not overloads:
+        return reason
+    override = (override or "").strip()
+    if not override:
+        raise ValidationError(
+            {
+                "hub": [
+                    *(o.message() for o in overloads),
+                    _(
+                        "Choose another hub or week, or tick the capacity override and give "
+                        "its reason."
+                    ),
+                ]
+            }
+        )
+    record(
+        actor=actor,
+        verb="shipment.capacity_override",
+        target=shipment,
+        data={"reason": override, "over": [o.as_data() for o in overloads]},
+    )
+    weeks = ", ".join(sorted({o.week.isoformat() for o in overloads}))
+    note = _("Over the capacity of %(hub)s in the week of %(weeks)s, overridden: %(why)s") % {
+        "hub": shipment.hub,
+        "weeks": weeks,
+        "why": override,
+    }
+    return f"{reason}\n{note}"

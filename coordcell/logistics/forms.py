@@ -69,12 +69,40 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RerouteForm(ReasonForm):
+class CapacityOverrideForm(ReasonForm):
+    """A change by hand that may take a hub over its capacity: the override and its reason."""
+
+    override_capacity = forms.BooleanField(
+        label=_("Go over the hub's capacity"),
+        required=False,
+        help_text=_("Only when the hub cannot take it that week and it must go anyway."),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason to go over the capacity"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("override_capacity") and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason", _("Give the reason to go over the capacity: it is audited.")
+            )
+        if not data.get("override_capacity"):
+            data["override_reason"] = ""
+        return data
+
+
+class RerouteForm(CapacityOverrideForm):
     hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+    field_order = ["hub", "reason", "override_capacity", "override_reason"]
 
 
-class MergeForm(ReasonForm):
+class MergeForm(CapacityOverrideForm):
     other = forms.CharField(label="Merge in shipment (reference)", max_length=20)
+    field_order = ["other", "reason", "override_capacity", "override_reason"]
 
 
 class SplitForm(ReasonForm):

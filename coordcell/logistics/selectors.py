@@ -35,7 +35,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.registry.access import as_user
-from coordcell.registry.models import HubCapacity, Location
+from coordcell.registry.capacity import hub_capacity_by_week
+from coordcell.registry.models import Location
 
 from .lifecycle import IN_PROGRESS, S
 from .models import Discrepancy, Leg, SerialItem, Shipment, ShipmentEvent, ShipmentLine
@@ -560,7 +561,9 @@ def hub_outlook(hub: Location, *, today: dt.date, weeks: int = 8) -> HubOutlook:
     monday = today - dt.timedelta(days=today.weekday())
     mondays = [monday + dt.timedelta(weeks=w) for w in range(weeks)]
     end = mondays[-1] + dt.timedelta(days=7)
-    capacity = dict(HubCapacity.objects.filter(hub=hub).values_list("domain", "weekly_capacity"))
+    by_week = hub_capacity_by_week(start=monday, weeks=weeks, hub_ids=[hub.pk])
+    # This week's figure per domain; each week's cell below has that week's (closures, cuts).
+    capacity = {domain: figures[0] for (_hub, domain), figures in by_week.items()}
     cells: dict[tuple[str, dt.date], HubWeek] = {}
     open_lines = ShipmentLine.objects.filter(shipment__hub=hub, shipment__status__in=IN_PROGRESS)
 
@@ -593,8 +596,9 @@ def hub_outlook(hub: Location, *, today: dt.date, weeks: int = 8) -> HubOutlook:
         .values_list("category__domain", "n")
     )
     domains = sorted({d for d, _ in cells} | set(capacity) | set(on_hand))
-    for (domain, _week), cell in cells.items():
-        cell.capacity = capacity.get(domain, 0)
+    for (domain, week), cell in cells.items():
+        figures = by_week.get((hub.pk, domain))
+        cell.capacity = figures[(week - monday).days // 7] if figures else 0
     return HubOutlook(hub, mondays, domains, cells, on_hand, capacity)
 
 

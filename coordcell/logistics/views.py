@@ -218,7 +218,11 @@ CHANGES = {
     "reroute": (
         RerouteForm,
         lambda u, s, d: services.shipment_reroute(
-            actor=u, shipment=s, hub=d["hub"], reason=d["reason"]
+            actor=u,
+            shipment=s,
+            hub=d["hub"],
+            reason=d["reason"],
+            capacity_override=d["override_reason"],
         ),
     ),
     "split": (
@@ -230,7 +234,11 @@ CHANGES = {
     "merge": (
         MergeForm,
         lambda u, s, d: services.shipment_merge(
-            actor=u, shipment=s, other=_other_shipment(u, d["other"]), reason=d["reason"]
+            actor=u,
+            shipment=s,
+            other=_other_shipment(u, d["other"]),
+            reason=d["reason"],
+            capacity_override=d["override_reason"],
         ),
     ),
 }

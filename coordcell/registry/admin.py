@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.models import LogEntry
@@ -23,6 +24,7 @@ from coordcell.audit.services import record
 
 from . import services
 from .models import (
+    STANDING_FROM,
     Capability,
     CapabilityCoalition,
     HubCapacity,
@@ -140,8 +142,27 @@ class CoordcellUserAdmin(UserAdmin, AuditedAdmin):
         return response
 
 
+class HubCapacityInlineForm(forms.ModelForm):
+    """A capacity row in the admin: without a first week it is the standing figure."""
+
+    class Meta:
+        model = HubCapacity
+        fields = ["domain", "weekly_capacity", "valid_from", "valid_until", "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["valid_from"].required = False
+
+    def clean_valid_from(self) -> Any:
+        return self.cleaned_data.get("valid_from") or STANDING_FROM
+
+
 class HubCapacityInline(admin.TabularInline):
+    """The coordinator's page is /hub-capacities/; the admin keeps the rows for the
+    installation's administrator, through the same rules and audit trail."""
+
     model = HubCapacity
+    form = HubCapacityInlineForm
     extra = 0
 
 

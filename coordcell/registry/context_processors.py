@@ -43,7 +43,7 @@ def installation(request: HttpRequest) -> dict[str, Any]:
         ]
         registers += [("Courses", "/training/courses/"), ("Training sites", "/training/sites/")]
         if user.sees_everything:
-            registers += [("Users", "/users/")]
+            registers += [("Users", "/users/"), ("Hub capacities", "/hub-capacities/")]
             nav += [("Audit trail", "/audit/")]
         if user.is_coordinator or user.is_donor_liaison or user.is_recipient_liaison:
             nav += [("Import", "/import/")]

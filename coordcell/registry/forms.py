@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.forms.renderers import DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +15,8 @@ from coordcell.bounds import VERSION_MAX, bound_form_fields
 from .models import (
     Capability,
     CapabilityCoalition,
+    CategoryDomain,
+    HubCapacity,
     ItemCategory,
     Location,
     Nation,
@@ -106,6 +110,48 @@ class CapabilityForm(UserAwareModelForm):
         model = Capability
         fields = ["code", "name", "coalition", "description"]
         labels = {"coalition": _("capability coalition")}
+
+
+def next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=7 - day.weekday())
+
+
+class HubCapacityForm(UserAwareModelForm):
+    """One capacity row of a hub: the hub comes from the page, never from the form."""
+
+    class Meta:
+        model = HubCapacity
+        fields = ["domain", "valid_from", "valid_until", "weekly_capacity", "reason"]
+        widgets = {
+            "valid_from": forms.DateInput(),
+            "valid_until": forms.DateInput(),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, hub: Location | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if hub is not None:
+            self.instance.hub = hub
+        if self.instance.pk is None:  # a new row is mostly for weeks to come: next Monday
+            self.initial.setdefault("valid_from", next_monday(timezone.now().date()))
+
+
+class HubClosureForm(forms.Form):
+    """Close a hub for one domain over some weeks: 0 units per week, with the reason."""
+
+    domain = forms.ChoiceField(label=_("domain"), choices=CategoryDomain.choices)
+    valid_from = forms.DateField(
+        label=_("from the week of (Monday)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        initial=lambda: next_monday(timezone.now().date()),
+    )
+    valid_until = forms.DateField(
+        label=_("until the week of"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: closed until further notice."),
+    )
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FormRenderer(Jinja2):

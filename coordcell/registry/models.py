@@ -3,13 +3,16 @@ their roles, item categories with their compatibility, locations, coalitions and
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from coordcell.bounds import QUANTITY_MAX, between
+from coordcell.bounds import QUANTITY_MAX, VERSION_MAX, between
 
 nsc_validator = RegexValidator(
     r"^\d{4}$", _("A NATO Supply Classification is exactly 4 digits, e.g. 1315.")
@@ -299,8 +302,20 @@ class Location(models.Model):
             raise ValidationError(errors)
 
 
+# The standing weekly figure of a hub is a row from this Monday on, with no end.
+STANDING_FROM = dt.date(2000, 1, 3)
+
+
 class HubCapacity(models.Model):
-    """A hub's weekly throughput for one category domain (pyrotechnic and CI checks included)."""
+    """A hub's weekly throughput for one category domain (pyrotechnic and CI checks included)
+    over a span of weeks: from the week starting ``valid_from`` (a Monday) to the week holding
+    ``valid_until`` (none: open-ended). 0 is a closure, which says why.
+
+    Where rows of a hub and domain overlap, the narrowest row covering a week gives that week's
+    capacity (open-ended rows are the widest); between rows as narrow, the later start, then the
+    later row. So the standing figure (from ``STANDING_FROM``, open-ended) holds wherever no
+    narrower row says otherwise, and a closure inside a longer cut still closes
+    (``coordcell/registry/capacity.py``)."""
 
     hub = models.ForeignKey(
         Location,
@@ -309,22 +324,89 @@ class HubCapacity(models.Model):
         limit_choices_to={"kind": Location.Kind.HUB},
     )
     domain = models.CharField(_("domain"), max_length=20, choices=CategoryDomain.choices)
+    valid_from = models.DateField(
+        _("from the week of (Monday)"),
+        default=STANDING_FROM,
+        help_text=_("The Monday of the first week this figure holds."),
+    )
+    valid_until = models.DateField(
+        _("until the week of"),
+        null=True,
+        blank=True,
+        help_text=_("A day of the last week this figure holds; empty: until further notice."),
+    )
     weekly_capacity = models.PositiveIntegerField(
         _("units per week"), validators=between(0, QUANTITY_MAX)
     )
+    reason = models.TextField(
+        _("reason"), blank=True, help_text=_("Required for a closure (0 units per week).")
+    )
+    created_by = models.ForeignKey(
+        "registry.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
-        ordering = ["hub__name", "domain"]
-        constraints = [
-            models.UniqueConstraint(fields=["hub", "domain"], name="hub_capacity_once_per_domain")
-        ]
+        # Readers that keep one figure per hub and domain, the last row they meet (the reports'
+        # hub load), meet the standing row (earliest start) last.
+        ordering = ["hub__name", "domain", "-valid_from", "-pk"]
+        verbose_name = _("hub capacity")
+        verbose_name_plural = _("hub capacities")
+        indexes = [models.Index(fields=["hub", "domain", "valid_from"])]
 
     def __str__(self) -> str:
-        return f"{self.hub}: {self.get_domain_display()} {self.weekly_capacity}/week"
+        figure = f"{self.hub}: {self.get_domain_display()} {self.weekly_capacity}/week"
+        if self.valid_until is not None:
+            return f"{figure}, {self.valid_from:%Y-%m-%d} – {self.valid_until:%Y-%m-%d}"
+        return figure if self.is_standing else f"{figure}, from {self.valid_from:%Y-%m-%d}"
+
+    @property
+    def is_standing(self) -> bool:
+        return self.valid_from <= STANDING_FROM
+
+    @property
+    def is_closure(self) -> bool:
+        return self.weekly_capacity == 0
 
     def clean(self) -> None:
+        errors: dict[str, Any] = {}
         if self.hub_id and self.hub.kind != Location.Kind.HUB:
-            raise ValidationError({"hub": _("Capacities belong to hubs only.")})
+            errors["hub"] = _("Capacities belong to hubs only.")
+        if self.valid_from is not None and self.valid_from.weekday() != 0:
+            monday = self.valid_from - dt.timedelta(days=self.valid_from.weekday())
+            errors["valid_from"] = _(
+                "A capacity holds from a Monday: %(day)s is not one (that week's Monday is "
+                "%(monday)s)."
+            ) % {"day": self.valid_from.isoformat(), "monday": monday.isoformat()}
+        if (
+            self.valid_from is not None
+            and self.valid_until is not None
+            and self.valid_until < self.valid_from
+        ):
+            errors["valid_until"] = _(
+                "The last week (%(until)s) cannot come before the first (%(since)s)."
+            ) % {"until": self.valid_until.isoformat(), "since": self.valid_from.isoformat()}
+        if self.weekly_capacity == 0 and not (self.reason or "").strip():
+            errors["reason"] = _("A closure (0 units per week) needs a reason.")
+        if not errors and self.hub_id and self.domain and self.valid_from is not None:
+            same = HubCapacity.objects.filter(
+                hub_id=self.hub_id,
+                domain=self.domain,
+                valid_from=self.valid_from,
+                valid_until=self.valid_until,
+            ).exclude(pk=self.pk)
+            if same.exists():
+                errors["__all__"] = _(
+                    "%(hub)s already has a %(domain)s capacity for exactly these weeks: change "
+                    "that one instead."
+                ) % {"hub": self.hub, "domain": self.get_domain_display()}
+        if errors:
+            raise ValidationError(errors)
 
 
 class CapabilityCoalition(models.Model):

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 
 from coordcell.registry import access, filters, forms
+from coordcell.registry.capacity import can_see_hub_capacities
 from coordcell.registry.models import (
     Capability,
     CapabilityCoalition,
@@ -34,6 +35,11 @@ def _coordinators(qs_fn: QuerySetFn) -> QuerySetFn:
         return qs_fn(user) if access.can_write_registers(user) else qs_fn(user).none()
 
     return editable
+
+
+def _capacities_hidden_from(user: Any) -> frozenset[str]:
+    """A hub's throughput is route information: only the cell and auditors read it."""
+    return frozenset() if can_see_hub_capacities(user) else frozenset({"capacities"})
 
 
 NATIONS = Register(
@@ -139,6 +145,7 @@ LOCATIONS = Register(
     ),
     save=reference_save,
     delete=reference_delete,
+    hidden=_capacities_hidden_from,
 )
 
 COALITIONS = Register(

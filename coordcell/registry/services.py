@@ -3,6 +3,7 @@ users."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,8 @@ from coordcell.audit.services import (
 )
 
 from .access import can_write_registers
-from .models import User
+from .capacity import can_change_hub_capacity
+from .models import CategoryDomain, HubCapacity, Location, User
 
 
 def reference_save(*, actor: Any, form: Any) -> models.Model:
@@ -163,3 +165,63 @@ def references_load(
     if actor is not None and not can_write_registers(actor):
         raise PermissionDenied("Only coordinators load records in bulk.")
     return load_audited(actor=actor, objects=objects, verb=verb, audit=audit, check=check)
+
+
+# ---- hub capacities (docs/logistics.md, "Hub capacity") ----
+
+ONLY_COORDINATORS_CHANGE_CAPACITIES = "Only coordinators change hub capacities."
+
+
+def hub_capacity_save(
+    actor: Any, capacity: HubCapacity, expected_version: int | None = None
+) -> HubCapacity:
+    """Create or change one capacity row of a hub (its weeks, figure and reason), audited.
+
+    The row's rules are its model's (a Monday to start, an end not before it, a closure with a
+    reason, one row per exact span). What the change does to planned shipments is
+    ``coordcell.logistics.capacity_check.capacity_cut_weeks``'s to say."""
+    if not can_change_hub_capacity(actor, capacity):
+        raise PermissionDenied(ONLY_COORDINATORS_CHANGE_CAPACITIES)
+    creating = capacity.pk is None
+    if creating and capacity.created_by_id is None and getattr(actor, "pk", None):
+        capacity.created_by = actor
+    capacity.reason = (capacity.reason or "").strip()
+    return save_audited(
+        actor=actor,
+        instance=capacity,
+        expected_version=expected_version,
+        verb="hub-capacity.create" if creating else "hub-capacity.update",
+    )
+
+
+def hub_capacity_close(
+    actor: Any,
+    hub: Location,
+    domain: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    reason: str,
+) -> HubCapacity:
+    """Close ``hub`` for ``domain`` in the weeks from ``valid_from`` to ``valid_until``: a row of
+    0 units per week with the reason, narrower than the standing figure, so it wins its weeks."""
+    if not can_change_hub_capacity(actor):
+        raise PermissionDenied(ONLY_COORDINATORS_CHANGE_CAPACITIES)
+    if domain not in CategoryDomain.values:
+        raise ValidationError({"domain": f"Choose a domain; {domain!r} is not one."})
+    closure = HubCapacity(
+        hub=hub,
+        domain=domain,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        weekly_capacity=0,
+        reason=(reason or "").strip(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    return save_audited(actor=actor, instance=closure, verb="hub-capacity.close")
+
+
+def hub_capacity_delete(actor: Any, capacity: HubCapacity) -> None:
+    """Remove one capacity row; the weeks it covered fall back to the next row covering them."""
+    if not can_change_hub_capacity(actor, capacity):
+        raise PermissionDenied(ONLY_COORDINATORS_CHANGE_CAPACITIES)
+    delete_audited(actor=actor, instance=capacity)

@@ -225,6 +225,8 @@ EXEMPT: dict[str, str] = {
     "registry.stocknumber": REFERENCE_DATA,
     "registry.capabilitycoalition": REFERENCE_DATA,
     "registry.capability": REFERENCE_DATA,
+    "registry.hubcapacity": "a hub's throughput, closures and their reasons: the cell's "
+    "coordinators and auditors only (docs/security.md); other roles reach no page of it",
     "training.course": "the course catalogue, read by every role (docs/training.md)",
     "allocation.allocationrun": "the cell's own plans: coordinators and auditors only",
     "training.schedulerun": "the cell's own plans: coordinators and auditors only",

@@ -32,7 +32,7 @@ def samples(estate: Estate) -> dict[str, Any]:
     from coordcell.catalogue import REGISTERS
     from coordcell.logistics.models import DiscrepancyPhoto
     from coordcell.readiness.models import CapabilityPackage
-    from coordcell.registry.models import CapabilityCoalition, Location
+    from coordcell.registry.models import CapabilityCoalition, HubCapacity, Location
     from coordcell.reports.lists import LISTS
     from coordcell.training.models import Booking, ScheduleRun, TrainingSite
 
@@ -47,6 +47,7 @@ def samples(estate: Estate) -> dict[str, Any]:
     codes = ["crawl-hub", "dp-lviv", "lublin", "salisbury-plain"]
     out["registry.location"] += _ids(Location.objects.filter(code__in=codes))
     out["hub"] = _ids(Location.objects.filter(code__in=["crawl-hub", "rzeszow-jasionka"]))
+    out["registry.hubcapacity"] = _ids(HubCapacity.objects.filter(hub_id__in=out["hub"]))[:3]
     out["logistics.discrepancyphoto"] = _ids(DiscrepancyPhoto.objects.all())
     out["allocation.allocationrun"] = _ids(AllocationRun.objects.all())
     out["training.schedulerun"] = _ids(ScheduleRun.objects.all())
