@@ -7,9 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from coordcell.registry import access
-from coordcell.registry.registers import Column, Register
+from coordcell.registry.registers import Column, RecordAction, Register
 
-from . import selectors, services
+from . import selectors, services, views
 from .forms import BookingForm, CohortForm, CourseForm, SessionForm, TrainingSiteForm
 from .models import Booking, Cohort, Course, Session, TrainingSite
 
@@ -164,6 +164,15 @@ SESSIONS = Register(
     ),
     save=_save_session,
     default_sort="start_date",
+    actions=(
+        RecordAction(
+            "Attendance and results",
+            "attendance",
+            views.session_attendance,
+            lambda user, obj: selectors.sessions_visible_to(user).filter(pk=obj.pk).exists(),
+        ),
+        RecordAction("Cancel session", "cancel", views.session_cancel, selectors.can_cancel_session),
+    ),
 )
 
 COHORTS = Register(

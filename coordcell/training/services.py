@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -142,19 +143,83 @@ def blackout_save(*, actor: Any, blackout: Blackout) -> Blackout:
 # ---- sessions ----
 
 
+@dataclass(frozen=True)
+class RebookedCohort:
+    """A cohort of a cancelled session, moved to another session of the same course."""
+
+    cohort: Cohort
+    session: Session  # where it is booked now
+
+
+@dataclass(frozen=True)
+class UnbookedCohort:
+    """A cohort of a cancelled session that no other session could take: it is left unbooked
+    on the course and needs a schedule run (or a booking by hand)."""
+
+    cohort: Cohort
+    course: Course
+    candidates: int  # other planned sessions of the course tried
+
+
+@dataclass(frozen=True)
+class SessionCancellation:
+    """What cancelling a session did with its cohorts (for the page, and notifications)."""
+
+    session: Session
+    rebooked: tuple[RebookedCohort, ...] = ()
+    unbooked: tuple[UnbookedCohort, ...] = ()
+
+    @property
+    def proposes_schedule_run(self) -> bool:
+        return bool(self.unbooked)
+
+
 def session_save(*, actor: Any, session: Session, expected_version: int | None = None) -> Session:
-    """Create or change a session. A cancelled session releases its bookings. The packages of the
-    cohorts booked on it are recomputed."""
+    """Create or change a session. A cancelled session's cohorts are rebooked where another
+    session of the course takes them (``session_cancel``). The packages of the cohorts booked on
+    it are recomputed."""
+    return _session_save(actor=actor, session=session, expected_version=expected_version)[0]
+
+
+def session_cancel(
+    *, actor: Any, session: Session, expected_version: int | None = None
+) -> SessionCancellation:
+    """Cancel a session and rebook its cohorts, in one transaction, audited.
+
+    Each booked cohort (highest priority first) is moved to the earliest other planned session of
+    the same course, not started yet, that takes it under the booking rules (``booking_problems``:
+    seats, site limits, path order, prerequisites, release). Those no session takes are left
+    unbooked on that course; the result names both, and ``proposes_schedule_run`` says a
+    scheduler run is needed. Nothing is dropped silently."""
+    if session.pk is None:
+        raise ValidationError({"status": "Only a saved session can be cancelled."})
+    stored = Session.objects.get(pk=session.pk)
+    if stored.status == Session.Status.CANCELLED:
+        raise ValidationError({"status": f"{stored.reference} is already cancelled."})
+    stored.status = Session.Status.CANCELLED
+    _saved, result = _session_save(actor=actor, session=stored, expected_version=expected_version)
+    assert result is not None
+    return result
+
+
+def _session_save(
+    *, actor: Any, session: Session, expected_version: int | None
+) -> tuple[Session, SessionCancellation | None]:
     _check_site_actor(actor, session.site)
     with transaction.atomic():
         # Same lock order as a booking: the site first.
         TrainingSite.objects.select_for_update().get(pk=session.site_id)
+        cancelling = False
         if session.pk is None:
             session.reference = session.reference or SESSION_REFERENCES.next()
             session.booked_trainees = 0
         else:
             stored = Session.objects.select_for_update().get(pk=session.pk)
             session.booked_trainees = stored.booked_trainees
+            cancelling = (
+                session.status == Session.Status.CANCELLED
+                and stored.status != Session.Status.CANCELLED
+            )
             if stored.booked_trainees and (
                 stored.course_id != session.course_id or stored.site_id != session.site_id
             ):
@@ -164,7 +229,7 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
                         "change its course or site."
                     }
                 )
-            if session.start_date != stored.start_date and stored.booked_trainees:
+            if session.start_date != stored.start_date and stored.booked_trainees and not cancelling:
                 _check_move(actor, session)
         capabilities = (
             set(
@@ -175,8 +240,13 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
             if session.pk
             else set()
         )
-        if session.status == Session.Status.CANCELLED and session.pk:
-            released = list(session.bookings.select_related("cohort"))
+        released: list[Booking] = []
+        if cancelling:
+            released = list(
+                session.bookings.select_related("cohort").order_by(
+                    "cohort__priority", "cohort__reference"
+                )
+            )
             for booking in released:
                 record(
                     actor=actor,
@@ -189,12 +259,68 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
         saved: Session = save_audited(
             actor=actor, instance=session, expected_version=expected_version
         )
+        result = _rebook(actor, saved, released) if cancelling else None
         _readiness(
             capabilities,
             Cause(f"session {saved.reference} changed", "training", sessions=(saved.pk,)),
             actor,
         )
-    return saved
+    return saved, result
+
+
+def _rebook(actor: Any, cancelled: Session, released: Sequence[Booking]) -> SessionCancellation:
+    """Move the cohorts released from ``cancelled`` to other sessions of its course (under their
+    sites' locks), earliest first; record what became of each. Runs in the cancel's transaction."""
+    today = timezone.localdate()
+    candidates = list(
+        Session.objects.filter(
+            course_id=cancelled.course_id,
+            status=Session.Status.PLANNED,
+            start_date__gte=today,
+        )
+        .exclude(pk=cancelled.pk)
+        .order_by("start_date", "reference")
+        .values_list("pk", "site_id")
+    )
+    rebooked: list[RebookedCohort] = []
+    unbooked: list[UnbookedCohort] = []
+    for old in released:
+        cohort = old.cohort
+        placed = None
+        for session_id, site_id in candidates:
+            TrainingSite.objects.select_for_update().get(pk=site_id)
+            locked = (
+                Session.objects.select_for_update()
+                .select_related("course", "site", "site__location")
+                .get(pk=session_id)
+            )
+            if booking_problems(cohort, locked):
+                continue
+            _book(
+                actor,
+                cohort,
+                locked,
+                source=old.source,
+                run=old.run,
+                created_by=as_user(actor),
+                why=f"rebooked from {cancelled.reference}, cancelled",
+            )
+            placed = locked
+            break
+        if placed is None:
+            unbooked.append(UnbookedCohort(cohort, cancelled.course, len(candidates)))
+        else:
+            rebooked.append(RebookedCohort(cohort, placed))
+    record(
+        actor=actor,
+        verb="session-cancel",
+        target=cancelled,
+        data={
+            "rebooked": [[r.cohort.reference, r.session.reference] for r in rebooked],
+            "unbooked": [u.cohort.reference for u in unbooked],
+        },
+    )
+    return SessionCancellation(cancelled, tuple(rebooked), tuple(unbooked))
 
 
 def _check_move(actor: Any, session: Session) -> None:
@@ -343,9 +469,11 @@ def booking_problems(cohort: Cohort, session: Session, *, extra_load: int = 0) -
             f"{session.reference} starts {session.start_date}, before the cohort is released "
             f"({cohort.earliest_release})."
         )
+    # A course failed or missed is not done: the cohort may (must) be booked on it again.
     others = {
         b.course_id: b.session
         for b in Booking.objects.filter(cohort=cohort).select_related("session", "session__course")
+        if not b.needs_rebooking
     }
     if course.pk in others:
         return [
@@ -431,7 +559,8 @@ def booking_create(
     recompute: bool = True,
 ) -> Booking:
     """Book a cohort on a session; refused (ValidationError naming the reason) when the seats, the
-    site's limits, the path order, prerequisites or release date do not allow it."""
+    site's limits, the path order, prerequisites or release date do not allow it. A booking of
+    the cohort on the same course that it failed or missed is replaced (audited)."""
     u = as_user(actor)
     if source == Booking.Source.MANUAL and (u is None or not u.is_coordinator):
         raise PermissionDenied("Only coordinators book cohorts on sessions.")
@@ -443,35 +572,7 @@ def booking_create(
         problems = booking_problems(cohort, locked)
         if problems:
             raise ValidationError({"session": problems})
-        try:
-            with transaction.atomic():
-                booking = Booking.objects.create(
-                    cohort=cohort,
-                    session=locked,
-                    course=locked.course,
-                    source=source,
-                    run=run,
-                    created_by=u,
-                )
-                Session.objects.filter(pk=locked.pk).update(
-                    booked_trainees=F("booked_trainees") + cohort.trainees
-                )
-        except IntegrityError as exc:
-            # The database's own guard (seats or one course once) caught a race.
-            raise ValidationError(
-                {"session": [f"{locked.reference} cannot take {cohort.reference} any more."]}
-            ) from exc
-        record(
-            actor=actor,
-            verb="booking-create",
-            target=booking,
-            data={
-                "cohort": cohort.reference,
-                "session": locked.reference,
-                "trainees": cohort.trainees,
-                "source": source,
-            },
-        )
+        booking = _book(actor, cohort, locked, source=source, run=run, created_by=u)
         if recompute:
             _readiness(
                 [cohort.capability_id],
@@ -483,6 +584,51 @@ def booking_create(
                 ),
                 actor,
             )
+    return booking
+
+
+def _book(
+    actor: Any,
+    cohort: Cohort,
+    locked: Session,
+    *,
+    source: str,
+    run: Any,
+    created_by: Any,
+    why: str = "",
+) -> Booking:
+    """Create the booking on ``locked`` (its site and row locked, ``booking_problems`` empty)."""
+    for failed in Booking.objects.filter(
+        cohort=cohort, course_id=locked.course_id, outcome__in=Booking.NEEDS_REBOOKING
+    ).select_related("cohort", "session"):
+        _release(actor, failed)
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                cohort=cohort,
+                session=locked,
+                course=locked.course,
+                source=source,
+                run=run,
+                created_by=created_by,
+            )
+            Session.objects.filter(pk=locked.pk).update(
+                booked_trainees=F("booked_trainees") + cohort.trainees
+            )
+    except IntegrityError as exc:
+        # The database's own guard (seats or one course once) caught a race.
+        raise ValidationError(
+            {"session": [f"{locked.reference} cannot take {cohort.reference} any more."]}
+        ) from exc
+    data = {
+        "cohort": cohort.reference,
+        "session": locked.reference,
+        "trainees": cohort.trainees,
+        "source": source,
+    }
+    if why:
+        data["why"] = why
+    record(actor=actor, verb="booking-create", target=booking, data=data)
     return booking
 
 
@@ -517,6 +663,68 @@ def booking_delete(*, actor: Any, booking: Booking) -> None:
             ),
             actor,
         )
+
+
+# ---- attendance and results ----
+
+
+def attendance_record(
+    *,
+    actor: Any,
+    booking: Booking,
+    outcome: str,
+    attended: int | None = None,
+    note: str = "",
+) -> Booking:
+    """Record a cohort's attendance and result on a session: completed, failed or absent, how
+    many trainees attended (at most the cohort's size) and a note. The session's site officer or
+    a coordinator, once the session has started. Readiness counts the crew trained on the course
+    only when completed; failed or absent, it needs booking again."""
+    from .selectors import can_record_attendance
+
+    if not can_record_attendance(actor, booking):
+        raise PermissionDenied(
+            "Only the session's training-site officer or a coordinator records its results."
+        )
+    if outcome not in Booking.Outcome.values:
+        raise ValidationError(
+            {"outcome": "Choose the outcome: completed, failed or absent."}
+        )
+    with transaction.atomic():
+        locked = (
+            Booking.objects.select_for_update()
+            .select_related("cohort", "session", "session__course")
+            .get(pk=booking.pk)
+        )
+        session = locked.session
+        if session.status == Session.Status.CANCELLED:
+            raise ValidationError(
+                {"outcome": f"{session.reference} is cancelled: there is no result to record."}
+            )
+        if session.start_date > timezone.localdate():
+            raise ValidationError(
+                {
+                    "outcome": f"{session.reference} starts on {session.start_date}: record "
+                    "attendance and results once it has started."
+                }
+            )
+        locked.outcome = outcome
+        locked.attended = attended
+        locked.outcome_note = note.strip()
+        locked.outcome_recorded_by = as_user(actor)
+        locked.outcome_recorded_at = timezone.now()
+        saved: Booking = save_audited(actor=actor, instance=locked, verb="attendance-record")
+        _readiness(
+            [locked.cohort.capability_id],
+            Cause(
+                f"{locked.cohort.reference} {outcome} on {session.reference}",
+                "training",
+                cohorts=(locked.cohort_id,),
+                sessions=(session.pk,),
+            ),
+            actor,
+        )
+    return saved
 
 
 def seats_booked(session_ids: Iterable[int]) -> dict[int, int]:

@@ -40,7 +40,8 @@ def test_readiness_is_the_latest_of_end_items_crews_and_sustainment(package):
     assert pkg.components["crews"]["date"] == str(package.week(2))
     assert pkg.components["sustainment"]["date"] == str(package.week(1))
     assert _words(pkg).startswith("delivery of R-000042")
-    assert _labels(pkg)[-1] == "PzH 2000 battery ready"
+    # Booked, not yet recorded completed: the date is expected, the package not shown ready.
+    assert _labels(pkg)[-1] == "PzH 2000 battery expected ready (crews not yet recorded trained)"
 
 
 def test_a_pledge_slip_moves_the_date_and_names_the_new_bottleneck(
