@@ -453,7 +453,9 @@ class Booking(models.Model):
                 {"attended": _("No trainee attended: record the cohort as absent, not completed.")}
             )
         if not self.outcome and (self.attended is not None or self.outcome_note.strip()):
-            raise ValidationError({"outcome": _("Choose the outcome: completed, failed or absent.")})
+            raise ValidationError(
+                {"outcome": _("Choose the outcome: completed, failed or absent.")}
+            )
 
 
 class CohortOutcome(models.Model):

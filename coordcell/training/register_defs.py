@@ -171,7 +171,9 @@ SESSIONS = Register(
             views.session_attendance,
             lambda user, obj: selectors.sessions_visible_to(user).filter(pk=obj.pk).exists(),
         ),
-        RecordAction("Cancel session", "cancel", views.session_cancel, selectors.can_cancel_session),
+        RecordAction(
+            "Cancel session", "cancel", views.session_cancel, selectors.can_cancel_session
+        ),
     ),
 )
 

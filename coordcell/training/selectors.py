@@ -225,7 +225,9 @@ def schedule_proposals(user: Any, cohort_ids: set[int] | None = None) -> list[Sl
         if gap > tolerance:
             early[package.pk].append((reference[cohort_id], gap))
         elif finish[cohort_id] > equipment:
-            late[package.pk].append((reference[cohort_id], -(-(finish[cohort_id] - equipment).days // 7)))
+            late[package.pk].append(
+                (reference[cohort_id], -(-(finish[cohort_id] - equipment).days // 7))
+            )
     out = []
     wanted = None
     if cohort_ids is not None:

@@ -229,7 +229,11 @@ def _session_save(
                         "change its course or site."
                     }
                 )
-            if session.start_date != stored.start_date and stored.booked_trainees and not cancelling:
+            if (
+                session.start_date != stored.start_date
+                and stored.booked_trainees
+                and not cancelling
+            ):
                 _check_move(actor, session)
         capabilities = (
             set(
@@ -687,9 +691,7 @@ def attendance_record(
             "Only the session's training-site officer or a coordinator records its results."
         )
     if outcome not in Booking.Outcome.values:
-        raise ValidationError(
-            {"outcome": "Choose the outcome: completed, failed or absent."}
-        )
+        raise ValidationError({"outcome": "Choose the outcome: completed, failed or absent."})
     with transaction.atomic():
         locked = (
             Booking.objects.select_for_update()

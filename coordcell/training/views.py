@@ -3,6 +3,9 @@ attendance and results; cancelling a session (which rebooks its cohorts)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -86,7 +89,7 @@ def _get_session_for_user(request: HttpRequest, pk: int) -> Session:
     return get_visible_or_404(selectors.sessions_visible_to(request.user), pk=pk)
 
 
-def _attendance_form(booking: Booking, data: object = None) -> AttendanceForm:
+def _attendance_form(booking: Booking, data: Mapping[str, Any] | None = None) -> AttendanceForm:
     return AttendanceForm(
         data,
         prefix=f"b{booking.pk}",

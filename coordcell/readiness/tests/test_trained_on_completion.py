@@ -46,7 +46,9 @@ def test_a_completed_crew_is_trained(world, package, django_capture_on_commit_ca
     assert [s.label for s in CELL.critical_path(pkg)][-1] == "PzH 2000 battery ready"
 
 
-@pytest.mark.parametrize(("outcome", "words"), [("failed", "failed"), ("absent", "was absent from")])
+@pytest.mark.parametrize(
+    ("outcome", "words"), [("failed", "failed"), ("absent", "was absent from")]
+)
 def test_a_failed_or_absent_crew_needs_booking_again(
     world, package, django_capture_on_commit_callbacks, outcome, words
 ):

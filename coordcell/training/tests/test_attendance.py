@@ -163,9 +163,7 @@ def test_auditor_reads_results_but_has_no_form(world, training, booked, client_f
     assert Booking.objects.get(pk=gb.pk).outcome == ""
 
 
-def test_a_failed_course_can_be_booked_again_replacing_the_failed_booking(
-    world, training, booked
-):
+def test_a_failed_course_can_be_booked_again_replacing_the_failed_booking(world, training, booked):
     from .factories import make_session
 
     gb, _de = booked

@@ -26,7 +26,9 @@ def situation(world, training):
     services.booking_create(actor=coordinator, cohort=small, session=training.gb_op)
     services.booking_create(actor=coordinator, cohort=large, session=training.gb_op)
     later = make_session(training.op, training.gb, training.start + dt.timedelta(weeks=5), seats=10)
-    sooner = make_session(training.op, training.gb, training.start + dt.timedelta(weeks=3), seats=10)
+    sooner = make_session(
+        training.op, training.gb, training.start + dt.timedelta(weeks=3), seats=10
+    )
     return small, large, sooner, later
 
 
@@ -34,9 +36,7 @@ def test_cancelling_rebooks_on_the_earliest_session_that_takes_the_cohort(
     world, training, situation
 ):
     small, large, sooner, later = situation
-    result = services.session_cancel(
-        actor=world.users[Role.COORDINATOR], session=training.gb_op
-    )
+    result = services.session_cancel(actor=world.users[Role.COORDINATOR], session=training.gb_op)
     assert [(r.cohort, r.session) for r in result.rebooked] == [(small, sooner)]
     assert [(u.cohort, u.course) for u in result.unbooked] == [(large, training.op)]
     assert result.proposes_schedule_run
@@ -52,17 +52,16 @@ def test_cancelling_rebooks_on_the_earliest_session_that_takes_the_cohort(
         "unbooked": [large.reference],
     }
     assert AuditEvent.objects.filter(verb="booking-release").count() == 2
-    moved = AuditEvent.objects.get(verb="booking-create", data__cohort=small.reference,
-                                   data__session=sooner.reference)
+    moved = AuditEvent.objects.get(
+        verb="booking-create", data__cohort=small.reference, data__session=sooner.reference
+    )
     assert moved.data["why"] == f"rebooked from {training.gb_op.reference}, cancelled"
 
 
 def test_every_cohort_rebooked_proposes_no_run(world, training, situation):
     small, large, sooner, later = situation
     Session.objects.filter(pk=later.pk).update(seats=20)
-    result = services.session_cancel(
-        actor=world.users[Role.COORDINATOR], session=training.gb_op
-    )
+    result = services.session_cancel(actor=world.users[Role.COORDINATOR], session=training.gb_op)
     assert {(r.cohort, r.session) for r in result.rebooked} == {(small, sooner), (large, later)}
     assert result.unbooked == () and not result.proposes_schedule_run
 
@@ -117,9 +116,7 @@ def test_coordinator_is_proposed_a_scheduler_run_for_the_unbooked(
     assert 'href="/training/runs/"' in body
 
 
-def test_another_sites_session_cannot_be_cancelled_by_the_officer(
-    world, training, client_for
-):
+def test_another_sites_session_cannot_be_cancelled_by_the_officer(world, training, client_for):
     client = client_for(world.users[Role.TRAINING_SITE_OFFICER])
     url = f"/training/sessions/{training.de_op.pk}/cancel/"
     assert client.post(url, {"confirm": "on"}).status_code == 404
