@@ -87,6 +87,8 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "logistics:hub": "hub",
         "logistics:photo": "logistics.discrepancyphoto",
         "training:run": "training.schedulerun",
+        "training-sessions:attendance": "training.session",
+        "training-sessions:cancel": "training.session",
         "readiness:detail": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",
         "api-audit-events-detail": "audit.auditevent",
