@@ -264,9 +264,17 @@ def _session_save(
             actor=actor, instance=session, expected_version=expected_version
         )
         result = _rebook(actor, saved, released) if cancelling else None
+        moved_to = tuple(r.session.pk for r in result.rebooked) if result else ()
         _readiness(
             capabilities,
-            Cause(f"session {saved.reference} changed", "training", sessions=(saved.pk,)),
+            Cause(
+                f"session {saved.reference} cancelled"
+                if result
+                else f"session {saved.reference} changed",
+                "training",
+                cohorts=tuple(b.cohort_id for b in released),
+                sessions=(saved.pk, *moved_to),
+            ),
             actor,
         )
     return saved, result

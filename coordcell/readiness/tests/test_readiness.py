@@ -142,7 +142,7 @@ def test_cancelling_a_session_recomputes_its_cohorts_packages(
     pkg = _reload(package)
     assert pkg.ready_on is None
     assert f"cohort {package.cohort.reference}" in _words(pkg)
-    assert pkg.changes.first().cause == f"session {session.reference} changed"
+    assert pkg.changes.first().cause == f"session {session.reference} cancelled"
 
 
 def test_the_admin_saves_a_package_through_its_action(world, client_for):
