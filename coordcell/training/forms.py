@@ -136,7 +136,6 @@ class RunForm(forms.Form):
 class AttendanceForm(forms.Form):
     """A cohort's attendance and result on a session, one small form per cohort."""
 
-    booking = forms.IntegerField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(
         label=_("outcome"),
         choices=[("", _("— not yet recorded —")), *Booking.Outcome.choices],

@@ -94,7 +94,6 @@ def _attendance_form(booking: Booking, data: Mapping[str, Any] | None = None) ->
         data,
         prefix=f"b{booking.pk}",
         initial={
-            "booking": booking.pk,
             "outcome": booking.outcome,
             "attended": booking.attended,
             "note": booking.outcome_note,

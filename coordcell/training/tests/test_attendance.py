@@ -115,7 +115,6 @@ def test_officer_records_results_on_the_session_page(world, training, booked, cl
         assert de.cohort.reference not in page
         form = {
             "booking": gb.pk,
-            f"b{gb.pk}-booking": gb.pk,
             f"b{gb.pk}-outcome": "failed",
             f"b{gb.pk}-attended": "6",
             f"b{gb.pk}-note": "range closed two days",
@@ -139,7 +138,6 @@ def test_a_refused_result_keeps_what_was_typed(world, training, booked, client_f
             url,
             {
                 "booking": gb.pk,
-                f"b{gb.pk}-booking": gb.pk,
                 f"b{gb.pk}-outcome": "completed",
                 f"b{gb.pk}-attended": "30",
                 f"b{gb.pk}-note": "my careful note",
