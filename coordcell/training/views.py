@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
-from . import scheduling, selectors, services
+from . import execution, scheduling, selectors
 from .forms import AttendanceForm, CancelSessionForm, RunForm
 from .models import Booking, ScheduleRun, Session, monday
 
@@ -121,7 +121,7 @@ def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         form = _attendance_form(booking, request.POST)
         if form.is_valid():
             try:
-                services.attendance_record(
+                execution.attendance_record(
                     actor=user,
                     booking=booking,
                     outcome=form.cleaned_data["outcome"],
@@ -172,7 +172,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = CancelSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.session_cancel(actor=user, session=session)
+            result = execution.session_cancel(actor=user, session=session)
         except PermissionDenied as exc:
             raise refuse(str(exc)) from exc
         except ValidationError as exc:

@@ -9,6 +9,7 @@ import time_machine
 
 from coordcell.readiness.wording import Wording
 from coordcell.registry.models import Role
+from coordcell.training import execution
 from coordcell.training import selectors as training_selectors
 from coordcell.training import services as training_services
 from coordcell.training.models import Booking
@@ -21,7 +22,7 @@ CELL = Wording.for_the_cell()
 def _record(world, package, outcome, commit):  # type: ignore[no-untyped-def]
     booking = Booking.objects.get(cohort=package.cohort)
     with time_machine.travel(dt.datetime.combine(package.start, dt.time(12))), commit(execute=True):
-        training_services.attendance_record(
+        execution.attendance_record(
             actor=world.users[Role.TRAINING_SITE_OFFICER], booking=booking, outcome=outcome
         )
     package.package.refresh_from_db()

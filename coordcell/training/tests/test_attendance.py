@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from coordcell.audit.models import AuditEvent
 from coordcell.registry.models import Role
-from coordcell.training import services
+from coordcell.training import execution, services
 from coordcell.training.models import Booking
 
 from .factories import make_cohort
@@ -37,7 +37,7 @@ def test_site_officer_records_completion_of_its_sites_cohort(world, training, bo
     gb, _de = booked
     officer = world.users[Role.TRAINING_SITE_OFFICER]  # acts for the UK
     with _started(training):
-        services.attendance_record(
+        execution.attendance_record(
             actor=officer, booking=gb, outcome="completed", attended=7, note="one sick"
         )
     gb.refresh_from_db()
@@ -51,7 +51,7 @@ def test_site_officer_records_completion_of_its_sites_cohort(world, training, bo
 def test_results_are_refused_before_the_session_starts(world, training, booked):
     gb, _de = booked
     with pytest.raises(ValidationError) as refused:
-        services.attendance_record(
+        execution.attendance_record(
             actor=world.users[Role.TRAINING_SITE_OFFICER], booking=gb, outcome="completed"
         )
     assert "once it has started" in str(refused.value)
@@ -70,14 +70,14 @@ def test_only_the_sites_officer_and_coordinators_record_results(world, training,
     else:
         user = world.users[role]
     with _started(training), pytest.raises(PermissionDenied):
-        services.attendance_record(actor=user, booking=booking, outcome="failed")
+        execution.attendance_record(actor=user, booking=booking, outcome="failed")
     assert Booking.objects.get(pk=booking.pk).outcome == ""
 
 
 def test_coordinator_records_results_at_any_site(world, training, booked):
     _gb, de = booked
     with _started(training):
-        services.attendance_record(
+        execution.attendance_record(
             actor=world.users[Role.COORDINATOR], booking=de, outcome="absent"
         )
     assert Booking.objects.get(pk=de.pk).outcome == "absent"
@@ -96,7 +96,7 @@ def test_bad_results_are_refused_with_the_field_named(
 ):
     gb, _de = booked
     with _started(training), pytest.raises(ValidationError) as refused:
-        services.attendance_record(
+        execution.attendance_record(
             actor=world.users[Role.COORDINATOR], booking=gb, outcome=outcome, attended=attended
         )
     assert words in " ".join(refused.value.message_dict[field])
@@ -167,7 +167,7 @@ def test_a_failed_course_can_be_booked_again_replacing_the_failed_booking(world,
     gb, _de = booked
     coordinator = world.users[Role.COORDINATOR]
     with _started(training):
-        services.attendance_record(actor=coordinator, booking=gb, outcome="failed")
+        execution.attendance_record(actor=coordinator, booking=gb, outcome="failed")
         again = make_session(training.op, training.gb, training.start + dt.timedelta(weeks=4))
         rebooked = services.booking_create(actor=coordinator, cohort=gb.cohort, session=again)
     assert list(Booking.objects.filter(cohort=gb.cohort)) == [rebooked]

@@ -9,7 +9,7 @@ from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import ItemCategory, Role
 from coordcell.requirements.tests.factories import RequirementFactory
-from coordcell.training import scheduling, services
+from coordcell.training import execution, scheduling, services
 from coordcell.training.models import Blackout, Booking, ScheduleRun
 
 from .factories import make_cohort, make_session
@@ -159,7 +159,7 @@ def test_a_run_books_again_a_cohort_that_failed_its_course(world, training):
     )
     again = make_session(training.op, training.gb, start + dt.timedelta(weeks=3))
     with time_machine.travel(dt.datetime.combine(start, dt.time(12)) + dt.timedelta(days=1)):
-        services.attendance_record(
+        execution.attendance_record(
             actor=world.users[Role.TRAINING_SITE_OFFICER], booking=failed, outcome="failed"
         )
         run = scheduling.run_create(

@@ -7,7 +7,7 @@ import pytest
 
 from coordcell.audit.models import AuditEvent
 from coordcell.registry.models import Role
-from coordcell.training import services
+from coordcell.training import execution, services
 from coordcell.training.models import Booking, Session
 
 from .factories import make_cohort, make_session
@@ -36,7 +36,7 @@ def test_cancelling_rebooks_on_the_earliest_session_that_takes_the_cohort(
     world, training, situation
 ):
     small, large, sooner, later = situation
-    result = services.session_cancel(actor=world.users[Role.COORDINATOR], session=training.gb_op)
+    result = execution.session_cancel(actor=world.users[Role.COORDINATOR], session=training.gb_op)
     assert [(r.cohort, r.session) for r in result.rebooked] == [(small, sooner)]
     assert [(u.cohort, u.course) for u in result.unbooked] == [(large, training.op)]
     assert result.proposes_schedule_run
@@ -61,7 +61,7 @@ def test_cancelling_rebooks_on_the_earliest_session_that_takes_the_cohort(
 def test_every_cohort_rebooked_proposes_no_run(world, training, situation):
     small, large, sooner, later = situation
     Session.objects.filter(pk=later.pk).update(seats=20)
-    result = services.session_cancel(actor=world.users[Role.COORDINATOR], session=training.gb_op)
+    result = execution.session_cancel(actor=world.users[Role.COORDINATOR], session=training.gb_op)
     assert {(r.cohort, r.session) for r in result.rebooked} == {(small, sooner), (large, later)}
     assert result.unbooked == () and not result.proposes_schedule_run
 
@@ -75,7 +75,7 @@ def test_rebooking_respects_the_booking_rules(world, training):
     services.booking_create(actor=coordinator, cohort=cohort, session=mnt)
     make_session(training.op, training.gb, training.start + dt.timedelta(weeks=1))  # overlaps mnt
     Session.objects.filter(pk=training.de_op.pk).update(status=Session.Status.CANCELLED)
-    result = services.session_cancel(actor=coordinator, session=training.gb_op)
+    result = execution.session_cancel(actor=coordinator, session=training.gb_op)
     assert [u.cohort for u in result.unbooked] == [cohort]
     assert list(Booking.objects.filter(cohort=cohort).values_list("course__code", flat=True)) == [
         "m109-mnt"
