@@ -140,3 +140,15 @@ def test_the_edit_form_does_not_cancel_silently(world, training, situation, clie
     )
     assert Session.objects.get(pk=s.pk).status == "planned"
     assert Booking.objects.filter(session=s).count() == 2
+
+
+def test_officer_is_told_of_the_unbooked_without_other_sites_counts(
+    world, training, situation, client_for
+):
+    small, large, *_ = situation
+    client = client_for(world.users[Role.TRAINING_SITE_OFFICER])
+    body = client.post(
+        f"/training/sessions/{training.gb_op.pk}/cancel/", {"confirm": "on"}
+    ).content.decode()
+    assert f"{large.reference} is no longer booked on m109-op: no other planned session" in body
+    assert "other planned sessions of the course" not in body
