@@ -93,8 +93,9 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.registry.models import HubCapacity, Location
     from coordcell.requirements.models import Requirement
     from coordcell.requirements.selectors import requirements_editable_by, requirements_visible_to
-    from coordcell.training.models import ScheduleRun
+    from coordcell.training.models import ScheduleRun, Session
     from coordcell.training.selectors import runs_visible_to as training_runs_visible_to
+    from coordcell.training.selectors import sessions_editable_by, sessions_visible_to
 
     def hubs_for(user: Any) -> Any:
         hubs = Location.objects.filter(kind=Location.Kind.HUB)
@@ -149,6 +150,9 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "training:run": (ScheduleRun, training_runs_visible_to, None, False),
+        # A session's results (recorded by its site's officer) and its cancellation (rebooking).
+        "training-sessions:attendance": (Session, sessions_visible_to, sessions_editable_by, True),
+        "training-sessions:cancel": (Session, sessions_visible_to, sessions_editable_by, True),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
         "requirements:cancel": (
             Requirement,

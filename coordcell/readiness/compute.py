@@ -90,13 +90,31 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Tra
         return Part("crews", None, fact, [fact])
     bookings, outcomes = training.bookings, training.outcomes
     worst: tuple[tuple[int, dt.date], Part] | None = None
+    untrained = False
     for cohort in cohorts:
         path = cohort.path()
         outcome = outcomes.get(cohort.pk)
         why = facts.reason(outcome.reasons[0] if outcome and outcome.reasons else None)
         who = facts.cohort(cohort.pk, cohort.reference, cohort.unit)
         unbooked = [c for c in path if c.pk not in bookings[cohort.pk]]
-        if not path or unbooked:
+        failed = [
+            bookings[cohort.pk][c.pk]
+            for c in path
+            if c.pk in bookings[cohort.pk] and bookings[cohort.pk][c.pk].needs_rebooking
+        ]
+        if path and failed:
+            # Failed or absent: not trained, and no date until it is booked again.
+            b = failed[0]
+            fact = {
+                "kind": "crew_needs_rebooking",
+                **who,
+                **_session(b),
+                "course": b.session.course.code,
+                "outcome": b.outcome,
+            }
+            part = Part("crews", None, fact, [fact])
+            key = (2, dt.date.max)
+        elif not path or unbooked:
             fact = {
                 "kind": "crew_not_booked",
                 **who,
@@ -108,6 +126,9 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Tra
         else:
             rows = [bookings[cohort.pk][c.pk] for c in path]
             finish = max(b.session.end_date for b in rows)
+            # Trained only once every course of the path is recorded completed; until then the
+            # finish date is the expected one.
+            trained = all(b.completed for b in rows)
             steps: list[facts.Fact] = [
                 {"kind": "cohort_released", **who, "date": facts.iso(cohort.earliest_release)}
             ]
@@ -120,9 +141,12 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Tra
                         "course": b.session.course.code,
                         "weeks": b.session.course.duration_weeks,
                         "date": facts.iso(b.session.start_date),
+                        "completed": b.completed,
                     }
                 )
-            steps.append({"kind": "crew_trained", **who, "date": facts.iso(finish)})
+            steps.append(
+                {"kind": "crew_trained", **who, "date": facts.iso(finish), "completed": trained}
+            )
             last = max(rows, key=lambda b: b.session.end_date)
             fact = {
                 "kind": "crew_training",
@@ -132,13 +156,19 @@ def _cohort_part(cohorts: Sequence[Cohort], capability_name: str, training: _Tra
                 "date": facts.iso(finish),
                 "late": bool(why and outcome and (outcome.lateness or 0) > 0),
                 "reason": why,
+                "completed": trained,
             }
             part = Part("crews", finish, fact, steps)
             key = (0, finish)
+            untrained = untrained or not trained
         if worst is None or key > worst[0]:
             worst = (key, part)
     assert worst is not None
-    return worst[1]
+    part = worst[1]
+    if part.date is not None:
+        # The crews' date is the last to finish; trained only when every crew completed.
+        part.fact = {**part.fact, "completed": not untrained}
+    return part
 
 
 def compute_many(
@@ -192,7 +222,16 @@ def _readiness(
         ready_on = binding.date
     path = [*binding.steps]
     if ready_on:
-        path.append({"kind": "package_ready", "name": package.name, "date": facts.iso(ready_on)})
+        crews = parts[1]
+        path.append(
+            {
+                "kind": "package_ready",
+                "name": package.name,
+                "date": facts.iso(ready_on),
+                # Not ready until its crews are recorded trained: the date is then expected.
+                "crews_trained": bool(crews.fact.get("completed")),
+            }
+        )
     return Readiness(ready_on, binding.fact, path, parts)
 
 

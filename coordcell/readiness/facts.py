@@ -19,9 +19,13 @@ delivery kinds         ``on_plan``, ``pledge_slipped``, ``shipment_delayed``: re
 ``no_cohort``          the capability has no crew cohort
 ``crew_not_booked``    cohort (and unit), course, the scheduler's reason
 ``crew_training``      cohort, course, session, site (and its nation), finish date, late or not,
-                       the scheduler's reason
+                       the scheduler's reason, ``completed`` (every crew recorded completed every
+                       course: trained; else the date is expected)
+``crew_needs_rebooking``  cohort, course, session, site: the cohort failed or was absent
+                       (``outcome``); not trained, no date until booked again
 steps                  ``pledge_available``, ``shipment_leaves``, ``requirement_received``,
-                       ``cohort_released``, ``course``, ``crew_trained``, ``package_ready``
+                       ``cohort_released``, ``course`` (``completed``), ``crew_trained``
+                       (``completed``), ``package_ready`` (``crews_trained``)
 =====================  ==========================================================================
 """
 

@@ -29,7 +29,12 @@ def readiness(request: HttpRequest) -> HttpResponse:
     changes = list(selectors.changes_visible_to(request.user)[:CHANGES_READ])
     words = Wording.for_page(request.user, packages, changes)
     rows: list[dict[str, Any]] = [
-        {"package": p, "bottleneck": words.bottleneck(p), "parts": words.part_dates(p)}
+        {
+            "package": p,
+            "bottleneck": words.bottleneck(p),
+            "parts": words.part_dates(p),
+            "trained": words.crews_trained(p),
+        }
         for p in packages
     ]
     undated = [r for r in rows if r["package"].ready_on is None]
@@ -60,6 +65,7 @@ def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bottleneck": words.bottleneck(package),
             "components": words.components(package),
             "critical_path": words.critical_path(package),
+            "trained": words.crews_trained(package),
             "items": items,
             "changes": words.changes(changes)[:50],
         },

@@ -291,11 +291,25 @@ class Wording:
             )
         if kind == "crew_training":
             why = self._reason(fact)
+            if fact.get("completed"):
+                return (
+                    f"{self._cohort(fact)} trained: course {fact.get('course')} at "
+                    f"{self._site(fact)} completed, ended {fact.get('date')}"
+                )
+            # Facts from before results were recorded carry no "completed": read as before.
+            expected = "" if "completed" not in fact else " (expected: not yet recorded completed)"
             if fact.get("late") and why:
-                return f"{self._cohort(fact)} trained late ({fact.get('date')}): {why}"
+                return f"{self._cohort(fact)} trained late ({fact.get('date')}{expected}): {why}"
             return (
                 f"training of {self._cohort(fact)}: course {fact.get('course')} at "
-                f"{self._site(fact)} ends {fact.get('date')}"
+                f"{self._site(fact)} ends {fact.get('date')}{expected}"
+            )
+        if kind == "crew_needs_rebooking":
+            what = "failed" if fact.get("outcome") == "failed" else "was absent from"
+            session = f" ({fact['session_ref']})" if self._sees("session", fact) else ""
+            return (
+                f"{self._cohort(fact, unit=True)} {what} course {fact.get('course')} at "
+                f"{self._site(fact)}{session}: not trained, needs booking again"
             )
         if kind == "legacy":
             return str(fact.get("text", "")) if self.everything else ""
@@ -324,13 +338,19 @@ class Wording:
         if kind == "course":
             where = self._site(step)
             session = f"{step['session_ref']}, " if self._sees("session", step) else ""
-            return f"course {step.get('course')} at {where} ({session}{step.get('weeks')} weeks)"
+            done = ", completed" if step.get("completed") else ""
+            return (
+                f"course {step.get('course')} at {where} ({session}{step.get('weeks')} weeks{done})"
+            )
         if kind == "crew_trained":
-            if self._sees("cohort", step):
-                return f"crew {step['cohort_ref']} trained"
-            return "a crew trained"
+            crew = f"crew {step['cohort_ref']}" if self._sees("cohort", step) else "a crew"
+            if step.get("completed", True):
+                return f"{crew} trained"
+            return f"{crew} expected trained (not yet recorded completed)"
         if kind == "package_ready":
-            return f"{step.get('name')} ready"
+            if step.get("crews_trained", True):
+                return f"{step.get('name')} ready"
+            return f"{step.get('name')} expected ready (crews not yet recorded trained)"
         return self.text(step)
 
     # ---- a package ----
@@ -350,6 +370,13 @@ class Wording:
             date = self.date({**fact, "date": part.get("date")}) if dated else ""
             out.append(Component(name, date, dated, self.text(fact)))
         return out
+
+    def crews_trained(self, package: CapabilityPackage) -> bool:
+        """Whether every crew of the package is recorded trained (its ready-on date is otherwise
+        expected, not reached)."""
+        crews = (package.components or {}).get("crews") or {}
+        fact = crews.get("fact") or {}
+        return bool(crews.get("date")) and bool(fact.get("completed", "completed" not in fact))
 
     def part_dates(self, package: CapabilityPackage) -> list[str]:
         """The three columns of the list: a date, "no date", "–" (hidden) or "" (not listed)."""

@@ -4,8 +4,9 @@ from django.apps import AppConfig
 class TrainingConfig(AppConfig):
     name = "coordcell.training"
     verbose_name = "Training"
-    # Sessions, cohorts and bookings by hand (services) and by the scheduler (scheduling).
-    action_modules = ("services", "scheduling")
+    # Sessions, cohorts and bookings by hand (services), results and cancellations (execution),
+    # and by the scheduler (scheduling).
+    action_modules = ("services", "execution", "scheduling")
 
     def ready(self) -> None:
         from coordcell.jobs.kinds import register

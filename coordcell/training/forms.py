@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.bounds import PEOPLE_MAX
 from coordcell.registry.forms import UserAwareModelForm, model_choice_field
 from coordcell.registry.models import Location
 
@@ -61,6 +62,13 @@ class SessionForm(UserAwareModelForm):
         model_choice_field(self, "site").queryset = selectors.sites_editable_by(self.user)
         if self.instance.pk is None:
             self.fields["status"].disabled = True
+        elif self.instance.status == Session.Status.PLANNED:
+            # Cancelling rebooks the cohorts and reports what became of them: its own page.
+            status = self.fields["status"]
+            status.disabled = True
+            status.help_text = _(
+                "To cancel the session, use “Cancel session” on its page: it rebooks its cohorts."
+            )
 
 
 class CohortForm(UserAwareModelForm):
@@ -122,4 +130,31 @@ class RunForm(forms.Form):
     )
     time_limit_s = forms.FloatField(
         label=_("time limit (s)"), min_value=0.5, max_value=600, initial=10
+    )
+
+
+class AttendanceForm(forms.Form):
+    """A cohort's attendance and result on a session, one small form per cohort."""
+
+    outcome = forms.ChoiceField(
+        label=_("outcome"),
+        choices=[("", _("— not yet recorded —")), *Booking.Outcome.choices],
+    )
+    attended = forms.IntegerField(
+        label=_("trainees attended"),
+        required=False,
+        min_value=0,
+        max_value=PEOPLE_MAX,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("Optional; at most the cohort's size."),
+    )
+    note = forms.CharField(
+        label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CancelSessionForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Cancel the session and rebook its cohorts on other sessions of the course"),
+        required=True,
     )

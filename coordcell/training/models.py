@@ -383,6 +383,16 @@ class Booking(models.Model):
         MANUAL = "manual", _("By hand")
         SCHEDULER = "scheduler", _("Scheduler")
 
+    class Outcome(models.TextChoices):
+        """What the cohort made of the session; "" (not yet recorded) until the site says."""
+
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        ABSENT = "absent", _("Absent")
+
+    # Outcomes after which the crew is not trained on the course and must be booked again.
+    NEEDS_REBOOKING = (Outcome.FAILED, Outcome.ABSENT)
+
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="bookings")
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
     # Copied from the session so that the database refuses a cohort on one course twice.
@@ -397,6 +407,18 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Attendance and result, recorded by the session's site (services.attendance_record).
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, blank=True, default=""
+    )
+    attended = models.PositiveIntegerField(
+        _("trainees attended"), null=True, blank=True, validators=between(0, PEOPLE_MAX)
+    )
+    outcome_note = models.TextField(_("note"), blank=True, max_length=2000)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome_recorded_at = models.DateTimeField(_("result recorded at"), null=True, blank=True)
 
     class Meta:
         ordering = ["session__start_date", "cohort__reference"]
@@ -406,6 +428,34 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cohort.reference} on {self.session.reference}"
+
+    @property
+    def completed(self) -> bool:
+        return self.outcome == Booking.Outcome.COMPLETED
+
+    @property
+    def needs_rebooking(self) -> bool:
+        return self.outcome in Booking.NEEDS_REBOOKING
+
+    def clean(self) -> None:
+        if self.attended is not None and self.cohort_id and self.attended > self.cohort.trainees:
+            raise ValidationError(
+                {
+                    "attended": _(
+                        "%(n)s attended, but the cohort has %(size)s trainees: give at most "
+                        "%(size)s."
+                    )
+                    % {"n": self.attended, "size": self.cohort.trainees}
+                }
+            )
+        if self.outcome == Booking.Outcome.COMPLETED and self.attended == 0:
+            raise ValidationError(
+                {"attended": _("No trainee attended: record the cohort as absent, not completed.")}
+            )
+        if not self.outcome and (self.attended is not None or self.outcome_note.strip()):
+            raise ValidationError(
+                {"outcome": _("Choose the outcome: completed, failed or absent.")}
+            )
 
 
 class CohortOutcome(models.Model):

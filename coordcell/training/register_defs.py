@@ -7,9 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from coordcell.registry import access
-from coordcell.registry.registers import Column, Register
+from coordcell.registry.registers import Column, RecordAction, Register
 
-from . import selectors, services
+from . import selectors, services, views
 from .forms import BookingForm, CohortForm, CourseForm, SessionForm, TrainingSiteForm
 from .models import Booking, Cohort, Course, Session, TrainingSite
 
@@ -164,6 +164,17 @@ SESSIONS = Register(
     ),
     save=_save_session,
     default_sort="start_date",
+    actions=(
+        RecordAction(
+            "Attendance and results",
+            "attendance",
+            views.session_attendance,
+            lambda user, obj: selectors.sessions_visible_to(user).filter(pk=obj.pk).exists(),
+        ),
+        RecordAction(
+            "Cancel session", "cancel", views.session_cancel, selectors.can_cancel_session
+        ),
+    ),
 )
 
 COHORTS = Register(
@@ -212,13 +223,24 @@ BOOKINGS = Register(
         Column("session.start_date", "Starts", "session__start_date"),
         Column("cohort.trainees", "Trainees"),
         Column("source", "Made", "source"),
+        Column("outcome", "Result", "outcome"),
     ),
     visible=selectors.bookings_visible_to,
     editable=selectors.bookings_editable_by,
     can_create=selectors.can_book,
     form_class=BookingForm,
     search_fields=("cohort__reference", "session__reference", "cohort__unit"),
-    detail_fields=("cohort", "session", "source", "run", "created_at"),
+    detail_fields=(
+        "cohort",
+        "session",
+        "source",
+        "run",
+        "created_at",
+        "outcome",
+        "attended",
+        "outcome_note",
+        "outcome_recorded_at",
+    ),
     save=_save_booking,
     delete=_delete_booking,
     default_sort="session__start_date",

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from coordcell.audit.services import AuditEntry, record, record_many
@@ -103,16 +103,15 @@ def build_instance(*, planning_start: dt.date, horizon_weeks: int) -> Mapped:
         )
         for s in sites
     )
-    # Cohorts whose bookings stay: booked by hand, or already on a session that has begun.
+    # Cohorts whose bookings stay: booked by hand, or already on a session that has begun. A
+    # booking the cohort failed or missed does not hold it: the run books it again (a cohort
+    # that has begun another course of its path stays, and is booked again by hand).
+    live = Booking.objects.exclude(outcome__in=Booking.NEEDS_REBOOKING)
     fixed = set(
-        Booking.objects.filter(source=Booking.Source.MANUAL).values_list("cohort_id", flat=True)
-    ) | set(
-        Booking.objects.filter(session__start_date__lt=planning_start).values_list(
-            "cohort_id", flat=True
-        )
-    )
+        live.filter(source=Booking.Source.MANUAL).values_list("cohort_id", flat=True)
+    ) | set(live.filter(session__start_date__lt=planning_start).values_list("cohort_id", flat=True))
     fixed_load: dict[int, int] = defaultdict(int)
-    for session_id, trainees in Booking.objects.filter(cohort_id__in=fixed).values_list(
+    for session_id, trainees in live.filter(cohort_id__in=fixed).values_list(
         "session_id", "cohort__trainees"
     ):
         fixed_load[session_id] += trainees
@@ -328,10 +327,12 @@ def save_schedule(run: ScheduleRun, mapped: Mapped, schedule: sch.Schedule) -> l
     the returned messages say which."""
     list(TrainingSite.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     cohort_ids = [c.pk for c in mapped.cohorts.values()]
+    # The free cohorts' scheduler bookings, and the bookings they failed or missed (by hand or
+    # not): replaced by the new schedule. Their results stay in the audit trail.
     old = list(
-        Booking.objects.filter(
-            cohort_id__in=cohort_ids, source=Booking.Source.SCHEDULER
-        ).select_related("cohort", "session")
+        Booking.objects.filter(cohort_id__in=cohort_ids)
+        .filter(Q(source=Booking.Source.SCHEDULER) | Q(outcome__in=Booking.NEEDS_REBOOKING))
+        .select_related("cohort", "session")
     )
     freed: dict[int, int] = defaultdict(int)
     for b in old:

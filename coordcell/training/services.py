@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +33,9 @@ from .models import (
     Session,
     TrainingSite,
 )
+
+if TYPE_CHECKING:
+    from .execution import SessionCancellation
 
 SESSION_REFERENCES = Numbering("TS", 6, Session)
 COHORT_REFERENCES = Numbering("CO", 6, Cohort)
@@ -143,18 +146,32 @@ def blackout_save(*, actor: Any, blackout: Blackout) -> Blackout:
 
 
 def session_save(*, actor: Any, session: Session, expected_version: int | None = None) -> Session:
-    """Create or change a session. A cancelled session releases its bookings. The packages of the
-    cohorts booked on it are recomputed."""
+    """Create or change a session. A cancelled session's cohorts are rebooked where another
+    session of the course takes them (``execution.session_cancel``). The packages of the cohorts
+    booked on it are recomputed."""
+    return _session_save(actor=actor, session=session, expected_version=expected_version)[0]
+
+
+def _session_save(
+    *, actor: Any, session: Session, expected_version: int | None
+) -> tuple[Session, SessionCancellation | None]:
+    from .execution import rebook_released
+
     _check_site_actor(actor, session.site)
     with transaction.atomic():
         # Same lock order as a booking: the site first.
         TrainingSite.objects.select_for_update().get(pk=session.site_id)
+        cancelling = False
         if session.pk is None:
             session.reference = session.reference or SESSION_REFERENCES.next()
             session.booked_trainees = 0
         else:
             stored = Session.objects.select_for_update().get(pk=session.pk)
             session.booked_trainees = stored.booked_trainees
+            cancelling = (
+                session.status == Session.Status.CANCELLED
+                and stored.status != Session.Status.CANCELLED
+            )
             if stored.booked_trainees and (
                 stored.course_id != session.course_id or stored.site_id != session.site_id
             ):
@@ -164,7 +181,11 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
                         "change its course or site."
                     }
                 )
-            if session.start_date != stored.start_date and stored.booked_trainees:
+            if (
+                session.start_date != stored.start_date
+                and stored.booked_trainees
+                and not cancelling
+            ):
                 _check_move(actor, session)
         capabilities = (
             set(
@@ -175,8 +196,13 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
             if session.pk
             else set()
         )
-        if session.status == Session.Status.CANCELLED and session.pk:
-            released = list(session.bookings.select_related("cohort"))
+        released: list[Booking] = []
+        if cancelling:
+            released = list(
+                session.bookings.select_related("cohort").order_by(
+                    "cohort__priority", "cohort__reference"
+                )
+            )
             for booking in released:
                 record(
                     actor=actor,
@@ -189,12 +215,21 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
         saved: Session = save_audited(
             actor=actor, instance=session, expected_version=expected_version
         )
+        result = rebook_released(actor, saved, released) if cancelling else None
+        moved_to = tuple(r.session.pk for r in result.rebooked) if result else ()
         _readiness(
             capabilities,
-            Cause(f"session {saved.reference} changed", "training", sessions=(saved.pk,)),
+            Cause(
+                f"session {saved.reference} cancelled"
+                if result
+                else f"session {saved.reference} changed",
+                "training",
+                cohorts=tuple(b.cohort_id for b in released),
+                sessions=(saved.pk, *moved_to),
+            ),
             actor,
         )
-    return saved
+    return saved, result
 
 
 def _check_move(actor: Any, session: Session) -> None:
@@ -343,9 +378,11 @@ def booking_problems(cohort: Cohort, session: Session, *, extra_load: int = 0) -
             f"{session.reference} starts {session.start_date}, before the cohort is released "
             f"({cohort.earliest_release})."
         )
+    # A course failed or missed is not done: the cohort may (must) be booked on it again.
     others = {
         b.course_id: b.session
         for b in Booking.objects.filter(cohort=cohort).select_related("session", "session__course")
+        if not b.needs_rebooking
     }
     if course.pk in others:
         return [
@@ -431,7 +468,8 @@ def booking_create(
     recompute: bool = True,
 ) -> Booking:
     """Book a cohort on a session; refused (ValidationError naming the reason) when the seats, the
-    site's limits, the path order, prerequisites or release date do not allow it."""
+    site's limits, the path order, prerequisites or release date do not allow it. A booking of
+    the cohort on the same course that it failed or missed is replaced (audited)."""
     u = as_user(actor)
     if source == Booking.Source.MANUAL and (u is None or not u.is_coordinator):
         raise PermissionDenied("Only coordinators book cohorts on sessions.")
@@ -443,35 +481,7 @@ def booking_create(
         problems = booking_problems(cohort, locked)
         if problems:
             raise ValidationError({"session": problems})
-        try:
-            with transaction.atomic():
-                booking = Booking.objects.create(
-                    cohort=cohort,
-                    session=locked,
-                    course=locked.course,
-                    source=source,
-                    run=run,
-                    created_by=u,
-                )
-                Session.objects.filter(pk=locked.pk).update(
-                    booked_trainees=F("booked_trainees") + cohort.trainees
-                )
-        except IntegrityError as exc:
-            # The database's own guard (seats or one course once) caught a race.
-            raise ValidationError(
-                {"session": [f"{locked.reference} cannot take {cohort.reference} any more."]}
-            ) from exc
-        record(
-            actor=actor,
-            verb="booking-create",
-            target=booking,
-            data={
-                "cohort": cohort.reference,
-                "session": locked.reference,
-                "trainees": cohort.trainees,
-                "source": source,
-            },
-        )
+        booking = _book(actor, cohort, locked, source=source, run=run, created_by=u)
         if recompute:
             _readiness(
                 [cohort.capability_id],
@@ -483,6 +493,51 @@ def booking_create(
                 ),
                 actor,
             )
+    return booking
+
+
+def _book(
+    actor: Any,
+    cohort: Cohort,
+    locked: Session,
+    *,
+    source: str,
+    run: Any,
+    created_by: Any,
+    why: str = "",
+) -> Booking:
+    """Create the booking on ``locked`` (its site and row locked, ``booking_problems`` empty)."""
+    for failed in Booking.objects.filter(
+        cohort=cohort, course_id=locked.course_id, outcome__in=Booking.NEEDS_REBOOKING
+    ).select_related("cohort", "session"):
+        _release(actor, failed)
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                cohort=cohort,
+                session=locked,
+                course=locked.course,
+                source=source,
+                run=run,
+                created_by=created_by,
+            )
+            Session.objects.filter(pk=locked.pk).update(
+                booked_trainees=F("booked_trainees") + cohort.trainees
+            )
+    except IntegrityError as exc:
+        # The database's own guard (seats or one course once) caught a race.
+        raise ValidationError(
+            {"session": [f"{locked.reference} cannot take {cohort.reference} any more."]}
+        ) from exc
+    data = {
+        "cohort": cohort.reference,
+        "session": locked.reference,
+        "trainees": cohort.trainees,
+        "source": source,
+    }
+    if why:
+        data["why"] = why
+    record(actor=actor, verb="booking-create", target=booking, data=data)
     return booking
 
 

@@ -1,20 +1,26 @@
-"""Training pages beyond the registers: the scheduler's runs (start, watch, review)."""
+"""Training pages beyond the registers: the scheduler's runs (start, watch, review); a session's
+attendance and results; cancelling a session (which rebooks its cohorts)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
-from . import scheduling, selectors
-from .forms import RunForm
-from .models import ScheduleRun, monday
+from . import execution, scheduling, selectors
+from .forms import AttendanceForm, CancelSessionForm, RunForm
+from .models import Booking, ScheduleRun, Session, monday
 
 
 def _get_run_for_user(request: HttpRequest, pk: int) -> ScheduleRun:
@@ -43,7 +49,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "training/run_list.html",
-        {"page": page, "form": form, "can_run": user.is_coordinator},
+        {
+            "page": page,
+            "form": form,
+            "can_run": user.is_coordinator,
+            "proposals": selectors.schedule_proposals(user),
+        },
         status=status,
     )
 
@@ -71,4 +82,122 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "cohort", "session", "session__course", "session__site__location"
             ).order_by("session__start_date", "cohort__reference")[:500],
         },
+    )
+
+
+def _get_session_for_user(request: HttpRequest, pk: int) -> Session:
+    return get_visible_or_404(selectors.sessions_visible_to(request.user), pk=pk)
+
+
+def _attendance_form(booking: Booking, data: Mapping[str, Any] | None = None) -> AttendanceForm:
+    return AttendanceForm(
+        data,
+        prefix=f"b{booking.pk}",
+        initial={
+            "outcome": booking.outcome,
+            "attended": booking.attended,
+            "note": booking.outcome_note,
+        },
+    )
+
+
+def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cohorts booked on a session, each with its attendance and result (a form per cohort
+    for whoever records them: the session's site officer and coordinators)."""
+    session = _get_session_for_user(request, pk)
+    user = as_user(request.user)
+    if user is None:  # found in its scope above: an active user
+        raise refuse("not an active user")
+    bookings = list(selectors.session_bookings_visible_to(user, session))
+    status = 200
+    posted: tuple[int, AttendanceForm] | None = None
+    if request.method == "POST":
+        which = request.POST.get("booking", "")
+        booking = next((b for b in bookings if str(b.pk) == which), None)
+        if booking is None:
+            raise refuse("no such booking on this session in the user's scope")
+        if not selectors.can_record_attendance(user, booking):
+            raise refuse("the role does not record this session's results")
+        form = _attendance_form(booking, request.POST)
+        if form.is_valid():
+            try:
+                execution.attendance_record(
+                    actor=user,
+                    booking=booking,
+                    outcome=form.cleaned_data["outcome"],
+                    attended=form.cleaned_data["attended"],
+                    note=form.cleaned_data["note"],
+                )
+            except PermissionDenied as exc:
+                raise refuse(str(exc)) from exc
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded %(cohort)s on %(session)s.")
+                    % {"cohort": booking.cohort.reference, "session": session.reference},
+                )
+                return HttpResponseRedirect(reverse("training-sessions:attendance", args=[pk]))
+        posted = (booking.pk, form)
+        status = 400
+    rows = []
+    for b in bookings:
+        can = selectors.can_record_attendance(user, b)
+        form = posted[1] if posted and posted[0] == b.pk else _attendance_form(b)
+        rows.append({"booking": b, "form": form if can else None})
+    started = session.start_date <= timezone.localdate()
+    return render(
+        request,
+        "training/session_attendance.html",
+        {
+            "session": session,
+            "rows": rows,
+            "started": started,
+            "proposals": selectors.schedule_proposals(user, {b.cohort_id for b in bookings}),
+            "can_cancel": selectors.can_cancel_session(user, session),
+        },
+        status=status,
+    )
+
+
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a session: its cohorts are rebooked where another session of the course takes them;
+    the page then says which were rebooked, which were not, and proposes a scheduler run."""
+    session = get_visible_or_404(selectors.sessions_editable_by(request.user), pk=pk)
+    user = as_user(request.user)
+    if user is None:  # found in its scope above: an active user
+        raise refuse("not an active user")
+    form = CancelSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = execution.session_cancel(actor=user, session=session)
+        except PermissionDenied as exc:
+            raise refuse(str(exc)) from exc
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            # Where a cohort went is named only when the viewer may see that session.
+            visible = set(
+                selectors.sessions_visible_to(user)
+                .filter(pk__in=[r.session.pk for r in result.rebooked])
+                .values_list("pk", flat=True)
+            )
+            return render(
+                request,
+                "training/session_cancelled.html",
+                {
+                    "session": result.session,
+                    "rebooked": [(r, r.session.pk in visible) for r in result.rebooked],
+                    "unbooked": result.unbooked,
+                    "can_run": user.is_coordinator,
+                },
+            )
+    booked = selectors.session_bookings_visible_to(user, session)
+    return render(
+        request,
+        "training/session_cancel.html",
+        {"session": session, "form": form, "booked": booked},
+        status=400 if request.method == "POST" else 200,
     )

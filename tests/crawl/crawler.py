@@ -93,6 +93,8 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "logistics:photo": "logistics.discrepancyphoto",
         "discrepancies:detail": "logistics.discrepancy",
         "training:run": "training.schedulerun",
+        "training-sessions:attendance": "training.session",
+        "training-sessions:cancel": "training.session",
         "readiness:detail": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",
         "api-audit-events-detail": "audit.auditevent",

@@ -187,6 +187,14 @@ OWNED: dict[str, Ownership] = {
     "training.session": Ownership(
         lambda o: o.site.location.nation.code, _none, _session, ("site__location__nation",)
     ),
+    # A booking's result note (issue 18): read with the session, by its site and the cell, and by
+    # the recipient whose cohort it is (bookings_visible_to).
+    "training.booking": Ownership(
+        lambda o: o.session.site.location.nation.code,
+        _none,
+        _session,
+        ("session__site__location__nation",),
+    ),
     "training.blackout": Ownership(
         lambda o: o.site.location.nation.code, _none, _site_part, ("site__location__nation",)
     ),

@@ -22,10 +22,18 @@ ROLES = [
 ]
 
 
+# Keys added after the migration (issue 18, training results): the old code wrote none of them.
+NEWER_KEYS = ("completed", "crews_trained")
+
+
+def _as_old(fact):
+    return {k: v for k, v in fact.items() if k not in NEWER_KEYS}
+
+
 def _packages_facts(package):
-    yield package.bottleneck
+    yield _as_old(package.bottleneck)
     for part in package.components.values():
-        yield part["fact"]
+        yield _as_old(part["fact"])
 
 
 def test_old_sentences_read_back_as_the_same_facts_for_every_role(world, estate):
@@ -48,12 +56,13 @@ def test_old_critical_paths_read_back_step_by_step(world, estate):
     package = estate.package
     cell = Wording.for_the_cell()
     resolver = migration.Resolver(apps)
-    old = [{"label": cell.label(s), "date": s.get("date")} for s in package.critical_path]
-    parsed = [migration.step_fact(s, resolver, package.bottleneck) for s in old]
+    steps = [_as_old(s) for s in package.critical_path]
+    old = [{"label": cell.label(s), "date": s.get("date")} for s in steps]
+    parsed = [migration.step_fact(s, resolver, _as_old(package.bottleneck)) for s in old]
     assert all(p["kind"] != "legacy" for p in parsed), parsed
     for role in ROLES:
-        words = Wording(world.users[role], [*package.critical_path, *parsed])
-        assert [words.label(p) for p in parsed] == [words.label(s) for s in package.critical_path]
+        words = Wording(world.users[role], [*steps, *parsed])
+        assert [words.label(p) for p in parsed] == [words.label(s) for s in steps]
 
 
 def test_old_causes_keep_their_records(world, estate):

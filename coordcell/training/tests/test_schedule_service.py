@@ -9,7 +9,7 @@ from coordcell.allocation.models import AllocationLine, AllocationRun
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import ItemCategory, Role
 from coordcell.requirements.tests.factories import RequirementFactory
-from coordcell.training import scheduling, services
+from coordcell.training import execution, scheduling, services
 from coordcell.training.models import Blackout, Booking, ScheduleRun
 
 from .factories import make_cohort, make_session
@@ -147,3 +147,29 @@ def test_a_second_run_replaces_the_scheduler_bookings_not_the_hand_made_ones(wor
         s.booked_trainees for s in (training.gb_op, training.de_op) if not s.refresh_from_db()
     )
     assert total == 10
+
+
+def test_a_run_books_again_a_cohort_that_failed_its_course(world, training):
+    import time_machine
+
+    start = training.start
+    cohort = make_cohort(world, [training.op], trainees=6)
+    failed = services.booking_create(
+        actor=world.users[Role.COORDINATOR], cohort=cohort, session=training.gb_op
+    )
+    again = make_session(training.op, training.gb, start + dt.timedelta(weeks=3))
+    with time_machine.travel(dt.datetime.combine(start, dt.time(12)) + dt.timedelta(days=1)):
+        execution.attendance_record(
+            actor=world.users[Role.TRAINING_SITE_OFFICER], booking=failed, outcome="failed"
+        )
+        run = scheduling.run_create(
+            actor=world.users[Role.COORDINATOR],
+            planning_start=start + dt.timedelta(weeks=1),
+            horizon_weeks=12,
+            time_limit_s=2,
+            enqueue=False,
+        )
+        scheduling.run_execute(run.pk)
+    assert [b.session for b in Booking.objects.filter(cohort=cohort)] == [again]
+    training.gb_op.refresh_from_db()
+    assert training.gb_op.booked_trainees == 0
