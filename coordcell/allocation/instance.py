@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from coordcell.pledges.models import Pledge
-from coordcell.registry.models import HubCapacity, ItemCategory, Location
+from coordcell.registry.capacity import hub_capacity_by_week
+from coordcell.registry.models import ItemCategory, Location
 from coordcell.requirements.models import Requirement
 
 from . import solver
@@ -77,13 +79,20 @@ def hub_capacities(
     releasing: Collection[int] = (),
 ) -> dict[int, HubCapacityLeft]:
     """Per hub: its standing weekly capacity per domain, and each week of the horizon whose
-    capacity differs from it: a capacity record for that week, less what committed shipments
-    (not cancelled, not released by a re-plan, not yet past the hub) pass through it then."""
+    capacity differs from it: a cut or closure recorded for that week
+    (``registry.capacity.hub_capacity_by_week``), less what committed shipments (not cancelled,
+    not released by a re-plan, not yet past the hub) take out of it then."""
     from coordcell.logistics.selectors import hub_use_by_week
 
     out: dict[int, HubCapacityLeft] = {h.pk: HubCapacityLeft() for h in hubs}
-    for cap in HubCapacity.objects.filter(hub__in=hubs):
-        out[cap.hub_id].standing[cap.domain] = cap.weekly_capacity
+    by_week = hub_capacity_by_week(start=start, weeks=horizon, hub_ids=[h.pk for h in hubs])
+    for (hub_id, domain), figures in by_week.items():
+        # The figure most weeks have stands; the weeks a cut or closure changes are listed.
+        standing = Counter(figures).most_common(1)[0][0]
+        out[hub_id].standing[domain] = standing
+        for week, units in enumerate(figures):
+            if units != standing:
+                out[hub_id].by_week[(domain, week)] = units
     use = hub_use_by_week(start=start, weeks=horizon, exclude_shipments=releasing)
     for (hub_id, domain, week), units in use.items():
         left = out.get(hub_id)

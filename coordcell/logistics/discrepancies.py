@@ -25,8 +25,10 @@ from coordcell.audit.services import (
     record_many,
     snapshot,
 )
+from coordcell.pledges.services import pledges_refresh_allocated
 from coordcell.registry.access import as_user
 from coordcell.registry.models import Location
+from coordcell.requirements.services import requirements_refresh_status
 
 from .lifecycle import S
 from .models import (
@@ -36,6 +38,7 @@ from .models import (
     InventoryCheck,
     SerialItem,
     Shipment,
+    ShipmentLine,
     discrepancy_default_due,
     discrepancy_default_owner,
 )
@@ -160,7 +163,18 @@ def discrepancy_record(
                 "photos": len(photos),
             },
         )
+        _refresh_ledger(actor, discrepancy, f"discrepancy on {shipment.reference}: {kind}")
     return discrepancy
+
+
+def _refresh_ledger(actor: Any, discrepancy: Discrepancy, cause: str) -> None:
+    """A damaged quantity, or one found or written off, moves the line's requirement and
+    pledge in the ledger: their stored status and committed quantity follow."""
+    if discrepancy.line_id is None:
+        return
+    line = ShipmentLine.objects.only("requirement_id", "pledge_id").get(pk=discrepancy.line_id)
+    requirements_refresh_status(actor=actor, requirement_ids=[line.requirement_id], cause=cause)
+    pledges_refresh_allocated(actor=actor, pledge_ids=[line.pledge_id], cause=cause)
 
 
 # ---- the lifecycle ----
@@ -335,6 +349,11 @@ def discrepancy_resolve(
             and resolved.serial
         ):
             _found_serial_received(resolved, now)
+        _refresh_ledger(
+            actor,
+            resolved,
+            f"discrepancy on {resolved.shipment.reference} resolved: {resolution}",
+        )
     return resolved
 
 

@@ -107,11 +107,11 @@ def _line_damage(
     written_off: dict[int, int] = defaultdict(int)
     if not line_ids:
         return damaged, found, written_off
-    resolution_field = "resolution" if _has_resolution() else None
-    names = ["line_id", "kind", "quantity", *([resolution_field] if resolution_field else [])]
-    for row in Discrepancy.objects.filter(line_id__in=line_ids).values(*names):
+    for row in Discrepancy.objects.filter(line_id__in=line_ids).values(
+        "line_id", "kind", "quantity", "resolution"
+    ):
         quantity = row["quantity"] or 0
-        resolution = row.get("resolution") or ""
+        resolution = row["resolution"]
         if row["kind"] == Discrepancy.Kind.DAMAGED:
             if resolution == "found":
                 continue
@@ -124,10 +124,6 @@ def _line_damage(
             elif resolution == "written_off":
                 written_off[row["line_id"]] += quantity
     return damaged, found, written_off
-
-
-def _has_resolution() -> bool:
-    return any(f.name == "resolution" for f in Discrepancy._meta.get_fields())
 
 
 def _count(

@@ -281,3 +281,69 @@ def test_exports_carry_the_ledger_as_each_reader_may_read_it(world, committed, c
     pledges = {r["reference"]: r for r in export(Role.COORDINATOR, "pledges")}
     assert pledges["P-000001"]["ledger: delivered"] == "198"
     assert pledges["P-000002"]["ledger: allocated"] == "250"
+
+
+def test_a_hub_closure_and_committed_use_reach_the_next_run(world, committed):
+    from coordcell.registry.services import hub_capacity_close
+
+    coordinator = world.users[Role.COORDINATOR]
+    start = committed["start"]
+    hub_capacity_close(
+        coordinator,
+        world.hub,
+        "artillery",
+        start + dt.timedelta(weeks=2),
+        start + dt.timedelta(weeks=3, days=6),
+        "Strike on the railhead.",
+    )
+    run = _solve(coordinator, planning_start=start)
+    [hub] = _instance(run)["hubs"]
+    assert hub["capacity"] == {"artillery": 1000}
+    left = {(x["domain"], x["period"]): x["units"] for x in hub["period_capacity"]}
+    assert left[("artillery", 2)] == left[("artillery", 3)] == 0
+    # The committed shipments take 450 rounds through the hub in their week.
+    used = {k: v for k, v in left.items() if v not in (0, 1000)}
+    assert sorted(used.values()) == [550]
+
+
+@pytest.mark.parametrize(
+    ("resolution", "serviceable", "damaged", "written_off", "open_"),
+    [
+        ("found", 200, 0, 0, 0),  # not damaged after all
+        ("written_off", 195, 0, 5, 5),  # gone for good: the demand stays open
+        ("replaced", 195, 5, 0, 5),  # the donor replaces them: open until they arrive
+    ],
+)
+def test_a_damage_resolution_moves_the_ledger(
+    world, committed, resolution, serviceable, damaged, written_off, open_
+):
+    from coordcell.logistics.discrepancies import discrepancy_resolve
+
+    shipment = committed["german_shipment"]
+    _deliver(world, shipment, shipped=200, received=200)
+    discrepancy = discrepancy_record(
+        actor=world.users[Role.RECIPIENT_LIAISON],
+        shipment=shipment,
+        kind=Discrepancy.Kind.DAMAGED,
+        description="5 rounds cracked",
+        line_id=shipment.lines.get().pk,
+        quantity=5,
+    )
+    urgent = committed["urgent"]
+    # 200 received, 5 of them damaged; the Polish 100 are still planned.
+    assert requirement_ledgers([urgent.pk])[urgent.pk].open == 5
+    discrepancy_resolve(
+        actor=world.users[Role.COORDINATOR],
+        discrepancy=discrepancy,
+        resolution=resolution,
+        note="Decided with the donor.",
+    )
+    ledger = requirement_ledgers([urgent.pk])[urgent.pk]
+    assert (
+        ledger.received_serviceable,
+        ledger.received_damaged,
+        ledger.written_off,
+        ledger.open,
+    ) == (serviceable, damaged, written_off, open_)
+    run = _solve(world.users[Role.COORDINATOR], planning_start=committed["start"])
+    assert _quantities(_instance(run), "demands").get("R-000001", 0) == open_

@@ -1,5 +1,5 @@
-"""For any sequence of allocate-and-commit, ship, receive (short, damaged), cancel, withdraw and
-slip, every requirement's and every pledge's ledger balances, and no unit is counted twice."""
+"""For any sequence of allocate-and-commit, ship, receive (short, damaged), cancel, resolve a
+discrepancy, withdraw and slip, every requirement's and every pledge's ledger balances, and no unit is counted twice."""
 
 import datetime as dt
 import itertools
@@ -8,12 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from coordcell.allocation.services import run_commit, run_create, run_execute
 from coordcell.logistics.changes import shipment_cancel
-from coordcell.logistics.discrepancies import discrepancy_record
+from coordcell.logistics.discrepancies import discrepancy_record, discrepancy_resolve
 from coordcell.logistics.ledger import all_ledgers
 from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import Discrepancy, Shipment
@@ -29,6 +29,11 @@ STEPS = st.one_of(
     st.tuples(st.just("ship"), st.integers(0, 5), st.integers(0, 30)),
     st.tuples(st.just("receive"), st.integers(0, 5), st.integers(0, 30), st.integers(0, 10)),
     st.tuples(st.just("cancel"), st.integers(0, 5)),
+    st.tuples(
+        st.just("resolve"),
+        st.integers(0, 5),
+        st.sampled_from(["found", "replaced", "written_off", "claimed"]),
+    ),
     st.tuples(st.just("withdraw"), st.integers(0, 1)),
     st.tuples(st.just("slip"), st.integers(0, 1), st.integers(1, 4)),
     st.tuples(st.just("raise"), st.integers(0, 1), st.integers(1, 80)),
@@ -109,6 +114,15 @@ def _apply(world, situation, step):
                 line_id=line.pk,
                 quantity=min(step[3], received),
             )
+    elif kind == "resolve":
+        open_ = list(Discrepancy.objects.exclude(status=Discrepancy.Status.RESOLVED).order_by("pk"))
+        if open_:
+            discrepancy_resolve(
+                actor=coordinator,
+                discrepancy=open_[step[1] % len(open_)],
+                resolution=step[2],
+                note="Settled in a test.",
+            )
     elif kind == "cancel":
         shipment = _pick([S.PLANNED, S.READY], step[1])
         if shipment is not None:
@@ -173,15 +187,18 @@ def _check_balances():
 
 @given(steps=st.lists(STEPS, min_size=1, max_size=10))
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_ledger_balances_after_any_sequence(world, situation, steps):
     savepoint = transaction.savepoint()
     try:
-        for step in steps:
+        # A plan committed first: the other steps then have shipments to act on.
+        for step in [("plan",), *steps]:
             _apply(world, situation, step)
             _check_balances()
+        event(f"shipments received: {Shipment.objects.filter(status=S.RECEIVED).count() > 0}")
+        event(f"discrepancies resolved: {Discrepancy.objects.filter(status='resolved').exists()}")
     finally:
         transaction.savepoint_rollback(savepoint)
