@@ -1,5 +1,6 @@
 """For any sequence of allocate-and-commit, ship, receive (short, damaged), cancel, resolve a
-discrepancy, withdraw and slip, every requirement's and every pledge's ledger balances, and no unit is counted twice."""
+discrepancy, withdraw and slip, every requirement's and every pledge's ledger balances, and no
+unit is counted twice."""
 
 import datetime as dt
 import itertools
