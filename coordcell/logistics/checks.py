@@ -62,6 +62,10 @@ def apply(event_ids: Sequence[int], user: Any) -> list[Discrepancy]:
         for event in sorted(to_check, key=lambda e: (e.occurred_at, e.id)):
             found += _compare_serials(event, manifests[event.shipment_id], user, now)
     Discrepancy.objects.bulk_create(found)
+    if found:
+        from coordcell.notifications.services import notify_discrepancies_opened
+
+        notify_discrepancies_opened(found)  # raised by a check, not by the sender: all are told
     return found
 
 

@@ -128,6 +128,9 @@ def discrepancy_record(
                 "photos": len(photos),
             },
         )
+        from coordcell.notifications.services import notify_discrepancy_opened
+
+        notify_discrepancy_opened(discrepancy, actor)
     return discrepancy
 
 

@@ -397,7 +397,7 @@ def _record(
         ],
         user,
     )
-    changed_requirements = refresh_shipments(touched, today=now.date())
+    changed_requirements = refresh_shipments(touched, today=now.date(), actor=user)
     record_many(
         actor=user,
         verb="shipment.event",

@@ -106,6 +106,9 @@ def pledge_save(
         )
         if before is not None:
             _recompute_readiness(actor, [(before, saved)])
+            from coordcell.notifications.services import notify_pledge_changed
+
+            notify_pledge_changed(before, saved, actor)
         return saved
 
 

@@ -175,6 +175,13 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
             if session.pk
             else set()
         )
+        released: list[Booking] = []
+        # Told once, when a planned session is cancelled (not when a cancelled one is saved).
+        newly_cancelled = (
+            session.status == Session.Status.CANCELLED
+            and session.pk is not None
+            and Session.objects.filter(pk=session.pk, status=Session.Status.PLANNED).exists()
+        )
         if session.status == Session.Status.CANCELLED and session.pk:
             released = list(session.bookings.select_related("cohort"))
             for booking in released:
@@ -189,6 +196,10 @@ def session_save(*, actor: Any, session: Session, expected_version: int | None =
         saved: Session = save_audited(
             actor=actor, instance=session, expected_version=expected_version
         )
+        if newly_cancelled:
+            from coordcell.notifications.services import notify_session_cancelled
+
+            notify_session_cancelled(saved, (), [b.cohort for b in released], actor)
         _readiness(
             capabilities,
             Cause(f"session {saved.reference} changed", "training", sessions=(saved.pk,)),
