@@ -189,3 +189,20 @@ def test_every_mail_job_is_registered_with_the_queue():
     for task in (tasks.send_notification_mail, tasks.send_due_mail, tasks.send_digest):
         assert task.module_path in kinds.KINDS
     assert notification_mail.enqueue_due_work in kinds.PERIODIC
+
+
+def test_the_digest_command_sends_what_waits(world, people, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.preference_save(
+        actor=people.coord, user=people.coord, email_kinds=list(Kind.values), daily_digest=True
+    )
+    cut(world, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    out = StringIO()
+    call_command("notifications_digest", stdout=out)
+    assert "Digests: 1 mailed" in out.getvalue()
+    assert [m.to for m in mail.outbox] == [["coord@example.org"]]
+    assert DigestDay.objects.filter(day=timezone.now().date()).exists()
