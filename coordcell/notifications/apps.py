@@ -12,7 +12,7 @@ class NotificationsConfig(AppConfig):
 
         from . import mail, tasks
 
-        register(tasks.send_notification_mail, on_lost=mail.mail_job_lost)
-        register(tasks.send_due_mail, on_lost=mail.mail_job_lost)
-        register(tasks.send_digest, on_lost=mail.mail_job_lost)
+        register(tasks.send_notification_mail, on_lost=mail.notification_mail_lost)
+        register(tasks.send_due_mail, on_lost=mail.due_mail_lost)
+        register(tasks.send_digest, on_lost=mail.digest_lost)
         register_periodic(mail.enqueue_due_work)

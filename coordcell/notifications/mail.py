@@ -248,7 +248,17 @@ def _queued(task: Any) -> bool:
     ).exists()
 
 
-def mail_job_lost(**kwargs: Any) -> bool:
-    """A mail job whose worker died: nothing to fail. Its notifications are still pending (or
-    leased for ``LEASE``) and the next due job sends them."""
+# A mail job whose worker died: nothing to fail. Its notices are still pending (or leased for
+# ``LEASE``) and the next due job sends them. One function per task, taking its arguments.
+
+
+def notification_mail_lost(*, notification_ids: list[int], message: str) -> bool:
+    return False
+
+
+def due_mail_lost(*, message: str) -> bool:
+    return False
+
+
+def digest_lost(*, before: str, message: str) -> bool:
     return False
