@@ -15,4 +15,5 @@ class NotificationsConfig(AppConfig):
         register(tasks.send_notification_mail, on_lost=mail.notification_mail_lost)
         register(tasks.send_due_mail, on_lost=mail.due_mail_lost)
         register(tasks.send_digest, on_lost=mail.digest_lost)
+        register(tasks.check_late_shipments, on_lost=mail.late_check_lost)
         register_periodic(mail.enqueue_due_work)

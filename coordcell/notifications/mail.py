@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import DigestDay, EmailState, Notification, NotificationPreference
+from .models import DailyRun, EmailState, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -205,21 +205,25 @@ def _digest_message(user: Any, rows: Sequence[Notification]) -> EmailMessage:
     return EmailMessage(subject=subject, body="\n\n".join(parts), to=[user.email])
 
 
-def digest_start(day: dt.date) -> bool:
-    """Claim ``day``'s digest: True for the one caller (of any worker) that should send it."""
+def daily_start(what: str, day: dt.date) -> bool:
+    """Claim ``day``'s run of ``what``: True for the one caller (of any worker) that runs it."""
     try:
         with transaction.atomic():
-            DigestDay.objects.create(day=day, started_at=timezone.now())
+            DailyRun.objects.create(what=what, day=day, started_at=timezone.now())
     except IntegrityError:
         return False
     return True
 
 
+def digest_start(day: dt.date) -> bool:
+    return daily_start(DailyRun.What.DIGEST, day)
+
+
 def enqueue_due_work(now: dt.datetime | None = None) -> list[str]:
     """Enqueue the mail jobs that are due (the worker's heartbeat calls this every sweep).
     Returns what it enqueued, for the tests and the log."""
+    from .tasks import check_late_shipments, send_due_mail
     from .tasks import send_digest as digest_task
-    from .tasks import send_due_mail
 
     now = now or timezone.now()
     enqueued: list[str] = []
@@ -233,6 +237,10 @@ def enqueue_due_work(now: dt.datetime | None = None) -> list[str]:
     if now.hour >= hour and digest_start(now.date()):
         digest_task.enqueue(now.isoformat())
         enqueued.append("digest")
+    # A shipment becomes late as days pass, with no event to refresh it: look once a day.
+    if daily_start(DailyRun.What.LATE, now.date()):
+        check_late_shipments.enqueue(now.date().isoformat())
+        enqueued.append("late")
     return enqueued
 
 
@@ -262,3 +270,7 @@ def due_mail_lost(*, message: str) -> bool:
 
 def digest_lost(*, before: str, message: str) -> bool:
     return False
+
+
+def late_check_lost(*, day: str, message: str) -> bool:
+    return False  # tomorrow's check, or the next event's refresh, tells what it missed

@@ -92,15 +92,23 @@ class NotificationPreference(models.Model):
         return f"{self.user_id}: {', '.join(self.email_kinds)}"
 
 
-class DigestDay(models.Model):
-    """A day whose digest has been started: one row per day, so one digest a day, however many
-    workers look."""
+class DailyRun(models.Model):
+    """Daily work started for a day: one row per kind and day, so that it runs once a day,
+    however many workers look (mail.enqueue_due_work)."""
 
-    day = models.DateField(unique=True)
+    class What(models.TextChoices):
+        DIGEST = "digest", _("Daily digest")
+        LATE = "late", _("Late shipments")
+
+    what = models.CharField(max_length=10, choices=What.choices)
+    day = models.DateField()
     started_at = models.DateTimeField()
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["what", "day"], name="daily_run_once_a_day")]
+
     def __str__(self) -> str:
-        return str(self.day)
+        return f"{self.what} {self.day}"
 
 
 class LateShipment(models.Model):

@@ -236,6 +236,15 @@ def notify_shipments_changed(
             notify_shipment_late(shipment, days_late(shipment, today))
 
 
+def notify_late_shipments(today: dt.date) -> int:
+    """The daily look (a worker's job): shipments late today that nobody has been told of,
+    though no event refreshed them (a planned departure that passed). Returns how many."""
+    late = list(late_shipments(Shipment.objects.all(), today))
+    before = LateShipment.objects.count()
+    notify_shipments_changed(cancelled=[], refreshed=late, today=today)
+    return LateShipment.objects.count() - before
+
+
 def notify_discrepancy_opened(discrepancy: Discrepancy, actor: Any = None) -> list[Notification]:
     """Everyone who sees the discrepancy (a donor its own shipments', the recipient those found
     at handover or receipt)."""

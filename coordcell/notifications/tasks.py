@@ -28,3 +28,10 @@ def send_digest(before: str) -> str:
 
     sent, failed = digest(before=dt.datetime.fromisoformat(before))
     return f"{sent} digests sent, {failed} to try again"
+
+
+@task()
+def check_late_shipments(day: str) -> str:
+    from .services import notify_late_shipments
+
+    return f"{notify_late_shipments(dt.date.fromisoformat(day))} shipments newly late"

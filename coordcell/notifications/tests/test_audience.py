@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from coordcell.logistics import changes
@@ -309,3 +310,22 @@ def test_an_inactive_user_is_told_nothing(world, people):
     services.notify_capacity_cut(world.hub, "artillery", ["2027-W05"])
     assert inbox(people.auditor) == []
     assert LocationFactory is not None and Location is not None
+
+
+def test_the_daily_look_tells_of_a_shipment_late_without_any_event(world, people):
+    from coordcell.jobs import kinds
+    from coordcell.notifications.models import DailyRun
+
+    shipment = make_shipment(world, donor="PL")
+    assert inbox(people.donor_pl, Kind.SHIPMENT_LATE) == []
+    # Days pass: its planned departure goes by, and no event refreshes it.
+    later = dt.datetime.combine(
+        shipment.planned_departure + dt.timedelta(days=3), dt.time(1), tzinfo=dt.UTC
+    )
+    with time_machine.travel(later):
+        kinds.run_periodic()
+        kinds.run_periodic()  # every worker's sweep: one look a day
+        assert services.notify_late_shipments(later.date()) == 0  # told already
+    assert told(people, Kind.SHIPMENT_LATE) == {"coord", "auditor", "donor_pl"}
+    assert len(inbox(people.coord, Kind.SHIPMENT_LATE)) == 1
+    assert DailyRun.objects.filter(what="late", day=later.date()).count() == 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 from coordcell.jobs import kinds
 from coordcell.notifications import mail as notification_mail
 from coordcell.notifications import services
-from coordcell.notifications.models import DigestDay, EmailState, Kind, Notification
+from coordcell.notifications.models import DailyRun, EmailState, Kind, Notification
 
 from .conftest import inbox
 
@@ -180,13 +180,21 @@ def test_the_worker_enqueues_the_digest_once_a_day_from_its_hour(
         kinds.run_periodic()
         kinds.run_periodic()  # every worker's every sweep: still one digest
     assert [m.to for m in mail.outbox] == [["coord@example.org"]]
-    assert list(DigestDay.objects.values_list("day", flat=True)) == [dt.date(2027, 3, 1)]
+    assert list(DailyRun.objects.filter(what="digest").values_list("day", flat=True)) == [
+        dt.date(2027, 3, 1)
+    ]
 
 
 def test_every_mail_job_is_registered_with_the_queue():
     from coordcell.notifications import tasks
 
-    for task in (tasks.send_notification_mail, tasks.send_due_mail, tasks.send_digest):
+    every = (
+        tasks.send_notification_mail,
+        tasks.send_due_mail,
+        tasks.send_digest,
+        tasks.check_late_shipments,
+    )
+    for task in every:
         assert task.module_path in kinds.KINDS
     assert notification_mail.enqueue_due_work in kinds.PERIODIC
 
@@ -205,4 +213,4 @@ def test_the_digest_command_sends_what_waits(world, people, django_capture_on_co
     call_command("notifications_digest", stdout=out)
     assert "Digests: 1 mailed" in out.getvalue()
     assert [m.to for m in mail.outbox] == [["coord@example.org"]]
-    assert DigestDay.objects.filter(day=timezone.now().date()).exists()
+    assert DailyRun.objects.filter(what="digest", day=timezone.now().date()).exists()
