@@ -413,8 +413,10 @@ elif _EMAIL_HOST:
         },
     }
 else:
+    # Django's file backend under a name of coordcell's: the default on purpose, also in
+    # production (coordcell/notifications/outbox.py).
     _MAILER = {
-        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "BACKEND": "coordcell.notifications.outbox.EmailBackend",
         "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
     }
 MAILERS = {"default": _MAILER}
