@@ -13,7 +13,7 @@ records no audit event of its own (docs/notifications.md). A user's preferences 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -73,6 +73,58 @@ def _email_state(user: User, preference: NotificationPreference | None, kind: st
     return EmailState.DIGEST if preference.daily_digest else EmailState.PENDING
 
 
+def _preferences(people: Iterable[User]) -> dict[int, NotificationPreference]:
+    ids = [u.pk for u in people]
+    return {p.user_id: p for p in NotificationPreference.objects.filter(user__in=ids)}
+
+
+def _row(
+    kind: Kind,
+    target: models.Model,
+    user: User,
+    preference: NotificationPreference | None,
+    write: Writer,
+    now: dt.datetime,
+) -> Notification | None:
+    """One notice for ``user``, written in their language; None if nothing is theirs to read."""
+    language = (preference.language if preference else "") or _default_language()
+    with translation.override(language):
+        notice = write(user)
+    if notice is None:
+        return None
+    return Notification(
+        recipient=user,
+        kind=kind,
+        subject=" ".join(notice.subject.split())[:200],
+        body=notice.body,
+        link=notice.link[:300],
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        created_at=now,
+        email_state=_email_state(user, preference, kind),
+    )
+
+
+# Beyond this many mails from one change (an import), one job sends whatever is due instead
+# of a job carrying every id.
+MANY = 200
+
+
+def _store(rows: list[Notification]) -> list[Notification]:
+    Notification.objects.bulk_create(rows, batch_size=500)
+    pending = [r.pk for r in rows if r.email_state == EmailState.PENDING]
+    if pending:
+        from .tasks import send_due_mail, send_notification_mail
+
+        # After the commit: a change rolled back sends nothing, and no mail server is ever
+        # waited for inside the request.
+        if len(pending) > MANY:
+            transaction.on_commit(lambda: send_due_mail.enqueue())
+        else:
+            transaction.on_commit(lambda: send_notification_mail.enqueue(pending))
+    return rows
+
+
 def _deliver(
     kind: Kind,
     *,
@@ -83,40 +135,10 @@ def _deliver(
 ) -> list[Notification]:
     actor_id = getattr(as_user(actor), "pk", None)
     people = [u for u in audience if u.pk != actor_id]  # the actor knows what they did
-    preferences = {
-        p.user_id: p for p in NotificationPreference.objects.filter(user__in=[u.pk for u in people])
-    }
+    preferences = _preferences(people)
     now = timezone.now()
-    rows: list[Notification] = []
-    for user in people:
-        preference = preferences.get(user.pk)
-        language = (preference.language if preference else "") or _default_language()
-        with translation.override(language):
-            notice = write(user)
-        if notice is None:
-            continue
-        rows.append(
-            Notification(
-                recipient=user,
-                kind=kind,
-                subject=" ".join(notice.subject.split())[:200],
-                body=notice.body,
-                link=notice.link[:300],
-                target_type=target._meta.label_lower,
-                target_id=str(target.pk),
-                created_at=now,
-                email_state=_email_state(user, preference, kind),
-            )
-        )
-    Notification.objects.bulk_create(rows)
-    pending = [r.pk for r in rows if r.email_state == EmailState.PENDING]
-    if pending:
-        from .tasks import send_notification_mail
-
-        # After the commit: a change rolled back sends nothing, and no mail server is ever
-        # waited for inside the request.
-        transaction.on_commit(lambda: send_notification_mail.enqueue(pending))
-    return rows
+    rows = [_row(kind, target, u, preferences.get(u.pk), write, now) for u in people]
+    return _store([r for r in rows if r is not None])
 
 
 def _default_language() -> str:
@@ -159,20 +181,82 @@ def notify_pledge_withdrawn(
     )
 
 
-def notify_pledge_changed(
-    before: dict[str, Any] | None, pledge: Pledge, actor: Any = None
-) -> list[Notification]:
-    """The pledge actions' one call: a slip (available later) or a withdrawal, if either."""
+def _pledge_change(before: Mapping[str, Any] | None, pledge: Pledge) -> str:
+    """ "withdrawn", "slipped" or "" for a pledge that was ``before`` (stored values)."""
     if before is None:
-        return []
+        return ""
     withdrawn = Pledge.Status.WITHDRAWN
     if pledge.status == withdrawn and before.get("status") != withdrawn:
-        was_confirmed = before.get("status") == Pledge.Status.CONFIRMED
-        return notify_pledge_withdrawn(pledge, actor, was_confirmed=was_confirmed)
+        return "withdrawn"
     old = before.get("available_from")
     if old and pledge.available_from and pledge.available_from > old and pledge.status != withdrawn:
-        return notify_pledge_slipped(pledge, old, pledge.available_from, actor)
-    return []
+        return "slipped"
+    return ""
+
+
+def notify_pledge_changed(
+    before: Mapping[str, Any] | None, pledge: Pledge, actor: Any = None
+) -> list[Notification]:
+    """The pledge actions' one call (``pledge_save``): a slip (available later) or a
+    withdrawal, if either."""
+    change = _pledge_change(before, pledge)
+    if before is None or not change:
+        return []
+    if change == "withdrawn":
+        was_confirmed = before.get("status") == Pledge.Status.CONFIRMED
+        return notify_pledge_withdrawn(pledge, actor, was_confirmed=was_confirmed)
+    return notify_pledge_slipped(pledge, before["available_from"], pledge.available_from, actor)
+
+
+def notify_pledges_changed(
+    changed: Iterable[tuple[Mapping[str, Any], Pledge]], actor: Any = None
+) -> int:
+    """The same for many pledges at once (``pledges_save_many``, an import): a query per
+    person and thousand pledges, not per pledge. Returns how many notices were written."""
+    moved = [(b, p, c) for b, p in changed if (c := _pledge_change(b, p))]
+    if not moved:
+        return 0
+    actor_id = getattr(as_user(actor), "pk", None)
+    people = [u for u in _people() if u.pk != actor_id]
+    ids = [p.pk for _b, p, _c in moved]
+    seen: dict[int, set[int]] = {}
+    for user in people:
+        if user.sees_everything:
+            seen[user.pk] = set(ids)
+            continue
+        seen[user.pk] = set()
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            seen[user.pk] |= set(
+                pledges_visible_to(user).filter(pk__in=chunk).values_list("pk", flat=True)
+            )
+    preferences = _preferences(people)
+    now = timezone.now()
+    rows: list[Notification | None] = []
+    for before, pledge, change in moved:
+        for user in people:
+            sees = pledge.pk in seen[user.pk]
+            if change == "slipped" and sees:
+                old, new = before["available_from"], pledge.available_from
+
+                def slipped(u: User, p: Pledge = pledge, o: Any = old, n: Any = new) -> Any:
+                    return texts.pledge_slipped(u, p, o, n)
+
+                rows.append(
+                    _row(Kind.PLEDGE_SLIPPED, pledge, user, preferences.get(user.pk), slipped, now)
+                )
+            elif change == "withdrawn" and (
+                sees
+                or (user.is_recipient_liaison and before.get("status") == Pledge.Status.CONFIRMED)
+            ):
+
+                def gone(u: User, p: Pledge = pledge, link: bool = sees) -> Any:
+                    return texts.pledge_withdrawn(u, p, link=link)
+
+                rows.append(
+                    _row(Kind.PLEDGE_WITHDRAWN, pledge, user, preferences.get(user.pk), gone, now)
+                )
+    return len(_store([r for r in rows if r is not None]))
 
 
 def notify_shipment_cancelled(shipment: Shipment, actor: Any = None) -> list[Notification]:

@@ -176,6 +176,9 @@ def pledges_save_many(
         create_many_audited(actor=actor, objects=creates, unique_field="reference")
         update_many_audited(actor=actor, pairs=updates)
         _recompute_readiness(actor, [(before, pledge) for before, pledge in updates])
+        from coordcell.notifications.services import notify_pledges_changed
+
+        notify_pledges_changed(updates, actor)
 
 
 def pledges_allocate(*, actor: User, quantities: Mapping[int, int], run_reference: str) -> None:

@@ -56,3 +56,26 @@ def test_a_cancel_event_from_the_feed_is_told(world, people):
         "donor-de",
         "recipient",
     ]
+
+
+def test_an_import_tells_of_slips_and_withdrawals_like_the_page(world, people):
+    from coordcell.audit.services import values_of
+    from coordcell.pledges.services import pledges_save_many
+    from coordcell.pledges.tests.factories import PledgeFactory
+
+    slipping = PledgeFactory(donor=world.nations["DE"], origin=world.depots["DE"])
+    leaving = PledgeFactory(donor=world.nations["DE"], origin=world.depots["DE"])
+    same = PledgeFactory(donor=world.nations["DE"], origin=world.depots["DE"])
+    updates = []
+    for pledge in (slipping, leaving, same):
+        updates.append((values_of(pledge), pledge))
+    slipping.available_from += dt.timedelta(days=5)
+    leaving.status = "withdrawn"
+    pledges_save_many(actor=people.donor_de, creates=[], updates=updates)
+
+    assert [n.target_id for n in inbox(people.recipient, Kind.PLEDGE_SLIPPED)] == [str(slipping.pk)]
+    [gone] = inbox(people.recipient, Kind.PLEDGE_WITHDRAWN)
+    assert gone.target_id == str(leaving.pk) and gone.link == ""
+    assert len(inbox(people.coord)) == 2 and inbox(people.donor_de) == []  # the importer
+    assert inbox(people.donor_pl) == [] and inbox(people.trainer_gb) == []
+    assert "5 days later" in inbox(people.auditor, Kind.PLEDGE_SLIPPED)[0].body
