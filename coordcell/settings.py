@@ -18,7 +18,8 @@ COORDCELL_IMPORT_MAX_ROWS rows one import reads at most (default 100000); COORDC
                           COORDCELL_IMPORT_MAX_RATIO how far a workbook may unpack (500, 100)
 COORDCELL_EMAIL_HOST      the SMTP server for notifications (unset: mails are written to files
                           under COORDCELL_DATA_DIR/mail); COORDCELL_EMAIL_PORT, _USER, _PASSWORD,
-                          _TLS, _SSL, _FROM, COORDCELL_EMAIL_BACKEND; COORDCELL_BASE_URL for links
+                          _TLS, _SSL, _TIMEOUT, _FROM; COORDCELL_EMAIL_BACKEND and _OPTIONS (JSON)
+                          for another mail backend; COORDCELL_BASE_URL for the links in mails
 COORDCELL_NOTIFY_DIGEST_HOUR  the hour (UTC) the daily digest goes out (default 7)
 """
 

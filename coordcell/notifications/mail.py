@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import DailyRun, EmailState, Notification, NotificationPreference
 
@@ -192,7 +193,14 @@ def send_digest(*, before: dt.datetime | None = None, retry_only: bool = False) 
 
 def _digest_message(user: Any, rows: Sequence[Notification]) -> EmailMessage:
     with translation.override(_language(user.pk)):
-        subject = _subject(_("%(count)s notifications from coordcell") % {"count": len(rows)})
+        subject = _subject(
+            ngettext(
+                "%(count)s notification from coordcell",
+                "%(count)s notifications from coordcell",
+                len(rows),
+            )
+            % {"count": len(rows)}
+        )
         parts = []
         for row in rows:
             part = f"* {row.subject}\n  {row.body}"
