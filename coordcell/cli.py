@@ -19,6 +19,7 @@ COMMANDS = [
     "createuser",
     "allocate",
     "schedule-training",
+    "notifications-digest",
     "import",
     "export",
     "token",

@@ -16,6 +16,11 @@ COORDCELL_TRUSTED_PROXIES addresses of the reverse proxies in front (comma-separ
 COORDCELL_IMPORT_MAX_ROWS rows one import reads at most (default 100000); COORDCELL_IMPORT_MAX_MB
                           the largest upload (default 200); COORDCELL_IMPORT_MAX_UNPACKED_MB and
                           COORDCELL_IMPORT_MAX_RATIO how far a workbook may unpack (500, 100)
+COORDCELL_EMAIL_HOST      the SMTP server for notifications (unset: mails are written to files
+                          under COORDCELL_DATA_DIR/mail); COORDCELL_EMAIL_PORT, _USER, _PASSWORD,
+                          _TLS, _SSL, _TIMEOUT, _FROM; COORDCELL_EMAIL_BACKEND and _OPTIONS (JSON)
+                          for another mail backend; COORDCELL_BASE_URL for the links in mails
+COORDCELL_NOTIFY_DIGEST_HOUR  the hour (UTC) the daily digest goes out (default 7)
 """
 
 import json
@@ -124,6 +129,7 @@ INSTALLED_APPS = [
     "coordcell.reports",
     "coordcell.training",
     "coordcell.readiness",
+    "coordcell.notifications",
     "coordcell.demo",
 ]
 
@@ -163,6 +169,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "coordcell.registry.context_processors.installation",
+                "coordcell.notifications.context_processors.inbox",
             ],
         },
     },
@@ -381,6 +388,45 @@ COORDCELL_IMPORT_MAX_UNPACKED_BYTES = (
     int(os.environ.get("COORDCELL_IMPORT_MAX_UNPACKED_MB") or "500") * 2**20
 )
 COORDCELL_IMPORT_MAX_RATIO = int(os.environ.get("COORDCELL_IMPORT_MAX_RATIO") or "100")
+
+# E-mail of notifications (coordcell/notifications/mail.py, docs/deployment.md): always sent by a
+# background job, through Django's default mailer. Without COORDCELL_EMAIL_HOST each mail is
+# written to a file under the data folder (nothing leaves the machine); with it, SMTP.
+# COORDCELL_EMAIL_BACKEND names any other Django mail backend (e.g.
+# django.core.mail.backends.console.EmailBackend), with COORDCELL_EMAIL_OPTIONS as JSON.
+_EMAIL_HOST = os.environ.get("COORDCELL_EMAIL_HOST", "")
+if os.environ.get("COORDCELL_EMAIL_BACKEND"):
+    _MAILER = {
+        "BACKEND": os.environ["COORDCELL_EMAIL_BACKEND"],
+        "OPTIONS": json.loads(os.environ.get("COORDCELL_EMAIL_OPTIONS") or "{}"),
+    }
+elif _EMAIL_HOST:
+    _MAILER = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _EMAIL_HOST,
+            "port": int(os.environ.get("COORDCELL_EMAIL_PORT") or "25"),
+            "username": os.environ.get("COORDCELL_EMAIL_USER", ""),
+            "password": os.environ.get("COORDCELL_EMAIL_PASSWORD", ""),
+            "use_tls": env_bool("COORDCELL_EMAIL_TLS", False),
+            "use_ssl": env_bool("COORDCELL_EMAIL_SSL", False),
+            "timeout": int(os.environ.get("COORDCELL_EMAIL_TIMEOUT") or "30"),
+        },
+    }
+else:
+    # Django's file backend under a name of coordcell's: the default on purpose, also in
+    # production (coordcell/notifications/outbox.py).
+    _MAILER = {
+        "BACKEND": "coordcell.notifications.outbox.EmailBackend",
+        "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+    }
+MAILERS = {"default": _MAILER}
+DEFAULT_FROM_EMAIL = os.environ.get("COORDCELL_EMAIL_FROM", "coordcell@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[coordcell] "
+# Links in mails: the address users reach coordcell at (e.g. https://coordcell.example.org).
+COORDCELL_BASE_URL = os.environ.get("COORDCELL_BASE_URL", "")
+COORDCELL_NOTIFY_DIGEST_HOUR = int(os.environ.get("COORDCELL_NOTIFY_DIGEST_HOUR") or "7")
 
 LOGGING = {
     "version": 1,

@@ -29,6 +29,7 @@ urlpatterns = [
     path("readiness/", include("coordcell.readiness.urls")),
     path("reports/", include("coordcell.reports.urls")),
     path("api/", include("coordcell.api.urls")),
+    path("inbox/", include("coordcell.notifications.urls")),
     path("", include("coordcell.exchange.urls")),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
 ]

@@ -45,6 +45,9 @@ NOT_LISTS = (
     "api/v1/schema",
     "logistics/events/bulk",  # POST only
     "readiness/recompute/",  # POST only
+    "inbox/read/",  # POST only
+    "inbox/open/",  # POST only
+    "inbox/preferences/",  # a form
     "reports/briefing.",  # whole-picture downloads, measured by bench_dashboards
 )
 

@@ -8,6 +8,7 @@ import time
 
 from django.db import close_old_connections, connection
 
+from .kinds import run_periodic
 from .services import jobs_recover, worker_beat, worker_register
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Heartbeat(threading.Thread):
                     if time.monotonic() >= next_sweep:
                         next_sweep = time.monotonic() + self.sweep_seconds
                         jobs_recover(stale_after=self.stale_after)
+                        run_periodic()
                 except Exception:
                     logger.exception("worker %s: heartbeat failed; trying again", self.worker_id)
         finally:

@@ -12,6 +12,7 @@ registered.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,31 @@ class JobKind:
     on_lost: Callable[..., bool]
 
 
+logger = logging.getLogger(__name__)
+
 KINDS: dict[str, JobKind] = {}
+# Periodic work: each worker's heartbeat thread calls these at every sweep (about every 30 s).
+# They only look and enqueue jobs (mail due, the daily digest); they must be cheap and safe to
+# run from several workers at once.
+PERIODIC: list[Callable[[], object]] = []
 
 
 def register(task: Any, *, on_lost: Callable[..., bool]) -> None:
     KINDS[task.module_path] = JobKind(task, on_lost)
+
+
+def register_periodic(func: Callable[[], object]) -> None:
+    if func not in PERIODIC:
+        PERIODIC.append(func)
+
+
+def run_periodic() -> None:
+    """Call every periodic function; one that fails is logged and the others still run."""
+    for func in PERIODIC:
+        try:
+            func()
+        except Exception:
+            logger.exception("periodic %s failed; it runs again at the next sweep", func)
 
 
 def mark_object_failed(*, task_path: str, args_kwargs: dict[str, Any], message: str) -> bool:

@@ -79,6 +79,10 @@ def apply(event_ids: Sequence[int], user: Any) -> list[Discrepancy]:
         d.owner_nation_id = discrepancy_default_owner(d.kind, d.stage, donor_id)
         d.due_on = discrepancy_default_due(d.recorded_at)
     Discrepancy.objects.bulk_create(found)
+    if found:
+        from coordcell.notifications.services import notify_discrepancies_opened
+
+        notify_discrepancies_opened(found)  # raised by a check, not by the sender: all are told
     return found
 
 

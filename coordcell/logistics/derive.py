@@ -19,11 +19,14 @@ from .lifecycle import LEG_ARRIVES, LEG_DEPARTS, EventFact, LegTimes, S, derive_
 from .models import Leg, Shipment, ShipmentEvent, ShipmentLine
 
 
-def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> tuple[set[int], set[int]]:
+def refresh_shipments(
+    shipment_ids: Sequence[int], *, today: dt.date, actor: Any = None
+) -> tuple[set[int], set[int]]:
     """Derive status, leg times, ETA and counted quantities from the shipments' events.
 
     Returns the ids of the requirements and of the pledges whose ledger these changes move
-    (a count, a departure, a receipt or a cancellation).
+    (a count, a departure, a receipt or a cancellation). Those who need to know are told of a
+    shipment newly cancelled or newly late (``actor``: who sent the events).
     """
     events: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in ShipmentEvent.objects.filter(shipment_id__in=shipment_ids).values(
@@ -41,6 +44,8 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> tuple[s
     changed_lines: list[ShipmentLine] = []
     requirements: set[int] = set()
     pledges: set[int] = set()
+    cancelled_now: list[Shipment] = []
+    refreshed: list[Shipment] = []
     for shipment in Shipment.objects.filter(pk__in=shipment_ids):
         evs = events[shipment.pk]
         by_id = {e["id"]: e for e in evs}
@@ -75,6 +80,9 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> tuple[s
             plan.next_due,
             plan.delay_days,
         )
+        refreshed.append(shipment)
+        if newly_cancelled:
+            cancelled_now.append(shipment)
         if _values(shipment, SHIPMENT_DERIVED) != before:
             changed_shipments.append(shipment)
         for leg, t in zip(legs[shipment.pk], times, strict=True):
@@ -98,6 +106,12 @@ def refresh_shipments(shipment_ids: Sequence[int], *, today: dt.date) -> tuple[s
     update_many(Shipment, SHIPMENT_DERIVED, changed_shipments)
     update_many(Leg, LEG_DERIVED, changed_legs)
     update_many(ShipmentLine, LINE_DERIVED, changed_lines)
+    if refreshed:
+        from coordcell.notifications.services import notify_shipments_changed
+
+        notify_shipments_changed(
+            cancelled=cancelled_now, refreshed=refreshed, today=today, actor=actor
+        )
     return requirements, pledges
 
 

@@ -164,6 +164,9 @@ def discrepancy_record(
             },
         )
         _refresh_ledger(actor, discrepancy, f"discrepancy on {shipment.reference}: {kind}")
+        from coordcell.notifications.services import notify_discrepancy_opened
+
+        notify_discrepancy_opened(discrepancy, actor)
     return discrepancy
 
 

@@ -398,7 +398,9 @@ def _record(
         ],
         user,
     )
-    changed_requirements, changed_pledges = refresh_shipments(touched, today=now.date())
+    changed_requirements, changed_pledges = refresh_shipments(
+        touched, today=now.date(), actor=user
+    )
     record_many(
         actor=user,
         verb="shipment.event",

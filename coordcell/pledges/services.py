@@ -134,6 +134,9 @@ def pledge_save(
                     actor=actor, pledge_ids=[saved.pk], cause=f"pledge {saved.reference} changed"
                 )
             _recompute_readiness(actor, [(before, saved)])
+            from coordcell.notifications.services import notify_pledge_changed
+
+            notify_pledge_changed(before, saved, actor)
         return saved
 
 
@@ -201,6 +204,9 @@ def pledges_save_many(
         create_many_audited(actor=actor, objects=creates, unique_field="reference")
         update_many_audited(actor=actor, pairs=updates)
         _recompute_readiness(actor, [(before, pledge) for before, pledge in updates])
+        from coordcell.notifications.services import notify_pledges_changed
+
+        notify_pledges_changed(updates, actor)
 
 
 def _ledgers(pledge_ids: Iterable[int]) -> dict[int, Any]:

@@ -112,6 +112,9 @@ def recompute_for_capabilities(
             )
         ReadinessChange.objects.bulk_create(changes)
         if changes:
+            from coordcell.notifications.services import notify_readiness_changes
+
+            notify_readiness_changes(changes)
             # The trail is the cell's and the auditors' (audit_events_visible_to): the cell's words.
             cell = Wording.for_the_cell()
             record_many(

@@ -217,6 +217,15 @@ def _session_save(
         )
         result = rebook_released(actor, saved, released) if cancelling else None
         moved_to = tuple(r.session.pk for r in result.rebooked) if result else ()
+        if result is not None:
+            from coordcell.notifications.services import notify_session_cancelled
+
+            notify_session_cancelled(
+                saved,
+                [r.cohort for r in result.rebooked],
+                [u.cohort for u in result.unbooked],
+                actor,
+            )
         _readiness(
             capabilities,
             Cause(

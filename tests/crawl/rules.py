@@ -215,6 +215,14 @@ OWNED: dict[str, Ownership] = {
         ("user__nation",),
         frozenset({"hint", "digest"}),
     ),
+    # A notice is written for its recipient only (coordcell/notifications/texts.py).
+    "notifications.notification": Ownership(
+        lambda o: o.recipient.nation.code if o.recipient.nation_id else None,
+        lambda o: o.recipient.username,
+        _personal,
+        ("recipient__nation",),
+        frozenset({"link", "target_type", "target_id", "email_error"}),
+    ),
     "exchange.savedmapping": Ownership(
         lambda o: o.owner.nation.code if o.owner.nation_id else None,
         lambda o: o.owner.username,

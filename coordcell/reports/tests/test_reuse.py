@@ -57,8 +57,9 @@ def test_a_second_donor_of_the_same_nation_reuses_the_figures_in_fewer_queries(
     )
     second = client_for(colleague)
     # Session, user, second factor and nation; the figures and their drawn page from the cache
-    # table; the session saved (in a savepoint). No aggregates.
-    with django_assert_max_num_queries(9):
+    # table; the session saved (in a savepoint); the header's unread notifications. No
+    # aggregates.
+    with django_assert_max_num_queries(10):
         again = second.get("/")
     assert again.context["figures"].reused is True
     assert "Figures as of" in again.content.decode()

@@ -27,6 +27,10 @@ from coordcell.jobs.worker import until_it_works, worker_run
 HELP = f"""Run background jobs (allocation runs, training schedules, refreshes of dashboard figures)
 from the database queue.
 
+At each sweep (below) a worker also queues the periodic work of the apps: notification mails
+whose retry is due, and once a day the digest and the look for shipments gone late
+(docs/notifications.md).
+
 Run as many workers as you like, on one machine or several sharing one PostgreSQL: each job is
 claimed by exactly one of them. Stop a worker with Ctrl-C or SIGTERM: it finishes its job first.
 

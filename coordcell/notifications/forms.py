@@ -1,0 +1,23 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .models import Kind
+
+
+class PreferenceForm(forms.Form):
+    email_kinds = forms.MultipleChoiceField(
+        label=_("By e-mail"),
+        choices=Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The kinds not ticked stay in your inbox only."),
+    )
+    daily_digest = forms.BooleanField(
+        label=_("One daily digest instead of a mail for each notice"), required=False
+    )
+    language = forms.ChoiceField(
+        label=_("Language of notifications"),
+        choices=[("", _("The installation's default")), *settings.LANGUAGES],
+        required=False,
+    )
