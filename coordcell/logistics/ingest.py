@@ -398,9 +398,7 @@ def _record(
         ],
         user,
     )
-    changed_requirements, changed_pledges = refresh_shipments(
-        touched, today=now.date(), actor=user
-    )
+    changed_requirements, changed_pledges = refresh_shipments(touched, today=now.date(), actor=user)
     record_many(
         actor=user,
         verb="shipment.event",

@@ -356,6 +356,29 @@ def notify_discrepancy_overdue(discrepancy: Discrepancy) -> list[Notification]:
     )
 
 
+def notify_overdue_discrepancies(today: dt.date) -> int:
+    """The daily look: discrepancies still open or under investigation past their due date,
+    each told once. Returns how many were newly overdue."""
+    told = set(
+        Notification.objects.filter(
+            kind=Kind.DISCREPANCY_OVERDUE, target_type="logistics.discrepancy"
+        ).values_list("target_id", flat=True)
+    )
+    overdue = [
+        d
+        for d in Discrepancy.objects.filter(
+            status__in=[Discrepancy.Status.OPEN, Discrepancy.Status.INVESTIGATING],
+            due_on__lt=today,
+        )
+        .select_related("shipment", "line__category")
+        .order_by("due_on", "pk")
+        if str(d.pk) not in told
+    ]
+    for discrepancy in overdue:
+        notify_discrepancy_overdue(discrepancy)
+    return len(overdue)
+
+
 def notify_capacity_cut(
     hub: Location, domain: str, weeks: Sequence[Any], actor: Any = None
 ) -> list[Notification]:

@@ -32,6 +32,9 @@ def send_digest(before: str) -> str:
 
 @task()
 def check_late_shipments(day: str) -> str:
-    from .services import notify_late_shipments
+    from .services import notify_late_shipments, notify_overdue_discrepancies
 
-    return f"{notify_late_shipments(dt.date.fromisoformat(day))} shipments newly late"
+    today = dt.date.fromisoformat(day)
+    late = notify_late_shipments(today)
+    overdue = notify_overdue_discrepancies(today)
+    return f"{late} shipments newly late, {overdue} discrepancies newly overdue"

@@ -3,12 +3,14 @@ users."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from coordcell.audit.models import AuditEvent
 from coordcell.audit.services import (
@@ -186,12 +188,44 @@ def hub_capacity_save(
     if creating and capacity.created_by_id is None and getattr(actor, "pk", None):
         capacity.created_by = actor
     capacity.reason = (capacity.reason or "").strip()
-    return save_audited(
-        actor=actor,
-        instance=capacity,
-        expected_version=expected_version,
-        verb="hub-capacity.create" if creating else "hub-capacity.update",
-    )
+    with transaction.atomic(), _telling_cuts(actor, capacity.hub, capacity.domain):
+        return save_audited(
+            actor=actor,
+            instance=capacity,
+            expected_version=expected_version,
+            verb="hub-capacity.create" if creating else "hub-capacity.update",
+        )
+
+
+# How far ahead a cut is told: the allocation's default horizon.
+CUT_WEEKS = 26
+
+
+@contextlib.contextmanager
+def _telling_cuts(actor: Any, hub: Location, domain: str) -> Iterator[None]:
+    """Around a change of a hub's capacity rows: the weeks whose capacity it lowers are told to
+    the cell (``notify_capacity_cut``), each as "week of <Monday>: before → after"."""
+    from .capacity import hub_capacity_by_week, monday_of
+
+    start = monday_of(timezone.now().date())
+
+    def figures() -> list[int]:
+        by_week = hub_capacity_by_week(start=start, weeks=CUT_WEEKS, hub_ids=[hub.pk])
+        return by_week.get((hub.pk, domain), [0] * CUT_WEEKS)
+
+    before = figures()
+    yield
+    after = figures()
+    cut = [
+        f"{start + dt.timedelta(weeks=n):%Y-%m-%d}: {old} → {new}"
+        for n, (old, new) in enumerate(zip(before, after, strict=True))
+        if new < old
+    ]
+    if cut:
+        # Notifications build on every record type: asked at call time.
+        from coordcell.notifications.services import notify_capacity_cut
+
+        notify_capacity_cut(hub, domain, cut, actor)
 
 
 def hub_capacity_close(
@@ -217,11 +251,13 @@ def hub_capacity_close(
         reason=(reason or "").strip(),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    return save_audited(actor=actor, instance=closure, verb="hub-capacity.close")
+    with transaction.atomic(), _telling_cuts(actor, hub, domain):
+        return save_audited(actor=actor, instance=closure, verb="hub-capacity.close")
 
 
 def hub_capacity_delete(actor: Any, capacity: HubCapacity) -> None:
     """Remove one capacity row; the weeks it covered fall back to the next row covering them."""
     if not can_change_hub_capacity(actor, capacity):
         raise PermissionDenied(ONLY_COORDINATORS_CHANGE_CAPACITIES)
-    delete_audited(actor=actor, instance=capacity)
+    with transaction.atomic(), _telling_cuts(actor, capacity.hub, capacity.domain):
+        delete_audited(actor=actor, instance=capacity)
