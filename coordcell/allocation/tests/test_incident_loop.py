@@ -76,9 +76,23 @@ def committed(world, situation):
 
 
 def test_the_next_run_plans_exactly_the_residual(world, committed):
+    from coordcell.readiness.models import CapabilityPackage, PackageItem
+    from coordcell.readiness.services import recompute_for_capabilities
+
     coordinator = world.users[Role.COORDINATOR]
     urgent, routine = committed["urgent"], committed["routine"]
     german_pledge, polish_pledge = committed["german"], committed["polish"]
+    package = CapabilityPackage.objects.create(
+        reference="CP-01", name="Artillery battalion 1", capability=world.capability
+    )
+    PackageItem.objects.create(package=package, requirement=urgent, role="end_item")
+
+    def end_items_date():
+        # What the commit's after-commit recompute does (it waits for the commit, which a test
+        # inside one transaction never reaches).
+        recompute_for_capabilities([world.capability.pk], cause="test")
+        package.refresh_from_db()
+        return package.components.get("end items", {}).get("date")
 
     # Nothing moved yet: nothing is left to plan but the routine requirement's 250.
     first_again = _solve(coordinator, planning_start=committed["start"])
@@ -96,10 +110,12 @@ def test_the_next_run_plans_exactly_the_residual(world, committed):
         line_id=shipment.lines.get().pk,
         quantity=3,
     )
-    # The Polish shipment is cancelled before it leaves.
+    # The Polish shipment is cancelled before it leaves: the package's end items are not
+    # covered (2 were lost, 100 will not come).
     shipment_cancel(
         actor=coordinator, shipment=committed["polish_shipment"], reason="Convoy withdrawn."
     )
+    assert end_items_date() is None
 
     ledger = requirement_ledgers([urgent.pk, routine.pk])
     assert ledger[urgent.pk].as_dict() == {
@@ -142,6 +158,8 @@ def test_the_next_run_plans_exactly_the_residual(world, committed):
     assert _quantities(instance, "demands") == {"R-000001": 105, "R-000002": 400}
     assert _quantities(instance, "supplies") == {"P-000002": 250}
     run_commit(actor=coordinator, run=second)
+    # Covered again by the new plan: the end items have a date again.
+    assert end_items_date() is not None
     second.refresh_from_db()
     assert second.status == AllocationRun.Status.COMMITTED
     ledger = requirement_ledgers([urgent.pk, routine.pk])
@@ -150,6 +168,20 @@ def test_the_next_run_plans_exactly_the_residual(world, committed):
     assert ledger[routine.pk].allocated == 145
     assert Requirement.objects.get(pk=urgent.pk).status == Requirement.Status.PARTLY_FULFILLED
     assert Pledge.objects.get(pk=polish_pledge.pk).allocated_quantity == 250
+
+    # Who was told: the cancelled shipment's donor, the recipient and the auditor (not the
+    # coordinator who cancelled it, not the other donor); the damage to those who see it.
+    from coordcell.notifications.models import Kind, Notification
+
+    def told(kind):
+        return set(
+            Notification.objects.filter(kind=kind).values_list("recipient__username", flat=True)
+        )
+
+    assert told(Kind.SHIPMENT_CANCELLED) == {"donor-pl", "recipient", "audit"}
+    assert told(Kind.DISCREPANCY_OPENED) >= {"coord", "audit", "donor-de"}
+    assert "donor-pl" not in told(Kind.DISCREPANCY_OPENED)
+    assert "trainer" not in told(Kind.SHIPMENT_CANCELLED) | told(Kind.DISCREPANCY_OPENED)
 
 
 def test_a_raised_pledge_and_a_withdrawn_one_reach_the_next_run(world, committed):
