@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
+from coordcell.logistics.ledger import requirement_ledgers
 from coordcell.logistics.lifecycle import CHANGEABLE, S
 from coordcell.logistics.models import Shipment, ShipmentLine
 from coordcell.requirements.models import Requirement
@@ -211,6 +212,10 @@ def expectations(
                 None,
             )
         )
+    # What counts is what arrived serviceable: damaged units and units lost on the way are
+    # open until replaced (the ledger says how many).
+    for rid, ledger in requirement_ledgers(received).items():
+        received[rid] = ledger.received_serviceable
     result: dict[int, Expectation] = {}
     for req in Requirement.objects.filter(pk__in=ids).only("id", "reference", "quantity"):
         got = received[req.pk]
