@@ -3,7 +3,6 @@ lines, shipments and discrepancies behind the figures, each as the reader may se
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +12,7 @@ from coordcell.pledges.models import Pledge
 from coordcell.registry.access import as_user
 from coordcell.requirements.models import Requirement
 
-from .ledger import PledgeLedger, RequirementLedger, pledge_ledgers, requirement_ledgers
+from .ledger import pledge_ledgers, requirement_ledgers
 from .selectors import discrepancies_visible_to, shipments_visible_to
 
 TEMPLATE = "logistics/ledger_panel.html"
@@ -106,7 +105,7 @@ def requirement_ledger_fields(user: Any) -> list[str]:
     u = as_user(user)
     if u is not None and u.is_donor_liaison:
         return ["required", "open"]
-    return [f.name for f in fields(RequirementLedger) if f.name != "cancelled"]
+    return [name for name, _label in REQUIREMENT_ROWS]
 
 
 def requirement_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -118,9 +117,25 @@ def requirement_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str,
 
 
 def pledge_ledger_fields(user: Any) -> list[str]:
-    return [f.name for f in fields(PledgeLedger)]
+    return [name for name, _label in PLEDGE_ROWS]
 
 
 def pledge_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The ``ledger`` of each pledge (its readers: the cell and its own donor)."""
-    return {pk: ledger.as_dict() for pk, ledger in pledge_ledgers(ids).items()}
+    keep = pledge_ledger_fields(user)
+    return {pk: {k: getattr(ledger, k) for k in keep} for pk, ledger in pledge_ledgers(ids).items()}
+
+
+def ledger_by_category(
+    user: Any, requirements: Any
+) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """The ledger summed per category over ``requirements`` (a queryset the reader sees, e.g.
+    a report's scope): the figure names the reader reads, and a row per category."""
+    keep = requirement_ledger_fields(user)
+    names = dict(requirements.values_list("pk", "category__name"))
+    totals: dict[str, list[int]] = {}
+    for pk, ledger in requirement_ledgers(names).items():
+        row = totals.setdefault(names[pk], [0] * len(keep))
+        for n, key in enumerate(keep):
+            row[n] += int(getattr(ledger, key))
+    return keep, sorted(totals.items())

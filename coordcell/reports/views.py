@@ -41,9 +41,18 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     figures = reuse_figures(
         "reports", user, today, scope=scope.query(), refresh="refresh" in request.GET
     )
+    from coordcell.logistics.ledger_panel import REQUIREMENT_ROWS, ledger_by_category
+    from coordcell.requirements.selectors import requirements_visible_to
+
+    keys, ledger_rows = ledger_by_category(
+        user, scope.requirements(requirements_visible_to(user)).exclude(cancelled_at__isnull=False)
+    )
+    labels = dict(REQUIREMENT_ROWS)
     context: dict[str, Any] = {
         "form": form,
         "scope": scope,
+        "ledger_labels": [labels[k] for k in keys],
+        "ledger_rows": ledger_rows,
         "charts": figures.value,
         "figures": figures,
         "query": scope.query(),

@@ -7,6 +7,7 @@ next run's input holds exactly the residual quantities → commit it → readine
 import datetime as dt
 import gzip
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -379,3 +380,15 @@ def test_a_damage_resolution_moves_the_ledger(
     ) == (serviceable, damaged, written_off, open_)
     run = _solve(world.users[Role.COORDINATOR], planning_start=committed["start"])
     assert _quantities(_instance(run), "demands").get("R-000001", 0) == open_
+
+
+def test_the_reports_page_sums_the_ledger_per_category(world, committed, client_for):
+    _deliver(world, committed["german_shipment"], shipped=200, received=198)
+    page = client_for(world.users[Role.COORDINATOR]).get("/reports/").content.decode()
+    section = page[page.index('id="ledger"') :]
+    assert "Where the units stand, per category" in section
+    # 700 required; 198 received serviceable, none in transit, 250 allocated (the Polish
+    # shipment), 252 open (2 lost for R-000001, 250 of R-000002).
+    row = section[section.index(world.category.name) :].split("</tr>")[0]
+    figures = [int(x) for x in re.findall(r'class="number">(\d+)<', row)]
+    assert figures[:5] == [700, 198, 0, 250, 252]
