@@ -111,6 +111,14 @@ def test_the_incident_loop_in_the_browser(situation: Any, login: Any) -> None:
     form.locator("button[type=submit]").click()
     page.wait_for_selector(".message.success")
 
+    # The Polish donor is told in its inbox; the German one is not.
+    polish_donor = login("donor-pl")
+    polish_donor.page.goto("/inbox/")
+    assert f"Shipment {polish.reference} cancelled" in polish_donor.page.inner_text("main")
+    german_donor = login(world.users[Role.DONOR_LIAISON].username)
+    german_donor.page.goto("/inbox/")
+    assert polish.reference not in german_donor.page.inner_text("main")
+
     # The requirement's page says where its units stand.
     requirement = world.category.requirements.get(reference="R-000001")
     page.goto(f"/requirements/{requirement.pk}/")

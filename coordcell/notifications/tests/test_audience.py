@@ -147,6 +147,7 @@ def _discrepancy(shipment, *, stage, location, **kw):
         quantity=2,
         location=location,
         recorded_at=timezone.now(),
+        due_on=timezone.now().date() + dt.timedelta(days=14),
         **kw,
     )
 
