@@ -5,43 +5,15 @@ import datetime as dt
 import pytest
 
 from coordcell.allocation.models import AllocationRun
-from coordcell.allocation.services import default_planning_start, line_edit
+from coordcell.allocation.services import line_edit
 from coordcell.audit.models import AuditEvent
 from coordcell.pledges.models import Pledge
-from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
-from coordcell.requirements.tests.factories import RequirementFactory
 
 # Jobs run when the transaction that queued them commits (conftest: the immediate backend).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RUNS = "/api/v1/allocation-runs"
-
-
-@pytest.fixture
-def situation(world):
-    """Two requirements for 155 mm rounds; two pledges that can cover the urgent one only."""
-    start = default_planning_start()
-    for reference, priority, quantity in (("R-000001", 1, 300), ("R-000002", 4, 400)):
-        RequirementFactory(
-            reference=reference,
-            priority=priority,
-            quantity=quantity,
-            category=world.category,
-            capability=world.capability,
-            delivery_point=world.delivery_point,
-            need_by=start + dt.timedelta(weeks=6),
-        )
-    for reference, code, quantity in (("P-000001", "DE", 200), ("P-000002", "PL", 250)):
-        PledgeFactory(
-            reference=reference,
-            donor=world.nations[code],
-            quantity=quantity,
-            origin=world.depots[code],
-            category=world.category,
-            available_from=start,
-        )
-    return start
 
 
 @pytest.fixture
