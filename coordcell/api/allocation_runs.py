@@ -8,6 +8,8 @@ Runs hold every nation's pledges and routes: the cell and auditors read them
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -40,9 +42,15 @@ def run_url(request: Request, run: AllocationRun) -> str:
 class AllocationRunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Where to poll this run.")
     lexicographic = serializers.SerializerMethodField()
-    base_run = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    committed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    base_run: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    committed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = AllocationRun

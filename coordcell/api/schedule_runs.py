@@ -33,7 +33,9 @@ TAG = "schedule-runs"
 
 class ScheduleRunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Where to poll this run.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ScheduleRun
