@@ -273,6 +273,12 @@ class RunFilter(df.FilterSet):
 _LINE_ORDERINGS = [k for key in selectors.LINE_SORTS for k in (key, f"-{key}")]
 
 
+class LineQuery(serializers.Serializer):
+    donor = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    hub = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    ordering = serializers.ChoiceField(source="sort", choices=_LINE_ORDERINGS, default="priority")
+
+
 def _coordinator(request: Request, allowed: bool) -> User:
     """The acting coordinator; PermissionDenied (403, audited) for a reader of the run."""
     user = as_user(request.user)
@@ -372,17 +378,9 @@ class AllocationRunViewSet(viewsets.GenericViewSet):
     @action(detail=True, pagination_class=Pagination, filter_backends=[])
     def lines(self, request: Request, pk: str) -> Response:
         run = self.get_object()
-        ordering = request.query_params.get("ordering", "priority")
-        if ordering not in _LINE_ORDERINGS:
-            raise exceptions.ValidationError(
-                {"ordering": [f"Order by one of: {', '.join(_LINE_ORDERINGS)}."]}
-            )
-        lines = selectors.lines_of(
-            run,
-            donor=request.query_params.get("donor", ""),
-            hub=request.query_params.get("hub", ""),
-            sort=ordering,
-        )
+        query = LineQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lines = selectors.lines_of(run, **query.validated_data)
         page = self.paginate_queryset(lines)
         return self.get_paginated_response(LineSerializer(page, many=True).data)
 

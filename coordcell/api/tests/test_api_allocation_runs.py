@@ -68,6 +68,8 @@ def test_lines_filter_by_the_codes_people_use_and_sort(world, situation, coordin
     )
     wrong = coordinator_api.get(url, {"ordering": "value"})
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "ordering"
+    # A character no database stores in a query is refused, not a server error.
+    assert coordinator_api.get(url, {"hub": "a\x00b"}).status_code == 400
 
 
 def test_a_run_is_checked_by_the_pages_rules(world, situation, coordinator_api):
@@ -142,6 +144,14 @@ def test_a_bad_what_if_change_is_refused_at_once(world, situation, coordinator_a
     )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "changes"
     assert "weeks" in bad.json()["errors"][0]["detail"]
+    control = coordinator_api.post(
+        f"{RUNS}/{base['id']}/what-if",
+        {"changes": [{"type": "withdraw_pledge", "pledge": "P-000001\x00"}]},
+        format="json",
+    )
+    assert control.status_code == 400 and "code or reference" in control.json()["detail"] + str(
+        control.json()["errors"]
+    )
     empty = coordinator_api.post(f"{RUNS}/{base['id']}/what-if", {"changes": []}, format="json")
     assert empty.status_code == 400
     assert AllocationRun.objects.count() == 1
