@@ -34,7 +34,7 @@ TAG = "schedule-runs"
 class ScheduleRunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Where to poll this run.")
     created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
