@@ -369,6 +369,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choices named alike in several models (a location's kind, a run's status...).
+    "ENUM_NAME_OVERRIDES": {
+        "AllocationRunKindEnum": "coordcell.allocation.models.AllocationRun.Kind",
+        "AllocationRunStatusEnum": "coordcell.allocation.models.AllocationRun.Status",
+        "AllocationRunMethodEnum": "coordcell.allocation.models.AllocationRun.Method",
+        "ScheduleRunStatusEnum": "coordcell.training.models.ScheduleRun.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "coordcell.api.schema.add_problem_responses",

@@ -150,6 +150,14 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "training:run": (ScheduleRun, training_runs_visible_to, None, False),
+        # The API's runs (issue 19): read by the cell and auditors, changed by coordinators.
+        **{f"api-allocation-runs-{n}": (*runs, False) for n in ("detail", "lines", "shortfalls")},
+        "api-allocation-runs-compare": (*runs, False),
+        **{f"api-allocation-runs-{n}": (*runs, True) for n in ("commit", "discard", "what-if")},
+        **{
+            f"api-schedule-runs-{n}": (ScheduleRun, training_runs_visible_to, None, False)
+            for n in ("detail", "outcomes", "bookings")
+        },
         # A session's results (recorded by its site's officer) and its cancellation (rebooking).
         "training-sessions:attendance": (Session, sessions_visible_to, sessions_editable_by, True),
         "training-sessions:cancel": (Session, sessions_visible_to, sessions_editable_by, True),
@@ -213,12 +221,14 @@ def endpoints() -> tuple[list[Endpoint], list[str]]:
 @pytest.fixture
 def estate(world, django_capture_on_commit_callbacks):
     """Objects owned by two donor nations, and a solved allocation run."""
+    from coordcell.allocation.models import AllocationRun
     from coordcell.allocation.services import run_commit, run_create, run_execute
     from coordcell.api.services import token_create
     from coordcell.pledges.tests.factories import PledgeFactory
     from coordcell.readiness.models import CapabilityPackage, PackageItem
     from coordcell.readiness.services import package_save
     from coordcell.requirements.tests.factories import RequirementFactory
+    from coordcell.training.scheduling import run_create as schedule_run_create
     from coordcell.training.services import booking_create
     from coordcell.training.tests.factories import (
         make_cohort,
@@ -256,6 +266,15 @@ def estate(world, django_capture_on_commit_callbacks):
             actor=coordinator, run=run_execute(run_create(actor=coordinator, enqueue=False).pk)
         )
     run_execute(run_create(actor=coordinator, enqueue=False).pk)
+    # A what-if against it, and a queued scheduler run: the API's run endpoints have objects.
+    solved = AllocationRun.objects.get(status="solved")
+    run_create(
+        actor=coordinator,
+        enqueue=False,
+        base_run=solved,
+        changes=[{"type": "close_hub", "hub": world.hub.code, "from_week": 0, "to_week": 1}],
+    )
+    schedule_run_create(actor=coordinator, enqueue=False)
     # Training at a British and a German site, a cohort booked at each.
     op, mnt = make_courses(world)
     sites = {

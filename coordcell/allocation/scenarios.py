@@ -95,7 +95,7 @@ def check_changes(changes: Any) -> list[Mapping[str, Any]]:
             raise ChangeError(f"change {number}: {kind} has no {', '.join(unknown)}")
         for name in _NAMES[kind]:
             value = change.get(name)
-            if not isinstance(value, str) or not 0 < len(value) <= 60:
+            if not isinstance(value, str) or not 0 < len(value) <= 60 or not value.isprintable():
                 raise ChangeError(f"change {number}: '{name}' must be a code or reference")
         for name, (low, high) in _NUMBERS[kind].items():
             _int(change, name, low, high)

@@ -117,6 +117,72 @@ def shortfalls_of(run: AllocationRun) -> QuerySet[Shortfall]:
     return run.shortfalls.select_related("requirement", "requirement__category")
 
 
+# The sortable columns of a run's lines: the page's ``?sort=`` and the API's ``?ordering=``.
+LINE_SORTS = {
+    "pledge": "pledge__reference",
+    "requirement": "requirement__reference",
+    "priority": "requirement__priority",
+    "hub": "hub__name",
+    "quantity": "quantity",
+    "arrival": "arrival_week",
+    "late": "weeks_late",
+    "donor": "pledge__donor__name",
+}
+
+
+def lines_of(
+    run: AllocationRun, *, donor: str = "", hub: str = "", sort: str = "priority"
+) -> QuerySet[AllocationLine]:
+    """A run's lines, of one donor (ISO code) or through one hub (code) when given, sorted by a
+    ``LINE_SORTS`` key (``-`` for descending; another key keeps the lines' own order)."""
+    lines = run.lines.select_related(
+        "pledge", "pledge__donor", "requirement", "hub", "requirement__category"
+    )
+    if donor:
+        lines = lines.filter(pledge__donor__code=donor)
+    if hub:
+        lines = lines.filter(hub__code=hub)
+    key = LINE_SORTS.get(sort.lstrip("-"))
+    if key:
+        lines = lines.order_by(("-" if sort.startswith("-") else "") + key, "pk")
+    return lines
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A what-if against its base run: the compare page's figures."""
+
+    run: AllocationRun
+    base: AllocationRun
+    changes: list[RequirementChange]  # every requirement whose delivery differs
+    moves: list[Any]  # readiness.selectors.PackageMove, of the packages the viewer may see
+
+    @property
+    def gains(self) -> int:
+        return sum(1 for c in self.changes if c.delta_on_time > 0)
+
+    @property
+    def losses(self) -> int:
+        return sum(1 for c in self.changes if c.delta_on_time < 0)
+
+    @property
+    def delta(self) -> float:
+        return (self.run.objective or 0) - (self.base.objective or 0)
+
+
+def comparison(user: Any, run: AllocationRun) -> Comparison | None:
+    """The figures of a what-if against its base run (None: the run is no what-if), with the
+    readiness effect on the capability packages ``user`` may see."""
+    if run.base_run is None:
+        return None
+    from coordcell.readiness.selectors import packages_visible_to, readiness_effect
+
+    base = run.base_run
+    visible = set(packages_visible_to(user).values_list("pk", flat=True))
+    moves = [m for m in readiness_effect(base, run) if m.package.pk in visible]
+    return Comparison(run, base, compare_runs(base, run), moves)
+
+
 def shipments_a_commit_replaces(run: AllocationRun) -> list[Any]:
     """The planned shipments committing this re-plan would cancel (none for other runs)."""
     if not run.replan_from or run.status != AllocationRun.Status.SOLVED:

@@ -454,10 +454,16 @@ def _refuse_over_allocation(lines: Sequence[AllocationLine]) -> None:
         )
 
 
-def run_discard(*, actor: User, run: AllocationRun) -> AllocationRun:
+def run_discard(
+    *, actor: User, run: AllocationRun, expected_version: int | None = None
+) -> AllocationRun:
+    """Set a run aside (never a committed one). ``expected_version``: the version the caller
+    read; a newer one is a StaleEditError."""
     _refuse(selectors.can_discard_run(actor, run))
     with transaction.atomic():
         locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise StaleEditError(locked)
         if locked.status == AllocationRun.Status.COMMITTED:
             raise ValidationError("A committed plan cannot be discarded.")
         locked.status = AllocationRun.Status.DISCARDED

@@ -23,17 +23,6 @@ from .forms import LineEditForm, RunForm, WhatIfForm
 from .models import AllocationLine, AllocationRun
 from .scenarios import describe
 
-LINE_SORTS = {
-    "pledge": "pledge__reference",
-    "requirement": "requirement__reference",
-    "priority": "requirement__priority",
-    "hub": "hub__name",
-    "quantity": "quantity",
-    "arrival": "arrival_week",
-    "late": "weeks_late",
-    "donor": "pledge__donor__name",
-}
-
 
 def _get_run_for_user(request: HttpRequest, pk: int) -> AllocationRun:
     return get_visible_or_404(selectors.runs_visible_to(request.user), pk=pk)
@@ -81,19 +70,10 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse()
         response["HX-Refresh"] = "true"  # finished: show the whole result
         return response
-    lines = run.lines.select_related(
-        "pledge", "pledge__donor", "requirement", "hub", "requirement__category"
-    )
     donor = request.GET.get("donor", "")
     hub = request.GET.get("hub", "")
-    if donor:
-        lines = lines.filter(pledge__donor__code=donor)
-    if hub:
-        lines = lines.filter(hub__code=hub)
     sort = request.GET.get("sort", "priority")
-    if sort.lstrip("-") in LINE_SORTS:
-        key = LINE_SORTS[sort.lstrip("-")]
-        lines = lines.order_by(("-" if sort.startswith("-") else "") + key, "pk")
+    lines = selectors.lines_of(run, donor=donor, hub=hub, sort=sort)
     page = Paginator(lines, 100).get_page(request.GET.get("page"))
     shortfalls = Paginator(selectors.shortfalls_of(run), 50).get_page(request.GET.get("spage"))
     context = {
@@ -197,27 +177,22 @@ def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
 
 def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
-    if run.base_run is None:
+    figures = selectors.comparison(request.user, run)
+    if figures is None:
         raise not_found("this run is not a what-if")
-    base = run.base_run
-    changes = selectors.compare_runs(base, run)
-    from coordcell.readiness.selectors import packages_visible_to, readiness_effect
-
-    visible = set(packages_visible_to(request.user).values_list("pk", flat=True))
-    moves = [m for m in readiness_effect(base, run) if m.package.pk in visible]
     return render(
         request,
         "allocation/compare.html",
         {
             "run": run,
-            "base": base,
-            "changes": changes[:500],
-            "changed": len(changes),
-            "gains": sum(1 for c in changes if c.delta_on_time > 0),
-            "losses": sum(1 for c in changes if c.delta_on_time < 0),
-            "delta": (run.objective or 0) - (base.objective or 0),
+            "base": figures.base,
+            "changes": figures.changes[:500],
+            "changed": len(figures.changes),
+            "gains": figures.gains,
+            "losses": figures.losses,
+            "delta": figures.delta,
             "descriptions": [describe(c) for c in run.changes],
-            "moves": moves,
+            "moves": figures.moves,
         },
     )
 

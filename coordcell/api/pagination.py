@@ -56,3 +56,10 @@ class SeqCursorPagination(CursorPagination):
         ):
             raise exceptions.NotFound(self.invalid_cursor_message)
         return cursor
+
+
+class IdCursorPagination(SeqCursorPagination):
+    """Newest first by ``id`` (unique, indexed): lists that only grow, such as allocation and
+    scheduler runs."""
+
+    ordering = "-id"

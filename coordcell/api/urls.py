@@ -19,7 +19,9 @@ from coordcell.requirements.register_defs import REQUIREMENTS
 
 from . import serializers as s
 from . import views
+from .allocation_runs import AllocationRunViewSet
 from .resources import ApiResource, viewset_for
+from .schedule_runs import ScheduleRunViewSet
 
 RESOURCES = [
     ApiResource(PLEDGES, s.PledgeSerializer, codes=("allowed_hubs", "allowed_capabilities")),
@@ -36,6 +38,8 @@ router = SimpleRouter(trailing_slash=False)
 for resource in RESOURCES:
     router.register(resource.slug, viewset_for(resource), basename=f"api-{resource.slug}")
 router.register("audit-events", views.AuditEventViewSet, basename="api-audit-events")
+router.register("allocation-runs", AllocationRunViewSet, basename="api-allocation-runs")
+router.register("schedule-runs", ScheduleRunViewSet, basename="api-schedule-runs")
 
 
 def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:

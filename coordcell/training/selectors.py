@@ -18,7 +18,16 @@ from django.db.models import Prefetch, QuerySet
 
 from coordcell.registry.access import as_user
 
-from .models import Booking, Cohort, CohortStep, Course, ScheduleRun, Session, TrainingSite
+from .models import (
+    Booking,
+    Cohort,
+    CohortOutcome,
+    CohortStep,
+    Course,
+    ScheduleRun,
+    Session,
+    TrainingSite,
+)
 from .scheduler.model import Parameters
 
 
@@ -172,6 +181,30 @@ def runs_visible_to(user: Any) -> QuerySet[ScheduleRun]:
     if u is None or not u.sees_everything:
         return ScheduleRun.objects.none()
     return ScheduleRun.objects.select_related("created_by")
+
+
+def can_see_schedule_runs(user: Any) -> bool:
+    u = as_user(user)
+    return bool(u and u.sees_everything)
+
+
+def can_create_schedule_run(user: Any) -> bool:
+    """Run the training scheduler (it books the cohorts free to plan): the cell's staff."""
+    u = as_user(user)
+    return bool(u and u.is_coordinator)
+
+
+def schedule_run_outcomes(run: ScheduleRun) -> QuerySet[CohortOutcome]:
+    """What the run found for each cohort: unscheduled and latest first."""
+    return run.outcomes.select_related("cohort", "cohort__capability").order_by(
+        "scheduled", "-lateness", "cohort__reference"
+    )
+
+
+def schedule_run_bookings(run: ScheduleRun) -> QuerySet[Booking]:
+    return run.bookings.select_related(
+        "cohort", "session", "session__course", "session__site__location"
+    ).order_by("session__start_date", "cohort__reference", "pk")
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ def _get_run_for_user(request: HttpRequest, pk: int) -> ScheduleRun:
 
 def run_list(request: HttpRequest) -> HttpResponse:
     user = as_user(request.user)
-    if user is None or not user.sees_everything:
+    if user is None or not selectors.can_see_schedule_runs(user):
         raise refuse("scheduler runs are for the cell and auditors")
     form = RunForm(request.POST or None, initial={"planning_start": monday(timezone.now().date())})
     status = 200
     if request.method == "POST":
-        if not user.is_coordinator:
+        if not selectors.can_create_schedule_run(user):
             raise refuse("only coordinators run the scheduler")
         if form.is_valid():
             try:
@@ -52,7 +52,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "form": form,
-            "can_run": user.is_coordinator,
+            "can_run": selectors.can_create_schedule_run(user),
             "proposals": selectors.schedule_proposals(user),
         },
         status=status,
@@ -67,9 +67,7 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse()
         response["HX-Refresh"] = "true"
         return response
-    outcomes = run.outcomes.select_related("cohort").order_by(
-        "scheduled", "-lateness", "cohort__reference"
-    )
+    outcomes = selectors.schedule_run_outcomes(run)
     late = [o for o in outcomes if not o.scheduled or (o.lateness or 0) > 0]
     return render(
         request,
@@ -78,9 +76,7 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "late": late,
             "outcomes": outcomes.count(),
-            "bookings": run.bookings.select_related(
-                "cohort", "session", "session__course", "session__site__location"
-            ).order_by("session__start_date", "cohort__reference")[:500],
+            "bookings": selectors.schedule_run_bookings(run)[:500],
         },
     )
 

@@ -48,6 +48,9 @@ POST_ONLY = {
     "allocation:whatif",
     "readiness:recompute",
     "api-token-revoke",
+    "api-allocation-runs-commit",
+    "api-allocation-runs-discard",
+    "api-allocation-runs-what-if",
 }
 # Patterns whose values are not database ids: where the crawl takes them from.
 # An upload of the browser's own user, and its runs' files.
@@ -98,6 +101,14 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "readiness:detail": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",
         "api-audit-events-detail": "audit.auditevent",
+        **{
+            f"api-allocation-runs-{n}": "allocation.allocationrun"
+            for n in ("detail", "lines", "shortfalls", "compare")
+        },
+        **{
+            f"api-schedule-runs-{n}": "training.schedulerun"
+            for n in ("detail", "outcomes", "bookings")
+        },
     }.get(name)
 
 
