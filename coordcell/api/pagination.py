@@ -56,3 +56,11 @@ class SeqCursorPagination(CursorPagination):
         ):
             raise exceptions.NotFound(self.invalid_cursor_message)
         return cursor
+
+
+class IdCursorPagination(SeqCursorPagination):
+    """Newest first by ``id``, for lists that grow (shipments, serial items): the same cursor as
+    the audit trail's, on the primary key. The order says nothing a row does not (ids are given
+    as records are made), never a shipment's route or times."""
+
+    ordering = "-id"

@@ -17,8 +17,8 @@ from coordcell.pledges.register_defs import PLEDGES
 from coordcell.registry import register_defs as reg
 from coordcell.requirements.register_defs import REQUIREMENTS
 
+from . import discrepancies, hub_capacities, inventory, shipments, views
 from . import serializers as s
-from . import views
 from .resources import ApiResource, viewset_for
 
 RESOURCES = [
@@ -36,6 +36,10 @@ router = SimpleRouter(trailing_slash=False)
 for resource in RESOURCES:
     router.register(resource.slug, viewset_for(resource), basename=f"api-{resource.slug}")
 router.register("audit-events", views.AuditEventViewSet, basename="api-audit-events")
+router.register("shipments", shipments.ShipmentViewSet, basename="api-shipments")
+router.register("serial-items", inventory.SerialItemViewSet, basename="api-serial-items")
+router.register("discrepancies", discrepancies.DiscrepancyViewSet, basename="api-discrepancies")
+router.register("hub-capacities", hub_capacities.HubCapacityViewSet, basename="api-hub-capacities")
 
 
 def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:
@@ -49,6 +53,7 @@ api_patterns = _api_handles_its_own_auth(
     [
         *router.urls,
         path("me", views.me, name="api-me"),
+        path("shipment-events", shipments.shipment_events, name="api-shipment-events"),
         # Logged in or a token, like every operation it describes.
         path(
             "schema",
