@@ -48,6 +48,14 @@ POST_ONLY = {
     "allocation:whatif",
     "readiness:recompute",
     "api-token-revoke",
+    "api-shipments-split",
+    "api-shipments-merge",
+    "api-shipments-reroute",
+    "api-shipments-cancel",
+    "api-discrepancies-investigate",
+    "api-discrepancies-resolve",
+    "api-discrepancies-reassign",
+    "api-discrepancies-due",
 }
 # Patterns whose values are not database ids: where the crawl takes them from.
 # An upload of the browser's own user, and its runs' files.
@@ -98,6 +106,10 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "readiness:detail": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",
         "api-audit-events-detail": "audit.auditevent",
+        "api-shipments-detail": "logistics.shipment",
+        "api-discrepancies-detail": "logistics.discrepancy",
+        "api-serial-items-detail": "logistics.serialitem",
+        "api-hub-capacities-detail": "registry.hubcapacity",
     }.get(name)
 
 

@@ -69,6 +69,10 @@ def samples(estate: Estate) -> dict[str, Any]:
         out[label] = _ids(apps.get_model(label)._default_manager.filter(**filters))[:3]
     out["api models"] = {r.slug: str(r.register.model._meta.label_lower) for r in RESOURCES}
     out["api models"]["audit-events"] = "audit.auditevent"
+    out["api models"]["shipments"] = "logistics.shipment"
+    out["api models"]["discrepancies"] = "logistics.discrepancy"
+    out["api models"]["serial-items"] = "logistics.serialitem"
+    out["api models"]["hub-capacities"] = "registry.hubcapacity"
     out["register slugs"] = [r.slug for r in REGISTERS] + list(TRAINING_REGISTERS)
     out["drill lists"] = list(LISTS)
     # scope -> the viewers who ask for it (None: every viewer). The whole picture carries the
