@@ -116,6 +116,8 @@ class SerialItemViewSet(viewsets.GenericViewSet):
                 {"state": [f"Choose one of: {', '.join(ItemState.values)}."]}
             )
         qs = items_in_state(qs, state)
+        if params.get("overdue", "false") not in ("true", "false", "1", "0"):
+            raise exceptions.ValidationError({"overdue": ["Send true or false."]})
         if params.get("overdue") in ("true", "1"):
             qs = qs.filter(pk__in=overdue_serial_items(serial_items_visible_to(request.user)))
         if params.get("category"):

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from coordcell.bounds import QUANTITY_MAX, VERSION_MAX
 from coordcell.logistics import services
+from coordcell.logistics.ingest import MAX_BATCH
 from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import Leg, Shipment, ShipmentEvent, ShipmentLine
 from coordcell.logistics.selectors import (
@@ -518,30 +519,23 @@ class ShipmentViewSet(viewsets.GenericViewSet):
 # ---- the bulk event feed with a token ----
 
 
-class EventInput(serializers.Serializer):
-    """One event as ``POST /logistics/events/bulk`` takes it (docs/logistics.md): checked by the
-    feed itself, event by event, so that one bad event does not refuse the others."""
-
-    id = serializers.CharField(help_text="Your own unique id of the event (1-100 characters).")
-    shipment = serializers.CharField(help_text="The shipment's reference.")
-    status = serializers.ChoiceField(choices=[s for s in S.values if s != S.PLANNED])
-    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with its offset.")
-    location = serializers.CharField(required=False, help_text="Location code.")
-    quantity = serializers.IntegerField(required=False, min_value=0, max_value=QUANTITY_MAX)
-    lines = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=QUANTITY_MAX), required=False
-    )
-    serials = serializers.JSONField(
-        required=False,
-        help_text='Serial numbers: a list, or shipment line id -> list ({"17": ["A1", "A2"]}).',
-    )
-    handed_over_by = serializers.CharField(required=False)
-    taken_over_by = serializers.CharField(required=False)
-    note = serializers.CharField(required=False)
+EVENT_FIELDS_HELP = (
+    "Each event is an object, as POST /logistics/events/bulk takes it (docs/logistics.md): "
+    "`id` (your own unique id of the event, 1-100 characters), `shipment` (its reference), "
+    "`status` (ready, departed, at_hub, departed_hub, handed_over, received, cancelled), "
+    "`occurred_at` (ISO 8601 with its offset), and as the step needs them `location` (a "
+    "location code), `quantity`, `lines` (shipment line id -> units), `serials` (a list, or "
+    "line id -> list), `handed_over_by`, `taken_over_by`, `note`. The feed checks each event on "
+    "its own: one that is wrong is rejected with its reason, the others are recorded."
+)
 
 
 class EventsInput(serializers.Serializer):
-    events = EventInput(many=True)
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        max_length=MAX_BATCH,
+        help_text=EVENT_FIELDS_HELP,
+    )
 
 
 class RejectionSerializer(serializers.Serializer):
@@ -580,6 +574,14 @@ def shipment_events(request: Request) -> Response:
     if not isinstance(events, list):
         raise exceptions.ValidationError(
             {"events": ['Send {"events": [{"id": ..., "shipment": ..., ...}]}.']}
+        )
+    not_objects = [n for n, e in enumerate(events) if not isinstance(e, dict)]
+    if not_objects:
+        raise exceptions.ValidationError(
+            {
+                f"events.{n}": ['An event is an object: {"id": ..., "shipment": ...}.']
+                for n in not_objects[:10]
+            }
         )
     result = services.events_ingest(actor=request.user, events=events)
     return Response(IngestResultSerializer(result.as_dict()).data)
