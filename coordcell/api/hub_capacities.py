@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Field
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -156,7 +157,7 @@ class HubCapacityViewSet(viewsets.ModelViewSet):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         for name in HubCapacityForm.Meta.fields:  # left out: the model's default, as documented
             field = HubCapacity._meta.get_field(name)
-            if name not in data and field.has_default():
+            if name not in data and isinstance(field, Field) and field.has_default():
                 data[name] = field.get_default()
         row = self._save(data, None)
         headers = {"Location": request.build_absolute_uri(f"/api/v1/hub-capacities/{row.pk}")}
