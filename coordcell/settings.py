@@ -369,6 +369,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choice sets used by fields of several names (a shipment's status, a discrepancy's stage):
+    # one enumeration each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ShipmentStatusEnum": "coordcell.logistics.lifecycle.ShipmentStatus",
+        "DiscrepancyResolutionEnum": "coordcell.logistics.models.Discrepancy.Resolution",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "coordcell.api.schema.add_problem_responses",
