@@ -203,3 +203,20 @@ def test_a_coordinator_creates_a_shipment_by_hand(world, api_for):
     assert created.json()["lines"][0]["quantity"] == 3
     donor = api_for(world.users[Role.DONOR_LIAISON]).post("/api/v1/shipments", body, format="json")
     assert donor.status_code == 403
+
+
+def test_the_recipient_reads_the_handover_and_each_sender_its_own_event_ids(world, api_for):
+    from coordcell.logistics.tests.discrepancy_fixtures import shipment_at
+
+    shipment = shipment_at(world, S.HANDED_OVER, donor="DE")
+    recipient = api_for(world.users[Role.RECIPIENT_LIAISON])
+    events = recipient.get(f"/api/v1/shipments/{shipment.pk}").json()["events"]
+    assert [e["status"] for e in events] == [S.HANDED_OVER]
+    assert events[0]["location"] is None or events[0]["location"] == "dp-lviv"
+    assert events[0]["id"] is None  # the cell's id space is not the recipient's
+    coordinator = api_for(world.users[Role.COORDINATOR])
+    ids = [e["id"] for e in coordinator.get(f"/api/v1/shipments/{shipment.pk}").json()["events"]]
+    assert len(ids) == 5 and all(ids)
+    donor = api_for(world.users[Role.DONOR_LIAISON])
+    donor_view = donor.get(f"/api/v1/shipments/{shipment.pk}").json()["events"]
+    assert len(donor_view) == 5 and {e["id"] for e in donor_view} == {None}
