@@ -11,6 +11,7 @@ from django.utils import timezone
 from coordcell.audit.models import AuditEvent
 from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import Shipment
+from coordcell.logistics.tests.discrepancy_fixtures import shipment_at
 from coordcell.logistics.tests.factories import event, ingest, make_shipment
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import HubCapacity, Location, Role
@@ -206,8 +207,6 @@ def test_a_coordinator_creates_a_shipment_by_hand(world, api_for):
 
 
 def test_the_recipient_reads_the_handover_and_each_sender_its_own_event_ids(world, api_for):
-    from coordcell.logistics.tests.discrepancy_fixtures import shipment_at
-
     shipment = shipment_at(world, S.HANDED_OVER, donor="DE")
     recipient = api_for(world.users[Role.RECIPIENT_LIAISON])
     events = recipient.get(f"/api/v1/shipments/{shipment.pk}").json()["events"]
