@@ -1,7 +1,8 @@
 """Logistics: bulk event ingestion rate, and the delays page over a large history.
 
     python benchmarks/bench_logistics.py [--shipments 100000] [--events 1000000]
-                                         [--batches 10] [--backends sqlite,postgres]
+                                         [--batches 10] [--api-batches 100]
+                                         [--backends sqlite,postgres]
 
 Each backend runs in its own process on its own fresh database: SQLite in a temporary file
 (WAL, synchronous=FULL, as in production) and PostgreSQL in a separate database
@@ -13,6 +14,8 @@ re-created each time). Measured:
   transaction), then the same batch re-sent (all duplicates);
 * the same through the HTTP view ``POST /logistics/events/bulk`` (Django's test client, so
   without a network but with middleware, session and JSON);
+* the same through the API with a bearer token, ``POST /api/v1/shipment-events``
+  (``--api-batches`` batches of 1,000: 100,000 events by default);
 * the delays page for a coordinator after generating ``--shipments`` shipments with legs and
   lines and ``--events`` events with ``insert_many`` (synthetic: statuses spread over the
   lifecycle, extra events per shipment repeat its last stage, as re-sent position reports would).
@@ -316,7 +319,7 @@ def _batches(first: int, batches: int, tag: str) -> list[list[dict[str, Any]]]:
     return out
 
 
-def child(shipments: int, events: int, batches: int) -> None:
+def child(shipments: int, events: int, batches: int, api_batches: int) -> None:
     _setup_django()
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -331,7 +334,7 @@ def child(shipments: int, events: int, batches: int) -> None:
     today = dt.date.today()
     result: dict[str, Any] = {"vendor": connection.vendor}
     http_batches = max(batches // 2, 1)
-    n_ingest = (batches + http_batches) * 200
+    n_ingest = (batches + http_batches + api_batches) * 200
     with transaction.atomic():
         _make_shipments(world, 1, n_ingest, today)
 
@@ -364,13 +367,29 @@ def child(shipments: int, events: int, batches: int) -> None:
         assert response.status_code == 200 and response.json()["accepted"] == len(batch)
     result["http"] = http_batches * 1000 / sum(times)
 
+    from coordcell.api.services import token_create
+
+    _, token = token_create(actor=world["coordinator"], user=world["coordinator"], name="bench")
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    api.get("/api/v1/me")  # the first API request imports the API's views: not measured
+    times = []
+    first = 1 + (batches + http_batches) * 200
+    for batch in _batches(first, api_batches, "api"):
+        body = json.dumps({"events": batch})
+        t = time.perf_counter()
+        response = api.post("/api/v1/shipment-events", body, content_type="application/json")
+        times.append(time.perf_counter() - t)
+        assert response.status_code == 200 and response.json()["accepted"] == len(batch)
+    result["api"] = api_batches * 1000 / sum(times) if times else 0
+    result["api_events"] = api_batches * 1000
+
     t = time.perf_counter()
     with transaction.atomic():
         made = _make_shipments(world, n_ingest + 1, shipments, today, events_total=events)
     result["generate_s"] = time.perf_counter() - t
     result["shipments"], result["events"] = (
         shipments + n_ingest,
-        made + (batches + http_batches) * 1000,
+        made + (batches + http_batches + api_batches) * 1000,
     )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -411,11 +430,12 @@ def main() -> None:
     parser.add_argument("--shipments", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--api-batches", type=int, default=100)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.shipments, args.events, args.batches)
+        child(args.shipments, args.events, args.batches, args.api_batches)
         return
     rows = []
     for backend in args.backends.split(","):
@@ -435,6 +455,8 @@ def main() -> None:
                     str(args.events),
                     "--batches",
                     str(args.batches),
+                    "--api-batches",
+                    str(args.api_batches),
                 ],
                 env=env,
                 capture_output=True,
@@ -454,6 +476,8 @@ def main() -> None:
         ("  per CPU-second of this process (events)", "ingest_cpu", "{:,.0f}"),
         ("same batch re-sent, all duplicates (events/s)", "resend", "{:,.0f}"),
         ("POST /logistics/events/bulk (events/s)", "http", "{:,.0f}"),
+        ("POST /api/v1/shipment-events, token (events/s)", "api", "{:,.0f}"),
+        ("  events sent through the API", "api_events", "{:,}"),
         ("shipments in the database", "shipments", "{:,}"),
         ("events in the database", "events", "{:,}"),
         ("  generated with insert_many in (s)", "generate_s", "{:,.1f}"),

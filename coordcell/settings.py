@@ -369,12 +369,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Choices named alike in several models (a location's kind, a run's status...).
+    # Choices named alike in several models (a run's status, a shipment's status...): one
+    # enumeration each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "AllocationRunKindEnum": "coordcell.allocation.models.AllocationRun.Kind",
         "AllocationRunStatusEnum": "coordcell.allocation.models.AllocationRun.Status",
         "AllocationRunMethodEnum": "coordcell.allocation.models.AllocationRun.Method",
         "ScheduleRunStatusEnum": "coordcell.training.models.ScheduleRun.Status",
+        "ShipmentStatusEnum": "coordcell.logistics.lifecycle.ShipmentStatus",
+        "DiscrepancyResolutionEnum": "coordcell.logistics.models.Discrepancy.Resolution",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -86,7 +86,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.exchange.models import ImportUpload
     from coordcell.exchange.selectors import uploads_visible_to
     from coordcell.logistics import selectors as logistics
-    from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, Shipment
+    from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, SerialItem, Shipment
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.registry.capacity import hub_capacities_visible_to
@@ -120,6 +120,11 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     # Anyone who sees a shipment may try to record an event on it (the lifecycle then says who
     # may record which step); nobody may touch a shipment they cannot see.
     shipments = (Shipment, logistics.shipments_visible_to, logistics.shipments_visible_to)
+    changes = (
+        Shipment,
+        logistics.shipments_visible_to,
+        coordinators(logistics.shipments_visible_to),
+    )
     return {
         "allocation:detail": (*runs, False),
         "allocation:compare": (*runs, False),
@@ -169,6 +174,24 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "api-audit-events-detail": (AuditEvent, audit_events_visible_to, None, False, "seq"),
+        # The API's shipments, discrepancies, inventory and hub capacities: the pages' functions.
+        "api-shipments-detail": (*shipments, False),
+        "api-shipments-split": (*changes, True),
+        "api-shipments-merge": (*changes, True),
+        "api-shipments-reroute": (*changes, True),
+        "api-shipments-cancel": (*changes, True),
+        "api-discrepancies-detail": (Discrepancy, logistics.discrepancies_visible_to, None, False),
+        **{
+            f"api-discrepancies-{name}": (
+                Discrepancy,
+                logistics.discrepancies_visible_to,
+                discrepancies_actionable_by,
+                True,
+            )
+            for name in ("investigate", "resolve", "reassign", "due")
+        },
+        "api-serial-items-detail": (SerialItem, logistics.serial_items_visible_to, None, False),
+        "api-hub-capacities-detail": (*capacities, True),
         "api-token-revoke": (ApiToken, tokens_of, tokens_of, True),
         # An upload is named by its public id (its file's name here is the id again: only the
         # uploader's requests get past the upload to be told that no such file exists).

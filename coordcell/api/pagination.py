@@ -17,7 +17,22 @@ from rest_framework.request import Request
 from coordcell.bounds import BIGINT
 
 
-class Pagination(PageNumberPagination):
+class PageSizeChecked:
+    """``page_size`` must be a whole number (more than 1000 gives 1000): another value is a 400,
+    not silently the default page."""
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int | None:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is not None and not (value.isdigit() and 0 < len(value) <= 9 and int(value)):
+            raise exceptions.ValidationError(
+                {"page_size": ["Send a whole number of rows per page, from 1 to 1000."]}
+            )
+        return super().get_page_size(request)  # type: ignore[misc]
+
+
+class Pagination(PageSizeChecked, PageNumberPagination):
     """?page=N&page_size=M (at most 1000): big enough for a nightly sync, small enough to serve."""
 
     page_size = 50
@@ -25,7 +40,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 1000
 
 
-class SeqCursorPagination(CursorPagination):
+class SeqCursorPagination(PageSizeChecked, CursorPagination):
     """Newest first by ``seq`` (unique, indexed); ``?page_size=M`` (at most 1000) as elsewhere."""
 
     ordering = "-seq"
@@ -59,7 +74,9 @@ class SeqCursorPagination(CursorPagination):
 
 
 class IdCursorPagination(SeqCursorPagination):
-    """Newest first by ``id`` (unique, indexed): lists that only grow, such as allocation and
-    scheduler runs."""
+    """Newest first by ``id`` (unique, indexed), for lists that only grow (allocation and
+    scheduler runs, shipments, serial items): the same cursor as the audit trail's, on the
+    primary key. The order says nothing a row does not (ids are given as records are made), never
+    a shipment's route or times."""
 
     ordering = "-id"

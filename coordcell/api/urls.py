@@ -17,8 +17,8 @@ from coordcell.pledges.register_defs import PLEDGES
 from coordcell.registry import register_defs as reg
 from coordcell.requirements.register_defs import REQUIREMENTS
 
+from . import discrepancies, hub_capacities, inventory, shipments, views
 from . import serializers as s
-from . import views
 from .allocation_runs import AllocationRunViewSet
 from .resources import ApiResource, viewset_for
 from .schedule_runs import ScheduleRunViewSet
@@ -40,6 +40,10 @@ for resource in RESOURCES:
 router.register("audit-events", views.AuditEventViewSet, basename="api-audit-events")
 router.register("allocation-runs", AllocationRunViewSet, basename="api-allocation-runs")
 router.register("schedule-runs", ScheduleRunViewSet, basename="api-schedule-runs")
+router.register("shipments", shipments.ShipmentViewSet, basename="api-shipments")
+router.register("serial-items", inventory.SerialItemViewSet, basename="api-serial-items")
+router.register("discrepancies", discrepancies.DiscrepancyViewSet, basename="api-discrepancies")
+router.register("hub-capacities", hub_capacities.HubCapacityViewSet, basename="api-hub-capacities")
 
 
 def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:
@@ -53,6 +57,7 @@ api_patterns = _api_handles_its_own_auth(
     [
         *router.urls,
         path("me", views.me, name="api-me"),
+        path("shipment-events", shipments.shipment_events, name="api-shipment-events"),
         # Logged in or a token, like every operation it describes.
         path(
             "schema",

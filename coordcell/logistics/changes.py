@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordcell.allocation.models import AllocationLine
-from coordcell.audit.services import record
+from coordcell.audit.services import StaleEditError, record
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import Location
 from coordcell.requirements.models import Requirement
@@ -130,8 +130,11 @@ def shipment_create(
         return shipment
 
 
-def _locked(shipment: Shipment) -> Shipment:
+def _locked(shipment: Shipment, expected_version: int | None = None) -> Shipment:
     locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if expected_version is not None and locked.version != expected_version:
+        # The API sends the version it read: a change by someone else since is not overridden.
+        raise StaleEditError(locked)
     if locked.status not in CHANGEABLE:
         raise ValidationError(
             f"{locked.reference} is '{locked.get_status_display()}': only a shipment that has "
@@ -171,13 +174,20 @@ def _replan(shipment: Shipment) -> None:
 
 
 def shipment_split(
-    *, actor: Any, shipment: Shipment, quantities: dict[int, int], reason: str
+    *,
+    actor: Any,
+    shipment: Shipment,
+    quantities: dict[int, int],
+    reason: str,
+    expected_version: int | None = None,
 ) -> Shipment:
-    """Move ``quantities`` (shipment line id -> units) to a new shipment on the same route."""
+    """Move ``quantities`` (shipment line id -> units) to a new shipment on the same route.
+    With ``expected_version`` (as for every change below), a shipment changed since it was
+    read is refused (``StaleEditError``)."""
     _check_change(actor, shipment)
     reason = _check_reason(reason)
     with transaction.atomic():
-        shipment = _locked(shipment)
+        shipment = _locked(shipment, expected_version)
         lines = {line.pk: line for line in shipment.lines.select_related("category")}
         errors = []
         for line_id, qty in quantities.items():
@@ -238,7 +248,13 @@ def shipment_split(
 
 
 def shipment_merge(
-    *, actor: Any, shipment: Shipment, other: Shipment, reason: str, capacity_override: str = ""
+    *,
+    actor: Any,
+    shipment: Shipment,
+    other: Shipment,
+    reason: str,
+    capacity_override: str = "",
+    expected_version: int | None = None,
 ) -> Shipment:
     """Move everything of ``other`` onto ``shipment`` (same donor, depot, hub and delivery
     point, neither departed); ``other`` is cancelled with the reason. When ``other`` would have
@@ -251,6 +267,8 @@ def shipment_merge(
         first, second = sorted([shipment, other], key=lambda s: s.pk)
         a, b = _locked(first), _locked(second)
         target, source = (a, b) if a.pk == shipment.pk else (b, a)
+        if expected_version is not None and target.version != expected_version:
+            raise StaleEditError(target)
         if target.pk == source.pk:
             raise ValidationError("A shipment cannot be merged with itself.")
         route = ("donor_id", "origin_id", "hub_id", "delivery_point_id")
@@ -281,7 +299,13 @@ def shipment_merge(
 
 
 def shipment_reroute(
-    *, actor: Any, shipment: Shipment, hub: Location, reason: str, capacity_override: str = ""
+    *,
+    actor: Any,
+    shipment: Shipment,
+    hub: Location,
+    reason: str,
+    capacity_override: str = "",
+    expected_version: int | None = None,
 ) -> Shipment:
     """Send a shipment that has not left through another hub; legs and dates are replanned.
     Refused when it takes the new hub over its capacity in the week it passes, unless
@@ -292,7 +316,7 @@ def shipment_reroute(
         raise ValidationError({"hub": f"{hub} is not a hub."})
     with transaction.atomic():
         _lock_hub(hub)
-        shipment = _locked(shipment)
+        shipment = _locked(shipment, expected_version)
         old = shipment.hub
         if old.pk == hub.pk:
             raise ValidationError({"hub": f"{shipment.reference} already goes through {hub}."})
@@ -309,12 +333,14 @@ def shipment_reroute(
         return shipment
 
 
-def shipment_cancel(*, actor: Any, shipment: Shipment, reason: str) -> Shipment:
+def shipment_cancel(
+    *, actor: Any, shipment: Shipment, reason: str, expected_version: int | None = None
+) -> Shipment:
     """Cancel a shipment before it leaves; what it carried returns to open demand."""
     _check_change(actor, shipment)
     reason = _check_reason(reason)
     with transaction.atomic():
-        shipment = _locked(shipment)
+        shipment = _locked(shipment, expected_version)
         _cancel_event(actor, shipment, reason)
         shipment.refresh_from_db()
         _bump(shipment, reason)

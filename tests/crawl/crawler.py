@@ -51,6 +51,14 @@ POST_ONLY = {
     "api-allocation-runs-commit",
     "api-allocation-runs-discard",
     "api-allocation-runs-what-if",
+    "api-shipments-split",
+    "api-shipments-merge",
+    "api-shipments-reroute",
+    "api-shipments-cancel",
+    "api-discrepancies-investigate",
+    "api-discrepancies-resolve",
+    "api-discrepancies-reassign",
+    "api-discrepancies-due",
 }
 # Patterns whose values are not database ids: where the crawl takes them from.
 # An upload of the browser's own user, and its runs' files.
@@ -109,6 +117,10 @@ def pattern_model(name: str, pattern: Any) -> str | None:
             f"api-schedule-runs-{n}": "training.schedulerun"
             for n in ("detail", "outcomes", "bookings")
         },
+        "api-shipments-detail": "logistics.shipment",
+        "api-discrepancies-detail": "logistics.discrepancy",
+        "api-serial-items-detail": "logistics.serialitem",
+        "api-hub-capacities-detail": "registry.hubcapacity",
     }.get(name)
 
 

@@ -71,6 +71,10 @@ def samples(estate: Estate) -> dict[str, Any]:
     out["api models"]["audit-events"] = "audit.auditevent"
     out["api models"]["allocation-runs"] = "allocation.allocationrun"
     out["api models"]["schedule-runs"] = "training.schedulerun"
+    out["api models"]["shipments"] = "logistics.shipment"
+    out["api models"]["discrepancies"] = "logistics.discrepancy"
+    out["api models"]["serial-items"] = "logistics.serialitem"
+    out["api models"]["hub-capacities"] = "registry.hubcapacity"
     out["register slugs"] = [r.slug for r in REGISTERS] + list(TRAINING_REGISTERS)
     out["drill lists"] = list(LISTS)
     # scope -> the viewers who ask for it (None: every viewer). The whole picture carries the
