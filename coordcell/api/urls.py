@@ -49,6 +49,7 @@ api_patterns = _api_handles_its_own_auth(
     [
         *router.urls,
         path("me", views.me, name="api-me"),
+        path("changes", views.changes, name="api-changes"),
         # Logged in or a token, like every operation it describes.
         path(
             "schema",
