@@ -117,6 +117,7 @@ FEED_TYPES: tuple[FeedType, ...] = (
     FeedType("booking", Booking, training.bookings_visible_to),
 )
 BY_NAME = {t.name: t for t in FEED_TYPES}
+TYPE_CHOICES = [(t.name, t.name) for t in FEED_TYPES]
 
 # Recorded on a record, but not a change of it: a refused request, an id or a serial sent twice.
 INCIDENTS = ("access-refused", "shipment.event-id-conflict", "serial.collision")

@@ -31,7 +31,7 @@ from coordcell.registry.models import (
 )
 from coordcell.requirements.models import Requirement
 
-from .changes import FEED_TYPES
+from .changes import TYPE_CHOICES
 
 ATTACHED_CODES = "_api_codes"
 SLUG_PREFIX = "_api_slug_"  # a read's queryset annotates each to-one relation's slug under this
@@ -346,7 +346,7 @@ class MeSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     """One change of the feed: which record, which version it reached, what was done, when."""
 
-    type = serializers.ChoiceField(choices=[t.name for t in FEED_TYPES])
+    type = serializers.ChoiceField(choices=TYPE_CHOICES)
     id = serializers.IntegerField()
     version = serializers.IntegerField(
         allow_null=True, help_text="The record's version after this change, if it has one."

@@ -22,8 +22,18 @@ from . import views
 from .resources import ApiResource, viewset_for
 
 RESOURCES = [
-    ApiResource(PLEDGES, s.PledgeSerializer, codes=("allowed_hubs", "allowed_capabilities")),
-    ApiResource(REQUIREMENTS, s.RequirementSerializer, ordering_fields=("created_at",)),
+    ApiResource(
+        PLEDGES,
+        s.PledgeSerializer,
+        codes=("allowed_hubs", "allowed_capabilities"),
+        code_filters=("origin",),
+    ),
+    ApiResource(
+        REQUIREMENTS,
+        s.RequirementSerializer,
+        ordering_fields=("created_at",),
+        code_filters=("category",),
+    ),
     ApiResource(reg.NATIONS, s.NationSerializer),
     ApiResource(reg.ORGANISATIONS, s.OrganisationSerializer),
     ApiResource(reg.CATEGORIES, s.ItemCategorySerializer, codes=("can_serve",)),

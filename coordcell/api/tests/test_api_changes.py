@@ -210,3 +210,20 @@ def test_a_pledge_that_leaves_the_recipients_view_leaves_its_feed(estate, apis):
     assert Pledge.objects.get(pk=pl).status == Pledge.Status.CONFIRMED
     coord.patch(f"/api/v1/pledges/{pl}", {"status": "withdrawn", "version": version}, format="json")
     assert ("pledge", pl) not in _records(_follow(apis["recipient"])[0])
+
+
+def test_every_listed_record_is_one_the_reader_may_read_now(estate, apis, world):
+    from coordcell.api.changes import BY_NAME
+    from coordcell.logistics.selectors import Detail, shipment_detail_level
+
+    for name, role in ROLES.items():
+        user = world.users[role]
+        for change in _follow(apis[name], "/api/v1/changes?page_size=1000")[0]:
+            kind = BY_NAME[change["type"]]
+            row = kind.model._default_manager.filter(pk=change["id"]).first()
+            if row is None:  # deleted: only to who reads every record of the type
+                assert not kind.visible(user).query.has_filters(), (name, change)
+                continue
+            assert kind.visible(user).filter(pk=row.pk).exists(), (name, change)
+            if change["type"] == "shipment":
+                assert shipment_detail_level(user, row) is Detail.FULL, (name, change)
