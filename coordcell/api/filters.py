@@ -46,9 +46,11 @@ class CodeField(forms.ModelChoiceField):  # type: ignore[type-arg]
             found = rows.filter(pk=int(text)).first()
         if found is None:
             noun = rows.model._meta.verbose_name
+            # Values as params: django-filter formats the message with them ("%" in a code).
             raise forms.ValidationError(
-                f"No {noun} has the code {text[:60]!r} (among those you may see).",
+                "No %(noun)s has the code %(code)s (among those you may see).",
                 code="invalid_choice",
+                params={"noun": noun, "code": repr(text[:60])},
             )
         return found
 

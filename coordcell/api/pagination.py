@@ -17,7 +17,20 @@ from rest_framework.request import Request
 from coordcell.bounds import BIGINT
 
 
-class Pagination(PageNumberPagination):
+class PageSizeChecked:
+    """``page_size`` must be a whole number from 1 (more than the most is served as the most):
+    DRF serves the default for anything else, so that ``page_size=-1.5`` looked accepted."""
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw[:12]) >= 1):
+            raise exceptions.ValidationError({"page_size": ["A whole number from 1 to 1000."]})
+        return super().get_page_size(request)  # type: ignore[misc]
+
+
+class Pagination(PageSizeChecked, PageNumberPagination):
     """?page=N&page_size=M (at most 1000): big enough for a nightly sync, small enough to serve."""
 
     page_size = 50
@@ -25,7 +38,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 1000
 
 
-class SeqCursorPagination(CursorPagination):
+class SeqCursorPagination(PageSizeChecked, CursorPagination):
     """Newest first by ``seq`` (unique, indexed); ``?page_size=M`` (at most 1000) as elsewhere."""
 
     ordering = "-seq"

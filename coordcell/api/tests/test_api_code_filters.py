@@ -89,3 +89,16 @@ def test_the_schema_types_code_filters_and_enumerations_as_strings(coord):
     enums = [c for c in schema["components"]["schemas"].values() if "enum" in c]
     assert all(c["type"] in ("string", "integer") for c in enums)
     assert schema["components"]["schemas"]["DomainEnum"]["type"] == "string"
+
+
+def test_a_code_with_a_percent_sign_is_a_problem_not_a_failure(pledges, coord):
+    answer = coord.get("/api/v1/pledges?donor=%25s%25")
+    assert answer.status_code == 400
+    assert "%s%" in answer.json()["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize("size", ["-1.5", "0", "ten"])
+def test_a_page_size_that_is_no_whole_number_is_a_problem(coord, size):
+    answer = coord.get(f"/api/v1/pledges?page_size={size}")
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "page_size"
