@@ -222,7 +222,7 @@ class ChangeFeed:
         position, scanned = after, 0
         if not self.reach:
             return Page(changes, position, more=False)
-        events = self.events()
+        events: Any = self.events()  # annotated with feed_version
         while scanned < SCAN_LIMIT:
             chunk = list(
                 events.filter(seq__gt=position).values_list(

@@ -33,14 +33,14 @@ CODE_SCOPES: dict[type[Model], Callable[[Any], QuerySet[Any]]] = {
 }
 
 
-class CodeField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class CodeField(forms.ModelChoiceField):  # type: ignore[type-arg,unused-ignore]
     """The object whose code is the value (exact, then ignoring case), else whose id it is."""
 
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        rows = self.queryset
+        rows: Any = self.queryset  # set per request (CodedFilterSet)
         found = rows.filter(code=text).first() or rows.filter(code__iexact=text).first()
         if found is None and text.isdigit() and len(text) <= 18:
             found = rows.filter(pk=int(text)).first()
@@ -57,22 +57,22 @@ class CodeField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 @extend_schema_field(OpenApiTypes.STR)
 class CodeFilter(django_filters.ModelChoiceFilter):
-    field_class = CodeField
+    field_class: Any = CodeField
 
 
-def _related_with_code(model: type[Model], field_name: str) -> type[Model] | None:
+def _related_with_code(model: type[Model], field_name: str | None) -> type[Model] | None:
     try:
-        related = model._meta.get_field(field_name).related_model
+        related: Any = model._meta.get_field(field_name or "").related_model
     except FieldDoesNotExist:
         return None
-    return related if related in CODE_SCOPES else None  # type: ignore[return-value]
+    return related if related in CODE_SCOPES else None
 
 
 @cache
 def _coded(
     filterset_class: type[django_filters.FilterSet], extra: tuple[str, ...]
 ) -> type[django_filters.FilterSet]:
-    model = filterset_class._meta.model
+    model = filterset_class._meta.model  # type: ignore[attr-defined]
     filters: dict[str, Any] = {}
     for name, current in filterset_class.base_filters.items():
         related = None
@@ -91,7 +91,7 @@ def _coded(
     coded: type[django_filters.FilterSet] = type(
         f"Coded{filterset_class.__name__}", (CodedFilterSet, filterset_class), {}
     )
-    coded.base_filters = filters  # after the class is made: its metaclass would make id filters
+    coded.base_filters = filters  # type: ignore[assignment]  # after the class is made: its metaclass would make id filters
     return coded
 
 
@@ -103,7 +103,10 @@ class CodedFilterSet(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         for current in self.filters.values():  # this filter set's own copies
             if isinstance(current, CodeFilter):
-                related = _related_with_code(self._meta.model, current.field_name)
+                related = _related_with_code(
+                    self._meta.model,  # type: ignore[attr-defined]
+                    current.field_name,
+                )
                 assert related is not None  # a CodeFilter is made only for those
                 current.queryset = CODE_SCOPES[related](user)
 
