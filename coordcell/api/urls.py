@@ -26,7 +26,7 @@ RESOURCES = [
         PLEDGES,
         s.PledgeSerializer,
         codes=("allowed_hubs", "allowed_capabilities"),
-        code_filters=("origin",),
+        code_filters=("origin", "allowed_hubs"),
     ),
     ApiResource(
         REQUIREMENTS,

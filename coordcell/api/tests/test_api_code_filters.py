@@ -102,3 +102,11 @@ def test_a_page_size_that_is_no_whole_number_is_a_problem(coord, size):
     answer = coord.get(f"/api/v1/pledges?page_size={size}")
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "page_size"
+
+
+def test_pledges_filter_by_a_hub_they_may_go_through(pledges, coord, world, api_for):
+    german, _ = pledges
+    german.allowed_hubs.set([world.hub])
+    assert _refs(coord, "/api/v1/pledges?allowed_hubs=rzeszow") == ["P-000001"]
+    recipient = api_for(world.users[Role.RECIPIENT_LIAISON])  # the route is not its to read
+    assert _refs(recipient, "/api/v1/pledges?allowed_hubs=nowhere") == ["P-000002"]
