@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from coordcell.registry.access import raise_not_found
 from coordcell.registry.registers import Register
 
+from .filters import with_codes
 from .problems import ConflictError
 from .serializers import ATTACHED_CODES, CODES_PREFIX, many_to_many, slug_annotations
 from .writes import save_through_form
@@ -32,6 +33,7 @@ class ApiResource:
     serializer_class: type[serializers.ModelSerializer]
     codes: tuple[str, ...] = ()  # many-to-many relations shown as their objects' codes
     ordering_fields: tuple[str, ...] = ()  # besides the register's sortable columns
+    code_filters: tuple[str, ...] = ()  # filters by a related object's code the page lacks
 
     @property
     def slug(self) -> str:
@@ -88,7 +90,11 @@ class ResourceViewSet(viewsets.ModelViewSet):
     @property
     def filterset_class(self) -> Any:
         user = getattr(getattr(self, "request", None), "user", None)
-        return self.resource.register.for_user(user).filterset_class
+        return with_codes(
+            self.resource.register.for_user(user).filterset_class,
+            self.resource.code_filters,
+            self.resource.register.hidden_for(user),
+        )
 
     @property
     def ordering_fields(self) -> list[str]:

@@ -71,3 +71,34 @@ def add_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, An
                 content = {"application/problem+json": {"schema": ref}}
                 responses.setdefault(code, {"description": _WHEN[code], "content": content})
     return result
+
+
+def _enum_type(values: list[Any]) -> str | None:
+    kinds = {type(v) for v in values if v is not None}
+    if kinds == {str}:
+        return "string"
+    if kinds == {int}:
+        return "integer"
+    return None
+
+
+def type_enumerations(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every enumeration typed as its values are (strings
+    for a category's domain, also where a filter names it through a related field, which the
+    generator types as the related key's integer; a blank choice as a string)."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            values = node.get("enum")
+            if isinstance(values, list) and values:
+                kind = _enum_type(values)
+                if kind is not None:
+                    node["type"] = [kind, "null"] if None in values else kind
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

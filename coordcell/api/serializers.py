@@ -31,6 +31,8 @@ from coordcell.registry.models import (
 )
 from coordcell.requirements.models import Requirement
 
+from .changes import TYPE_CHOICES
+
 ATTACHED_CODES = "_api_codes"
 SLUG_PREFIX = "_api_slug_"  # a read's queryset annotates each to-one relation's slug under this
 CODES_PREFIX = "_api_codes_"  # ... and each many-to-many relation's codes, comma-separated
@@ -339,3 +341,26 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     role = serializers.CharField()
     nation = serializers.CharField(allow_null=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change of the feed: which record, which version it reached, what was done, when."""
+
+    type = serializers.ChoiceField(choices=TYPE_CHOICES)
+    id = serializers.IntegerField()
+    version = serializers.IntegerField(
+        allow_null=True, help_text="The record's version after this change, if it has one."
+    )
+    verb = serializers.CharField(help_text="create, update, delete or the action's own name.")
+    at = serializers.DateTimeField()
+    url = serializers.URLField(allow_null=True, help_text="Where the API reads the record.")
+
+
+class ChangePageSerializer(serializers.Serializer):
+    results = ChangeSerializer(many=True)
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page now; null when you have read every change."
+    )
+    cursor = serializers.CharField(
+        help_text="Where to go on from later: send it as `after` (keep it, it does not expire)."
+    )

@@ -24,8 +24,18 @@ from .resources import ApiResource, viewset_for
 from .schedule_runs import ScheduleRunViewSet
 
 RESOURCES = [
-    ApiResource(PLEDGES, s.PledgeSerializer, codes=("allowed_hubs", "allowed_capabilities")),
-    ApiResource(REQUIREMENTS, s.RequirementSerializer, ordering_fields=("created_at",)),
+    ApiResource(
+        PLEDGES,
+        s.PledgeSerializer,
+        codes=("allowed_hubs", "allowed_capabilities"),
+        code_filters=("origin", "allowed_hubs"),
+    ),
+    ApiResource(
+        REQUIREMENTS,
+        s.RequirementSerializer,
+        ordering_fields=("created_at",),
+        code_filters=("category",),
+    ),
     ApiResource(reg.NATIONS, s.NationSerializer),
     ApiResource(reg.ORGANISATIONS, s.OrganisationSerializer),
     ApiResource(reg.CATEGORIES, s.ItemCategorySerializer, codes=("can_serve",)),
@@ -58,6 +68,7 @@ api_patterns = _api_handles_its_own_auth(
         *router.urls,
         path("me", views.me, name="api-me"),
         path("shipment-events", shipments.shipment_events, name="api-shipment-events"),
+        path("changes", views.changes, name="api-changes"),
         # Logged in or a token, like every operation it describes.
         path(
             "schema",

@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import filters, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, filters, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,9 +24,23 @@ from coordcell.audit.selectors import audit_events_visible_to
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
 from coordcell.registry.models import User
 
+from .changes import (
+    BY_NAME,
+    FEED_TYPES,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    ChangeFeed,
+    decode_cursor,
+    encode_cursor,
+)
 from .pagination import SeqCursorPagination
 from .problems import problem
-from .serializers import AuditEventSerializer, MeSerializer
+from .serializers import (
+    AuditEventSerializer,
+    ChangePageSerializer,
+    ChangeSerializer,
+    MeSerializer,
+)
 from .services import can_create_token, token_create, token_revoke, tokens_of
 
 
@@ -71,6 +85,96 @@ def me(request: Request) -> Response:
             "username": user.username,
             "role": user.role,
             "nation": user.nation.code if user.nation else None,
+        }
+    )
+
+
+@extend_schema(
+    tags=["changes"],
+    summary="What changed, in commit order, among the records you may read",
+    description=(
+        "Follow it from the start (no `after`) or from the `cursor` of your last answer. A page "
+        "lists at most `page_size` changes; it may list fewer (even none) and still have a "
+        "`next`: follow `next` until it is null, then keep `cursor` for the next time. "
+        "Only records you may read now are listed (docs/api.md, 'The change feed')."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "after", str, description="A `cursor` from an earlier answer (opaque).", required=False
+        ),
+        OpenApiParameter(
+            "page_size",
+            int,
+            description=f"At most {MAX_PAGE_SIZE}; {PAGE_SIZE} by default.",
+            required=False,
+        ),
+        OpenApiParameter(
+            "type",
+            str,
+            description="Only these record types, comma-separated: "
+            + ", ".join(t.name for t in FEED_TYPES),
+            required=False,
+        ),
+    ],
+    responses=ChangePageSerializer,
+)
+@api_view(["GET"])
+def changes(request: Request) -> Response:
+    """The change feed (coordcell/api/changes.py)."""
+    params = request.query_params
+    errors: dict[str, list[str]] = {}
+    after = 0
+    if params.get("after"):
+        try:
+            after = decode_cursor(params["after"])
+        except ValueError:
+            errors["after"] = ["Send a `cursor` (or `next` link) this feed gave you, unchanged."]
+    size = PAGE_SIZE
+    if params.get("page_size"):
+        text = params["page_size"]
+        if not (text.isdigit() and 1 <= int(text[:6]) <= MAX_PAGE_SIZE):
+            errors["page_size"] = [f"A whole number from 1 to {MAX_PAGE_SIZE}."]
+        else:
+            size = int(text)
+    types = list(FEED_TYPES)
+    if params.get("type"):
+        names = [n.strip() for n in params["type"].split(",") if n.strip()]
+        unknown = [n for n in names if n not in BY_NAME]
+        if unknown or not names:
+            errors["type"] = [
+                f"Unknown type {', '.join(unknown)[:100]!r}; one of: "
+                + ", ".join(t.name for t in FEED_TYPES)
+            ]
+        else:
+            types = [BY_NAME[n] for n in names]
+    if errors:
+        raise exceptions.ValidationError(errors)
+    page = ChangeFeed(request.user, types).page(after=after, size=size)
+    cursor = encode_cursor(page.position)
+    query = params.copy()
+    query["after"] = cursor
+    results = [
+        {
+            "type": c.type.name,
+            "id": c.id,
+            "version": c.version,
+            "verb": c.verb,
+            "at": c.at,
+            "url": (
+                request.build_absolute_uri(reverse(f"api-{c.type.resource}-detail", args=[c.id]))
+                if c.type.resource
+                else None
+            ),
+        }
+        for c in page.changes
+    ]
+    return Response(
+        {
+            "results": ChangeSerializer(results, many=True).data,
+            "next": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+            if page.more
+            else None,
+            "cursor": cursor,
         }
     )
 
