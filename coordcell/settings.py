@@ -378,13 +378,13 @@ SPECTACULAR_SETTINGS = {
         "ScheduleRunStatusEnum": "coordcell.training.models.ScheduleRun.Status",
         "ShipmentStatusEnum": "coordcell.logistics.lifecycle.ShipmentStatus",
         "DiscrepancyResolutionEnum": "coordcell.logistics.models.Discrepancy.Resolution",
+        "ChangeTypeEnum": "coordcell.api.changes.TYPE_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "coordcell.api.schema.add_problem_responses",
         "coordcell.api.schema.type_enumerations",
     ],
-    "ENUM_NAME_OVERRIDES": {"ChangeTypeEnum": "coordcell.api.changes.TYPE_CHOICES"},
 }
 # Spreadsheet import (coordcell/exchange): uploads, their reports and rejected rows live here
 # (shared by the app servers and the workers, which run the imports). Limits, each refused with a
