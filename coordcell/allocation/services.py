@@ -127,6 +127,21 @@ def run_create(
     return run
 
 
+def whatif_create(
+    *, actor: User, base: AllocationRun, changes: Sequence[Mapping[str, Any]]
+) -> AllocationRun:
+    """A what-if on ``base``: its weeks, parameters and re-plan day, its changes and these."""
+    return run_create(
+        actor=actor,
+        planning_start=base.planning_start,
+        horizon_weeks=base.horizon_weeks,
+        parameters=base.parameters,
+        changes=[*base.changes, *changes],
+        base_run=base,
+        replan_from=base.replan_from,
+    )
+
+
 def _progress(run: AllocationRun, percent: int, message: str, **fields: Any) -> None:
     run.progress, run.progress_message = percent, message
     for name, value in fields.items():

@@ -160,15 +160,7 @@ def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return HttpResponseRedirect(reverse("allocation:detail", args=[base.pk]))
     try:
-        run = services.run_create(
-            actor=user,
-            planning_start=base.planning_start,
-            horizon_weeks=base.horizon_weeks,
-            parameters=base.parameters,
-            changes=[*base.changes, *form.cleaned_data["changes"]],
-            base_run=base,
-            replan_from=base.replan_from,
-        )
+        run = services.whatif_create(actor=user, base=base, changes=form.cleaned_data["changes"])
     except ValidationError as exc:
         messages.error(request, "The what-if is refused: " + " ".join(exc.messages))
         return HttpResponseRedirect(reverse("allocation:detail", args=[base.pk]))

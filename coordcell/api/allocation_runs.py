@@ -149,7 +149,7 @@ class VersionSerializer(serializers.Serializer):
     )
 
 
-class LineSerializer(serializers.ModelSerializer):
+class AllocationLineSerializer(serializers.ModelSerializer):
     pledge = serializers.CharField(source="pledge.reference")
     donor = serializers.CharField(source="pledge.donor.code")
     requirement = serializers.CharField(source="requirement.reference")
@@ -372,7 +372,7 @@ class AllocationRunViewSet(viewsets.GenericViewSet):
             OpenApiParameter("hub", str, description="The hub's code."),
             OpenApiParameter("ordering", str, enum=_LINE_ORDERINGS, default="priority"),
         ],
-        responses=LineSerializer(many=True),
+        responses=AllocationLineSerializer(many=True),
         filters=False,
     )
     @action(detail=True, pagination_class=Pagination, filter_backends=[])
@@ -382,7 +382,7 @@ class AllocationRunViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         lines = selectors.lines_of(run, **query.validated_data)
         page = self.paginate_queryset(lines)
-        return self.get_paginated_response(LineSerializer(page, many=True).data)
+        return self.get_paginated_response(AllocationLineSerializer(page, many=True).data)
 
     @extend_schema(
         summary="A run's shortfalls: requirements not met in full and on time, and why",
@@ -408,15 +408,7 @@ class AllocationRunViewSet(viewsets.GenericViewSet):
         user = _coordinator(request, selectors.can_create_run(request.user))
         given = WhatIfSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        run = services.run_create(
-            actor=user,
-            planning_start=base.planning_start,
-            horizon_weeks=base.horizon_weeks,
-            parameters=base.parameters,
-            changes=[*base.changes, *given.validated_data["changes"]],
-            base_run=base,
-            replan_from=base.replan_from,
-        )
+        run = services.whatif_create(actor=user, base=base, changes=given.validated_data["changes"])
         return _accepted(request, run)
 
     @extend_schema(

@@ -96,7 +96,7 @@ class LegSerializer(serializers.Serializer):
     actual_arrival = serializers.DateTimeField(allow_null=True)
 
 
-class LineSerializer(serializers.Serializer):
+class ShipmentLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     category = serializers.CharField()
     requirement = serializers.CharField(help_text="The requirement's reference.")
@@ -123,7 +123,7 @@ class EventSerializer(serializers.Serializer):
 
 class ShipmentDetailSerializer(ShipmentSerializer):
     legs = LegSerializer(many=True)
-    lines = LineSerializer(many=True)
+    lines = ShipmentLineSerializer(many=True)
     events = EventSerializer(many=True)
 
 

@@ -193,7 +193,7 @@ def _check_balances():
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_ledger_balances_after_any_sequence(world, situation, steps):
-    savepoint = transaction.savepoint()
+    savepoint = transaction.savepoint_create()
     try:
         # A plan committed first: the other steps then have shipments to act on.
         for step in [("plan",), *steps]:
