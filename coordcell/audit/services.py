@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -430,15 +431,19 @@ def checked(
     """The error of one record of a batch: its action's own ``problems`` ((field, (message,
     rule)) pairs, each error coded with its rule), then its model's rules (code "model") run
     without a query per record: related objects already set are not looked up again, and the
-    reference of a new record is its action's to give. None when it passes."""
+    reference of a new record is its action's to give. None when it passes.
+
+    A record that passed is not checked against its model's rules again while its values stay
+    as they were: an import checks each row to report it, then its action checks the batch
+    before writing; the model's rules of the same values give the same answer (the action's own
+    ``problems`` are asked each time)."""
     errors: dict[str, list[ValidationError]] = {}
     for name, (message, rule) in problems:
         errors.setdefault(name, []).append(ValidationError(message, code=rule))
-    exclude = [
-        f.name
-        for f in instance._meta.concrete_fields
-        if isinstance(f, RelatedField) and f.is_cached(instance)
-    ]
+    stamp = _values_stamp(instance, new_reference)
+    if not errors and getattr(instance, "_passed_model_rules", None) == stamp:
+        return None
+    exclude = [f.name for f in _related_fields(type(instance)) if f.is_cached(instance)]
     if new_reference:
         exclude.append("reference")
     try:
@@ -446,7 +451,23 @@ def checked(
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, []).extend(ValidationError(m, code="model") for m in messages)
-    return ValidationError(errors) if errors else None
+    if errors:
+        return ValidationError(errors)
+    instance._passed_model_rules = stamp  # type: ignore[attr-defined]
+    return None
+
+
+@functools.cache
+def _related_fields(model: type[models.Model]) -> tuple[Any, ...]:
+    return tuple(f for f in model._meta.concrete_fields if isinstance(f, RelatedField))
+
+
+def _values_stamp(instance: models.Model, new_reference: bool) -> tuple[bool, dict[str, Any]]:
+    # The instance's own attribute values (not its state, not this stamp): cheap to take and to
+    # compare, unlike running every field's validators again.
+    return new_reference, {
+        k: v for k, v in instance.__dict__.items() if k != "_state" and k != "_passed_model_rules"
+    }
 
 
 def create_many_audited(

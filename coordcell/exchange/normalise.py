@@ -5,6 +5,7 @@ dates come in the common European, ISO and Excel forms. Each parser returns the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -48,7 +49,16 @@ class Invalid(ValueError):
 def key(value: Any) -> str:
     """The form in which names and codes are compared: case, spaces, '_' and '-' do not count,
     nor coordcell's own quote against formulas (a code "-x" is "'-x" in its CSV exports)."""
-    return re.sub(r"[\s_\-]+", " ", spreadsheet_unquote(str(value))).strip().casefold()
+    return _key(str(value))
+
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+# The same few names and codes (donors, categories, depots) fill most rows of a file.
+@functools.lru_cache(maxsize=65536)
+def _key(text: str) -> str:
+    return _SEPARATORS.sub(" ", spreadsheet_unquote(text)).strip().casefold()
 
 
 def is_missing(value: Any) -> bool:
