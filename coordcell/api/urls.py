@@ -17,7 +17,7 @@ from coordcell.pledges.register_defs import PLEDGES
 from coordcell.registry import register_defs as reg
 from coordcell.requirements.register_defs import REQUIREMENTS
 
-from . import discrepancies, hub_capacities, inventory, shipments, views
+from . import discrepancies, hub_capacities, inventory, notifications, shipments, views
 from . import serializers as s
 from .allocation_runs import AllocationRunViewSet
 from .resources import ApiResource, viewset_for
@@ -54,6 +54,7 @@ router.register("shipments", shipments.ShipmentViewSet, basename="api-shipments"
 router.register("serial-items", inventory.SerialItemViewSet, basename="api-serial-items")
 router.register("discrepancies", discrepancies.DiscrepancyViewSet, basename="api-discrepancies")
 router.register("hub-capacities", hub_capacities.HubCapacityViewSet, basename="api-hub-capacities")
+router.register("notifications", notifications.NotificationViewSet, basename="api-notifications")
 
 
 def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:
@@ -69,6 +70,12 @@ api_patterns = _api_handles_its_own_auth(
         path("me", views.me, name="api-me"),
         path("shipment-events", shipments.shipment_events, name="api-shipment-events"),
         path("changes", views.changes, name="api-changes"),
+        path("inventory-checks", inventory.inventory_checks, name="api-inventory-checks"),
+        path(
+            "notification-preferences",
+            notifications.notification_preferences,
+            name="api-notification-preferences",
+        ),
         # Logged in or a token, like every operation it describes.
         path(
             "schema",

@@ -21,7 +21,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
-from coordcell.audit.services import save_audited
+from coordcell.audit.services import StaleEditError, save_audited
 from coordcell.logistics.models import Discrepancy, Shipment
 from coordcell.logistics.selectors import (
     Detail,
@@ -466,8 +466,11 @@ def preference_save(
     email_kinds: Iterable[str],
     daily_digest: bool,
     language: str = "",
+    expected_version: int | None = None,
 ) -> NotificationPreference:
-    """A user's own choice of kinds by e-mail, digest and language; audited."""
+    """A user's own choice of kinds by e-mail, digest and language; audited. With
+    ``expected_version`` (the version read; 0 while none was saved) a change made since is
+    refused (StaleEditError) and nothing changes."""
     if not can_change_preferences(actor, user):
         raise PermissionDenied("Each user chooses their own notifications.")
     kinds = sorted(set(email_kinds))
@@ -481,9 +484,16 @@ def preference_save(
         )
     with transaction.atomic():
         preference = preference_of(user) or NotificationPreference(user=user)
+        stored = preference.version if preference.pk is not None else 0
+        if expected_version is not None and expected_version != stored:
+            raise StaleEditError(preference)
         preference.email_kinds = kinds
         preference.daily_digest = daily_digest
         preference.language = language
         preference.full_clean()
-        saved: NotificationPreference = save_audited(actor=actor, instance=preference)
+        saved: NotificationPreference = save_audited(
+            actor=actor,
+            instance=preference,
+            expected_version=expected_version if preference.pk is not None else None,
+        )
         return saved
