@@ -14,21 +14,23 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordcell.bounds import VERSION_MAX
+from coordcell.bounds import BIGINT, QUANTITY_MAX, VERSION_MAX
 from coordcell.logistics.discrepancies import (
     NOTE_MAX,
+    can_record_discrepancy,
     discrepancy_reassign,
+    discrepancy_record,
     discrepancy_resolve,
     discrepancy_set_due,
     discrepancy_start_investigation,
 )
 from coordcell.logistics.lifecycle import S
-from coordcell.logistics.models import Discrepancy
+from coordcell.logistics.models import Discrepancy, Shipment
 from coordcell.logistics.selectors import (
     AGE_BANDS,
     REGISTER_SORTS,
@@ -336,3 +338,57 @@ def _parsed(serializer_class: type[serializers.Serializer], request: Request) ->
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+# ---- recording one on a shipment (POST /api/v1/shipments/{id}/discrepancies) ----
+
+DESCRIPTION_MAX = 5000
+
+
+class RecordInput(serializers.Serializer):
+    """What the shipment page's discrepancy form takes (photos are added on the page)."""
+
+    kind = serializers.ChoiceField(choices=Discrepancy.Kind.choices)
+    line = serializers.IntegerField(
+        min_value=1,
+        max_value=BIGINT[1],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The shipment line's id.",
+    )
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=QUANTITY_MAX,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Required for short.",
+    )
+    serial = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=DESCRIPTION_MAX)
+
+
+def discrepancy_record_answer(request: Request, shipment: Shipment) -> Response:
+    """Record a discrepancy on ``shipment`` (one the caller sees) through the page's action,
+    and answer it as ``GET /api/v1/discrepancies/{id}`` shows it to the caller. Nothing is
+    looked up by the serial: whether it exists elsewhere is never told here."""
+    if not can_record_discrepancy(request.user, shipment):
+        raise PermissionDenied("You may not record discrepancies on this shipment.")
+    data = _parsed(RecordInput, request)
+    recorded = discrepancy_record(
+        actor=request.user,
+        shipment=shipment,
+        kind=data["kind"],
+        line_id=data["line"],
+        quantity=data["quantity"],
+        serial=data["serial"],
+        description=data["description"],
+    )
+    fresh = Discrepancy.objects.select_related(
+        "shipment__donor", "owner_nation", "other_shipment", "resolved_by", "location"
+    ).get(pk=recorded.pk)
+    row = discrepancy_rows(request.user, [fresh])[0]
+    response = Response(DiscrepancySerializer(row).data, status=status.HTTP_201_CREATED)
+    response["Location"] = request.build_absolute_uri(f"/api/v1/discrepancies/{recorded.pk}")
+    return response

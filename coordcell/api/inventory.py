@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordcell.logistics.discrepancies import inventory_check_record
 from coordcell.logistics.models import SerialItem
 from coordcell.logistics.selectors import (
     ItemState,
@@ -22,6 +25,7 @@ from coordcell.logistics.selectors import (
     with_item_state,
 )
 from coordcell.registry.access import as_user, raise_not_found
+from coordcell.registry.models import Location
 
 from .pagination import IdCursorPagination
 
@@ -136,3 +140,77 @@ class SerialItemViewSet(viewsets.GenericViewSet):
         if item is None:
             raise_not_found(serial_items_visible_to(request.user), pk=pk)
         return Response(SerialItemSerializer(self._rows([item])[0]).data)
+
+
+# ---- the end-use inventory check (POST /api/v1/inventory-checks) ----
+
+SERIALS_MAX = 5000
+NOTE_MAX = 500
+
+
+class InventoryCheckInput(serializers.Serializer):
+    """The inventory page's form: the serials found, where, and a note."""
+
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        min_length=1,
+        max_length=SERIALS_MAX,
+        help_text="The serial numbers found (received items you may check).",
+    )
+    location = serializers.CharField(
+        max_length=50,
+        help_text="Where they were found: a location code in the recipient's country.",
+    )
+    note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
+
+
+class InventoryCheckSerializer(serializers.Serializer):
+    checked = serializers.IntegerField(help_text="How many items were checked.")
+    location = serializers.CharField()
+    items = SerialItemSerializer(many=True)
+
+
+@extend_schema(
+    summary="Record an end-use inventory check: serials found at a location",
+    description=(
+        "By the cell or the recipient, as on the inventory page. Every serial must be a received "
+        "item you may check, else nothing is recorded and the answer names the serials refused "
+        "(an item you may not see is refused exactly like one that does not exist)."
+    ),
+    request=InventoryCheckInput,
+    responses={201: InventoryCheckSerializer},
+    tags=TAG,
+)
+@api_view(["POST"])
+def inventory_checks(request: Request) -> Response:
+    user = as_user(request.user)
+    if user is None or not (user.is_coordinator or user.is_recipient_liaison):
+        raise PermissionDenied("End-use checks are recorded by the cell or the recipient.")
+    data = InventoryCheckInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    location = Location.objects.filter(code=values["location"], nation__is_recipient=True).first()
+    if location is None:
+        raise exceptions.ValidationError(
+            {"location": ["Choose a location code in the recipient's country."]}
+        )
+    items = inventory_check_record(
+        actor=user, serials=values["serials"], location=location, note=values["note"]
+    )
+    ids = [i.pk for i in items]
+    found = list(
+        with_item_state(serial_items_visible_to(user).filter(pk__in=ids))
+        .select_related("last_location", "category", "shipment_line__shipment__donor")
+        .order_by("serial")
+    )
+    overdue = set(
+        overdue_serial_items(serial_items_visible_to(user).filter(pk__in=ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    body = {
+        "checked": len(items),
+        "location": location.code,
+        "items": item_rows(user, found, overdue),
+    }
+    return Response(InventoryCheckSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -41,6 +41,7 @@ from coordcell.registry.access import as_user, raise_not_found
 from coordcell.registry.models import Location
 from coordcell.requirements.selectors import requirements_visible_to
 
+from .discrepancies import DiscrepancySerializer, RecordInput, discrepancy_record_answer
 from .pagination import IdCursorPagination
 
 DETAIL_LEVELS = [(d.value, d.value) for d in Detail]
@@ -514,6 +515,20 @@ class ShipmentViewSet(viewsets.GenericViewSet):
             expected_version=data.get("version"),
         )
         return self._answer(cancelled)
+
+    @extend_schema(
+        summary="Record a discrepancy found on a shipment",
+        description=(
+            "The shipment page's form, without photos (add those on the page). Answers the "
+            "discrepancy as GET /api/v1/discrepancies/{id} shows it to you."
+        ),
+        request=RecordInput,
+        responses={201: DiscrepancySerializer},
+        tags=TAG,
+    )
+    @action(detail=True, methods=["post"], url_path="discrepancies", url_name="discrepancies")
+    def discrepancies(self, request: Request, pk: str) -> Response:
+        return discrepancy_record_answer(request, self._shipment())
 
 
 # ---- the bulk event feed with a token ----
