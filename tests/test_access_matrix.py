@@ -87,6 +87,8 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.exchange.selectors import uploads_visible_to
     from coordcell.logistics import selectors as logistics
     from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, SerialItem, Shipment
+    from coordcell.notifications.models import Notification
+    from coordcell.notifications.selectors import notifications_visible_to
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.registry.capacity import hub_capacities_visible_to
@@ -114,6 +116,14 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
                 d.pk for d in visible if any(logistics.discrepancy_actions_for(user, d).values())
             ]
         )
+
+    def recorders(user: Any) -> Any:
+        # Who may record a discrepancy on a shipment they see (can_record_discrepancy).
+        qs = logistics.shipments_visible_to(user)
+        allowed = user is not None and (
+            user.is_coordinator or user.is_donor_liaison or user.is_recipient_liaison
+        )
+        return qs if allowed else qs.none()
 
     runs = (AllocationRun, allocation.runs_visible_to, coordinators(allocation.runs_visible_to))
     capacities = (HubCapacity, hub_capacities_visible_to, coordinators(hub_capacities_visible_to))
@@ -190,7 +200,16 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             )
             for name in ("investigate", "resolve", "reassign", "due")
         },
+        "api-shipments-discrepancies": (Shipment, logistics.shipments_visible_to, recorders, True),
         "api-serial-items-detail": (SerialItem, logistics.serial_items_visible_to, None, False),
+        # The user's own notifications: nobody else's, the cell's staff included.
+        "api-notifications-detail": (Notification, notifications_visible_to, None, False),
+        "api-notifications-read": (
+            Notification,
+            notifications_visible_to,
+            notifications_visible_to,
+            True,
+        ),
         "api-hub-capacities-detail": (*capacities, True),
         "api-token-revoke": (ApiToken, tokens_of, tokens_of, True),
         # An upload is named by its public id (its file's name here is the id again: only the

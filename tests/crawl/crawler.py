@@ -59,6 +59,10 @@ POST_ONLY = {
     "api-discrepancies-resolve",
     "api-discrepancies-reassign",
     "api-discrepancies-due",
+    "api-shipments-discrepancies",
+    "api-notifications-read",
+    "api-notifications-read-all",
+    "api-inventory-checks",
 }
 # Patterns whose values are not database ids: where the crawl takes them from.
 # An upload of the browser's own user, and its runs' files.
@@ -121,6 +125,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "api-discrepancies-detail": "logistics.discrepancy",
         "api-serial-items-detail": "logistics.serialitem",
         "api-hub-capacities-detail": "registry.hubcapacity",
+        "api-notifications-detail": "notifications.notification",
     }.get(name)
 
 

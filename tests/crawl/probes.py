@@ -301,6 +301,19 @@ class Probes:
             item.serial,
             "CRAWL-UNKNOWN-SERIAL-2",
         )
+        code = self.mine["received"].delivery_point.code
+
+        def send_api(serial: str) -> tuple[Any, str]:
+            body = {"serials": [serial], "location": code, "note": "crawl"}
+            return self._send("/api/v1/inventory-checks", body, json_body=True, echo=(serial,))
+
+        self._differential(
+            "POST /api/v1/inventory-checks (another nation's item in transit)",
+            self._canary_of(item.serial),
+            send_api,
+            item.serial,
+            "CRAWL-UNKNOWN-SERIAL-3",
+        )
 
     def pledge_naming_another_depot(self) -> None:
         from coordcell.registry.models import ItemCategory, Location

@@ -31,6 +31,7 @@ def samples(estate: Estate) -> dict[str, Any]:
     from coordcell.audit.models import AuditEvent
     from coordcell.catalogue import REGISTERS
     from coordcell.logistics.models import DiscrepancyPhoto
+    from coordcell.notifications.models import Notification
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.registry.models import CapabilityCoalition, HubCapacity, Location
     from coordcell.reports.lists import LISTS
@@ -65,6 +66,11 @@ def samples(estate: Estate) -> dict[str, Any]:
     sites = TrainingSite.objects.filter(location__nation__code__in=["DE", "GB", "PL"])
     out["training.trainingsite"] = _ids(sites)[:3]
     out["training.booking"] = _ids(Booking.objects.all())[:2]
+    # The first notification of each recipient: each viewer reads its own, and another's is a 404.
+    first: dict[int, int] = {}
+    for pk, recipient in Notification.objects.order_by("pk").values_list("pk", "recipient_id"):
+        first.setdefault(recipient, pk)
+    out["notifications.notification"] = list(first.values())
     for label, filters in REFERENCE_SAMPLES.items():
         out[label] = _ids(apps.get_model(label)._default_manager.filter(**filters))[:3]
     out["api models"] = {r.slug: str(r.register.model._meta.label_lower) for r in RESOURCES}
@@ -75,6 +81,7 @@ def samples(estate: Estate) -> dict[str, Any]:
     out["api models"]["discrepancies"] = "logistics.discrepancy"
     out["api models"]["serial-items"] = "logistics.serialitem"
     out["api models"]["hub-capacities"] = "registry.hubcapacity"
+    out["api models"]["notifications"] = "notifications.notification"
     out["register slugs"] = [r.slug for r in REGISTERS] + list(TRAINING_REGISTERS)
     out["drill lists"] = list(LISTS)
     # scope -> the viewers who ask for it (None: every viewer). The whole picture carries the
