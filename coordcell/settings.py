@@ -379,6 +379,8 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "coordcell.logistics.lifecycle.ShipmentStatus",
         "DiscrepancyResolutionEnum": "coordcell.logistics.models.Discrepancy.Resolution",
         "ChangeTypeEnum": "coordcell.api.changes.TYPE_CHOICES",
+        "DiscrepancyKindEnum": "coordcell.logistics.models.Discrepancy.Kind",
+        "NotificationKindEnum": "coordcell.notifications.models.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
