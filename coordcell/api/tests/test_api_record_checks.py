@@ -162,3 +162,14 @@ def test_a_location_outside_the_recipients_country_is_a_400(world, api_for):
         assert [e["field"] for e in answer.json()["errors"]] == ["location"]
     assert _check(api, [], world.delivery_point.code).status_code == 400
     assert not InventoryCheck.objects.exists()
+
+
+def test_the_recipient_recording_before_handover_is_told_no_place_on_the_route(world, api_for):
+    shipment = shipment_at(world, S.AT_HUB, donor="DE")
+    api = api_for(world.users[Role.RECIPIENT_LIAISON])
+    answer = _record(api, shipment)
+    assert answer.status_code == 201
+    assert answer.json()["location"] is None  # the hub it was found at is the route
+    assert world.hub.code not in answer.content.decode()
+    # Found before the handover, it is the donor's and the cell's register, not the recipient's.
+    assert api.get(f"/api/v1/discrepancies/{answer.json()['id']}").status_code == 404
