@@ -161,6 +161,11 @@ class BookingSerializer(ReadOnlyRefused, ScopedSerializer):
         queryset=Session.objects.all(),
         help_text="The session's reference.",
     )
+    outcome = serializers.ChoiceField(
+        choices=[("", "not recorded yet"), *Booking.Outcome.choices],
+        read_only=True,
+        help_text="The cohort's result; empty until the site records it (`attendance`).",
+    )
 
     class Meta:
         model = Booking

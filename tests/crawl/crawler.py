@@ -121,6 +121,10 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "api-discrepancies-detail": "logistics.discrepancy",
         "api-serial-items-detail": "logistics.serialitem",
         "api-hub-capacities-detail": "registry.hubcapacity",
+        **{
+            f"api-capability-packages-{n}": "readiness.capabilitypackage"
+            for n in ("detail", "history")
+        },
     }.get(name)
 
 
