@@ -236,3 +236,20 @@ def test_other_roles_do_not_cancel(world, training, api_for, role):
     )
     assert answer.status_code in (403, 404)
     assert Session.objects.get(pk=training.gb_op.pk).status == "planned"
+
+
+def test_the_change_feed_links_training_records_to_their_resources(world, training, api_for):
+    officer = api_for(world.users[Role.TRAINING_SITE_OFFICER])
+    changes = officer.get("/api/v1/changes?page_size=1000").json()["results"]
+    urls = {(c["type"], c["id"]): c["url"] for c in changes}
+    booking = urls[("booking", training.gb_booking.pk)]
+    assert booking.endswith(f"/api/v1/bookings/{training.gb_booking.pk}")
+    assert officer.get(booking).status_code == 200
+    # The German site's booking is not the British officer's to see: not in its feed.
+    assert ("booking", training.de_booking.pk) not in urls
+    coordinator = api_for(world.users[Role.COORDINATOR])
+    changes = coordinator.get("/api/v1/changes?page_size=1000").json()["results"]
+    for change in changes:
+        if change["type"] in ("course", "training-site", "session", "cohort", "booking"):
+            assert change["url"], change
+            assert coordinator.get(change["url"]).status_code == 200, change
