@@ -36,7 +36,7 @@ class ComponentSerializer(serializers.Serializer):
 
 class StepSerializer(serializers.Serializer):
     date = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not the label
 
 
 class CapabilityPackageSerializer(serializers.Serializer):
