@@ -211,6 +211,11 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "api-hub-capacities-detail": (*capacities, True),
+        # The API's capability packages: read by whoever sees them on the readiness page.
+        **{
+            f"api-capability-packages-{n}": (CapabilityPackage, packages_visible_to, None, False)
+            for n in ("detail", "history")
+        },
         "api-token-revoke": (ApiToken, tokens_of, tokens_of, True),
         # An upload is named by its public id (its file's name here is the id again: only the
         # uploader's requests get past the upload to be told that no such file exists).

@@ -108,13 +108,14 @@ FEED_TYPES: tuple[FeedType, ...] = (
         "capability-package",
         CapabilityPackage,
         packages_visible_to,
+        "capability-packages",
         cell_only_verbs=frozenset({"readiness-change"}),
     ),
-    FeedType("course", Course, training.courses_visible_to),
-    FeedType("training-site", TrainingSite, training.sites_visible_to),
-    FeedType("session", Session, training.sessions_visible_to),
-    FeedType("cohort", Cohort, training.cohorts_visible_to),
-    FeedType("booking", Booking, training.bookings_visible_to),
+    FeedType("course", Course, training.courses_visible_to, "courses"),
+    FeedType("training-site", TrainingSite, training.sites_visible_to, "training-sites"),
+    FeedType("session", Session, training.sessions_visible_to, "training-sessions"),
+    FeedType("cohort", Cohort, training.cohorts_visible_to, "cohorts"),
+    FeedType("booking", Booking, training.bookings_visible_to, "bookings"),
 )
 BY_NAME = {t.name: t for t in FEED_TYPES}
 TYPE_CHOICES = [(t.name, t.name) for t in FEED_TYPES]

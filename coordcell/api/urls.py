@@ -17,7 +17,16 @@ from coordcell.pledges.register_defs import PLEDGES
 from coordcell.registry import register_defs as reg
 from coordcell.requirements.register_defs import REQUIREMENTS
 
-from . import discrepancies, hub_capacities, inventory, notifications, shipments, views
+from . import (
+    discrepancies,
+    hub_capacities,
+    inventory,
+    notifications,
+    readiness,
+    shipments,
+    training,
+    views,
+)
 from . import serializers as s
 from .allocation_runs import AllocationRunViewSet
 from .resources import ApiResource, viewset_for
@@ -42,6 +51,7 @@ RESOURCES = [
     ApiResource(reg.LOCATIONS, s.LocationSerializer),
     ApiResource(reg.COALITIONS, s.CoalitionSerializer, codes=("lead_nations", "members")),
     ApiResource(reg.CAPABILITIES, s.CapabilitySerializer, ordering_fields=("coalition__name",)),
+    *training.RESOURCES,
 ]
 
 router = SimpleRouter(trailing_slash=False)
@@ -55,6 +65,11 @@ router.register("serial-items", inventory.SerialItemViewSet, basename="api-seria
 router.register("discrepancies", discrepancies.DiscrepancyViewSet, basename="api-discrepancies")
 router.register("hub-capacities", hub_capacities.HubCapacityViewSet, basename="api-hub-capacities")
 router.register("notifications", notifications.NotificationViewSet, basename="api-notifications")
+router.register(
+    "capability-packages", readiness.CapabilityPackageViewSet, basename="api-capability-packages"
+)
+router.register("training-sessions", training.SessionViewSet, basename="api-training-sessions")
+router.register("bookings", training.BookingViewSet, basename="api-bookings")
 
 
 def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:

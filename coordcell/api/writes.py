@@ -67,8 +67,10 @@ def save_through_form(
     else:
         # A field left out takes the model's default, as the API schema says.
         model = register.model
+        model_fields = {f.name for f in model._meta.get_fields()}
         for name in names:
-            field = model._meta.get_field(name) if name != "version" else None
+            # A form's own field (a cohort's course path) has no model default.
+            field = model._meta.get_field(name) if name in model_fields - {"version"} else None
             if isinstance(field, models.Field) and field.has_default():
                 data[name] = field.get_default()
     data.update(validated)

@@ -126,6 +126,10 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "api-serial-items-detail": "logistics.serialitem",
         "api-hub-capacities-detail": "registry.hubcapacity",
         "api-notifications-detail": "notifications.notification",
+        **{
+            f"api-capability-packages-{n}": "readiness.capabilitypackage"
+            for n in ("detail", "history")
+        },
     }.get(name)
 
 

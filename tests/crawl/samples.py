@@ -82,6 +82,9 @@ def samples(estate: Estate) -> dict[str, Any]:
     out["api models"]["serial-items"] = "logistics.serialitem"
     out["api models"]["hub-capacities"] = "registry.hubcapacity"
     out["api models"]["notifications"] = "notifications.notification"
+    out["api models"]["training-sessions"] = "training.session"
+    out["api models"]["bookings"] = "training.booking"
+    out["api models"]["capability-packages"] = "readiness.capabilitypackage"
     out["register slugs"] = [r.slug for r in REGISTERS] + list(TRAINING_REGISTERS)
     out["drill lists"] = list(LISTS)
     # scope -> the viewers who ask for it (None: every viewer). The whole picture carries the
