@@ -4,18 +4,15 @@ commit it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from coordcell.allocation.services import default_planning_start
+from coordcell.allocation.tests.scenario import urgent_and_routine
 from coordcell.logistics.models import Shipment
-from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
-from coordcell.requirements.tests.factories import RequirementFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,26 +21,7 @@ SIGNATURES = {"#id_handed_over_by": "Sgt. Weber", "#id_taken_over_by": "Capt. Sh
 
 @pytest.fixture
 def situation(world: Any) -> Any:
-    start = default_planning_start()
-    for reference, priority, quantity in (("R-000001", 1, 300), ("R-000002", 4, 400)):
-        RequirementFactory(
-            reference=reference,
-            priority=priority,
-            quantity=quantity,
-            category=world.category,
-            capability=world.capability,
-            delivery_point=world.delivery_point,
-            need_by=start + dt.timedelta(weeks=6),
-        )
-    for reference, nation, quantity in (("P-000001", "DE", 200), ("P-000002", "PL", 250)):
-        PledgeFactory(
-            reference=reference,
-            donor=world.nations[nation],
-            quantity=quantity,
-            origin=world.depots[nation],
-            category=world.category,
-            available_from=start,
-        )
+    urgent_and_routine(world)
     return world
 
 

@@ -6,13 +6,12 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from coordcell.allocation.services import default_planning_start
+from coordcell.allocation.tests.scenario import urgent_and_routine
 from coordcell.api.services import token_create
 from coordcell.exchange.cli import command_user
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
-from coordcell.requirements.tests.factories import RequirementFactory
 
 
 @pytest.fixture
@@ -58,24 +57,5 @@ def donor(world: Any) -> Any:
 @pytest.fixture
 def situation(world: Any) -> dt.date:
     """Two requirements for 155 mm rounds; two pledges that can cover the urgent one only."""
-    start = default_planning_start()
-    for reference, priority, quantity in (("R-000001", 1, 300), ("R-000002", 4, 400)):
-        RequirementFactory(
-            reference=reference,
-            priority=priority,
-            quantity=quantity,
-            category=world.category,
-            capability=world.capability,
-            delivery_point=world.delivery_point,
-            need_by=start + dt.timedelta(weeks=6),
-        )
-    for reference, code, quantity in (("P-000001", "DE", 200), ("P-000002", "PL", 250)):
-        PledgeFactory(
-            reference=reference,
-            donor=world.nations[code],
-            quantity=quantity,
-            origin=world.depots[code],
-            category=world.category,
-            available_from=start,
-        )
+    start: dt.date = urgent_and_routine(world)["start"]
     return start
