@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as df
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,11 +26,12 @@ from coordcell.allocation.forms import RunForm
 from coordcell.allocation.models import AllocationLine, AllocationRun, Shortfall
 from coordcell.allocation.scenarios import MAX_CHANGES, describe
 from coordcell.bounds import VERSION_MAX
-from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
+from coordcell.registry.access import as_user, not_found
 from coordcell.registry.models import User
 
-from .pagination import IdCursorPagination, Pagination
+from .pagination import Pagination
 from .problems import ConflictError
+from .runs import CellRunViewSet
 
 TAG = "allocation-runs"
 
@@ -294,32 +295,23 @@ def _accepted(request: Request, run: AllocationRun) -> Response:
 
 
 @extend_schema(tags=[TAG])
-class AllocationRunViewSet(viewsets.GenericViewSet):
+class AllocationRunViewSet(CellRunViewSet):
     """Allocation runs: the cell's and the auditors' (anyone else: 404)."""
 
     queryset = AllocationRun.objects.none()  # the schema's; requests use runs_visible_to
     serializer_class = AllocationRunSerializer
-    pagination_class = IdCursorPagination
-    filter_backends = [df.DjangoFilterBackend]
     filterset_class = RunFilter
-    lookup_value_regex = r"\d+"
+    refusal = "allocation runs are for the cell and auditors"
 
-    def get_queryset(self) -> QuerySet[AllocationRun]:
-        if getattr(self, "swagger_fake_view", False):
-            return AllocationRun.objects.none()
-        if not selectors.can_see_runs(self.request.user):
-            raise refuse("allocation runs are for the cell and auditors")
-        return selectors.runs_visible_to(self.request.user)
+    def can_see(self, user: Any) -> bool:
+        return selectors.can_see_runs(user)
 
-    def get_object(self) -> AllocationRun:
-        return get_visible_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+    def visible(self, user: Any) -> QuerySet[AllocationRun]:
+        return selectors.runs_visible_to(user)
 
     @extend_schema(summary="List allocation runs (newest first, by cursor)")
     def list(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        data = AllocationRunSerializer(page, many=True, context={"request": request}).data
-        return self.get_paginated_response(data)
+        return super().list(request)
 
     @extend_schema(
         summary="Queue an allocation run",

@@ -16,17 +16,18 @@ from django.utils import timezone
 from django_filters import rest_framework as df
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordcell.registry.access import as_user, get_visible_or_404, refuse
+from coordcell.registry.access import as_user
 from coordcell.training import scheduling, selectors
 from coordcell.training.forms import RunForm
 from coordcell.training.models import Booking, CohortOutcome, ScheduleRun, monday
 
-from .pagination import IdCursorPagination, Pagination
+from .pagination import Pagination
+from .runs import CellRunViewSet
 
 TAG = "schedule-runs"
 
@@ -122,34 +123,26 @@ class ScheduleRunFilter(df.FilterSet):
 
 
 @extend_schema(tags=[TAG])
-class ScheduleRunViewSet(viewsets.GenericViewSet):
+class ScheduleRunViewSet(CellRunViewSet):
     """Training scheduler runs: the cell's and the auditors' (anyone else: 404)."""
 
     queryset = ScheduleRun.objects.none()  # the schema's; requests use runs_visible_to
     serializer_class = ScheduleRunSerializer
-    pagination_class = IdCursorPagination
-    filter_backends = [df.DjangoFilterBackend]
     filterset_class = ScheduleRunFilter
-    lookup_value_regex = r"\d+"
+    refusal = "scheduler runs are for the cell and auditors"
 
-    def get_queryset(self) -> QuerySet[ScheduleRun]:
-        if getattr(self, "swagger_fake_view", False):
-            return ScheduleRun.objects.none()
-        if not selectors.can_see_schedule_runs(self.request.user):
-            raise refuse("scheduler runs are for the cell and auditors")
-        return selectors.runs_visible_to(self.request.user)
+    def can_see(self, user: Any) -> bool:
+        return selectors.can_see_schedule_runs(user)
 
-    def get_object(self) -> ScheduleRun:
-        return get_visible_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+    def visible(self, user: Any) -> QuerySet[ScheduleRun]:
+        return selectors.runs_visible_to(user)
 
     def _data(self, run: ScheduleRun) -> Any:
         return ScheduleRunSerializer(run, context={"request": self.request}).data
 
     @extend_schema(summary="List training scheduler runs (newest first, by cursor)")
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        data = ScheduleRunSerializer(page, many=True, context={"request": request}).data
-        return self.get_paginated_response(data)
+        return super().list(request)
 
     @extend_schema(
         summary="Queue a run of the training scheduler",
