@@ -114,6 +114,17 @@ def user_remove(*, actor: Any, user: User) -> bool:
     return False
 
 
+def user_create(*, actor: Any, user: User, password: str) -> User:
+    """A new user with a checked password (Django's validators), audited; ValidationError
+    lists what is wrong (the nation's part for the role, a weak password)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        return save_audited(actor=actor, instance=user)
+
+
 def user_save_password(*, user: User) -> None:
     """Store a password already set on ``user`` (the caller records who set it; the trail
     never holds the hash)."""

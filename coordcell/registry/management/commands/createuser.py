@@ -2,13 +2,11 @@ import getpass
 import sys
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from coordcell.audit.services import save_audited
 from coordcell.registry.models import Nation, Role, User
+from coordcell.registry.services import user_create
 
 
 class Command(BaseCommand):
@@ -36,9 +34,16 @@ class Command(BaseCommand):
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\n")
         else:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                raise CommandError("The two passwords differ.")
+            try:
+                password = getpass.getpass("Password: ")
+                if password != getpass.getpass("Password (again): "):
+                    raise CommandError("The two passwords differ.")
+            except EOFError:  # no terminal and nothing on standard input
+                raise CommandError(
+                    "No password given: type it at the prompt, or pipe it in with "
+                    "--password-stdin (echo \"$PASSWORD\" | coordcell createuser ... "
+                    "--password-stdin)."
+                ) from None
         user = User(
             username=options["username"],
             role=options["role"],
@@ -49,10 +54,7 @@ class Command(BaseCommand):
             is_staff=options["role"] == Role.COORDINATOR,
         )
         try:
-            validate_password(password, user)
-            user.set_password(password)
-            with transaction.atomic():
-                save_audited(actor="createuser", instance=user)
+            user_create(actor="createuser", user=user, password=password)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(
