@@ -28,6 +28,7 @@ from coordcell.logistics.changes import shipment_cancel
 from coordcell.logistics.ledger import replan_releases, requirement_ledgers
 from coordcell.logistics.models import Shipment
 from coordcell.logistics.services import SHIPMENT_REFERENCES, shipments_create_for_lines
+from coordcell.notifications.services import shipment_cancellations_told_together
 from coordcell.numbering.services import Numbering
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.services import pledges_check_free, pledges_refresh_allocated
@@ -437,13 +438,13 @@ def _release_for_replan(actor: User, run: AllocationRun) -> list[str]:
     if not run.replan_from:
         return []
     cancelled = []
-    for shipment in Shipment.objects.filter(pk__in=replan_releases(run.replan_from)).order_by(
-        "reference"
-    ):
-        shipment_cancel(
-            actor=actor, shipment=shipment, reason=f"Replaced by the re-plan {run.reference}."
-        )
-        cancelled.append(shipment.reference)
+    reason = f"Replaced by the re-plan {run.reference}."
+    with shipment_cancellations_told_together(reason, actor):
+        for shipment in Shipment.objects.filter(pk__in=replan_releases(run.replan_from)).order_by(
+            "reference"
+        ):
+            shipment_cancel(actor=actor, shipment=shipment, reason=reason)
+            cancelled.append(shipment.reference)
     return cancelled
 
 

@@ -12,8 +12,10 @@ records no audit event of its own (docs/notifications.md). A user's preferences 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -270,6 +272,62 @@ def notify_shipment_cancelled(shipment: Shipment, actor: Any = None) -> list[Not
     )
 
 
+# Cancellations gathered by ``shipment_cancellations_told_together`` (None: each told at once).
+_cancelled_together: ContextVar[list[Shipment] | None] = ContextVar(
+    "cancelled_together", default=None
+)
+
+
+@contextlib.contextmanager
+def shipment_cancellations_told_together(cause: str, actor: Any = None) -> Iterator[None]:
+    """Shipments cancelled inside the block (a re-plan replacing hundreds) are told in one
+    notice per reader, listing the ones that reader sees, instead of one notice each."""
+    batch: list[Shipment] = []
+    token = _cancelled_together.set(batch)
+    try:
+        yield
+    finally:
+        _cancelled_together.reset(token)
+    if batch:
+        notify_shipments_cancelled_together(batch, cause, actor)
+
+
+def notify_shipments_cancelled_together(
+    shipments: Sequence[Shipment], cause: str, actor: Any = None
+) -> list[Notification]:
+    """One notice per reader for many shipments cancelled by one change (``cause``): each
+    reader's notice lists only the shipments that reader sees, and no route or time."""
+    ids = [s.pk for s in shipments]
+    by_pk = {s.pk: s for s in shipments}
+    actor_id = getattr(as_user(actor), "pk", None)
+    people = [u for u in _people() if u.pk != actor_id]
+    preferences = _preferences(people)
+    now = timezone.now()
+    rows: list[Notification | None] = []
+    for user in people:
+        if user.sees_everything:
+            seen = ids
+        else:
+            seen = []
+            for start in range(0, len(ids), 1000):
+                seen += (
+                    shipments_visible_to(user)
+                    .filter(pk__in=ids[start : start + 1000])
+                    .values_list("pk", flat=True)
+                )
+        if not seen:
+            continue
+        mine = sorted((by_pk[pk] for pk in seen), key=lambda s: s.reference)
+
+        def write(u: User, mine: list[Shipment] = mine) -> Any:
+            return texts.shipments_cancelled_together(u, mine, cause)
+
+        rows.append(
+            _row(Kind.SHIPMENT_CANCELLED, mine[0], user, preferences.get(user.pk), write, now)
+        )
+    return _store([r for r in rows if r is not None])
+
+
 def notify_shipment_late(shipment: Shipment, days: int | None = None) -> list[Notification]:
     """A shipment became late: those with full detail of it (the cell, auditors, its donor).
     The recipient reads an ETA week, not the plan, so lateness is not its to hear."""
@@ -298,8 +356,12 @@ def notify_shipments_changed(
     just cancelled, and all it refreshed. A refreshed shipment late as the delays page counts
     it (``logistics.selectors.late_shipments``) is told once (``LateShipment`` remembers),
     and again only after it was on time in between."""
-    for shipment in cancelled:
-        notify_shipment_cancelled(shipment, actor)
+    together = _cancelled_together.get()
+    if together is not None:
+        together.extend(cancelled)
+    else:
+        for shipment in cancelled:
+            notify_shipment_cancelled(shipment, actor)
     late_ids = set(
         late_shipments(
             Shipment.objects.filter(pk__in=[s.pk for s in refreshed]), today

@@ -84,6 +84,33 @@ def _shipment_words(user: User, shipment: Shipment) -> tuple[Detail, dict[str, A
     return level, words
 
 
+def shipments_cancelled_together(user: User, shipments: Sequence[Shipment], cause: str) -> Notice:
+    """Many shipments cancelled by one change: their references only (no route, no time), all
+    of which the reader sees."""
+    count = len(shipments)
+    shown = ", ".join(s.reference for s in shipments[:20])
+    if count > 20:
+        shown += " " + _("and %(more)s more") % {"more": count - 20}
+    words = {"count": count, "cause": cause, "refs": shown}
+    return Notice(
+        ngettext(
+            "%(count)s shipment cancelled: %(cause)s",
+            "%(count)s shipments cancelled: %(cause)s",
+            count,
+        )
+        % words,
+        ngettext(
+            "%(cause)s It cancelled %(count)s planned shipment you follow: %(refs)s. What it "
+            "carried is planned again by the new plan or is open demand.",
+            "%(cause)s It cancelled %(count)s planned shipments you follow: %(refs)s. What they "
+            "carried is planned again by the new plan or is open demand.",
+            count,
+        )
+        % words,
+        "/logistics/shipments/?status=cancelled",
+    )
+
+
 def shipment_cancelled(user: User, shipment: Shipment) -> Notice | None:
     level, words = _shipment_words(user, shipment)
     subject = _("Shipment %(ref)s cancelled") % words

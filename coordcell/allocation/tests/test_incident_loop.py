@@ -227,6 +227,24 @@ def test_a_replan_from_a_week_releases_the_planned_shipments_and_keeps_what_move
     assert (ledger.received_serviceable, ledger.allocated, ledger.open) == (200, 100, 0)
 
 
+def test_a_replan_tells_each_reader_once_of_the_shipments_it_replaced(world, committed):
+    from coordcell.notifications.models import Kind, Notification
+
+    coordinator = world.users[Role.COORDINATOR]
+    replan = _solve(coordinator, planning_start=committed["start"], replan_from=committed["start"])
+    run_commit(actor=coordinator, run=replan)
+    german, polish = committed["german_shipment"], committed["polish_shipment"]
+    told = Notification.objects.filter(kind=Kind.SHIPMENT_CANCELLED)
+    auditor = told.get(recipient=world.users[Role.AUDITOR])  # one notice for both
+    assert german.reference in auditor.body and polish.reference in auditor.body
+    assert replan.reference in auditor.subject
+    german_liaison = told.get(recipient__role=Role.DONOR_LIAISON, recipient__nation__code="DE")
+    assert german.reference in german_liaison.body
+    assert polish.reference not in german_liaison.body  # another nation's shipment
+    assert not told.filter(recipient=coordinator).exists()  # the actor knows what they did
+    assert told.values("recipient").distinct().count() == told.count()
+
+
 def test_a_what_if_on_a_committed_plan_works(world, committed):
     coordinator = world.users[Role.COORDINATOR]
     whatif = run_execute(
