@@ -10,6 +10,9 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 export COORDCELL_DATA_DIR ?= $(CURDIR)/var
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?=
+# `make test` spreads each pass over the cores (pytest-xdist; the browser tests run alone):
+# at most 2, which is what CI machines have. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 2 ] && n=2; echo $$n)
 # Run once, in the SQLite pass: the optimisation models never touch the database; static analysis
 # and escaping read no data; the access matrix asks the same access functions on either database
 # (the canary crawl, which reads what the database returns, runs on both).
@@ -61,13 +64,13 @@ test-quick: install
 	DATABASE_URL= $(BIN)/pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 test-sqlite: install e2e-deps
-	DATABASE_URL= $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	DATABASE_URL= $(BIN)/pytest -m "not e2e" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: install e2e-deps
 	@url="$${DATABASE_URL:-}"; \
 	if [ -z "$$url" ]; then url=$$(scripts/testdb.sh start) || exit 1; fi; \
 	echo "PostgreSQL tests on $${url%%@*}@…"; \
-	DATABASE_URL="$$url" $(BIN)/pytest -m "not e2e" $(PURE_TESTS_SKIPPED) $(PYTEST_ARGS)
+	DATABASE_URL="$$url" $(BIN)/pytest -m "not e2e" -n $(PYTEST_WORKERS) $(PURE_TESTS_SKIPPED) $(PYTEST_ARGS)
 
 # Browser tests need Debian's Chromium (never a downloaded browser); the briefing PDF needs
 # DejaVu (Cyrillic). Both come from Debian's packages when missing.
