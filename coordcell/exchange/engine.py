@@ -16,12 +16,12 @@ from typing import IO, Any
 
 from django.db import DatabaseError, transaction
 
-from coordcell.escaping import csv_writer
-
 from .apply import Conflict, apply_staged
 from .mapping import Mapping, propose
 from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_rows
 from .references import attach
+from .rejects import XlsxRejects
+from .rejects import reject_writer as rejected_rows
 from .report import ImportReport, RowError
 from .specs import ImportSpec
 from .staging import CHUNK, READING, WRITING, Importer, Progress, stage
@@ -38,6 +38,7 @@ def run_import(
     commit: bool = False,
     skip_invalid: bool = False,
     rejects: IO[str] | None = None,
+    rejects_xlsx: XlsxRejects | None = None,
     progress: Progress | None = None,
     sheet: str = "",
     chunk_size: int = CHUNK,
@@ -72,7 +73,7 @@ def run_import(
     except (UnreadableFile, ValueError) as exc:  # ValueError: the mapping does not fit the sheet
         report.fatal = str(exc)
         return report
-    reject_writer = csv_writer(rejects) if rejects is not None else None
+    reject_writer = rejected_rows(rejects, rejects_xlsx)
     if reject_writer is not None:
         reject_writer.writerow(["row", *table.headers, "errors"])
     try:
