@@ -48,10 +48,13 @@ class Plausibility:
         for name, header in self.columns.items():
             dates = sorted(self.dates[name], key=lambda d: d[0])
             # The most telling warning of a cell wins: far ahead, then drag fill, then period.
+            dragged = list(_drag_fill(dates, header))
+            # The period is that of the other rows: a drag fill would stretch it.
+            others = [d for d in dates if d[0] not in {w.row for w in dragged}]
             for warning in [
                 *_far_ahead(dates, header, today),
-                *_drag_fill(dates, header),
-                *_outside_period(dates, header),
+                *dragged,
+                *_outside_period(others, header),
             ]:
                 out.setdefault((warning.row, warning.column), warning)
         return sorted(out.values(), key=lambda w: (w.row, w.column))
