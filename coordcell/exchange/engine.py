@@ -14,6 +14,7 @@ import contextlib
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from .apply import Conflict, apply_staged
@@ -103,6 +104,8 @@ def run_import(
             report.committed = True
     except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell
         report.fatal = str(exc)
+    except ValidationError as exc:  # a rule that only the written references could decide
+        report.fatal = f"The records' rules refused the import, nothing was written: {exc}"
     except DatabaseError as exc:
         report.fatal = f"The database refused the import, nothing was written: {exc}"
     if not report.committed and not report.dry_run:

@@ -127,6 +127,12 @@ def plan(
                 problems.append(f"create {name} {raw!r}: {exc}")
                 continue
             found = _clashes(kind, obj, lookups) + _rules(user, obj)
+            twice = [
+                f"another new {kind} has the code {obj.code!r}"
+                for _, _, other in new.records
+                if type(other) is type(obj) and n.key(other.code) == n.key(obj.code)
+            ]
+            found += twice
             if found:
                 problems.append(f"create {name} {raw!r}: {'; '.join(found)}")
                 continue
