@@ -13,7 +13,6 @@ from coordcell.exchange.mapping import parse_mapping
 from coordcell.exchange.specs import PLEDGES
 from coordcell.pledges.models import Pledge
 from coordcell.registry.models import ItemCategory, Location, Nation, Role
-
 from coordcell.registry.tests.factories import LocationFactory
 
 from .conftest import write_xlsx
@@ -132,8 +131,8 @@ def test_a_commit_creates_them_audited_in_the_same_transaction(world, tracker):
         user=world.users[Role.COORDINATOR],
         mapping=parse_mapping(
             COLUMNS
-            + 'values: {donor: {UK: GB, Great Britain: GB, Czech Republic: CZ, "Korea, South": KR}, '
-            + 'category: {"155mm HE rounds": he-155-nato}}',
+            + "values: {donor: {UK: GB, Great Britain: GB, Czech Republic: CZ, "
+            + '"Korea, South": KR}, category: {"155mm HE rounds": he-155-nato}}',
             PLEDGES,
         ),
         commit=True,
