@@ -237,7 +237,8 @@ def _dialect(handle: Any) -> Any:
 def _header_line(sample: str) -> str:
     """The first record of ``sample`` without its double-quoted parts (which may hold delimiters
     and line breaks)."""
-    out, quoted = [], False
+    out: list[str] = []
+    quoted = False
     for ch in sample:
         if ch == '"':
             quoted = not quoted

@@ -127,10 +127,11 @@ def plan(
                 problems.append(f"create {name} {raw!r}: {exc}")
                 continue
             found = _clashes(kind, obj, lookups) + _rules(user, obj)
+            code = getattr(obj, "code", "")
             twice = [
-                f"another new {kind} has the code {obj.code!r}"
+                f"another new {kind} has the code {code!r}"
                 for _, _, other in new.records
-                if type(other) is type(obj) and n.key(other.code) == n.key(obj.code)
+                if type(other) is type(obj) and n.key(getattr(other, "code", "")) == n.key(code)
             ]
             found += twice
             if found:
