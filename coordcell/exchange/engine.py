@@ -23,7 +23,7 @@ from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_ro
 from .references import attach
 from .rejects import XlsxRejects
 from .rejects import reject_writer as rejected_rows
-from .report import ImportReport, RowError
+from .report import UNKNOWN_LISTED, ImportReport, RowError
 from .specs import ImportSpec
 from .staging import CHUNK, READING, WRITING, Importer, Progress, stage
 
@@ -115,7 +115,11 @@ def run_import(
 
 
 def _suggest(importer: Importer, report: ImportReport) -> None:
-    """What each unknown value may stand for (``Lookups.suggest``)."""
+    """What each unknown value may stand for (``Lookups.suggest``), for the values the report
+    lists (the most frequent ``UNKNOWN_LISTED`` of each field)."""
     for name, values in report.unknown.items():
         kind = importer.spec.field(name).kind
-        report.suggestions[name] = {raw: importer.lookups.suggest(kind, raw) for raw in values}
+        report.suggestions[name] = {
+            raw: importer.lookups.suggest(kind, raw)
+            for raw, _ in values.most_common(UNKNOWN_LISTED)
+        }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from array import array
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,19 +35,25 @@ class Plausibility:
     def __init__(self, columns: dict[str, str]) -> None:
         # field -> the column's header, for the date fields the mapping reads from the sheet
         self.columns = columns
-        self.dates: dict[str, list[tuple[int, dt.date]]] = {name: [] for name in columns}
+        # Row numbers and dates (as ordinals) side by side: 8 bytes a row and column, not a
+        # tuple and a date object each (a file may have 100,000 rows).
+        self.rows: dict[str, array[int]] = {name: array("l") for name in columns}
+        self.days: dict[str, array[int]] = {name: array("l") for name in columns}
 
     def add(self, number: int, parsed: dict[str, Any], failed: set[str]) -> None:
         for name, header in self.columns.items():
             value = parsed.get(name)
             if isinstance(value, dt.date) and header not in failed:
-                self.dates[name].append((number, value))
+                self.rows[name].append(number)
+                self.days[name].append(value.toordinal())
 
     def warnings(self, today: dt.date | None = None) -> list[RowWarning]:
         today = today or timezone.localdate()
         out: dict[tuple[int, str], RowWarning] = {}
         for name, header in self.columns.items():
-            dates = sorted(self.dates[name], key=lambda d: d[0])
+            dates = sorted(
+                zip(self.rows[name], map(dt.date.fromordinal, self.days[name]), strict=True)
+            )
             # The most telling warning of a cell wins: far ahead, then drag fill, then period.
             dragged = list(_drag_fill(dates, header))
             # The period is that of the other rows: a drag fill would stretch it.

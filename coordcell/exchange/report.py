@@ -11,6 +11,8 @@ from coordcell.escaping import csv_writer
 
 from .mapping import Mapping
 
+UNKNOWN_LISTED = 100  # unknown values of a field the report lists (and the page offers to map)
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -144,11 +146,14 @@ class ImportReport:
 
     def unknown_values(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Each value the registers do not know, once: how many rows give it, and what it may
-        stand for (field -> value -> {"rows", "suggestions": [(code, label, how)]})."""
+        stand for (field -> value -> {"rows", "suggestions": [(code, label, how)]}); the
+        ``UNKNOWN_LISTED`` most frequent of each field (more mean a column mapped wrongly)."""
         return {
             name: {
                 raw: {"rows": count, "suggestions": self.suggestions.get(name, {}).get(raw, [])}
-                for raw, count in sorted(values.items(), key=lambda v: (-v[1], v[0]))
+                for raw, count in sorted(values.items(), key=lambda v: (-v[1], v[0]))[
+                    :UNKNOWN_LISTED
+                ]
             }
             for name, values in self.unknown.items()
             if values

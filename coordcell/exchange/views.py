@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coordcell.htmx import HtmxHttpRequest
@@ -154,8 +155,11 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
         ):
             messages.error(
                 request,
-                f"Check the {seen['warning_count']:,} warnings of the dry run and tick the box "
-                "that says you did, or fix the file and check it again: nothing was committed.",
+                _(
+                    "Check the %(count)s warnings of the dry run and tick the box that says you "
+                    "did, or fix the file and check it again: nothing was committed."
+                )
+                % {"count": f"{seen['warning_count']:,}"},
             )
             return HttpResponseRedirect(request.path)
         import_upload_map(

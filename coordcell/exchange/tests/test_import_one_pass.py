@@ -160,3 +160,23 @@ def test_a_mapping_file_cannot_hide_the_warnings(world, tmp_path):
     with pytest.raises(CommandError, match="acknowledge"):
         _command("pledges", str(_drag_filled_file(tmp_path)), "--mapping", str(mapping))
     assert not Pledge.objects.exists()
+
+
+def _warned(years):
+    from coordcell.exchange.plausibility import Plausibility
+
+    check = Plausibility({"available_from": "Available"})
+    for row, year in enumerate(years, start=2):
+        check.add(row, {"available_from": dt.date(year, 5, 1)}, set())
+    return [(w.row, w.rule) for w in check.warnings(today=dt.date(2026, 12, 6))]
+
+
+def test_a_file_that_counts_up_year_by_year_throughout_is_not_a_drag_fill():
+    assert _warned(list(range(2027, 2031)) * 3) == []
+    assert _warned([2027] * 8 + [2028, 2029]) == [(10, "drag fill"), (11, "drag fill")]
+
+
+def test_the_period_needs_enough_rows_and_a_far_year_is_named_once():
+    assert _warned([2022, 2027]) == []
+    assert _warned([2022] * 8 + [2922]) == [(10, "year far ahead")]
+    assert _warned([2022, 2023, 2024] * 3 + [2027]) == [(11, "outside the period")]
