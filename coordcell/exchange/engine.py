@@ -10,17 +10,20 @@ it with a message. The file's limits (``readers``) are checked before any of thi
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import DatabaseError
-
-from coordcell.escaping import csv_writer
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 
 from .apply import Conflict, apply_staged
 from .mapping import Mapping, propose
 from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_rows
-from .report import ImportReport, RowError
+from .references import attach
+from .rejects import XlsxRejects
+from .rejects import reject_writer as rejected_rows
+from .report import UNKNOWN_LISTED, ImportReport, RowError
 from .specs import ImportSpec
 from .staging import CHUNK, READING, WRITING, Importer, Progress, stage
 
@@ -36,16 +39,23 @@ def run_import(
     commit: bool = False,
     skip_invalid: bool = False,
     rejects: IO[str] | None = None,
+    rejects_xlsx: XlsxRejects | None = None,
     progress: Progress | None = None,
     sheet: str = "",
     chunk_size: int = CHUNK,
     display_name: str = "",
+    accept_warnings: bool | str = False,
 ) -> ImportReport:
     """Read, check and (with ``commit``) write one spreadsheet; the report says what happened.
 
     ``progress(phase, done, expected)`` is called after each chunk: ``READING`` rows read and
     checked, then (a commit) ``WRITING`` rows written; ``expected`` is None when unknown. A file
     past the limits, or that cannot be read, is refused in ``report.fatal`` before any of it.
+
+    Plausibility warnings (``report.warnings``) do not reject rows, but a commit waits for them
+    to be acknowledged: ``accept_warnings`` True accepts any, a fingerprint (the page's dry run,
+    ``ImportReport.warning_fingerprint``) exactly those. Reference records the mapping creates
+    (``create:``) are created in the commit's transaction, before its rows.
     """
     path = Path(path)
     name = display_name or path.name
@@ -64,7 +74,7 @@ def run_import(
     except (UnreadableFile, ValueError) as exc:  # ValueError: the mapping does not fit the sheet
         report.fatal = str(exc)
         return report
-    reject_writer = csv_writer(rejects) if rejects is not None else None
+    reject_writer = rejected_rows(rejects, rejects_xlsx)
     if reject_writer is not None:
         reject_writer.writerow(["row", *table.headers, "errors"])
     try:
@@ -78,13 +88,38 @@ def run_import(
             keep=commit,
             skip_invalid=skip_invalid,
         )
-        if commit and (skip_invalid or not report.errors):
-            apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
+        report.warnings = importer.plausibility.warnings()
+        _suggest(importer, report)
+        report.created_references = importer.new_references.codes()
+        if commit and report.warnings and accept_warnings not in (True, report.warning_fingerprint):
+            report.unacknowledged = True
+        elif commit and (skip_invalid or not report.errors):
+            # New reference records go in the rows' transaction (apply_staged's own, nested).
+            new = importer.new_references
+            with transaction.atomic() if new else contextlib.nullcontext():
+                new.save(user)
+                for part in (staged.creates, staged.updates):
+                    attach(row[-1] for row in part)
+                apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
             report.committed = True
     except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell
         report.fatal = str(exc)
+    except ValidationError as exc:  # a rule that only the written references could decide
+        report.fatal = f"The records' rules refused the import, nothing was written: {exc}"
     except DatabaseError as exc:
         report.fatal = f"The database refused the import, nothing was written: {exc}"
     if not report.committed and not report.dry_run:
         report.created = report.updated = 0
+        report.created_references = {}
     return report
+
+
+def _suggest(importer: Importer, report: ImportReport) -> None:
+    """What each unknown value may stand for (``Lookups.suggest``), for the values the report
+    lists (the most frequent ``UNKNOWN_LISTED`` of each field)."""
+    for name, values in report.unknown.items():
+        kind = importer.spec.field(name).kind
+        report.suggestions[name] = {
+            raw: importer.lookups.suggest(kind, raw)
+            for raw, _ in values.most_common(UNKNOWN_LISTED)
+        }

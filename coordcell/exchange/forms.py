@@ -11,7 +11,8 @@ from coordcell.registry.forms import choice_field, model_choice_field
 from .mapping import Mapping
 from .models import SavedMapping
 from .readers import SUPPORTED
-from .specs import ImportSpec, Lookups
+from .specs import ImportSpec
+from .unknown_values import add_unknown_fields, apply_unknown, clean_unknown
 
 
 class UploadForm(forms.Form):
@@ -60,7 +61,7 @@ class MappingForm(forms.Form):
         spec: ImportSpec,
         headers: list[str],
         mapping: Mapping,
-        unknown: dict[str, list[str]],
+        unknown: dict[str, Any],
         user: Any,
         **kwargs: Any,
     ) -> None:
@@ -75,40 +76,31 @@ class MappingForm(forms.Form):
                 help_text=f.help,
                 initial=mapping.columns.get(f.name, ""),
             )
-        lookups = Lookups(user)
-        self.unknown_fields = []
-        for field_name, values in unknown.items():
-            kind = spec.field(field_name).kind
-            options = [("", "— leave as error —")] + [
-                (getattr(o, "code", str(o)), f"{o} ({getattr(o, 'code', '')})")
-                for o in lookups.options(kind)
-            ]
-            for raw in values:
-                name = f"val:{field_name}:{raw}"
-                self.fields[name] = forms.ChoiceField(
-                    choices=options,
-                    required=False,
-                    label=f"{spec.field(field_name).label} {raw!r} means",
-                    initial=mapping.values.get(field_name, {}).get(raw, ""),
-                )
-                self.unknown_fields.append(name)
+        self.unknown = add_unknown_fields(self, spec, unknown, mapping, user)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        clean_unknown(self, self.unknown)
+        return cleaned
 
     def column_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith("col:")]
 
     def value_fields(self) -> list[Any]:
-        return [self[name] for name in self.unknown_fields]
+        """Each unknown value: (it, its select, its new record's fields)."""
+        return [
+            (value, self[value.select], [self[name] for name in value.new.values()])
+            for value in self.unknown
+        ]
 
     def mapping(self, previous: Mapping) -> Mapping:
         data = self.cleaned_data
         values = {k: dict(v) for k, v in previous.values.items()}
-        result = Mapping(kind=self.spec.kind, values=values)
+        create = {k: dict(v) for k, v in previous.create.items()}
+        result = Mapping(kind=self.spec.kind, values=values, create=create)
         for f in self.spec.fields:
             header = data.get(f"col:{f.name}")
             if header:
                 result.columns[f.name] = header
-        for name in self.unknown_fields:
-            _, field_name, raw = name.split(":", 2)
-            if data.get(name):
-                result.values.setdefault(field_name, {})[raw] = data[name]
+        apply_unknown(data, self.unknown, result)
         return result

@@ -33,11 +33,17 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)  # field -> header
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> raw -> code
     kind: str = ""
+    # Reference records to create: field -> the value in the sheet -> its attributes.
+    create: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.kind, "columns": dict(self.columns)}
         if self.values:
             data["values"] = {k: dict(v) for k, v in self.values.items() if v}
+        if self.create:
+            data["create"] = {
+                k: {r: dict(a) for r, a in v.items()} for k, v in self.create.items() if v
+            }
         return data
 
     def dumps(self) -> str:
@@ -77,7 +83,20 @@ def parse_mapping(text: str, spec: ImportSpec) -> Mapping:
             f"The mapping names fields {', '.join(unknown)} that a {spec.kind} import does not "
             f"have; the fields are: {', '.join(sorted(known))}."
         )
+    create = data.get("create", {}) or {}
+    if not isinstance(create, dict) or not all(
+        isinstance(v, dict) and all(isinstance(a, dict) for a in v.values())
+        for v in create.values()
+    ):
+        raise MappingError(
+            "'create' is a dictionary: field -> value in the sheet -> its attributes "
+            '(e.g. category: {"Leopard 1A5": {code: leopard-1a5, domain: armour, unit: system}}).'
+        )
     return Mapping(
+        create={
+            str(k): {str(r): {str(a): b for a, b in attrs.items()} for r, attrs in v.items()}
+            for k, v in create.items()
+        },
         columns={str(k): str(v) for k, v in columns.items() if v},
         values={str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in values.items()},
         kind=str(data.get("type", spec.kind)),

@@ -220,12 +220,33 @@ def _encoding(path: Path) -> str:
 
 
 def _dialect(handle: Any) -> Any:
+    """Excel's dialect (text quoted in double quotes, a quote in it doubled: what every
+    spreadsheet program writes) with the delimiter the header row uses most. csv.Sniffer is not
+    asked: a file whose text holds apostrophes (an error message "Unknown category 'x'") made it
+    take ' for the quote, which split quoted text with commas or line breaks into more records."""
     sample = handle.read(1 << 14)
     handle.seek(0)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
+    header = _header_line(sample)
+    counts = {d: header.count(d) for d in ",;\t|"}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if not counts[delimiter]:
         return csv.excel
+    return type("Sheet", (csv.excel,), {"delimiter": delimiter})
+
+
+def _header_line(sample: str) -> str:
+    """The first record of ``sample`` without its double-quoted parts (which may hold delimiters
+    and line breaks)."""
+    out: list[str] = []
+    quoted = False
+    for ch in sample:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            if ch in "\r\n" and "".join(out).strip():
+                break
+            out.append(ch)
+    return "".join(out)
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:

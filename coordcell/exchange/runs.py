@@ -9,6 +9,7 @@ days later. Nothing heavy runs in a web request.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from pathlib import Path
@@ -25,11 +26,13 @@ from .engine import READING, WRITING, run_import
 from .mapping import MappingError, mapping_from_dict, parse_mapping, propose
 from .models import ImportRun, ImportUpload, SavedMapping
 from .readers import UnreadableFile, open_table
+from .rejects import XlsxRejects
 from .selectors import uploads_visible_to
 from .specs import SPECS
 
 KEEP_SECONDS = 2 * 24 * 3600  # uploads, their runs and files are working files
-FILES = ("errors.csv", "rejects.csv")
+FILES = ("errors.csv", "rejects.csv", "rejects.xlsx")
+ACCEPTED_WARNINGS = "accepted_warnings"  # kept in the run's copy of the mapping
 _PROGRESS_EVERY = 1.0  # seconds between two writes of a run's progress
 
 
@@ -106,9 +109,19 @@ def saved_mapping_save(*, actor: User, kind: str, name: str, mapping: Any) -> Sa
 
 
 def import_run_create(
-    *, actor: User, upload: ImportUpload, mode: str, mapping: dict[str, Any]
+    *,
+    actor: User,
+    upload: ImportUpload,
+    mode: str,
+    mapping: dict[str, Any],
+    accepted_warnings: str = "",
 ) -> ImportRun:
-    """Queue a dry run or a commit of ``upload`` with ``mapping``; its job starts after commit."""
+    """Queue a dry run or a commit of ``upload`` with ``mapping``; its job starts after commit.
+
+    ``accepted_warnings``: the fingerprint of the dry run's warnings the user acknowledged (a
+    commit that finds other warnings waits for them to be acknowledged)."""
+    if accepted_warnings:
+        mapping = {**mapping, ACCEPTED_WARNINGS: accepted_warnings}
     if not can_open_upload(actor, upload):
         raise PermissionDenied("Only the user who uploaded a file imports it.")
     if mode not in ImportRun.Mode.values:
@@ -174,35 +187,51 @@ def _execute(run: ImportRun) -> None:
         return
     commit = run.mode != ImportRun.Mode.DRY_RUN
     skip_invalid = run.mode == ImportRun.Mode.COMMIT_VALID
-    with run_file(run, "rejects.csv").open("w", newline="", encoding="utf-8-sig") as rejects:
+    data = dict(run.mapping)
+    # The page's acknowledgement of a dry run's warnings: the run's, never the mapping's.
+    accepted = str(data.pop(ACCEPTED_WARNINGS, ""))
+    workbook = upload.stored_as.lower().endswith(".xlsx")
+    with contextlib.ExitStack() as files:
+        rejects = files.enter_context(
+            run_file(run, "rejects.csv").open("w", newline="", encoding="utf-8-sig")
+        )
+        rejects_xlsx = None
+        if workbook:  # the rejected rows of a workbook as a workbook too
+            rejects_xlsx = XlsxRejects(
+                files.enter_context(run_file(run, "rejects.xlsx").open("wb"))
+            )
+            files.callback(rejects_xlsx.close)
         report = run_import(
             spec=spec,
             path=upload_path(upload),
             user=user,
-            mapping=mapping_from_dict(run.mapping, spec),
+            mapping=mapping_from_dict(data, spec),
             commit=commit,
             skip_invalid=skip_invalid,
             rejects=rejects,
+            rejects_xlsx=rejects_xlsx,
             progress=_Progress(run.pk),
             display_name=upload.name,
+            accept_warnings=accepted,
         )
     if not report.rejected:
         run_file(run, "rejects.csv").unlink(missing_ok=True)
+        run_file(run, "rejects.xlsx").unlink(missing_ok=True)
     run_file(run, "errors.csv").write_bytes(report.errors_csv())
-    data = report.as_dict()
+    summary = report.as_dict()
     with transaction.atomic():
         ImportRun.objects.filter(pk=run.pk).update(
             status=ImportRun.Status.DONE,
             phase="Done",
             rows_done=report.rows,
             summary=report.summary(),
-            report=data,
+            report=summary,
             committed=report.committed,
             finished_at=timezone.now(),
         )
         changes: dict[str, Any] = {"checked": not commit and not report.fatal}
         if not commit and not report.fatal:
-            changes["unknown"] = data["unknown"]
+            changes["unknown"] = summary["unknown_values"]
         ImportUpload.objects.filter(pk=upload.pk).update(**changes)
 
 

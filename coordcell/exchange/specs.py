@@ -5,6 +5,7 @@ A new type (allocation runs, sessions, ...) is one more ``ImportSpec`` in ``SPEC
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,7 +88,41 @@ class Lookups:
         return obj
 
     def options(self, kind: str) -> list[Any]:
-        return sorted({o.pk: o for o in self._table(kind).values()}.values(), key=str)
+        return sorted(
+            {o.pk: o for o in self._table(kind).values() if o.pk is not None}.values(), key=str
+        )
+
+    def add(self, kind: str, obj: Any, *names: str) -> None:
+        """A record the import creates (not saved yet): rows naming it by ``names``, its code
+        or its name find it, as if it were in the register."""
+        table = self._table(kind)
+        for name in (*names, obj.code, obj.name):
+            table[n.key(name)] = obj
+            self._ambiguous[kind].discard(n.key(name))
+
+    def suggest(self, kind: str, value: Any, *, most: int = 3) -> list[tuple[str, str, str]]:
+        """What an unknown ``value`` may stand for, best first, as (code, label, how): "existing"
+        a record of the register (ISO names and aliases for nations: "Czech Republic" is CZ;
+        otherwise close spellings), "new" a nation to create with its ISO code and name."""
+        out: list[tuple[str, str, str]] = []
+        table = self._table(kind)
+        if kind == "nation":
+            from .iso_nations import iso_code, iso_name
+
+            code = iso_code(n.text(value))
+            if code is not None:
+                known = table.get(n.key(code))
+                if known is not None and known.pk is not None:
+                    out.append((known.code, f"{known} ({known.code})", "existing"))
+                else:
+                    out.append((code, f"{iso_name(code)} ({code})", "new"))
+        names = [k for k, o in table.items() if o.pk is not None]
+        for close in difflib.get_close_matches(n.key(value), names, n=most + 2, cutoff=0.6):
+            obj = table[close]
+            entry = (obj.code, f"{obj} ({obj.code})", "existing")
+            if entry not in out:
+                out.append(entry)
+        return out[:most]
 
 
 LOOKUP_KINDS = {"nation", "category", "capability", "location"}

@@ -20,7 +20,9 @@ from coordcell.audit.services import values_of
 
 from . import normalise as n
 from .mapping import Mapping
+from .plausibility import Plausibility
 from .readers import Table
+from .references import plan
 from .report import ImportReport, RowError
 from .specs import ImportSpec, Lookups, parse_value
 
@@ -45,7 +47,15 @@ def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _key_value(value: Any) -> Any:
-    return value.pk if isinstance(value, models.Model) else value
+    if isinstance(value, models.Model):
+        # A record this import creates has no id yet: its code tells it apart.
+        return value.pk if value.pk is not None else ("new", getattr(value, "code", id(value)))
+    return value
+
+
+def _stored(key: tuple[Any, ...]) -> bool:
+    """Whether a record with ``key`` may be in the database (not with a new record in it)."""
+    return not any(part is None or isinstance(part, tuple) for part in key)
 
 
 def _attname(model: type[models.Model], name: str) -> str:
@@ -93,6 +103,15 @@ class Importer:
                 f"No column gives {', '.join(absent)}: map a column to each "
                 f"(the sheet's columns are: {', '.join(table.headers)})."
             )
+        self.plausibility = Plausibility(
+            {
+                f.name: self.header(f.name)
+                for f in spec.fields
+                if f.kind == "date" and f.name in self.columns
+            }
+        )
+        # Reference records the mapping creates: checked now, read as if they existed.
+        self.new_references = plan(spec, mapping.create, user, self.lookups)
 
     def header(self, name: str) -> str:
         index = self.columns.get(name)
@@ -173,23 +192,29 @@ class Importer:
     def validate(
         self, chunk: list[tuple[int, tuple[Any, ...]]]
     ) -> tuple[list[Any], list[Any], dict[int, list[RowError]]]:
-        """(new objects, (before, changed object) pairs, errors by row) for one chunk."""
+        """(new objects, (before, changed object) pairs, errors by row) for one chunk.
+
+        Every check runs on every row, whatever else is wrong with it: the values that could
+        not be read are reported, and the rest of the row still goes through the natural key
+        (in the file and in the database) and the record's own rules, so that a row shows all
+        its problems at once rather than one layer after the other."""
         parsed_rows = [(number, *self.parse(number, values)) for number, values in chunk]
-        stored = self.existing([self.key_of(p) for _, p, errors in parsed_rows if not errors])
+        stored = self.existing([key for _, p, _ in parsed_rows if _stored(key := self.key_of(p))])
         creates, updates = [], []
         errors_by_row: dict[int, list[RowError]] = {}
         for number, parsed, errors in parsed_rows:
-            if not errors:
-                obj, before, errors = self.build(number, parsed, stored)
-                if not errors:
-                    if before is None:
-                        creates.append((number, obj))
-                    elif self.same(before, values_of(obj, self.compared)):
-                        self.report.unchanged += 1
-                    else:
-                        updates.append((number, before, obj))
+            failed = {e.column for e in errors}
+            obj, before, more = self.build(number, parsed, stored, failed=failed)
+            errors = errors + more
             if errors:
                 errors_by_row[number] = errors
+            elif before is None:
+                creates.append((number, obj))
+            elif self.same(before, values_of(obj, self.compared)):
+                self.report.unchanged += 1
+            else:
+                updates.append((number, before, obj))
+            self.plausibility.add(number, parsed, {e.column for e in errors})
         return creates, updates, errors_by_row
 
     @property
@@ -205,27 +230,34 @@ class Importer:
         return all(before.get(k) == v for k, v in after.items())
 
     def build(
-        self, number: int, parsed: dict[str, Any], stored: dict[tuple[Any, ...], Any]
+        self,
+        number: int,
+        parsed: dict[str, Any],
+        stored: dict[tuple[Any, ...], Any],
+        *,
+        failed: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> tuple[Any, dict[str, Any] | None, list[RowError]]:
+        """The row's object and its errors: its key against the rows before it and the
+        database, then the record's own rules. ``failed`` are the columns whose value could not
+        be read: the rules do not report them a second time ("required")."""
+        errors: list[RowError] = []
         key = self.key_of(parsed)
-        first = self.seen.get(key)
+        complete = None not in key
+        first = self.seen.get(key) if complete else None
         if first is not None:
             name = self.spec.key_fields[-1]
-            return (
-                None,
-                None,
-                [
-                    RowError(
-                        number,
-                        self.header(name),
-                        self.key_text(parsed),
-                        "duplicate",
-                        f"Row {first} already has {self.key_text(parsed)}: each appears once.",
-                    )
-                ],
+            errors.append(
+                RowError(
+                    number,
+                    self.header(name),
+                    self.key_text(parsed),
+                    "duplicate",
+                    f"Row {first} already has {self.key_text(parsed)}: each appears once.",
+                )
             )
-        self.seen[key] = number
-        existing = stored.get(key)
+        elif complete:
+            self.seen[key] = number
+        existing = stored.get(key) if first is None and _stored(key) else None
         before = None
         if existing is None:
             obj = self.model(**parsed)
@@ -237,8 +269,8 @@ class Importer:
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
         error = self.spec.check(self.user, obj, before=before)
         if error is not None:
-            return None, None, self._errors(number, obj, error)
-        return obj, before, []
+            errors += [e for e in self._errors(number, obj, error) if e.column not in failed]
+        return obj, before, errors
 
     def _errors(self, number: int, obj: Any, error: Any) -> list[RowError]:
         out = []

@@ -25,11 +25,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.jobs.priority import at_worker_priority
-from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
+from coordcell.registry.access import (
+    as_user,
+    can_write_registers,
+    get_visible_or_404,
+    not_found,
+    refuse,
+)
 
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
 from .forms import MappingForm, UploadForm
@@ -139,6 +146,22 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
             return HttpResponseRedirect(request.path)
         mapping = form.mapping(mapping)
         mode = _mode(request.POST.get("action", ""), upload, form.cleaned_data["skip_invalid"])
+        accepted = request.POST.get("accept_warnings", "")
+        seen = _latest_report(runs)
+        if (
+            mode != ImportRun.Mode.DRY_RUN
+            and seen.get("warning_count")
+            and accepted != seen.get("warning_fingerprint")
+        ):
+            messages.error(
+                request,
+                _(
+                    "Check the %(count)s warnings of the dry run and tick the box that says you "
+                    "did, or fix the file and check it again: nothing was committed."
+                )
+                % {"count": f"{seen['warning_count']:,}"},
+            )
+            return HttpResponseRedirect(request.path)
         import_upload_map(
             actor=user,
             upload=upload,
@@ -153,7 +176,13 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
                 mapping=mapping,
             )
             messages.success(request, f"Saved the mapping as {form.cleaned_data['save_as']!r}.")
-        import_run_create(actor=user, upload=upload, mode=mode, mapping=upload.mapping)
+        import_run_create(
+            actor=user,
+            upload=upload,
+            mode=mode,
+            mapping=upload.mapping,
+            accepted_warnings=accepted if mode != ImportRun.Mode.DRY_RUN else "",
+        )
         return HttpResponseRedirect(request.path)
     return render(
         request,
@@ -166,8 +195,15 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
             "report": latest.report if latest and latest.status == ImportRun.Status.DONE else None,
             "earlier": runs[1:],
             "list_url": f"/{spec.kind}/",
+            "can_create": can_write_registers(user),
         },
     )
+
+
+def _latest_report(runs: list[ImportRun]) -> dict[str, Any]:
+    """The report of the latest finished run: the one the user saw."""
+    done = next((r for r in runs if r.status == ImportRun.Status.DONE), None)
+    return done.report if done is not None else {}
 
 
 @require_GET
@@ -187,7 +223,10 @@ def import_file(
         path = run_file(run, name) if run is not None else None
         if path is None or not path.exists():
             raise not_found("that file was not written")
-        response = FileResponse(path.open("rb"), content_type="text/csv")
+        response = FileResponse(
+            path.open("rb"),
+            content_type=FORMATS["xlsx"] if name.endswith(".xlsx") else "text/csv",
+        )
     else:
         raise not_found(f"no file {name!r}")
     # The uploader named the file: the header is built by Django, quotes and line breaks escaped.

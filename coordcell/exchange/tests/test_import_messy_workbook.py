@@ -29,7 +29,7 @@ def test_dry_run_reports_every_bad_row_with_column_value_and_rule(world, messy_x
     assert report.ignored_columns == ["(column G)"]
     assert not Pledge.objects.exists() and not AuditEvent.objects.exists()
     csv_text = report.errors_csv().decode("utf-8-sig")
-    assert csv_text.splitlines()[0] == "row,column,value,rule,message"
+    assert csv_text.splitlines()[0] == "row,column,value,rule,message,level"
     assert "2027-02-30" in csv_text
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from coordcell.exchange.cli import command_user, progress_display
 from coordcell.exchange.engine import run_import
 from coordcell.exchange.mapping import MappingError, load_mapping
+from coordcell.exchange.rejects import XlsxRejects
+from coordcell.exchange.report import ImportReport
 from coordcell.exchange.specs import SPECS
+
+SHOWN = 20  # problems printed; --errors has them all
 
 
 class Command(BaseCommand):
@@ -25,8 +30,20 @@ class Command(BaseCommand):
             action="store_true",
             help="commit the valid rows, reject the others (default: all or nothing)",
         )
-        parser.add_argument("--rejects", help="write rejected rows, with reasons, to this CSV")
-        parser.add_argument("--errors", help="write the error report (row, column, ...) as CSV")
+        parser.add_argument(
+            "--rejects",
+            help="write rejected rows, with reasons, to this .csv (or .xlsx) file: fixed, it "
+            "imports again with the same mapping",
+        )
+        parser.add_argument(
+            "--errors", help="write every error and warning (row, column, ...) to this CSV"
+        )
+        parser.add_argument(
+            "--accept-warnings",
+            action="store_true",
+            help="commit although the plausibility warnings (years far ahead, drag-filled "
+            "years ...) are not fixed: you checked them",
+        )
         parser.add_argument("--user", help="import as this user, with its access")
         parser.add_argument("--print-mapping", action="store_true", help="print the mapping used")
 
@@ -42,12 +59,16 @@ class Command(BaseCommand):
             mapping = load_mapping(options["mapping"], spec) if options["mapping"] else None
         except (OSError, MappingError) as exc:
             raise CommandError(str(exc)) from exc
-        rejects = (
-            open(options["rejects"], "w", newline="", encoding="utf-8")  # noqa: SIM115  # closed below
-            if options["rejects"]
-            else None
-        )
-        try:
+        rejects_path = Path(options["rejects"]) if options["rejects"] else None
+        with contextlib.ExitStack() as files:
+            rejects, rejects_xlsx = None, None
+            if rejects_path is not None and rejects_path.suffix.lower() == ".xlsx":
+                rejects_xlsx = XlsxRejects(files.enter_context(rejects_path.open("wb")))
+                files.callback(rejects_xlsx.close)
+            elif rejects_path is not None:
+                rejects = files.enter_context(
+                    rejects_path.open("w", newline="", encoding="utf-8-sig")
+                )
             with progress_display(f"{spec.kind} {path.name}", self.stderr) as progress:
                 report = run_import(
                     spec=spec,
@@ -57,28 +78,61 @@ class Command(BaseCommand):
                     commit=not options["dry_run"],
                     skip_invalid=options["skip_invalid"],
                     rejects=rejects,
+                    rejects_xlsx=rejects_xlsx,
                     progress=progress,
                     sheet=options["sheet"],
+                    accept_warnings=options["accept_warnings"],
                 )
-        finally:
-            if rejects is not None:
-                rejects.close()
         if options["print_mapping"] and report.mapping is not None:
             self.stdout.write(report.mapping.dumps())
-        for error in report.errors[:20]:
-            where = f"row {error.row}" + (f", column {error.column!r}" if error.column else "")
-            value = f" ({error.value!r})" if error.value else ""
-            self.stdout.write(f"  {where}{value}: {error.message}")
-        if len(report.errors) > 20:
-            self.stdout.write(f"  … and {len(report.errors) - 20:,} more errors")
-        if report.unknown:
-            for name, values in report.unknown.items():
-                listed = ", ".join(f"{v!r} ×{c}" for v, c in values.most_common(10))
-                self.stdout.write(
-                    f"  unknown {name}: {listed} (map them with 'values:' in --mapping)"
-                )
         if options["errors"]:
             Path(options["errors"]).write_bytes(report.errors_csv())
+        self._show_problems(report, options["errors"])
+        if report.unknown:
+            for name, values in report.unknown.items():
+                listed = ", ".join(
+                    f"{v!r} ×{c}{_suggested(report.suggestions.get(name, {}).get(v, []))}"
+                    for v, c in values.most_common(10)
+                )
+                more = f" and {len(values) - 10:,} more" if len(values) > 10 else ""
+                self.stdout.write(
+                    f"  unknown {name}: {listed}{more} (map them with 'values:' in --mapping, "
+                    "or create them with 'create:')"
+                )
+        if report.unacknowledged:
+            raise CommandError(report.summary())
         if report.fatal or (report.errors and not options["skip_invalid"]):
             raise CommandError(report.summary())
         self.stdout.write(self.style.SUCCESS(report.summary()))
+
+    def _show_problems(self, report: ImportReport, errors_file: str | None) -> None:
+        """A count by rule, then the first problems; where the rest are."""
+        for label, problems in (("errors", report.errors), ("warnings", report.warnings)):
+            if problems:
+                counts = ", ".join(f"{rule} ×{count:,}" for rule, count in report.by_rule(problems))
+                self.stdout.write(f"{len(problems):,} {label} by rule: {counts}")
+        shown = report.problems()
+        for level, problem in shown[:SHOWN]:
+            where = f"row {problem.row}" + (
+                f", column {problem.column!r}" if problem.column else ""
+            )
+            value = f" ({problem.value!r})" if problem.value else ""
+            mark = "warning: " if level == "warning" else ""
+            self.stdout.write(f"  {where}{value}: {mark}{problem.message}")
+        if len(shown) > SHOWN:
+            where = (
+                f"all of them are in {errors_file}"
+                if errors_file
+                else "write all of them with --errors FILE.csv"
+            )
+            self.stdout.write(f"  … and {len(shown) - SHOWN:,} more: {where}")
+
+
+def _suggested(suggestions: list[tuple[str, str, str]]) -> str:
+    if not suggestions:
+        return ""
+    return (
+        " ("
+        + " or ".join(f"{label}{' (new)' if how == 'new' else ''}" for _, label, how in suggestions)
+        + "?)"
+    )
