@@ -89,6 +89,18 @@ def hub_capacity_by_week(
     return result
 
 
+def capacity_ids_of_hub_ever(hub_id: int) -> set[str]:
+    """A hub's capacity rows, those deleted since included (their creation names the hub):
+    whose history the hub's page shows."""
+    from coordcell.audit.models import AuditEvent
+
+    created = AuditEvent.objects.filter(
+        target_type=HubCapacity._meta.label_lower, data__after__hub_id=hub_id
+    ).values_list("target_id", flat=True)
+    current = HubCapacity.objects.filter(hub_id=hub_id).values_list("pk", flat=True)
+    return {*created, *(str(pk) for pk in current)}
+
+
 def capacity_rows_of_hub(hub_id: int) -> dict[str, list[HubCapacity]]:
     """A hub's capacity rows per domain, the standing row first, then by first week."""
     rows: dict[str, list[HubCapacity]] = defaultdict(list)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordcell.audit.selectors import history_visible_to
 from coordcell.audit.services import StaleEditError
 from coordcell.logistics.capacity_check import capacity_cut_weeks, hub_weeks
 
@@ -24,6 +25,7 @@ from .access import get_visible_or_404, refuse
 from .capacity import (
     can_change_hub_capacity,
     can_see_hub_capacities,
+    capacity_ids_of_hub_ever,
     capacity_rows_of_hub,
     hub_capacities_visible_to,
     hub_capacity_by_week,
@@ -127,6 +129,10 @@ def hub_page(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": can_change_hub_capacity(user),
             "add_form": add_form,
             "close_form": close_form,
+            "history_of_many": True,
+            "history": history_visible_to(
+                user, HubCapacity._meta.label_lower, capacity_ids_of_hub_ever(hub.pk)
+            ),
         },
         status=status,
     )

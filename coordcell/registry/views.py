@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from coordcell.audit.models import AuditEvent
+from coordcell.audit.selectors import history_visible_to
 from coordcell.audit.services import StaleEditError
 from coordcell.htmx import HtmxHttpRequest
 
@@ -103,13 +103,7 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
             label = name.replace("_", " ")
         fields.append((str(label), resolve(obj, name)))
     user = as_user(request.user)
-    history = (
-        AuditEvent.objects.filter(
-            target_type=obj._meta.label_lower, target_id=str(obj.pk)
-        ).order_by("-seq")[:20]
-        if user and user.sees_everything
-        else None
-    )
+    history = history_visible_to(user, obj._meta.label_lower, [obj.pk])
     can_edit = (
         register.form_class is not None and register.editable(request.user).filter(pk=pk).exists()
     )

@@ -157,3 +157,18 @@ def test_other_roles_do_not_reach_hub_capacities(world, client_for, role):
 def test_the_cell_reads_a_hubs_capacities_on_its_register_page(world, client_for):
     page = client_for(world.users[Role.AUDITOR]).get(f"/locations/{world.hub.pk}/")
     assert "Artillery 1000/week" in page.content.decode()
+
+
+def test_the_hub_page_shows_the_history_of_its_rows_deleted_ones_included(
+    world, client_for, coordinator
+):
+    from coordcell.registry.services import hub_capacity_close, hub_capacity_delete
+
+    closure = hub_capacity_close(
+        coordinator, world.hub, "artillery", MONDAY, dt.date(2027, 3, 7), "Strike on the apron"
+    )
+    hub_capacity_delete(coordinator, closure)
+    page = client_for(world.users[Role.AUDITOR]).get(f"/hub-capacities/hubs/{world.hub.pk}/")
+    history = page.content.decode().split('id="history"')[1]
+    assert "hub-capacity.close" in history and "deleted" in history
+    assert coordinator.username in history
