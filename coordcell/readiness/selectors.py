@@ -54,6 +54,12 @@ def can_recompute(user: Any) -> bool:
     return bool(u and u.is_coordinator)
 
 
+def can_change_package(user: Any, package: CapabilityPackage | None = None) -> bool:
+    """Coordinators define packages (what they hold, in which role)."""
+    u = as_user(user)
+    return bool(u and u.is_coordinator)
+
+
 @dataclass(frozen=True)
 class PackageMove:
     package: CapabilityPackage

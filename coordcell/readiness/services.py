@@ -45,6 +45,7 @@ from coordcell.requirements.models import Requirement
 from .compute import compute_many
 from .facts import Cause, as_cause
 from .models import CapabilityPackage, PackageItem, ReadinessChange
+from .selectors import can_change_package
 from .wording import Wording
 
 PACKAGE_REFERENCES = Numbering("CP", 4, CapabilityPackage)
@@ -309,7 +310,7 @@ def recompute_all(*, cause: str | Cause, actor: Any = None) -> list[ReadinessCha
 
 
 def _check_coordinator(actor: Any) -> None:
-    if not (isinstance(actor, User) and actor.is_coordinator):
+    if not (isinstance(actor, User) and can_change_package(actor)):
         raise PermissionDenied("Only coordinators define capability packages.")
 
 
