@@ -28,7 +28,7 @@ from .changes import (
     shipment_split,
 )
 from .drafts import SHIPMENT_REFERENCES, Draft, save_drafts
-from .ingest import IngestResult, Rejection, events_ingest
+from .ingest import IngestResult, Rejection, event_check, events_ingest, events_save_many
 from .lifecycle import RANK, S
 from .models import Shipment, ShipmentLine
 
@@ -37,7 +37,9 @@ __all__ = [
     "Item",
     "IngestResult",
     "Rejection",
+    "event_check",
     "events_ingest",
+    "events_save_many",
     "shipment_cancel",
     "shipment_create",
     "shipment_merge",

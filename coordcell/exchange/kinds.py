@@ -1,0 +1,212 @@
+"""The other kinds a cell hands over, beside pledges, requirements and locations (``specs.py``):
+shipment events (receipts with their serial numbers among them), capability packages, hub
+capacities and training cohorts. Each is one ``ImportSpec``: the record's own fields, its natural
+key, the headers a column may have, and the record's own rules (``check``) and bulk action
+(``save_many``) in its app. Nothing here writes a record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from coordcell.logistics.models import Shipment, ShipmentEvent
+from coordcell.logistics.selectors import can_record_events, shipments_visible_to
+from coordcell.logistics.services import event_check, events_save_many
+from coordcell.readiness.models import CapabilityPackage
+from coordcell.readiness.selectors import can_save_package
+from coordcell.readiness.services import package_check, packages_save_many
+from coordcell.registry.capacity import can_change_hub_capacity
+from coordcell.registry.forms import HubCapacityForm
+from coordcell.registry.models import STANDING_FROM, HubCapacity
+from coordcell.registry.services import hub_capacities_save_many, hub_capacity_check
+
+from . import normalise as n
+from .specs import EXTRA_KINDS, EXTRA_LOOKUPS, LOOKUP_OF, FieldSpec, ImportSpec, fields_of
+
+# ---- value kinds: a moment (UTC) and a list of serial numbers ----
+
+_TIME = re.compile(
+    r"(?P<date>.+?)[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?:Z|UTC))?"
+)
+
+
+def parse_moment(value: Any) -> dt.datetime:
+    """A time in UTC: ISO 8601 with or without its offset (``2027-01-04T08:30:00Z``), a date
+    as the importer reads dates followed by ``08:30``, an Excel date-time cell, or a date alone
+    (midnight UTC). A time without an offset is UTC, as every time the cell records."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(0), tzinfo=dt.UTC)
+    raw = n.text(value).strip()
+    try:
+        iso = parse_datetime(raw)
+    except ValueError:
+        iso = None
+    if iso is not None:
+        return (iso if iso.tzinfo else iso.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    if m := _TIME.fullmatch(raw):
+        day = n.parse_date(m["date"])
+        try:
+            clock = dt.time(int(m["h"]), int(m["m"]), int(m["s"] or 0))
+        except ValueError as exc:
+            raise n.Invalid(f"{raw!r} is not a time of day.", "time") from exc
+        return dt.datetime.combine(day, clock, tzinfo=dt.UTC)
+    try:
+        return dt.datetime.combine(n.parse_date(raw), dt.time(0), tzinfo=dt.UTC)
+    except n.Invalid as exc:
+        raise n.Invalid(
+            f"{raw!r} is not a time: write 2027-01-04 08:30 (UTC), 2027-01-04T08:30:00Z or a date.",
+            "time",
+        ) from exc
+
+
+_SERIAL_SEPARATORS = re.compile(r"[,;|\n\r\t]+")
+
+
+def parse_serials(value: Any) -> list[str]:
+    """Serial numbers in one cell, separated by commas, semicolons, bars or line breaks."""
+    # Not ``n.text``: it folds the line breaks that separate serials in one cell.
+    serials = [s.strip() for s in _SERIAL_SEPARATORS.split(str(value))]
+    serials = [s for s in serials if s]
+    too_long = [s for s in serials if len(s) > 100]
+    if too_long:
+        raise n.Invalid(f"Serial {too_long[0][:20]!r}… is longer than 100 characters.", "serial")
+    return serials
+
+
+EXTRA_KINDS.update({"datetime": parse_moment, "serials": parse_serials})
+
+
+def _shipments(user: Any) -> tuple[Iterable[Any], Callable[[Any], tuple[str, ...]]]:
+    # Another nation's shipment is unknown to a donor, like one that does not exist.
+    return shipments_visible_to(user), lambda s: (s.reference,)
+
+
+EXTRA_LOOKUPS["shipment"] = _shipments
+LOOKUP_OF[Shipment] = "shipment"
+
+
+def _replace(fields: tuple[FieldSpec, ...], **changes: dict[str, Any]) -> tuple[FieldSpec, ...]:
+    return tuple(
+        dataclasses.replace(f, **changes[f.name]) if f.name in changes else f for f in fields
+    )
+
+
+# ---- shipment events, receipts with serials among them ----
+
+
+def _event_defaults(user: Any) -> dict[str, Any]:
+    # The id space of the rows is the importer's, as for a feed it sends (ShipmentEvent.sender_of).
+    return {"sender": ShipmentEvent.sender_of(user)}
+
+
+EVENTS = ImportSpec(
+    kind="events",
+    model=ShipmentEvent,
+    fields=_replace(
+        fields_of(
+            ShipmentEvent,
+            [
+                "client_id",
+                "shipment",
+                "status",
+                "occurred_at",
+                "location",
+                "quantity",
+                "serials",
+                "handed_over_by",
+                "taken_over_by",
+                "note",
+            ],
+            key=("client_id",),
+            synonyms={
+                "client_id": ("event id", "event reference", "event ref", "id", "ref"),
+                "shipment": ("shipment reference", "consignment", "shipment ref"),
+                "status": ("event", "state", "milestone"),
+                "occurred_at": ("when", "date", "time", "at", "occurred"),
+                "location": ("place", "where", "at location"),
+                "quantity": ("qty", "count", "counted", "units", "received"),
+                "serials": ("serials", "serial numbers", "serial", "serial list"),
+                "handed_over_by": ("handed over by", "from", "signed by sender"),
+                "taken_over_by": ("taken over by", "received by", "to", "signed by"),
+                "note": ("notes", "remarks", "comment"),
+            },
+            help={
+                "client_id": "Your own id for the event: importing the file again records "
+                "nothing twice."
+            },
+        ),
+        occurred_at={"kind": "datetime"},
+        location={"required": False},
+        serials={"kind": "serials", "label": "Serial numbers"},
+    ),
+    key_fields=("sender", "client_id"),
+    can_import=can_record_events,
+    check=event_check,
+    save_many=events_save_many,
+    defaults=_event_defaults,
+)
+
+# ---- capability packages ----
+
+PACKAGES = ImportSpec(
+    kind="packages",
+    model=CapabilityPackage,
+    fields=fields_of(
+        CapabilityPackage,
+        ["capability", "name"],
+        key=("capability",),
+        synonyms={
+            "capability": ("capability code", "system", "capability name"),
+            "name": ("package", "package name", "title"),
+        },
+        help={"capability": "One package per capability: importing again renames, never doubles."},
+    ),
+    key_fields=("capability",),
+    can_import=can_save_package,
+    check=package_check,
+    save_many=packages_save_many,
+)
+
+# ---- hub capacities ----
+
+
+def _capacity_defaults(user: Any) -> dict[str, Any]:
+    return {"valid_from": STANDING_FROM}  # no first week: the hub's standing figure
+
+
+HUB_CAPACITIES = ImportSpec(
+    kind="hub-capacities",
+    model=HubCapacity,
+    fields=fields_of(
+        HubCapacity,
+        ["hub", *HubCapacityForm.Meta.fields],
+        key=("hub", "domain", "valid_from"),
+        synonyms={
+            "hub": ("hub code", "location", "site"),
+            "domain": ("category domain", "type"),
+            "valid_from": ("from", "week of", "valid from", "start"),
+            "valid_until": ("until", "to", "valid until", "end"),
+            "weekly_capacity": ("capacity", "units per week", "per week", "throughput"),
+            "reason": ("why", "notes", "remarks"),
+        },
+        help={
+            "valid_from": "A Monday; empty: the hub's standing figure. With the hub and the "
+            "domain it is the row's key.",
+        },
+    ),
+    key_fields=("hub", "domain", "valid_from"),
+    can_import=can_change_hub_capacity,
+    check=hub_capacity_check,
+    save_many=hub_capacities_save_many,
+    defaults=_capacity_defaults,
+)
+
+KIND_SPECS = (EVENTS, PACKAGES, HUB_CAPACITIES)

@@ -1,0 +1,170 @@
+"""The other kinds a cell hands over: shipment events (receipts with serials), capability
+packages and hub capacities, each through its record's own rules and bulk action."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from coordcell.audit.models import AuditEvent
+from coordcell.exchange.engine import run_import
+from coordcell.exchange.kinds import EVENTS, HUB_CAPACITIES, PACKAGES, parse_moment, parse_serials
+from coordcell.exchange.specs import SPECS
+from coordcell.logistics.lifecycle import S
+from coordcell.logistics.models import SerialItem, ShipmentEvent
+from coordcell.logistics.tests.factories import make_shipment
+from coordcell.readiness.models import CapabilityPackage
+from coordcell.registry.models import STANDING_FROM, HubCapacity, Role
+from coordcell.registry.tests.factories import ItemCategoryFactory
+
+from .conftest import write_xlsx
+
+pytestmark = pytest.mark.django_db
+
+EVENT_HEADERS = [
+    "Event id",
+    "Shipment",
+    "Status",
+    "When",
+    "Quantity",
+    "Serial numbers",
+    "Handed over by",
+    "Taken over by",
+]
+
+
+def test_the_import_page_and_command_offer_every_kind():
+    assert {"pledges", "requirements", "locations", "events", "packages", "hub-capacities"} <= set(
+        SPECS
+    )
+
+
+def test_times_and_serial_lists_are_read_as_a_sheet_writes_them():
+    utc = dt.UTC
+    assert parse_moment("2027-01-04T08:30:00Z") == dt.datetime(2027, 1, 4, 8, 30, tzinfo=utc)
+    assert parse_moment("04.01.2027 08:30") == dt.datetime(2027, 1, 4, 8, 30, tzinfo=utc)
+    assert parse_moment(dt.date(2027, 1, 4)) == dt.datetime(2027, 1, 4, tzinfo=utc)
+    assert parse_serials("A-1, A-2;A-3\nA-4") == ["A-1", "A-2", "A-3", "A-4"]
+
+
+def _journey(shipment, at, serials):
+    text = ", ".join(serials)
+    signed = ["Sgt. Weber", "Capt. Shevchenko"]
+    rows = [
+        (S.READY, None, text, "", ""),
+        (S.DEPARTED, None, "", "", ""),
+        (S.AT_HUB, None, text, "", ""),
+        (S.DEPARTED_HUB, None, "", "", ""),
+        (S.HANDED_OVER, len(serials), text, *signed),
+        (S.RECEIVED, len(serials), text, *signed),
+    ]
+    return [
+        [f"EV-{i}", shipment.reference, str(status.label), at + dt.timedelta(hours=i), qty, s, h, t]
+        for i, (status, qty, s, h, t) in enumerate(rows, 1)
+    ]
+
+
+def test_a_shipments_journey_and_its_receipt_with_serials_import_once(world, tmp_path):
+    javelins = ItemCategoryFactory(
+        code="atgm", name="Anti-tank missile", sensitive=True, unit="each", domain="armour"
+    )
+    shipment = make_shipment(world, category=javelins, quantity=3)
+    at = (timezone.now() - dt.timedelta(days=5)).replace(microsecond=0, tzinfo=None)
+    rows = _journey(shipment, at, ["J1", "J2", "J3"])
+    user = world.users[Role.COORDINATOR]
+    path = write_xlsx(tmp_path / "events.xlsx", rows[:5], EVENT_HEADERS)
+    report = run_import(spec=EVENTS, path=path, user=user, commit=True)
+    assert report.committed and report.created == 5, report.errors
+    # The receipt is the recipient's to confirm: its own file, its own id space.
+    receipts = write_xlsx(tmp_path / "receipts.xlsx", rows[5:], EVENT_HEADERS)
+    recipient = world.users[Role.RECIPIENT_LIAISON]
+    assert run_import(spec=EVENTS, path=receipts, user=recipient, commit=True).created == 1
+    shipment.refresh_from_db()
+    assert shipment.status == S.RECEIVED
+    received = SerialItem.objects.filter(received_at__isnull=False)
+    assert sorted(received.values_list("serial", flat=True)) == ["J1", "J2", "J3"]
+    assert AuditEvent.objects.filter(verb="shipment.event").count() == 6
+    events = ShipmentEvent.objects.count()
+    again = run_import(spec=EVENTS, path=path, user=user, commit=True)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5), again.errors
+    assert ShipmentEvent.objects.count() == events
+    refused = run_import(spec=EVENTS, path=receipts, user=user)
+    assert "cannot record 'received'" in refused.errors[0].message
+
+
+def test_an_event_id_used_for_another_event_is_refused_with_its_row(world, tmp_path):
+    shipment = make_shipment(world)
+    at = (timezone.now() - dt.timedelta(days=2)).replace(microsecond=0, tzinfo=None)
+    first = write_xlsx(
+        tmp_path / "a.xlsx", [["EV-1", shipment.reference, "departed", at]], EVENT_HEADERS[:4]
+    )
+    user = world.users[Role.COORDINATOR]
+    assert run_import(spec=EVENTS, path=first, user=user, commit=True).created == 1
+    other = write_xlsx(
+        tmp_path / "b.xlsx", [["EV-1", shipment.reference, "at hub", at]], EVENT_HEADERS[:4]
+    )
+    report = run_import(spec=EVENTS, path=other, user=user, commit=True)
+    assert not report.committed
+    [error] = report.errors
+    assert error.row == 2 and "already used for a different event" in error.message
+
+
+def test_a_donor_cannot_name_another_nations_shipment(world, tmp_path):
+    polish = make_shipment(world, donor="PL")
+    at = (timezone.now() - dt.timedelta(days=2)).replace(microsecond=0, tzinfo=None)
+    path = write_xlsx(
+        tmp_path / "a.xlsx", [["EV-9", polish.reference, "departed", at]], EVENT_HEADERS[:4]
+    )
+    report = run_import(spec=EVENTS, path=path, user=world.users[Role.DONOR_LIAISON], commit=True)
+    assert not report.committed
+    assert report.errors[0].rule == "unknown shipment"
+    assert polish.reference not in report.errors[0].message or "Unknown" in report.errors[0].message
+    assert not ShipmentEvent.objects.exists()
+
+
+def test_capability_packages_are_matched_on_their_capability(world, tmp_path):
+    user = world.users[Role.COORDINATOR]
+    path = write_xlsx(
+        tmp_path / "packages.xlsx",
+        [["sp-arty", "Artillery brigade package"]],
+        ["Capability", "Name"],
+    )
+    report = run_import(spec=PACKAGES, path=path, user=user, commit=True)
+    assert report.created == 1, report.errors
+    package = CapabilityPackage.objects.get()
+    assert package.reference.startswith("CP-") and package.name == "Artillery brigade package"
+    assert run_import(spec=PACKAGES, path=path, user=user, commit=True).unchanged == 1
+    renamed = write_xlsx(
+        tmp_path / "renamed.xlsx", [["sp-arty", "2nd artillery package"]], ["Capability", "Name"]
+    )
+    assert run_import(spec=PACKAGES, path=renamed, user=user, commit=True).updated == 1
+    package.refresh_from_db()
+    assert (package.name, package.version) == ("2nd artillery package", 2)
+    assert AuditEvent.objects.filter(verb="update", target_id=str(package.pk)).exists()
+    donor = run_import(spec=PACKAGES, path=path, user=world.users[Role.DONOR_LIAISON])
+    assert donor.fatal
+
+
+def test_hub_capacities_are_matched_on_hub_domain_and_first_week(world, tmp_path):
+    user = world.users[Role.COORDINATOR]
+    monday = dt.date(2027, 3, 1)
+    path = write_xlsx(
+        tmp_path / "capacities.xlsx",
+        [
+            ["rzeszow", "artillery", None, None, 1200, ""],  # the standing figure: changed
+            ["rzeszow", "artillery", monday, monday + dt.timedelta(weeks=2), 0, "Runway works"],
+            ["rzeszow", "armour", monday + dt.timedelta(days=1), None, 0, ""],
+        ],
+        ["Hub", "Domain", "From", "Until", "Units per week", "Reason"],
+    )
+    report = run_import(spec=HUB_CAPACITIES, path=path, user=user, commit=True, skip_invalid=True)
+    assert (report.created, report.updated, report.rejected) == (1, 1, 1)
+    messages = " ".join(e.message for e in report.errors)
+    assert "is not one" in messages and "needs a reason" in messages
+    standing = HubCapacity.objects.get(domain="artillery", valid_from=STANDING_FROM)
+    assert (standing.weekly_capacity, standing.version) == (1200, 2)
+    assert HubCapacity.objects.get(valid_from=monday).reason == "Runway works"
+    assert AuditEvent.objects.filter(verb="hub-capacity.create").count() == 1
+    assert AuditEvent.objects.filter(verb="hub-capacity.update").count() == 1
+    again = run_import(spec=HUB_CAPACITIES, path=path, user=user, commit=True, skip_invalid=True)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
