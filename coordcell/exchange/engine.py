@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 
 from coordcell.escaping import csv_writer
@@ -85,6 +86,8 @@ def run_import(
         report.fatal = str(exc)
     except DatabaseError as exc:
         report.fatal = f"The database refused the import, nothing was written: {exc}"
+    except ValidationError as exc:  # a record's bulk action refused the batch as it wrote it
+        report.fatal = "Nothing was written: " + "; ".join(exc.messages)
     if not report.committed and not report.dry_run:
         report.created = report.updated = 0
     return report

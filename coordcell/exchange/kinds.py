@@ -25,6 +25,10 @@ from coordcell.registry.capacity import can_change_hub_capacity
 from coordcell.registry.forms import HubCapacityForm
 from coordcell.registry.models import STANDING_FROM, HubCapacity
 from coordcell.registry.services import hub_capacities_save_many, hub_capacity_check
+from coordcell.training.forms import CohortForm
+from coordcell.training.models import Cohort
+from coordcell.training.selectors import can_create_cohort
+from coordcell.training.services import cohort_check, cohort_path_codes, cohorts_save_many
 
 from . import normalise as n
 from .specs import EXTRA_KINDS, EXTRA_LOOKUPS, LOOKUP_OF, FieldSpec, ImportSpec, fields_of
@@ -209,4 +213,60 @@ HUB_CAPACITIES = ImportSpec(
     defaults=_capacity_defaults,
 )
 
-KIND_SPECS = (EVENTS, PACKAGES, HUB_CAPACITIES)
+# ---- training cohorts ----
+
+_CODE_SEPARATORS = re.compile(r"\s*(?:[,;|>]|→|->)\s*")
+
+
+def parse_codes(value: Any) -> tuple[str, ...]:
+    """Course codes in order: ``pat-op, pat-mnt``, ``pat-op → pat-mnt`` or ``pat-op > pat-mnt``."""
+    return tuple(code for code in _CODE_SEPARATORS.split(n.text(value)) if code)
+
+
+EXTRA_KINDS["codes"] = parse_codes
+
+
+def _stored_path(cohort: Cohort) -> dict[str, Any]:
+    return {"course_path": cohort_path_codes(cohort)}
+
+
+COHORTS = ImportSpec(
+    kind="cohorts",
+    model=Cohort,
+    fields=(
+        *fields_of(
+            Cohort,
+            # The form's "path" is not the model's: it is the import's ``course_path``.
+            ["reference", *(name for name in CohortForm.Meta.fields if name != "path")],
+            key=("reference",),
+            synonyms={
+                "reference": ("cohort", "cohort reference", "ref", "id"),
+                "unit": ("recipient unit", "unit name", "formation"),
+                "trainees": ("people", "crew", "headcount", "number"),
+                "capability": ("capability they crew", "system"),
+                "earliest_release": ("release", "available from", "from", "date"),
+                "priority": ("prio", "urgency"),
+            },
+            help={
+                "reference": "The source's reference for the cohort: importing again updates, "
+                "never duplicates."
+            },
+        ),
+        FieldSpec(
+            "course_path",
+            "Course path",
+            "codes",
+            synonyms=("path", "courses", "course codes", "training path"),
+            help="Course codes in the order the cohort takes them (pat-op, pat-mnt). Required "
+            "for a new cohort; empty keeps a stored cohort's path.",
+        ),
+    ),
+    key_fields=("reference",),
+    can_import=can_create_cohort,
+    check=cohort_check,
+    save_many=cohorts_save_many,
+    extra=("course_path",),
+    stored_extra=_stored_path,
+)
+
+KIND_SPECS = (EVENTS, PACKAGES, HUB_CAPACITIES, COHORTS)

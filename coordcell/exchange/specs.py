@@ -138,6 +138,12 @@ class ImportSpec:
     # The record's bulk action: (actor, creates, updates as (before, object)) in one transaction.
     save_many: Callable[..., None]
     defaults: Callable[[Any], dict[str, Any]] = field(default=lambda user: {})
+    # Columns that are not the model's (a cohort's course path): set on the object as
+    # attributes for ``check`` and ``save_many``; ``stored_extra(obj)`` gives a stored record's
+    # values of them, so that a row changing only these is an update, and one that does not
+    # is unchanged.
+    extra: tuple[str, ...] = ()
+    stored_extra: Callable[[Any], dict[str, Any]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)

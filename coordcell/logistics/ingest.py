@@ -46,6 +46,7 @@ from .models import SerialItem, Shipment, ShipmentEvent, ShipmentLine
 from .selectors import EVENT_ROLES, can_record_events, shipments_visible_to
 
 MAX_BATCH = 5000
+ID_REUSED = "This id was already used for a different event; ids must be unique."
 EVENT_ROLES_REFUSAL = "Only coordinators and donor or recipient liaisons record events."
 MAX_LINES = 1000  # lines one event may count (a shipment has a handful)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
@@ -316,7 +317,7 @@ def _record(
                     Rejection(
                         item.index,
                         item.client_id,
-                        "This id was already used for a different event; ids must be unique.",
+                        ID_REUSED,
                     )
                 )
                 result.incidents.append(
@@ -643,9 +644,7 @@ def event_check(
     refused as the feed refuses it. None when it passes."""
     user = as_user(actor)
     if user is None or not can_record_events(user):
-        return ValidationError(
-            {"__all__": [ValidationError(EVENT_ROLES_REFUSAL, code="role")]}
-        )
+        return ValidationError({"__all__": [ValidationError(EVENT_ROLES_REFUSAL, code="role")]})
     if before is not None:
         same = (before["shipment_id"], before["status"], before["occurred_at"]) == (
             event.shipment_id,
@@ -657,8 +656,7 @@ def event_check(
                 {
                     "client_id": [
                         ValidationError(
-                            "This id was already used for a different event; ids must be "
-                            "unique.",
+                            ID_REUSED,
                             code="duplicate",
                         )
                     ]
@@ -678,7 +676,6 @@ def event_check(
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         return ValidationError({"__all__": [ValidationError(message, code="event")]})
     return None
-
 
 
 def events_save_many(

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from coordcell.audit.models import AuditEvent
 from coordcell.exchange.engine import run_import
-from coordcell.exchange.kinds import EVENTS, HUB_CAPACITIES, PACKAGES, parse_moment, parse_serials
+from coordcell.exchange.kinds import (
+    COHORTS,
+    EVENTS,
+    HUB_CAPACITIES,
+    PACKAGES,
+    parse_moment,
+    parse_serials,
+)
 from coordcell.exchange.specs import SPECS
 from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import SerialItem, ShipmentEvent
@@ -168,3 +175,39 @@ def test_hub_capacities_are_matched_on_hub_domain_and_first_week(world, tmp_path
     assert AuditEvent.objects.filter(verb="hub-capacity.update").count() == 1
     again = run_import(spec=HUB_CAPACITIES, path=path, user=user, commit=True, skip_invalid=True)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+COHORT_HEADERS = ["Cohort", "Unit", "Trainees", "Capability", "Release", "Priority", "Courses"]
+
+
+def test_cohorts_import_with_their_course_path_and_its_prerequisites(world, tmp_path):
+    from coordcell.training.models import Cohort
+    from coordcell.training.tests.factories import make_courses
+
+    make_courses(world)
+    release = dt.date.today() + dt.timedelta(days=30)
+    rows = [
+        ["UA-C1", "1st battery", 8, "sp-arty", release, 2, "m109-op, m109-mnt"],
+        ["UA-C2", "2nd battery", 8, "sp-arty", release, 2, "m109-mnt → m109-op"],
+        ["UA-C3", "3rd battery", 8, "sp-arty", release, 2, "m109-op, m109-gun"],
+    ]
+    path = write_xlsx(tmp_path / "cohorts.xlsx", rows, COHORT_HEADERS)
+    recipient = world.users[Role.RECIPIENT_LIAISON]
+    report = run_import(spec=COHORTS, path=path, user=recipient, commit=True, skip_invalid=True)
+    assert (report.created, report.rejected) == (1, 2), report.errors
+    errors = {e.row: e for e in report.errors}
+    assert "m109-mnt needs m109-op before it" in errors[3].message
+    assert errors[3].column == "Courses"
+    assert "No course with code m109-gun" in errors[4].message
+    cohort = Cohort.objects.get(reference="UA-C1")
+    assert cohort.path_text() == "m109-op → m109-mnt" and cohort.priority == 2
+    assert AuditEvent.objects.filter(verb="create", target_id=str(cohort.pk)).exists()
+    again = run_import(spec=COHORTS, path=path, user=recipient, commit=True, skip_invalid=True)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    shorter = write_xlsx(tmp_path / "shorter.xlsx", [[*rows[0][:-1], "m109-op"]], COHORT_HEADERS)
+    changed = run_import(spec=COHORTS, path=shorter, user=recipient, commit=True)
+    assert changed.updates == [(2, "UA-C1", ["course_path"])]
+    cohort.refresh_from_db()
+    assert cohort.path_text() == "m109-op" and cohort.version == 2
+    donor = run_import(spec=COHORTS, path=path, user=world.users[Role.DONOR_LIAISON])
+    assert donor.fatal
