@@ -269,4 +269,4 @@ COHORTS = ImportSpec(
     stored_extra=_stored_path,
 )
 
-KIND_SPECS = (EVENTS, PACKAGES, HUB_CAPACITIES, COHORTS)
+KIND_SPECS: tuple[ImportSpec, ...] = (EVENTS, PACKAGES, HUB_CAPACITIES, COHORTS)

@@ -625,7 +625,7 @@ def event_as_feed(event: ShipmentEvent) -> dict[str, Any]:
         "taken_over_by": event.taken_over_by or "",
         "note": event.note or "",
     }
-    if event.location_id is not None:
+    if event.location is not None:
         raw["location"] = event.location.code
     if event.quantity is not None:
         raw["quantity"] = event.quantity

@@ -211,3 +211,42 @@ def test_cohorts_import_with_their_course_path_and_its_prerequisites(world, tmp_
     assert cohort.path_text() == "m109-op" and cohort.version == 2
     donor = run_import(spec=COHORTS, path=path, user=world.users[Role.DONOR_LIAISON])
     assert donor.fatal
+
+
+def test_the_import_page_offers_each_role_its_kinds_and_commits_events(
+    world, client_for, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.COORDCELL_IMPORT_DIR = tmp_path / "uploads"
+    german = make_shipment(world)
+    donor = client_for(world.users[Role.DONOR_LIAISON])
+    page = donor.get("/import/").content.decode()
+    assert 'value="events"' in page and 'value="packages"' not in page
+    assert 'value="hub-capacities"' not in page and 'value="cohorts"' not in page
+    coordinator_page = client_for(world.users[Role.COORDINATOR]).get("/import/").content.decode()
+    assert 'value="hub-capacities"' in coordinator_page and 'value="packages"' in coordinator_page
+    at = (timezone.now() - dt.timedelta(days=1)).replace(microsecond=0, tzinfo=None)
+    path = write_xlsx(
+        tmp_path / "events.xlsx",
+        [["DE-EV-1", german.reference, "ready_at_origin", at]],
+        EVENT_HEADERS[:4],
+    )
+    with path.open("rb") as handle:
+        uploaded = donor.post("/import/", {"kind": "events", "file": handle})
+    assert uploaded.status_code == 302
+    url = uploaded["Location"]
+    mapping = donor.get(url).content.decode()
+    assert '<option value="Event id" selected>' in mapping
+    columns = {
+        "col:client_id": "Event id",
+        "col:shipment": "Shipment",
+        "col:status": "Status",
+        "col:occurred_at": "When",
+    }
+    for action in ("check", "commit"):
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = donor.post(url, {**columns, "action": action})
+        assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert "Committed" in donor.get(url).content.decode()
+    german.refresh_from_db()
+    assert german.status == S.READY
+    assert ShipmentEvent.objects.get().sender == f"nation:{world.nations['DE'].pk}"
