@@ -16,8 +16,19 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from coordcell.logistics.models import Shipment, ShipmentEvent
-from coordcell.logistics.selectors import can_record_events, shipments_visible_to
-from coordcell.logistics.services import event_check, events_save_many
+from coordcell.logistics.selectors import (
+    can_plan_shipments,
+    can_record_events,
+    shipments_visible_to,
+)
+from coordcell.logistics.services import (
+    event_check,
+    events_save_many,
+    shipment_cargo,
+    shipment_check,
+    shipments_save_many,
+)
+from coordcell.pledges.selectors import pledges_visible_to
 from coordcell.readiness.models import CapabilityPackage
 from coordcell.readiness.selectors import can_save_package
 from coordcell.readiness.services import package_check, packages_save_many
@@ -25,6 +36,7 @@ from coordcell.registry.capacity import can_change_hub_capacity
 from coordcell.registry.forms import HubCapacityForm
 from coordcell.registry.models import STANDING_FROM, HubCapacity
 from coordcell.registry.services import hub_capacities_save_many, hub_capacity_check
+from coordcell.requirements.selectors import requirements_visible_to
 from coordcell.training.forms import CohortForm
 from coordcell.training.models import Cohort
 from coordcell.training.selectors import can_create_cohort
@@ -93,7 +105,18 @@ def _shipments(user: Any) -> tuple[Iterable[Any], Callable[[Any], tuple[str, ...
     return shipments_visible_to(user), lambda s: (s.reference,)
 
 
-EXTRA_LOOKUPS["shipment"] = _shipments
+def _pledges(user: Any) -> tuple[Iterable[Any], Callable[[Any], tuple[str, ...]]]:
+    # By the cell's reference, or the donor's own where only one donor uses it.
+    visible = pledges_visible_to(user).select_related("category", "origin")
+    return visible, lambda p: (p.reference, p.donor_reference)
+
+
+def _requirements(user: Any) -> tuple[Iterable[Any], Callable[[Any], tuple[str, ...]]]:
+    visible = requirements_visible_to(user).select_related("category", "delivery_point")
+    return visible, lambda r: (r.reference,)
+
+
+EXTRA_LOOKUPS.update(shipment=_shipments, pledge=_pledges, requirement=_requirements)
 LOOKUP_OF[Shipment] = "shipment"
 
 
@@ -156,6 +179,57 @@ EVENTS = ImportSpec(
     check=event_check,
     save_many=events_save_many,
     defaults=_event_defaults,
+)
+
+# ---- shipments, one line each ----
+
+
+def _shipment_defaults(user: Any) -> dict[str, Any]:
+    return {"reason": "Imported from a spreadsheet"}  # the audited reason, unless a column says
+
+
+SHIPMENTS = ImportSpec(
+    kind="shipments",
+    model=Shipment,
+    fields=(
+        *_replace(
+            fields_of(
+                Shipment,
+                ["reference", "hub", "planned_departure", "reason"],
+                key=("reference",),
+                synonyms={
+                    "reference": ("shipment", "shipment reference", "consignment", "ref", "id"),
+                    "hub": ("via", "hub code", "transit hub"),
+                    "planned_departure": ("departure", "departed", "dispatch", "date"),
+                    "reason": ("why", "notes", "remarks", "comment"),
+                },
+                help={
+                    "reference": "The source's reference for the shipment: importing again "
+                    "records nothing twice.",
+                    "planned_departure": "The day it leaves (or left) the donor's depot; the legs "
+                    "and the handover date are planned from it.",
+                },
+            ),
+            reason={"label": "Reason"},
+        ),
+        FieldSpec("pledge", "Pledge", "pledge", True, ("pledge reference", "donor reference")),
+        FieldSpec("requirement", "Requirement", "requirement", True, ("need", "for")),
+        FieldSpec("quantity", "Quantity", "int", True, ("qty", "units", "number", "amount")),
+        FieldSpec(
+            "capacity_override",
+            "Capacity override",
+            "text",
+            synonyms=("override", "over capacity because"),
+            help="Why the shipment may take its hub over its weekly capacity (recorded).",
+        ),
+    ),
+    key_fields=("reference",),
+    can_import=can_plan_shipments,
+    check=shipment_check,
+    save_many=shipments_save_many,
+    defaults=_shipment_defaults,
+    extra=("pledge", "requirement", "quantity", "capacity_override"),
+    stored_extra=shipment_cargo,
 )
 
 # ---- capability packages ----
@@ -269,4 +343,4 @@ COHORTS = ImportSpec(
     stored_extra=_stored_path,
 )
 
-KIND_SPECS: tuple[ImportSpec, ...] = (EVENTS, PACKAGES, HUB_CAPACITIES, COHORTS)
+KIND_SPECS: tuple[ImportSpec, ...] = (SHIPMENTS, EVENTS, PACKAGES, HUB_CAPACITIES, COHORTS)

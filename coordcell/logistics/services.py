@@ -22,10 +22,13 @@ from . import ingest
 from .changes import (
     Item,
     shipment_cancel,
+    shipment_cargo,
+    shipment_check,
     shipment_create,
     shipment_merge,
     shipment_reroute,
     shipment_split,
+    shipments_save_many,
 )
 from .drafts import SHIPMENT_REFERENCES, Draft, save_drafts
 from .ingest import IngestResult, Rejection, event_check, events_ingest, events_save_many
@@ -41,12 +44,15 @@ __all__ = [
     "events_ingest",
     "events_save_many",
     "shipment_cancel",
+    "shipment_cargo",
+    "shipment_check",
     "shipment_create",
     "shipment_merge",
     "shipment_record_event",
     "shipment_reroute",
     "shipment_split",
     "shipments_create_for_lines",
+    "shipments_save_many",
 ]
 
 

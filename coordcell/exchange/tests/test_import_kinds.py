@@ -13,6 +13,7 @@ from coordcell.exchange.kinds import (
     EVENTS,
     HUB_CAPACITIES,
     PACKAGES,
+    SHIPMENTS,
     parse_moment,
     parse_serials,
 )
@@ -41,9 +42,8 @@ EVENT_HEADERS = [
 
 
 def test_the_import_page_and_command_offer_every_kind():
-    assert {"pledges", "requirements", "locations", "events", "packages", "hub-capacities"} <= set(
-        SPECS
-    )
+    kinds = {"pledges", "requirements", "locations", "shipments", "events", "packages"}
+    assert kinds | {"hub-capacities", "cohorts"} <= set(SPECS)
 
 
 def test_times_and_serial_lists_are_read_as_a_sheet_writes_them():
@@ -250,3 +250,44 @@ def test_the_import_page_offers_each_role_its_kinds_and_commits_events(
     german.refresh_from_db()
     assert german.status == S.READY
     assert ShipmentEvent.objects.get().sender == f"nation:{world.nations['DE'].pk}"
+
+
+SHIPMENT_HEADERS = ["Shipment", "Pledge", "Requirement", "Quantity", "Hub", "Departure"]
+
+
+def test_shipments_import_with_their_line_through_the_page_action(world, tmp_path):
+    from coordcell.logistics.models import Shipment
+    from coordcell.pledges.tests.factories import PledgeFactory
+    from coordcell.requirements.tests.factories import RequirementFactory
+
+    pledge = PledgeFactory(
+        donor=world.nations["DE"], origin=world.depots["DE"], category=world.category
+    )
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    left = dt.date.today() - dt.timedelta(days=20)
+    rows = [
+        ["UK-2022-15", pledge.reference, requirement.reference, 40, "rzeszow", left],
+        ["UK-2022-16", pledge.reference, requirement.reference, 0, "rzeszow", left],
+        ["UK-2022-17", pledge.reference, requirement.reference, 5, "dp-lviv", left],
+    ]
+    path = write_xlsx(tmp_path / "shipments.xlsx", rows, SHIPMENT_HEADERS)
+    user = world.users[Role.COORDINATOR]
+    report = run_import(spec=SHIPMENTS, path=path, user=user, commit=True, skip_invalid=True)
+    assert (report.created, report.rejected) == (1, 2), report.errors
+    messages = {e.row: e.message for e in report.errors}
+    assert "at least 1" in messages[3] and "is not a hub" in messages[4]
+    shipment = Shipment.objects.get(reference="UK-2022-15")
+    assert (shipment.donor, shipment.origin) == (pledge.donor, pledge.origin)
+    assert shipment.delivery_point == world.delivery_point and shipment.planned_departure == left
+    [line] = shipment.lines.all()
+    assert (line.pledge, line.requirement, line.quantity) == (pledge, requirement, 40)
+    event = AuditEvent.objects.get(verb="shipment.create_by_hand")
+    assert event.data["reason"] == "Imported from a spreadsheet"
+    again = run_import(spec=SHIPMENTS, path=path, user=user, commit=True, skip_invalid=True)
+    assert (again.created, again.unchanged) == (0, 1), again.errors
+    more = write_xlsx(tmp_path / "more.xlsx", [[*rows[0][:3], 45, *rows[0][4:]]], SHIPMENT_HEADERS)
+    refused = run_import(spec=SHIPMENTS, path=more, user=user, commit=True)
+    assert "changed on its page" in refused.errors[0].message
+    assert run_import(spec=SHIPMENTS, path=path, user=world.users[Role.DONOR_LIAISON]).fatal
