@@ -12,8 +12,8 @@ refuses); they are not repeated here.
 Entry points that do not exist, so have nothing to compare:
 - capability packages: no API write (``/api/v1/capability-packages`` reads only); the page is
   the admin's;
-- shipments (planned from the allocation commit or by hand on the page): no API create and no
-  import yet;
+- shipments: no page creates one by hand (the allocation commit plans them); the API and the
+  import are compared;
 - discrepancies, training sessions, allocation runs and their commits: a page and the API, no
   import (tests/test_one_write_path.py and each app's tests hold their page/API paths).
 """
@@ -294,6 +294,77 @@ def _package_outcome(scene: Scene) -> Any:
     )
 
 
+# ---- shipments: one planned by hand for a pledge and a requirement ----
+
+DEPARTURE = dt.date.today() + dt.timedelta(days=10)
+
+
+def _cargo(scene: Scene) -> Any:
+    from coordcell.pledges.tests.factories import PledgeFactory
+    from coordcell.requirements.tests.factories import RequirementFactory
+
+    world = scene.world
+    pledge = PledgeFactory(
+        donor=world.nations["DE"], origin=world.depots["DE"], category=world.category
+    )
+    requirement = RequirementFactory(
+        category=world.category, capability=world.capability, delivery_point=world.delivery_point
+    )
+    return pledge, requirement
+
+
+def _shipment_api(scene: Scene) -> None:
+    pledge, requirement = scene.thing
+    answer = scene.api().post(
+        "/api/v1/shipments",
+        {
+            "hub": "rzeszow",
+            "departure": DEPARTURE.isoformat(),
+            "items": [
+                {"pledge": pledge.reference, "requirement": requirement.reference, "quantity": 40}
+            ],
+            "reason": "Urgent before the thaw",
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+
+
+def _shipment_import(scene: Scene) -> None:
+    pledge, requirement = scene.thing
+    scene.import_(
+        "shipments",
+        ["Shipment", "Pledge", "Requirement", "Quantity", "Hub", "Departure", "Reason"],
+        [
+            "UK-2027-1",
+            pledge.reference,
+            requirement.reference,
+            40,
+            "rzeszow",
+            DEPARTURE.isoformat(),
+            "Urgent before the thaw",
+        ],
+        Role.COORDINATOR,
+    )
+
+
+def _shipment_outcome(scene: Scene) -> Any:
+    shipment = Shipment.objects.get()
+    legs = shipment.legs.values_list("mode", "origin__code", "destination__code", "planned_arrival")
+    lines = shipment.lines.values_list("pledge_id", "requirement_id", "category_id", "quantity")
+    return (
+        (
+            shipment.donor.code,
+            shipment.origin.code,
+            shipment.hub.code,
+            shipment.delivery_point.code,
+        ),
+        (shipment.planned_departure, shipment.planned_arrival, shipment.eta, shipment.status),
+        (list(legs), list(lines), shipment.reason, shipment.created_by == scene.user()),
+        _events_of(shipment),
+    )
+
+
 CASES = [
     Case(
         "hub capacities",
@@ -312,6 +383,13 @@ CASES = [
         lambda scene: make_courses(scene.world),
         {"page": _cohort_page, "api": _cohort_api, "import": _cohort_import},
         _cohort_outcome,
+    ),
+    Case(
+        "shipments",
+        _cargo,
+        # Shipments are planned on the allocation's pages; none is created by hand on a page.
+        {"page": None, "api": _shipment_api, "import": _shipment_import},
+        _shipment_outcome,
     ),
     Case(
         "capability packages",
@@ -359,3 +437,118 @@ def test_every_entry_point_leaves_the_same_record_audit_and_consequences(
     first, *others = outcomes
     for via in others:
         assert outcomes[via] == outcomes[first], f"{case.kind}: {via} differs from {first}"
+
+
+# ---- the same bad input is refused by every entry point, with the same rule ----
+
+TUESDAY = MONDAY + dt.timedelta(days=1)
+
+
+def _tuesday_page(scene: Scene) -> str:
+    answer = scene.page().post(
+        f"/hub-capacities/hubs/{scene.world.hub.pk}/",
+        {
+            "form": "add",
+            "add-domain": "artillery",
+            "add-valid_from": TUESDAY.isoformat(),
+            "add-weekly_capacity": "400",
+        },
+    )
+    assert answer.status_code == 400
+    return answer.content.decode()
+
+
+def _tuesday_api(scene: Scene) -> str:
+    answer = scene.api().post(
+        "/api/v1/hub-capacities",
+        {
+            "hub": "rzeszow",
+            "domain": "artillery",
+            "valid_from": TUESDAY.isoformat(),
+            "weekly_capacity": 400,
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    return str(answer.json())
+
+
+def _tuesday_import(scene: Scene) -> str:
+    path = _csv(
+        scene.tmp_path / "capacities.csv",
+        ["Hub", "Domain", "From", "Units per week"],
+        [["rzeszow", "artillery", TUESDAY.isoformat(), 400]],
+    )
+    report = run_import(spec=SPECS["hub-capacities"], path=path, user=scene.user(), commit=True)
+    assert not report.committed
+    [error] = report.errors
+    assert (error.row, error.column) == (2, "From")  # the row and the column it came from
+    return error.message
+
+
+def _reversed_path(via: str) -> Callable[[Scene], str]:
+    def run(scene: Scene) -> str:
+        data = {
+            "unit": "1st battery",
+            "trainees": 8,
+            "earliest_release": RELEASE.isoformat(),
+            "priority": 2,
+            "path": "m109-mnt, m109-op",
+        }
+        if via == "page":
+            answer = scene.page(Role.RECIPIENT_LIAISON).post(
+                "/training/cohorts/new/", {**data, "capability": scene.world.capability.pk}
+            )
+            assert answer.status_code in (200, 400)
+            return answer.content.decode()
+        if via == "api":
+            answer = scene.api(Role.RECIPIENT_LIAISON).post(
+                "/api/v1/cohorts", {**data, "capability": "sp-arty"}, format="json"
+            )
+            assert answer.status_code == 400
+            return str(answer.json())
+        path = _csv(
+            scene.tmp_path / "cohorts.csv",
+            ["Cohort", "Unit", "Trainees", "Capability", "Release", "Priority", "Courses"],
+            [["UA-C1", "1st battery", 8, "sp-arty", RELEASE.isoformat(), 2, data["path"]]],
+        )
+        user = scene.user(Role.RECIPIENT_LIAISON)
+        report = run_import(spec=SPECS["cohorts"], path=path, user=user, commit=True)
+        [error] = report.errors
+        assert (error.row, error.column) == (2, "Courses")
+        return error.message
+
+    return run
+
+
+REFUSALS = [
+    (
+        "hub capacity from a Tuesday",
+        lambda scene: None,
+        {"page": _tuesday_page, "api": _tuesday_api, "import": _tuesday_import},
+        f"{TUESDAY.isoformat()} is not one",
+        lambda: HubCapacity.objects.count() == 1,  # the standing row only
+    ),
+    (
+        "cohort path against its prerequisites",
+        lambda scene: make_courses(scene.world),
+        {via: _reversed_path(via) for via in ("page", "api", "import")},
+        "m109-mnt needs m109-op before it",
+        lambda: not Cohort.objects.exists(),
+    ),
+]
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=[r[0] for r in REFUSALS])
+@pytest.mark.parametrize("via", ["page", "api", "import"])
+def test_every_entry_point_refuses_the_same_input_with_the_same_rule(
+    refusal: Any, via: str, world: Any, tmp_path: Path
+) -> None:
+    _name, setup, entry_points, rule, nothing_written = refusal
+    scene = Scene(world, tmp_path)
+    scene.thing = setup(scene)
+    audit = AuditEvent.objects.count()
+    assert rule in entry_points[via](scene)
+    assert nothing_written() and AuditEvent.objects.filter(verb="create").count() == 0
+    # Nothing recorded but the entry point's own (a login, the test's API token).
+    assert AuditEvent.objects.exclude(verb__in=["login", "token-create"]).count() == audit
