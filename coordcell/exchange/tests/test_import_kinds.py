@@ -291,3 +291,19 @@ def test_shipments_import_with_their_line_through_the_page_action(world, tmp_pat
     refused = run_import(spec=SHIPMENTS, path=more, user=user, commit=True)
     assert "changed on its page" in refused.errors[0].message
     assert run_import(spec=SHIPMENTS, path=path, user=world.users[Role.DONOR_LIAISON]).fatal
+
+
+def test_the_command_imports_each_kind_as_the_user_it_names(world, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    path = write_xlsx(
+        tmp_path / "packages.xlsx", [["sp-arty", "Artillery package"]], ["Capability", "Name"]
+    )
+    with pytest.raises(CommandError, match="Your role does not import packages"):
+        call_command("import", "packages", str(path), "--user", "donor-de", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("import", "packages", str(path), stdout=out, stderr=io.StringIO())
+    assert "1 created" in out.getvalue()
+    assert CapabilityPackage.objects.get().name == "Artillery package"
