@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils.dateparse import parse_datetime
 
-from coordcell.logistics.models import Shipment, ShipmentEvent
+from coordcell.logistics.models import Shipment, ShipmentEvent, ShipmentLine
 from coordcell.logistics.selectors import (
     can_plan_shipments,
     can_record_events,
@@ -102,7 +103,8 @@ EXTRA_KINDS.update({"datetime": parse_moment, "serials": parse_serials})
 
 def _shipments(user: Any) -> tuple[Iterable[Any], Callable[[Any], tuple[str, ...]]]:
     # Another nation's shipment is unknown to a donor, like one that does not exist.
-    return shipments_visible_to(user), lambda s: (s.reference,)
+    lines = Prefetch("lines", queryset=ShipmentLine.objects.select_related("category"))
+    return shipments_visible_to(user).prefetch_related(lines), lambda s: (s.reference,)
 
 
 def _pledges(user: Any) -> tuple[Iterable[Any], Callable[[Any], tuple[str, ...]]]:

@@ -668,9 +668,11 @@ def event_check(
     try:
         item = _parse(0, event_as_feed(event), timezone.now())
         shipment = event.shipment
-        lines = list(ShipmentLine.objects.filter(shipment=shipment).select_related("category"))
-        codes = [item.location_code] if item.location_code else []
-        locations = {loc.code: loc for loc in locations_visible_to(user).filter(code__in=codes)}
+        # An import names the shipment and the place through lookups of what the user sees,
+        # read once per import (lines prefetched there): no query per row for them here.
+        lines = list(shipment.lines.all())
+        place = event.location
+        locations = {place.code: place} if place is not None else {}
         _validate(user, item, shipment, lines, locations, shipment.status, strict=False)
     except (EventError, ValidationError) as exc:
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

@@ -307,3 +307,22 @@ def test_the_command_imports_each_kind_as_the_user_it_names(world, tmp_path):
     call_command("import", "packages", str(path), stdout=out, stderr=io.StringIO())
     assert "1 created" in out.getvalue()
     assert CapabilityPackage.objects.get().name == "Artillery package"
+
+
+def test_checking_events_reads_the_shipments_once_not_per_row(world, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shipments = [make_shipment(world) for _ in range(6)]
+    at = (timezone.now() - dt.timedelta(days=1)).replace(microsecond=0, tzinfo=None)
+    user = world.users[Role.COORDINATOR]
+
+    def queries(count):
+        rows = [[f"EV-{count}-{i}", s.reference, "departed", at] for i, s in enumerate(shipments)]
+        path = write_xlsx(tmp_path / f"events-{count}.xlsx", rows[:count], EVENT_HEADERS[:4])
+        with CaptureQueriesContext(connection) as captured:
+            report = run_import(spec=EVENTS, path=path, user=user)
+        assert report.created == count, report.errors
+        return len(captured)
+
+    assert queries(6) == queries(2)
