@@ -14,8 +14,9 @@ Entry points that do not exist, so have nothing to compare:
   the admin's;
 - shipments: no page creates one by hand (the allocation commit plans them); the API and the
   import are compared;
-- discrepancies, training sessions, allocation runs and their commits: a page and the API, no
-  import (tests/test_one_write_path.py and each app's tests hold their page/API paths).
+- training sessions: a page and the API (compared here), no import;
+- discrepancies, allocation runs and their commits: a page and the API, no import (each app's
+  tests hold their page and API paths).
 """
 
 from __future__ import annotations
@@ -365,6 +366,58 @@ def _shipment_outcome(scene: Scene) -> Any:
     )
 
 
+# ---- training sessions: one planned by hand (no import: the scheduler or a page plans them) ----
+
+
+def _site(scene: Scene) -> Any:
+    from coordcell.training.tests.factories import make_site
+
+    op, _mnt = make_courses(scene.world)
+    return make_site(scene.world, "PL", "ts-poznan", [op])
+
+
+SESSION_START = MONDAY + dt.timedelta(weeks=2)
+
+
+def _session_page(scene: Scene) -> None:
+    site = scene.thing
+    answer = scene.page().post(
+        "/training/sessions/new/",
+        {
+            "course": site.courses.get().pk,
+            "site": site.pk,
+            "start_date": SESSION_START.isoformat(),
+            "seats": 12,
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+
+
+def _session_api(scene: Scene) -> None:
+    answer = scene.api().post(
+        "/api/v1/training-sessions",
+        {
+            "course": "m109-op",
+            "site": "ts-poznan",
+            "start_date": SESSION_START.isoformat(),
+            "seats": 12,
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+
+
+def _session_outcome(scene: Scene) -> Any:
+    from coordcell.training.models import Session
+
+    session = Session.objects.get()
+    return (
+        (session.course.code, session.site.location.code, session.start_date, session.seats),
+        (session.status, session.version, session.reference.startswith("TS-")),
+        _events_of(session),
+    )
+
+
 CASES = [
     Case(
         "hub capacities",
@@ -390,6 +443,13 @@ CASES = [
         # Shipments are planned on the allocation's pages; none is created by hand on a page.
         {"page": None, "api": _shipment_api, "import": _shipment_import},
         _shipment_outcome,
+    ),
+    Case(
+        "training sessions",
+        _site,
+        # Sessions are not imported: the scheduler plans them, or a coordinator on the page.
+        {"page": _session_page, "api": _session_api, "import": None},
+        _session_outcome,
     ),
     Case(
         "capability packages",
