@@ -15,7 +15,8 @@ Entry points that do not exist, so have nothing to compare:
 - shipments: no page creates one by hand (the allocation commit plans them); the API and the
   import are compared;
 - training sessions: a page and the API (compared here), no import;
-- discrepancies, allocation runs and their commits: a page and the API, no import (each app's
+- discrepancies: a page and the API (starting an investigation, compared here), no import;
+- allocation runs and their commits: a page and the API, no import (the allocation and API
   tests hold their page and API paths).
 """
 
@@ -418,6 +419,38 @@ def _session_outcome(scene: Scene) -> Any:
     )
 
 
+# ---- discrepancies: the owner starts investigating (no import: checks and people raise them) ----
+
+
+def _discrepancy(scene: Scene) -> Any:
+    from coordcell.logistics.tests.discrepancy_fixtures import discrepancy_at
+
+    return discrepancy_at(scene.world)
+
+
+def _investigate_page(scene: Scene) -> None:
+    d = scene.thing
+    answer = scene.page(Role.DONOR_LIAISON).post(
+        f"/discrepancies/{d.pk}/investigate/", {f"i{d.pk}-version": d.version}
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+
+
+def _investigate_api(scene: Scene) -> None:
+    d = scene.thing
+    answer = scene.api(Role.DONOR_LIAISON).post(
+        f"/api/v1/discrepancies/{d.pk}/investigate", {"version": d.version}, format="json"
+    )
+    assert answer.status_code == 200, answer.json()
+
+
+def _investigate_outcome(scene: Scene) -> Any:
+    from coordcell.logistics.models import Discrepancy
+
+    d = Discrepancy.objects.get(pk=scene.thing.pk)
+    return ((d.status, d.version, d.owner_nation_id), _events_of(d)[-1])
+
+
 CASES = [
     Case(
         "hub capacities",
@@ -450,6 +483,13 @@ CASES = [
         # Sessions are not imported: the scheduler plans them, or a coordinator on the page.
         {"page": _session_page, "api": _session_api, "import": None},
         _session_outcome,
+    ),
+    Case(
+        "discrepancies",
+        _discrepancy,
+        # Discrepancies are raised by checks and by people at a shipment; none is imported.
+        {"page": _investigate_page, "api": _investigate_api, "import": None},
+        _investigate_outcome,
     ),
     Case(
         "capability packages",
