@@ -326,3 +326,58 @@ def test_checking_events_reads_the_shipments_once_not_per_row(world, tmp_path):
         return len(captured)
 
     assert queries(6) == queries(2)
+
+
+def test_past_deliveries_imported_as_shipments_and_events_give_the_sources_totals(world, tmp_path):
+    """A tracker's delivered units per donor, imported as shipments and their events (the
+    recipient's receipts last), are the pledges' delivered quantities in the ledger."""
+    from coordcell.logistics.ledger import pledge_ledgers
+    from coordcell.pledges.tests.factories import PledgeFactory
+    from coordcell.requirements.tests.factories import RequirementFactory
+
+    requirement = RequirementFactory(
+        category=world.category,
+        capability=world.capability,
+        delivery_point=world.delivery_point,
+        quantity=500,
+    )
+    delivered = {"DE": [30, 12], "PL": [20]}  # the source's rows: donor, units delivered
+    pledges = {
+        code: PledgeFactory(
+            donor=world.nations[code],
+            origin=world.depots[code],
+            category=world.category,
+            quantity=100,
+        )
+        for code in delivered
+    }
+    left = dt.date.today() - dt.timedelta(days=30)
+    rows = [
+        [f"{code}-{n}", pledges[code].reference, requirement.reference, units, "rzeszow", left]
+        for code, quantities in delivered.items()
+        for n, units in enumerate(quantities, 1)
+    ]
+    shipments = write_xlsx(tmp_path / "shipments.xlsx", rows, SHIPMENT_HEADERS)
+    coordinator = world.users[Role.COORDINATOR]
+    report = run_import(spec=SHIPMENTS, path=shipments, user=coordinator, commit=True)
+    assert report.created == 3, report.errors
+    start = dt.datetime.combine(left, dt.time(8, 0))
+    signed = ["Sgt. Weber", "Capt. Shevchenko"]
+    steps = [("departed", None, []), ("at hub", None, []), ("departed hub", None, [])]
+    journey, receipts = [], []
+    for reference, _pledge, _requirement, units, _hub, _left in rows:
+        for hours, (status, qty, names) in enumerate([*steps, ("handed over", units, signed)], 1):
+            at = start + dt.timedelta(days=hours)
+            journey.append([f"{reference}-{hours}", reference, status, at, qty, "", *names])
+        at = start + dt.timedelta(days=6)
+        receipts.append([f"{reference}-r", reference, "received", at, units, "", *signed])
+    path = write_xlsx(tmp_path / "journey.xlsx", journey, EVENT_HEADERS)
+    report = run_import(spec=EVENTS, path=path, user=coordinator, commit=True)
+    assert report.created == 12, report.errors
+    path = write_xlsx(tmp_path / "receipts.xlsx", receipts, EVENT_HEADERS)
+    recipient = world.users[Role.RECIPIENT_LIAISON]
+    report = run_import(spec=EVENTS, path=path, user=recipient, commit=True)
+    assert report.created == 3, report.errors
+    ledgers = pledge_ledgers([p.pk for p in pledges.values()])
+    totals = {code: ledgers[p.pk].delivered for code, p in pledges.items()}
+    assert totals == {code: sum(units) for code, units in delivered.items()} == {"DE": 42, "PL": 20}
