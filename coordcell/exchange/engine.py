@@ -104,8 +104,10 @@ def run_import(
             report.committed = True
     except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell
         report.fatal = str(exc)
-    except ValidationError as exc:  # a rule that only the written references could decide
-        report.fatal = f"The records' rules refused the import, nothing was written: {exc}"
+    except ValidationError as exc:  # a record's bulk action refused the batch as it wrote it
+        report.fatal = "The records' rules refused the import, nothing was written: " + "; ".join(
+            exc.messages
+        )
     except DatabaseError as exc:
         report.fatal = f"The database refused the import, nothing was written: {exc}"
     if not report.committed and not report.dry_run:

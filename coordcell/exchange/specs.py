@@ -59,6 +59,8 @@ class Lookups:
                 objects, names = ItemCategory.objects.all(), lambda o: (o.code, o.name)
             elif kind == "capability":
                 objects, names = Capability.objects.all(), lambda o: (o.code, o.name)
+            elif kind in EXTRA_LOOKUPS:  # the other kinds' records a row names (kinds.py)
+                objects, names = EXTRA_LOOKUPS[kind](self.user)
             else:  # a location of any kind the user may see
                 objects = locations_visible_to(self.user)
                 names = lambda o: (o.code, o.name)  # noqa: E731
@@ -126,6 +128,11 @@ class Lookups:
 
 
 LOOKUP_KINDS = {"nation", "category", "capability", "location"}
+# kind -> (user -> (the records this user may name, the names of one)); filled by kinds.py.
+EXTRA_LOOKUPS: dict[str, Callable[[Any], tuple[Iterable[Any], Callable[[Any], tuple[str, ...]]]]]
+EXTRA_LOOKUPS = {}
+# kind -> parser of one cell, for the value kinds of kinds.py (a time, a list of serials).
+EXTRA_KINDS: dict[str, Callable[[Any], Any]] = {}
 
 
 def parse_value(spec: FieldSpec, value: Any, lookups: Lookups) -> Any:
@@ -139,8 +146,10 @@ def parse_value(spec: FieldSpec, value: Any, lookups: Lookups) -> Any:
         return n.parse_bool(value)
     if spec.kind == "choice":
         return n.parse_choice(value, spec.choices)
-    if spec.kind in LOOKUP_KINDS:
+    if spec.kind in LOOKUP_KINDS or spec.kind in EXTRA_LOOKUPS:
         return lookups.find(spec.kind, value)
+    if spec.kind in EXTRA_KINDS:
+        return EXTRA_KINDS[spec.kind](value)
     result = n.text(value)
     return result.upper() if spec.upper else result
 
@@ -164,6 +173,12 @@ class ImportSpec:
     # The record's bulk action: (actor, creates, updates as (before, object)) in one transaction.
     save_many: Callable[..., None]
     defaults: Callable[[Any], dict[str, Any]] = field(default=lambda user: {})
+    # Columns that are not the model's (a cohort's course path): set on the object as
+    # attributes for ``check`` and ``save_many``; ``stored_extra(obj)`` gives a stored record's
+    # values of them, so that a row changing only these is an update, and one that does not
+    # is unchanged.
+    extra: tuple[str, ...] = ()
+    stored_extra: Callable[[Any], dict[str, Any]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -325,3 +340,9 @@ LOCATIONS = ImportSpec(
 )
 
 SPECS = {spec.kind: spec for spec in (PLEDGES, REQUIREMENTS, LOCATIONS)}
+
+# The other kinds a cell hands over (shipment events and receipts, capability packages, hub
+# capacities, cohorts) are declared in ``kinds.py`` and join SPECS here.
+from .kinds import KIND_SPECS  # noqa: E402
+
+SPECS.update({spec.kind: spec for spec in KIND_SPECS})

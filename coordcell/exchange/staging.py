@@ -210,12 +210,19 @@ class Importer:
                 errors_by_row[number] = errors
             elif before is None:
                 creates.append((number, obj))
-            elif self.same(before, values_of(obj, self.compared)):
+            elif self.same(before, self.after(obj)):
                 self.report.unchanged += 1
             else:
                 updates.append((number, before, obj))
             self.plausibility.add(number, parsed, {e.column for e in errors})
         return creates, updates, errors_by_row
+
+    def after(self, obj: Any) -> dict[str, Any]:
+        """The row's values as compared with the stored record's (``before``)."""
+        values = values_of(obj, self.compared)
+        for name in self.spec.extra:
+            values[name] = getattr(obj, name, None)
+        return values
 
     @property
     def compared(self) -> list[str]:
@@ -259,13 +266,19 @@ class Importer:
             self.seen[key] = number
         existing = stored.get(key) if first is None and _stored(key) else None
         before = None
+        extra = {name: parsed.pop(name) for name in self.spec.extra if name in parsed}
         if existing is None:
             obj = self.model(**parsed)
         else:
             obj = existing
             before = values_of(obj)
+            if self.spec.stored_extra is not None:
+                before.update(self.spec.stored_extra(obj))
+                extra = {**{name: before.get(name) for name in self.spec.extra}, **extra}
             for name, value in parsed.items():
                 setattr(obj, name, value)
+        for name, value in extra.items():
+            setattr(obj, name, value)
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
         error = self.spec.check(self.user, obj, before=before)
         if error is not None:
@@ -319,7 +332,7 @@ def stage(
         report.created += len(creates)
         report.updated += len(updates)
         for number, before, obj in updates[: max(0, 1000 - len(report.updates))]:
-            after = values_of(obj, importer.compared)
+            after = importer.after(obj)
             fields = [k.removesuffix("_id") for k in after if before.get(k) != after[k]]
             report.updates.append((number, importer.key_text(obj), fields))
         if keep and (skip_invalid or not report.errors):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,21 +29,24 @@ from .models import Shipment, ShipmentLine
 from .planning import plan_legs
 from .selectors import can_change_shipment, can_plan_shipments
 
+PLANNERS_ONLY = "Only coordinators plan and change shipments."
+REASON_NEEDED = "Give the reason for this change: it is audited."
+
 
 def _check_planner(actor: Any) -> None:
     if not can_plan_shipments(actor):
-        raise PermissionDenied("Only coordinators plan and change shipments.")
+        raise PermissionDenied(PLANNERS_ONLY)
 
 
 def _check_change(actor: Any, *shipments: Shipment) -> None:
     if not all(can_change_shipment(actor, s) for s in shipments):
-        raise PermissionDenied("Only coordinators plan and change shipments.")
+        raise PermissionDenied(PLANNERS_ONLY)
 
 
 def _check_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason for this change: it is audited."})
+        raise ValidationError({"reason": REASON_NEEDED})
     return reason
 
 
@@ -65,37 +68,18 @@ def shipment_create(
     items: Sequence[Item],
     reason: str,
     capacity_override: str = "",
+    reference: str = "",
 ) -> Shipment:
     """A shipment planned by hand (e.g. an urgent delivery outside the allocation run). Refused
     when it takes the hub over its capacity in the week it passes, unless ``capacity_override``
-    gives the reason to go over (recorded, see ``_check_capacity``)."""
+    gives the reason to go over (recorded, see ``_check_capacity``). ``reference``: the
+    source's own (an import of past shipments); else the cell's counter gives one."""
     _check_planner(actor)
     reason = _check_reason(reason)
-    if not items:
-        raise ValidationError("A shipment carries at least one item.")
-    first = items[0]
-    errors = []
-    if hub.kind != Location.Kind.HUB:
-        errors.append(f"{hub} is not a hub.")
-    for n, item in enumerate(items, start=1):
-        if item.quantity < 1:
-            errors.append(f"Item {n}: the quantity must be at least 1.")
-        if (item.pledge.donor_id, item.pledge.origin_id) != (
-            first.pledge.donor_id,
-            first.pledge.origin_id,
-        ):
-            errors.append(f"Item {n}: one shipment carries one donor's goods from one depot.")
-        if item.requirement.delivery_point_id != first.requirement.delivery_point_id:
-            errors.append(f"Item {n}: one shipment ends at one delivery point.")
-        if item.pledge.category_id not in {
-            c.pk for c in item.requirement.category.serving_categories()
-        }:
-            errors.append(
-                f"Item {n}: {item.pledge.category} cannot serve a requirement for "
-                f"{item.requirement.category}."
-            )
+    errors = shipment_problems(hub, items)
     if errors:
         raise ValidationError(errors)
+    first = items[0]
     with transaction.atomic():
         _lock_hub(hub)
         shipment = save_drafts(
@@ -118,6 +102,7 @@ def shipment_create(
                         )
                         for i in items
                     ],
+                    reference=reference,
                 )
             ],
             verb="shipment.create_by_hand",
@@ -128,6 +113,129 @@ def shipment_create(
             Shipment.objects.filter(pk=shipment.pk).update(reason=noted)
             shipment.reason = noted
         return shipment
+
+
+def shipment_problems(hub: Location, items: Sequence[Item]) -> list[str]:
+    """What is wrong with a shipment made of ``items`` through ``hub`` ([] when nothing is):
+    the rules of a shipment planned by hand, whoever plans it (the page, an import)."""
+    if not items:
+        return ["A shipment carries at least one item."]
+    first = items[0]
+    errors = []
+    if hub.kind != Location.Kind.HUB:
+        errors.append(f"{hub} is not a hub.")
+    for n, item in enumerate(items, start=1):
+        if item.quantity < 1:
+            errors.append(f"Item {n}: the quantity must be at least 1.")
+        if (item.pledge.donor_id, item.pledge.origin_id) != (
+            first.pledge.donor_id,
+            first.pledge.origin_id,
+        ):
+            errors.append(f"Item {n}: one shipment carries one donor's goods from one depot.")
+        if item.requirement.delivery_point_id != first.requirement.delivery_point_id:
+            errors.append(f"Item {n}: one shipment ends at one delivery point.")
+        if item.pledge.category_id not in {
+            c.pk for c in item.requirement.category.serving_categories()
+        }:
+            errors.append(
+                f"Item {n}: {item.pledge.category} cannot serve a requirement for "
+                f"{item.requirement.category}."
+            )
+    return errors
+
+
+# ---- shipments of a batch (an import of past or planned shipments, one line each) ----
+
+# What an imported shipment carries besides its own columns: set on it by the import.
+CARGO = ("pledge", "requirement", "quantity")
+
+
+def shipment_cargo(shipment: Shipment) -> dict[str, Any]:
+    """A stored shipment's one line as an import row gives it (None each for several lines)."""
+    lines = list(shipment.lines.select_related("pledge", "requirement")[:2])
+    if len(lines) != 1:
+        return dict.fromkeys(CARGO)
+    return {
+        "pledge": lines[0].pledge,
+        "requirement": lines[0].requirement,
+        "quantity": lines[0].quantity,
+    }
+
+
+def shipment_check(
+    actor: Any, shipment: Shipment, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one shipment of a batch, as ``shipment_create`` applies them (who plans,
+    a reason, a hub, one donor's depot to one delivery point, a pledge that serves the need),
+    for a shipment carrying ``shipment.pledge``'s items for ``shipment.requirement``
+    (``quantity``). A stored shipment is changed on its page (split, merge, re-route,
+    cancel): the same row again is nothing new, another is refused. None when it passes."""
+    problems: list[tuple[str, tuple[str, str]]] = []
+    if not can_plan_shipments(actor):
+        problems.append(("__all__", (PLANNERS_ONLY, "role")))
+    cargo = [getattr(shipment, name, None) for name in CARGO]
+    if before is not None:
+        stored = [before.get(name) for name in CARGO]
+        if (before["hub_id"], before["planned_departure"], stored) != (
+            shipment.hub_id,
+            shipment.planned_departure,
+            cargo,
+        ):
+            message = (
+                f"{shipment.reference} exists and differs: a shipment is changed on its page "
+                "(split, merge, re-route, cancel), not by an import."
+            )
+            problems.append(("__all__", (message, "exists")))
+        shipment.reason = before["reason"]  # the same shipment again: nothing to change
+        shipment.capacity_override = None  # type: ignore[attr-defined]
+    else:
+        if not (shipment.reason or "").strip():
+            problems.append(("reason", (REASON_NEEDED, "required")))
+        if len(shipment.reference) > Shipment._meta.get_field("reference").max_length:  # type: ignore[operator]
+            problems.append(
+                ("reference", ("A shipment reference has at most 20 characters.", "model"))
+            )
+        pledge, requirement, quantity = cargo
+        if pledge is not None and requirement is not None and quantity is not None:
+            for message in shipment_problems(shipment.hub, [Item(pledge, requirement, quantity)]):
+                problems.append(("__all__", (message, "shipment")))
+    if not problems:
+        return None
+    errors: dict[str, list[ValidationError]] = {}
+    for name, (message, rule) in problems:
+        errors.setdefault(name, []).append(ValidationError(message, code=rule))
+    return ValidationError(errors)
+
+
+def shipments_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[Shipment],
+    updates: Sequence[tuple[Mapping[str, Any], Shipment]],
+) -> None:
+    """Create many shipments (an import) in the caller's transaction, each through
+    ``shipment_create`` (its legs, its line, its audit event ``shipment.create_by_hand``, the
+    hub's capacity checked with the shipments before it, ``capacity_override`` recorded).
+    A stored shipment is not changed by an import (``shipment_check``)."""
+    pairs = [*((None, s) for s in creates), *updates]
+    bad = [(s, e) for before, s in pairs if (e := shipment_check(actor, s, before=before))]
+    if bad or updates:
+        raise ValidationError(
+            [f"{s.reference}: {'; '.join(e.messages)}" for s, e in bad[:20]]
+            or [f"{s.reference}: a shipment is changed on its page." for _b, s in updates[:20]]
+        )
+    with transaction.atomic():
+        for shipment in creates:
+            pledge, requirement, quantity = (getattr(shipment, name) for name in CARGO)
+            shipment_create(
+                actor=actor,
+                hub=shipment.hub,
+                departure=shipment.planned_departure,
+                items=[Item(pledge, requirement, quantity)],
+                reason=shipment.reason,
+                capacity_override=getattr(shipment, "capacity_override", None) or "",
+                reference=shipment.reference,
+            )
 
 
 def _locked(shipment: Shipment, expected_version: int | None = None) -> Shipment:

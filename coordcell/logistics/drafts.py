@@ -28,10 +28,12 @@ class Draft:
     lines: list[ShipmentLine]
     run_id: int | None = None
     dispatch_week: int | None = None
+    reference: str = ""  # the source's own (an import); empty: the counter's next
 
 
 def save_drafts(actor: Any, drafts: list[Draft], *, verb: str, reason: str = "") -> list[Shipment]:
-    references = SHIPMENT_REFERENCES.take(len(drafts))
+    counted = iter(SHIPMENT_REFERENCES.take(sum(1 for d in drafts if not d.reference)))
+    references = [d.reference or next(counted) for d in drafts]
     shipments = []
     legs_by_shipment = []
     for draft, reference in zip(drafts, references, strict=True):

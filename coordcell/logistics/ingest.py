@@ -46,6 +46,8 @@ from .models import SerialItem, Shipment, ShipmentEvent, ShipmentLine
 from .selectors import EVENT_ROLES, can_record_events, shipments_visible_to
 
 MAX_BATCH = 5000
+ID_REUSED = "This id was already used for a different event; ids must be unique."
+EVENT_ROLES_REFUSAL = "Only coordinators and donor or recipient liaisons record events."
 MAX_LINES = 1000  # lines one event may count (a shipment has a handful)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 # Where each event happens: the shipment's origin, hub or delivery point.
@@ -149,7 +151,7 @@ def events_ingest(*, actor: Any, events: Sequence[Mapping[str, Any]]) -> IngestR
 def _ingest(actor: Any, events: Sequence[Mapping[str, Any]], *, strict: bool) -> IngestResult:
     user = as_user(actor)
     if user is None or not can_record_events(user):
-        raise PermissionDenied("Only coordinators and donor or recipient liaisons record events.")
+        raise PermissionDenied(EVENT_ROLES_REFUSAL)
     if len(events) > MAX_BATCH:
         raise ValidationError(
             f"A batch holds at most {MAX_BATCH} events; send the {len(events)} in parts."
@@ -315,7 +317,7 @@ def _record(
                     Rejection(
                         item.index,
                         item.client_id,
-                        "This id was already used for a different event; ids must be unique.",
+                        ID_REUSED,
                     )
                 )
                 result.incidents.append(
@@ -606,3 +608,95 @@ def _serial_taken(user: User, shipment: Shipment, taken: SerialItem) -> SerialTa
         ),
     )
     return SerialTaken(message, incident)
+
+
+# ---- a batch of events from a spreadsheet (an import): the feed's own rules and action ----
+
+
+def event_as_feed(event: ShipmentEvent) -> dict[str, Any]:
+    """One event of an import as the feed (``events_ingest``) takes it: ``serials`` a list of
+    serial numbers (a new event's, as read from the sheet) or nothing."""
+    raw: dict[str, Any] = {
+        "id": event.client_id,
+        "shipment": event.shipment.reference,
+        "status": event.status,
+        "occurred_at": event.occurred_at.isoformat() if event.occurred_at else None,
+        "handed_over_by": event.handed_over_by or "",
+        "taken_over_by": event.taken_over_by or "",
+        "note": event.note or "",
+    }
+    if event.location is not None:
+        raw["location"] = event.location.code
+    if event.quantity is not None:
+        raw["quantity"] = event.quantity
+    if isinstance(event.serials, list) and event.serials:
+        raw["serials"] = list(event.serials)
+    return raw
+
+
+def event_check(
+    actor: Any, event: ShipmentEvent, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one event of a batch, those ``events_ingest`` applies to one event of a
+    feed (who records which status, where it happens, counts, signatures, serials), checked
+    against the shipment as stored. ``before`` is the event the sender already recorded under
+    this id: the same event again is nothing new (its stored values are kept), another one is
+    refused as the feed refuses it. None when it passes."""
+    user = as_user(actor)
+    if user is None or not can_record_events(user):
+        return ValidationError({"__all__": [ValidationError(EVENT_ROLES_REFUSAL, code="role")]})
+    if before is not None:
+        same = (before["shipment_id"], before["status"], before["occurred_at"]) == (
+            event.shipment_id,
+            event.status,
+            event.occurred_at,
+        )
+        if not same:
+            return ValidationError(
+                {
+                    "client_id": [
+                        ValidationError(
+                            ID_REUSED,
+                            code="duplicate",
+                        )
+                    ]
+                }
+            )
+        for attname, value in before.items():  # a re-sent event changes nothing
+            setattr(event, attname, value)
+        return None
+    try:
+        item = _parse(0, event_as_feed(event), timezone.now())
+        shipment = event.shipment
+        # An import names the shipment and the place through lookups of what the user sees,
+        # read once per import (lines prefetched there): no query per row for them here.
+        lines = list(shipment.lines.all())
+        place = event.location
+        locations = {place.code: place} if place is not None else {}
+        _validate(user, item, shipment, lines, locations, shipment.status, strict=False)
+    except (EventError, ValidationError) as exc:
+        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return ValidationError({"__all__": [ValidationError(message, code="event")]})
+    return None
+
+
+def events_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[ShipmentEvent],
+    updates: Sequence[tuple[Mapping[str, Any], ShipmentEvent]],
+) -> None:
+    """Record many events (an import) through the feed's own action, ``events_ingest``: the
+    same checks, audit events (``shipment.event``), derived statuses, serial register, ledger
+    and readiness. All or nothing: an event the feed rejects refuses the batch, naming it.
+    Events are append-only: a changed event is refused."""
+    if updates:
+        raise ValidationError(
+            [f"{e.client_id}: an event is recorded once and never changed." for _b, e in updates]
+        )
+    if not creates:
+        return
+    with transaction.atomic():
+        result = events_ingest(actor=actor, events=[event_as_feed(e) for e in creates])
+        if result.rejected:
+            raise ValidationError([f"{r.id}: {r.error}" for r in result.rejected[:20]])

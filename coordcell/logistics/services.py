@@ -22,13 +22,16 @@ from . import ingest
 from .changes import (
     Item,
     shipment_cancel,
+    shipment_cargo,
+    shipment_check,
     shipment_create,
     shipment_merge,
     shipment_reroute,
     shipment_split,
+    shipments_save_many,
 )
 from .drafts import SHIPMENT_REFERENCES, Draft, save_drafts
-from .ingest import IngestResult, Rejection, events_ingest
+from .ingest import IngestResult, Rejection, event_check, events_ingest, events_save_many
 from .lifecycle import RANK, S
 from .models import Shipment, ShipmentLine
 
@@ -37,14 +40,19 @@ __all__ = [
     "Item",
     "IngestResult",
     "Rejection",
+    "event_check",
     "events_ingest",
+    "events_save_many",
     "shipment_cancel",
+    "shipment_cargo",
+    "shipment_check",
     "shipment_create",
     "shipment_merge",
     "shipment_record_event",
     "shipment_reroute",
     "shipment_split",
     "shipments_create_for_lines",
+    "shipments_save_many",
 ]
 
 

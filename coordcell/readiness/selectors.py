@@ -49,13 +49,13 @@ def changes_visible_to(user: Any) -> QuerySet[ReadinessChange]:
     )
 
 
-def can_recompute(user: Any) -> bool:
+def can_save_package(user: Any, package: CapabilityPackage | None = None) -> bool:
+    """Only the cell's coordinators define capability packages (page, admin, import)."""
     u = as_user(user)
     return bool(u and u.is_coordinator)
 
 
-def can_change_package(user: Any, package: CapabilityPackage | None = None) -> bool:
-    """Coordinators define packages (what they hold, in which role)."""
+def can_recompute(user: Any) -> bool:
     u = as_user(user)
     return bool(u and u.is_coordinator)
 

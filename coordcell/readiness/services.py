@@ -23,7 +23,7 @@ which can deadlock with a deferred recompute. Such callers use the deferred form
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,10 +32,13 @@ from django.utils import timezone
 
 from coordcell.audit.services import (
     AuditEntry,
+    checked,
+    create_many_audited,
     delete_audited,
     load_audited,
     record_many,
     save_audited,
+    update_many_audited,
 )
 from coordcell.numbering.services import Numbering
 from coordcell.registry.access import as_user
@@ -45,7 +48,7 @@ from coordcell.requirements.models import Requirement
 from .compute import compute_many
 from .facts import Cause, as_cause
 from .models import CapabilityPackage, PackageItem, ReadinessChange
-from .selectors import can_change_package
+from .selectors import can_save_package
 from .wording import Wording
 
 PACKAGE_REFERENCES = Numbering("CP", 4, CapabilityPackage)
@@ -309,9 +312,12 @@ def recompute_all(*, cause: str | Cause, actor: Any = None) -> list[ReadinessCha
 # ---- packages (register writes) ----
 
 
+ONLY_COORDINATORS_DEFINE_PACKAGES = "Only coordinators define capability packages."
+
+
 def _check_coordinator(actor: Any) -> None:
-    if not (isinstance(actor, User) and can_change_package(actor)):
-        raise PermissionDenied("Only coordinators define capability packages.")
+    if not (isinstance(actor, User) and can_save_package(actor)):
+        raise PermissionDenied(ONLY_COORDINATORS_DEFINE_PACKAGES)
 
 
 def package_save(
@@ -368,6 +374,53 @@ def package_save(
         )
     package.refresh_from_db()
     return package
+
+
+def package_check(
+    actor: Any, package: CapabilityPackage, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one package of a batch (an import): who defines packages and the model's
+    rules, as ``package_save`` applies them. None when it passes."""
+    problems = []
+    if not can_save_package(actor):
+        problems.append(("__all__", (ONLY_COORDINATORS_DEFINE_PACKAGES, "role")))
+    return checked(package, problems, new_reference=package.pk is None)
+
+
+def packages_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[CapabilityPackage],
+    updates: Sequence[tuple[Mapping[str, Any], CapabilityPackage]],
+) -> None:
+    """Create and change many packages (an import) in the caller's transaction: the rules of
+    ``package_check``, references from the counter, one audit event per package as
+    ``package_save`` records it, and readiness recomputed once after the commit."""
+    bad = [
+        (package, error)
+        for before, package in [*((None, p) for p in creates), *updates]
+        if (error := package_check(actor, package, before=before)) is not None
+    ]
+    if bad:
+        raise ValidationError(
+            [f"{p.reference or p.name}: {'; '.join(e.messages)}" for p, e in bad[:20]]
+        )
+    with transaction.atomic():
+        references = PACKAGE_REFERENCES.take(len(creates)) if creates else []
+        for package, reference in zip(creates, references, strict=True):
+            package.reference = reference
+        create_many_audited(actor=actor, objects=creates, unique_field="reference")
+        update_many_audited(actor=actor, pairs=updates)
+        packages = [*creates, *(package for _before, package in updates)]
+        if packages:
+            recompute_after_commit(
+                sorted({p.capability_id for p in packages}),
+                cause=Cause(
+                    "packages imported: " + ", ".join(p.reference for p in packages[:5]),
+                    "package",
+                ),
+                actor=actor,
+            )
 
 
 def admin_save(*, actor: Any, form: Any, formsets: Any, change: bool) -> CapabilityPackage:

@@ -52,7 +52,7 @@ def readiness(request: HttpRequest) -> HttpResponse:
             "rows": undated + dated,
             "changes": words.changes(changes)[:30],
             "can_recompute": selectors.can_recompute(request.user),
-            "can_change": selectors.can_change_package(request.user),
+            "can_change": selectors.can_save_package(request.user),
         },
     )
 
@@ -75,7 +75,7 @@ def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "trained": words.crews_trained(package),
             "items": items,
             "changes": words.changes(changes)[:50],
-            "can_change": selectors.can_change_package(request.user, package),
+            "can_change": selectors.can_save_package(request.user, package),
             "history": history_visible_to(
                 request.user, CapabilityPackage._meta.label_lower, [package.pk]
             ),
@@ -96,7 +96,7 @@ def _package_form(request: HttpRequest, package: CapabilityPackage) -> HttpRespo
     """Create a package (name, capability), or change it and which of its capability's
     requirements it holds; all errors at once, the input kept."""
     user = as_user(request.user)
-    if user is None or not selectors.can_change_package(user, package):
+    if user is None or not selectors.can_save_package(user, package):
         raise refuse("only coordinators define capability packages")
     creating = package.pk is None
     data = request.POST if request.method == "POST" else None

@@ -195,17 +195,63 @@ def hub_capacity_save(
     ``coordcell.logistics.capacity_check.capacity_cut_weeks``'s to say."""
     if not can_change_hub_capacity(actor, capacity):
         raise PermissionDenied(ONLY_COORDINATORS_CHANGE_CAPACITIES)
-    creating = capacity.pk is None
-    if creating and capacity.created_by_id is None and getattr(actor, "pk", None):
+    _prepare_capacity(actor, capacity)
+    with transaction.atomic(), _telling_cuts(actor, capacity.hub, capacity.domain):
+        return _save_capacity(actor, capacity, expected_version)
+
+
+def _prepare_capacity(actor: Any, capacity: HubCapacity) -> None:
+    if capacity.pk is None and capacity.created_by_id is None and getattr(actor, "pk", None):
         capacity.created_by = actor
     capacity.reason = (capacity.reason or "").strip()
-    with transaction.atomic(), _telling_cuts(actor, capacity.hub, capacity.domain):
-        return save_audited(
-            actor=actor,
-            instance=capacity,
-            expected_version=expected_version,
-            verb="hub-capacity.create" if creating else "hub-capacity.update",
-        )
+
+
+def _save_capacity(
+    actor: Any, capacity: HubCapacity, expected_version: int | None = None
+) -> HubCapacity:
+    creating = capacity.pk is None
+    return save_audited(
+        actor=actor,
+        instance=capacity,
+        expected_version=expected_version,
+        verb="hub-capacity.create" if creating else "hub-capacity.update",
+    )
+
+
+def hub_capacity_check(
+    actor: Any, capacity: HubCapacity, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one capacity row of a batch (an import): who keeps capacities, and the
+    row's model rules (the same ``hub_capacity_save`` applies). None when it passes."""
+    problems = []
+    if not can_change_hub_capacity(actor, capacity):
+        problems.append(("__all__", (ONLY_COORDINATORS_CHANGE_CAPACITIES, "role")))
+    _prepare_capacity(actor, capacity)
+    return checked(capacity, problems)
+
+
+def hub_capacities_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[HubCapacity],
+    updates: Sequence[tuple[Mapping[str, Any], HubCapacity]],
+) -> None:
+    """Create and change many capacity rows (an import) in the caller's transaction, each
+    audited as ``hub_capacity_save`` records it, and the cuts told once per hub and domain.
+    A hub has a handful of rows: one save per row keeps the model's rule "one row per exact
+    span" checked against the rows saved before it in the same batch."""
+    rows = [*creates, *(capacity for _before, capacity in updates)]
+    bad = [(c, error) for c in rows if (error := hub_capacity_check(actor, c, before=None))]
+    if bad:
+        raise ValidationError([f"{c}: {'; '.join(e.messages)}" for c, e in bad[:20]])
+    groups: dict[tuple[int, str], list[HubCapacity]] = {}
+    for capacity in rows:
+        groups.setdefault((capacity.hub_id, capacity.domain), []).append(capacity)
+    with transaction.atomic():
+        for group in groups.values():
+            with _telling_cuts(actor, group[0].hub, group[0].domain):
+                for capacity in group:
+                    _save_capacity(actor, capacity)
 
 
 # How far ahead a cut is told: the allocation's default horizon.

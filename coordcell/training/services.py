@@ -10,7 +10,7 @@ database refuses a session whose ``booked_trainees`` would pass its seats
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +18,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from coordcell.audit.services import delete_audited, load_audited, record, save_audited
+from coordcell.audit.services import (
+    checked,
+    delete_audited,
+    load_audited,
+    record,
+    save_audited,
+)
 from coordcell.numbering.services import Numbering
 from coordcell.readiness.facts import Cause
 from coordcell.registry.access import as_user
@@ -33,6 +39,7 @@ from .models import (
     Session,
     TrainingSite,
 )
+from .selectors import can_create_cohort
 
 if TYPE_CHECKING:
     from .execution import SessionCancellation
@@ -287,8 +294,8 @@ def cohort_save(
 ) -> Cohort:
     """Create or change a cohort and its ordered course path (prerequisites checked)."""
     u = as_user(actor)
-    if u is None or not (u.is_coordinator or u.is_recipient_liaison):
-        raise PermissionDenied("Only coordinators and the recipient's liaisons register cohorts.")
+    if u is None or not can_create_cohort(u):
+        raise PermissionDenied(ONLY_REGISTRARS_OF_COHORTS)
     quals = list(qualifications)
     _check_path(path, quals)
     with transaction.atomic():
@@ -296,17 +303,9 @@ def cohort_save(
             cohort.reference = cohort.reference or COHORT_REFERENCES.next()
             cohort.created_by = u
         else:
-            booked = set(
-                Booking.objects.filter(cohort_id=cohort.pk).values_list("course__code", flat=True)
-            )
-            dropped = booked - {c.code for c in path}
+            dropped = _booked_off_path(cohort, path)
             if dropped:
-                raise ValidationError(
-                    {
-                        "path": f"The cohort is booked on {', '.join(sorted(dropped))}: cancel "
-                        "those bookings before taking the course off its path."
-                    }
-                )
+                raise ValidationError({"path": dropped})
         saved: Cohort = save_audited(
             actor=actor,
             instance=cohort,
@@ -327,6 +326,98 @@ def cohort_save(
             actor,
         )
     return saved
+
+
+ONLY_REGISTRARS_OF_COHORTS = "Only coordinators and the recipient's liaisons register cohorts."
+
+
+def _booked_off_path(cohort: Cohort, path: Sequence[Course]) -> str:
+    """What refuses taking booked courses off a stored cohort's path ("" when none are)."""
+    booked = set(Booking.objects.filter(cohort_id=cohort.pk).values_list("course__code", flat=True))
+    dropped = booked - {c.code for c in path}
+    if not dropped:
+        return ""
+    return (
+        f"The cohort is booked on {', '.join(sorted(dropped))}: cancel those bookings before "
+        "taking the course off its path."
+    )
+
+
+def cohort_path_codes(cohort: Cohort) -> tuple[str, ...]:
+    """A stored cohort's course path as its course codes, in order (what an import compares)."""
+    return tuple(cohort.steps.order_by("position").values_list("course__code", flat=True))
+
+
+def _courses(codes: Iterable[str]) -> dict[str, Course]:
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    found = Course.objects.filter(code__in=wanted).prefetch_related("prerequisites")
+    return {c.code: c for c in found}
+
+
+def cohort_check(
+    actor: Any, cohort: Cohort, *, before: Mapping[str, Any] | None
+) -> ValidationError | None:
+    """Every rule of one cohort of a batch (an import), as ``cohort_save`` applies them: who
+    registers cohorts, its model's rules, and its course path (``cohort.course_path``, course
+    codes in order: known courses, prerequisites first, booked courses kept). None when it
+    passes."""
+    problems: list[tuple[str, tuple[str, str]]] = []
+    if not can_create_cohort(actor):
+        problems.append(("__all__", (ONLY_REGISTRARS_OF_COHORTS, "role")))
+    codes = tuple(getattr(cohort, "course_path", None) or ())
+    courses = _courses(codes)
+    unknown = [c for c in codes if c not in courses]
+    if unknown:
+        problems.append(
+            (
+                "course_path",
+                (
+                    f"No course with code {', '.join(unknown)}. Use the codes of the course "
+                    "catalogue.",
+                    "unknown course",
+                ),
+            )
+        )
+    else:
+        path = [courses[c] for c in codes]
+        quals = list(cohort.qualifications.all()) if cohort.pk else []
+        try:
+            _check_path(path, quals)
+            dropped = _booked_off_path(cohort, path) if cohort.pk else ""
+            if dropped:
+                raise ValidationError({"path": dropped})
+        except ValidationError as exc:
+            for message in exc.messages:
+                problems.append(("course_path", (message, "path")))
+    return checked(cohort, problems, new_reference=not cohort.reference)
+
+
+def cohorts_save_many(
+    *,
+    actor: Any,
+    creates: Sequence[Cohort],
+    updates: Sequence[tuple[Mapping[str, Any], Cohort]],
+) -> None:
+    """Create and change many cohorts with their course paths (an import) in the caller's
+    transaction: the rules of ``cohort_check``, each saved by ``cohort_save`` (its audit events,
+    its path, readiness). A cohort's course path and qualifications are rows of their own, so
+    a cohort is one save; a cell registers tens of cohorts, not thousands."""
+    pairs = [*((None, c) for c in creates), *updates]
+    bad = [(c, e) for before, c in pairs if (e := cohort_check(actor, c, before=before))]
+    if bad:
+        raise ValidationError([f"{c.reference}: {'; '.join(e.messages)}" for c, e in bad[:20]])
+    courses = _courses(code for _b, c in pairs for code in getattr(c, "course_path", ()) or ())
+    with transaction.atomic():
+        for before, cohort in pairs:
+            cohort_save(
+                actor=actor,
+                cohort=cohort,
+                path=[courses[code] for code in cohort.course_path],  # type: ignore[attr-defined]
+                qualifications=list(cohort.qualifications.all()) if cohort.pk else (),
+                expected_version=before["version"] if before else None,
+            )
 
 
 def _check_path(path: Sequence[Course], qualifications: Sequence[Course]) -> None:
@@ -355,8 +446,8 @@ def _check_path(path: Sequence[Course], qualifications: Sequence[Course]) -> Non
 
 def cohort_delete(*, actor: Any, cohort: Cohort) -> None:
     u = as_user(actor)
-    if u is None or not (u.is_coordinator or u.is_recipient_liaison):
-        raise PermissionDenied("Only coordinators and the recipient's liaisons register cohorts.")
+    if u is None or not can_create_cohort(u):
+        raise PermissionDenied(ONLY_REGISTRARS_OF_COHORTS)
     with transaction.atomic():
         for booking in cohort.bookings.select_related("session"):
             _release(actor, booking)
