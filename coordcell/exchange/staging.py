@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from coordcell.audit.services import values_of
@@ -280,7 +281,14 @@ class Importer:
         for name, value in extra.items():
             setattr(obj, name, value)
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
-        error = self.spec.check(self.user, obj, before=before)
+        try:
+            error = self.spec.check(self.user, obj, before=before)
+        except ObjectDoesNotExist:
+            if not failed:
+                raise
+            # A rule that reads a related record the row failed to name: its column already
+            # says what is wrong, and the rule cannot be asked until it names one.
+            error = None
         if error is not None:
             errors += [e for e in self._errors(number, obj, error) if e.column not in failed]
         return obj, before, errors

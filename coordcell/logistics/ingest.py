@@ -665,6 +665,10 @@ def event_check(
         for attname, value in before.items():  # a re-sent event changes nothing
             setattr(event, attname, value)
         return None
+    if event.shipment_id is None:  # a row naming no shipment it may see: nothing to check against
+        return ValidationError(
+            {"shipment": [ValidationError("Name a shipment you see.", code="required")]}
+        )
     try:
         item = _parse(0, event_as_feed(event), timezone.now())
         shipment = event.shipment
