@@ -19,7 +19,7 @@ from django.http import HttpRequest, QueryDict
 
 from coordcell.catalogue import register_by_slug
 from coordcell.escaping import csv_writer
-from coordcell.registry.registers import Register, filter_rows, resolve
+from coordcell.registry.registers import BadFilter, Register, filter_errors, filter_rows, resolve
 from coordcell.workbook import Workbook
 
 FORMATS = {
@@ -100,7 +100,10 @@ def filtered_queryset(register: Register, user: Any, params: dict[str, str] | Qu
             query[name] = value
     # django-stubs type GET as the immutable QueryDict Django parses, not one given to it.
     request.GET = query  # type: ignore[assignment]
-    qs, _, _, _ = filter_rows(register, request)
+    qs, filterset, _, _ = filter_rows(register, request)
+    wrong = filter_errors(filterset)
+    if wrong:
+        raise BadFilter("; ".join(wrong))
     if not qs.ordered:
         qs = qs.order_by("pk")
     related = [p for p in export_fields(register) if _is_many(register.model, p)]

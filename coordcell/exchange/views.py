@@ -37,6 +37,7 @@ from coordcell.registry.access import (
     not_found,
     refuse,
 )
+from coordcell.registry.registers import BadFilter
 
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
 from .forms import MappingForm, UploadForm
@@ -250,7 +251,14 @@ def export_list(request: HttpRequest, slug: str) -> FileResponse:
     for name in ("format", "page"):
         params.pop(name, None)
     register = register.for_user(user)  # the columns this user may read
-    qs = filtered_queryset(register, user, params)
+    try:
+        qs = filtered_queryset(register, user, params)
+    except BadFilter as exc:
+        return HttpResponse(
+            _("Nothing exported: %(what)s") % {"what": exc},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     filename = f"{register.slug}.{fmt}"
     # The file is written to disk, not memory, before sending (XLSX with constant_memory), at
     # the worker's priority: a download of thousands of rows may take a moment longer on a busy

@@ -29,10 +29,12 @@ from coordcell.registry.access import (
     refuse,
 )
 from coordcell.registry.models import Location, Nation
+from coordcell.registry.registers import filter_errors, page_or_error
 
 from . import services
 from .discrepancies import can_record_discrepancy, discrepancy_record, inventory_check_record
 from .discrepancy_views import discrepancy_rows
+from .filters import ShipmentFilter, sees_routes_of_all
 from .forms import (
     DiscrepancyForm,
     EventForm,
@@ -61,7 +63,6 @@ from .selectors import (
     items_in_state,
     late_shipments,
     legs_visible_to,
-    list_order,
     overdue_serial_items,
     quantities_by_requirement,
     serial_items_visible_to,
@@ -85,12 +86,19 @@ def _get_shipment_for_user(request: HttpRequest, pk: int) -> Shipment:
 
 
 def shipment_list(request: HttpRequest) -> HttpResponse:
+    """Shipments the user sees, filtered and sorted as far as the role reads what it filters by
+    (``filters.ShipmentFilter``); a filter value or page it cannot read shows nothing, and why."""
     user = _user(request)
-    qs = shipments_visible_to(user).select_related("hub")
-    status = request.GET.get("status", "")
-    if status in S.values:
-        qs = qs.filter(status=status)
-    page = Paginator(qs.order_by(*list_order(user)), 50).get_page(request.GET.get("page"))
+    filterset = ShipmentFilter(
+        request.GET,
+        queryset=shipments_visible_to(user).select_related("hub", "donor", "delivery_point"),
+        user=user,
+    )
+    qs = filterset.ordered(filterset.qs) if filterset.is_valid() else Shipment.objects.none()
+    page, page_error = page_or_error(Paginator(qs, 50), request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    list_errors = filter_errors(filterset) + ([page_error] if page_error else [])
     rows = [(s, shipment_detail_level(user, s), eta_window(s)) for s in page]
     return render(
         request,
@@ -98,11 +106,14 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "statuses": S.choices,
-            "status": status,
+            "filterset": filterset,
+            "params": params.urlencode(),
+            "list_errors": list_errors,
+            "routes": sees_routes_of_all(user),
             "FULL": Detail.FULL,
             "LAST_LEG": Detail.LAST_LEG,
         },
+        status=400 if list_errors else 200,
     )
 
 

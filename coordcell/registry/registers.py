@@ -135,6 +135,45 @@ def resolve(obj: Any, path: str) -> Any:
     return value
 
 
+class BadFilter(ValueError):
+    """A filter value the register cannot read; the message says which and why."""
+
+
+def filter_errors(filterset: Any) -> list[str]:
+    """What is wrong with a list's filter values, in words: "Status: 'nonsense' is not one of
+    the choices." (empty when all are readable)."""
+    if filterset is None or filterset.is_valid():
+        return []
+    out = []
+    for name, errors in filterset.errors.items():
+        field = filterset.form.fields.get(name)
+        label = str(field.label) if field is not None and field.label else name
+        value = filterset.data.get(name, "")
+        for error in errors:
+            out.append(f"{label} ({value!s:.40}): {error}")
+    return out
+
+
+def page_or_error(paginator: Any, raw: Any) -> tuple[Any, str]:
+    """The page a list's ``?page=`` asks for, or (an empty page, why) when it names none:
+    never another page shown as if it were the one asked for."""
+    from django.core.paginator import EmptyPage, Page, PageNotAnInteger
+    from django.utils.translation import gettext as _
+
+    if raw in (None, ""):
+        return paginator.page(1), ""
+    try:
+        return paginator.page(raw), ""
+    except PageNotAnInteger:
+        error = _("“%(page)s” is not a page number.") % {"page": str(raw)[:20]}
+    except EmptyPage:
+        error = _("There is no page %(page)s: the list has %(pages)s.") % {
+            "page": str(raw)[:20],
+            "pages": paginator.num_pages,
+        }
+    return Page([], 1, paginator), error
+
+
 def filter_rows(register: Register, request: Any) -> tuple[models.QuerySet[Any], Any, str, str]:
     """A register's rows as its list page shows them to ``request.user`` for ``request.GET``
     (its search, filters and sort): the list page and the exports both start here.
@@ -150,7 +189,9 @@ def filter_rows(register: Register, request: Any) -> tuple[models.QuerySet[Any],
     filterset = None
     if register.filterset_class is not None:
         filterset = register.filterset_class(request.GET, queryset=qs, request=request)
-        qs = filterset.qs
+        # django-filter leaves out a value it cannot read and filters by the others: the page
+        # would show everything as if filtered. A bad value shows nothing, and says why.
+        qs = filterset.qs if filterset.is_valid() else qs.none()
     sortable = {c.sort for c in register.columns if c.sort}
     sort = request.GET.get("sort", register.default_sort)
     if sort.lstrip("-") in sortable:

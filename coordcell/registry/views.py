@@ -21,7 +21,7 @@ from coordcell.audit.services import StaleEditError
 from coordcell.htmx import HtmxHttpRequest
 
 from .access import as_user, get_visible_or_404, not_found, refuse
-from .registers import Register, filter_rows, resolve
+from .registers import Register, filter_errors, filter_rows, page_or_error, resolve
 
 
 def _get_object_for_user(
@@ -65,7 +65,8 @@ def register_list(request: HtmxHttpRequest, register: Register) -> HttpResponse:
     if not qs.ordered:
         qs = qs.order_by("pk")
     paginator = Paginator(qs, 50)
-    page = paginator.get_page(request.GET.get("page"))
+    page, page_error = page_or_error(paginator, request.GET.get("page"))
+    list_errors = filter_errors(filterset) + ([page_error] if page_error else [])
     detail = f"{register.slug}:detail"
     rows = [
         _row_html(reverse(detail, args=[obj.pk]), [resolve(obj, c.path) for c in register.columns])
@@ -85,11 +86,12 @@ def register_list(request: HtmxHttpRequest, register: Register) -> HttpResponse:
         "params": params.urlencode(),
         "sort_params": sort_params.urlencode(),
         "can_create": register.can_create(request.user) and register.form_class is not None,
+        "list_errors": list_errors,
     }
     template = "registry/list.html"
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         template += "#results"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if list_errors else 200)
 
 
 def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpResponse:

@@ -6,7 +6,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coordcell.exchange.cli import command_user
-from coordcell.exchange.export import FORMATS, export_queryset, registers
+from coordcell.exchange.export import (
+    FORMATS,
+    export_queryset,
+    filtered_queryset,
+    registers,
+)
+from coordcell.registry.registers import BadFilter
 
 
 class Command(BaseCommand):
@@ -39,6 +45,10 @@ class Command(BaseCommand):
             params[name] = value
         user = command_user(options["user"])
         fmt = options["format"]
+        try:  # a filter value the list cannot read: say so before writing any file
+            filtered_queryset(register.for_user(user), user, params)
+        except BadFilter as exc:
+            raise CommandError(f"Nothing exported: {exc}") from None
         if options["output"]:
             with open(options["output"], "wb") as handle:
                 count = export_queryset(register, user, params, fmt, handle)

@@ -1,0 +1,167 @@
+"""The shipment list's filters and sorts, as far as the viewer's role reads what they filter by.
+
+Routes and times are need-to-know (docs/security.md): the hub, the departure weeks and "late
+only" filter and sort only for those who see every listed shipment in full (the cell, auditors,
+a donor its own); anyone else would learn them from which shipments a filter keeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordcell.registry.access import as_user
+from coordcell.registry.models import ItemCategory, Location, Nation
+from coordcell.requirements.models import Requirement
+
+from .lifecycle import S
+from .models import Shipment
+from .selectors import late_shipments
+
+
+def sees_routes_of_all(user: Any) -> bool:
+    """Whether ``user`` sees the route and times of every shipment a list shows them."""
+    u = as_user(user)
+    return bool(u and (u.sees_everything or u.is_donor_liaison))
+
+
+# sort key -> the fields it orders by; the route-and-time ones only for those who see them
+SORTS = {
+    "reference": ("reference",),
+    "donor": ("donor__name", "reference"),
+    "delivery_point": ("delivery_point__name", "reference"),
+    "status": ("status", "reference"),
+}
+ROUTE_SORTS = {
+    "departure": ("planned_departure", "reference"),
+    "handover": ("planned_arrival", "reference"),
+    "eta": ("eta", "reference"),
+    "hub": ("hub__name", "reference"),
+}
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"})
+
+
+class ShipmentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=S.choices)
+    donor = django_filters.ModelChoiceFilter(
+        label=_("Donor"),
+        queryset=Nation.objects.filter(is_donor=True).order_by("name"),
+        to_field_name="code",
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        field_name="lines__category",
+        queryset=ItemCategory.objects.order_by("name"),
+        to_field_name="code",
+        distinct=True,
+    )
+    delivery_point = django_filters.ModelChoiceFilter(
+        label=_("Delivery point"),
+        queryset=Location.objects.filter(kind=Location.Kind.DELIVERY_POINT).order_by("name"),
+        to_field_name="code",
+    )
+    priority = django_filters.TypedChoiceFilter(
+        label=_("Priority"),
+        field_name="lines__requirement__priority",
+        choices=Requirement.PRIORITY_CHOICES,
+        coerce=int,
+        distinct=True,
+    )
+    hub = django_filters.ModelChoiceFilter(
+        label=_("Hub"),
+        queryset=Location.objects.filter(kind=Location.Kind.HUB).order_by("name"),
+        to_field_name="code",
+    )
+    departing_from = django_filters.DateFilter(
+        label=_("Departing on or after"),
+        field_name="planned_departure",
+        lookup_expr="gte",
+        widget=_date_input(),
+    )
+    departing_until = django_filters.DateFilter(
+        label=_("Departing on or before"),
+        field_name="planned_departure",
+        lookup_expr="lte",
+        widget=_date_input(),
+    )
+    late = django_filters.BooleanFilter(
+        label=_("Late only"),
+        method="filter_late",
+        widget=forms.CheckboxInput,
+    )
+    sort = django_filters.ChoiceFilter(label=_("Sort by"), method="filter_sort", empty_label=None)
+
+    class Meta:
+        model = Shipment
+        fields: list[str] = []
+
+    def __init__(self, data: Any = None, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        routes = sees_routes_of_all(user)
+        u = as_user(user)
+        if not routes:
+            for name in ("hub", "departing_from", "departing_until", "late"):
+                del self.filters[name]
+        if u is not None and u.is_donor_liaison:
+            del self.filters["donor"]  # its own nation's shipments only
+        sorts = {**SORTS, **(ROUTE_SORTS if routes else {})}
+        choices = [
+            ("", _("next departure first") if routes else _("reference")),
+            *((key, label) for key, label in _SORT_LABELS if key in sorts),
+            *(
+                (f"-{key}", _("%(sort)s, descending") % {"sort": label})
+                for key, label in _SORT_LABELS
+                if key in sorts
+            ),
+        ]
+        self.filters["sort"].extra["choices"] = choices
+        self.sorts = sorts
+
+    def filter_late(self, qs: QuerySet[Shipment], name: str, value: Any) -> QuerySet[Shipment]:
+        return late_shipments(qs, timezone.now().date()) if value else qs
+
+    def filter_sort(self, qs: QuerySet[Shipment], name: str, value: str) -> QuerySet[Shipment]:
+        return qs  # applied in ``ordered`` once every filter has run
+
+    def ordered(self, qs: QuerySet[Shipment]) -> QuerySet[Shipment]:
+        """The list's order: the sort asked for, else the next departure first (those who see
+        times) or by reference (the others: the order itself would tell the plan)."""
+        sort = (self.form.cleaned_data.get("sort") or "") if self.is_valid() else ""
+        key = sort.lstrip("-")
+        if key in self.sorts:
+            fields = self.sorts[key]
+            if sort.startswith("-"):
+                return qs.order_by(*(f"-{f}" for f in fields))
+            return qs.order_by(*fields)
+        if not sees_routes_of_all(self.user):
+            return qs.order_by("-reference")
+        today = timezone.now().date()
+        # Upcoming departures first, the soonest first; then those gone, the latest first.
+        return qs.annotate(
+            gone=Case(
+                When(planned_departure__lt=today, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            upcoming=Case(When(planned_departure__gte=today, then=F("planned_departure"))),
+        ).order_by("gone", F("upcoming").asc(nulls_last=True), "-planned_departure", "-pk")
+
+
+_SORT_LABELS = [
+    ("reference", _("reference")),
+    ("donor", _("donor")),
+    ("delivery_point", _("delivery point")),
+    ("status", _("status")),
+    ("hub", _("hub")),
+    ("departure", _("planned departure")),
+    ("handover", _("planned handover")),
+    ("eta", _("expected handover")),
+]
