@@ -18,6 +18,7 @@ from django.db import DatabaseError
 from coordcell.escaping import csv_writer
 
 from .apply import Conflict, apply_staged
+from .layout import sheet_score
 from .mapping import Mapping, propose
 from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_rows
 from .report import ImportReport, RowError
@@ -54,7 +55,15 @@ def run_import(
         report.fatal = f"Your role does not import {spec.kind}."
         return report
     try:
-        table = open_table(path, sheet=sheet, name=name)
+        # The sheet: as asked (--sheet), as the mapping names it, or the one that fits best.
+        sheet = sheet or (mapping.sheet if mapping is not None else "")
+        table = open_table(path, sheet=sheet, name=name, score=sheet_score(mapping, spec))
+        report.sheet = table.sheet
+        if len(table.sheets) > 1 and not sheet:
+            report.notes.append(
+                f"Read the sheet {table.sheet!r} of {', '.join(map(repr, table.sheets))}: its "
+                "headers fit best. Choose another with --sheet, or 'sheet:' in the mapping."
+            )
         total = table.count()
         if total is not None and total > max_rows():
             raise too_many_rows(name, total, declared=table.declared_rows is not None)

@@ -38,6 +38,13 @@ class ImportReport:
     updates: list[tuple[int, str, list[str]]] = field(default_factory=list)  # row, key, fields
     ignored_columns: list[str] = field(default_factory=list)
     mapping: Mapping | None = None
+    # The mapping's reading of the sheet (coordcell/exchange/layout.py): rows the filter left out,
+    # per-row warnings (a date read as approximate), notes on the whole sheet (a date column's
+    # order, two columns with one header), and the sheet read.
+    left_out: int = 0
+    warnings: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sheet: str = ""
 
     @property
     def ok(self) -> bool:
@@ -56,6 +63,10 @@ class ImportReport:
             f"{self.created:,} {would}created, {self.updated:,} {would}updated, "
             f"{self.unchanged:,} unchanged (skipped)."
         )
+        if self.left_out:
+            head += f" {self.left_out:,} rows left out by the filter."
+        if self.warnings:
+            head += f" {len(self.warnings):,} warnings."
         if self.committed:
             return head + " Committed."
         if self.dry_run:
@@ -87,4 +98,9 @@ class ImportReport:
             "updates": [list(u) for u in self.updates[:updates]],
             "unknown": {name: sorted(values) for name, values in self.unknown.items() if values},
             "ignored_columns": list(self.ignored_columns),
+            "left_out": self.left_out,
+            "warning_count": len(self.warnings),
+            "warnings": [asdict(w) for w in self.warnings[:errors]],
+            "notes": list(self.notes),
+            "sheet": self.sheet,
         }
