@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coordcell.htmx import HtmxHttpRequest
@@ -32,7 +33,7 @@ from coordcell.jobs.priority import at_worker_priority
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
-from .forms import MappingForm, UploadForm
+from .forms import MappingForm, SheetForm, UploadForm
 from .mapping import MappingError, mapping_from_dict
 from .models import ImportRun, ImportUpload
 from .readers import UnreadableFile
@@ -40,11 +41,13 @@ from .runs import (
     FILES,
     KEEP_SECONDS,
     import_run_create,
+    import_upload_choose_sheet,
     import_upload_create,
     import_upload_map,
     imports_forget_old,
     run_file,
     saved_mapping_save,
+    upload_sheets,
 )
 from .selectors import uploads_visible_to
 from .specs import SPECS
@@ -125,6 +128,23 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
         response["HX-Refresh"] = "true"  # finished: show the whole report
         return response
     mapping = mapping_from_dict(upload.mapping, spec)
+    sheets = upload_sheets(upload)
+    if request.method == "POST" and request.POST.get("action") == "sheet":
+        sheet_form = SheetForm(request.POST, sheets=sheets, current=mapping.sheet)
+        if sheet_form.is_valid():
+            try:
+                import_upload_choose_sheet(
+                    actor=user, upload=upload, sheet=sheet_form.cleaned_data["sheet"]
+                )
+            except UnreadableFile as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.info(
+                    request,
+                    _("Reading the sheet %(sheet)r: check the columns, then check again.")
+                    % {"sheet": sheet_form.cleaned_data["sheet"]},
+                )
+        return HttpResponseRedirect(request.path)
     form = MappingForm(
         request.POST or None,
         spec=spec,
@@ -162,6 +182,9 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
             "upload": upload,
             "spec": spec,
             "form": form,
+            "sheet_form": (
+                SheetForm(sheets=sheets, current=mapping.sheet) if len(sheets) > 1 else None
+            ),
             "run": latest,
             "report": latest.report if latest and latest.status == ImportRun.Status.DONE else None,
             "earlier": runs[1:],

@@ -131,3 +131,23 @@ def test_a_mapping_keeps_every_part_through_a_round_trip():
     assert again.as_dict() == mapping.as_dict()
     assert again.key.occurrence and again.constants == {"origin": "depot-pl"}
     assert again.filters[0].values == ["Military"] and again.sheet == "Data"
+
+
+def test_the_command_line_names_the_sheets_and_sheet_option(world, tracker, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    mapping = tmp_path / "tracker.yaml"
+    mapping.write_text(MAPPING)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("import", "pledges", str(tracker), "--mapping", str(mapping), "--sheet", "ReadMe", stdout=out, stderr=io.StringIO())
+    assert "'ReadMe', 'Data'" in str(error.value) and "--sheet" in str(error.value)
+    call_command("import", "pledges", str(tracker), "--mapping", str(mapping), "--skip-invalid", "--rejects", str(tmp_path / "r.csv"), stdout=out, stderr=io.StringIO())
+    text = out.getvalue()
+    assert "3 created" in text and "2 rows left out by the filter" in text
+    assert "read 'until 7/27/2022' as 2022-07-27 (approximate)" in text
+    assert "Read the sheet 'Data'" in text
+    rejects = (tmp_path / "r.csv").read_text().splitlines()
+    assert len(rejects) == 2 and rejects[1].startswith("7,1237")  # the filter's rows are not rejects

@@ -18,7 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("type", choices=sorted(SPECS), help="what the file holds")
         parser.add_argument("file", help="the .csv or .xlsx file")
         parser.add_argument("--mapping", help="YAML/JSON column mapping (default: guessed)")
-        parser.add_argument("--sheet", default="", help="the workbook's sheet (default: first)")
+        parser.add_argument(
+            "--sheet",
+            default="",
+            help="the workbook's sheet (default: the mapping's 'sheet:', else the sheet whose "
+            "headers fit the mapping best)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and report only")
         parser.add_argument(
             "--skip-invalid",
@@ -71,6 +76,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {where}{value}: {error.message}")
         if len(report.errors) > 20:
             self.stdout.write(f"  … and {len(report.errors) - 20:,} more errors")
+        for warning in report.warnings[:20]:
+            self.stdout.write(f"  warning, row {warning.row}, column {warning.column!r}: {warning.message}")
+        if len(report.warnings) > 20:
+            self.stdout.write(f"  … and {len(report.warnings) - 20:,} more warnings")
+        for note in report.notes:
+            self.stdout.write(f"  note: {note}")
         if report.unknown:
             for name, values in report.unknown.items():
                 listed = ", ".join(f"{v!r} ×{c}" for v, c in values.most_common(10))
