@@ -139,7 +139,9 @@ class MappingForm(forms.Form):
                 self.unknown_fields.append(name)
         # The key, when no one column holds it.
         key = mapping.key
-        key_refs = [self._initial("key_columns", ref, _("the key")) for ref in (key.columns if key else [])]
+        key_refs = [
+            self._initial("key_columns", ref, _("the key")) for ref in (key.columns if key else [])
+        ]
         field = self.fields["key_columns"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = columns + self._missing_choice("key_columns")
@@ -165,7 +167,9 @@ class MappingForm(forms.Form):
                     required=False,
                     max_length=40,
                     label=f.label,
-                    help_text=_("e.g. m/d/yyyy, d.m.yyyy, month first; empty: found from the dates"),
+                    help_text=_(
+                        "e.g. m/d/yyyy, d.m.yyyy, month first; empty: found from the dates"
+                    ),
                     initial=mapping.dates.get(f.name, ""),
                 )
         # The row filter: a few conditions, all of which a row must meet.
@@ -217,7 +221,7 @@ class MappingForm(forms.Form):
         return missing + [(ref, ref) for ref in self.beyond.get(name, [])]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         for name, refs in self.unresolved.items():
             chosen = data.get(name)
             for ref in refs:
@@ -254,7 +258,9 @@ class MappingForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith("date:")]
 
     def filter_rows(self) -> list[tuple[Any, Any, Any]]:
-        count = sum(1 for name in self.fields if name.endswith(":column") and name.startswith("filter:"))
+        count = sum(
+            1 for name in self.fields if name.endswith(":column") and name.startswith("filter:")
+        )
         return [
             (self[f"filter:{i}:column"], self[f"filter:{i}:test"], self[f"filter:{i}:values"])
             for i in range(count)

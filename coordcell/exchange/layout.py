@@ -49,8 +49,7 @@ def duplicate_headers(headers: list[str]) -> dict[str, list[int]]:
 def duplicate_message(header: str, indexes: list[int]) -> str:
     letters = [letter(i) for i in indexes]
     return _(
-        "%(count)s columns are headed %(header)r: %(letters)s; choose one: %(refs)s "
-        "(or %(nth)s)."
+        "%(count)s columns are headed %(header)r: %(letters)s; choose one: %(refs)s (or %(nth)s)."
     ) % {
         "count": _NUMBERS.get(len(indexes), str(len(indexes))),
         "header": header,
@@ -148,8 +147,9 @@ class Layout:
         self.key = mapping.key
         self.key_field = key_field(spec) if self.key is not None else None
         self.key_indexes = [
-            i for ref in (self.key.columns if self.key else []) if (i := find(ref, "the key"))
-            is not None
+            i
+            for ref in (self.key.columns if self.key else [])
+            if (i := find(ref, "the key")) is not None
         ]
         self.filters = [(f, find(f.column, _("the filter"))) for f in mapping.filters]
         if problems:

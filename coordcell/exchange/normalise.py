@@ -136,7 +136,7 @@ def _date(year: int, month: int, day: int, original: Any) -> dt.date:
 
 DAY_FIRST, MONTH_FIRST = "dmy", "mdy"
 
-# Words before a date that make it a bound or an estimate: the date is read, and flagged approximate.
+# Words before a date that make it a bound or an estimate: the date is read, flagged approximate.
 _APPROXIMATE = re.compile(
     r"^(?:until|till|til|by|as of|before|not before|not later than|no later than|after|from|"
     r"approximately|approx\.?|about|around|circa|ca\.?|c\.|estimated|est\.?|expected|"

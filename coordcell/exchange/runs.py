@@ -22,9 +22,9 @@ from django.utils import timezone
 from coordcell.registry.models import User
 
 from .engine import READING, WRITING, run_import
+from .layout import sheet_score
 from .mapping import MappingError, key_field, mapping_from_dict, parse_mapping, propose
 from .models import ImportRun, ImportUpload, SavedMapping
-from .layout import sheet_score
 from .readers import UnreadableFile, open_table, sheet_names
 from .selectors import uploads_visible_to
 from .specs import SPECS

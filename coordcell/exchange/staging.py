@@ -19,10 +19,10 @@ from django.db import models
 from coordcell.audit.services import values_of
 
 from . import normalise as n
+from .layout import Layout
 from .mapping import Mapping
 from .readers import Table
 from .report import ImportReport, RowError
-from .layout import Layout
 from .specs import ImportSpec, Lookups
 
 CHUNK = 2000

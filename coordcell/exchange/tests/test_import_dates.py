@@ -14,7 +14,10 @@ from coordcell.registry.models import Role
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = "columns: {donor: Donor, donor_reference: Ref, category: Item, quantity: Qty, available_from: Date, origin: Depot}\n"
+COLUMNS = (
+    "columns: {donor: Donor, donor_reference: Ref, category: Item, quantity: Qty, "
+    "available_from: Date, origin: Depot}\n"
+)
 
 
 def _csv(tmp_path, dates):
@@ -76,7 +79,13 @@ def test_a_column_that_reads_either_way_throughout_says_how_it_was_read(world, t
 
 @pytest.mark.parametrize(
     ("raw", "approximate"),
-    [("until 7/27/2022", True), ("as of 27.7.2022", True), ("~2022-07-27", True), ("before 27 Jul 2022", True), ("27/7/2022", False)],
+    [
+        ("until 7/27/2022", True),
+        ("as of 27.7.2022", True),
+        ("~2022-07-27", True),
+        ("before 27 Jul 2022", True),
+        ("27/7/2022", False),
+    ],
 )
 def test_prefixes_make_a_date_approximate(raw, approximate):
     read = n.read_date(raw)

@@ -35,7 +35,9 @@ def test_tracker_imports_its_military_rows_and_reports_the_rest(world, tracker):
     assert (report.rows, report.left_out, report.created, report.rejected) == (4, 2, 3, 1)
     assert "2 rows left out by the filter" in report.summary()
     # The rows left out are not errors; the one rejected row says why.
-    assert [(e.row, e.column, e.rule) for e in report.errors] == [(7, "Quantity (column G)", "required")]
+    assert [(e.row, e.column, e.rule) for e in report.errors] == [
+        (7, "Quantity (column G)", "required")
+    ]
     pledges = {p.donor_reference: p for p in Pledge.objects.all()}
     assert set(pledges) == {"1234/1", "1234/2", "1235/1"}
     first, second, third = pledges["1234/1"], pledges["1234/2"], pledges["1235/1"]
@@ -63,10 +65,14 @@ def test_reimporting_the_tracker_changes_nothing(world, tracker):
 
 
 def test_a_header_on_two_columns_is_never_chosen_silently(world, tracker):
-    report = _import(tracker, world.users[Role.COORDINATOR], MAPPING.replace("column G", "Quantity"))
+    report = _import(
+        tracker, world.users[Role.COORDINATOR], MAPPING.replace("column G", "Quantity")
+    )
     assert "Two columns are headed 'Quantity': G and I; choose one" in report.fatal
     assert "'column G' or 'column I'" in report.fatal
-    second = _import(tracker, world.users[Role.COORDINATOR], MAPPING.replace("column G", "Quantity#2"))
+    second = _import(
+        tracker, world.users[Role.COORDINATOR], MAPPING.replace("column G", "Quantity#2")
+    )
     assert not second.fatal and second.created == 2  # delivered: 90 and 50 (1235 has none)
 
 
@@ -142,12 +148,35 @@ def test_the_command_line_names_the_sheets_and_sheet_option(world, tracker, tmp_
     mapping.write_text(MAPPING)
     out = io.StringIO()
     with pytest.raises(CommandError) as error:
-        call_command("import", "pledges", str(tracker), "--mapping", str(mapping), "--sheet", "ReadMe", stdout=out, stderr=io.StringIO())
+        call_command(
+            "import",
+            "pledges",
+            str(tracker),
+            "--mapping",
+            str(mapping),
+            "--sheet",
+            "ReadMe",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
     assert "'ReadMe', 'Data'" in str(error.value) and "--sheet" in str(error.value)
-    call_command("import", "pledges", str(tracker), "--mapping", str(mapping), "--skip-invalid", "--rejects", str(tmp_path / "r.csv"), stdout=out, stderr=io.StringIO())
+    call_command(
+        "import",
+        "pledges",
+        str(tracker),
+        "--mapping",
+        str(mapping),
+        "--skip-invalid",
+        "--rejects",
+        str(tmp_path / "r.csv"),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     text = out.getvalue()
     assert "3 created" in text and "2 rows left out by the filter" in text
     assert "read 'until 7/27/2022' as 2022-07-27 (approximate)" in text
     assert "Read the sheet 'Data'" in text
     rejects = (tmp_path / "r.csv").read_text().splitlines()
-    assert len(rejects) == 2 and rejects[1].startswith("7,1237")  # the filter's rows are not rejects
+    assert len(rejects) == 2 and rejects[1].startswith(
+        "7,1237"
+    )  # the filter's rows are not rejects

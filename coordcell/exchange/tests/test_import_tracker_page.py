@@ -116,11 +116,17 @@ def test_the_mapping_file_survives_the_page_a_dry_run_and_a_commit(client, post,
         "1235/1",
     ]
     yaml_text = client.get(url + "mapping.yaml").content.decode()
-    assert "occurrence: true" in yaml_text and "depot-pl" in yaml_text and "sheet: Data" in yaml_text
+    assert (
+        "occurrence: true" in yaml_text and "depot-pl" in yaml_text and "sheet: Data" in yaml_text
+    )
     # The same file again, with the mapping the page saved: nothing changes.
     again = _upload(client, tracker_files[0], tracker_files[1])
     post(client, again, {**form_data(client.get(again).content.decode()), "action": "check"})
-    page = post(client, again, {**form_data(client.get(again).content.decode()), "action": "commit", "skip_invalid": "on"})
+    page = post(
+        client,
+        again,
+        {**form_data(client.get(again).content.decode()), "action": "commit", "skip_invalid": "on"},
+    )
     assert "0 created, 0 updated, 3 unchanged" in _summary(page)
     assert Pledge.objects.count() == 3
 
@@ -141,7 +147,10 @@ def test_a_mapped_column_the_sheet_lacks_is_said_and_refused(client, post, tmp_p
     mapping.write_text(MAPPING.replace("column G", "Qty"))
     url = _upload(client, path, mapping)
     page = client.get(url).content.decode()
-    assert "The mapping takes Quantity from column &#x27;Qty&#x27;, but the sheet has no column" in page
+    assert (
+        "The mapping takes Quantity from column &#x27;Qty&#x27;, but the sheet has no column"
+        in page
+    )
     data = form_data(page)
     assert data["col:quantity"] == "Qty"  # kept, visibly, not dropped
     response = client.post(url, {**data, "action": "check"})

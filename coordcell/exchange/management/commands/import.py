@@ -77,7 +77,9 @@ class Command(BaseCommand):
         if len(report.errors) > 20:
             self.stdout.write(f"  … and {len(report.errors) - 20:,} more errors")
         for warning in report.warnings[:20]:
-            self.stdout.write(f"  warning, row {warning.row}, column {warning.column!r}: {warning.message}")
+            self.stdout.write(
+                f"  warning, row {warning.row}, column {warning.column!r}: {warning.message}"
+            )
         if len(report.warnings) > 20:
             self.stdout.write(f"  … and {len(report.warnings) - 20:,} more warnings")
         for note in report.notes:
