@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
 
 from coordcell.escaping import csv_writer
 
@@ -61,8 +62,11 @@ def run_import(
         report.sheet = table.sheet
         if len(table.sheets) > 1 and not sheet:
             report.notes.append(
-                f"Read the sheet {table.sheet!r} of {', '.join(map(repr, table.sheets))}: its "
-                "headers fit best. Choose another with --sheet, or 'sheet:' in the mapping."
+                _(
+                    "Read the sheet %(sheet)r of %(sheets)s: its headers fit best. Choose another "
+                    "with --sheet, or 'sheet:' in the mapping."
+                )
+                % {"sheet": table.sheet, "sheets": ", ".join(map(repr, table.sheets))}
             )
         total = table.count()
         if total is not None and total > max_rows():

@@ -189,6 +189,7 @@ class Layout:
                 self.formats[name] = n.date_format(fmt)
         self._keys: dict[int, str | None] = {}
         self._occurrences: Counter[str] = Counter()
+        self._twice = {n.key(h) for h in duplicate_headers(table.headers)}
 
     # -- the sheet's rows -----------------------------------------------------------------
     def header(self, name: str) -> str | None:
@@ -200,7 +201,7 @@ class Layout:
 
     def label(self, index: int) -> str:
         header = self.table.headers[index]
-        if n.key(header) in {n.key(h) for h in duplicate_headers(self.table.headers)}:
+        if n.key(header) in self._twice:
             return f"{header} (column {letter(index)})"
         return header
 

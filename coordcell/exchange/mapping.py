@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext as _
 
 from . import normalise as n
 from .specs import ImportSpec
@@ -160,7 +161,7 @@ def _scalar(value: Any) -> str:
 def _dictionary(data: dict[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name) or {}
     if not isinstance(value, dict):
-        raise MappingError(f"'{name}' is a dictionary (field: value).")
+        raise MappingError(_("'%(part)s' is a dictionary (field: value).") % {"part": name})
     return value
 
 
@@ -169,8 +170,16 @@ def _fields(names: Any, spec: ImportSpec, part: str) -> None:
     unknown = sorted(set(names) - known)
     if unknown:
         raise MappingError(
-            f"The mapping's '{part}' names fields {', '.join(unknown)} that a {spec.kind} import "
-            f"does not have; the fields are: {', '.join(sorted(known))}."
+            _(
+                "The mapping's '%(part)s' names fields %(unknown)s that a %(kind)s import does "
+                "not have; the fields are: %(known)s."
+            )
+            % {
+                "part": part,
+                "unknown": ", ".join(unknown),
+                "kind": spec.kind,
+                "known": ", ".join(sorted(known)),
+            }
         )
 
 
@@ -187,20 +196,25 @@ def _key_rule(raw: Any) -> KeyRule | None:
         return KeyRule(columns=[raw])
     if not isinstance(raw, dict):
         raise MappingError(
-            "'key' is a column, or a dictionary: {columns: [ID, Item]}, "
-            "{column: ID, occurrence: true} or {generated: true}."
+            _(
+                "'key' is a column, or a dictionary: {columns: [ID, Item]}, "
+                "{column: ID, occurrence: true} or {generated: true}."
+            )
         )
     unknown = sorted(set(raw) - {"column", "columns", "occurrence", "generated", "separator"})
     if unknown:
         raise MappingError(
-            f"'key' does not take {', '.join(unknown)}; it takes column or columns, "
-            "occurrence, generated and separator."
+            _(
+                "'key' does not take %(unknown)s; it takes column or columns, occurrence, "
+                "generated and separator."
+            )
+            % {"unknown": ", ".join(unknown)}
         )
     columns = raw.get("columns") or ([raw["column"]] if raw.get("column") else [])
     if isinstance(columns, str):
         columns = [columns]
     if not isinstance(columns, list):
-        raise MappingError("'key: columns' is a list of columns.")
+        raise MappingError(_("'key: columns' is a list of columns."))
     rule = KeyRule(
         columns=[_scalar(c) for c in columns if _scalar(c)],
         occurrence=bool(raw.get("occurrence")),
@@ -208,7 +222,7 @@ def _key_rule(raw: Any) -> KeyRule | None:
         separator=_scalar(raw.get("separator", "")),
     )
     if not rule.columns and not rule.generated:
-        raise MappingError("'key' names its column(s), or says 'generated: true'.")
+        raise MappingError(_("'key' names its column(s), or says 'generated: true'."))
     return rule
 
 
@@ -218,14 +232,17 @@ def _filters(raw: Any) -> list[RowFilter]:
     if isinstance(raw, dict):
         raw = [raw]
     if not isinstance(raw, list):
-        raise MappingError("'filter' is a list of conditions: - {column: X, equals: Y}.")
+        raise MappingError(_("'filter' is a list of conditions: - {column: X, equals: Y}."))
     out = []
     for item in raw:
         tests = [t for t in FILTER_TESTS if isinstance(item, dict) and t in item]
         if not isinstance(item, dict) or not item.get("column") or len(tests) != 1:
             raise MappingError(
-                f"A filter condition names a column and one test of {', '.join(FILTER_TESTS)}, "
-                f"e.g. {{column: Type of aid, equals: Military}}; not {item!r}."
+                _(
+                    "A filter condition names a column and one test of %(tests)s, e.g. "
+                    "{column: Type of aid, equals: Military}; not %(item)r."
+                )
+                % {"tests": ", ".join(FILTER_TESTS), "item": item}
             )
         values = item[tests[0]]
         values = values if isinstance(values, list) else [values]
@@ -243,10 +260,13 @@ def parse_mapping(text: str, spec: ImportSpec) -> Mapping:
     unknown_keys = sorted(set(map(str, data)) - set(KEYS))
     if unknown_keys:
         raise MappingError(
-            f"A mapping has no part {', '.join(unknown_keys)}; its parts are: {', '.join(KEYS)}."
+            _("A mapping has no part %(unknown)s; its parts are: %(parts)s.")
+            % {"unknown": ", ".join(unknown_keys), "parts": ", ".join(KEYS)}
         )
     columns = _dictionary(data, "columns")
     values = _dictionary(data, "values")
+    if not all(isinstance(v, dict) for v in values.values() if v):
+        raise MappingError(_("'values' gives, per field, a dictionary: value in the sheet: meant."))
     constants = {str(k): _scalar(v) for k, v in _dictionary(data, "constants").items()}
     defaults = {str(k): _scalar(v) for k, v in _dictionary(data, "defaults").items()}
     dates = {str(k): _scalar(v) for k, v in _dictionary(data, "dates").items() if v}
@@ -275,16 +295,22 @@ def parse_mapping(text: str, spec: ImportSpec) -> Mapping:
     both = sorted(set(mapping.columns) & set(mapping.constants))
     if both:
         raise MappingError(
-            f"{', '.join(both)}: read from a column and set as a constant; choose one "
-            "(a default fills only the empty cells of a column)."
+            _(
+                "%(fields)s: read from a column and set as a constant; choose one (a default "
+                "fills only the empty cells of a column)."
+            )
+            % {"fields": ", ".join(both)}
         )
     if mapping.key is not None and key_field(spec) in {*mapping.columns, *mapping.constants}:
         raise MappingError(
-            f"The mapping's 'key' makes {key_field(spec)}: do not also map it to a column."
+            _("The mapping's 'key' makes %(field)s: do not also map it to a column.")
+            % {"field": key_field(spec)}
         )
     for name, fmt in mapping.dates.items():
         if spec.field(name).kind != "date":
-            raise MappingError(f"'dates' gives a format for {name}, which is not a date.")
+            raise MappingError(
+                _("'dates' gives a format for %(field)s, which is not a date.") % {"field": name}
+            )
         if date_order(fmt) is None:
             try:
                 n.date_format(fmt)

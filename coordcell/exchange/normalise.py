@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from coordcell.escaping import spreadsheet_unquote
 
 MISSING = {"", ".", "-", "–", "—", "n/a", "na", "none", "null", "?"}
@@ -144,7 +147,7 @@ _APPROXIMATE = re.compile(
     re.IGNORECASE,
 )
 _DAY_MONTH = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})")
-_DATE_HINT = (
+_DATE_HINT = gettext_lazy(
     "write 2027-12-31, 31/12/2027 (day first) or 12/31/2027 (month first), or give the "
     "column's format under 'dates:' in the mapping (e.g. m/d/yyyy or d.m.yyyy)"
 )
@@ -215,8 +218,11 @@ def date_format(fmt: str) -> str:
     codes = set(re.findall(r"%([A-Za-z])", fmt))
     if not ({"d"} <= codes and codes & {"m", "b", "B"} and codes & {"Y", "y"}):
         raise Invalid(
-            f"{fmt!r} is not a date format: write it as m/d/yyyy, d.m.yyyy, yyyy-mm-dd or "
-            "%m/%d/%Y (a day, a month and a year).",
+            _(
+                "%(format)r is not a date format: write it as m/d/yyyy, d.m.yyyy, yyyy-mm-dd or "
+                "%%m/%%d/%%Y (a day, a month and a year)."
+            )
+            % {"format": fmt},
             "format",
         )
     return fmt
@@ -251,8 +257,11 @@ def read_date(value: Any, *, fmt: str = "", order: str = "") -> DateRead:
             shown = fmt.replace("%Y", "yyyy").replace("%y", "yy").replace("%m", "m")
             shown = shown.replace("%d", "d").replace("%b", "mmm").replace("%B", "mmmm")
             raise Invalid(
-                f"{original!r} is not a date in this column's format {shown} (the mapping's "
-                "'dates:'); write it so, or as 2027-12-31.",
+                _(
+                    "%(value)r is not a date in this column's format %(format)s (the mapping's "
+                    "'dates:'); write it so, or as 2027-12-31."
+                )
+                % {"value": original, "format": shown},
                 "date",
             ) from exc
         return DateRead(parsed, approximate, text=original)
@@ -275,7 +284,9 @@ def read_date(value: Any, *, fmt: str = "", order: str = "") -> DateRead:
         named = _MONTHS.get(m[1].casefold())
         if named:
             return DateRead(_date(int(m[3]), named, int(m[2]), value), approximate, text=original)
-    raise Invalid(f"{original!r} is not a date: {_DATE_HINT}.", "date")
+    raise Invalid(
+        _("%(value)r is not a date: %(hint)s.") % {"value": original, "hint": _DATE_HINT}, "date"
+    )
 
 
 def parse_date(value: Any) -> dt.date:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from coordcell.escaping import csv_writer
@@ -112,7 +113,7 @@ def open_table(
         )
     if path.suffix.lower() == ".xlsx" and not sheet and score is not None:
         sheet = _best_sheet(path, name, score)
-    table = Table(path=path, sheet=sheet)
+    table = Table(path=path, sheet=sheet if path.suffix.lower() == ".xlsx" else "")
     rows: Iterator[tuple[int, tuple[Any, ...]]]
     if path.suffix.lower() == ".xlsx":
         rows = _checked_workbook(path, name, table)
@@ -193,6 +194,19 @@ def _checked_workbook(path: Path, name: str, table: Table) -> Iterator[tuple[int
                 if table.declared_rows > max_rows():
                     raise too_many_rows(name, table.declared_rows, declared=True)
             yield from xlsx.first_rows(archive, parts)
+        except xlsx.NoSuchSheet as exc:
+            raise UnreadableFile(
+                _(
+                    "%(name)s has no sheet %(sheet)r; its sheets are %(sheets)s. Choose one with "
+                    "--sheet on the command line, 'sheet:' in the mapping file, or the sheet list "
+                    "on the import page."
+                )
+                % {
+                    "name": name,
+                    "sheet": exc.sheet,
+                    "sheets": ", ".join(repr(s) for s in exc.sheets),
+                }
+            ) from exc
         except (xlsx.NotAWorkbook, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
             # ParseError is a SyntaxError; a damaged member is a BadZipFile.
             raise UnreadableFile(f"{name} is not a readable .xlsx workbook: {exc}.") from exc

@@ -64,7 +64,8 @@ class ImportReport:
             f"{self.unchanged:,} unchanged (skipped)."
         )
         if self.left_out:
-            head += f" {self.left_out:,} rows left out by the filter."
+            rows = "row" if self.left_out == 1 else "rows"
+            head += f" {self.left_out:,} {rows} left out by the filter."
         if self.warnings:
             head += f" {len(self.warnings):,} warnings."
         if self.committed:

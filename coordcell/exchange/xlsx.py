@@ -30,6 +30,14 @@ class NotAWorkbook(Exception):
     """The file is not an .xlsx workbook that can be read; the message says why."""
 
 
+class NoSuchSheet(NotAWorkbook):
+    """The workbook has no sheet of the name asked for; ``sheets`` are those it has."""
+
+    def __init__(self, sheet: str, sheets: tuple[str, ...]) -> None:
+        super().__init__(f"it has no sheet {sheet!r}; it has {', '.join(sheets)}")
+        self.sheet, self.sheets = sheet, sheets
+
+
 # What defusedxml guards against, the standard library does here: expat 2.4.1 and later limit
 # entity amplification (the "billion laughs", quadratic blow-up) by themselves, and ElementTree
 # never fetches external entities or DTDs. (defusedxml's parser is pure Python: openpyxl, which
@@ -81,7 +89,7 @@ def parts(archive: zipfile.ZipFile, sheet: str = "") -> Parts:
     names = tuple(name for name, _ in worksheets)
     chosen = next((t for name, t in worksheets if name == sheet), None) if sheet else None
     if sheet and chosen is None:
-        raise NotAWorkbook(f"it has no sheet {sheet!r}; it has {', '.join(names)}")
+        raise NoSuchSheet(sheet, names)
     member = _target("xl/workbook.xml", chosen or worksheets[0][1])
     return Parts(
         sheet=member,
