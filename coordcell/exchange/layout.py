@@ -294,15 +294,14 @@ class Layout:
 
     def _find_order(self, name: str) -> str:
         """The order of a column's day/month dates, from those that read only one way (a first
-        part above 12: day first; a second: month first). Read once, when the first date that
-        reads either way comes up (a file of ISO dates or date cells is never read twice)."""
+        part above 12: day first; a second: month first), in every row of the sheet (left out by
+        the filter or not). Read once, when the first date that reads either way comes up (a
+        file of ISO dates or date cells is never read twice)."""
         index = self.columns.get(name)
         examples: dict[str, str] = {}
         if index is not None:
-            for _number, values in self.table.rows():
-                if not self.keeps(values) or index >= len(values):
-                    continue
-                cell = self.mapping.translate(name, values[index])
+            for value in self.table.column_values(index):
+                cell = self.mapping.translate(name, value)
                 evidence = n.date_order_evidence(cell)
                 if evidence:
                     examples.setdefault(evidence, n.text(cell))

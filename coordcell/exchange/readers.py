@@ -83,6 +83,23 @@ class Table:
                 raise too_many_rows(self.path.name, count)
             yield number, values
 
+    def column_values(self, index: int) -> Iterator[Any]:
+        """Every value of one column (0-based), header and rows, for a question about the whole
+        column (``layout``: the order of its dates). A workbook's text cells only, read from the
+        sheet's XML by a pattern (a tenth of the time of reading its rows)."""
+        if self.path.suffix.lower() == ".xlsx":
+            with zipfile.ZipFile(self.path) as archive:
+                try:
+                    yield from xlsx.column_texts(
+                        archive, xlsx.parts(archive, self.sheet), index + 1
+                    )
+                    return
+                except xlsx.NoCellReferences:
+                    pass
+        for _number, values in self.rows():
+            if index < len(values):
+                yield values[index]
+
     def count(self) -> int | None:
         """How many data rows to expect: a CSV's records under the header (exact), a workbook's
         declared dimension (None when it declares none)."""
