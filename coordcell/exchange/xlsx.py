@@ -197,10 +197,8 @@ def _chunks_at(handle: Any, end: re.Pattern[bytes]) -> Iterator[bytes]:
     while True:
         chunk = handle.read(2**20)
         buffer = rest + chunk
-        last = None
-        for last in end.finditer(buffer):
-            pass
-        cut = last.end() if last is not None and chunk else len(buffer)
+        ends = [m.end() for m in end.finditer(buffer)]
+        cut = ends[-1] if ends and chunk else len(buffer)
         yield buffer[:cut]
         rest = buffer[cut:]
         if not chunk:
