@@ -251,8 +251,9 @@ class Layout:
             return constant, self.mapping.translate(name, constant)
         index = self.columns.get(name)
         cell = values[index] if index is not None and index < len(values) else None
-        value = self.mapping.translate(name, cell)
-        if n.is_missing(value) and name in self.mapping.defaults:
+        # Most fields have no translation and no default: nothing to do for them, row by row.
+        value = self.mapping.translate(name, cell) if name in self.mapping.values else cell
+        if name in self.mapping.defaults and n.is_missing(value):
             value = self.mapping.translate(name, self.mapping.defaults[name])
         return cell, value
 
