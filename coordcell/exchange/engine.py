@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from coordcell.escaping import csv_writer
 
 from .apply import Conflict, apply_staged
-from .layout import sheet_score
+from .layout import KEY_COLUMN, sheet_score
 from .mapping import Mapping, propose
 from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_rows
 from .report import ImportReport, RowError
@@ -79,7 +79,8 @@ def run_import(
         return report
     reject_writer = csv_writer(rejects) if rejects is not None else None
     if reject_writer is not None:
-        reject_writer.writerow(["row", *table.headers, "errors"])
+        made_keys = [KEY_COLUMN] if importer.layout.key is not None else []
+        reject_writer.writerow(["row", *table.headers, "errors", *made_keys])
     try:
         staged = stage(
             importer,

@@ -27,6 +27,11 @@ from .specs import FieldSpec, ImportSpec, Lookups, parse_value
 _LETTER = re.compile(r"\(?\s*col(?:umn)?\.?\s+([A-Za-z]{1,3})\s*\)?", re.IGNORECASE)
 _NTH = re.compile(r"(.*?)\s*#\s*(\d+)")
 MIXED = "mixed"
+# A column a rejects file carries with the key made for each row (an id and its place among the
+# rows with that id cannot be made again from the rejected rows alone): when a sheet has it, a
+# filled cell is the row's key.
+KEY_COLUMN = "coordcell key"
+_KEYS_KEPT = 20_000  # made keys kept for the rows being checked (a chunk is 2,000)
 _NUMBERS = {2: "Two", 3: "Three", 4: "Four"}
 
 
@@ -188,6 +193,9 @@ class Layout:
             else:
                 self.formats[name] = n.date_format(fmt)
         self._keys: dict[int, str | None] = {}
+        self._given_key = next(
+            (i for i, h in enumerate(table.headers) if n.key(h) == n.key(KEY_COLUMN)), None
+        )
         self._occurrences: Counter[str] = Counter()
         self._twice = {n.key(h) for h in duplicate_headers(table.headers)}
 
@@ -212,11 +220,18 @@ class Layout:
         for number, values in self.table.rows():
             if self.key is not None:
                 self._keys[number] = self._make_key(values)
+                if len(self._keys) > _KEYS_KEPT:
+                    del self._keys[next(iter(self._keys))]
             if self.keeps(values):
                 yield number, values
             else:
                 self.report.left_out += 1
                 self._keys.pop(number, None)
+
+    def made_key(self, number: int) -> str:
+        """The key made for a row being checked ("" without a ``key:``): a rejects file keeps it
+        in its KEY_COLUMN, so that the corrected rows come back under the same keys."""
+        return self._keys.get(number) or ""
 
     def keeps(self, values: tuple[Any, ...]) -> bool:
         return all(
@@ -226,6 +241,9 @@ class Layout:
 
     def _make_key(self, values: tuple[Any, ...]) -> str | None:
         assert self.key is not None
+        given = self._given_key
+        if given is not None and given < len(values) and not n.is_missing(values[given]):
+            return n.text(values[given])
         parts = [values[i] if i < len(values) else None for i in self.key_indexes]
         if self.key.generated:
             cells = parts if self.key_indexes else list(values[: len(self.table.headers)])
@@ -244,7 +262,7 @@ class Layout:
         """(the cell as the sheet has it, the value to read): the key made for the row, a
         constant, or the cell translated by ``values:`` and, when empty, the default."""
         if name == self.key_field:
-            made = self._keys.pop(number, None)
+            made = self._keys.get(number)
             return made, made
         if name in self.mapping.constants:
             constant = self.mapping.constants[name]

@@ -262,7 +262,8 @@ def stage(
                         f"{e.column}: {e.message}" if e.column else e.message
                         for e in errors_by_row[number]
                     )
-                    reject_writer.writerow([number, *cells, message])
+                    made = [importer.layout.made_key(number)] if importer.layout.key else []
+                    reject_writer.writerow([number, *cells, message, *made])
         report.created += len(creates)
         report.updated += len(updates)
         for number, before, obj in updates[: max(0, 1000 - len(report.updates))]:

@@ -180,3 +180,34 @@ def test_the_command_line_names_the_sheets_and_sheet_option(world, tracker, tmp_
     assert len(rejects) == 2 and rejects[1].startswith(
         "7,1237"
     )  # the filter's rows are not rejects
+
+
+def test_corrected_rejects_come_back_under_the_keys_made_for_them(world, tmp_path):
+    import csv
+    import io
+
+    from coordcell.exchange.readers import write_csv
+
+    rows = [
+        [1400, "Poland", "", "Military", "Artillery", "155 mm HE round", 10, "2022-07-01", 0, ""],
+        [1400, "Poland", "", "Military", "Artillery", "155 mm HE round", ".", "2022-07-02", 0, ""],
+    ]
+    path = write_tracker(tmp_path / "t.xlsx", rows)
+    # Named, not lettered: a rejects file starts with its "row" column.
+    text = MAPPING.replace("column F", "(column F)").replace("column G", "Quantity#1")
+    user = world.users[Role.COORDINATOR]
+    rejects = io.StringIO()
+    first = _import(path, user, text, commit=True, skip_invalid=True, rejects=rejects)
+    assert first.created == 1 and first.rejected == 1
+    table = list(csv.reader(io.StringIO(rejects.getvalue().lstrip("\ufeff"))))
+    assert table[0][-1] == "coordcell key" and table[1][-1] == "1400/2"
+    table[1][7] = "12"  # the missing quantity, corrected
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_bytes(write_csv(table))
+    again = _import(fixed, user, text, commit=True)
+    # Alone in the file, the row would be 1400/1 and overwrite the first pledge; it is 1400/2.
+    assert (again.created, again.updated) == (1, 0), again.errors or again.fatal
+    assert dict(Pledge.objects.values_list("donor_reference", "quantity")) == {
+        "1400/1": 10,
+        "1400/2": 12,
+    }
