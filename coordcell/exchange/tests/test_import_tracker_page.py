@@ -170,3 +170,14 @@ def test_choosing_another_sheet_reads_its_headers_and_keeps_the_mapping(client, 
     client.post(url, {"action": "sheet", "sheet": "Data"})
     page = client.get(url).content.decode()
     assert "has no column" not in page and form_data(page)["col:donor"] == "Country"
+
+
+def test_a_date_format_on_the_page_is_checked_and_kept(client, post, tracker_files):
+    url = _upload(client, *tracker_files)
+    data = form_data(client.get(url).content.decode())
+    response = client.post(url, {**data, "date:available_from": "q", "action": "check"})
+    assert response.status_code == 200 and "is not a date format" in response.content.decode()
+    checked = post(client, url, {**data, "date:available_from": "d/m/yyyy", "action": "check"})
+    # Day first, as asked: 7/27/2022 and 12/25/2022 are no dates then, and say so.
+    assert "4 rows, 1 valid, 3 rejected" in _summary(checked)
+    assert form_data(checked)["date:available_from"] == "d/m/yyyy"
