@@ -77,7 +77,9 @@ class RowFilter:
         return {"column": self.column, self.test: self.values[0] if single else list(self.values)}
 
     def keeps(self, value: Any) -> bool:
-        wanted = {n.key(v) for v in self.values}
+        wanted = self.__dict__.get("_wanted")
+        if wanted is None:  # the values as compared, once per import rather than per row
+            wanted = self.__dict__["_wanted"] = frozenset(n.key(v) for v in self.values)
         inside = ("" if value is None else n.key(n.text(value))) in wanted
         return inside if self.test in ("equals", "one_of") else not inside
 
