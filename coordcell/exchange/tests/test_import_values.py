@@ -74,3 +74,17 @@ def test_a_workbook_without_a_readme_reads_its_only_sheet(world, tmp_path):
         mapping=parse_mapping(MAPPING, PLEDGES),
     )
     assert report.sheet == "Data" and report.created == 3
+
+
+def test_without_a_mapping_headers_that_do_not_fit_name_the_sheets(world, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "ReadMe"
+    workbook.active.append(["About"])
+    workbook.create_sheet("Notes").append(["Remarks", "Author"])
+    path = tmp_path / "odd.xlsx"
+    workbook.save(path)
+    report = run_import(spec=PLEDGES, path=path, user=world.users[Role.COORDINATOR])
+    assert report.fatal.startswith("No column gives Donor")
+    assert "'ReadMe', 'Notes'" in report.fatal and "--sheet" in report.fatal
