@@ -16,8 +16,10 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
 
 from .apply import Conflict, apply_staged
+from .layout import KEY_COLUMN, sheet_score
 from .mapping import Mapping, propose
 from .readers import TooLarge, UnreadableFile, max_rows, open_table, too_many_rows
 from .references import attach
@@ -64,7 +66,18 @@ def run_import(
         report.fatal = f"Your role does not import {spec.kind}."
         return report
     try:
-        table = open_table(path, sheet=sheet, name=name)
+        # The sheet: as asked (--sheet), as the mapping names it, or the one that fits best.
+        sheet = sheet or (mapping.sheet if mapping is not None else "")
+        table = open_table(path, sheet=sheet, name=name, score=sheet_score(mapping, spec))
+        report.sheet = table.sheet
+        if len(table.sheets) > 1 and not sheet:
+            report.notes.append(
+                _(
+                    "Read the sheet %(sheet)r of %(sheets)s: its headers fit best. Choose another "
+                    "with --sheet, or 'sheet:' in the mapping."
+                )
+                % {"sheet": table.sheet, "sheets": ", ".join(map(repr, table.sheets))}
+            )
         total = table.count()
         if total is not None and total > max_rows():
             raise too_many_rows(name, total, declared=table.declared_rows is not None)
@@ -76,7 +89,8 @@ def run_import(
         return report
     reject_writer = rejected_rows(rejects, rejects_xlsx)
     if reject_writer is not None:
-        reject_writer.writerow(["row", *table.headers, "errors"])
+        made_keys = [KEY_COLUMN] if importer.layout.key is not None else []
+        reject_writer.writerow(["row", *table.headers, "errors", *made_keys])
     try:
         staged = stage(
             importer,
@@ -88,7 +102,10 @@ def run_import(
             keep=commit,
             skip_invalid=skip_invalid,
         )
-        report.warnings = importer.plausibility.warnings()
+        # Dates read as approximate (noted while reading), then the whole file's plausibility.
+        report.warnings = sorted(
+            [*report.warnings, *importer.plausibility.warnings()], key=lambda w: w.row
+        )
         _suggest(importer, report)
         report.created_references = importer.new_references.codes()
         if commit and report.warnings and accept_warnings not in (True, report.warning_fingerprint):

@@ -8,8 +8,12 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coordcell.escaping import spreadsheet_unquote
 
@@ -133,37 +137,164 @@ def _date(year: int, month: int, day: int, original: Any) -> dt.date:
         raise Invalid(f"{text(original)!r} is not a date that exists ({exc}).", "date") from exc
 
 
-def parse_date(value: Any) -> dt.date:
-    """ISO 2027-12-31, 31/12/2027, 31.12.2027, 31-12-2027, 31 Dec 2027, Excel date cells.
+DAY_FIRST, MONTH_FIRST = "dmy", "mdy"
 
-    Day before month, as the coalition writes it; 12/31/2027 is read as 31 December because
-    no month 31 exists, but 01/02/2027 is 1 February.
+# Words before a date that make it a bound or an estimate: the date is read, flagged approximate.
+_APPROXIMATE = re.compile(
+    r"^(?:until|till|til|by|as of|before|not before|not later than|no later than|after|from|"
+    r"approximately|approx\.?|about|around|circa|ca\.?|c\.|estimated|est\.?|expected|"
+    r"~|≈|<=|>=|<|>)\s*",
+    re.IGNORECASE,
+)
+_DAY_MONTH = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})")
+_DATE_HINT = gettext_lazy(
+    "write 2027-12-31, 31/12/2027 (day first) or 12/31/2027 (month first), or give the "
+    "column's format under 'dates:' in the mapping (e.g. m/d/yyyy or d.m.yyyy)"
+)
+
+
+@dataclass(frozen=True)
+class DateRead:
+    """A date as read from a cell: ``approximate`` when a word such as "until" or "~" came
+    before it; ``ambiguous`` when it could be day/month or month/day and was read by ``order``
+    (or day first, when no order was given)."""
+
+    date: dt.date
+    approximate: bool = False
+    ambiguous: bool = False
+    text: str = ""
+
+
+def strip_approximate(raw: str) -> tuple[str, bool]:
+    """The date without a leading "until", "by", "as of", "~" ...; and whether one was there."""
+    stripped, count = _APPROXIMATE.subn("", raw.strip(), count=1)
+    return stripped.strip(" ,:"), bool(count) and stripped != raw.strip()
+
+
+def date_order_evidence(value: Any) -> str | None:
+    """What a text date says about its column's order: ``DAY_FIRST`` when its first part is above
+    12, ``MONTH_FIRST`` when its second is, "" when it reads either way, None when it is not a
+    numeric day/month date at all."""
+    if not isinstance(value, str):
+        return None
+    m = _DAY_MONTH.fullmatch(strip_approximate(value)[0])
+    if not m:
+        return None
+    first, second = int(m[1]), int(m[2])
+    if first > 12 >= second:
+        return DAY_FIRST
+    if second > 12 >= first:
+        return MONTH_FIRST
+    return ""
+
+
+_TOKENS = [
+    ("yyyy", "%Y"),
+    ("yy", "%y"),
+    ("mmmm", "%B"),
+    ("mmm", "%b"),
+    ("mm", "%m"),
+    ("m", "%m"),
+    ("dd", "%d"),
+    ("d", "%d"),
+]
+
+
+def date_format(fmt: str) -> str:
+    """A column's date format as ``strptime`` takes it: "%m/%d/%Y" as it is, or spreadsheet-style
+    "m/d/yyyy", "dd.mm.yy", "d mmm yyyy". Raises ``Invalid`` for one that names no day, month
+    and year."""
+    fmt = fmt.strip()
+    if "%" not in fmt:
+        out, rest = "", fmt.casefold()
+        while rest:
+            for token, code in _TOKENS:
+                if rest.startswith(token):
+                    out, rest = out + code, rest[len(token) :]
+                    break
+            else:
+                out, rest = out + rest[0], rest[1:]
+        fmt = out
+    codes = set(re.findall(r"%([A-Za-z])", fmt))
+    if not ({"d"} <= codes and codes & {"m", "b", "B"} and codes & {"Y", "y"}):
+        raise Invalid(
+            _(
+                "%(format)r is not a date format: write it as m/d/yyyy, d.m.yyyy, yyyy-mm-dd or "
+                "%%m/%%d/%%Y (a day, a month and a year)."
+            )
+            % {"format": fmt},
+            "format",
+        )
+    return fmt
+
+
+def read_date(value: Any, *, fmt: str = "", order: str = "") -> DateRead:
+    """A date from a cell: ISO 2027-12-31, 31/12/2027, 31.12.2027, 31-12-2027, 31 Dec 2027,
+    Dec 31, 2027, Excel date cells and serial numbers; "until 7/27/2022" is read as 2022-07-27,
+    approximate.
+
+    ``fmt`` (``date_format``) is the column's own format: then only it (or ISO) is read.
+    ``order`` (``DAY_FIRST``/``MONTH_FIRST``) reads a day/month date that could be either way;
+    without it such a date is read day first and marked ``ambiguous``. A date whose first part
+    is above 12 is day first, whose second is, month first, whatever the order.
     """
     if isinstance(value, dt.datetime):
-        return value.date()
+        return DateRead(value.date())
     if isinstance(value, dt.date):
-        return value
+        return DateRead(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 20000 <= value <= 80000:  # an Excel serial date in a cell without a date format
-            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+            return DateRead(_EXCEL_EPOCH + dt.timedelta(days=int(value)))
         raise Invalid(f"{value} is not a date.", "date")
-    raw = str(value).strip()
+    original = " ".join(str(value).split())
+    raw, approximate = strip_approximate(original)
     if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ][\d:.]+Z?)?", raw):
-        return _date(int(m[1]), int(m[2]), int(m[3]), value)
-    if m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})", raw):
-        day, month, year = int(m[1]), int(m[2]), int(m[3])
-        if month > 12 >= day:
-            day, month = month, day
-        return _date(year, month, day, value)
+        return DateRead(_date(int(m[1]), int(m[2]), int(m[3]), value), approximate, text=original)
+    if fmt:
+        try:
+            parsed = dt.datetime.strptime(raw, fmt).date()  # noqa: DTZ007  # a date, no time
+        except ValueError as exc:
+            shown = fmt.replace("%Y", "yyyy").replace("%y", "yy").replace("%m", "m")
+            shown = shown.replace("%d", "d").replace("%b", "mmm").replace("%B", "mmmm")
+            raise Invalid(
+                _(
+                    "%(value)r is not a date in this column's format %(format)s (the mapping's "
+                    "'dates:'); write it so, or as 2027-12-31."
+                )
+                % {"value": original, "format": shown},
+                "date",
+            ) from exc
+        return DateRead(parsed, approximate, text=original)
+    if m := _DAY_MONTH.fullmatch(raw):
+        first, second, year = int(m[1]), int(m[2]), int(m[3])
+        ambiguous = first <= 12 and second <= 12 and first != second
+        month_first = second > 12 >= first or (ambiguous and order == MONTH_FIRST)
+        day, month = (second, first) if month_first else (first, second)
+        return DateRead(
+            _date(year, month, day, value),
+            approximate,
+            ambiguous=ambiguous and not order,
+            text=original,
+        )
     if m := re.fullmatch(r"(\d{1,2})[ .\-/]*([A-Za-z]+)\.?[ .\-/,]*(\d{4})", raw):
         named = _MONTHS.get(m[2].casefold())
         if named:
-            return _date(int(m[3]), named, int(m[1]), value)
+            return DateRead(_date(int(m[3]), named, int(m[1]), value), approximate, text=original)
     if m := re.fullmatch(r"([A-Za-z]+)\.? (\d{1,2}),? (\d{4})", raw):
         named = _MONTHS.get(m[1].casefold())
         if named:
-            return _date(int(m[3]), named, int(m[2]), value)
-    raise Invalid(f"{raw!r} is not a date: write 2027-12-31, 31/12/2027 or 31.12.2027.", "date")
+            return DateRead(_date(int(m[3]), named, int(m[2]), value), approximate, text=original)
+    raise Invalid(
+        _("%(value)r is not a date: %(hint)s.") % {"value": original, "hint": _DATE_HINT}, "date"
+    )
+
+
+def parse_date(value: Any) -> dt.date:
+    """A date as ``read_date`` reads it without a column format: a date that reads either way is
+    read day first, as the coalition writes it (01/02/2027 is 1 February); 12/31/2027 is 31
+    December because no month 31 exists. An import reads a column with ``read_date`` instead,
+    knowing the column's format or order (``layout``)."""
+    return read_date(value).date
 
 
 def parse_choice(value: Any, choices: Iterable[tuple[Any, Any]]) -> Any:

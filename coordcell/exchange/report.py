@@ -59,6 +59,12 @@ class ImportReport:
     suggestions: dict[str, dict[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
     # Reference records the mapping creates: field -> raw value -> code.
     created_references: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The mapping's reading of the sheet (coordcell/exchange/layout.py): rows the filter left out,
+    # notes on the whole sheet (a date column's order, two columns with one header), and the
+    # sheet read. A date read as approximate is a warning.
+    left_out: int = 0
+    notes: list[str] = field(default_factory=list)
+    sheet: str = ""
 
     @property
     def ok(self) -> bool:
@@ -87,6 +93,9 @@ class ImportReport:
             f"{self.created:,} {would}created, {self.updated:,} {would}updated, "
             f"{self.unchanged:,} unchanged (skipped)."
         )
+        if self.left_out:
+            rows = "row" if self.left_out == 1 else "rows"
+            head += f" {self.left_out:,} {rows} left out by the filter."
         if self.warnings:
             head += f" {len(self.warnings):,} warning{'s' if len(self.warnings) != 1 else ''}."
         if self.committed:
@@ -142,6 +151,9 @@ class ImportReport:
             "unacknowledged": self.unacknowledged,
             "created_references": self.created_references,
             "ignored_columns": list(self.ignored_columns),
+            "left_out": self.left_out,
+            "notes": list(self.notes),
+            "sheet": self.sheet,
         }
 
     def unknown_values(self) -> dict[str, dict[str, dict[str, Any]]]:

@@ -23,9 +23,10 @@ from django.utils import timezone
 from coordcell.registry.models import User
 
 from .engine import READING, WRITING, run_import
-from .mapping import MappingError, mapping_from_dict, parse_mapping, propose
+from .layout import sheet_score
+from .mapping import MappingError, key_field, mapping_from_dict, parse_mapping, propose
 from .models import ImportRun, ImportUpload, SavedMapping
-from .readers import UnreadableFile, open_table
+from .readers import UnreadableFile, open_table, sheet_names
 from .rejects import XlsxRejects
 from .selectors import uploads_visible_to
 from .specs import SPECS
@@ -78,17 +79,55 @@ def import_upload_create(
         for chunk in file.chunks():
             handle.write(chunk)
     try:
+        given = None
         if saved_mapping is not None:
-            upload.mapping = mapping_from_dict(saved_mapping.data, spec).as_dict()
+            given = mapping_from_dict(saved_mapping.data, spec)
         elif mapping_text:
-            upload.mapping = parse_mapping(mapping_text, spec).as_dict()
-        upload.headers = open_table(path, name=file.name).headers
+            given = parse_mapping(mapping_text, spec)
+        # The sheet the mapping names, or the one whose headers fit it (or the fields) best.
+        table = open_table(
+            path,
+            name=file.name,
+            sheet=given.sheet if given is not None else "",
+            score=sheet_score(given, spec),
+        )
     except (MappingError, UnreadableFile):
         path.unlink(missing_ok=True)
         raise
-    upload.mapping = upload.mapping or propose(upload.headers, spec).as_dict()
+    upload.headers = table.headers
+    mapping = given or propose(upload.headers, spec)
+    if len(table.sheets) > 1:
+        mapping.sheet = table.sheet
+    upload.mapping = mapping.as_dict()
     upload.save()
     return upload
+
+
+def upload_sheets(upload: ImportUpload) -> tuple[str, ...]:
+    """The worksheets of an uploaded workbook (none for a CSV), from its directory alone."""
+    return sheet_names(upload_path(upload))
+
+
+def import_upload_choose_sheet(*, actor: User, upload: ImportUpload, sheet: str) -> None:
+    """Read another sheet of the workbook: its header row, for the page's selects. The mapping's
+    columns stay as they are (those the sheet lacks are shown, to be chosen again); a field with
+    no column yet gets one proposed from the new headers. A dry run is needed again.
+
+    Raises ``UnreadableFile`` for a sheet the workbook does not have."""
+    if not can_open_upload(actor, upload):
+        raise PermissionDenied("Only the user who uploaded a file imports it.")
+    spec = SPECS[upload.kind]
+    table = open_table(upload_path(upload), sheet=sheet, name=upload.name)
+    mapping = mapping_from_dict(upload.mapping, spec)
+    mapping.sheet = table.sheet
+    given = {*mapping.columns, *mapping.constants, *([key_field(spec)] if mapping.key else [])}
+    for name, header in propose(table.headers, spec).columns.items():
+        if name not in given:
+            mapping.columns[name] = header
+    upload.headers = table.headers
+    upload.mapping = mapping.as_dict()
+    upload.checked = False
+    upload.save(update_fields=["headers", "mapping", "checked"])
 
 
 def import_upload_map(*, actor: User, upload: ImportUpload, mapping: Any, checked: bool) -> None:

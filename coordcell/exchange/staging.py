@@ -20,12 +20,13 @@ from django.db import models
 from coordcell.audit.services import values_of
 
 from . import normalise as n
+from .layout import Layout
 from .mapping import Mapping
 from .plausibility import Plausibility
 from .readers import Table
 from .references import plan
 from .report import ImportReport, RowError
-from .specs import ImportSpec, Lookups, parse_value
+from .specs import ImportSpec, Lookups
 
 CHUNK = 2000
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows expected)
@@ -82,28 +83,9 @@ class Importer:
         self.model = spec.model
         self.key_attnames = [_attname(self.model, name) for name in spec.key_fields]
         self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
-        header_index = {n.key(h): i for i, h in enumerate(table.headers)}
-        self.columns: dict[str, int] = {}
-        for name, header in mapping.columns.items():
-            index = header_index.get(n.key(header))
-            if index is None:
-                raise ValueError(
-                    f"The mapping takes {name} from column {header!r}, which the sheet does not "
-                    f"have. Its columns are: {', '.join(table.headers)}."
-                )
-            self.columns[name] = index
-        used = set(self.columns.values())
-        report.ignored_columns = [h for i, h in enumerate(table.headers) if i not in used]
-        absent = [
-            f.label
-            for f in spec.fields
-            if f.required and f.name not in self.columns and f.name not in self.defaults
-        ]
-        if absent:
-            raise ValueError(
-                f"No column gives {', '.join(absent)}: map a column to each "
-                f"(the sheet's columns are: {', '.join(table.headers)})."
-            )
+        # The mapping read against the sheet: columns, key, filter, constants, dates (layout.py).
+        self.layout = Layout(spec, table, mapping, self.defaults, report)
+        self.columns: dict[str, int] = self.layout.columns
         self.plausibility = Plausibility(
             {
                 f.name: self.header(f.name)
@@ -115,9 +97,9 @@ class Importer:
         self.new_references = plan(spec, mapping.create, user, self.lookups)
 
     def header(self, name: str) -> str:
-        index = self.columns.get(name)
-        if index is not None:
-            return self.table.headers[index]
+        column = self.layout.header(name)
+        if column is not None:
+            return column
         try:
             return self.spec.field(name).label
         except StopIteration:
@@ -128,9 +110,8 @@ class Importer:
         parsed: dict[str, Any] = dict(self.defaults)
         errors: list[RowError] = []
         for spec_field in self.spec.fields:
-            index = self.columns.get(spec_field.name)
-            raw = values[index] if index is not None and index < len(values) else None
-            if n.is_missing(raw):
+            raw, value = self.layout.raw(spec_field.name, number, values)
+            if n.is_missing(value):
                 if spec_field.required and spec_field.name not in parsed:
                     errors.append(
                         RowError(
@@ -143,9 +124,7 @@ class Importer:
                     )
                 continue
             try:
-                parsed[spec_field.name] = parse_value(
-                    spec_field, self.mapping.translate(spec_field.name, raw), self.lookups
-                )
+                parsed[spec_field.name] = self.layout.parse(spec_field, value, self.lookups, number)
             except n.Invalid as exc:
                 errors.append(
                     RowError(number, self.header(spec_field.name), n.text(raw), exc.rule, str(exc))
@@ -321,7 +300,7 @@ def stage(
     staged = Staged()
     table = importer.table
     width = len(table.headers)
-    for chunk in _chunks(table.rows(), chunk_size):
+    for chunk in _chunks(importer.layout.rows(), chunk_size):
         creates, updates, errors_by_row = importer.validate(chunk)
         report.rows += len(chunk)
         report.rejected += len(errors_by_row)
@@ -336,7 +315,8 @@ def stage(
                         f"{e.column}: {e.message}" if e.column else e.message
                         for e in errors_by_row[number]
                     )
-                    reject_writer.writerow([number, *cells, message])
+                    made = [importer.layout.made_key(number)] if importer.layout.key else []
+                    reject_writer.writerow([number, *cells, message, *made])
         report.created += len(creates)
         report.updated += len(updates)
         for number, before, obj in updates[: max(0, 1000 - len(report.updates))]:
@@ -349,5 +329,5 @@ def stage(
         elif staged.creates or staged.updates:
             staged = Staged()
         if progress is not None:
-            progress(READING, report.rows, total)
+            progress(READING, report.rows + report.left_out, total)
     return staged

@@ -40,7 +40,7 @@ from coordcell.registry.access import (
 from coordcell.registry.registers import BadFilter
 
 from .export import FORMATS, csv_chunks, filtered_queryset, registers, write_xlsx
-from .forms import MappingForm, UploadForm
+from .forms import MappingForm, SheetForm, UploadForm
 from .mapping import MappingError, mapping_from_dict
 from .models import ImportRun, ImportUpload
 from .readers import UnreadableFile
@@ -48,11 +48,13 @@ from .runs import (
     FILES,
     KEEP_SECONDS,
     import_run_create,
+    import_upload_choose_sheet,
     import_upload_create,
     import_upload_map,
     imports_forget_old,
     run_file,
     saved_mapping_save,
+    upload_sheets,
 )
 from .selectors import uploads_visible_to
 from .specs import SPECS
@@ -133,6 +135,23 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
         response["HX-Refresh"] = "true"  # finished: show the whole report
         return response
     mapping = mapping_from_dict(upload.mapping, spec)
+    sheets = upload_sheets(upload)
+    if request.method == "POST" and request.POST.get("action") == "sheet":
+        sheet_form = SheetForm(request.POST, sheets=sheets, current=mapping.sheet)
+        if sheet_form.is_valid():
+            try:
+                import_upload_choose_sheet(
+                    actor=user, upload=upload, sheet=sheet_form.cleaned_data["sheet"]
+                )
+            except UnreadableFile as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.info(
+                    request,
+                    _("Reading the sheet %(sheet)r: check the columns, then check again.")
+                    % {"sheet": sheet_form.cleaned_data["sheet"]},
+                )
+        return HttpResponseRedirect(request.path)
     form = MappingForm(
         request.POST or None,
         spec=spec,
@@ -192,6 +211,9 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
             "upload": upload,
             "spec": spec,
             "form": form,
+            "sheet_form": (
+                SheetForm(sheets=sheets, current=mapping.sheet) if len(sheets) > 1 else None
+            ),
             "run": latest,
             "report": latest.report if latest and latest.status == ImportRun.Status.DONE else None,
             "earlier": runs[1:],

@@ -23,7 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("type", choices=sorted(SPECS), help="what the file holds")
         parser.add_argument("file", help="the .csv or .xlsx file")
         parser.add_argument("--mapping", help="YAML/JSON column mapping (default: guessed)")
-        parser.add_argument("--sheet", default="", help="the workbook's sheet (default: first)")
+        parser.add_argument(
+            "--sheet",
+            default="",
+            help="the workbook's sheet (default: the mapping's 'sheet:', else the sheet whose "
+            "headers fit the mapping best)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and report only")
         parser.add_argument(
             "--skip-invalid",
@@ -85,6 +90,8 @@ class Command(BaseCommand):
                 )
         if options["print_mapping"] and report.mapping is not None:
             self.stdout.write(report.mapping.dumps())
+        for note in report.notes:
+            self.stdout.write(f"  note: {note}")
         if options["errors"]:
             Path(options["errors"]).write_bytes(report.errors_csv())
         self._show_problems(report, options["errors"])
