@@ -108,7 +108,8 @@ def run_import(
         )
         _suggest(importer, report)
         report.created_references = importer.new_references.codes()
-        if commit and report.warnings and accept_warnings not in (True, report.warning_fingerprint):
+        waiting = report.to_acknowledge
+        if commit and waiting and accept_warnings not in (True, report.warning_fingerprint):
             report.unacknowledged = True
         elif commit and (skip_invalid or not report.errors):
             # New reference records go in the rows' transaction (apply_staged's own, nested).

@@ -276,6 +276,13 @@ def parse_mapping(text: str, spec: ImportSpec) -> Mapping:
         raise MappingError(f"The mapping is not valid YAML or JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise MappingError("A mapping is a dictionary with 'columns' (and maybe 'values').")
+    if {"accept_warnings", "accepted_warnings", "accept-warnings"} & set(map(str, data)):
+        raise MappingError(
+            _(
+                "A mapping file cannot acknowledge warnings: whoever imports acknowledges them, "
+                "for each import (the page's box, or --accept-warnings)."
+            )
+        )
     unknown_keys = sorted(set(map(str, data)) - set(KEYS))
     if unknown_keys:
         raise MappingError(

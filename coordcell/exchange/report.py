@@ -23,6 +23,10 @@ class RowError:
     message: str
 
 
+# Warning rules that only flag a row: a commit does not wait for them to be acknowledged.
+FLAGS_ONLY = frozenset({"approximate date"})
+
+
 @dataclass(frozen=True)
 class RowWarning:
     """A value that passes every rule but looks wrong (``plausibility``): the row is not
@@ -75,10 +79,17 @@ class ImportReport:
         return self.rows - self.rejected
 
     @property
+    def to_acknowledge(self) -> list[RowWarning]:
+        """The warnings a commit waits for (a plausibility rule); a date read as approximate is
+        flagged on its row and in the file, but is what the source says, so it does not wait."""
+        return [w for w in self.warnings if w.rule not in FLAGS_ONLY]
+
+    @property
     def warning_fingerprint(self) -> str:
         from .plausibility import fingerprint
 
-        return fingerprint(self.warnings) if self.warnings else ""
+        waiting = self.to_acknowledge
+        return fingerprint(waiting) if waiting else ""
 
     def by_rule(self, problems: list[RowError] | list[RowWarning]) -> list[tuple[str, int]]:
         """How many problems each rule found, the most first."""

@@ -170,7 +170,7 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
         seen = _latest_report(runs)
         if (
             mode != ImportRun.Mode.DRY_RUN
-            and seen.get("warning_count")
+            and seen.get("warning_fingerprint")
             and accepted != seen.get("warning_fingerprint")
         ):
             messages.error(
