@@ -9,7 +9,7 @@ wrong serial's own shipment only to who may see that shipment; who resolved it t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -44,6 +44,8 @@ from coordcell.logistics.selectors import (
 )
 from coordcell.registry.access import as_user, raise_not_found
 from coordcell.registry.models import Nation
+
+from .pagination import KeysetCursorPagination
 
 TAG = ["discrepancies"]
 
@@ -176,7 +178,12 @@ def _parameters() -> list[OpenApiParameter]:
         ),
         OpenApiParameter("age", str, enum=list(AGE_BANDS), description="Days since recorded."),
         OpenApiParameter("overdue", bool, description="Only those past their due date."),
-        OpenApiParameter("sort", str, enum=list(REGISTER_SORTS), description="Due date first."),
+        OpenApiParameter(
+            "sort",
+            str,
+            enum=list(REGISTER_SORTS),
+            description="Due date first (by default); the cursor pages follow this order.",
+        ),
     ]
 
 
@@ -200,6 +207,7 @@ class DiscrepancyViewSet(viewsets.GenericViewSet):
     """Discrepancies across shipments, as the register page shows them to you."""
 
     serializer_class = DiscrepancySerializer
+    pagination_class = KeysetCursorPagination
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "head", "options", "post"]
 
@@ -227,6 +235,8 @@ class DiscrepancyViewSet(viewsets.GenericViewSet):
         qs = discrepancy_register(request.user, filters).select_related("resolved_by")
         if params.get("shipment"):
             qs = qs.filter(shipment__reference=params["shipment"])
+        # Pages by cursor on (the sort, id): a register that only grows costs the same per page.
+        cast(KeysetCursorPagination, self.paginator).keyset = filters.sort
         page = self.paginate_queryset(qs)
         assert page is not None
         data = DiscrepancySerializer(discrepancy_rows(request.user, list(page)), many=True).data
