@@ -2,9 +2,11 @@
 a world with a record of every kind the API serves."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks as st_checks
@@ -54,9 +56,10 @@ def wsgi_keeps_the_test_connection():
 
 
 @pytest.fixture
-def real_ids(world, estate, django_capture_on_commit_callbacks):  # noqa: F811
+def real_ids(world, estate, django_capture_on_commit_callbacks, settings, tmp_path):  # noqa: F811
     """One record of every kind the API serves, so that every detail operation is reached with
     the id of a record that exists (not only as a 404): resource path -> id."""
+    settings.MEDIA_ROOT = tmp_path  # the discrepancy's photo
     coordinator = world.users[Role.COORDINATOR]
     pledge = PledgeFactory(
         donor=world.nations["DE"], origin=world.depots["DE"], category=world.category
@@ -83,6 +86,7 @@ def real_ids(world, estate, django_capture_on_commit_callbacks):  # noqa: F811
         quantity=1,
         serial="",
         description="Crate crushed",
+        photos=[SimpleUploadedFile("crate.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")],
     )
     organisation = Organisation.objects.create(
         nation=world.nations["DE"],
@@ -128,6 +132,10 @@ def real_ids(world, estate, django_capture_on_commit_callbacks):  # noqa: F811
         "shipments": estate.guns.pk,
         "serial-items": SerialItem.objects.filter(shipment_line__shipment=serialised)[0].pk,
         "discrepancies": discrepancy.pk,
+        "discrepancies/{id}/photos/{photo}": {
+            "id": discrepancy.pk,
+            "photo": discrepancy.photos.get().pk,
+        },
         "hub-capacities": HubCapacity.objects.first().pk,
         "notifications": notice.pk,
         "capability-packages": estate.package.pk,
@@ -141,10 +149,14 @@ def real_ids(world, estate, django_capture_on_commit_callbacks):  # noqa: F811
     return ids
 
 
-def _real_id(ids: dict[str, int], path: str) -> int | None:
-    """The real id for an operation's path ``/api/v1/<resource>/{id}...``, if it takes one."""
+def _real_id(ids: dict[str, Any], path: str) -> dict[str, int] | None:
+    """The real path parameters for an operation's path ``/api/v1/<resource>/{id}...``, if it
+    takes any."""
     resource = path.split("/api/v1/", 1)[-1]
-    return ids.get(resource) or ids.get(resource.split("/", 1)[0]) if "{" in resource else None
+    if "{" not in resource:
+        return None
+    found = ids.get(resource) or ids[resource.split("/", 1)[0]]
+    return found if isinstance(found, dict) else {resource.split("{")[1].split("}")[0]: found}
 
 
 def _last(operation) -> bool:
@@ -179,8 +191,7 @@ def test_api_answers_as_its_schema_says(world, real_ids, wsgi_keeps_the_test_con
         )
         def check(case):
             if real is not None:  # noqa: B023  # called at once
-                name = next(iter(case.path_parameters))
-                case.path_parameters = {**case.path_parameters, name: real}  # noqa: B023
+                case.path_parameters = {**case.path_parameters, **real}  # noqa: B023
             response = case.call_and_validate(headers=headers, checks=CHECKS)
             reached.setdefault(case.operation.label, set()).add(response.status_code)
 
