@@ -103,7 +103,8 @@ class KeysetCursorPagination(SeqCursorPagination):
         if "page" in request.query_params:
             return super().paginate_queryset(queryset, request, view)  # the same 400
         self.request = request
-        self.page_size = self.get_page_size(request)
+        size = self.get_page_size(request) or self.page_size
+        self.page_size = size
         self.base_url = request.build_absolute_uri()
         name = self.keyset.lstrip("-")
         descending = self.keyset.startswith("-")
@@ -121,9 +122,9 @@ class KeysetCursorPagination(SeqCursorPagination):
             later = Q(**{f"{name}__{'lt' if down else 'gt'}": value})
             tie = Q(**{name: value, f"pk__{'lt' if down else 'gt'}": pk})
             rows = rows.filter(later | tie)
-        page = list(rows[: cast(int, self.page_size) + 1])
-        more = len(page) > cast(int, self.page_size)
-        page = page[: self.page_size]
+        page = list(rows[: size + 1])
+        more = len(page) > size
+        page = page[:size]
         if backwards:
             page.reverse()
         self._page, self._field = page, field
@@ -148,7 +149,7 @@ class KeysetCursorPagination(SeqCursorPagination):
         text = value.isoformat() if hasattr(value, "isoformat") else value
         raw = json.dumps([self.keyset, direction, text, row.pk], separators=(",", ":"))
         token = base64.urlsafe_b64encode(raw.encode()).decode("ascii")
-        return replace_query_param(self.base_url, self.cursor_query_param, token)
+        return replace_query_param(self.base_url or "", self.cursor_query_param, token)
 
     def get_next_link(self) -> str | None:
         return self._link(self._page[-1], "n") if self._has_next and self._page else None
