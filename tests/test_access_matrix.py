@@ -15,6 +15,7 @@ functions (the words on a page, not only its answer).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,11 +51,19 @@ class Endpoint:
     writes: bool  # the endpoint changes the object (edit, delete, commit...)
     api: bool
     key: str = "pk"  # the field the URL names the object by
+    keys: tuple[str, ...] = ()  # the next fields, for a URL naming it by several (a photo's)
 
-    def url(self, pk: int) -> str:
+    def url(self, pk: Any) -> str:
+        values = itertools.cycle(pk if isinstance(pk, tuple) else (pk,))
         route = self.route.replace("<str:action>", "cancel")
-        route = re.sub(r"<(?:\w+:)?\w+>|\(\?P<\w+>[^)]*\)", str(pk), route)
+        route = re.sub(r"<(?:\w+:)?\w+>|\(\?P<\w+>[^)]*\)", lambda _m: str(next(values)), route)
         return "/" + route.replace("^", "").replace("$", "")
+
+    def names(self, obj: Any) -> Any:
+        """What the URL names ``obj`` by: a value, or a tuple for several."""
+        if not self.keys:
+            return getattr(obj, self.key)
+        return tuple(getattr(obj, k) for k in (self.key, *self.keys))
 
 
 def _walk(
@@ -202,6 +211,15 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         },
         "api-shipments-discrepancies": (Shipment, logistics.shipments_visible_to, recorders, True),
         "api-serial-items-detail": (SerialItem, logistics.serial_items_visible_to, None, False),
+        # A discrepancy's photo through the API: /discrepancies/{id}/photos/{photo}, as the page's.
+        "api-discrepancies-photo": (
+            DiscrepancyPhoto,
+            photos_for,
+            None,
+            False,
+            "discrepancy_id",
+            "pk",
+        ),
         # The user's own notifications: nobody else's, the cell's staff included.
         "api-notifications-detail": (Notification, notifications_visible_to, None, False),
         "api-notifications-read": (
@@ -257,7 +275,15 @@ def endpoints() -> tuple[list[Endpoint], list[str]]:
             model, visible, editable, writes, *key = others[name]
             found.append(
                 Endpoint(
-                    route, name, model, visible, editable, writes, api, key[0] if key else "pk"
+                    route,
+                    name,
+                    model,
+                    visible,
+                    editable,
+                    writes,
+                    api,
+                    key[0] if key else "pk",
+                    tuple(key[1:]),
                 )
             )
         elif name not in SKIPPED_NAMES:
@@ -266,7 +292,7 @@ def endpoints() -> tuple[list[Endpoint], list[str]]:
 
 
 @pytest.fixture
-def estate(world, django_capture_on_commit_callbacks):
+def estate(world, django_capture_on_commit_callbacks, settings, tmp_path):
     """Objects owned by two donor nations, and a solved allocation run."""
     from coordcell.allocation.models import AllocationRun
     from coordcell.allocation.services import run_commit, run_create, run_execute
@@ -340,6 +366,24 @@ def estate(world, django_capture_on_commit_callbacks):
         )
     for role in (Role.DONOR_LIAISON, "donor-pl"):
         token_create(actor=world.users[role], user=world.users[role], name="scanner")
+    # A discrepancy with a photo on each shipment of the plan: the photo endpoints have objects
+    # (and another nation's, for the other donor).
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from coordcell.logistics.discrepancies import discrepancy_record
+    from coordcell.logistics.models import Shipment
+
+    settings.MEDIA_ROOT = tmp_path
+    assert Shipment.objects.exists()
+    for shipment in Shipment.objects.order_by("pk"):
+        discrepancy_record(
+            actor=coordinator,
+            shipment=shipment,
+            kind="damaged",
+            quantity=1,
+            description="Crate crushed",
+            photos=[SimpleUploadedFile("c.png", b"\x89PNG\r\n\x1a\n" + bytes(32), "image/png")],
+        )
     assert CapabilityPackage.objects.get().computed_at is not None
     from coordcell.exchange.models import ImportUpload
 
@@ -383,7 +427,7 @@ def test_no_endpoint_leaks_or_changes_what_its_access_function_forbids(estate):
                 else set()
             )
             for obj in endpoint.model._default_manager.all():
-                url = endpoint.url(getattr(obj, endpoint.key))
+                url = endpoint.url(endpoint.names(obj))
                 before = _snapshot(obj)
                 probes += 1
                 audited = _refusals()
@@ -498,7 +542,8 @@ def test_no_page_names_a_record_the_role_may_not_see(estate):
         for endpoint in found:
             if endpoint.writes and not endpoint.api:
                 continue
-            for key in endpoint.visible(user).values_list(endpoint.key, flat=True):
+            fields = (endpoint.key, *endpoint.keys)
+            for key in endpoint.visible(user).values_list(*fields, flat=len(fields) == 1):
                 urls.append(endpoint.url(key))
         for url in dict.fromkeys(urls):
             response = client.get(url, headers={"Accept": "application/json"})

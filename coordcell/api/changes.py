@@ -40,13 +40,23 @@ from coordcell.allocation.models import AllocationRun
 from coordcell.allocation.selectors import runs_visible_to
 from coordcell.audit.models import AuditEvent
 from coordcell.bounds import BIGINT
-from coordcell.logistics.models import Discrepancy, Shipment, ShipmentEvent
+from coordcell.logistics.models import (
+    Discrepancy,
+    Leg,
+    SerialItem,
+    Shipment,
+    ShipmentEvent,
+    ShipmentLine,
+)
 from coordcell.logistics.selectors import (
     Detail,
     detail_level_for_donor,
     discrepancies_visible_to,
+    serial_items_visible_to,
     shipments_visible_to,
 )
+from coordcell.notifications.models import Notification
+from coordcell.notifications.selectors import notifications_visible_to
 from coordcell.pledges.register_defs import PLEDGES
 from coordcell.readiness.models import CapabilityPackage
 from coordcell.readiness.selectors import packages_visible_to
@@ -71,6 +81,11 @@ class FeedType:
     # The path to the shipment's donor: listed only where the caller sees the shipment in full.
     donor_path: str = ""
     cell_only_verbs: frozenset[str] = frozenset()
+    # A part of a shipment (a line, a leg, a serial item), changed with it: the path from the
+    # part to its shipment. Listed with every change of its shipment the reader is listed.
+    shipment_path: str = ""
+    # The part is read within its shipment (``/shipments/{id}``), not at an URL of its own.
+    read_in_shipment: bool = False
 
     @property
     def label(self) -> str:
@@ -83,6 +98,16 @@ def _of_register(name: str, register: Register) -> FeedType:
 
 def _shipment_events_visible_to(user: Any) -> QuerySet[ShipmentEvent]:
     return ShipmentEvent.objects.filter(shipment__in=shipments_visible_to(user))
+
+
+def _shipment_lines_visible_to(user: Any) -> QuerySet[ShipmentLine]:
+    return ShipmentLine.objects.filter(shipment__in=shipments_visible_to(user))
+
+
+def _legs_visible_to(user: Any) -> QuerySet[Leg]:
+    # Every leg of a shipment seen in full (the feed lists no other: ``donor_path``); the
+    # recipient's last leg is read with its shipment, never followed here.
+    return Leg.objects.filter(shipment__in=shipments_visible_to(user))
 
 
 FEED_TYPES: tuple[FeedType, ...] = (
@@ -102,6 +127,32 @@ FEED_TYPES: tuple[FeedType, ...] = (
         _shipment_events_visible_to,
         donor_path="shipment__donor_id",
     ),
+    FeedType(
+        "shipment-line",
+        ShipmentLine,
+        _shipment_lines_visible_to,
+        "shipments",
+        donor_path="shipment__donor_id",
+        shipment_path="shipment",
+        read_in_shipment=True,
+    ),
+    FeedType(
+        "leg",
+        Leg,
+        _legs_visible_to,
+        "shipments",
+        donor_path="shipment__donor_id",
+        shipment_path="shipment",
+        read_in_shipment=True,
+    ),
+    FeedType(
+        "serial-item",
+        SerialItem,
+        serial_items_visible_to,
+        "serial-items",
+        donor_path="shipment_line__shipment__donor_id",
+        shipment_path="shipment_line__shipment",
+    ),
     FeedType("discrepancy", Discrepancy, discrepancies_visible_to, "discrepancies"),
     FeedType("allocation-run", AllocationRun, runs_visible_to, "allocation-runs"),
     FeedType(
@@ -116,8 +167,13 @@ FEED_TYPES: tuple[FeedType, ...] = (
     FeedType("session", Session, training.sessions_visible_to, "training-sessions"),
     FeedType("cohort", Cohort, training.cohorts_visible_to, "cohorts"),
     FeedType("booking", Booking, training.bookings_visible_to, "bookings"),
+    # The reader's own notifications: not in the audit trail; followed by their own position.
+    FeedType("notification", Notification, notifications_visible_to, "notifications"),
 )
 BY_NAME = {t.name: t for t in FEED_TYPES}
+NOTIFICATION = BY_NAME["notification"]
+# The types whose changes are changes of a shipment's parts too (lines, legs, serial items).
+SHIPMENT_TYPES = (BY_NAME["shipment"], BY_NAME["shipment-event"])
 TYPE_CHOICES = [(t.name, t.name) for t in FEED_TYPES]
 
 # Recorded on a record, but not a change of it: a refused request, an id or a serial sent twice.
@@ -131,28 +187,39 @@ MAX_PAGE_SIZE = 1000
 SCAN_LIMIT = 20_000
 
 _CURSOR_PREFIX = "c1."
+_CURSOR_PREFIX_2 = "c2."
 
 
-def encode_cursor(position: int) -> str:
-    """An opaque, stable cursor: the same position always gives the same text."""
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+def encode_cursor(position: int, notification: int = 0) -> str:
+    """An opaque, stable cursor: the same position always gives the same text. ``position`` is
+    the last audit event read, ``notification`` the last of the reader's notifications listed
+    (a cursor without one, as this feed gave before it listed notifications, is 0)."""
+    text = (
+        f"{_CURSOR_PREFIX_2}{position}.{notification}"
+        if notification
+        else f"{_CURSOR_PREFIX}{position}"
+    )
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
-    """The position a cursor names; ValueError for one this feed did not give."""
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    """The positions a cursor names (audit event, notification); ValueError for one this feed
+    did not give."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(cursor) from exc
-    number = text.removeprefix(_CURSOR_PREFIX)
-    if (
-        not text.startswith(_CURSOR_PREFIX)
-        or not number.isdigit()
-        or len(number) > 19
-        or int(number) > BIGINT[1]
-    ):
+    if text.startswith(_CURSOR_PREFIX):
+        numbers = [text.removeprefix(_CURSOR_PREFIX), "0"]
+    elif text.startswith(_CURSOR_PREFIX_2) and text.count(".") == 2:
+        numbers = text.removeprefix(_CURSOR_PREFIX_2).split(".")
+        if numbers[1] == "0":
+            raise ValueError(cursor)  # given as c1: one position, one text
+    else:
         raise ValueError(cursor)
-    return int(number)
+    if not all(n.isdigit() and len(n) <= 19 and int(n) <= BIGINT[1] for n in numbers):
+        raise ValueError(cursor)
+    return int(numbers[0]), int(numbers[1])
 
 
 @dataclass(frozen=True)
@@ -163,6 +230,11 @@ class Change:
     version: int | None
     verb: str
     at: Any
+    read_at: int | None = None  # the id of the resource that reads it, if not ``id``
+
+    @property
+    def resource_id(self) -> int:
+        return self.id if self.read_at is None else self.read_at
 
 
 @dataclass(frozen=True)
@@ -170,6 +242,7 @@ class Page:
     changes: list[Change]
     position: int  # the last event read: the next page starts after it
     more: bool  # the page was cut (size or scan limit): events after ``position`` may be listed
+    notification: int = 0  # the last of the reader's notifications listed
 
 
 @dataclass(frozen=True)
@@ -202,7 +275,14 @@ class ChangeFeed:
 
     def __init__(self, user: Any, types: Iterable[FeedType] = FEED_TYPES) -> None:
         self.user = user
-        reaches = (_reach(user, t) for t in types)
+        asked = list(types)
+        self.notifications = NOTIFICATION in asked
+        self.wanted = {t.name for t in asked}
+        # A part of a shipment changes with it: the shipment's own changes are read for them.
+        self.parts = [t for t in asked if t.shipment_path]
+        read = [t for t in asked if t is not NOTIFICATION]
+        read += [t for t in SHIPMENT_TYPES if self.parts and t not in read]
+        reaches = (_reach(user, t) for t in read)
         self.reach = {r.type.label: r for r in reaches if r is not None}
 
     def events(self) -> QuerySet[AuditEvent]:
@@ -218,13 +298,14 @@ class ChangeFeed:
             .annotate(feed_version=version)
         )
 
-    def page(self, after: int = 0, size: int = PAGE_SIZE) -> Page:
+    def page(self, after: int = 0, size: int = PAGE_SIZE, notification: int = 0) -> Page:
+        """The changes after the audit event ``after`` (and the reader's notifications after
+        ``notification``, once the trail's are all read): at most ``size``, unless one change
+        of a shipment alone lists more parts than that."""
         changes: list[Change] = []
         position, scanned = after, 0
-        if not self.reach:
-            return Page(changes, position, more=False)
-        events: Any = self.events()  # annotated with feed_version
-        while scanned < SCAN_LIMIT:
+        events: Any = self.events() if self.reach else None  # annotated with feed_version
+        while events is not None and scanned < SCAN_LIMIT:
             chunk = list(
                 events.filter(seq__gt=position).values_list(
                     "seq", "at", "verb", "target_type", "target_id", "feed_version"
@@ -233,16 +314,30 @@ class ChangeFeed:
             scanned += len(chunk)
             kept = self._kept(chunk)
             for row in chunk:
+                listed = kept.get(row[0], [])
+                if changes and len(changes) + len(listed) > size:
+                    return Page(changes, position, True, notification)  # next page: this one
                 position = row[0]
-                if row[0] in kept:
-                    changes.append(kept[row[0]])
-                    if len(changes) == size:
-                        return Page(changes, position, more=True)
+                changes += listed
+                if len(changes) >= size:
+                    return Page(changes, position, True, notification)
             if len(chunk) < size:
-                return Page(changes, position, more=False)
-        return Page(changes, position, more=True)
+                break
+        else:
+            if events is not None:  # the scan limit: the trail goes on
+                return Page(changes, position, True, notification)
+        more = False
+        if self.notifications and len(changes) < size:
+            room = size - len(changes)
+            own = notifications_visible_to(self.user).filter(pk__gt=notification).order_by("pk")
+            rows = list(own.values_list("pk", "created_at")[: room + 1])
+            for pk, created_at in rows[:room]:
+                changes.append(Change(0, NOTIFICATION, pk, None, "create", created_at))
+                notification = pk
+            more = len(rows) > room
+        return Page(changes, position, more, notification)
 
-    def _kept(self, rows: list[tuple[Any, ...]]) -> dict[int, Change]:
+    def _kept(self, rows: list[tuple[Any, ...]]) -> dict[int, list[Change]]:
         """The rows of one chunk the reader may see, as changes: a few queries for them all."""
         candidates: dict[int, Change] = {}
         unsure: dict[str, set[int]] = {}
@@ -261,7 +356,42 @@ class ChangeFeed:
             for seq, change in candidates.items()
             if self.reach[change.type.label].whole or change.id in readable[change.type.label]
         }
-        return self._without_hidden_changes(kept)
+        kept = self._without_hidden_changes(kept)
+        listed = {seq: [c] if c.type.name in self.wanted else [] for seq, c in kept.items()}
+        if self.parts:
+            self._with_parts(kept, listed)
+        return listed
+
+    def _with_parts(self, kept: dict[int, Change], listed: dict[int, list[Change]]) -> None:
+        """After each change of a shipment the reader is listed (in full: ``donor_path``), the
+        shipment's lines, legs and serial items, as they are now: a few queries a chunk."""
+        shipment, event = SHIPMENT_TYPES
+        of_seq = {seq: c.id for seq, c in kept.items() if c.type is shipment}
+        events = {seq: c.id for seq, c in kept.items() if c.type is event}
+        if events:
+            owners = dict(
+                ShipmentEvent.objects.filter(pk__in=set(events.values())).values_list(
+                    "pk", "shipment_id"
+                )
+            )
+            of_seq |= {seq: owners[pk] for seq, pk in events.items() if pk in owners}
+        if not of_seq:
+            return
+        shipment_ids = set(of_seq.values())
+        for part in self.parts:
+            by_shipment: dict[int, list[int]] = {}
+            rows = part.model._default_manager.filter(
+                **{f"{part.shipment_path}__in": shipment_ids}
+            ).order_by("pk")
+            for shipment_id, pk in rows.values_list(part.shipment_path, "pk"):
+                by_shipment.setdefault(shipment_id, []).append(pk)
+            for seq, shipment_id in sorted(of_seq.items()):
+                c = kept[seq]
+                read_at = shipment_id if part.read_in_shipment else None
+                listed[seq] += [
+                    Change(seq, part, pk, None, c.verb, c.at, read_at)
+                    for pk in by_shipment.get(shipment_id, [])
+                ]
 
     def _readable(self, reach: _Reach, pks: set[int]) -> set[int]:
         rows = reach.type.visible(self.user).filter(pk__in=pks)

@@ -9,10 +9,12 @@ wrong serial's own shipment only to who may see that shipment; who resolved it t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -21,7 +23,9 @@ from rest_framework.response import Response
 
 from coordcell.bounds import BIGINT, QUANTITY_MAX, VERSION_MAX
 from coordcell.logistics.discrepancies import (
+    MAX_PHOTOS,
     NOTE_MAX,
+    PHOTO_SIGNATURES,
     can_record_discrepancy,
     discrepancy_reassign,
     discrepancy_record,
@@ -45,6 +49,8 @@ from coordcell.logistics.selectors import (
 from coordcell.registry.access import as_user, raise_not_found
 from coordcell.registry.models import Nation
 
+from .pagination import KeysetCursorPagination
+
 TAG = ["discrepancies"]
 
 
@@ -55,6 +61,14 @@ class ActionsSerializer(serializers.Serializer):
     )
     reassign = serializers.BooleanField()
     due = serializers.BooleanField()
+
+
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    content_type = serializers.ChoiceField(choices=[(t, t) for t in PHOTO_SIGNATURES])
+    size = serializers.IntegerField(help_text="Bytes.")
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.CharField(help_text="Where the API serves the photo (with your token).")
 
 
 class DiscrepancySerializer(serializers.Serializer):
@@ -87,6 +101,7 @@ class DiscrepancySerializer(serializers.Serializer):
     overdue = serializers.BooleanField()
     version = serializers.IntegerField()
     actions = ActionsSerializer(help_text="What you may do with it now.")
+    photos = PhotoSerializer(many=True, help_text="The photos taken when it was recorded.")
 
 
 def discrepancy_rows(user: Any, found: list[Discrepancy]) -> list[dict[str, Any]]:
@@ -131,6 +146,16 @@ def discrepancy_rows(user: Any, found: list[Discrepancy]) -> list[dict[str, Any]
                 "overdue": d.status in UNRESOLVED and d.due_on < today,
                 "version": d.version,
                 "actions": discrepancy_actions_for(user, d),
+                "photos": [
+                    {
+                        "id": photo.pk,
+                        "content_type": photo.content_type,
+                        "size": photo.size,
+                        "uploaded_at": photo.uploaded_at,
+                        "url": f"/api/v1/discrepancies/{d.pk}/photos/{photo.pk}",
+                    }
+                    for photo in d.photos.all()
+                ],
             }
         )
     return rows
@@ -176,7 +201,12 @@ def _parameters() -> list[OpenApiParameter]:
         ),
         OpenApiParameter("age", str, enum=list(AGE_BANDS), description="Days since recorded."),
         OpenApiParameter("overdue", bool, description="Only those past their due date."),
-        OpenApiParameter("sort", str, enum=list(REGISTER_SORTS), description="Due date first."),
+        OpenApiParameter(
+            "sort",
+            str,
+            enum=list(REGISTER_SORTS),
+            description="Due date first (by default); the cursor pages follow this order.",
+        ),
     ]
 
 
@@ -200,14 +230,17 @@ class DiscrepancyViewSet(viewsets.GenericViewSet):
     """Discrepancies across shipments, as the register page shows them to you."""
 
     serializer_class = DiscrepancySerializer
+    pagination_class = KeysetCursorPagination
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "head", "options", "post"]
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return Discrepancy.objects.none()
-        return discrepancies_visible_to(self.request.user).select_related(
-            "shipment__donor", "owner_nation", "other_shipment", "resolved_by"
+        return (
+            discrepancies_visible_to(self.request.user)
+            .select_related("shipment__donor", "owner_nation", "other_shipment", "resolved_by")
+            .prefetch_related("photos")
         )
 
     def list(self, request: Request) -> Response:
@@ -224,9 +257,15 @@ class DiscrepancyViewSet(viewsets.GenericViewSet):
         )
         if errors:
             raise exceptions.ValidationError(errors)
-        qs = discrepancy_register(request.user, filters).select_related("resolved_by")
+        qs = (
+            discrepancy_register(request.user, filters)
+            .select_related("resolved_by")
+            .prefetch_related("photos")
+        )
         if params.get("shipment"):
             qs = qs.filter(shipment__reference=params["shipment"])
+        # Pages by cursor on (the sort, id): a register that only grows costs the same per page.
+        cast(KeysetCursorPagination, self.paginator).keyset = filters.sort
         page = self.paginate_queryset(qs)
         assert page is not None
         data = DiscrepancySerializer(discrepancy_rows(request.user, list(page)), many=True).data
@@ -241,6 +280,22 @@ class DiscrepancyViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._answer(self._discrepancy())
+
+    @extend_schema(
+        summary="A photo of a discrepancy",
+        description="As the shipment page shows it: to whoever may read the discrepancy.",
+        responses={(200, t): OpenApiTypes.BINARY for t in PHOTO_SIGNATURES},
+        tags=TAG,
+    )
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo>\d+)", url_name="photo")
+    def photo(self, request: Request, pk: str, photo: str) -> FileResponse:
+        found = self._discrepancy().photos.filter(pk=int(photo[:18])).first()
+        if found is None:
+            raise exceptions.NotFound("No such photo of this discrepancy.")
+        response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Disposition"] = "inline"
+        return response
 
     def _answer(self, d: Discrepancy) -> Response:
         fresh = self.get_queryset().get(pk=d.pk)
@@ -346,7 +401,7 @@ DESCRIPTION_MAX = 5000
 
 
 class RecordInput(serializers.Serializer):
-    """What the shipment page's discrepancy form takes (photos are added on the page)."""
+    """What the shipment page's discrepancy form takes, photos included (multipart)."""
 
     kind = serializers.ChoiceField(choices=Discrepancy.Kind.choices)
     line = serializers.IntegerField(
@@ -367,6 +422,13 @@ class RecordInput(serializers.Serializer):
     )
     serial = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=DESCRIPTION_MAX)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=f"Photos (multipart/form-data only, one part each): JPEG, PNG or WebP, at "
+        f"most {MAX_PHOTOS}, each at most 5 MB (the shipment page's limits).",
+    )
 
 
 def discrepancy_record_answer(request: Request, shipment: Shipment) -> Response:
@@ -384,10 +446,15 @@ def discrepancy_record_answer(request: Request, shipment: Shipment) -> Response:
         quantity=data["quantity"],
         serial=data["serial"],
         description=data["description"],
+        photos=data["photos"],
     )
-    fresh = Discrepancy.objects.select_related(
-        "shipment__donor", "owner_nation", "other_shipment", "resolved_by", "location"
-    ).get(pk=recorded.pk)
+    fresh = (
+        Discrepancy.objects.select_related(
+            "shipment__donor", "owner_nation", "other_shipment", "resolved_by", "location"
+        )
+        .prefetch_related("photos")
+        .get(pk=recorded.pk)
+    )
     row = discrepancy_rows(request.user, [fresh])[0]
     response = Response(DiscrepancySerializer(row).data, status=status.HTTP_201_CREATED)
     response["Location"] = request.build_absolute_uri(f"/api/v1/discrepancies/{recorded.pk}")

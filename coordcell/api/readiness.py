@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as df
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -18,7 +21,9 @@ from coordcell.readiness import selectors
 from coordcell.readiness.models import CapabilityPackage
 from coordcell.readiness.wording import Wording
 from coordcell.registry.access import as_user, raise_not_found, refuse
+from coordcell.registry.models import CategoryDomain
 
+from .filters import CodedFilterSet, CodeFilter
 from .pagination import IdCursorPagination
 
 TAG = ["capability-packages"]
@@ -93,6 +98,33 @@ def _package(words: Wording, p: CapabilityPackage) -> dict[str, Any]:
     }
 
 
+class PackageFilter(CodedFilterSet):
+    """By the codes people use: the package's reference or its capability's code."""
+
+    code = django_filters.CharFilter(
+        method="by_code",
+        label="The package's reference (CP-0001) or its capability's code (sp-arty), any case.",
+    )
+    reference = django_filters.CharFilter(lookup_expr="iexact", label="CP-0001, any case.")
+    capability = CodeFilter(field_name="capability", label="The capability's code.")
+    domain = django_filters.ChoiceFilter(
+        field_name="capability__coalition__domain",
+        choices=CategoryDomain.choices,
+        label="The capability coalition's domain.",
+    )
+    ready_before = django_filters.DateFilter(
+        field_name="ready_on", lookup_expr="lte", label="Ready on or before this day."
+    )
+
+    class Meta:
+        model = CapabilityPackage
+        fields = ["code", "reference", "capability", "domain", "ready_before"]
+
+    def by_code(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        text = value.strip()
+        return queryset.filter(Q(reference__iexact=text) | Q(capability__code__iexact=text))
+
+
 class HistoryPagination(IdCursorPagination):
     page_size = 50
 
@@ -105,6 +137,8 @@ class CapabilityPackageViewSet(viewsets.ReadOnlyModelViewSet):
     """Capability packages: only those you may see, in the words the readiness pages use."""
 
     serializer_class = CapabilityPackageSerializer
+    filter_backends = [df.DjangoFilterBackend]
+    filterset_class = PackageFilter
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> Any:
@@ -122,7 +156,7 @@ class CapabilityPackageViewSet(viewsets.ReadOnlyModelViewSet):
         return found
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # the API always pages
         words = Wording.for_page(request.user, page)
         return self.get_paginated_response([_package(words, p) for p in page])
@@ -144,6 +178,7 @@ class CapabilityPackageViewSet(viewsets.ReadOnlyModelViewSet):
         methods=["get"],
         url_path="history",
         pagination_class=HistoryPagination,
+        filter_backends=[],
         serializer_class=ReadinessChangeSerializer,
     )
     def history(self, request: Request, pk: str | None = None) -> Response:

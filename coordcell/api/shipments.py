@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -43,6 +44,7 @@ from coordcell.requirements.selectors import requirements_visible_to
 
 from .discrepancies import DiscrepancySerializer, RecordInput, discrepancy_record_answer
 from .pagination import IdCursorPagination
+from .parsers import JSONParser
 
 DETAIL_LEVELS = [(d.value, d.value) for d in Detail]
 TAG = ["shipments"]
@@ -519,14 +521,21 @@ class ShipmentViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Record a discrepancy found on a shipment",
         description=(
-            "The shipment page's form, without photos (add those on the page). Answers the "
-            "discrepancy as GET /api/v1/discrepancies/{id} shows it to you."
+            "The shipment page's form: JSON, or multipart/form-data with its photos (the "
+            "page's checks and limits). Answers the discrepancy as "
+            "GET /api/v1/discrepancies/{id} shows it to you."
         ),
-        request=RecordInput,
+        request={"application/json": RecordInput, "multipart/form-data": RecordInput},
         responses={201: DiscrepancySerializer},
         tags=TAG,
     )
-    @action(detail=True, methods=["post"], url_path="discrepancies", url_name="discrepancies")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="discrepancies",
+        url_name="discrepancies",
+        parser_classes=[JSONParser, MultiPartParser],
+    )
     def discrepancies(self, request: Request, pk: str) -> Response:
         return discrepancy_record_answer(request, self._shipment())
 

@@ -123,10 +123,10 @@ def changes(request: Request) -> Response:
     """The change feed (coordcell/api/changes.py)."""
     params = request.query_params
     errors: dict[str, list[str]] = {}
-    after = 0
+    after, notification = 0, 0
     if params.get("after"):
         try:
-            after = decode_cursor(params["after"])
+            after, notification = decode_cursor(params["after"])
         except ValueError:
             errors["after"] = ["Send a `cursor` (or `next` link) this feed gave you, unchanged."]
     size = PAGE_SIZE
@@ -149,8 +149,8 @@ def changes(request: Request) -> Response:
             types = [BY_NAME[n] for n in names]
     if errors:
         raise exceptions.ValidationError(errors)
-    page = ChangeFeed(request.user, types).page(after=after, size=size)
-    cursor = encode_cursor(page.position)
+    page = ChangeFeed(request.user, types).page(after=after, size=size, notification=notification)
+    cursor = encode_cursor(page.position, page.notification)
     query = params.copy()
     query["after"] = cursor
     results = [
@@ -161,7 +161,9 @@ def changes(request: Request) -> Response:
             "verb": c.verb,
             "at": c.at,
             "url": (
-                request.build_absolute_uri(reverse(f"api-{c.type.resource}-detail", args=[c.id]))
+                request.build_absolute_uri(
+                    reverse(f"api-{c.type.resource}-detail", args=[c.resource_id])
+                )
                 if c.type.resource
                 else None
             ),

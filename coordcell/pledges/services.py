@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from coordcell.audit.services import (
     AuditEntry,
@@ -290,7 +291,14 @@ def pledge_delete(*, actor: User, pledge: Pledge) -> None:
             "Part of this pledge is allocated: it cannot be deleted. Release the allocation, "
             "then withdraw the pledge."
         )
-    delete_audited(actor=actor, instance=pledge)
+    try:
+        delete_audited(actor=actor, instance=pledge)
+    except ProtectedError as exc:
+        # Still named by a run's lines or a shipment.
+        raise ValidationError(
+            f"{pledge.reference} is still in use (by an allocation run or a shipment) and cannot "
+            "be deleted; withdraw it instead."
+        ) from exc
 
 
 def pledges_load(

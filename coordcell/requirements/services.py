@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from coordcell.audit.services import (
@@ -143,7 +144,14 @@ def requirement_delete(*, actor: User, requirement: Requirement) -> None:
         raise ValidationError(
             "Only an open requirement can be deleted; cancel an allocated one instead."
         )
-    delete_audited(actor=actor, instance=requirement)
+    try:
+        delete_audited(actor=actor, instance=requirement)
+    except ProtectedError as exc:
+        # Still named by a run's lines, a shipment or a capability package.
+        raise ValidationError(
+            f"{requirement.reference} is still in use (by an allocation run, a shipment or a "
+            "capability package) and cannot be deleted; cancel it instead."
+        ) from exc
 
 
 def requirement_cancel(*, actor: User, requirement: Requirement, reason: str) -> Requirement:

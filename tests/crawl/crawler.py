@@ -318,6 +318,8 @@ class Crawl:
             return []  # exports() asks for each format
         if name == "allocation:line-edit":
             return self.samples["allocation lines"]
+        if name == "api-discrepancies-photo":
+            return self.samples["discrepancy photos"]
         model = pattern_model(name, pattern)
         ids = self.samples.get(model or "", [])
         if name.endswith((":edit", ":delete")):

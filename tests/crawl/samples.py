@@ -50,6 +50,10 @@ def samples(estate: Estate) -> dict[str, Any]:
     out["hub"] = _ids(Location.objects.filter(code__in=["crawl-hub", "rzeszow-jasionka"]))
     out["registry.hubcapacity"] = _ids(HubCapacity.objects.filter(hub_id__in=out["hub"]))[:3]
     out["logistics.discrepancyphoto"] = _ids(DiscrepancyPhoto.objects.all())
+    # The API names a photo by its discrepancy and itself: /discrepancies/{id}/photos/{photo}.
+    out["discrepancy photos"] = list(
+        DiscrepancyPhoto.objects.order_by("pk").values_list("discrepancy_id", "pk")
+    )
     out["allocation.allocationrun"] = _ids(AllocationRun.objects.all())
     out["training.schedulerun"] = _ids(ScheduleRun.objects.all())
     committed = AllocationLine.objects.filter(run__status="committed").order_by("pk")
