@@ -103,6 +103,19 @@ def hub_capacities(
     return out
 
 
+def undisclosed_left_out() -> dict[str, int]:
+    """How many confirmed pledges and open requirements an allocation run leaves out because
+    their quantity is undisclosed (the run page says so): they come in once disclosed."""
+    return {
+        "pledges": Pledge.objects.filter(
+            status=Pledge.Status.CONFIRMED, quantity__isnull=True
+        ).count(),
+        "requirements": Requirement.objects.exclude(status=Requirement.Status.CANCELLED)
+        .filter(quantity__isnull=True)
+        .count(),
+    }
+
+
 def build_instance(
     *,
     start: dt.date,
@@ -132,8 +145,9 @@ def build_instance(
     category_code = {c.id: c.code for c in categories}
 
     supplies = []
+    # An undisclosed quantity is left out until disclosed (``undisclosed_left_out``).
     pledges = (
-        Pledge.objects.filter(status=Pledge.Status.CONFIRMED)
+        Pledge.objects.filter(status=Pledge.Status.CONFIRMED, quantity__isnull=False)
         .order_by("reference")
         .prefetch_related("allowed_hubs", "allowed_capabilities")
     )
@@ -162,6 +176,7 @@ def build_instance(
     )
     open_requirements = (
         Requirement.objects.exclude(status=Requirement.Status.CANCELLED)
+        .filter(quantity__isnull=False)
         .order_by("reference")
         .values_list(
             "id",

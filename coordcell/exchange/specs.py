@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
 
+from coordcell.pledges.deliveries import Delivered, delivered_check, delivered_stored
 from coordcell.pledges.forms import PledgeForm
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.selectors import can_create_pledge
@@ -38,6 +40,22 @@ class FieldSpec:
     choices: tuple[tuple[Any, Any], ...] = ()
     upper: bool = False
     help: str = ""
+    # A quantity the source may not disclose: a cell of ``UNDISCLOSED`` reads as None.
+    undisclosed: bool = False
+    # Not a field of the record: read from the row and handed to its bulk action beside it
+    # (a pledge's delivered units); staging keeps these on the object as ``import_extras``.
+    extra: bool = False
+
+
+# What a quantity cell says when the source does not disclose it (an empty cell is no such
+# statement: it stays "required").
+UNDISCLOSED = frozenset(
+    {"undisclosed", "not disclosed", "n/a", "na", "unknown", "?", ".", "нерозголошено"}
+)
+
+
+def is_undisclosed(value: Any) -> bool:
+    return isinstance(value, str) and n.key(value) in UNDISCLOSED
 
 
 class Lookups:
@@ -129,6 +147,9 @@ class ImportSpec:
     # The record's bulk action: (actor, creates, updates as (before, object)) in one transaction.
     save_many: Callable[..., None]
     defaults: Callable[[Any], dict[str, Any]] = field(default=lambda user: {})
+    # The stored values of the ``extra`` fields of records already there, by id (one query per
+    # chunk): a row whose extras equal them, and whose fields are unchanged, is unchanged.
+    extras_stored: Callable[[list[int]], dict[int, dict[str, Any]]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -159,6 +180,7 @@ def fields_of(
     synonyms: dict[str, tuple[str, ...]],
     upper: tuple[str, ...] = (),
     help: dict[str, str] | None = None,
+    undisclosed: tuple[str, ...] = (),
 ) -> tuple[FieldSpec, ...]:
     """The import's fields, from the model's own definition of each (many-to-many ones are not
     read from a sheet). Labels are the English verbose names: what headers are matched with."""
@@ -181,14 +203,96 @@ def fields_of(
                     name,
                     label[:1].upper() + label[1:],
                     kind,
-                    name in key or (not f.blank and not f.has_default()),
+                    name in key or name in undisclosed or (not f.blank and not f.has_default()),
                     synonyms.get(name, ()),
                     tuple((v, str(label)) for v, label in f.choices or ()),
                     upper=name in upper,
                     help=(help or {}).get(name, ""),
+                    undisclosed=name in undisclosed,
                 )
             )
     return tuple(out)
+
+
+# A tracker's row gives what was committed and what was delivered: the delivered units become
+# the pledge's delivered history (``pledges.deliveries``), one entry per pledge from its row.
+DELIVERED_FIELDS = (
+    FieldSpec(
+        "delivered_quantity",
+        "Delivered quantity",
+        "int",
+        synonyms=("delivered", "delivered units", "delivered quantity", "units delivered"),
+        undisclosed=True,
+        extra=True,
+        help="Units already delivered before coordcell (the pledge's delivered history); "
+        "0 or empty: none recorded from this row.",
+    ),
+    FieldSpec(
+        "delivered_on",
+        "Delivered on",
+        "date",
+        synonyms=("delivery date", "date delivered", "delivered date"),
+        extra=True,
+        help="When they were delivered; without it, the pledge's date, marked approximate.",
+    ),
+)
+IMPORT_SOURCE_ROW = "import"
+
+
+def _delivered(pledge: Pledge) -> Delivered | None:
+    extras = getattr(pledge, "import_extras", None) or {}
+    if "delivered_quantity" not in extras:
+        return None
+    return Delivered(
+        pledge=pledge,
+        quantity=extras["delivered_quantity"],
+        delivered_on=extras.get("delivered_on"),
+        approximate=False,
+        source="Import: the delivered units of the pledge's row",
+        source_row=IMPORT_SOURCE_ROW,
+    )
+
+
+def _check_pledge(actor: Any, pledge: Pledge, *, before: Any) -> Any:
+    """The pledge's rules, and those of the delivered history its row carries."""
+    extras = getattr(pledge, "import_extras", None)
+    if extras and "delivered_quantity" not in extras:
+        extras.clear()  # a date of delivery without delivered units says nothing
+    error = pledge_check(actor, pledge, before=before)
+    row = _delivered(pledge)
+    history = delivered_check(actor, row) if row is not None else None
+    if history is None:
+        return error
+    renamed = {
+        "delivered_on" if name == "delivered_on" else "delivered_quantity": errors
+        for name, errors in history.error_dict.items()
+    }
+    if error is None:
+        return ValidationError(renamed)
+    return ValidationError({**error.error_dict, **renamed})
+
+
+def _save_pledges(*, actor: Any, creates: Any, updates: Any) -> None:
+    rows = [_delivered(p) for p in [*creates, *(p for _before, p in updates)]]
+    pledges_save_many(
+        actor=actor,
+        creates=creates,
+        updates=updates,
+        deliveries=[r for r in rows if r is not None],
+    )
+
+
+def _delivered_stored(pledge_ids: list[int]) -> dict[int, dict[str, Any]]:
+    stored = delivered_stored(pledge_ids)
+    out: dict[int, dict[str, Any]] = {}
+    for pid in pledge_ids:
+        entry = stored.get((pid, IMPORT_SOURCE_ROW))
+        out[pid] = (
+            {"delivered_quantity": 0, "delivered_on": None}
+            if entry is None
+            else {"delivered_quantity": entry["quantity"], "delivered_on": entry["delivered_on"]}
+        )
+    return out
 
 
 def _pledge_defaults(user: Any) -> dict[str, Any]:
@@ -227,14 +331,19 @@ PLEDGES = ImportSpec(
         upper=("currency",),
         help={
             "donor_reference": "The donor's own reference: importing the file again updates, "
-            "never duplicates."
+            "never duplicates.",
+            "quantity": 'The units pledged; "undisclosed", "unknown", "n/a" or "." '
+            "when the donor has not disclosed them.",
         },
-    ),
+        undisclosed=("quantity",),
+    )
+    + DELIVERED_FIELDS,
     key_fields=("donor", "donor_reference"),
     can_import=can_create_pledge,
-    check=pledge_check,
-    save_many=pledges_save_many,
+    check=_check_pledge,
+    save_many=_save_pledges,
     defaults=_pledge_defaults,
+    extras_stored=_delivered_stored,
 )
 
 
@@ -257,8 +366,11 @@ REQUIREMENTS = ImportSpec(
         },
         help={
             "reference": "The source's reference for the need: importing again updates, never "
-            "duplicates."
+            "duplicates.",
+            "quantity": 'The units needed; "undisclosed", "unknown", "n/a" or "." when '
+            "the source does not disclose them.",
         },
+        undisclosed=("quantity",),
     ),
     key_fields=("reference",),
     can_import=can_create_requirement,

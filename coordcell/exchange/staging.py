@@ -22,7 +22,7 @@ from . import normalise as n
 from .mapping import Mapping
 from .readers import Table
 from .report import ImportReport, RowError
-from .specs import ImportSpec, Lookups, parse_value
+from .specs import ImportSpec, Lookups, is_undisclosed, parse_value
 
 CHUNK = 2000
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows expected)
@@ -110,6 +110,9 @@ class Importer:
         for spec_field in self.spec.fields:
             index = self.columns.get(spec_field.name)
             raw = values[index] if index is not None and index < len(values) else None
+            if spec_field.undisclosed and is_undisclosed(raw):  # counted as undisclosed, not 0
+                parsed[spec_field.name] = None
+                continue
             if n.is_missing(raw):
                 if spec_field.required and spec_field.name not in parsed:
                     errors.append(
@@ -176,6 +179,11 @@ class Importer:
         """(new objects, (before, changed object) pairs, errors by row) for one chunk."""
         parsed_rows = [(number, *self.parse(number, values)) for number, values in chunk]
         stored = self.existing([self.key_of(p) for _, p, errors in parsed_rows if not errors])
+        extras_stored = (
+            self.spec.extras_stored([o.pk for o in stored.values()])
+            if self.spec.extras_stored is not None
+            else {}
+        )
         creates, updates = [], []
         errors_by_row: dict[int, list[RowError]] = {}
         for number, parsed, errors in parsed_rows:
@@ -184,7 +192,9 @@ class Importer:
                 if not errors:
                     if before is None:
                         creates.append((number, obj))
-                    elif self.same(before, values_of(obj, self.compared)):
+                    elif self.same(before, values_of(obj, self.compared)) and self.same(
+                        extras_stored.get(obj.pk, {}), getattr(obj, "import_extras", {})
+                    ):
                         self.report.unchanged += 1
                     else:
                         updates.append((number, before, obj))
@@ -225,6 +235,10 @@ class Importer:
                 ],
             )
         self.seen[key] = number
+        # Values that are not the record's own (``FieldSpec.extra``) travel beside it.
+        extras = {
+            f.name: parsed.pop(f.name) for f in self.spec.fields if f.extra and f.name in parsed
+        }
         existing = stored.get(key)
         before = None
         if existing is None:
@@ -234,6 +248,8 @@ class Importer:
             before = values_of(obj)
             for name, value in parsed.items():
                 setattr(obj, name, value)
+        if extras:
+            obj.import_extras = extras
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
         error = self.spec.check(self.user, obj, before=before)
         if error is not None:

@@ -4,14 +4,19 @@ from typing import Any
 
 from django import forms
 
-from coordcell.registry.forms import UserAwareModelForm, choice_field, model_choice_field
+from coordcell.registry.forms import (
+    UndisclosedQuantityMixin,
+    UserAwareModelForm,
+    choice_field,
+    model_choice_field,
+)
 from coordcell.registry.models import Location, Nation
 
 from .models import Pledge
 from .services import pledge_status_refusal
 
 
-class PledgeForm(UserAwareModelForm):
+class PledgeForm(UndisclosedQuantityMixin, UserAwareModelForm):
     class Meta:
         model = Pledge
         fields = list(Pledge.INPUT_FIELDS)
@@ -19,6 +24,7 @@ class PledgeForm(UserAwareModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.place_undisclosed()
         model_choice_field(self, "donor").queryset = Nation.objects.filter(is_donor=True)
         model_choice_field(self, "origin").queryset = Location.objects.filter(
             kind=Location.Kind.DEPOT

@@ -29,6 +29,13 @@ def _ledger_panel(user: Any, obj: Any) -> dict[str, Any] | None:
     return pledge_ledger_panel(user, obj)
 
 
+def _history_panel(user: Any, obj: Pledge) -> dict[str, Any] | None:
+    deliveries = selectors.pledge_deliveries_visible_to(user).filter(pledge=obj)
+    if not deliveries.exists():
+        return None
+    return {"template": "pledges/deliveries_panel.html", "deliveries": deliveries[:200]}
+
+
 def _ledger_fields(user: Any) -> list[str]:
     from coordcell.logistics.ledger_panel import pledge_ledger_fields
 
@@ -60,7 +67,7 @@ PLEDGES = Register(
     form_class=PledgeForm,
     filterset_class=PledgeFilter,
     search_fields=("reference", "donor_reference", "category__name", "conditions"),
-    panels=(_ledger_panel,),
+    panels=(_ledger_panel, _history_panel),
     ledger=_ledger_figures,
     ledger_fields=_ledger_fields,
     detail_fields=Pledge.SHOWN_FIELDS,
