@@ -319,7 +319,7 @@ PLEDGES = ImportSpec(
                 "id",
             ),
             "category": ("item category", "item", "type"),
-            "quantity": ("qty", "number", "amount", "units"),
+            "quantity": ("qty", "number", "amount", "units", "committed", "committed units"),
             "available_from": ("available", "date", "from"),
             "origin": ("origin", "depot", "from depot"),
             "status": ("state",),
