@@ -181,3 +181,20 @@ def test_undisclosed_records_are_left_out_of_allocation_until_disclosed(world):
     assert sorted(s.id for s in instance.supplies) == ["P-000001", "P-000002"]
     assert sorted(d.id for d in instance.demands) == ["R-000001", "R-000002"]
     assert undisclosed_left_out() == {"pledges": 0, "requirements": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_run_page_says_what_it_left_out(world, client_for):
+    situation = urgent_and_routine(world)
+    coordinator = world.users[Role.COORDINATOR]
+    german = situation["german"]
+    german.quantity = None
+    pledge_save(actor=coordinator, pledge=german)
+    client = client_for(coordinator)
+    response = client.post(
+        "/allocation/", {"planning_start": situation["start"].isoformat(), "horizon_weeks": 26}
+    )
+    assert response.status_code == 302, response.content[:2000]
+    page = client.get(response["Location"]).content.decode()
+    assert "Left out of this run: 1 confirmed pledges and 0 requirements" in page
+    assert "P-000001" not in page.split("Shortfalls")[1]  # planned with nothing of it
