@@ -153,7 +153,7 @@ def build_instance(
     )
     for p in pledges.iterator(chunk_size=5000):
         ledger = pledge_ledger.get(p.pk)
-        remaining = ledger.free if ledger else p.quantity
+        remaining = ledger.free if ledger else (p.quantity or 0)
         if remaining <= 0:
             continue
         allowed_hubs = frozenset(h.code for h in p.allowed_hubs.all()) or None
@@ -191,7 +191,7 @@ def build_instance(
     )
     for rid, ref, cat_id, quantity, need_by, point_id, priority, cap_id in open_requirements:
         needs = requirement_ledger.get(rid)
-        remaining = needs.open if needs else quantity
+        remaining = needs.open if needs else (quantity or 0)
         if remaining <= 0:
             continue
         # Needs beyond the horizon count as met when delivered by its last week.

@@ -249,7 +249,7 @@ class Importer:
             for name, value in parsed.items():
                 setattr(obj, name, value)
         if extras:
-            obj.import_extras = extras
+            obj.import_extras = extras  # type: ignore[attr-defined]  # read by the spec's actions
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
         error = self.spec.check(self.user, obj, before=before)
         if error is not None:

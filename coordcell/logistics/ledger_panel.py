@@ -45,7 +45,7 @@ PLEDGE_ROWS = (
 def _rows(ledger: Any, rows: Any, keep: frozenset[str] | None = None) -> list[tuple[Any, Any]]:
     # The figures that are zero are left out, but for the totals every reader expects; those
     # that follow from an undisclosed quantity say so rather than a number.
-    out = []
+    out: list[tuple[Any, Any]] = []
     for name, label in rows:
         if keep is not None and name not in keep:
             continue

@@ -177,7 +177,7 @@ def delivered_stored(pledge_ids: Sequence[int]) -> dict[tuple[int, str], dict[st
     """The stored history entries of ``pledge_ids`` by (pledge, source row): what an import of
     the same rows compares with, in one query."""
     return {
-        (row["pledge_id"], row["source_row"]): row
+        (row["pledge_id"], row["source_row"]): dict(row)
         for row in PledgeDelivery.objects.filter(pledge_id__in=pledge_ids)
         .exclude(source_row="")
         .values("pledge_id", "source_row", "quantity", "delivered_on", "approximate")

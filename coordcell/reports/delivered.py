@@ -59,28 +59,28 @@ def committed_vs_delivered(user: Any, scope: Scope) -> list[DonorDelivered]:
             undisclosed=r["undisclosed"],
         )
     history = PledgeDelivery.objects.filter(pledge__in=pledges.values("pk"))
-    for r in (
+    for h in (
         history.values("pledge__donor_id")
         .annotate(n=Sum("quantity"), undisclosed=Count("pk", filter=Q(quantity__isnull=True)))
         .order_by()
     ):
-        row = rows.get(r["pledge__donor_id"])
+        row = rows.get(h["pledge__donor_id"])
         if row is not None:
-            row.delivered_before += r["n"] or 0
-            row.delivered_undisclosed += r["undisclosed"]
+            row.delivered_before += h["n"] or 0
+            row.delivered_undisclosed += h["undisclosed"]
     lines = figures.scoped_shipment_lines(user, scope)
     if lines is not None:
         from coordcell.logistics.lifecycle import S
 
-        for r in (
+        for line in (
             lines.filter(shipment__status=S.RECEIVED)
             .values("pledge__donor_id")
             .annotate(n=Sum("received_quantity"))
             .order_by()
         ):
-            row = rows.get(r["pledge__donor_id"])
+            row = rows.get(line["pledge__donor_id"])
             if row is not None:
-                row.received += r["n"] or 0
+                row.received += line["n"] or 0
     return list(rows.values())
 
 
