@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
 
+from coordcell.audit.services import values_of
 from coordcell.pledges.deliveries import Delivered, delivered_check, delivered_stored
 from coordcell.pledges.forms import PledgeForm
 from coordcell.pledges.models import Pledge
@@ -277,7 +278,8 @@ def _save_pledges(*, actor: Any, creates: Any, updates: Any) -> None:
     pledges_save_many(
         actor=actor,
         creates=creates,
-        updates=updates,
+        # A row whose delivered units alone changed changes the history, not the pledge.
+        updates=[(before, p) for before, p in updates if values_of(p) != before],
         deliveries=[r for r in rows if r is not None],
     )
 

@@ -111,6 +111,26 @@ def test_a_tracker_imports_with_its_delivered_history_and_reproduces_its_totals(
     assert not PledgeDelivery.objects.filter(pledge__donor_reference="DE-4").exists()
     de1.refresh_from_db()
     assert de1.allocated_quantity == 70
+    assert not AuditEvent.objects.filter(
+        verb="update", target_type="pledges.pledge", target_id=str(de1.pk)
+    ).exists()  # the history changed, not the pledge
+
+
+def test_a_delivery_date_column_is_read_and_a_future_one_is_reported_on_its_row(world, tmp_path):
+    header = [*HEADER, "Delivered on"]
+    path = tmp_path / "dated.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerow([*TRACKER[0], "2026-04-02"])
+        writer.writerow([*TRACKER[3], "2099-01-01"])
+    coordinator = world.users[Role.COORDINATOR]
+    report = run_import(spec=PLEDGES, path=path, user=coordinator, commit=True, skip_invalid=True)
+    assert report.created == 1 and report.rejected == 1
+    (error,) = report.errors
+    assert (error.row, error.column) == (3, "Delivered on") and "future" in error.message
+    entry = PledgeDelivery.objects.get()
+    assert (entry.delivered_on, entry.approximate) == (dt.date(2026, 4, 2), False)
 
 
 def test_a_donor_reads_only_its_own_nations_totals(world, tmp_path, client_for):
