@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coordcell.pledges.models import PledgeDelivery
 
@@ -85,19 +86,22 @@ def committed_vs_delivered(user: Any, scope: Scope) -> list[DonorDelivered]:
 
 
 def headers() -> list[str]:
+    # The chart's two series first: the workbook's chart reads the columns after the donor.
     return [
         _("Donor"),
-        _("Pledges"),
         _("Committed units"),
+        _("Delivered units"),
+        _("Pledges"),
         _("Undisclosed quantities"),
         _("Delivered before handover"),
         _("Delivered through coordcell"),
-        _("Delivered units"),
     ]
 
 
 def _undisclosed(n: int) -> str:
-    return _("%(n)s rows undisclosed") % {"n": n} if n else ""
+    if not n:
+        return ""
+    return ngettext("%(n)s row undisclosed", "%(n)s rows undisclosed", n) % {"n": n}
 
 
 def delivered_chart(user: Any, scope: Scope) -> Chart:
@@ -120,14 +124,14 @@ def delivered_chart(user: Any, scope: Scope) -> Chart:
         table_rows=[
             [
                 r.donor,
-                r.pledges,
                 r.committed,
+                r.delivered,
+                r.pledges,
                 _undisclosed(r.undisclosed),
                 r.delivered_before
                 if not r.delivered_undisclosed
                 else f"{r.delivered_before} (+{_undisclosed(r.delivered_undisclosed)})",
                 r.received,
-                r.delivered,
             ]
             for r in rows
         ],

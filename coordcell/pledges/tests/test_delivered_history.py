@@ -169,3 +169,21 @@ def test_a_delivery_recorded_by_hand_is_audited_and_counted(world):
                 pledge=pledge, quantity=1, delivered_on=delivery.delivered_on, source="x"
             ),
         )
+
+
+def test_the_briefing_workbook_carries_the_per_donor_table(world, tmp_path, client_for):
+    import io
+
+    from openpyxl import load_workbook
+
+    path = _write(tmp_path / "tracker.csv", TRACKER)
+    coordinator = world.users[Role.COORDINATOR]
+    run_import(spec=PLEDGES, path=path, user=coordinator, commit=True)
+    response = client_for(coordinator).get("/reports/briefing.xlsx")
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    sheet = next(ws for ws in book.worksheets if ws.title.startswith("Committed vs delivered"))
+    rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] in ("Germany", "Poland")]
+    assert sorted(r[:5] for r in rows) == [
+        ("Germany", 170, 80, 4, "1 row undisclosed"),
+        ("Poland", 30, 10, 2, "1 row undisclosed"),
+    ]
