@@ -239,7 +239,9 @@ class PledgeSerializer(VersionedSerializer):
     quantity_disclosed = serializers.BooleanField(read_only=True, help_text=QUANTITY_DISCLOSED_HELP)
     ledger = LedgerField(
         help_text="offered = allocated + shipped + delivered + lost + withdrawn + free; "
-        "released: once allocated, free again."
+        "released: once allocated, free again; delivered_before: the part of delivered from "
+        "the pledge's delivered history. While the quantity is undisclosed, offered, free and "
+        "over_allocated are null."
     )
     donor = CodeField(
         slug_field="code",
@@ -268,7 +270,8 @@ class RequirementSerializer(VersionedSerializer):
     quantity_disclosed = serializers.BooleanField(read_only=True, help_text=QUANTITY_DISCLOSED_HELP)
     ledger = LedgerField(
         help_text="required = received_serviceable + in_transit + allocated + open; a donor "
-        "liaison reads required and open only."
+        "liaison reads required and open only. While the quantity is undisclosed, required, "
+        "open and over_covered are null."
     )
     capability = _code(Capability)
     category = _code(ItemCategory)
