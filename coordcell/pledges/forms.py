@@ -12,7 +12,7 @@ from coordcell.registry.forms import (
 )
 from coordcell.registry.models import Location, Nation
 
-from .models import Pledge
+from .models import Pledge, PledgeDelivery
 from .services import pledge_status_refusal
 
 
@@ -44,3 +44,16 @@ class PledgeForm(UndisclosedQuantityMixin, UserAwareModelForm):
                 for value, label in Pledge.Status.choices
                 if not pledge_status_refusal(self.user, current, value)
             ]
+
+
+class PledgeDeliveryForm(UndisclosedQuantityMixin, UserAwareModelForm):
+    """One entry of a pledge's delivered history (the pledge is the page's)."""
+
+    class Meta:
+        model = PledgeDelivery
+        fields = list(PledgeDelivery.INPUT_FIELDS)
+        widgets = {"delivered_on": forms.DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.place_undisclosed()

@@ -1,8 +1,8 @@
 from typing import Any
 
-from coordcell.registry.registers import Column, Register
+from coordcell.registry.registers import Column, RecordAction, Register
 
-from . import selectors, services
+from . import selectors, services, views
 from .filters import PledgeFilter
 from .forms import PledgeForm
 from .models import Pledge
@@ -75,4 +75,12 @@ PLEDGES = Register(
     delete=_delete,
     default_sort="-available_from",
     hidden=selectors.pledge_fields_hidden_from,
+    actions=(
+        RecordAction(
+            "Record a delivery",
+            "delivered",
+            views.pledge_delivered,
+            lambda user, obj: selectors.can_save_pledge(user, obj),
+        ),
+    ),
 )

@@ -187,3 +187,34 @@ def test_the_briefing_workbook_carries_the_per_donor_table(world, tmp_path, clie
         ("Germany", 170, 80, 4, "1 row undisclosed"),
         ("Poland", 30, 10, 2, "1 row undisclosed"),
     ]
+
+
+def test_a_donor_records_a_delivery_of_its_own_pledge_on_its_page(world, client_for):
+    pledge = PledgeFactory(
+        donor=world.nations["DE"], origin=world.depots["DE"], category=world.category, quantity=30
+    )
+    donor = client_for(world.users[Role.DONOR_LIAISON])
+    assert b"/delivered/" in donor.get(f"/pledges/{pledge.pk}/").content
+    url = f"/pledges/{pledge.pk}/delivered/"
+    bad = donor.post(url, {"quantity": "", "delivered_on": "2026-02-01", "source": "Note"})
+    assert bad.status_code == 400 and not PledgeDelivery.objects.exists()
+    response = donor.post(
+        url,
+        {"quantity": "8", "delivered_on": "2026-02-01", "approximate": "on", "source": "Note 7"},
+    )
+    assert response.status_code == 302
+    entry = PledgeDelivery.objects.get()
+    assert (entry.quantity, entry.approximate, entry.created_by) == (
+        8,
+        True,
+        world.users[Role.DONOR_LIAISON],
+    )
+    page = donor.get(f"/pledges/{pledge.pk}/").content.decode()
+    assert "Delivered history" in page and "Note 7" in page
+    # Another donor's pledge: not found, nothing recorded.
+    other = client_for(world.users["donor-pl"])
+    assert (
+        other.post(url, {"quantity": "1", "delivered_on": "2026-02-01", "source": "x"}).status_code
+        == 404
+    )
+    assert PledgeDelivery.objects.count() == 1
