@@ -198,3 +198,13 @@ def test_the_run_page_says_what_it_left_out(world, client_for):
     page = client.get(response["Location"]).content.decode()
     assert "Left out of this run: 1 confirmed pledges and 0 requirements" in page
     assert "P-000001" not in page.split("Shortfalls")[1]  # planned with nothing of it
+
+
+def test_the_reports_page_says_undisclosed_needs_are_not_in_its_sums(world, client_for):
+    coordinator = world.users[Role.COORDINATOR]
+    situation = urgent_and_routine(world)
+    urgent = situation["urgent"]
+    urgent.quantity = None
+    requirement_save(actor=coordinator, requirement=urgent)
+    page = client_for(coordinator).get("/reports/").content.decode()
+    assert "1 requirement whose quantity is undisclosed is not in the figures" in page
