@@ -98,6 +98,8 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, SerialItem, Shipment
     from coordcell.notifications.models import Notification
     from coordcell.notifications.selectors import notifications_visible_to
+    from coordcell.pledges.models import Pledge
+    from coordcell.pledges.selectors import pledges_editable_by, pledges_visible_to
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.registry.capacity import hub_capacities_visible_to
@@ -186,6 +188,8 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         "training-sessions:attendance": (Session, sessions_visible_to, sessions_editable_by, True),
         "training-sessions:cancel": (Session, sessions_visible_to, sessions_editable_by, True),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
+        # A pledge's delivered history (issue 20): recorded by who may change the pledge.
+        "pledges:delivered": (Pledge, pledges_visible_to, pledges_editable_by, True),
         "requirements:cancel": (
             Requirement,
             requirements_visible_to,

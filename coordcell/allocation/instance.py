@@ -103,6 +103,19 @@ def hub_capacities(
     return out
 
 
+def undisclosed_left_out() -> dict[str, int]:
+    """How many confirmed pledges and open requirements an allocation run leaves out because
+    their quantity is undisclosed (the run page says so): they come in once disclosed."""
+    return {
+        "pledges": Pledge.objects.filter(
+            status=Pledge.Status.CONFIRMED, quantity__isnull=True
+        ).count(),
+        "requirements": Requirement.objects.exclude(status=Requirement.Status.CANCELLED)
+        .filter(quantity__isnull=True)
+        .count(),
+    }
+
+
 def build_instance(
     *,
     start: dt.date,
@@ -132,14 +145,15 @@ def build_instance(
     category_code = {c.id: c.code for c in categories}
 
     supplies = []
+    # An undisclosed quantity is left out until disclosed (``undisclosed_left_out``).
     pledges = (
-        Pledge.objects.filter(status=Pledge.Status.CONFIRMED)
+        Pledge.objects.filter(status=Pledge.Status.CONFIRMED, quantity__isnull=False)
         .order_by("reference")
         .prefetch_related("allowed_hubs", "allowed_capabilities")
     )
     for p in pledges.iterator(chunk_size=5000):
         ledger = pledge_ledger.get(p.pk)
-        remaining = ledger.free if ledger else p.quantity
+        remaining = ledger.free if ledger else (p.quantity or 0)
         if remaining <= 0:
             continue
         allowed_hubs = frozenset(h.code for h in p.allowed_hubs.all()) or None
@@ -162,6 +176,7 @@ def build_instance(
     )
     open_requirements = (
         Requirement.objects.exclude(status=Requirement.Status.CANCELLED)
+        .filter(quantity__isnull=False)
         .order_by("reference")
         .values_list(
             "id",
@@ -176,7 +191,7 @@ def build_instance(
     )
     for rid, ref, cat_id, quantity, need_by, point_id, priority, cap_id in open_requirements:
         needs = requirement_ledger.get(rid)
-        remaining = needs.open if needs else quantity
+        remaining = needs.open if needs else (quantity or 0)
         if remaining <= 0:
             continue
         # Needs beyond the horizon count as met when delivered by its last week.

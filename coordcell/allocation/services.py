@@ -39,7 +39,7 @@ from coordcell.requirements.models import Requirement
 from coordcell.requirements.services import requirements_refresh_status
 
 from . import selectors, solver
-from .instance import build_instance
+from .instance import build_instance, undisclosed_left_out
 from .models import AllocationLine, AllocationRun, Shortfall
 from .scenarios import ChangeError, apply_changes, check_changes
 
@@ -222,6 +222,9 @@ def run_execute(run_id: int) -> AllocationRun:
             stats["greedy_p1_on_time"] = _p1_on_time_share(instance, greedy_plan)
             stats["plan_p1_on_time"] = _p1_on_time_share(instance, plan)
             stats["supplies"], stats["demands"] = len(instance.supplies), len(instance.demands)
+            left_out = undisclosed_left_out()  # the run page says what it could not plan with
+            stats["undisclosed_pledges"] = left_out["pledges"]
+            stats["undisclosed_requirements"] = left_out["requirements"]
             _progress(
                 run,
                 100,

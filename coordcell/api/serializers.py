@@ -214,16 +214,34 @@ class LedgerField(serializers.DictField):
     from plan lines, shipments and discrepancies when read."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.IntegerField(), read_only=True, **kwargs)
+        # null: a figure that follows from an undisclosed quantity (never invented as 0).
+        super().__init__(child=serializers.IntegerField(allow_null=True), read_only=True, **kwargs)
 
     def get_attribute(self, instance: Any) -> Any:
         return getattr(instance, "ledger", {})
 
 
+def _undisclosed_quantity() -> dict[str, Any]:
+    # Required, and null only when meant: a client omitting the quantity is told so, one
+    # sending null registers an undisclosed quantity (``quantity_disclosed`` false).
+    return {
+        "required": True,
+        "allow_null": True,
+        "help_text": "Units; null when the source has not disclosed them (left out of "
+        "allocation until given).",
+    }
+
+
+QUANTITY_DISCLOSED_HELP = "False while the quantity is undisclosed (quantity null)."
+
+
 class PledgeSerializer(VersionedSerializer):
+    quantity_disclosed = serializers.BooleanField(read_only=True, help_text=QUANTITY_DISCLOSED_HELP)
     ledger = LedgerField(
         help_text="offered = allocated + shipped + delivered + lost + withdrawn + free; "
-        "released: once allocated, free again."
+        "released: once allocated, free again; delivered_before: the part of delivered from "
+        "the pledge's delivered history. While the quantity is undisclosed, offered, free and "
+        "over_allocated are null."
     )
     donor = CodeField(
         slug_field="code",
@@ -242,15 +260,18 @@ class PledgeSerializer(VersionedSerializer):
 
     class Meta:
         model = Pledge
-        fields = ["id", *Pledge.SHOWN_FIELDS, "ledger"]
+        fields = ["id", *Pledge.SHOWN_FIELDS, "quantity_disclosed", "ledger"]
         read_only_fields = [f for f in Pledge.SHOWN_FIELDS if f not in Pledge.INPUT_FIELDS]
+        extra_kwargs = {"quantity": _undisclosed_quantity()}
         validators: list[Any] = []  # uniqueness is the model's and the service's to check
 
 
 class RequirementSerializer(VersionedSerializer):
+    quantity_disclosed = serializers.BooleanField(read_only=True, help_text=QUANTITY_DISCLOSED_HELP)
     ledger = LedgerField(
         help_text="required = received_serviceable + in_transit + allocated + open; a donor "
-        "liaison reads required and open only."
+        "liaison reads required and open only. While the quantity is undisclosed, required, "
+        "open and over_covered are null."
     )
     capability = _code(Capability)
     category = _code(ItemCategory)
@@ -259,10 +280,11 @@ class RequirementSerializer(VersionedSerializer):
 
     class Meta:
         model = Requirement
-        fields = ["id", *Requirement.SHOWN_FIELDS, "ledger"]
+        fields = ["id", *Requirement.SHOWN_FIELDS, "quantity_disclosed", "ledger"]
         read_only_fields = [
             f for f in Requirement.SHOWN_FIELDS if f not in Requirement.INPUT_FIELDS
         ]
+        extra_kwargs = {"quantity": _undisclosed_quantity()}
         validators: list[Any] = []
 
 

@@ -74,6 +74,10 @@ def save_through_form(
             if isinstance(field, models.Field) and field.has_default():
                 data[name] = field.get_default()
     data.update(validated)
+    if "quantity_undisclosed" in names:
+        # The page's explicit tick; the API says the same with a null quantity (its schema
+        # requires the field, so a client never sends null by leaving it out).
+        data["quantity_undisclosed"] = data.get("quantity") is None
     form = register.form_class(
         data={k: _form_value(v) for k, v in data.items()}, instance=instance, user=user
     )

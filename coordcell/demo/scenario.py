@@ -418,7 +418,7 @@ class _Builder:
         self.pledged_by_domain: dict[str, int] = defaultdict(int)
         for pledge in rows:
             if pledge.status != Pledge.Status.WITHDRAWN:
-                self.pledged_by_domain[pledge.category.domain] += pledge.quantity
+                self.pledged_by_domain[pledge.category.domain] += pledge.quantity or 0
 
     def _hub_capacities(self, locations: dict[str, list[Location]]) -> None:
         hubs = locations[Location.Kind.HUB]

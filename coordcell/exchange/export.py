@@ -85,6 +85,9 @@ def _getter(model: type[models.Model], path: str) -> Callable[[Any], Any]:
         labels = {value: str(label) for value, label in f.flatchoices}
         attname = f.attname
         return lambda obj: _plain(labels.get(getattr(obj, attname), getattr(obj, attname)))
+    if f is not None and f.name in getattr(model, "UNDISCLOSED_FIELDS", ()):
+        attname = f.attname
+        return lambda obj: _figure(getattr(obj, attname))
     return lambda obj: _plain(resolve(obj, path))
 
 
@@ -138,7 +141,16 @@ def rows(register: Register, qs: Any, user: Any = None) -> Iterator[list[Any]]:
         figures = register.ledger(user, [pk for pk, _cells in chunk])
         for pk, cells in chunk:
             ledger = figures.get(pk, {})
-            yield cells + [ledger.get(k, "") for k in keys]
+            yield cells + [_figure(ledger.get(k, "")) for k in keys]
+
+
+# What an export writes for a quantity (or a ledger figure following from one) that is not
+# disclosed: the word an import reads back as undisclosed, in any language of the interface.
+UNDISCLOSED = "undisclosed"
+
+
+def _figure(value: Any) -> Any:
+    return UNDISCLOSED if value is None else value
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,7 @@ class _Column:
 
     key: str = ""
     labels: dict[Any, str] | None = None  # a choice field's labels
+    missing: Any = None  # what a None is written as ("undisclosed" for a quantity)
     related: Any = None
     back: str = ""
 
@@ -174,6 +187,8 @@ def _value_columns(model: type[models.Model], fields: list[str]) -> list[_Column
                 return None
         elif f.choices:
             columns.append(_Column(key=f.attname, labels={v: str(lb) for v, lb in f.flatchoices}))
+        elif f.name in getattr(model, "UNDISCLOSED_FIELDS", ()):
+            columns.append(_Column(key=f.attname, missing=UNDISCLOSED))
         else:
             columns.append(_Column(key=f.attname))
     return columns
@@ -206,6 +221,8 @@ def _value_rows(qs: Any, columns: list[_Column]) -> Iterator[tuple[Any, list[Any
                     cells.append(_plain(c.labels.get(value, value)))
                 elif c.key.endswith("__code"):
                     cells.append("" if value is None else value)
+                elif value is None and c.missing is not None:
+                    cells.append(c.missing)
                 else:
                     cells.append(_plain(value))
             yield row[0], cells

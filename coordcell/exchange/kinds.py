@@ -231,7 +231,7 @@ SHIPMENTS = ImportSpec(
     save_many=shipments_save_many,
     defaults=_shipment_defaults,
     extra=("pledge", "requirement", "quantity", "capacity_override"),
-    stored_extra=shipment_cargo,
+    stored_extra=lambda shipments: {s.pk: shipment_cargo(s) for s in shipments},
 )
 
 # ---- capability packages ----
@@ -342,7 +342,7 @@ COHORTS = ImportSpec(
     check=cohort_check,
     save_many=cohorts_save_many,
     extra=("course_path",),
-    stored_extra=_stored_path,
+    stored_extra=lambda cohorts: {c.pk: _stored_path(c) for c in cohorts},
 )
 
 KIND_SPECS: tuple[ImportSpec, ...] = (SHIPMENTS, EVENTS, PACKAGES, HUB_CAPACITIES, COHORTS)

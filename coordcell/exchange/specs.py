@@ -10,9 +10,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
 
+from coordcell.audit.services import values_of
+from coordcell.pledges.deliveries import Delivered, delivered_check, delivered_stored
 from coordcell.pledges.forms import PledgeForm
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.selectors import can_create_pledge
@@ -39,6 +42,19 @@ class FieldSpec:
     choices: tuple[tuple[Any, Any], ...] = ()
     upper: bool = False
     help: str = ""
+    # A quantity the source may not disclose: a cell of ``UNDISCLOSED`` reads as None.
+    undisclosed: bool = False
+
+
+# What a quantity cell says when the source does not disclose it (an empty cell is no such
+# statement: it stays "required").
+UNDISCLOSED = frozenset(
+    {"undisclosed", "not disclosed", "n/a", "na", "unknown", "?", ".", "нерозголошено"}
+)
+
+
+def is_undisclosed(value: Any) -> bool:
+    return isinstance(value, str) and n.key(value) in UNDISCLOSED
 
 
 class Lookups:
@@ -173,12 +189,12 @@ class ImportSpec:
     # The record's bulk action: (actor, creates, updates as (before, object)) in one transaction.
     save_many: Callable[..., None]
     defaults: Callable[[Any], dict[str, Any]] = field(default=lambda user: {})
-    # Columns that are not the model's (a cohort's course path): set on the object as
-    # attributes for ``check`` and ``save_many``; ``stored_extra(obj)`` gives a stored record's
-    # values of them, so that a row changing only these is an update, and one that does not
-    # is unchanged.
+    # Columns that are not the model's (a cohort's course path, a pledge's delivered units):
+    # set on the object as attributes for ``check`` and ``save_many``; ``stored_extra(objects)``
+    # gives stored records' values of them by id (one call per chunk), so that a row changing
+    # only these is an update, and one that does not is unchanged.
     extra: tuple[str, ...] = ()
-    stored_extra: Callable[[Any], dict[str, Any]] | None = None
+    stored_extra: Callable[[list[Any]], dict[Any, dict[str, Any]]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -209,6 +225,7 @@ def fields_of(
     synonyms: dict[str, tuple[str, ...]],
     upper: tuple[str, ...] = (),
     help: dict[str, str] | None = None,
+    undisclosed: tuple[str, ...] = (),
 ) -> tuple[FieldSpec, ...]:
     """The import's fields, from the model's own definition of each (many-to-many ones are not
     read from a sheet). Labels are the English verbose names: what headers are matched with."""
@@ -231,14 +248,100 @@ def fields_of(
                     name,
                     label[:1].upper() + label[1:],
                     kind,
-                    name in key or (not f.blank and not f.has_default()),
+                    name in key or name in undisclosed or (not f.blank and not f.has_default()),
                     synonyms.get(name, ()),
                     tuple((v, str(label)) for v, label in f.choices or ()),
                     upper=name in upper,
                     help=(help or {}).get(name, ""),
+                    undisclosed=name in undisclosed,
                 )
             )
     return tuple(out)
+
+
+# A tracker's row gives what was committed and what was delivered: the delivered units become
+# the pledge's delivered history (``pledges.deliveries``), one entry per pledge from its row.
+DELIVERED_FIELDS = (
+    FieldSpec(
+        "delivered_quantity",
+        "Delivered quantity",
+        "int",
+        synonyms=("delivered", "delivered units", "delivered quantity", "units delivered"),
+        undisclosed=True,
+        help="Units already delivered before coordcell (the pledge's delivered history); "
+        "0 or empty: none recorded from this row.",
+    ),
+    FieldSpec(
+        "delivered_on",
+        "Delivered on",
+        "date",
+        synonyms=("delivery date", "date delivered", "delivered date"),
+        help="When they were delivered; without it, the pledge's date, marked approximate.",
+    ),
+)
+IMPORT_SOURCE_ROW = "import"
+
+
+DELIVERED = ("delivered_quantity", "delivered_on")
+
+
+def _delivered(pledge: Pledge) -> Delivered | None:
+    if not hasattr(pledge, "delivered_quantity"):  # the row says nothing of deliveries
+        return None
+    return Delivered(
+        pledge=pledge,
+        quantity=pledge.delivered_quantity,
+        delivered_on=getattr(pledge, "delivered_on", None),
+        approximate=False,
+        source="Import: the delivered units of the pledge's row",
+        source_row=IMPORT_SOURCE_ROW,
+    )
+
+
+def _check_pledge(actor: Any, pledge: Pledge, *, before: Any) -> Any:
+    """The pledge's rules, and those of the delivered history its row carries."""
+    error = pledge_check(actor, pledge, before=before)
+    row = _delivered(pledge)
+    history = delivered_check(actor, row) if row is not None else None
+    if history is None:
+        return error
+    renamed = {
+        "delivered_on" if name == "delivered_on" else "delivered_quantity": errors
+        for name, errors in history.error_dict.items()
+    }
+    if error is None:
+        return ValidationError(renamed)
+    return ValidationError({**error.error_dict, **renamed})
+
+
+def _save_pledges(*, actor: Any, creates: Any, updates: Any) -> None:
+    rows = [_delivered(p) for p in [*creates, *(p for _before, p in updates)]]
+    pledges_save_many(
+        actor=actor,
+        creates=creates,
+        # A row whose delivered units alone changed changes the history, not the pledge.
+        updates=[
+            (before, p)
+            for before, p in updates
+            if values_of(p) != {k: v for k, v in before.items() if k not in DELIVERED}
+        ],
+        deliveries=[r for r in rows if r is not None],
+    )
+
+
+def _delivered_stored(pledges: list[Pledge]) -> dict[int, dict[str, Any]]:
+    """The delivered units an earlier import recorded for these pledges (those without any
+    are left out: their row's silence records nothing)."""
+    stored = delivered_stored([p.pk for p in pledges])
+    out: dict[int, dict[str, Any]] = {}
+    for pledge in pledges:
+        entry = stored.get((pledge.pk, IMPORT_SOURCE_ROW))
+        if entry is not None:
+            out[pledge.pk] = {
+                "delivered_quantity": entry["quantity"],
+                "delivered_on": entry["delivered_on"],
+            }
+    return out
 
 
 def _pledge_defaults(user: Any) -> dict[str, Any]:
@@ -265,7 +368,7 @@ PLEDGES = ImportSpec(
                 "id",
             ),
             "category": ("item category", "item", "type"),
-            "quantity": ("qty", "number", "amount", "units"),
+            "quantity": ("qty", "number", "amount", "units", "committed", "committed units"),
             "available_from": ("available", "date", "from"),
             "origin": ("origin", "depot", "from depot"),
             "status": ("state",),
@@ -277,14 +380,20 @@ PLEDGES = ImportSpec(
         upper=("currency",),
         help={
             "donor_reference": "The donor's own reference: importing the file again updates, "
-            "never duplicates."
+            "never duplicates.",
+            "quantity": 'The units pledged; "undisclosed", "unknown", "n/a" or "." '
+            "when the donor has not disclosed them.",
         },
-    ),
+        undisclosed=("quantity",),
+    )
+    + DELIVERED_FIELDS,
     key_fields=("donor", "donor_reference"),
     can_import=can_create_pledge,
-    check=pledge_check,
-    save_many=pledges_save_many,
+    check=_check_pledge,
+    save_many=_save_pledges,
     defaults=_pledge_defaults,
+    extra=DELIVERED,
+    stored_extra=_delivered_stored,
 )
 
 
@@ -307,8 +416,11 @@ REQUIREMENTS = ImportSpec(
         },
         help={
             "reference": "The source's reference for the need: importing again updates, never "
-            "duplicates."
+            "duplicates.",
+            "quantity": 'The units needed; "undisclosed", "unknown", "n/a" or "." when '
+            "the source does not disclose them.",
         },
+        undisclosed=("quantity",),
     ),
     key_fields=("reference",),
     can_import=can_create_requirement,

@@ -26,7 +26,7 @@ from .plausibility import Plausibility
 from .readers import Table
 from .references import plan
 from .report import ImportReport, RowError
-from .specs import ImportSpec, Lookups
+from .specs import ImportSpec, Lookups, is_undisclosed
 
 CHUNK = 2000
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows expected)
@@ -80,6 +80,7 @@ class Importer:
         self.lookups = Lookups(user)
         self.defaults = spec.defaults(user)
         self.seen: dict[tuple[Any, ...], int] = {}
+        self.stored_extras: dict[Any, dict[str, Any]] = {}
         self.model = spec.model
         self.key_attnames = [_attname(self.model, name) for name in spec.key_fields]
         self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
@@ -111,6 +112,9 @@ class Importer:
         errors: list[RowError] = []
         for spec_field in self.spec.fields:
             raw, value = self.layout.raw(spec_field.name, number, values)
+            if spec_field.undisclosed and is_undisclosed(value):  # counted as undisclosed, not 0
+                parsed[spec_field.name] = None
+                continue
             if n.is_missing(value):
                 if spec_field.required and spec_field.name not in parsed:
                     errors.append(
@@ -180,6 +184,12 @@ class Importer:
         its problems at once rather than one layer after the other."""
         parsed_rows = [(number, *self.parse(number, values)) for number, values in chunk]
         stored = self.existing([key for _, p, _ in parsed_rows if _stored(key := self.key_of(p))])
+        # The stored values of the columns that are not the record's (``ImportSpec.extra``).
+        self.stored_extras = (
+            self.spec.stored_extra(list(stored.values()))
+            if self.spec.stored_extra is not None and stored
+            else {}
+        )
         creates, updates = [], []
         errors_by_row: dict[int, list[RowError]] = {}
         for number, parsed, errors in parsed_rows:
@@ -253,8 +263,8 @@ class Importer:
             obj = existing
             before = values_of(obj)
             if self.spec.stored_extra is not None:
-                before.update(self.spec.stored_extra(obj))
-                extra = {**{name: before.get(name) for name in self.spec.extra}, **extra}
+                before.update(self.stored_extras.get(obj.pk, {}))
+                extra = {**{k: before[k] for k in self.spec.extra if k in before}, **extra}
             for name, value in parsed.items():
                 setattr(obj, name, value)
         for name, value in extra.items():

@@ -23,6 +23,14 @@ Balances (tested for any sequence of actions in ``tests/test_ledger_balance.py``
 
     required = serviceable + in transit + allocated + open        (open = 0 when over-covered)
     offered  = allocated + shipped + delivered + lost + withdrawn + free
+
+A pledge's *delivered* includes its delivered history (``PledgeDelivery``: delivered before
+coordcell kept its shipments), also shown apart as *delivered before handover*.
+
+A requirement or pledge whose quantity is undisclosed has ``undisclosed`` set: what follows from
+its quantity (required, open, over-covered; offered, free, over-allocated) is unknown, counted
+as 0 here so that nothing is allocated from or to it, and shown as "undisclosed"
+(``UNKNOWN_WHEN_UNDISCLOSED``), never as a number.
 """
 
 from __future__ import annotations
@@ -32,10 +40,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, fields
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from coordcell.allocation.models import AllocationLine, AllocationRun
-from coordcell.pledges.models import Pledge
+from coordcell.pledges.models import Pledge, PledgeDelivery
 from coordcell.requirements.models import Requirement
 from coordcell.requirements.status import Coverage
 
@@ -60,6 +68,7 @@ class RequirementLedger:
     open: int = 0
     over_covered: int = 0  # more allocated or shipped than required (by hand)
     cancelled: bool = False
+    undisclosed: bool = False  # its quantity is not known: required, open, over-covered neither
 
     def as_dict(self) -> dict[str, int | bool]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -76,20 +85,37 @@ class PledgeLedger:
     offered: int = 0
     allocated: int = 0  # committed, not shipped
     shipped: int = 0  # in transit
-    delivered: int = 0  # received by the recipient, damaged or not
+    delivered: int = 0  # received by the recipient, damaged or not (history included)
+    delivered_before: int = 0  # of which delivered before handover (the pledge's history)
     lost: int = 0  # left the depot, never arrived (written off included)
     released: int = 0  # once allocated, free again (cancelled, not loaded, re-planned)
     withdrawn: int = 0
     free: int = 0
     over_allocated: int = 0
+    undisclosed: bool = False  # its quantity is not known: offered, free, over-allocated neither
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | bool]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
     def committed(self) -> int:
         """What is no longer the donor's to offer: allocated, shipped, delivered or lost."""
         return self.allocated + self.shipped + self.delivered + self.lost
+
+
+# The figures that follow from a record's own quantity: unknown while it is undisclosed.
+UNKNOWN_WHEN_UNDISCLOSED = frozenset(
+    {"required", "open", "over_covered", "offered", "free", "over_allocated"}
+)
+
+
+def figure(ledger: RequirementLedger | PledgeLedger, name: str) -> int | None:
+    """One figure of a ledger as a reader gets it: None ("undisclosed") where it follows from a
+    quantity that is not disclosed."""
+    if ledger.undisclosed and name in UNKNOWN_WHEN_UNDISCLOSED:
+        return None
+    value: int = getattr(ledger, name)
+    return value
 
 
 @dataclass
@@ -218,13 +244,30 @@ def _count(
             r.allocated += remainder
             p.allocated += remainder
 
+    history = PledgeDelivery.objects.all()
+    if not everything:
+        history = history.filter(pledge_id__in=sorted(pledge_ids))
+    for pid, delivered in (
+        history.filter(quantity__isnull=False)
+        .values("pledge_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("pledge_id", "n")
+        .order_by()
+    ):
+        p = ple(pid)
+        p.delivered_before += delivered
+        p.delivered += delivered
+
     requirements = Requirement.objects.all()
     if not everything:
         requirements = requirements.filter(pk__in=sorted(requirement_ids))
     for rid, required, cancelled in requirements.values_list("pk", "quantity", "cancelled_at"):
         r = req(rid)
-        r.required = required
         r.cancelled = cancelled is not None
+        if required is None:
+            r.undisclosed = True
+            continue
+        r.required = required
         covered = r.received_serviceable + r.in_transit + r.allocated
         r.open = 0 if r.cancelled else max(0, required - covered)
         r.over_covered = max(0, covered - required)
@@ -233,6 +276,9 @@ def _count(
         pledges = pledges.filter(pk__in=sorted(pledge_ids))
     for pid, offered, status in pledges.values_list("pk", "quantity", "status"):
         p = ple(pid)
+        if offered is None:
+            p.undisclosed = True
+            continue
         p.offered = offered
         rest = offered - p.committed - p.withdrawn
         p.over_allocated = max(0, -rest)

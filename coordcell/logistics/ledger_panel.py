@@ -12,7 +12,7 @@ from coordcell.pledges.models import Pledge
 from coordcell.registry.access import as_user
 from coordcell.requirements.models import Requirement
 
-from .ledger import pledge_ledgers, requirement_ledgers
+from .ledger import figure, pledge_ledgers, requirement_ledgers
 from .selectors import discrepancies_visible_to, shipments_visible_to
 
 TEMPLATE = "logistics/ledger_panel.html"
@@ -33,6 +33,7 @@ PLEDGE_ROWS = (
     ("allocated", _("Allocated, not shipped")),
     ("shipped", _("Shipped, in transit")),
     ("delivered", _("Delivered")),
+    ("delivered_before", _("of which delivered before handover (history)")),
     ("lost", _("Lost on the way")),
     ("withdrawn", _("Withdrawn")),
     ("free", _("Free (the next plan's supply)")),
@@ -41,15 +42,23 @@ PLEDGE_ROWS = (
 )
 
 
-def _rows(ledger: Any, rows: Any, keep: frozenset[str] | None = None) -> list[tuple[Any, int]]:
-    # The figures that are zero are left out, but for the totals every reader expects.
-    figures = ledger.as_dict()
-    return [
-        (label, figures[name])
-        for name, label in rows
-        if (keep is None or name in keep)
-        and (figures[name] or name in {"required", "offered", "open", "free"})
-    ]
+def _rows(ledger: Any, rows: Any, keep: frozenset[str] | None = None) -> list[tuple[Any, Any]]:
+    # The figures that are zero are left out, but for the totals every reader expects; those
+    # that follow from an undisclosed quantity say so rather than a number.
+    out: list[tuple[Any, Any]] = []
+    for name, label in rows:
+        if keep is not None and name not in keep:
+            continue
+        value = figure(ledger, name)
+        if value is None:
+            if name in ALWAYS_SHOWN:
+                out.append((label, _("undisclosed")))
+        elif value or name in ALWAYS_SHOWN:
+            out.append((label, value))
+    return out
+
+
+ALWAYS_SHOWN = frozenset({"required", "offered", "open", "free"})
 
 
 def requirement_ledger_panel(user: Any, requirement: Requirement) -> dict[str, Any] | None:
@@ -112,7 +121,7 @@ def requirement_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str,
     """The ``ledger`` of each requirement (API, exports), as the reader may see it."""
     keep = requirement_ledger_fields(user)
     return {
-        pk: {k: getattr(ledger, k) for k in keep} for pk, ledger in requirement_ledgers(ids).items()
+        pk: {k: figure(ledger, k) for k in keep} for pk, ledger in requirement_ledgers(ids).items()
     }
 
 
@@ -123,7 +132,7 @@ def pledge_ledger_fields(user: Any) -> list[str]:
 def pledge_ledger_figures(user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The ``ledger`` of each pledge (its readers: the cell and its own donor)."""
     keep = pledge_ledger_fields(user)
-    return {pk: {k: getattr(ledger, k) for k in keep} for pk, ledger in pledge_ledgers(ids).items()}
+    return {pk: {k: figure(ledger, k) for k in keep} for pk, ledger in pledge_ledgers(ids).items()}
 
 
 def ledger_by_category(

@@ -41,7 +41,7 @@ def _pledge_words(pledge: Pledge) -> dict[str, Any]:
     return {
         "ref": pledge.reference,
         "donor": pledge.donor.name,
-        "quantity": pledge.quantity,
+        "quantity": pledge.get_quantity_display(),
         "category": pledge.category.name,
     }
 

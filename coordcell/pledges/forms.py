@@ -4,14 +4,19 @@ from typing import Any
 
 from django import forms
 
-from coordcell.registry.forms import UserAwareModelForm, choice_field, model_choice_field
+from coordcell.registry.forms import (
+    UndisclosedQuantityMixin,
+    UserAwareModelForm,
+    choice_field,
+    model_choice_field,
+)
 from coordcell.registry.models import Location, Nation
 
-from .models import Pledge
+from .models import Pledge, PledgeDelivery
 from .services import pledge_status_refusal
 
 
-class PledgeForm(UserAwareModelForm):
+class PledgeForm(UndisclosedQuantityMixin, UserAwareModelForm):
     class Meta:
         model = Pledge
         fields = list(Pledge.INPUT_FIELDS)
@@ -19,6 +24,7 @@ class PledgeForm(UserAwareModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.place_undisclosed()
         model_choice_field(self, "donor").queryset = Nation.objects.filter(is_donor=True)
         model_choice_field(self, "origin").queryset = Location.objects.filter(
             kind=Location.Kind.DEPOT
@@ -38,3 +44,16 @@ class PledgeForm(UserAwareModelForm):
                 for value, label in Pledge.Status.choices
                 if not pledge_status_refusal(self.user, current, value)
             ]
+
+
+class PledgeDeliveryForm(UndisclosedQuantityMixin, UserAwareModelForm):
+    """One entry of a pledge's delivered history (the pledge is the page's)."""
+
+    class Meta:
+        model = PledgeDelivery
+        fields = list(PledgeDelivery.INPUT_FIELDS)
+        widgets = {"delivered_on": forms.DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.place_undisclosed()

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+def quantity_text(quantity: int | None) -> str:
+    """A quantity as lists and messages print it: "undisclosed" rather than a number."""
+    return str(_("undisclosed")) if quantity is None else str(quantity)
+
+
 def _latest_availability() -> dt.date:
     return timezone.now().date() + dt.timedelta(days=5 * 365)
 
@@ -47,7 +52,15 @@ class Pledge(models.Model):
     )
     donor_reference = models.CharField(_("donor's own reference"), max_length=60, blank=True)
     category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="pledges")
-    quantity = models.PositiveIntegerField(_("quantity"), validators=between(1, QUANTITY_MAX))
+    # None: the donor has not disclosed it ("undisclosed" in public trackers). Such a pledge is
+    # counted as undisclosed (never as 0 or 1) and left out of allocation until disclosed.
+    quantity = models.PositiveIntegerField(
+        _("quantity"),
+        null=True,
+        blank=True,
+        validators=between(1, QUANTITY_MAX),
+        help_text=_("Leave empty only when the donor has not disclosed it."),
+    )
     allocated_quantity = models.PositiveIntegerField(
         _("allocated quantity"), default=0, validators=between(0, QUANTITY_MAX)
     )
@@ -156,11 +169,23 @@ class Pledge(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.quantity} × {self.category}"
+        return f"{self.reference}: {quantity_text(self.quantity)} × {self.category}"
+
+    # Fields whose None reads "undisclosed" (pages, exports: what an import reads back).
+    UNDISCLOSED_FIELDS = ("quantity",)
 
     @property
-    def unallocated_quantity(self) -> int:
-        return self.quantity - self.allocated_quantity
+    def quantity_disclosed(self) -> bool:
+        return self.quantity is not None
+
+    def get_quantity_display(self) -> str | int:
+        """What registers and detail pages print (``registers.resolve`` asks for it)."""
+        return quantity_text(self.quantity) if self.quantity is None else self.quantity
+
+    @property
+    def unallocated_quantity(self) -> int | None:
+        """None while the quantity is undisclosed: nothing of it is free to allocate."""
+        return None if self.quantity is None else self.quantity - self.allocated_quantity
 
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}
@@ -196,3 +221,61 @@ class Pledge(models.Model):
             errors["value"] = _("Give the value, or leave currency and basis empty.")
         if errors:
             raise ValidationError(errors)
+
+
+class PledgeDelivery(models.Model):
+    """Part of a pledge delivered before coordcell kept its shipments: a dated entry of its
+    delivered history, with where that came from (a tracker's row, a handover note).
+
+    Counted in the pledge's ledger as "delivered before handover" (and in delivered); it is no
+    longer free to allocate. ``source_row`` names the row of the file it was imported from: the
+    same row imported again updates its entry, never adds one."""
+
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
+    quantity = models.PositiveIntegerField(
+        _("delivered quantity"),
+        null=True,
+        blank=True,
+        validators=between(1, QUANTITY_MAX),
+        help_text=_("Leave empty when the source says delivered, without a number."),
+    )
+    delivered_on = models.DateField(_("delivered on"))
+    approximate = models.BooleanField(
+        _("approximate date"),
+        default=False,
+        help_text=_('The source gives the date roughly ("until", "by", a month only).'),
+    )
+    source = models.CharField(_("source"), max_length=200)
+    source_row = models.CharField(_("source row"), max_length=100, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
+
+    class Meta:
+        ordering = ["delivered_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pledge", "source_row"],
+                condition=~models.Q(source_row=""),
+                name="pledge_delivery_source_row_unique",
+            ),
+        ]
+
+    INPUT_FIELDS = ("quantity", "delivered_on", "approximate", "source")
+    UNDISCLOSED_FIELDS = ("quantity",)
+
+    def __str__(self) -> str:
+        return f"{quantity_text(self.quantity)} delivered {self.delivered_on.isoformat()}"
+
+    def clean(self) -> None:
+        if self.delivered_on and self.delivered_on > timezone.now().date():
+            raise ValidationError(
+                {"delivered_on": _("A delivery already made cannot be dated in the future.")}
+            )

@@ -1,8 +1,8 @@
 from typing import Any
 
-from coordcell.registry.registers import Column, Register
+from coordcell.registry.registers import Column, RecordAction, Register
 
-from . import selectors, services
+from . import selectors, services, views
 from .filters import PledgeFilter
 from .forms import PledgeForm
 from .models import Pledge
@@ -27,6 +27,13 @@ def _ledger_panel(user: Any, obj: Any) -> dict[str, Any] | None:
     from coordcell.logistics.ledger_panel import pledge_ledger_panel
 
     return pledge_ledger_panel(user, obj)
+
+
+def _history_panel(user: Any, obj: Pledge) -> dict[str, Any] | None:
+    deliveries = selectors.pledge_deliveries_visible_to(user).filter(pledge=obj)
+    if not deliveries.exists():
+        return None
+    return {"template": "pledges/deliveries_panel.html", "deliveries": deliveries[:200]}
 
 
 def _ledger_fields(user: Any) -> list[str]:
@@ -60,7 +67,7 @@ PLEDGES = Register(
     form_class=PledgeForm,
     filterset_class=PledgeFilter,
     search_fields=("reference", "donor_reference", "category__name", "conditions"),
-    panels=(_ledger_panel,),
+    panels=(_ledger_panel, _history_panel),
     ledger=_ledger_figures,
     ledger_fields=_ledger_fields,
     detail_fields=Pledge.SHOWN_FIELDS,
@@ -68,4 +75,12 @@ PLEDGES = Register(
     delete=_delete,
     default_sort="-available_from",
     hidden=selectors.pledge_fields_hidden_from,
+    actions=(
+        RecordAction(
+            "Record a delivery",
+            "delivered",
+            views.pledge_delivered,
+            lambda user, obj: selectors.can_save_pledge(user, obj),
+        ),
+    ),
 )

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from coordcell.registry.access import as_user
 
-from .models import Pledge
+from .models import Pledge, PledgeDelivery
 
 
 def pledges_visible_to(user: Any) -> QuerySet[Pledge]:
@@ -69,3 +69,19 @@ def can_save_pledge(user: Any, pledge: Pledge) -> bool:
     if u.is_coordinator:
         return True
     return u.is_donor_liaison and pledge.donor_id == u.nation_id
+
+
+def pledge_deliveries_visible_to(user: Any) -> QuerySet[PledgeDelivery]:
+    """A pledge's delivered history, as its ledger: the cell, auditors and the pledge's own
+    donor. Its source is free text (a tracker's note, a handover record) the recipient does not
+    read, as it does not read a pledge's conditions."""
+    u = as_user(user)
+    if u is None or not (u.sees_everything or u.is_donor_liaison):
+        return PledgeDelivery.objects.none()
+    return PledgeDelivery.objects.filter(pledge__in=pledges_visible_to(u).values("pk"))
+
+
+def can_save_pledge_delivery(user: Any, delivery: PledgeDelivery) -> bool:
+    """Record or correct a pledge's delivered history: whoever may change the pledge (the cell,
+    the pledge's own donor liaison). No query: the pledge is set on the entry."""
+    return can_save_pledge(user, delivery.pledge)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +26,9 @@ from coordcell.registry.models import Capability, Location, User
 
 from .models import Pledge
 from .selectors import can_create_pledge, can_save_pledge
+
+if TYPE_CHECKING:
+    from .deliveries import Delivered
 
 PLEDGE_REFERENCES = Numbering("P", 6, Pledge)
 
@@ -183,11 +186,15 @@ def pledges_save_many(
     actor: Any,
     creates: Sequence[Pledge],
     updates: Sequence[tuple[Mapping[str, Any], Pledge]],
+    deliveries: Sequence[Delivered] = (),
 ) -> None:
     """Create and update many pledges in the caller's transaction (an import): the rules of
     ``pledge_check``, one audit event per pledge as ``pledge_save`` records it, references from
     the counter, and readiness recomputed once for the pledges whose dates or status moved.
-    Refused whole (ValidationError naming the pledges) if any pledge breaks a rule."""
+    Refused whole (ValidationError naming the pledges) if any pledge breaks a rule.
+
+    ``deliveries``: the delivered history of these pledges' rows (``deliveries.Delivered``, a
+    tracker's delivered units), written after the pledges in the same transaction, audited."""
     bad = [
         (pledge, error)
         for before, pledge in [*((None, p) for p in creates), *updates]
@@ -204,6 +211,10 @@ def pledges_save_many(
             pledge.created_by_id = getattr(actor, "pk", None)
         create_many_audited(actor=actor, objects=creates, unique_field="reference")
         update_many_audited(actor=actor, pairs=updates)
+        if deliveries:
+            from .deliveries import pledge_deliveries_save_many
+
+            pledge_deliveries_save_many(actor=actor, rows=deliveries)
         _recompute_readiness(actor, [(before, pledge) for before, pledge in updates])
         from coordcell.notifications.services import notify_pledges_changed
 
@@ -229,7 +240,9 @@ def pledges_refresh_allocated(*, actor: Any, pledge_ids: Iterable[int], cause: s
     ledgers = _ledgers(ids)
     changed: list[tuple[Pledge, int]] = []
     for pledge in Pledge.objects.filter(pk__in=ids).order_by("pk"):
-        committed = min(ledgers[pledge.pk].committed, pledge.quantity)
+        committed = ledgers[pledge.pk].committed
+        if pledge.quantity is not None:  # undisclosed: what is known committed, unbounded
+            committed = min(committed, pledge.quantity)
         if committed != pledge.allocated_quantity:
             changed.append((pledge, pledge.allocated_quantity))
             pledge.allocated_quantity = committed

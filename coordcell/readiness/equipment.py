@@ -52,7 +52,7 @@ class Expectation:
 
     requirement_id: int
     reference: str
-    quantity: int
+    quantity: int | None  # None: undisclosed, never covered in full until disclosed
     received: int
     covered: int
     date: dt.date | None
@@ -219,6 +219,11 @@ def expectations(
     result: dict[int, Expectation] = {}
     for req in Requirement.objects.filter(pk__in=ids).only("id", "reference", "quantity"):
         got = received[req.pk]
+        if req.quantity is None:
+            result[req.pk] = Expectation(
+                req.pk, req.reference, None, got, got, None, Kind.NOT_ALLOCATED, None
+            )
+            continue
         if got >= req.quantity:
             day = received_on.get(req.pk)
             result[req.pk] = Expectation(

@@ -270,6 +270,11 @@ class Wording:
             return ""
         if kind in DELIVERY_KINDS:
             return self._delivery(fact)
+        if kind == "not_allocated" and fact.get("quantity") is None:
+            return (
+                f"{self._requirement(fact, 'requirement')} not allocated: its quantity is "
+                f"undisclosed ({fact.get('covered')} covered)"
+            )
         if kind == "not_allocated":
             return (
                 f"{self._requirement(fact, 'requirement')} not allocated "

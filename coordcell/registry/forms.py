@@ -74,6 +74,51 @@ class UserAwareModelForm(forms.ModelForm):
         }
 
 
+class UndisclosedQuantityMixin(forms.Form):
+    """A record whose quantity may be undisclosed (pledges, requirements): an explicit tick, so
+    that a quantity left empty by mistake is an error, never an undisclosed quantity."""
+
+    quantity_undisclosed = forms.BooleanField(
+        label=_("Quantity undisclosed"),
+        required=False,
+        help_text=_(
+            "Tick when the source does not disclose the quantity: the record is left out of "
+            "allocation until you give it."
+        ),
+    )
+
+    def place_undisclosed(self) -> None:
+        order = list(self.fields)
+        order.remove("quantity_undisclosed")
+        order.insert(
+            order.index("quantity") + 1 if "quantity" in order else 0, "quantity_undisclosed"
+        )
+        self.order_fields(order)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk is not None and instance.quantity is None:
+            self.fields["quantity_undisclosed"].initial = True
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        undisclosed = data.get("quantity_undisclosed")
+        if "quantity" in self.errors:
+            return data
+        if undisclosed and data.get("quantity") is not None:
+            self.add_error(
+                "quantity",
+                _("Leave the quantity empty when it is undisclosed, or untick “undisclosed”."),
+            )
+        elif not undisclosed and data.get("quantity") is None:
+            self.add_error(
+                "quantity",
+                _(
+                    "Give the quantity, or tick “Quantity undisclosed” if the source does not "
+                    "give it."
+                ),
+            )
+        return data
+
+
 class NationForm(UserAwareModelForm):
     class Meta:
         model = Nation

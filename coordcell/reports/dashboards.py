@@ -135,7 +135,16 @@ def coordinator(user: User, today: dt.date) -> Dashboard:
         Panel(
             _("Unmet priority-1 requirements, soonest first"),
             [_("Requirement"), _("Category"), _("Quantity"), _("Need by"), _("Capability")],
-            [[r.reference, r.category.name, r.quantity, r.need_by, r.capability.name] for r in top],
+            [
+                [
+                    r.reference,
+                    r.category.name,
+                    r.get_quantity_display(),
+                    r.need_by,
+                    r.capability.name,
+                ]
+                for r in top
+            ],
             [f"/requirements/{r.pk}/" for r in top],
             "/requirements/?unmet=true&priority=1&sort=need_by",
             _("No unmet priority-1 requirement."),

@@ -11,6 +11,7 @@ from coordcell.registry.access import as_user
 
 from . import figures
 from .charts import Chart, bar_chart
+from .delivered import delivered_chart
 from .scope import Scope
 
 
@@ -146,6 +147,7 @@ def picture(user: Any, scope: Scope, *, today: dt.date | None = None) -> list[Ch
         return []
     charts: list[Chart] = []
     charts += flow_charts(user, scope)
+    charts.append(delivered_chart(user, scope))
     if u.sees_everything or u.is_donor_liaison or u.is_recipient_liaison:
         charts.append(fulfilment_chart(user, scope))
     charts += hub_charts(user, scope, today)

@@ -44,15 +44,16 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     from coordcell.logistics.ledger_panel import REQUIREMENT_ROWS, ledger_by_category
     from coordcell.requirements.selectors import requirements_visible_to
 
-    keys, ledger_rows = ledger_by_category(
-        user, scope.requirements(requirements_visible_to(user)).exclude(cancelled_at__isnull=False)
-    )
+    in_scope = scope.requirements(requirements_visible_to(user)).exclude(cancelled_at__isnull=False)
+    keys, ledger_rows = ledger_by_category(user, in_scope)
     labels = dict(REQUIREMENT_ROWS)
     context: dict[str, Any] = {
         "form": form,
         "scope": scope,
         "ledger_labels": [labels[k] for k in keys],
         "ledger_rows": ledger_rows,
+        # Not in the sums: their need is not known (never counted as 0).
+        "ledger_undisclosed": in_scope.filter(quantity__isnull=True).count(),
         "charts": figures.value,
         "figures": figures,
         "query": scope.query(),

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -5,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, VERSION_MAX, between
 from coordcell.registry.models import Capability, ItemCategory, Location
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Requirement(models.Model):
@@ -38,7 +45,15 @@ class Requirement(models.Model):
     category = models.ForeignKey(
         ItemCategory, on_delete=models.PROTECT, related_name="requirements"
     )
-    quantity = models.PositiveIntegerField(_("quantity"), validators=between(1, QUANTITY_MAX))
+    # None: not disclosed by the source. Counted as undisclosed, left out of allocation until
+    # disclosed (its status stays open).
+    quantity = models.PositiveIntegerField(
+        _("quantity"),
+        null=True,
+        blank=True,
+        validators=between(1, QUANTITY_MAX),
+        help_text=_("Leave empty only when the quantity is not disclosed."),
+    )
     need_by = models.DateField(_("need-by date"))
     delivery_point = models.ForeignKey(
         Location,
@@ -105,7 +120,19 @@ class Requirement(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.quantity} × {self.category}"
+        quantity = _("undisclosed") if self.quantity is None else self.quantity
+        return f"{self.reference}: {quantity} × {self.category}"
+
+    # Fields whose None reads "undisclosed" (pages, exports: what an import reads back).
+    UNDISCLOSED_FIELDS = ("quantity",)
+
+    @property
+    def quantity_disclosed(self) -> bool:
+        return self.quantity is not None
+
+    def get_quantity_display(self) -> StrOrPromise | int:
+        """What registers and detail pages print (``registers.resolve`` asks for it)."""
+        return _("undisclosed") if self.quantity is None else self.quantity
 
     def clean(self) -> None:
         if self.delivery_point_id and self.delivery_point.kind != Location.Kind.DELIVERY_POINT:

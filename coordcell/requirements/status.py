@@ -19,10 +19,15 @@ class Coverage:
     received: int = 0  # confirmed received by the recipient
 
 
-def derive_status(*, required: int, coverage: Coverage, cancelled: bool) -> str:
-    """Fulfilled only by what was received; allocated only by committed plans."""
+def derive_status(*, required: int | None, coverage: Coverage, cancelled: bool) -> str:
+    """Fulfilled only by what was received; allocated only by committed plans. An undisclosed
+    quantity (None) is never fulfilled nor wholly allocated: only partly, or open."""
     if cancelled:
         return Status.CANCELLED
+    if required is None:
+        if coverage.received > 0:
+            return Status.PARTLY_FULFILLED
+        return Status.PARTLY_ALLOCATED if coverage.allocated > 0 else Status.OPEN
     if coverage.received >= required:
         return Status.FULFILLED
     if coverage.received > 0:

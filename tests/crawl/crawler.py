@@ -112,6 +112,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "training-sessions:cancel": "training.session",
         "readiness:detail": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",
+        "pledges:delivered": "pledges.pledge",
         "api-audit-events-detail": "audit.auditevent",
         **{
             f"api-allocation-runs-{n}": "allocation.allocationrun"

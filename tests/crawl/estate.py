@@ -92,6 +92,7 @@ def build(*, capture: Any) -> Estate:
     with capture(execute=True):
         _live_shipments(estate)
         _tokens(estate)
+        _delivered_history(estate)
     canary_walk(estate)
     payloads(estate)
     time_canaries(estate)
@@ -325,3 +326,29 @@ def _tokens(estate: Estate) -> None:
     for login in ("donor-de", "donor-pl", "recipient", "trainer-gb"):
         user = estate.users[login]
         token_create(actor=user, user=user, name="fixture")
+
+
+def _delivered_history(estate: Estate) -> None:
+    """A pledge of each donor with a delivered history (issue 20): its source is free text."""
+    from coordcell.pledges.deliveries import pledge_delivery_save
+    from coordcell.pledges.models import Pledge, PledgeDelivery
+
+    coordinator = next(u for u in estate.users.values() if u.is_coordinator)
+    for code in ("DE", "PL"):
+        for status in ("confirmed", "offered"):
+            pledge = (
+                Pledge.objects.filter(donor__code=code, status=status, quantity__gt=1)
+                .order_by("pk")
+                .first()
+            )
+            if pledge is None:
+                continue
+            pledge_delivery_save(
+                actor=coordinator,
+                delivery=PledgeDelivery(
+                    pledge=pledge,
+                    quantity=1,
+                    delivered_on=timezone.now().date() - dt.timedelta(days=400),
+                    source="Handover note",
+                ),
+            )

@@ -151,8 +151,17 @@ def _none(_obj: Any) -> str:
     return ""
 
 
+def _pledge_history(v: Viewer, c: Canary) -> bool:
+    # docs/import.md: a pledge's delivered history is read as its ledger, by the cell and the
+    # pledge's own donor; its source is free text, like conditions the recipient does not read.
+    return _cell(v) or _donor(v, c.nation)
+
+
 OWNED: dict[str, Ownership] = {
     "pledges.pledge": Ownership(lambda o: o.donor.code, lambda o: o.status, _pledge, ("donor",)),
+    "pledges.pledgedelivery": Ownership(
+        lambda o: o.pledge.donor.code, _none, _pledge_history, ("pledge__donor",)
+    ),
     "requirements.requirement": Ownership(
         lambda o: RECIPIENT_NATION, _none, _requirement, ("capability",)
     ),

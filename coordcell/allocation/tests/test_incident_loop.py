@@ -130,6 +130,7 @@ def test_the_next_run_plans_exactly_the_residual(world, committed):
         "open": 105,
         "over_covered": 0,
         "cancelled": False,
+        "undisclosed": False,
     }
     assert ledger[routine.pk].open == 400
     pledges = pledge_ledgers([german_pledge.pk, polish_pledge.pk])
@@ -138,11 +139,13 @@ def test_the_next_run_plans_exactly_the_residual(world, committed):
         "allocated": 0,
         "shipped": 0,
         "delivered": 198,
+        "delivered_before": 0,
         "lost": 2,
         "released": 0,
         "withdrawn": 0,
         "free": 0,
         "over_allocated": 0,
+        "undisclosed": False,
     }
     assert pledges[polish_pledge.pk].released == 250
     assert pledges[polish_pledge.pk].free == 250
