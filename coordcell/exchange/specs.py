@@ -321,26 +321,29 @@ def _save_pledges(*, actor: Any, creates: Any, updates: Any) -> None:
         creates=creates,
         # A row whose delivered units alone changed changes the history, not the pledge.
         updates=[
-            (before, p)
-            for before, p in updates
-            if values_of(p) != {k: v for k, v in before.items() if k not in DELIVERED}
+            (own, p)
+            for own, p in (
+                ({k: v for k, v in before.items() if k not in DELIVERED}, p)
+                for before, p in updates
+            )
+            if values_of(p) != own
         ],
         deliveries=[r for r in rows if r is not None],
     )
 
 
 def _delivered_stored(pledges: list[Pledge]) -> dict[int, dict[str, Any]]:
-    """The delivered units an earlier import recorded for these pledges (those without any
-    are left out: their row's silence records nothing)."""
+    """The delivered units an earlier import recorded for these pledges; 0 where none was (as a
+    row's 0 records none)."""
     stored = delivered_stored([p.pk for p in pledges])
     out: dict[int, dict[str, Any]] = {}
     for pledge in pledges:
         entry = stored.get((pledge.pk, IMPORT_SOURCE_ROW))
-        if entry is not None:
-            out[pledge.pk] = {
-                "delivered_quantity": entry["quantity"],
-                "delivered_on": entry["delivered_on"],
-            }
+        out[pledge.pk] = (
+            {"delivered_quantity": 0, "delivered_on": None}
+            if entry is None
+            else {"delivered_quantity": entry["quantity"], "delivered_on": entry["delivered_on"]}
+        )
     return out
 
 

@@ -190,7 +190,7 @@ def test_corrected_rejects_come_back_under_the_keys_made_for_them(world, tmp_pat
 
     rows = [
         [1400, "Poland", "", "Military", "Artillery", "155 mm HE round", 10, "2022-07-01", 0, ""],
-        [1400, "Poland", "", "Military", "Artillery", "155 mm HE round", ".", "2022-07-02", 0, ""],
+        [1400, "Poland", "", "Military", "Artillery", "155 mm HE round", "", "2022-07-02", 0, ""],
     ]
     path = write_tracker(tmp_path / "t.xlsx", rows)
     # Named, not lettered: a rejects file starts with its "row" column.

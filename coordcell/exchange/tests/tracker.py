@@ -68,7 +68,7 @@ ROWS: list[list[Any]] = [
         "military",
         "Artillery",
         "155 mm HE round",
-        ".",
+        "",  # no quantity at all: rejected as required ("." would be undisclosed)
         "8/3/2022",
         None,
         "",
