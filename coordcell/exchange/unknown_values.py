@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.access import can_write_registers
-from coordcell.registry.models import CategoryDomain, ItemCategory
+from coordcell.registry.models import CategoryDomain, ItemCategory, Nation
 
 from .mapping import Mapping
 from .references import default_code, default_name
 from .specs import ImportSpec, Lookups
 
 NEW = "__new__"  # the select's choice for "create it"
-# The kinds the page creates (a location needs coordinates: the mapping file creates those).
-CREATED_ON_THE_PAGE = {"category", "nation"}
+# The kinds the page creates (a location with its nation and coordinates).
+CREATED_ON_THE_PAGE = {"category", "nation", "location"}
 
 
 @dataclass
@@ -54,9 +55,9 @@ def add_unknown_fields(
         except StopIteration:
             continue  # the field is gone from the import type
         creatable = creates and kind in CREATED_ON_THE_PAGE
-        options = [("", "— leave as error —")]
+        options = [("", str(_("— leave as error —")))]
         if creatable:
-            options.append((NEW, "— create it (below) —"))
+            options.append((NEW, str(_("— create it (below) —"))))
         options += [
             (getattr(o, "code", str(o)), f"{o} ({getattr(o, 'code', '')})")
             for o in lookups.options(kind)
@@ -68,7 +69,8 @@ def add_unknown_fields(
             form.fields[name] = forms.ChoiceField(
                 choices=options,
                 required=False,
-                label=f"{spec.field(field_name).label} {raw!r} means",
+                label=_("%(field)s %(value)r means")
+                % {"field": spec.field(field_name).label, "value": raw},
                 initial=_initial(field_name, raw, mapping, suggestions, creatable),
             )
             value = UnknownValue(
@@ -112,13 +114,13 @@ def _new_fields(
     form.fields[names["code"]] = forms.CharField(
         required=False,
         max_length=40,
-        label="Code",
+        label=_("Code"),
         initial=given.get("code") or default_code(kind, raw),
     )
     form.fields[names["name"]] = forms.CharField(
         required=False,
         max_length=200,
-        label="Name",
+        label=_("Name"),
         initial=given.get("name") or default_name(kind, raw),
     )
     if kind == "category":
@@ -127,15 +129,36 @@ def _new_fields(
         form.fields[names["domain"]] = forms.ChoiceField(
             choices=[("", "—"), *CategoryDomain.choices],
             required=False,
-            label="Domain",
+            label=_("Domain"),
             initial=given.get("domain", ""),
         )
         form.fields[names["unit"]] = forms.ChoiceField(
             choices=[("", "—"), *ItemCategory.Unit.choices],
             required=False,
-            label="Unit of measure",
+            label=_("Unit of measure"),
             initial=given.get("unit", ""),
         )
+    if kind == "location":
+        for attribute, label in (
+            ("nation", _("Nation")),
+            ("latitude", _("Latitude (decimal degrees)")),
+            ("longitude", _("Longitude (decimal degrees)")),
+        ):
+            names[attribute] = f"{prefix}:{attribute}"
+            if attribute == "nation":
+                form.fields[names[attribute]] = forms.ChoiceField(
+                    choices=[
+                        ("", "—"),
+                        *Nation.objects.order_by("name").values_list("code", "name"),
+                    ],
+                    required=False,
+                    label=label,
+                    initial=given.get("nation", ""),
+                )
+            else:
+                form.fields[names[attribute]] = forms.CharField(
+                    required=False, max_length=20, label=label, initial=given.get(attribute, "")
+                )
     return names
 
 
@@ -147,7 +170,7 @@ def clean_unknown(form: forms.Form, unknown: list[UnknownValue]) -> None:
             continue
         for attribute, name in value.new.items():
             if not data.get(name):
-                form.add_error(name, f"Give the new record's {attribute}.")
+                form.add_error(name, _("Give the new record's %(what)s.") % {"what": attribute})
 
 
 def apply_unknown(data: dict[str, Any], unknown: list[UnknownValue], result: Mapping) -> None:

@@ -147,3 +147,30 @@ def test_the_rejected_rows_of_a_workbook_download_as_a_workbook(
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "row" and rows[0][-1] == "errors"
     assert [r[0] for r in rows[1:]] == [4, 5, 6, 7]
+
+
+def test_a_coordinator_creates_a_depot_on_the_page_with_its_nation_and_place(
+    world, client_for, post, settings, tmp_path
+):
+    rows = [["DE", f"DE-{i}", "ammo-155", 10, f"{YEAR}-05-01", "Depot Unterlüß"] for i in range(2)]
+    path = write_xlsx(tmp_path / "depot.xlsx", rows, HEADERS)
+    client = client_for(world.users[Role.COORDINATOR])
+    url = _upload(client, path, settings, tmp_path)
+    page = post(client, url, {**COLUMNS, "action": "check"}).content.decode()
+    depot = re.search(r'<select name="val:origin:Depot Unterlüß".*?</select>', page, re.S)[0]
+    assert '<option value="__new__"' in depot
+    new = {
+        "val:origin:Depot Unterlüß": "__new__",
+        "new:origin:0:code": "depot-unterluess",
+        "new:origin:0:name": "Depot Unterlüß",
+        "new:origin:0:nation": "DE",
+    }
+    refused = client.post(url, {**COLUMNS, **new, "action": "check"}).content.decode()
+    assert "Give the new record&#x27;s latitude." in refused
+    new.update({"new:origin:0:latitude": "52.85", "new:origin:0:longitude": "10.28"})
+    checked = post(client, url, {**COLUMNS, **new, "action": "check"}).content.decode()
+    assert "2 rows, 2 valid, 0 rejected" in checked
+    done = post(client, url, {**COLUMNS, **new, "action": "commit"}).content.decode()
+    assert "Committed" in done
+    assert Pledge.objects.filter(origin__code="depot-unterluess").count() == 2
+    assert AuditEvent.objects.filter(verb="create", target_type="registry.location").exists()
