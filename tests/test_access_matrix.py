@@ -233,11 +233,15 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "api-hub-capacities-detail": (*capacities, True),
-        # The API's capability packages: read by whoever sees them on the readiness page.
-        **{
-            f"api-capability-packages-{n}": (CapabilityPackage, packages_visible_to, None, False)
-            for n in ("detail", "history")
-        },
+        # The API's capability packages: read by whoever sees them on the readiness page,
+        # changed by coordinators (can_save_package).
+        "api-capability-packages-detail": (
+            CapabilityPackage,
+            packages_visible_to,
+            coordinators(packages_visible_to),
+            True,
+        ),
+        "api-capability-packages-history": (CapabilityPackage, packages_visible_to, None, False),
         "api-token-revoke": (ApiToken, tokens_of, tokens_of, True),
         # An upload is named by its public id (its file's name here is the id again: only the
         # uploader's requests get past the upload to be told that no such file exists).

@@ -10,7 +10,6 @@ Pledges, requirements and locations are driven the same way in ``tests/test_one_
 refuses); they are not repeated here.
 
 Entry points that do not exist, so have nothing to compare:
-- capability packages: no API write (``/api/v1/capability-packages`` reads only);
 - shipments: no page creates one by hand (the allocation commit plans them); the API and the
   import are compared;
 - training sessions: a page and the API (compared here), no import;
@@ -267,6 +266,15 @@ def _package_page(scene: Scene) -> None:
     assert answer.status_code == 302, answer.content.decode()[:2000]
 
 
+def _package_api(scene: Scene) -> None:
+    answer = scene.api().post(
+        "/api/v1/capability-packages",
+        {"name": "Artillery brigade package", "capability": "sp-arty"},
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+
+
 def _package_import(scene: Scene) -> None:
     scene.import_(
         "packages",
@@ -485,8 +493,7 @@ CASES = [
     Case(
         "capability packages",
         lambda scene: None,
-        # The API reads packages only: nothing to compare through it.
-        {"page": _package_page, "api": None, "import": _package_import},
+        {"page": _package_page, "api": _package_api, "import": _package_import},
         _package_outcome,
     ),
 ]

@@ -2,7 +2,12 @@
 with its readiness — ready-on date, bottleneck, components and critical path — written for the
 caller by ``readiness.wording.Wording``, the words the readiness pages use: never the stored facts,
 which name other nations' deliveries and shipment dates. ``/history`` lists the package's
-readiness changes (``changes_visible_to``) as the package page does, newest first by cursor."""
+readiness changes (``changes_visible_to``) as the package page does, newest first by cursor.
+
+Coordinators create a package (name, capability by its code) and change it (its name, its items
+as a list of requirement, role and tranche) as on the readiness pages: the page's ``PackageForm``
+checks the name and capability, ``readiness.services.package_save`` saves, versioned (a stale
+``version`` answers 409) and audited; ``can_save_package`` decides who may."""
 
 from __future__ import annotations
 
@@ -12,19 +17,23 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as df
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordcell.readiness import selectors
-from coordcell.readiness.models import CapabilityPackage
+from coordcell.bounds import VERSION_MAX
+from coordcell.readiness import selectors, services
+from coordcell.readiness.forms import PackageForm
+from coordcell.readiness.models import CapabilityPackage, PackageItem
 from coordcell.readiness.wording import Wording
 from coordcell.registry.access import as_user, raise_not_found, refuse
-from coordcell.registry.models import CategoryDomain
+from coordcell.registry.models import Capability, CategoryDomain
+from coordcell.requirements.models import Requirement
 
 from .filters import CodedFilterSet, CodeFilter
 from .pagination import IdCursorPagination
+from .writes import form_errors
 
 TAG = ["capability-packages"]
 
@@ -60,6 +69,43 @@ class CapabilityPackageSerializer(serializers.Serializer):
     critical_path = StepSerializer(many=True)
     computed_at = serializers.DateTimeField(allow_null=True)
     version = serializers.IntegerField()
+
+
+class PackageItemInput(serializers.Serializer):
+    requirement = serializers.CharField(
+        max_length=30, help_text="The requirement's reference: one of the capability's own."
+    )
+    role = serializers.ChoiceField(choices=PackageItem.Role.choices)
+    tranche = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=99,
+        help_text="The sustainment tranche; readiness waits for the first only.",
+    )
+
+
+class PackageInput(serializers.Serializer):
+    """What a coordinator sends to create or change a package."""
+
+    name = serializers.CharField(max_length=200)
+    capability = serializers.CharField(
+        max_length=50,
+        required=False,
+        help_text="The capability's code. Required to create (one package per capability); a "
+        "package stays with its capability.",
+    )
+    items = PackageItemInput(
+        many=True,
+        required=False,
+        help_text="The package's items, replacing those it holds; left out: unchanged.",
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=VERSION_MAX,
+        help_text="The version you read. Required to change: a stale one answers 409.",
+    )
 
 
 class ReadinessChangeSerializer(serializers.Serializer):
@@ -132,14 +178,38 @@ class HistoryPagination(IdCursorPagination):
 @extend_schema_view(
     list=extend_schema(summary="List capability packages with their readiness", tags=TAG),
     retrieve=extend_schema(summary="Read a capability package's readiness", tags=TAG),
+    create=extend_schema(
+        summary="Create a capability package (coordinators)",
+        request=PackageInput,
+        responses={201: CapabilityPackageSerializer},
+        tags=TAG,
+    ),
+    update=extend_schema(
+        summary="Replace a capability package's name and items (coordinators)",
+        description="Send `version` as read; a stale one answers 409.",
+        request=PackageInput,
+        responses={200: CapabilityPackageSerializer},
+        tags=TAG,
+    ),
+    partial_update=extend_schema(
+        summary="Change a capability package's name or items (coordinators)",
+        description="Send `version` as read; a stale one answers 409.",
+        request=PackageInput,
+        responses={200: CapabilityPackageSerializer},
+        tags=TAG,
+    ),
 )
-class CapabilityPackageViewSet(viewsets.ReadOnlyModelViewSet):
-    """Capability packages: only those you may see, in the words the readiness pages use."""
+class CapabilityPackageViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Capability packages: only those you may see, in the words the readiness pages use;
+    coordinators create and change them."""
 
     serializer_class = CapabilityPackageSerializer
     filter_backends = [df.DjangoFilterBackend]
     filterset_class = PackageFilter
     lookup_value_regex = r"\d+"
+    http_method_names = ["get", "head", "options", "post", "put", "patch"]
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -164,6 +234,83 @@ class CapabilityPackageViewSet(viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         package = self.get_object()
         return Response(_package(Wording.for_page(request.user, [package]), package))
+
+    def get_serializer_class(self) -> Any:
+        if self.action in ("create", "update", "partial_update"):
+            return PackageInput
+        return super().get_serializer_class()
+
+    def _changer(self, package: CapabilityPackage | None) -> None:
+        if not selectors.can_save_package(self.request.user, package):
+            raise exceptions.PermissionDenied("Only coordinators define capability packages.")
+
+    def _answer(self, package: CapabilityPackage, **kwargs: Any) -> Response:
+        package = self.get_queryset().get(pk=package.pk)
+        return Response(_package(Wording.for_page(self.request.user, [package]), package), **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.get_queryset()  # an inactive user: refused as for a read
+        self._changer(None)
+        parsed = PackageInput(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        data = parsed.validated_data
+        code = data.get("capability")
+        if not code:
+            raise exceptions.ValidationError(
+                {"capability": ["Give the capability's code: a package is for one capability."]}
+            )
+        capability = Capability.objects.filter(code__iexact=code.strip()).first()
+        if capability is None:
+            raise exceptions.ValidationError(
+                {"capability": [f"No capability with the code {code!r}."]}
+            )
+        form = PackageForm(
+            data={"name": data["name"], "capability": capability.pk},
+            instance=CapabilityPackage(),
+        )
+        if not form.is_valid():
+            raise form_errors(form)
+        items = _items(form.instance, data["items"]) if "items" in data else None
+        package = services.package_save(actor=request.user, package=form.instance, items=items)
+        location = f"/api/v1/capability-packages/{package.pk}"
+        headers = {"Location": request.build_absolute_uri(location)}
+        return self._answer(package, status=status.HTTP_201_CREATED, headers=headers)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        package = self.get_object()
+        self._changer(package)
+        parsed = PackageInput(data=request.data, partial=partial)
+        parsed.is_valid(raise_exception=True)
+        data = parsed.validated_data
+        if data.get("version") is None:
+            raise exceptions.ValidationError(
+                {"version": ["Send the version you read, so a newer change is not overwritten."]}
+            )
+        code = data.get("capability")
+        if code and code.strip().lower() != package.capability.code.lower():
+            raise exceptions.ValidationError(
+                {
+                    "capability": [
+                        "A package stays with its capability: create a package for the other "
+                        "capability instead."
+                    ]
+                }
+            )
+        form = PackageForm(
+            data={"name": data.get("name", package.name), "capability": package.capability_id},
+            instance=package,
+        )
+        if not form.is_valid():
+            raise form_errors(form)
+        items = _items(form.instance, data["items"]) if "items" in data else None
+        package = services.package_save(
+            actor=request.user,
+            package=form.instance,
+            items=items,
+            expected_version=data["version"],
+        )
+        return self._answer(package)
 
     @extend_schema(
         summary="A capability package's readiness history",
@@ -205,3 +352,40 @@ class CapabilityPackageViewSet(viewsets.ReadOnlyModelViewSet):
                 }
             )
         return self.get_paginated_response(rows)
+
+
+def _items(
+    package: CapabilityPackage, rows: list[dict[str, Any]]
+) -> list[tuple[Requirement, str, int]]:
+    """The items sent, their requirements found among the package's capability's: every
+    unknown, foreign or repeated reference answered at once."""
+    references = [row["requirement"].strip() for row in rows]
+    found = {
+        r.reference: r
+        for r in Requirement.objects.filter(
+            capability_id=package.capability_id, reference__in=references
+        )
+    }
+    errors: list[dict[str, list[str]]] = []
+    seen: set[str] = set()
+    items = []
+    for reference, row in zip(references, rows, strict=True):
+        requirement = found.get(reference)
+        if requirement is None:
+            errors.append(
+                {
+                    "requirement": [
+                        f"No requirement {reference!r} of the capability "
+                        f"{package.capability.code}: a package holds its own capability's needs."
+                    ]
+                }
+            )
+        elif reference in seen:
+            errors.append({"requirement": [f"{reference} is listed twice."]})
+        else:
+            errors.append({})
+            items.append((requirement, row["role"], row.get("tranche") or 1))
+        seen.add(reference)
+    if any(errors):
+        raise exceptions.ValidationError({"items": errors})
+    return items
