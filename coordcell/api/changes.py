@@ -57,7 +57,9 @@ from coordcell.logistics.selectors import (
 )
 from coordcell.notifications.models import Notification
 from coordcell.notifications.selectors import notifications_visible_to
+from coordcell.pledges.models import PledgeDelivery
 from coordcell.pledges.register_defs import PLEDGES
+from coordcell.pledges.selectors import pledge_deliveries_visible_to
 from coordcell.readiness.models import CapabilityPackage
 from coordcell.readiness.selectors import packages_visible_to
 from coordcell.registry import register_defs as reg
@@ -112,6 +114,9 @@ def _legs_visible_to(user: Any) -> QuerySet[Leg]:
 
 FEED_TYPES: tuple[FeedType, ...] = (
     _of_register("pledge", PLEDGES),
+    FeedType(
+        "pledge-delivery", PledgeDelivery, pledge_deliveries_visible_to, "pledge-deliveries"
+    ),
     _of_register("requirement", REQUIREMENTS),
     _of_register("nation", reg.NATIONS),
     _of_register("organisation", reg.ORGANISATIONS),

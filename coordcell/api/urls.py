@@ -18,6 +18,7 @@ from coordcell.registry import register_defs as reg
 from coordcell.requirements.register_defs import REQUIREMENTS
 
 from . import (
+    deliveries,
     discrepancies,
     hub_capacities,
     inventory,
@@ -70,6 +71,9 @@ router.register(
 )
 router.register("training-sessions", training.SessionViewSet, basename="api-training-sessions")
 router.register("bookings", training.BookingViewSet, basename="api-bookings")
+router.register(
+    "pledge-deliveries", deliveries.PledgeDeliveryViewSet, basename="api-pledge-deliveries"
+)
 
 
 def _api_handles_its_own_auth(patterns: list[Any]) -> list[Any]:
