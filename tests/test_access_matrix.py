@@ -99,7 +99,13 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.notifications.models import Notification
     from coordcell.notifications.selectors import notifications_visible_to
     from coordcell.pledges.models import Pledge
-    from coordcell.pledges.selectors import pledges_editable_by, pledges_visible_to
+    from coordcell.pledges.models import PledgeDelivery
+    from coordcell.pledges.selectors import (
+        can_save_pledge_delivery,
+        pledge_deliveries_visible_to,
+        pledges_editable_by,
+        pledges_visible_to,
+    )
     from coordcell.readiness.models import CapabilityPackage
     from coordcell.readiness.selectors import packages_visible_to
     from coordcell.registry.capacity import hub_capacities_visible_to
@@ -135,6 +141,11 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             user.is_coordinator or user.is_donor_liaison or user.is_recipient_liaison
         )
         return qs if allowed else qs.none()
+
+    def deliveries_editable_by(user: Any) -> Any:
+        # The entries its access function lets the user change (who may change the pledge).
+        visible = pledge_deliveries_visible_to(user).select_related("pledge")
+        return visible.filter(pk__in=[d.pk for d in visible if can_save_pledge_delivery(user, d)])
 
     runs = (AllocationRun, allocation.runs_visible_to, coordinators(allocation.runs_visible_to))
     capacities = (HubCapacity, hub_capacities_visible_to, coordinators(hub_capacities_visible_to))
@@ -188,6 +199,13 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         "training-sessions:attendance": (Session, sessions_visible_to, sessions_editable_by, True),
         "training-sessions:cancel": (Session, sessions_visible_to, sessions_editable_by, True),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
+        # Its form (issue 17): coordinators only (can_save_package).
+        "readiness:edit": (
+            CapabilityPackage,
+            packages_visible_to,
+            coordinators(packages_visible_to),
+            True,
+        ),
         # A pledge's delivered history (issue 20): recorded by who may change the pledge.
         "pledges:delivered": (Pledge, pledges_visible_to, pledges_editable_by, True),
         "requirements:cancel": (
@@ -233,6 +251,14 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
             True,
         ),
         "api-hub-capacities-detail": (*capacities, True),
+        # A pledge's delivered history: read as on the pledge's page, changed by who may
+        # change the pledge.
+        "api-pledge-deliveries-detail": (
+            PledgeDelivery,
+            pledge_deliveries_visible_to,
+            deliveries_editable_by,
+            True,
+        ),
         # The API's capability packages: read by whoever sees them on the readiness page,
         # changed by coordinators (can_save_package).
         "api-capability-packages-detail": (
@@ -371,6 +397,20 @@ def estate(world, django_capture_on_commit_callbacks, settings, tmp_path):
             actor=coordinator,
             package=CapabilityPackage(name="Battery", capability=world.capability),
             items=[(world.capability.requirements.first(), PackageItem.Role.END_ITEM, 1)],
+        )
+    # A pledge's delivered history, on a pledge of each donor (the API's entries have objects).
+    from coordcell.pledges.deliveries import pledge_delivery_save
+    from coordcell.pledges.models import Pledge, PledgeDelivery
+
+    for code in ("DE", "PL"):
+        pledge_delivery_save(
+            actor=coordinator,
+            delivery=PledgeDelivery(
+                pledge=Pledge.objects.get(reference=f"MARK-{code}-confirmed-P"),
+                quantity=1,
+                delivered_on=monday - dt.timedelta(days=7),
+                source=f"Handover note {code}",
+            ),
         )
     for role in (Role.DONOR_LIAISON, "donor-pl"):
         token_create(actor=world.users[role], user=world.users[role], name="scanner")

@@ -89,6 +89,7 @@ def samples(estate: Estate) -> dict[str, Any]:
     out["api models"]["training-sessions"] = "training.session"
     out["api models"]["bookings"] = "training.booking"
     out["api models"]["capability-packages"] = "readiness.capabilitypackage"
+    out["api models"]["pledge-deliveries"] = "pledges.pledgedelivery"
     out["register slugs"] = [r.slug for r in REGISTERS] + list(TRAINING_REGISTERS)
     out["drill lists"] = list(LISTS)
     # scope -> the viewers who ask for it (None: every viewer). The whole picture carries the

@@ -20,6 +20,8 @@ from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import Discrepancy, SerialItem
 from coordcell.logistics.tests.factories import event, ingest, make_shipment
 from coordcell.notifications.models import Kind, Notification
+from coordcell.pledges.deliveries import pledge_delivery_save
+from coordcell.pledges.models import PledgeDelivery
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.readiness.tests.conftest import estate, package  # noqa: F401 (fixtures)
 from coordcell.registry.models import HubCapacity, Organisation, Role
@@ -88,6 +90,15 @@ def real_ids(world, estate, django_capture_on_commit_callbacks, settings, tmp_pa
         description="Crate crushed",
         photos=[SimpleUploadedFile("crate.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")],
     )
+    delivery = pledge_delivery_save(
+        actor=coordinator,
+        delivery=PledgeDelivery(
+            pledge=pledge,
+            quantity=1,
+            delivered_on=dt.date.today() - dt.timedelta(days=3),
+            source="Handover note",
+        ),
+    )
     organisation = Organisation.objects.create(
         nation=world.nations["DE"],
         name="Bundeswehr logistics",
@@ -144,6 +155,7 @@ def real_ids(world, estate, django_capture_on_commit_callbacks, settings, tmp_pa
         "training-sessions": estate.p.session.pk,
         "cohorts": estate.british_cohort.pk,
         "bookings": estate.british_cohort.bookings.first().pk,
+        "pledge-deliveries": delivery.pk,
     }
     assert all(ids.values()), ids
     return ids
