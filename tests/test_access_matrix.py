@@ -98,8 +98,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
     from coordcell.logistics.models import Discrepancy, DiscrepancyPhoto, SerialItem, Shipment
     from coordcell.notifications.models import Notification
     from coordcell.notifications.selectors import notifications_visible_to
-    from coordcell.pledges.models import Pledge
-    from coordcell.pledges.models import PledgeDelivery
+    from coordcell.pledges.models import Pledge, PledgeDelivery
     from coordcell.pledges.selectors import (
         can_save_pledge_delivery,
         pledge_deliveries_visible_to,
