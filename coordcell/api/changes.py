@@ -114,9 +114,7 @@ def _legs_visible_to(user: Any) -> QuerySet[Leg]:
 
 FEED_TYPES: tuple[FeedType, ...] = (
     _of_register("pledge", PLEDGES),
-    FeedType(
-        "pledge-delivery", PledgeDelivery, pledge_deliveries_visible_to, "pledge-deliveries"
-    ),
+    FeedType("pledge-delivery", PledgeDelivery, pledge_deliveries_visible_to, "pledge-deliveries"),
     _of_register("requirement", REQUIREMENTS),
     _of_register("nation", reg.NATIONS),
     _of_register("organisation", reg.ORGANISATIONS),
