@@ -25,6 +25,21 @@ class RunForm(forms.Form):
         help_text=_("Meet priority-1 requirements as far as possible before any other."),
     )
     greedy = forms.BooleanField(label=_("Greedy hand method (for comparison only)"), required=False)
+    hub_share_cap = forms.FloatField(
+        label=_("Resilient plan: the most any hub may pass of a week's units (share, optional)"),
+        required=False,
+        min_value=0.1,
+        max_value=1.0,
+        help_text=_(
+            "For example 0.5: no hub passes more than half of a domain's units in any week, so "
+            "the loss of one hub cuts less. It costs some value; the run shows both plans."
+        ),
+    )
+    n_minus_one = forms.BooleanField(
+        label=_("Analyse the loss of each hub (N−1)"),
+        required=False,
+        help_text=_("Re-plans once per hub without it: the run takes longer."),
+    )
     replan_from = forms.DateField(
         label=_("Re-plan from (a Monday, optional)"),
         required=False,

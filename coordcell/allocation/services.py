@@ -40,6 +40,7 @@ from coordcell.requirements.services import requirements_refresh_status
 from . import selectors, solver
 from .instance import build_instance
 from .models import AllocationLine, AllocationRun, Shortfall
+from .resilience import N_MINUS_ONE_KEY, analyse, solve_for_run
 from .scenarios import ChangeError, apply_changes, check_changes
 
 RUN_REFERENCES = Numbering("A", 5, AllocationRun)
@@ -203,8 +204,17 @@ def run_execute(run_id: int) -> AllocationRun:
         if run.method == AllocationRun.Method.GREEDY:
             plan = solver.greedy(instance)
             greedy_plan = plan
+            analysis = analyse(instance, plan, None, False)
         else:
-            plan = solver.solve(instance, _solved_parts())
+            plan, resilient = solve_for_run(instance, _solved_parts())
+            _progress(run, 60, "Exposure to the loss of a hub")
+            analysis = analyse(
+                instance,
+                plan,
+                resilient,
+                bool(run.parameters.get(N_MINUS_ONE_KEY)),
+                _solved_parts(),
+            )
             _progress(run, 70, "Comparing with the greedy hand method")
             greedy_plan = solver.greedy(instance)
         solve_seconds = time.perf_counter() - began
@@ -231,6 +241,7 @@ def run_execute(run_id: int) -> AllocationRun:
                 gap=plan.gap,
                 greedy_objective=greedy_plan.objective,
                 stats=stats,
+                resilience=analysis,
                 finished_at=timezone.now(),
             )
             record(
@@ -243,6 +254,8 @@ def run_execute(run_id: int) -> AllocationRun:
                     "gap": plan.gap,
                     "lines": len(plan.flows),
                     "input_hash": run.input_hash,
+                    "bound_kind": plan.stats.bound_kind,
+                    "resilient": analysis.get("resilient"),
                 },
             )
     except ChangeError as exc:

@@ -141,9 +141,7 @@ def instance_from_dict(data: Any) -> Instance:
             method=str(p["method"]),
             threads=int(p["threads"]),
             time_limit=None if p["time_limit"] is None else float(p["time_limit"]),
-            hub_share_cap=(
-                None if p.get("hub_share_cap") is None else float(p["hub_share_cap"])
-            ),
+            hub_share_cap=(None if p.get("hub_share_cap") is None else float(p["hub_share_cap"])),
         )
         return Instance(
             horizon=int(d["horizon"]),

@@ -207,7 +207,9 @@ def readiness_weeks(inst: Instance, flows: tuple[Flow, ...]) -> dict[str, int | 
     return {c: week[c] if complete[c] else None for c in complete}
 
 
-def _moves(before: dict[str, int | None], after: dict[str, int | None]) -> tuple[CapabilityMove, ...]:
+def _moves(
+    before: dict[str, int | None], after: dict[str, int | None]
+) -> tuple[CapabilityMove, ...]:
     return tuple(
         CapabilityMove(c, before[c], after.get(c))
         for c in sorted(before)
@@ -221,15 +223,22 @@ def close_hub(inst: Instance, hub_id: str, weeks: tuple[int, int] | None = None)
     closed = frozenset(range(max(0, first), min(inst.horizon - 1, last) + 1))
 
     def shut(h: Hub) -> Hub:
-        return dataclasses.replace(h, closed_periods=h.closed_periods | closed) if h.id == hub_id else h
+        return (
+            dataclasses.replace(h, closed_periods=h.closed_periods | closed)
+            if h.id == hub_id
+            else h
+        )
 
     return dataclasses.replace(inst, hubs=tuple(shut(h) for h in inst.hubs))
 
 
-def residual_instance(inst: Instance, kept: tuple[Flow, ...], displaced: tuple[Flow, ...]) -> Instance:
+def residual_instance(
+    inst: Instance, kept: tuple[Flow, ...], displaced: tuple[Flow, ...]
+) -> Instance:
     """What is left to plan when ``kept`` flows stay as they are: the pledges of the
-    ``displaced`` flows, with the units ``kept`` leaves them; the requirements those categories can serve, with the units ``kept`` leaves open; the
-    hubs' capacity net of what ``kept`` passes through them each week."""
+    ``displaced`` flows, with the units ``kept`` leaves them; the requirements their categories
+    can serve, with the units ``kept`` leaves open; the hubs' capacity net of what ``kept``
+    passes through them each week."""
     dom = inst.domain_of()
     sup = {s.id: s for s in inst.supplies}
     cats = {sup[f.supply_id].category for f in displaced}
@@ -308,7 +317,11 @@ def n_minus_one(
                 new_flows[hid] = (plan.flows, None, 0)
                 continue
             res = solve(residual_instance(close_hub(inst, hid, (first, last)), kept, displaced))
-            new_flows[hid] = (tuple(sorted((*kept, *res.flows), key=_flow_key)), res.gap, res.stats.parts)
+            new_flows[hid] = (
+                tuple(sorted((*kept, *res.flows), key=_flow_key)),
+                res.gap,
+                res.stats.parts,
+            )
     else:
         warm = cache.warm if isinstance(cache, SolveCache) else {}
         jobs: list[PartJob] = []
@@ -316,7 +329,9 @@ def n_minus_one(
         for hid in hub_ids:
             for i, sub in enumerate(subs):
                 if any(f.hub_id == hid and first <= f.hub_period <= last for f in flows_by_part[i]):
-                    jobs.append(PartJob(close_hub(sub, hid, (first, last)), warm.get(_part_key(sub))))
+                    jobs.append(
+                        PartJob(close_hub(sub, hid, (first, last)), warm.get(_part_key(sub)))
+                    )
                     job_of.append((hid, i))
         order = sorted(range(len(jobs)), key=lambda j: (-len(jobs[j].inst.supplies), j))
         size = len(inst.supplies) + len(inst.demands)
