@@ -53,6 +53,16 @@ class RunForm(forms.Form):
     def clean_planning_start(self) -> dt.date:
         return _monday(self.cleaned_data["planning_start"])
 
+    def parameters(self) -> dict[str, Any]:
+        """The run's parameters from the cleaned form (kept on the run and in its audit)."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {"lexicographic": bool(data["lexicographic"])}
+        if data.get("hub_share_cap") is not None:
+            out["hub_share_cap"] = float(data["hub_share_cap"])
+        if data.get("n_minus_one"):
+            out["n_minus_one"] = True
+        return out
+
     def clean_replan_from(self) -> dt.date | None:
         value: dt.date | None = self.cleaned_data.get("replan_from")
         return _monday(value) if value else None

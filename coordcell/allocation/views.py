@@ -23,7 +23,6 @@ from coordcell.registry.access import as_user, get_visible_or_404, not_found, re
 from . import resilience, selectors, services
 from .forms import LineEditForm, RunForm, WhatIfForm
 from .models import AllocationLine, AllocationRun
-from .resilience import N_MINUS_ONE_KEY
 from .scenarios import describe
 
 
@@ -48,7 +47,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
                 planning_start=form.cleaned_data["planning_start"],
                 horizon_weeks=form.cleaned_data["horizon_weeks"],
                 replan_from=form.cleaned_data["replan_from"],
-                parameters=_run_parameters(form.cleaned_data),
+                parameters=form.parameters(),
                 method=(
                     AllocationRun.Method.GREEDY
                     if form.cleaned_data["greedy"]
@@ -63,16 +62,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {"page": page, "form": form, "can_run": selectors.can_create_run(user)},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _run_parameters(data: dict[str, Any]) -> dict[str, Any]:
-    """The run form's options as the run's parameters (kept on the run and in its audit)."""
-    out: dict[str, Any] = {"lexicographic": data["lexicographic"]}
-    if data.get("hub_share_cap") is not None:
-        out["hub_share_cap"] = data["hub_share_cap"]
-    if data.get("n_minus_one"):
-        out[N_MINUS_ONE_KEY] = True
-    return out
 
 
 BOUND_LABELS = {

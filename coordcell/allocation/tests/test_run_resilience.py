@@ -117,3 +117,53 @@ def test_the_auditor_reads_exposure_and_other_roles_never_reach_it(
     assert page.status_code == 200 and b'id="n-minus-one"' in page.content
     for role in (Role.DONOR_LIAISON, Role.RECIPIENT_LIAISON, Role.TRAINING_SITE_OFFICER):
         assert client_for(world.users[role]).get(f"/allocation/{run.pk}/").status_code == 404
+
+
+def test_the_api_takes_the_option_and_returns_the_exposure(world, situation, second_hub):
+    from rest_framework.test import APIClient
+
+    from coordcell.api.services import token_create
+    from coordcell.exchange.cli import command_user
+
+    _, raw = token_create(
+        actor=command_user(None), user=world.users[Role.COORDINATOR], name="tests"
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    runs = "/api/v1/allocation-runs"
+    bad = api.post(runs, {"hub_share_cap": 0}, format="json")
+    assert bad.status_code == 400 and "hub_share_cap" in bad.json()["detail"]
+    answer = api.post(runs, {"hub_share_cap": 0.5, "n_minus_one": True}, format="json")
+    assert answer.status_code == 202, answer.content[:2000]
+    run = api.get(answer["Location"]).json()
+    assert run["status"] == "solved"
+    assert run["resilience"]["resilient"]["cap"] == 0.5
+    assert {x["hub_id"] for x in run["resilience"]["n_minus_one"]["losses"]} == {
+        "rzeszow",
+        "mielec",
+    }
+
+
+def test_week_0_is_this_monday_and_the_demo_starts_next_monday(world, situation):
+    import datetime as dt
+
+    from coordcell.allocation.services import default_planning_start, instance_for
+    from coordcell.demo.scenario import default_start
+
+    wednesday = dt.date(2027, 1, 6)
+    assert default_planning_start(wednesday) == dt.date(2027, 1, 4)
+    assert default_start(wednesday) == dt.date(2027, 1, 11)
+    # the same requirement (due six weeks after this Monday) is due in week 6 of a run started
+    # this Monday, in week 5 of one started on the demo's Monday
+    coordinator = world.users[Role.COORDINATOR]
+    this_week = run_create(actor=coordinator, enqueue=False)
+    next_week = run_create(
+        actor=coordinator,
+        planning_start=situation["start"] + dt.timedelta(weeks=1),
+        enqueue=False,
+    )
+    due = {
+        run.pk: {d.id: d.need_by_period for d in instance_for(run).demands}["R-000001"]
+        for run in (this_week, next_week)
+    }
+    assert due == {this_week.pk: 6, next_week.pk: 5}
