@@ -338,9 +338,9 @@ def n_minus_one(
         threads = inst.parameters.threads if size >= 2_000 else 1
         solved = _solve_parts([jobs[j] for j in order], threads) if jobs else []
         by_hub: dict[str, dict[int, tuple[tuple[Flow, ...], float]]] = defaultdict(dict)
-        for j, res in zip(order, solved, strict=True):
+        for j, part in zip(order, solved, strict=True):
             hid, i = job_of[j]
-            by_hub[hid][i] = (res.flows, res.bound)
+            by_hub[hid][i] = (part.flows, part.bound)
         for hid in hub_ids:
             resolved = by_hub.get(hid, {})
             flows: list[Flow] = []
