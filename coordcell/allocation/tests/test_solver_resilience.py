@@ -147,6 +147,22 @@ def test_n_minus_one_counts_what_is_lost_and_the_readiness_that_moves() -> None:
     assert (move.capability, move.before, move.after, move.weeks) == ("BDE-1", 3, 5, 2)
 
 
+def test_the_immediate_recourse_keeps_the_rest_and_replans_only_the_displaced_units() -> None:
+    inst = two_hubs()
+    inst = dataclasses.replace(
+        inst,
+        supplies=(*inst.supplies, Supply("P-2", "155-A", 50, 0, "DE")),
+        demands=(*inst.demands, Demand("R-2", "155-A", 50, 6, "LV", 3)),
+        hubs=(inst.hubs[0], dataclasses.replace(inst.hubs[1], capacity={"artillery": 60})),
+    )
+    plan = solve(inst)
+    assert units_by_hub(plan) == {"MIE": 150}
+    loss = {x.hub_id: x for x in n_minus_one(inst, plan, keep_rest=True).losses}["MIE"]
+    # everything passed Mielec: all of it is re-planned through Rzeszów (60 a week, on time)
+    assert loss.p1_on_time == 100 and loss.delivered == 150
+    assert loss.objective == pytest.approx(plan.objective - 150 * 0.001)
+
+
 def test_n_minus_one_of_a_generated_instance_is_feasible_and_no_better() -> None:
     inst = generate_instance(150, seed=3)
     plan = solve(inst)
