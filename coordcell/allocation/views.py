@@ -69,6 +69,7 @@ BOUND_LABELS = {
     "repaired-duals": _("weak duality with the first-order LP's repaired duals"),
     "lagrangian": _("the Lagrangian bound of the first-order LP's capacity prices"),
     "lexicographic-lp": _("the final stage's LP optimum (priority 1 first)"),
+    "plain-plan-bound": _("the plain plan's bound (the hub share cap only takes plans away)"),
 }
 
 

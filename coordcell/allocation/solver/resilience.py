@@ -407,6 +407,17 @@ class Resilient:
         return self.plain.objective - self.plan.objective
 
 
+def _tighter_bound(capped: Plan, plain: Plan) -> Plan:
+    """The cap only takes plans away, so the plain problem's bound also bounds the capped one:
+    the lower of it and the capped LP's own weak-duality bound (loose with PDLP's duals)."""
+    if capped.lp_bound is None or plain.lp_bound is None or plain.lp_bound >= capped.lp_bound:
+        return capped
+    bound = max(plain.lp_bound, capped.objective)
+    gap = (bound - capped.objective) / max(1.0, abs(bound))
+    stats = dataclasses.replace(capped.stats, bound_kind="plain-plan-bound")
+    return dataclasses.replace(capped, lp_bound=bound, gap=gap, stats=stats)
+
+
 def plan_resilient(inst: Instance, cap: float, plain: Plan | None = None) -> Resilient:
     """Solve ``inst`` plainly (unless ``plain`` is given) and with ``hub_share_cap=cap``; the
     resilient plan is the capped one unless it loses more to its worst single hub."""
@@ -419,7 +430,7 @@ def plan_resilient(inst: Instance, cap: float, plain: Plan | None = None) -> Res
         inst, parameters=dataclasses.replace(inst.parameters, hub_share_cap=cap)
     )
     plain = plain if plain is not None else solve(plain_inst)
-    capped = solve(capped_inst)
+    capped = _tighter_bound(solve(capped_inst), plain)
     worst_plain = worst_single_hub_loss(inst, plain)
     worst = worst_single_hub_loss(inst, capped)
     if worst > worst_plain:
