@@ -53,6 +53,17 @@ class RunForm(forms.Form):
     def clean_planning_start(self) -> dt.date:
         return _monday(self.cleaned_data["planning_start"])
 
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if data.get("lexicographic") and data.get("hub_share_cap") is not None:
+            raise forms.ValidationError(
+                _(
+                    "Choose either priority 1 first or a resilient plan: the hub share cap "
+                    "applies to the weighted plan only."
+                )
+            )
+        return data
+
     def parameters(self) -> dict[str, Any]:
         """The run's parameters from the cleaned form (kept on the run and in its audit)."""
         data = self.cleaned_data

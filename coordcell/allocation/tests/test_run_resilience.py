@@ -88,6 +88,14 @@ def test_a_share_cap_out_of_range_is_refused_and_nothing_is_queued(world, situat
     assert not AllocationRun.objects.exists()
 
 
+def test_priority_1_first_and_a_share_cap_together_are_refused(world, situation, client_for):
+    client = client_for(world.users[Role.COORDINATOR])
+    response = _post_run(client, situation["start"], hub_share_cap="0.5", lexicographic="on")
+    assert response.status_code == 400
+    assert "Choose either priority 1 first or a resilient plan" in response.content.decode()
+    assert not AllocationRun.objects.exists()
+
+
 def test_the_compare_page_shows_both_plans_side_by_side(world, situation, second_hub, client_for):
     client = client_for(world.users[Role.COORDINATOR])
     assert _post_run(client, situation["start"]).status_code == 302

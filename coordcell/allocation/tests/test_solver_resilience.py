@@ -192,6 +192,8 @@ def test_resilient_plan_splits_the_flow_and_halves_the_worst_loss() -> None:
 def test_share_cap_out_of_range_is_refused() -> None:
     with pytest.raises(InstanceError, match="hub_share_cap"):
         solve(two_hubs(hub_share_cap=1.5))
+    with pytest.raises(InstanceError, match="not lexicographic"):
+        solve(two_hubs(hub_share_cap=0.5, lexicographic=True))
 
 
 def test_share_cap_survives_the_instance_file() -> None:
