@@ -40,6 +40,15 @@ class RunForm(forms.Form):
         required=False,
         help_text=_("Re-plans once per hub without it: the run takes longer."),
     )
+    n_minus_one_from_week = forms.IntegerField(
+        label=_("N−1: hub closed from week (optional)"), required=False, min_value=0, max_value=103
+    )
+    n_minus_one_to_week = forms.IntegerField(
+        label=_("N−1: hub closed to week (optional; empty: to the end)"),
+        required=False,
+        min_value=0,
+        max_value=103,
+    )
     replan_from = forms.DateField(
         label=_("Re-plan from (a Monday, optional)"),
         required=False,
@@ -55,6 +64,14 @@ class RunForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
+        first, last = data.get("n_minus_one_from_week"), data.get("n_minus_one_to_week")
+        if (first is not None or last is not None) and not data.get("n_minus_one"):
+            raise forms.ValidationError(_("Weeks for N−1 need “Analyse the loss of each hub”."))
+        if first is not None and last is not None and last < first:
+            raise forms.ValidationError(
+                _("N−1: the last closed week (%(last)s) is before the first (%(first)s).")
+                % {"first": first, "last": last}
+            )
         if data.get("lexicographic") and data.get("hub_share_cap") is not None:
             raise forms.ValidationError(
                 _(
@@ -72,6 +89,9 @@ class RunForm(forms.Form):
             out["hub_share_cap"] = float(data["hub_share_cap"])
         if data.get("n_minus_one"):
             out["n_minus_one"] = True
+            first, last = data.get("n_minus_one_from_week"), data.get("n_minus_one_to_week")
+            if first is not None or last is not None:
+                out["n_minus_one_weeks"] = [first or 0, last if last is not None else 103]
         return out
 
     def clean_replan_from(self) -> dt.date | None:

@@ -40,12 +40,17 @@ def analyse(
     resilient: Resilient | None,
     with_n_minus_one: bool,
     cache: Any = None,
+    weeks: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """The JSON kept on the run: exposure, the N-1 table (when asked for), the plain plan's
-    figures beside a resilient one."""
+    """The JSON kept on the run: exposure, the N-1 table (when asked for; each hub closed over
+    ``weeks``, inclusive, or the whole horizon), the plain plan's figures beside a resilient
+    one."""
     out: dict[str, Any] = {"exposure": exposure_json(exposure(instance, plan))}
     if with_n_minus_one:
-        out["n_minus_one"] = n_minus_one_json(n_minus_one(instance, plan, cache=cache))
+        if weeks is not None:
+            weeks = (max(0, weeks[0]), min(instance.horizon - 1, weeks[1]))
+        table = n_minus_one(instance, plan, weeks=weeks, cache=cache)
+        out["n_minus_one"] = n_minus_one_json(table)
     if resilient is not None:
         out["resilient"] = {
             "cap": resilient.cap,

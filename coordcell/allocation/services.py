@@ -143,6 +143,13 @@ def whatif_create(
     )
 
 
+def _n_minus_one_weeks(value: Any) -> tuple[int, int] | None:
+    """The run's N-1 window (first, last week, inclusive), or ``None`` for the whole horizon."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return None
+
+
 def _progress(run: AllocationRun, percent: int, message: str, **fields: Any) -> None:
     run.progress, run.progress_message = percent, message
     for name, value in fields.items():
@@ -214,6 +221,7 @@ def run_execute(run_id: int) -> AllocationRun:
                 resilient,
                 bool(run.parameters.get(N_MINUS_ONE_KEY)),
                 _solved_parts(),
+                _n_minus_one_weeks(run.parameters.get("n_minus_one_weeks")),
             )
             _progress(run, 70, "Comparing with the greedy hand method")
             greedy_plan = solver.greedy(instance)

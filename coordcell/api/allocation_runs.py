@@ -137,6 +137,12 @@ class RunCreateSerializer(serializers.Serializer):
     n_minus_one = serializers.BooleanField(
         default=False, help_text="Also re-plan once without each hub (the N-1 table)."
     )
+    n_minus_one_from_week = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=103
+    )
+    n_minus_one_to_week = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=103
+    )
 
 
 class WhatIfSerializer(serializers.Serializer):
@@ -345,6 +351,11 @@ class AllocationRunViewSet(CellRunViewSet):
                 "replan_from": data["replan_from"] or "",
                 "hub_share_cap": "" if data["hub_share_cap"] is None else data["hub_share_cap"],
                 "n_minus_one": data["n_minus_one"],
+                **{
+                    k: data[k]
+                    for k in ("n_minus_one_from_week", "n_minus_one_to_week")
+                    if data[k] is not None
+                },
             }
         )
         if not form.is_valid():

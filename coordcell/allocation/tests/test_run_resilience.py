@@ -88,6 +88,34 @@ def test_a_share_cap_out_of_range_is_refused_and_nothing_is_queued(world, situat
     assert not AllocationRun.objects.exists()
 
 
+def test_n_minus_one_over_a_window_of_weeks(world, situation, second_hub, client_for):
+    client = client_for(world.users[Role.COORDINATOR])
+    refused = _post_run(client, situation["start"], n_minus_one_from_week="2")
+    assert refused.status_code == 400 and "need" in refused.content.decode()
+    backwards = _post_run(
+        client,
+        situation["start"],
+        n_minus_one="on",
+        n_minus_one_from_week="5",
+        n_minus_one_to_week="2",
+    )
+    assert backwards.status_code == 400 and "is before the first" in backwards.content.decode()
+    assert not AllocationRun.objects.exists()
+    response = _post_run(
+        client,
+        situation["start"],
+        n_minus_one="on",
+        n_minus_one_from_week="1",
+        n_minus_one_to_week="3",
+    )
+    assert response.status_code == 302
+    run = AllocationRun.objects.get()
+    assert run.parameters["n_minus_one_weeks"] == [1, 3]
+    assert {tuple(x["closed"]) for x in run.resilience["n_minus_one"]["losses"]} == {(1, 3)}
+    page = client.get(f"/allocation/{run.pk}/").content.decode()
+    assert "1–3" in page
+
+
 def test_priority_1_first_and_a_share_cap_together_are_refused(world, situation, client_for):
     client = client_for(world.users[Role.COORDINATOR])
     response = _post_run(client, situation["start"], hub_share_cap="0.5", lexicographic="on")
