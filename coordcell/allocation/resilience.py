@@ -125,6 +125,23 @@ def exposure_chart(data: dict[str, Any]) -> Any:
     )
 
 
+def n_minus_one_chart(data: dict[str, Any]) -> Any:
+    """Bar chart of what the plan loses without each hub, after re-planning: value and
+    priority-1 units on time (with its data table)."""
+    from coordcell.reports.charts import bar_chart
+
+    names = hub_names()
+    losses = (data.get("n_minus_one") or {}).get("losses", [])
+    return bar_chart(
+        slug="n-minus-one-chart",
+        title=_("Value lost without each hub, after re-planning"),
+        categories=[names.get(x["hub_id"], x["hub_id"]) for x in losses],
+        series=[(_("value lost"), [max(0.0, x["objective_lost"]) for x in losses])],
+        first_header=_("Hub lost"),
+        note=_("The plan re-optimised without the hub in the weeks shown in the table."),
+    )
+
+
 def readiness_moves(losses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each loss with its readiness moves in days (7 a week) for the page."""
     out = []

@@ -92,6 +92,7 @@ def _resilience_context(run: AllocationRun) -> dict[str, Any]:
         "exposure_chart": resilience.exposure_chart(data),
         "n_minus_one": n1,
         "n_minus_one_losses": losses,
+        "n_minus_one_chart": resilience.n_minus_one_chart(data) if n1 else None,
         "resilient": data.get("resilient"),
     }
 

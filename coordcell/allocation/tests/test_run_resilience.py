@@ -60,6 +60,7 @@ def test_a_resilient_run_with_n_minus_one_shows_exposure_both_plans_and_the_tabl
         'id="exposure"',
         'id="hub-exposure"',  # the SVG chart
         'id="n-minus-one"',
+        'id="n-minus-one-chart"',
         'id="resilient-plan"',
         'id="bound-kind"',
         "Mielec",
