@@ -188,6 +188,13 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         "training-sessions:attendance": (Session, sessions_visible_to, sessions_editable_by, True),
         "training-sessions:cancel": (Session, sessions_visible_to, sessions_editable_by, True),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
+        # A package's form (issue 21): coordinators define packages.
+        "readiness:edit": (
+            CapabilityPackage,
+            packages_visible_to,
+            coordinators(packages_visible_to),
+            True,
+        ),
         # A pledge's delivered history (issue 20): recorded by who may change the pledge.
         "pledges:delivered": (Pledge, pledges_visible_to, pledges_editable_by, True),
         "requirements:cancel": (

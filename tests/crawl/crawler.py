@@ -111,6 +111,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "training-sessions:attendance": "training.session",
         "training-sessions:cancel": "training.session",
         "readiness:detail": "readiness.capabilitypackage",
+        "readiness:edit": "readiness.capabilitypackage",
         "requirements:cancel": "requirements.requirement",
         "pledges:delivered": "pledges.pledge",
         "api-audit-events-detail": "audit.auditevent",
