@@ -96,7 +96,7 @@ test: lint
 	$(MAKE) --no-print-directory test-e2e
 
 bench: install
-	$(BIN)/python benchmarks/run.py $(BENCH)
+	$(BIN)/python benchmarks/run.py $(BENCH) $(if $(SIZES),--sizes $(SIZES))
 
 # Many people at once (benchmarks/load/, not a bench_*.py): the large scenario on PostgreSQL
 # (100 users) and SQLite (20 users), driven by locust and served behind nginx, which only this

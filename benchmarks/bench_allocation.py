@@ -38,6 +38,7 @@ SEED = 1
 
 
 DEMO_SIZES = {200: "small", 5000: "medium", 50000: "large"}
+SIZE_NAMES = {name: n for n, name in DEMO_SIZES.items()}
 
 
 def make_instance(size: int, mode: str) -> Instance:
@@ -85,6 +86,7 @@ def run_solver(size: int, mode: str) -> dict[str, Any]:
         "rss_mb": _rss_mb(),
         "cpu": s.cpu_seconds,
         "worker_mb": s.peak_worker_mb,
+        "bound_kind": s.bound_kind,
     }
 
 
@@ -101,7 +103,8 @@ def run_greedy(size: int, mode: str) -> dict[str, Any]:
 
 
 def run_plain(size: int, mode: str, limit: float) -> dict[str, Any]:
-    """One undivided LP: no grouping, no split into parts, HiGHS interior point."""
+    """One undivided LP: no grouping, no split into parts, HiGHS dual simplex to optimality:
+    the LP optimum the plan and its reported bound are measured against."""
     from coordcell.allocation.solver.aggregate import build_groups
     from coordcell.allocation.solver.lp import solve_lp
     from coordcell.allocation.solver.network import build_network
@@ -110,7 +113,7 @@ def run_plain(size: int, mode: str, limit: float) -> dict[str, Any]:
     t = time.perf_counter()
     g = build_groups(inst, aggregate=False)
     net = build_network(inst, g, tuple(range(len(g.domains))))
-    lp = solve_lp(net.matrix, net.row_lower, net.row_upper, net.cost, "ipm", time_limit=limit)
+    lp = solve_lp(net.matrix, net.row_lower, net.row_upper, net.cost, "simplex", time_limit=limit)
     wall = time.perf_counter() - t
     return {
         "wall": wall,
@@ -187,7 +190,7 @@ def _f(v: Any, fmt: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="200,5000,50000")
+    ap.add_argument("--sizes", default=os.environ.get("BENCH_SIZES") or "200,5000,50000")
     ap.add_argument("--modes", default="demo,per-domain,shared")
     ap.add_argument(
         "--plain-limit",
@@ -214,7 +217,7 @@ def main() -> None:
         }[kind]()
         print(json.dumps(res))
         return
-    sizes = [int(x) for x in a.sizes.split(",")]
+    sizes = [SIZE_NAMES[x] if x in SIZE_NAMES else int(x) for x in a.sizes.split(",") if x]
     medium = sorted(sizes)[len(sizes) // 2] if a.what_if_size is None else a.what_if_size
     print(
         f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f}; "
@@ -224,7 +227,8 @@ def main() -> None:
         "| n | capacity | solver s (build/LP+bound/round) | CPU s | MB main/worker | parts "
         "| LP cols | objective "
         "| bound | gap | greedy s | greedy obj | plan vs greedy | P1 on time plan / greedy "
-        "| plain LP s | plain MB | speed-up |"
+        "| plain LP s | plain MB | speed-up | LP optimum (plain, simplex) | plan below it "
+        "| bound above it | bound |"
     )
     print(head)
     print("|" + "---|" * head.count("|")[:-1] if False else "|" + "---|" * (head.count("|") - 1))
@@ -244,6 +248,14 @@ def main() -> None:
                 else p.get("error") or f"{p['wall']:.1f}{' (limit)' if p['timed_out'] else ''}"
             )
             ratio = "-" if not p or "error" in p else f"{p['wall'] / s['wall']:.1f}x"
+            exact = bool(p) and "error" not in p and not p["timed_out"]
+            opt = p["objective"] if exact else None
+            below = "-" if opt is None else f"{(opt - s['objective']) / max(1.0, abs(opt)):.4%}"
+            above = (
+                "-"
+                if opt is None or s["bound"] is None
+                else f"{(s['bound'] - opt) / max(1.0, abs(opt)):.4%}"
+            )
             vs = "-" if "error" in g else f"{(s['objective'] / g['objective'] - 1) * 100:+.1f}%"
             print(
                 f"| {size} | {mode} | {s['wall']:.2f} ({s['build']:.2f}/{s['solve']:.2f}/"
@@ -252,7 +264,8 @@ def main() -> None:
                 f"| {s['objective']:.1f} | {_f(s['bound'], '.1f')} | {_f(s['gap'], '.4%')} "
                 f"| {_f(g.get('wall'), '.2f')} | {_f(g.get('objective'), '.1f')} | {vs} "
                 f"| {s['p1']:.1%} / {_f(g.get('p1'), '.1%')} | {plain} "
-                f"| {_f(p.get('rss_mb'), '.0f')} | {ratio} |",
+                f"| {_f(p.get('rss_mb'), '.0f')} | {ratio} | {_f(opt, '.1f')} | {below} "
+                f"| {above} | {s['bound_kind'] or '-'} |",
                 flush=True,
             )
             if s["violations"]:

@@ -198,7 +198,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         "training-sessions:attendance": (Session, sessions_visible_to, sessions_editable_by, True),
         "training-sessions:cancel": (Session, sessions_visible_to, sessions_editable_by, True),
         "readiness:detail": (CapabilityPackage, packages_visible_to, None, False),
-        # Its form (issue 17): coordinators only (can_save_package).
+        # A package's form (issue 21): coordinators define packages.
         "readiness:edit": (
             CapabilityPackage,
             packages_visible_to,

@@ -25,6 +25,30 @@ class RunForm(forms.Form):
         help_text=_("Meet priority-1 requirements as far as possible before any other."),
     )
     greedy = forms.BooleanField(label=_("Greedy hand method (for comparison only)"), required=False)
+    hub_share_cap = forms.FloatField(
+        label=_("Resilient plan: the most any hub may pass of a week's units (share, optional)"),
+        required=False,
+        min_value=0.1,
+        max_value=1.0,
+        help_text=_(
+            "For example 0.5: no hub passes more than half of a domain's units in any week, so "
+            "the loss of one hub cuts less. It costs some value; the run shows both plans."
+        ),
+    )
+    n_minus_one = forms.BooleanField(
+        label=_("Analyse the loss of each hub (N−1)"),
+        required=False,
+        help_text=_("Re-plans once per hub without it: the run takes longer."),
+    )
+    n_minus_one_from_week = forms.IntegerField(
+        label=_("N−1: hub closed from week (optional)"), required=False, min_value=0, max_value=103
+    )
+    n_minus_one_to_week = forms.IntegerField(
+        label=_("N−1: hub closed to week (optional; empty: to the end)"),
+        required=False,
+        min_value=0,
+        max_value=103,
+    )
     replan_from = forms.DateField(
         label=_("Re-plan from (a Monday, optional)"),
         required=False,
@@ -37,6 +61,38 @@ class RunForm(forms.Form):
 
     def clean_planning_start(self) -> dt.date:
         return _monday(self.cleaned_data["planning_start"])
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        first, last = data.get("n_minus_one_from_week"), data.get("n_minus_one_to_week")
+        if (first is not None or last is not None) and not data.get("n_minus_one"):
+            raise forms.ValidationError(_("Weeks for N−1 need “Analyse the loss of each hub”."))
+        if first is not None and last is not None and last < first:
+            raise forms.ValidationError(
+                _("N−1: the last closed week (%(last)s) is before the first (%(first)s).")
+                % {"first": first, "last": last}
+            )
+        if data.get("lexicographic") and data.get("hub_share_cap") is not None:
+            raise forms.ValidationError(
+                _(
+                    "Choose either priority 1 first or a resilient plan: the hub share cap "
+                    "applies to the weighted plan only."
+                )
+            )
+        return data
+
+    def parameters(self) -> dict[str, Any]:
+        """The run's parameters from the cleaned form (kept on the run and in its audit)."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {"lexicographic": bool(data["lexicographic"])}
+        if data.get("hub_share_cap") is not None:
+            out["hub_share_cap"] = float(data["hub_share_cap"])
+        if data.get("n_minus_one"):
+            out["n_minus_one"] = True
+            first, last = data.get("n_minus_one_from_week"), data.get("n_minus_one_to_week")
+            if first is not None or last is not None:
+                out["n_minus_one_weeks"] = [first or 0, last if last is not None else 103]
+        return out
 
     def clean_replan_from(self) -> dt.date | None:
         value: dt.date | None = self.cleaned_data.get("replan_from")

@@ -62,6 +62,7 @@ def parameters_from(data: Mapping[str, Any]) -> solver.Parameters:
         method=str(data.get("method", defaults.method)),
         threads=int(data.get("threads", defaults.threads)),
         time_limit=data.get("time_limit", defaults.time_limit),
+        hub_share_cap=(None if data.get("hub_share_cap") is None else float(data["hub_share_cap"])),
     )
 
 

@@ -78,6 +78,9 @@ class AllocationRun(models.Model):
         _("greedy objective"), null=True, blank=True, validators=between(*FLOAT)
     )
     stats = models.JSONField(_("solver statistics"), default=dict, blank=True)
+    # exposure of the plan to the loss of a hub, the N-1 table when asked for, and the plain
+    # plan's figures beside a resilient one (route and timing information: the run's readers)
+    resilience = models.JSONField(_("exposure to the loss of a hub"), default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(
         _("progress (%)"), default=0, validators=between(*PERCENT)
     )

@@ -41,6 +41,7 @@ from coordcell.requirements.services import requirements_refresh_status
 from . import selectors, solver
 from .instance import build_instance, undisclosed_left_out
 from .models import AllocationLine, AllocationRun, Shortfall
+from .resilience import N_MINUS_ONE_KEY, analyse, solve_for_run
 from .scenarios import ChangeError, apply_changes, check_changes
 
 RUN_REFERENCES = Numbering("A", 5, AllocationRun)
@@ -143,6 +144,13 @@ def whatif_create(
     )
 
 
+def _n_minus_one_weeks(value: Any) -> tuple[int, int] | None:
+    """The run's N-1 window (first, last week, inclusive), or ``None`` for the whole horizon."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return None
+
+
 def _progress(run: AllocationRun, percent: int, message: str, **fields: Any) -> None:
     run.progress, run.progress_message = percent, message
     for name, value in fields.items():
@@ -204,8 +212,18 @@ def run_execute(run_id: int) -> AllocationRun:
         if run.method == AllocationRun.Method.GREEDY:
             plan = solver.greedy(instance)
             greedy_plan = plan
+            analysis = analyse(instance, plan, None, False)
         else:
-            plan = solver.solve(instance, _solved_parts())
+            plan, resilient = solve_for_run(instance, _solved_parts())
+            _progress(run, 60, "Exposure to the loss of a hub")
+            analysis = analyse(
+                instance,
+                plan,
+                resilient,
+                bool(run.parameters.get(N_MINUS_ONE_KEY)),
+                _solved_parts(),
+                _n_minus_one_weeks(run.parameters.get("n_minus_one_weeks")),
+            )
             _progress(run, 70, "Comparing with the greedy hand method")
             greedy_plan = solver.greedy(instance)
         solve_seconds = time.perf_counter() - began
@@ -235,6 +253,7 @@ def run_execute(run_id: int) -> AllocationRun:
                 gap=plan.gap,
                 greedy_objective=greedy_plan.objective,
                 stats=stats,
+                resilience=analysis,
                 finished_at=timezone.now(),
             )
             record(
@@ -247,6 +266,8 @@ def run_execute(run_id: int) -> AllocationRun:
                     "gap": plan.gap,
                     "lines": len(plan.flows),
                     "input_hash": run.input_hash,
+                    "bound_kind": plan.stats.bound_kind,
+                    "resilient": analysis.get("resilient"),
                 },
             )
     except ChangeError as exc:

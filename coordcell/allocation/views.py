@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from coordcell.audit.services import StaleEditError
@@ -18,7 +20,7 @@ from coordcell.bounds import VERSION_MAX
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 
-from . import selectors, services
+from . import resilience, selectors, services
 from .forms import LineEditForm, RunForm, WhatIfForm
 from .models import AllocationLine, AllocationRun
 from .scenarios import describe
@@ -45,7 +47,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
                 planning_start=form.cleaned_data["planning_start"],
                 horizon_weeks=form.cleaned_data["horizon_weeks"],
                 replan_from=form.cleaned_data["replan_from"],
-                parameters={"lexicographic": form.cleaned_data["lexicographic"]},
+                parameters=form.parameters(),
                 method=(
                     AllocationRun.Method.GREEDY
                     if form.cleaned_data["greedy"]
@@ -60,6 +62,39 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {"page": page, "form": form, "can_run": selectors.can_create_run(user)},
         status=400 if request.method == "POST" else 200,
     )
+
+
+BOUND_LABELS = {
+    "lp-duals": _("the LP optimum (weak duality with the simplex or interior-point duals)"),
+    "repaired-duals": _("weak duality with the first-order LP's repaired duals"),
+    "lagrangian": _("the Lagrangian bound of the first-order LP's capacity prices"),
+    "lexicographic-lp": _("the final stage's LP optimum (priority 1 first)"),
+    "plain-plan-bound": _("the plain plan's bound (the hub share cap only takes plans away)"),
+}
+
+
+def _resilience_context(run: AllocationRun) -> dict[str, Any]:
+    data = run.resilience or {}
+    if not data.get("exposure"):
+        return {"exposure": None}
+    names = resilience.hub_names()
+    hubs = [{**h, "name": names.get(h["hub_id"], h["hub_id"])} for h in data["exposure"]["hubs"]]
+    n1 = data.get("n_minus_one")
+    losses = None
+    if n1:
+        losses = [
+            {**x, "name": names.get(x["hub_id"], x["hub_id"])}
+            for x in resilience.readiness_moves(n1["losses"])
+        ]
+    return {
+        "exposure": data["exposure"],
+        "exposure_hubs": hubs,
+        "exposure_chart": resilience.exposure_chart(data),
+        "n_minus_one": n1,
+        "n_minus_one_losses": losses,
+        "n_minus_one_chart": resilience.n_minus_one_chart(data) if n1 else None,
+        "resilient": data.get("resilient"),
+    }
 
 
 def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -94,6 +129,10 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "whatif_form": WhatIfForm() if selectors.can_create_run(request.user) else None,
         "replan_from": services.replan_start(run),
         "replaces": selectors.shipments_a_commit_replaces(run),
+        "bound_kinds": [
+            BOUND_LABELS.get(k, k) for k in str(run.stats.get("bound_kind", "")).split(",") if k
+        ],
+        **_resilience_context(run),
     }
     template = "allocation/run_detail.html"
     if request.htmx and not request.htmx.boosted:
@@ -185,8 +224,31 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
             "delta": figures.delta,
             "descriptions": [describe(c) for c in run.changes],
             "moves": figures.moves,
+            "side_by_side": _side_by_side(figures.base, run),
         },
     )
+
+
+def _side_by_side(base: AllocationRun, run: AllocationRun) -> list[dict[str, Any]]:
+    """Both plans' objective, priority-1 units on time and worst single-hub loss; a resilient
+    run also shows the plain plan it was weighed against."""
+    out = []
+    for r in (base, run):
+        ex = (r.resilience or {}).get("exposure") or {}
+        hubs = ex.get("hubs") or []
+        res = (r.resilience or {}).get("resilient")
+        out.append(
+            {
+                "run": r,
+                "objective": r.objective,
+                "p1_on_time": ex.get("p1_on_time"),
+                "worst": hubs[0]["p1_on_time"] if hubs else None,
+                "cap": res["cap"] if res else None,
+                "plain_objective": res["plain_objective"] if res else None,
+                "worst_plain": res["worst_plain"] if res else None,
+            }
+        )
+    return out
 
 
 def run_instance(request: HttpRequest, pk: int) -> HttpResponse:

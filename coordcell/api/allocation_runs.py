@@ -101,7 +101,7 @@ class AllocationRunDetailSerializer(AllocationRunSerializer):
     )
 
     class Meta(AllocationRunSerializer.Meta):
-        fields = [*AllocationRunSerializer.Meta.fields, "replaces_shipments"]
+        fields = [*AllocationRunSerializer.Meta.fields, "replaces_shipments", "resilience"]
         read_only_fields = fields
 
     def get_replaces_shipments(self, run: AllocationRun) -> list[str]:
@@ -126,6 +126,22 @@ class RunCreateSerializer(serializers.Serializer):
     )
     method = serializers.ChoiceField(
         choices=AllocationRun.Method.choices, default=AllocationRun.Method.OPTIMISER
+    )
+    hub_share_cap = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Resilient plan: the most any hub may pass of a domain's units in a week "
+        "(0.1 to 1); the run keeps the plain plan's figures beside it.",
+    )
+    n_minus_one = serializers.BooleanField(
+        default=False, help_text="Also re-plan once without each hub (the N-1 table)."
+    )
+    n_minus_one_from_week = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=103
+    )
+    n_minus_one_to_week = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=103
     )
 
 
@@ -333,6 +349,13 @@ class AllocationRunViewSet(CellRunViewSet):
                 "lexicographic": data["lexicographic"],
                 "greedy": data["method"] == AllocationRun.Method.GREEDY,
                 "replan_from": data["replan_from"] or "",
+                "hub_share_cap": "" if data["hub_share_cap"] is None else data["hub_share_cap"],
+                "n_minus_one": data["n_minus_one"],
+                **{
+                    k: data[k]
+                    for k in ("n_minus_one_from_week", "n_minus_one_to_week")
+                    if data[k] is not None
+                },
             }
         )
         if not form.is_valid():
@@ -344,7 +367,7 @@ class AllocationRunViewSet(CellRunViewSet):
             planning_start=form.cleaned_data["planning_start"],
             horizon_weeks=form.cleaned_data["horizon_weeks"],
             replan_from=form.cleaned_data["replan_from"],
-            parameters={"lexicographic": form.cleaned_data["lexicographic"]},
+            parameters=form.parameters(),
             method=data["method"],
         )
         return _accepted(request, run)

@@ -258,7 +258,7 @@ def import_file(
 
 
 @require_GET
-def export_list(request: HttpRequest, slug: str) -> HttpResponse | FileResponse:
+def export_list(request: HttpRequest, slug: str) -> HttpResponseBase:
     """/export/<register>/?format=csv|xlsx&<the list page's filters>"""
     register = registers().get(slug)
     user = as_user(request.user)

@@ -9,15 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import MONEY_MAX, QUANTITY_MAX, VERSION_MAX, between
-from coordcell.registry.models import Capability, ItemCategory, Location, Nation
+from coordcell.registry.models import (
+    Capability,
+    ItemCategory,
+    Location,
+    Nation,
+    UndisclosedQuantity,
+    quantity_text,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-def quantity_text(quantity: int | None) -> str:
-    """A quantity as lists and messages print it: "undisclosed" rather than a number."""
-    return str(_("undisclosed")) if quantity is None else str(quantity)
 
 
 def _latest_availability() -> dt.date:
@@ -35,7 +37,7 @@ class ValuationBasis(models.TextChoices):
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use the ISO 4217 code, e.g. EUR."))
 
 
-class Pledge(models.Model):
+class Pledge(UndisclosedQuantity, models.Model):
     """A donor nation's commitment of so many items of a category, available from a date."""
 
     class Status(models.TextChoices):
@@ -170,17 +172,6 @@ class Pledge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {quantity_text(self.quantity)} × {self.category}"
-
-    # Fields whose None reads "undisclosed" (pages, exports: what an import reads back).
-    UNDISCLOSED_FIELDS = ("quantity",)
-
-    @property
-    def quantity_disclosed(self) -> bool:
-        return self.quantity is not None
-
-    def get_quantity_display(self) -> str | int:
-        """What registers and detail pages print (``registers.resolve`` asks for it)."""
-        return quantity_text(self.quantity) if self.quantity is None else self.quantity
 
     @property
     def unallocated_quantity(self) -> int | None:

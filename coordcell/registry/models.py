@@ -26,6 +26,28 @@ iso_nation_validator = RegexValidator(
 )
 
 
+def quantity_text(quantity: int | None) -> str:
+    """A quantity as lists and messages print it: "undisclosed" rather than a number."""
+    return str(_("undisclosed")) if quantity is None else str(quantity)
+
+
+class UndisclosedQuantity:
+    """A record whose ``quantity`` may be undisclosed (None): counted as undisclosed, never as 0
+    or 1 (pledges, requirements; docs/import.md)."""
+
+    quantity: int | None
+    # Fields whose None reads "undisclosed" (pages, exports: what an import reads back).
+    UNDISCLOSED_FIELDS = ("quantity",)
+
+    @property
+    def quantity_disclosed(self) -> bool:
+        return self.quantity is not None
+
+    def get_quantity_display(self) -> str | int:
+        """What registers and detail pages print (``registers.resolve`` asks for it)."""
+        return quantity_text(self.quantity) if self.quantity is None else self.quantity
+
+
 class CategoryDomain(models.TextChoices):
     AIR_DEFENCE = "air_defence", _("Air defence")
     ARTILLERY = "artillery", _("Artillery")

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, VERSION_MAX, between
-from coordcell.registry.models import Capability, ItemCategory, Location
+from coordcell.registry.models import (
+    Capability,
+    ItemCategory,
+    Location,
+    UndisclosedQuantity,
+    quantity_text,
+)
 
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
-
-class Requirement(models.Model):
+class Requirement(UndisclosedQuantity, models.Model):
     """A need the recipient registered: so many of a category, at a delivery point, by a date."""
 
     class Status(models.TextChoices):
@@ -120,19 +121,7 @@ class Requirement(models.Model):
     )
 
     def __str__(self) -> str:
-        quantity = _("undisclosed") if self.quantity is None else self.quantity
-        return f"{self.reference}: {quantity} × {self.category}"
-
-    # Fields whose None reads "undisclosed" (pages, exports: what an import reads back).
-    UNDISCLOSED_FIELDS = ("quantity",)
-
-    @property
-    def quantity_disclosed(self) -> bool:
-        return self.quantity is not None
-
-    def get_quantity_display(self) -> StrOrPromise | int:
-        """What registers and detail pages print (``registers.resolve`` asks for it)."""
-        return _("undisclosed") if self.quantity is None else self.quantity
+        return f"{self.reference}: {quantity_text(self.quantity)} × {self.category}"
 
     def clean(self) -> None:
         if self.delivery_point_id and self.delivery_point.kind != Location.Kind.DELIVERY_POINT:

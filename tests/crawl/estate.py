@@ -141,8 +141,15 @@ def _allocate(estate: Estate, start: dt.date) -> None:
     coordinator = estate.users["coordinator"]
     run = run_execute(run_create(actor=coordinator, planning_start=start, enqueue=False).pk)
     run_commit(actor=coordinator, run=run)
-    # A second plan against the first, solved but not committed: a comparison to show.
-    second = run_create(actor=coordinator, planning_start=start, base_run=run, enqueue=False)
+    # A second plan against the first, solved but not committed: a comparison to show; resilient
+    # and with its N-1 table, so that the crawl reads the exposure (route and timing information).
+    second = run_create(
+        actor=coordinator,
+        planning_start=start,
+        base_run=run,
+        parameters={"hub_share_cap": 0.6, "n_minus_one": True},
+        enqueue=False,
+    )
     run_execute(second.pk)
 
 

@@ -150,6 +150,11 @@ def validate_instance(inst: Instance) -> list[str]:
             out.append(f"demand {d.id}: need_by_period {d.need_by_period} outside 0..{H - 1}")
         if d.priority not in inst.parameters.priority_weights:
             out.append(f"demand {d.id}: priority {d.priority} has no weight (allowed: 1..5)")
+    cap = inst.parameters.hub_share_cap
+    if cap is not None and not 0 < cap <= 1:
+        out.append(f"parameters: hub_share_cap {cap} must be above 0 and at most 1")
+    if cap is not None and inst.parameters.lexicographic:
+        out.append("parameters: hub_share_cap applies to the weighted plan, not lexicographic")
     for key, v in sorted({**inst.origin_to_hub, **inst.hub_to_point}.items()):
         if v < 0:
             out.append(f"route {key[0]} -> {key[1]}: transit {v} weeks must not be negative")

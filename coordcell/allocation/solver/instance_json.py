@@ -53,6 +53,7 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
             "method": p.method,
             "threads": p.threads,
             "time_limit": p.time_limit,
+            **({} if p.hub_share_cap is None else {"hub_share_cap": p.hub_share_cap}),
         },
         "categories": [{"code": c.code, "domain": c.domain} for c in inst.categories],
         "compatibility": [
@@ -140,6 +141,7 @@ def instance_from_dict(data: Any) -> Instance:
             method=str(p["method"]),
             threads=int(p["threads"]),
             time_limit=None if p["time_limit"] is None else float(p["time_limit"]),
+            hub_share_cap=(None if p.get("hub_share_cap") is None else float(p["hub_share_cap"])),
         )
         return Instance(
             horizon=int(d["horizon"]),

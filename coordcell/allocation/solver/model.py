@@ -91,6 +91,8 @@ class Parameters:
     priority ``p``: ``priority_weights[p] * (1 - lateness_penalty * L)``, minus ``transport_cost``
     per unit and week in transit.  ``lexicographic=True`` maximises priority-1 on-time-equivalent
     delivery first, then priority 2 with priority 1 held at its optimum, and so on.
+    ``hub_share_cap`` (0 < cap <= 1): the resilient plan, no hub carrying more than that share
+    of its domain's units passing the hubs in any week.
     ``method``: ``"auto"``, ``"ipm"`` (HiGHS interior point, no crossover), ``"simplex"`` (HiGHS
     dual simplex) or ``"pdlp"`` (OR-Tools PDLP).  ``threads``: parts solved in parallel.
     """
@@ -105,6 +107,9 @@ class Parameters:
     method: str = "auto"
     threads: int = 2
     time_limit: float | None = None
+    # resilient planning: no hub may pass more than this share of a part's (domain's) units in
+    # any week (None: no cap).  See docs/allocation.md, "Plans that survive the loss of a hub".
+    hub_share_cap: float | None = None
 
     def unit_value(self, priority: int, lateness: int) -> float:
         """Value of one unit delivered ``lateness`` weeks late (0 if beyond ``max_lateness``)."""
@@ -196,6 +201,8 @@ class SolveStats:
     cpu_seconds: float = 0.0  # CPU time of the part solves (in whichever process they ran)
     peak_worker_mb: float = 0.0  # peak resident memory of the process(es) solving the parts
     parts_reused: int = 0  # parts taken unchanged from a SolveCache
+    # which bound ``lp_bound`` is, per part (comma-separated kinds, see optimise.BOUND_KINDS)
+    bound_kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

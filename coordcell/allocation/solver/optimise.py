@@ -40,8 +40,8 @@ from .decompose import decompose
 from .instance_json import instance_to_json
 from .lp import LpResult, solve_lp
 from .model import Flow, Instance, Plan, PlanStatus, SolveStats
-from .network import DELIVER, Network, build_network, warm_start
-from .rounding import dual_bound, lagrangian_bound, potential_bound, round_flow
+from .network import DELIVER, THROUGH, Network, build_network, warm_start
+from .rounding import column_bounds, dual_bound, lagrangian_bound, potential_bound, round_flow
 
 # "auto": dual simplex for parts up to this many columns (its vertex solutions round without
 # loss), PDLP above (faster at scale; its rounding loses ~0.05%).  Measured, see the benchmark.
@@ -56,10 +56,14 @@ PDLP_TOLERANCE = 3e-3
 PDLP_WARM_TOLERANCE = 1e-3
 PDLP_MIN_TOLERANCE = 3e-5
 PDLP_STEP = 10**0.5
-# a part's plan within BOUND_GAP of the cheap bound skips the Lagrangian bound; a part still
-# further than PART_GAP from its best bound is re-solved with a PDLP_STEP times tighter tolerance
-BOUND_GAP = 3e-3
-PART_GAP = 3.5e-3
+# a part's plan within BOUND_GAP of the cheap bound skips the Lagrangian bound (one min-cost
+# flow, ~0.1 s a part on medium: measured, it brings the medium bound from 0.11% to 0.04% above
+# the LP optimum); a part still further than PART_GAP from its best bound is re-solved with a
+# PDLP_STEP times tighter tolerance.  The bound is never below the LP optimum and the plan never
+# above it, so a part within PART_GAP of its bound has a bound within PART_GAP of its LP
+# optimum: the gap a run reports is then the real one to within 0.05%.
+BOUND_GAP = 3e-4
+PART_GAP = 5e-4
 
 
 @dataclass(slots=True)
@@ -79,9 +83,18 @@ class PartResult:
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
     lp: WarmLp | None = None  # kept only when solving with a cache
+    bound_kind: str = ""  # which bound (see BOUND_KINDS)
     # the flows as index rows (see :func:`decompose`) until the caller turns them into flows:
     # arrays cross between processes far faster than objects
     rows: np.ndarray | None = None
+
+
+# The kinds of bound a part reports (SolveStats.bound_kind lists those of the parts):
+# "lp-duals": weak duality with the simplex / interior point LP's own duals (the LP optimum, to
+# the solver's tolerance); "repaired-duals": PDLP's capacity prices with the other duals repaired
+# by longest paths; "lagrangian": PDLP's capacity prices, the rest solved exactly as a min-cost
+# flow; "lexicographic-lp": the final stage's LP optimum; "none": an empty part.
+BOUND_KINDS = ("lp-duals", "repaired-duals", "lagrangian", "lexicographic-lp", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +177,9 @@ def _lexicographic(net: Network, method: str, time_limit: float | None) -> tuple
 
 def _solve_and_round(
     net: Network, method: str, time_limit: float | None, warm: WarmLp | None = None
-) -> tuple[np.ndarray, float, str, LpResult]:
-    """LP, proven bound and rounded integral flow of a part: (flow, bound, method, last LP).
+) -> tuple[np.ndarray, float, str, LpResult, str]:
+    """LP, proven bound and rounded integral flow of a part: (flow, bound, method, last LP,
+    kind of bound).
 
     PDLP runs to a loose tolerance first (its time grows fast with accuracy on the badly scaled
     demo data, the integral plan much less so); only a part whose plan is then further than
@@ -187,16 +201,61 @@ def _solve_and_round(
         # simplex / interior point duals are accurate: weak duality gives a tight bound at no
         # cost; PDLP's are not, but repaired or as capacity prices they give tight bounds
         bound = dual_bound(net, lp.y)
+        kind = "lp-duals"
         loose = bound > lp.objective + 1e-6 * max(1.0, abs(lp.objective))
         if loose:
-            bound = min(bound, potential_bound(net, lp.y))
+            repaired = potential_bound(net, lp.y)
+            if repaired < bound:
+                bound, kind = repaired, "repaired-duals"
         flow = round_flow(net, lp.x)
         value = float(net.cost @ flow)
         if loose and _gap(bound, value) > BOUND_GAP:
-            bound = min(bound, lagrangian_bound(net, lp.y)[0])
+            lagrangian = lagrangian_bound(net, lp.y)[0]
+            if lagrangian < bound:
+                bound, kind = lagrangian, "lagrangian"
         if method != "pdlp" or _gap(bound, value) <= PART_GAP or tol <= PDLP_MIN_TOLERANCE:
-            return flow, max(bound, value), method, lp
+            return flow, max(bound, value), method, lp, kind
         tol /= PDLP_STEP
+
+
+def share_rows(net: Network, cap: float) -> sp.csr_matrix:
+    """Rows ``flow through hub h in week t - cap x flow through every hub in week t <= 0`` over
+    the part's THROUGH columns, one per (hub, week) the part passes."""
+    th = np.nonzero(net.kind == THROUGH)[0]
+    h, t = net.h[th], net.t[th]
+    pairs, row_of = np.unique(np.stack([h, t], axis=1), axis=0, return_inverse=True)
+    row_of = row_of.ravel()
+    rows: list[np.ndarray] = [row_of]
+    cols: list[np.ndarray] = [th]
+    vals: list[np.ndarray] = [np.ones(len(th))]
+    # every (hub, week) row takes -cap of each column passing any hub that week
+    for r, (_, week) in enumerate(pairs.tolist()):
+        same = th[t == week]
+        rows.append(np.full(len(same), r))
+        cols.append(same)
+        vals.append(np.full(len(same), -cap))
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(pairs), net.n_cols),
+    )
+
+
+def _solve_capped(
+    net: Network, method: str, time_limit: float | None, cap: float
+) -> tuple[np.ndarray, float]:
+    """The part's LP with :func:`share_rows`, its weak-duality bound, and the flow rounded
+    within the LP's flow through each (commodity, hub, week) (so that the shares hold)."""
+    extra = share_rows(net, cap)
+    m = sp.vstack([net.matrix, extra]).tocsc()
+    lo = np.concatenate([net.row_lower, np.full(extra.shape[0], -np.inf)])
+    up = np.concatenate([net.row_upper, np.zeros(extra.shape[0])])
+    tol = PDLP_MIN_TOLERANCE * 10
+    lp = solve_lp(m, lo, up, net.cost, method, time_limit, tol)
+    yy = np.where(np.isfinite(lo), lp.y, np.maximum(lp.y, 0.0))
+    rc = net.cost - m.T @ yy
+    bound = float(yy @ up) + float(np.maximum(rc, 0.0) @ column_bounds(net))
+    flow = round_flow(net, lp.x, spread_left=False)
+    return flow, max(bound, float(net.cost @ flow))
 
 
 def _gap(bound: float, value: float) -> float:
@@ -232,11 +291,19 @@ def _solve_part_timed(inst: Instance, warm: WarmLp | None, keep_lp: bool) -> Par
     n_sg, n_dg = len(g.sg_members), len(g.dg_members)
     kept: WarmLp | None = None
     if net.n_cols == 0:
-        return PartResult((), 0.0, net.n_rows, 0, t1 - t0, 0.0, 0.0, method, n_sg, n_dg)
-    if par.lexicographic:
+        return PartResult(
+            (), 0.0, net.n_rows, 0, t1 - t0, 0.0, 0.0, method, n_sg, n_dg, bound_kind="none"
+        )
+    if par.hub_share_cap is not None and not par.lexicographic:
+        flow, bound = _solve_capped(net, method, par.time_limit, par.hub_share_cap)
+        kind = "lp-duals"
+        method = "capped-" + method
+        t2 = time.perf_counter()
+    elif par.lexicographic:
         base = "ipm" if method in ("ipm", "pdlp") else "simplex"
         method = "lexicographic-" + base
         x, bound = _lexicographic(net, base, par.time_limit)
+        kind = "lexicographic-lp"
         t2 = time.perf_counter()
         cost = net.cost.copy()
         dl = net.kind == DELIVER
@@ -245,7 +312,7 @@ def _solve_part_timed(inst: Instance, warm: WarmLp | None, keep_lp: bool) -> Par
         flow = round_flow(net, x, cost)
     else:
         # (the rounding min-cost flow is counted in the solve time here)
-        flow, bound, method, lp = _solve_and_round(net, method, par.time_limit, warm)
+        flow, bound, method, lp, kind = _solve_and_round(net, method, par.time_limit, warm)
         t2 = time.perf_counter()
         if keep_lp and lp.method == "pdlp":
             kept = WarmLp(net.col_names, lp.x, net.row_names, lp.y)
@@ -266,6 +333,7 @@ def _solve_part_timed(inst: Instance, warm: WarmLp | None, keep_lp: bool) -> Par
         n_dg,
         lp=kept,
         rows=rows,
+        bound_kind=kind,
     )
 
 
@@ -545,6 +613,7 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
         cpu_seconds=sum(r.cpu_seconds for r in fresh),
         peak_worker_mb=max((r.peak_mb for r in fresh), default=0.0),
         parts_reused=len(subs) - len(todo),
+        bound_kind=",".join(sorted({r.bound_kind for r in done if r.bound_kind != "none"})),
     )
     return Plan(status, flows, objective, bound, gap, results_by_demand, stats)
 

@@ -28,8 +28,11 @@ def capacity_rows(net: Network) -> tuple[int, np.ndarray]:
     return start, net.row_upper[start:]
 
 
-def through_caps(net: Network, x: np.ndarray) -> np.ndarray:
-    """Integral capacity of each THROUGH arc (in column order) from the LP flow ``x``."""
+def through_caps(net: Network, x: np.ndarray, spread_left: bool = True) -> np.ndarray:
+    """Integral capacity of each THROUGH arc (in column order) from the LP flow ``x``.
+
+    ``spread_left=False`` keeps each arc to its LP flow (rounded): capacity the LP left unused
+    is not handed out, so that shares of the flow the LP was held to stay as they were."""
     th = np.nonzero(net.kind == THROUGH)[0]
     start, cap = capacity_rows(net)
     r = net.cap_row[th] - start
@@ -52,6 +55,8 @@ def through_caps(net: Network, x: np.ndarray) -> np.ndarray:
     give[o] = ((rank < left[r[o]]) & (frac[o] > 1e-6)).astype(_I)
     fl += give
     left = np.maximum(left - np.bincount(r, weights=give, minlength=n_rows).astype(_I), 0)
+    if not spread_left:
+        return np.asarray(fl, dtype=_I)
     # capacity the LP left unused stays usable, shared in proportion to the LP flow
     tot = np.bincount(r, weights=xt, minlength=n_rows)
     share = np.where(tot[r] > 1e-9, xt / np.maximum(tot[r], 1e-12), 0.0)
@@ -75,9 +80,11 @@ def lagrangian_bound(net: Network, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(rounded @ f) + float(lam @ cap) + slack, f
 
 
-def round_flow(net: Network, x: np.ndarray, cost: np.ndarray | None = None) -> np.ndarray:
+def round_flow(
+    net: Network, x: np.ndarray, cost: np.ndarray | None = None, spread_left: bool = True
+) -> np.ndarray:
     """Integral flow respecting every capacity, close to the LP flow ``x``."""
-    return solve_mcf(net, through_cap=through_caps(net, x), cost=cost)
+    return solve_mcf(net, through_cap=through_caps(net, x, spread_left), cost=cost)
 
 
 def column_bounds(net: Network) -> np.ndarray:
