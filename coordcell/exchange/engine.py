@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from django.db import DatabaseError
 
+from coordcell.audit.services import same_field_rules
 from coordcell.escaping import csv_writer
 
 from .apply import Conflict, apply_staged
@@ -68,19 +69,22 @@ def run_import(
     if reject_writer is not None:
         reject_writer.writerow(["row", *table.headers, "errors"])
     try:
-        staged = stage(
-            importer,
-            report,
-            reject_writer=reject_writer,
-            progress=progress,
-            total=total,
-            chunk_size=chunk_size,
-            keep=commit,
-            skip_invalid=skip_invalid,
-        )
-        if commit and (skip_invalid or not report.errors):
-            apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
-            report.committed = True
+        # A value a field accepted once in this file is not validated again (the record's own
+        # rules across fields still run for every row).
+        with same_field_rules():
+            staged = stage(
+                importer,
+                report,
+                reject_writer=reject_writer,
+                progress=progress,
+                total=total,
+                chunk_size=chunk_size,
+                keep=commit,
+                skip_invalid=skip_invalid,
+            )
+            if commit and (skip_invalid or not report.errors):
+                apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
+                report.committed = True
     except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell
         report.fatal = str(exc)
     except DatabaseError as exc:
