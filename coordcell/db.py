@@ -9,11 +9,13 @@ before in the same column (a date, a status, a timestamp shared by the batch) is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 # Types whose Python values both drivers take unchanged (ints, strings, ids).
 _PASSED_AS_IS = {
@@ -48,9 +50,7 @@ def json_param(text: str) -> Any:
     return text
 
 
-def _adapter(
-    field: models.Field[Any, Any], connection: Any
-) -> Callable[[Any], Any] | None:
+def _adapter(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], Any] | None:
     """None when the driver takes the field's values as they are; otherwise the field's own
     ``get_db_prep_save``, remembering what it gave for values seen before."""
     if field.get_internal_type() in _PASSED_AS_IS:
@@ -147,3 +147,57 @@ def _column(field: models.Field[Any, Any]) -> str:
     # A concrete field is one with a column; django-stubs type ``column`` as optional.
     assert field.column is not None, field
     return field.column
+
+
+def instance_factory[M: models.Model](model: type[M]) -> Callable[[Mapping[str, Any]], M]:
+    """A fast ``model(**values)`` for many new instances (an import builds 200,000): the same
+    instance (field defaults, ``donor_id`` and the cached ``donor`` of a related object), built
+    from a prototype's values instead of through ``Model.__init__`` and each related field's
+    descriptor (about 10 µs an instance less). ``values`` are field names, as for the model's
+    constructor. A model with pre_init or post_init receivers is built by its constructor."""
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return lambda values: model(**values)
+    opts = model._meta
+    prototype = model()
+    base = {k: v for k, v in prototype.__dict__.items() if k != "_state"}
+    # Defaults computed per instance (a callable: a UUID, the time) are computed for each.
+    fresh = [
+        (f.attname, f.get_default)
+        for f in opts.concrete_fields
+        if f.has_default() and callable(f.default)
+    ]
+    related = {
+        f.name: (f.attname, f.target_field.attname, f.related_model)
+        for f in opts.concrete_fields
+        if f.is_relation and f.many_to_one
+    }
+    known = {f.name for f in opts.concrete_fields} | {f.attname for f in opts.concrete_fields}
+
+    def build(values: Mapping[str, Any]) -> M:
+        if not known.issuperset(values):
+            return model(**values)  # a property or a mistake: the constructor says which
+        obj = model.__new__(model)
+        state = ModelState()
+        attributes = obj.__dict__
+        attributes["_state"] = state
+        attributes.update(base)
+        for attname, default in fresh:
+            attributes[attname] = default()
+        cache = state.fields_cache
+        for name, value in values.items():
+            link = related.get(name)
+            if link is None:
+                attributes[name] = value
+            elif value is None:
+                attributes[link[0]] = None
+                cache[name] = None
+            else:
+                if not isinstance(value, link[2]):
+                    return model(**values)  # the constructor refuses it with its message
+                attributes[link[0]] = getattr(value, link[1])
+                cache[name] = value
+                if state.db is None:
+                    state.db = value._state.db
+        return obj
+
+    return build

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import models
 
 from coordcell.audit.services import values_of
+from coordcell.db import instance_factory
 
 from . import normalise as n
 from .mapping import Mapping
@@ -25,6 +26,7 @@ from .report import ImportReport, RowError
 from .specs import ImportSpec, Lookups, parse_value
 
 CHUNK = 2000
+_MEMO = 10_000  # parsed values remembered per column (see Importer._parse_value)
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows expected)
 READING, WRITING = "reading", "writing"
 
@@ -68,7 +70,9 @@ class Importer:
         self.lookups = Lookups(user)
         self.defaults = spec.defaults(user)
         self.seen: dict[tuple[Any, ...], int] = {}
+        self._memo: dict[str, dict[tuple[type, Any], tuple[bool, Any]]] = {}
         self.model = spec.model
+        self.new = instance_factory(self.model)  # model(**values), faster (coordcell.db)
         self.key_attnames = [_attname(self.model, name) for name in spec.key_fields]
         self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
         header_index = {n.key(h): i for i, h in enumerate(table.headers)}
@@ -123,9 +127,7 @@ class Importer:
                     )
                 continue
             try:
-                parsed[spec_field.name] = parse_value(
-                    spec_field, self.mapping.translate(spec_field.name, raw), self.lookups
-                )
+                parsed[spec_field.name] = self._parse_value(spec_field, raw)
             except n.Invalid as exc:
                 errors.append(
                     RowError(number, self.header(spec_field.name), n.text(raw), exc.rule, str(exc))
@@ -133,6 +135,39 @@ class Importer:
                 if exc.rule.startswith("unknown"):
                     self.report.unknown[spec_field.name][n.text(raw)] += 1
         return parsed, errors
+
+    def _parse_value(self, spec_field: Any, raw: Any) -> Any:
+        """``parse_value`` of a cell, remembered per column for the values that repeat (dates,
+        quantities, names, choices: a 200,000-row file has a few hundred of each), so each
+        distinct value is parsed once; a free text is parsed each time."""
+        if spec_field.kind == "text":
+            return parse_value(
+                spec_field, self.mapping.translate(spec_field.name, raw), self.lookups
+            )
+        memo = self._memo.setdefault(spec_field.name, {})
+        try:
+            key = (type(raw), raw)
+            outcome = memo[key]
+        except TypeError:  # unhashable: not remembered
+            return parse_value(
+                spec_field, self.mapping.translate(spec_field.name, raw), self.lookups
+            )
+        except KeyError:
+            try:
+                outcome = (
+                    True,
+                    parse_value(
+                        spec_field, self.mapping.translate(spec_field.name, raw), self.lookups
+                    ),
+                )
+            except n.Invalid as exc:
+                outcome = (False, exc)
+            if len(memo) >= _MEMO:
+                memo.clear()
+            memo[key] = outcome
+        if outcome[0]:
+            return outcome[1]
+        raise outcome[1].with_traceback(None)  # not a traceback growing with each raise
 
     def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(_key_value(values.get(name)) for name in self.spec.key_fields)
@@ -228,7 +263,7 @@ class Importer:
         existing = stored.get(key)
         before = None
         if existing is None:
-            obj = self.model(**parsed)
+            obj = self.new(parsed)
         else:
             obj = existing
             before = values_of(obj)
