@@ -166,10 +166,10 @@ def instance_factory[M: models.Model](model: type[M]) -> Callable[[Mapping[str, 
         for f in opts.concrete_fields
         if f.has_default() and callable(f.default)
     ]
-    related = {
+    related: dict[str, tuple[str, str, type[models.Model]]] = {
         f.name: (f.attname, f.target_field.attname, f.related_model)
         for f in opts.concrete_fields
-        if f.is_relation and f.many_to_one
+        if isinstance(f, models.ForeignKey) and isinstance(f.related_model, type)
     }
     known = {f.name for f in opts.concrete_fields} | {f.attname for f in opts.concrete_fields}
 

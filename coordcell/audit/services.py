@@ -7,11 +7,11 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _quote
 from operator import itemgetter
 from typing import Any, TypedDict
 
@@ -24,7 +24,6 @@ from django.utils import timezone
 from coordcell.db import insert_many, json_param, update_many
 
 from .models import GENESIS_HASH, AuditEvent, AuditHead
-
 
 # One encoder for every event: json.dumps would build one per call (a bulk change of 200,000
 # rows canonicalises 200,000 payloads).
@@ -549,10 +548,8 @@ def _remember_passed(
         if name in skipped:
             continue
         value = values.get(attname)  # as cleaned: cleaning it again gives it back unchanged
-        try:
+        with suppress(TypeError):  # unhashable: validated each time
             passed.add((model, name, type(value), value))
-        except TypeError:
-            pass
 
 
 @functools.cache
