@@ -103,7 +103,12 @@ def insert_many(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sql = f"COPY {qn(opts.db_table)} ({columns}) FROM STDIN"
-            return int(cursor._execute_with_wrappers(sql, iterator, True, _copy))
+            # Each batch is taken from ``rows`` before its COPY starts: a caller's rows may be
+            # computed by queries (a snapshot's relations), which cannot run on the connection
+            # while a COPY holds it.
+            while batch := list(islice(iterator, batch_size)):
+                count += int(cursor._execute_with_wrappers(sql, batch, True, _copy))
+            return count
         placeholders = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608  # nosec B608: names come from the model, values are parameters
         while batch := list(islice(iterator, batch_size)):
