@@ -1,17 +1,21 @@
 """Import throughput, memory and write time: 200,000 pledges (CSV, XLSX) against a plain read.
 
-    python benchmarks/bench_import.py [--rows 200000] [--keep DIR]
+    python benchmarks/bench_import.py [--rows 200000] [--keep DIR] [--backends sqlite,postgres]
 
-Each measurement runs in its own process, on a fresh SQLite database under a temporary
-COORDCELL_DATA_DIR, and reports its wall time and peak memory (max RSS). The plain reads (csv
-module, openpyxl read-only) are the floor an import cannot beat; the ratios say what parsing,
-validation, the natural-key checks, the inserts and one audit event per row cost on top. "write s"
-is the length of the import's one write transaction: how long other writers wait for it.
+Each measurement runs in its own process and reports its wall time, CPU time and peak memory
+(max RSS). Each backend starts from a fresh database: SQLite in a temporary COORDCELL_DATA_DIR
+(WAL, synchronous=FULL, as in production), PostgreSQL in a database ``coordcell_bench_import``
+on the server ``scripts/testdb.sh start`` runs (created for the run, dropped after it). The
+plain reads (csv module, openpyxl read-only) of the same files are the floor an import cannot
+beat; the ratios say what parsing, validation, the natural-key checks, the inserts and one audit
+event per row cost on top. "write s" is the length of the import's one write transaction: how
+long other writers wait for it. After the imports, the audit chain is verified whole.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -21,9 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "coordcell_bench_import"
 HEADER = ["Donor", "Donor reference", "Category", "Quantity", "Available from", "Origin", "Status"]
 
 
@@ -116,6 +122,13 @@ def child(task: str, path: str) -> None:
             rows += 1
         workbook.close()
         rows -= 1
+    elif task == "verify":
+        _setup_django()
+        from coordcell.audit.services import verify
+
+        result = verify()
+        rows = result.events
+        detail = "chain intact" if result.ok else f"FAILED {result.problem}"
     else:
         _setup_django()
         from coordcell.exchange.cli import command_user
@@ -158,21 +171,100 @@ def child(task: str, path: str) -> None:
     )
 
 
-def measure(task: str, path: Path, env: dict[str, str]) -> dict[str, object]:
+def measure(task: str, path: Path | str, env: dict[str, str]) -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", task, str(path)],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode:
+        print(out.stderr[-3000:])
+        raise SystemExit(out.returncode)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def database(backend: str, directory: Path) -> Iterator[str]:
+    """DATABASE_URL of a fresh database for ``backend`` ("" is SQLite under ``directory``)."""
+    if backend == "sqlite":
+        for name in ("coordcell.sqlite3", "coordcell.sqlite3-wal", "coordcell.sqlite3-shm"):
+            (directory / name).unlink(missing_ok=True)
+        yield ""
+        return
+    import psycopg
+
+    url = (
+        subprocess.run(
+            [str(ROOT / "scripts/testdb.sh"), "start"], capture_output=True, text=True, check=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + BENCH_DB
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+
+
+HEADING = (
+    f"{'measurement':<34}{'rows/s':>10}{'seconds':>9}{'rows/cpu-s':>12}{'cpu s':>8}"
+    f"{'peak MiB':>10}{'write s':>9}{'vs plain read':>16}"
+)
+
+
+def run_backend(
+    backend: str, directory: Path, csv_path: Path, xlsx_path: Path, rows: int
+) -> list[str]:
+    """The table's lines for one database."""
+    lines = []
+    with database(backend, directory) as url:
+        env = {**os.environ, "COORDCELL_DATA_DIR": str(directory), "DATABASE_URL": url}
+        # More rows than an installation imports at once by default: measure them all the same.
+        env["COORDCELL_IMPORT_MAX_ROWS"] = str(max(rows, 100_000))
+        subprocess.run([sys.executable, __file__, "--child", "seed", "-"], env=env, check=True)
+        results = [
+            ("plain csv read", "csv-read", csv_path),
+            ("import CSV, dry run", "dry-run", csv_path),
+            ("import CSV, commit", "commit", csv_path),
+            ("re-import CSV (all unchanged)", "commit", csv_path),
+            ("plain openpyxl read (read-only)", "xlsx-read", xlsx_path),
+            ("import XLSX, commit", "commit", xlsx_path),
+        ]
+        floors = {}
+        for label, task, path in results:
+            result = measure(task, path, env)
+            if str(result["detail"]).startswith("FAILED"):
+                lines.append(f"  {label}: {result['detail']}")
+            rate = int(result["rows"]) / float(result["seconds"])  # type: ignore[arg-type]
+            if task.endswith("-read"):
+                floors[path.suffix] = (rate, float(result["peak_mib"]))  # type: ignore[arg-type]
+                ratio = "1.0× / 1.0×"
+            else:
+                floor_rate, floor_mem = floors[path.suffix]
+                ratio = f"{floor_rate / rate:.1f}× / {float(result['peak_mib']) / floor_mem:.1f}×"  # type: ignore[arg-type]
+            cpu = float(result["cpu"])  # type: ignore[arg-type]
+            lines.append(
+                f"{label:<34}{rate:>10,.0f}{float(result['seconds']):>9.1f}"  # type: ignore[arg-type]
+                f"{int(result['rows']) / max(cpu, 1e-9):>12,.0f}{cpu:>8.1f}"  # type: ignore[call-overload]
+                f"{float(result['peak_mib']):>10.0f}{float(result.get('write', 0)):>9.1f}"  # type: ignore[arg-type]
+                f"{ratio:>16}"
+            )
+        check = measure("verify", "-", env)
+        lines.append(f"audit trail: {int(check['rows']):,} events, {check['detail']}")  # type: ignore[call-overload]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--keep", help="work in this directory and keep it")
+    parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -180,49 +272,18 @@ def main() -> None:
         return
     directory = Path(args.keep or tempfile.mkdtemp(prefix="coordcell-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "COORDCELL_DATA_DIR": str(directory), "DATABASE_URL": ""}
-    # More rows than an installation imports at once by default: measure them all the same.
-    env["COORDCELL_IMPORT_MAX_ROWS"] = str(max(args.rows, 100_000))
-    print(f"{args.rows:,} pledges; files and database in {directory}", flush=True)
+    print(f"{args.rows:,} pledges; files in {directory}", flush=True)
     started = time.perf_counter()
     csv_path, xlsx_path = make_files(directory, args.rows)
     print(f"  files written in {time.perf_counter() - started:.1f} s", flush=True)
-    subprocess.run([sys.executable, __file__, "--child", "seed", "-"], env=env, check=True)
-    results = [
-        ("plain csv read", "csv-read", csv_path),
-        ("import CSV, dry run", "dry-run", csv_path),
-        ("import CSV, commit", "commit", csv_path),
-        ("re-import CSV (all unchanged)", "commit", csv_path),
-        ("plain openpyxl read (read-only)", "xlsx-read", xlsx_path),
-        ("import XLSX, commit", "commit", xlsx_path),
-    ]
-    table = []
-    for label, task, path in results:
-        result = measure(task, path, env)
-        table.append((label, task, path, result))
-        if str(result["detail"]).startswith("FAILED"):
-            print(f"  {label}: {result['detail']}")
-    print()
-    print(
-        f"{'measurement':<34}{'rows/s':>10}{'seconds':>9}{'rows/cpu-s':>12}{'cpu s':>8}"
-        f"{'peak MiB':>10}{'write s':>9}{'vs plain read':>16}"
-    )
-    floors = {}
-    for label, task, path, result in table:
-        rate = int(result["rows"]) / float(result["seconds"])  # type: ignore[arg-type]
-        if task.endswith("-read"):
-            floors[path.suffix] = (rate, float(result["peak_mib"]))  # type: ignore[arg-type]
-            ratio = "1.0× / 1.0×"
-        else:
-            floor_rate, floor_mem = floors[path.suffix]
-            ratio = f"{floor_rate / rate:.1f}× / {float(result['peak_mib']) / floor_mem:.1f}×"  # type: ignore[arg-type]
-        cpu = float(result["cpu"])  # type: ignore[arg-type]
-        print(
-            f"{label:<34}{rate:>10,.0f}{float(result['seconds']):>9.1f}"  # type: ignore[arg-type]
-            f"{int(result['rows']) / cpu:>12,.0f}{cpu:>8.1f}"  # type: ignore[call-overload]
-            f"{float(result['peak_mib']):>10.0f}{float(result.get('write', 0)):>9.1f}"  # type: ignore[arg-type]
-            f"{ratio:>16}"
-        )
+    tables = []
+    for backend in args.backends.split(","):
+        print(f"  {backend} …", flush=True)
+        tables.append((backend, run_backend(backend, directory, csv_path, xlsx_path, args.rows)))
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for backend, lines in tables:
+        print(f"\n{backend}\n{HEADING}")
+        print("\n".join(lines))
     print("\n'vs plain read': wall-time ratio / peak-memory ratio against reading the same file.")
     print("cpu s: the process's own CPU time; on a busy machine it is the steadier figure.")
     print("write s: the one write transaction (others' writes wait for it); 0 without writes.")

@@ -30,7 +30,8 @@ GENERIC = {
     "db.py",  # insert_many, update_many
     "audit/services.py",  # save_audited, delete_audited, record_bulk (audit's own tables excepted)
 }
-WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.I)
+# COPY ... FROM STDIN: insert_many's way on PostgreSQL.
+WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+"?([A-Za-z0-9_]+)"?', re.I)
 
 _tables: dict[str, str] = {}
 _actions: dict[str, set[str]] = {}

@@ -6,9 +6,13 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
+from json.encoder import encode_basestring as _quote
+from operator import itemgetter
 from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
@@ -17,15 +21,17 @@ from django.db import connection, models, transaction
 from django.db.models.fields.related import RelatedField
 from django.utils import timezone
 
-from coordcell.db import insert_many
+from coordcell.db import insert_many, json_param, update_many
 
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
+# One encoder for every event: json.dumps would build one per call (a bulk change of 200,000
+# rows canonicalises 200,000 payloads).
+_CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def canonical(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder, ensure_ascii=False
-    ).encode()
+    return _CANONICAL.encode(payload).encode()
 
 
 def event_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
@@ -327,41 +333,46 @@ def record_many(*, actor: Any, verb: str, entries: Iterable[AuditEntry]) -> int:
     actor_name = getattr(actor, "username", None) or str(actor or "system")
     at = timezone.now()
     at_text = at.astimezone(dt.UTC).isoformat()
+    at_stored = AuditEvent._meta.get_field("at").get_db_prep_save(at, connection)
     state: _ChainHead = {"seq": head.seq, "prev": head.hash}
 
     def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
+        # A string as json.dumps(ensure_ascii=False) writes it, by the json module's C quoter.
+        return _quote(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
     # The canonical payload (sorted keys: actor, actor_id, at, data, seq, target, target_id,
     # target_type, verb) assembled around the data's own canonical text: the same bytes as
     # canonical(payload), without serialising every row's data twice.
+    verb_text = dump(verb)
     before_data = (
         f'{{"actor":{dump(actor_name)},"actor_id":{dump(actor_id)},"at":{dump(at_text)},"data":'  # noqa: E501
     )
+
+    before_bytes = before_data.encode()
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for entry in entries:
             seq = state["seq"] + 1
             data_text = canonical(entry.data)
-            data = json.loads(data_text)
             text = (
-                before_data.encode()
+                before_bytes
                 + data_text
                 + f',"seq":{seq},"target":{dump(entry.target_repr)},'
                 f'"target_id":{dump(entry.target_id)},"target_type":{dump(entry.target_type)},'
-                f'"verb":{dump(verb)}}}'.encode()
+                f'"verb":{verb_text}}}'.encode()
             )
             digest = _chain(state["prev"], text)
             yield (
                 seq,
-                at,
+                at_stored,
                 actor_id,
                 actor_name,
                 verb,
                 entry.target_type,
                 entry.target_id,
                 entry.target_repr,
-                data,
+                # Stored as the very text the hash covers: read back, it is the same data.
+                json_param(data_text.decode()),
                 state["prev"],
                 digest,
             )
@@ -383,6 +394,7 @@ def record_many(*, actor: Any, verb: str, entries: Iterable[AuditEntry]) -> int:
             "hash",
         ],
         rows(),
+        prepared=("at", "data"),
     )
     head.seq, head.hash = state["seq"], state["prev"]
     head.save(update_fields=["seq", "hash"])
@@ -415,11 +427,33 @@ def values_of(obj: models.Model, names: Iterable[str] | None = None) -> dict[str
     The audit service canonicalises them to JSON; doing it here too would double the cost of a
     200,000-row import.
     """
-    fields: Sequence[models.Field[Any, Any]] = obj._meta.concrete_fields
+    plan = _stored_plan(type(obj))
     if names is not None:
         wanted = set(names)
-        fields = [f for f in fields if f.name in wanted]
-    return {f.attname: _as_stored(f, f.value_from_object(obj)) for f in fields}
+        plan = tuple(p for p in plan if p[0] in wanted)
+    values = {}
+    for _name, attname, places in plan:
+        value = getattr(obj, attname)
+        if places is not None and isinstance(value, Decimal):
+            value = value.quantize(places)
+        values[attname] = value
+    return values
+
+
+@functools.cache
+def _stored_plan(model: type[models.Model]) -> tuple[tuple[str, str, Decimal | None], ...]:
+    # (name, attname, the decimal step of a DecimalField): what ``_as_stored`` asks per value,
+    # asked once per model. Concrete fields' ``value_from_object`` is the attribute itself.
+    return tuple(
+        (
+            f.name,
+            f.attname,
+            Decimal(1).scaleb(-f.decimal_places)
+            if isinstance(f, models.DecimalField) and f.decimal_places is not None
+            else None,
+        )
+        for f in model._meta.concrete_fields
+    )
 
 
 def checked(
@@ -440,12 +474,16 @@ def checked(
     errors: dict[str, list[ValidationError]] = {}
     for name, (message, rule) in problems:
         errors.setdefault(name, []).append(ValidationError(message, code=rule))
-    stamp = _values_stamp(instance, new_reference)
-    if not errors and getattr(instance, "_passed_model_rules", None) == stamp:
+    stamp = getattr(instance, "_passed_model_rules", None)
+    if not errors and stamp is not None and stamp == _values_stamp(instance, new_reference):
         return None
-    exclude = [f.name for f in _related_fields(type(instance)) if f.is_cached(instance)]
+    model = type(instance)
+    exclude = [f.name for f in _related_fields(model) if f.is_cached(instance)]
     if new_reference:
         exclude.append("reference")
+    passed = _PASSED.get()
+    if passed is not None:
+        exclude += _passed_fields(instance, passed)
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
@@ -453,8 +491,65 @@ def checked(
             errors.setdefault(name, []).extend(ValidationError(m, code="model") for m in messages)
     if errors:
         return ValidationError(errors)
-    instance._passed_model_rules = stamp  # type: ignore[attr-defined]
+    if passed is not None:
+        _remember_passed(instance, passed, set(exclude))
+    instance._passed_model_rules = _values_stamp(instance, new_reference)  # type: ignore[attr-defined]
     return None
+
+
+# A field's own validation (``Field.clean``: its type, choices, blank and null, validators) is a
+# function of its value alone; the record's rules across fields (``Model.clean``) are not. Within
+# a batch (``same_field_rules``), a value a field has accepted once is not validated again: a
+# 200,000-row import has a few hundred distinct quantities, dates and statuses.
+_PASSED: ContextVar[set[tuple[Any, ...]] | None] = ContextVar("passed_field_values", default=None)
+_PASSED_MAX = 20_000
+
+
+@contextmanager
+def same_field_rules() -> Iterator[None]:
+    """Within this block, ``checked`` validates each value of a plain field once per model."""
+    token = _PASSED.set(set())
+    try:
+        yield
+    finally:
+        _PASSED.reset(token)
+
+
+@functools.cache
+def _plain_fields(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
+    # (name, attname) of the fields whose validation reads nothing but their value.
+    return tuple(
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields
+        if not f.is_relation and not f.primary_key and not getattr(f, "generated", False)
+    )
+
+
+def _passed_fields(instance: models.Model, passed: set[tuple[Any, ...]]) -> list[str]:
+    model, values = type(instance), instance.__dict__
+    out = []
+    for name, attname in _plain_fields(model):
+        value = values.get(attname)
+        try:
+            if (model, name, type(value), value) in passed:
+                out.append(name)
+        except TypeError:  # unhashable: validated each time
+            pass
+    return out
+
+
+def _remember_passed(
+    instance: models.Model, passed: set[tuple[Any, ...]], skipped: set[str]
+) -> None:
+    if len(passed) > _PASSED_MAX:
+        passed.clear()
+    model, values = type(instance), instance.__dict__
+    for name, attname in _plain_fields(model):
+        if name in skipped:
+            continue
+        value = values.get(attname)  # as cleaned: cleaning it again gives it back unchanged
+        with suppress(TypeError):  # unhashable: validated each time
+            passed.add((model, name, type(value), value))
 
 
 @functools.cache
@@ -462,12 +557,32 @@ def _related_fields(model: type[models.Model]) -> tuple[Any, ...]:
     return tuple(f for f in model._meta.concrete_fields if isinstance(f, RelatedField))
 
 
-def _values_stamp(instance: models.Model, new_reference: bool) -> tuple[bool, dict[str, Any]]:
+def _values_stamp(instance: models.Model, new_reference: bool) -> tuple[Any, ...]:
     # The instance's own attribute values (not its state, not this stamp): cheap to take and to
-    # compare, unlike running every field's validators again.
-    return new_reference, {
-        k: v for k, v in instance.__dict__.items() if k != "_state" and k != "_passed_model_rules"
-    }
+    # compare, unlike running every field's validators again. The names (one tuple shared by
+    # every instance of the same shape), then the values: a copy of each one's dict took a
+    # quarter of an import's memory.
+    values = instance.__dict__
+    names = tuple(values)
+    shape = _SHAPES.get(names)
+    if shape is None:
+        keys = tuple(k for k in names if k not in _NOT_VALUES)
+        shape = _SHAPES[names] = (_KEYS.setdefault(keys, keys), itemgetter(*keys))
+    taken = shape[1](values)
+    try:
+        # Their hash, when the values have one: 200,000 stamped objects stay in an import's
+        # memory, and a hash is a tenth of the values' tuple. A tuple's hash changes whenever
+        # one element's hash does; two elements changed together could, at a chance of one
+        # in 2**64, hash the same and skip one re-check of rules the values already passed.
+        return new_reference, shape[0], hash(taken)
+    except TypeError:  # a JSON value, a list: the values themselves
+        return new_reference, shape[0], taken
+
+
+_NOT_VALUES = {"_state", "_passed_model_rules"}
+# The attribute names of an instance -> (its value names, one tuple for all, and their getter).
+_SHAPES: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
+_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def create_many_audited(
@@ -481,10 +596,14 @@ def create_many_audited(
     model = type(objects[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
+    stamped = [
+        f.attname
+        for f in fields
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
+    ]
     for obj in objects:
-        for f in fields:
-            if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
-                setattr(obj, f.attname, now)
+        for attname in stamped:
+            setattr(obj, attname, now)
     insert_many(
         model,
         [f.attname for f in fields],
@@ -519,22 +638,23 @@ def update_many_audited(
         return 0
     model = type(pairs[0][1])
     versioned = any(f.name == VERSION for f in model._meta.concrete_fields)
-    by_attname = {f.attname: f.name for f in model._meta.concrete_fields}
     changed: set[str] = set()
     entries = []
     for before, obj in pairs:
         if versioned:
             setattr(obj, VERSION, getattr(obj, VERSION) + 1)
         diff = changes(before, values_of(obj))
-        changed |= {by_attname.get(k, k) for k in diff}
+        changed |= diff.keys()
         entries.append(
             AuditEntry(model._meta.label_lower, str(obj.pk), str(obj)[:200], {"changes": diff})
         )
-    changed.discard(model._meta.pk.name)
+    # Only concrete columns (a snapshot may also name many-to-many fields), never the key.
+    columns = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    changed &= columns
     if changed:
-        model._default_manager.bulk_update(
-            [obj for _, obj in pairs], sorted(changed), batch_size=500
-        )
+        # One UPDATE per row by key (executemany): bulk_update's CASE per column grows with
+        # the batch and took most of a large re-import.
+        update_many(model, sorted(changed), [obj for _, obj in pairs])
     return record_many(actor=actor, verb=verb, entries=entries)
 
 

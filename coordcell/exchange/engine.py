@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
+from coordcell.audit.services import same_field_rules
+
 from .apply import Conflict, apply_staged
 from .layout import KEY_COLUMN, sheet_score
 from .mapping import Mapping, propose
@@ -92,34 +94,37 @@ def run_import(
         made_keys = [KEY_COLUMN] if importer.layout.key is not None else []
         reject_writer.writerow(["row", *table.headers, "errors", *made_keys])
     try:
-        staged = stage(
-            importer,
-            report,
-            reject_writer=reject_writer,
-            progress=progress,
-            total=total,
-            chunk_size=chunk_size,
-            keep=commit,
-            skip_invalid=skip_invalid,
-        )
-        # Dates read as approximate (noted while reading), then the whole file's plausibility.
-        report.warnings = sorted(
-            [*report.warnings, *importer.plausibility.warnings()], key=lambda w: w.row
-        )
-        _suggest(importer, report)
-        report.created_references = importer.new_references.codes()
-        waiting = report.to_acknowledge
-        if commit and waiting and accept_warnings not in (True, report.warning_fingerprint):
-            report.unacknowledged = True
-        elif commit and (skip_invalid or not report.errors):
-            # New reference records go in the rows' transaction (apply_staged's own, nested).
-            new = importer.new_references
-            with transaction.atomic() if new else contextlib.nullcontext():
-                new.save(user)
-                for part in (staged.creates, staged.updates):
-                    attach(row[-1] for row in part)
-                apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
-            report.committed = True
+        # A value a field accepted once in this file is not validated again (the record's own
+        # rules across fields still run for every row).
+        with same_field_rules():
+            staged = stage(
+                importer,
+                report,
+                reject_writer=reject_writer,
+                progress=progress,
+                total=total,
+                chunk_size=chunk_size,
+                keep=commit,
+                skip_invalid=skip_invalid,
+            )
+            # Dates read as approximate (noted while reading), then the file's plausibility.
+            report.warnings = sorted(
+                [*report.warnings, *importer.plausibility.warnings()], key=lambda w: w.row
+            )
+            _suggest(importer, report)
+            report.created_references = importer.new_references.codes()
+            waiting = report.to_acknowledge
+            if commit and waiting and accept_warnings not in (True, report.warning_fingerprint):
+                report.unacknowledged = True
+            elif commit and (skip_invalid or not report.errors):
+                # New reference records go in the rows' transaction (apply_staged's own, nested).
+                new = importer.new_references
+                with transaction.atomic() if new else contextlib.nullcontext():
+                    new.save(user)
+                    for part in (staged.creates, staged.updates):
+                        attach(row[-1] for row in part)
+                    apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
+                report.committed = True
     except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell
         report.fatal = str(exc)
     except ValidationError as exc:  # a record's bulk action refused the batch as it wrote it

@@ -184,6 +184,7 @@ class Layout:
         for header, indexes in duplicate_headers(table.headers).items():
             if set(indexes) & used:
                 report.notes.append(duplicate_message(header, indexes))
+        self._dates: dict[tuple[Any, ...], n.DateRead] = {}
         self.orders: dict[str, str] = {}  # a date column's order: given, or found in its values
         self.formats: dict[str, str] = {}
         for name, fmt in mapping.dates.items():
@@ -281,10 +282,24 @@ class Layout:
             return self._date(spec_field, value, number)
         return parse_value(spec_field, value, lookups)
 
+    def _read_date(self, value: Any, fmt: str, order: str) -> n.DateRead:
+        """``normalise.read_date``, remembered: a column repeats a few hundred dates."""
+        try:
+            key = (type(value), value, fmt, order)
+            return self._dates[key]
+        except TypeError:
+            return n.read_date(value, fmt=fmt, order=order)
+        except KeyError:
+            read = n.read_date(value, fmt=fmt, order=order)  # raises Invalid: not remembered
+            if len(self._dates) >= 20_000:
+                self._dates.clear()
+            self._dates[key] = read
+            return read
+
     def _date(self, spec_field: FieldSpec, value: Any, number: int) -> Any:
         name = spec_field.name
         order = self.orders.get(name, "")
-        read = n.read_date(value, fmt=self.formats.get(name, ""), order=order)
+        read = self._read_date(value, self.formats.get(name, ""), order)
         if read.ambiguous:  # no format, and the column's order not known yet
             order = self._find_order(name)
             if order == MIXED:
@@ -297,7 +312,7 @@ class Layout:
                     % {"value": read.text},
                     "ambiguous date",
                 )
-            read = n.read_date(value, order=order)
+            read = self._read_date(value, "", order)
         if read.approximate:
             self.report.warnings.append(
                 RowWarning(

@@ -18,6 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from coordcell.audit.services import values_of
+from coordcell.db import instance_factory
 
 from . import normalise as n
 from .layout import Layout
@@ -29,6 +30,7 @@ from .report import ImportReport, RowError
 from .specs import ImportSpec, Lookups, is_undisclosed
 
 CHUNK = 2000
+_MEMO = 10_000  # parsed values remembered per column (see Importer._parse_value)
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows expected)
 READING, WRITING = "reading", "writing"
 
@@ -81,7 +83,9 @@ class Importer:
         self.defaults = spec.defaults(user)
         self.seen: dict[tuple[Any, ...], int] = {}
         self.stored_extras: dict[Any, dict[str, Any]] = {}
+        self._memo: dict[str, dict[tuple[type, Any], tuple[bool, Any]]] = {}
         self.model = spec.model
+        self.new = instance_factory(self.model)  # model(**values), faster (coordcell.db)
         self.key_attnames = [_attname(self.model, name) for name in spec.key_fields]
         self.versioned = any(f.name == "version" for f in self.model._meta.concrete_fields)
         # The mapping read against the sheet: columns, key, filter, constants, dates (layout.py).
@@ -128,7 +132,7 @@ class Importer:
                     )
                 continue
             try:
-                parsed[spec_field.name] = self.layout.parse(spec_field, value, self.lookups, number)
+                parsed[spec_field.name] = self._parse_value(spec_field, value, number)
             except n.Invalid as exc:
                 errors.append(
                     RowError(number, self.header(spec_field.name), n.text(raw), exc.rule, str(exc))
@@ -136,6 +140,31 @@ class Importer:
                 if exc.rule.startswith("unknown"):
                     self.report.unknown[spec_field.name][n.text(raw)] += 1
         return parsed, errors
+
+    def _parse_value(self, spec_field: Any, value: Any, number: int) -> Any:
+        """A cell's value as its field reads it (``Layout.parse``, after the mapping's
+        translation), remembered per column for the values that repeat (quantities, names,
+        choices: a 200,000-row file has a few hundred of each), so each distinct value is parsed
+        once; free text, and dates (a date may be flagged on its row), are read each time."""
+        if spec_field.kind in ("text", "date"):
+            return self.layout.parse(spec_field, value, self.lookups, number)
+        memo = self._memo.setdefault(spec_field.name, {})
+        try:
+            key = (type(value), value)
+            outcome = memo[key]
+        except TypeError:  # unhashable: not remembered
+            return self.layout.parse(spec_field, value, self.lookups, number)
+        except KeyError:
+            try:
+                outcome = (True, self.layout.parse(spec_field, value, self.lookups, number))
+            except n.Invalid as exc:
+                outcome = (False, exc)
+            if len(memo) >= _MEMO:
+                memo.clear()
+            memo[key] = outcome
+        if outcome[0]:
+            return outcome[1]
+        raise outcome[1].with_traceback(None)  # not a traceback growing with each raise
 
     def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(_key_value(values.get(name)) for name in self.spec.key_fields)
@@ -258,7 +287,7 @@ class Importer:
         before = None
         extra = {name: parsed.pop(name) for name in self.spec.extra if name in parsed}
         if existing is None:
-            obj = self.model(**parsed)
+            obj = self.new(parsed)
         else:
             obj = existing
             before = values_of(obj)
