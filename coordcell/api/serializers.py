@@ -91,6 +91,12 @@ class CodeField(serializers.SlugRelatedField):
     def to_representation(self, obj: Any) -> Any:
         return obj if isinstance(obj, str) else super().to_representation(obj)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # No code holds a NUL character; PostgreSQL refuses one in a query (a 500, not a 400).
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
 
 def many_to_many(model: Any, name: str) -> tuple[Any, str, str, list[str]]:
     """A many-to-many relation's through model, its two field names there (this model's, the

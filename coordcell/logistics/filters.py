@@ -6,11 +6,12 @@ a donor its own); anyone else would learn them from which shipments a filter kee
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, overload
 
 import django_filters
 from django import forms
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -131,7 +132,7 @@ class ShipmentFilter(django_filters.FilterSet):
     def filter_sort(self, qs: QuerySet[Shipment], name: str, value: str) -> QuerySet[Shipment]:
         return qs  # applied in ``ordered`` once every filter has run
 
-    def ordered(self, qs: QuerySet[Shipment]) -> QuerySet[Shipment]:
+    def ordered(self, qs: QuerySet[Shipment]) -> QuerySet[Shipment] | Chained:
         """The list's order: the sort asked for, else the next departure first (those who see
         times) or by reference (the others: the order itself would tell the plan)."""
         sort = (self.form.cleaned_data.get("sort") or "") if self.is_valid() else ""
@@ -144,15 +145,50 @@ class ShipmentFilter(django_filters.FilterSet):
         if not sees_routes_of_all(self.user):
             return qs.order_by("-reference")
         today = timezone.now().date()
-        # Upcoming departures first, the soonest first; then those gone, the latest first.
-        return qs.annotate(
-            gone=Case(
-                When(planned_departure__lt=today, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            upcoming=Case(When(planned_departure__gte=today, then=F("planned_departure"))),
-        ).order_by("gone", F("upcoming").asc(nulls_last=True), "-planned_departure", "-pk")
+        # Upcoming departures first, the soonest first; then those gone, the latest first: two
+        # queries, each read in the order of the departure index, paged as one list.
+        return Chained(
+            qs.filter(planned_departure__gte=today).order_by("planned_departure", "pk"),
+            qs.filter(planned_departure__lt=today).order_by("-planned_departure", "-pk"),
+        )
+
+
+class Chained:
+    """Two ordered querysets read as one list by a paginator (``count`` and slices): each
+    query keeps the order its index gives, where one ORDER BY over both would sort them all."""
+
+    def __init__(self, first: QuerySet[Shipment], second: QuerySet[Shipment]) -> None:
+        self.first, self.second = first, second
+        self._first_count: int | None = None
+
+    def _head(self) -> int:
+        if self._first_count is None:
+            self._first_count = self.first.count()
+        return self._first_count
+
+    def count(self) -> int:
+        return self._head() + self.second.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Shipment]:
+        yield from self.first
+        yield from self.second
+
+    @overload
+    def __getitem__(self, index: int) -> Shipment: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Shipment]: ...
+    def __getitem__(self, index: int | slice) -> Shipment | list[Shipment]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        head = self._head()
+        rows = list(self.first[start : min(stop, head)]) if start < head else []
+        if stop > head:
+            rows += list(self.second[max(start - head, 0) : stop - head])
+        return rows
 
 
 _SORT_LABELS = [

@@ -165,3 +165,11 @@ def test_a_read_only_field_sent_with_another_value_is_refused(world, pledges, ap
     assert "allocated_quantity is not set by a client" in str(answer.json())
     echoed = api.get(url).json()
     assert api.put(url, echoed, format="json").status_code == 200
+
+
+def test_a_code_with_a_nul_character_is_a_400_naming_the_field(world, api_for):
+    # PostgreSQL refuses a NUL in a query: it must never reach one (it was a 500 there).
+    api = api_for(world.users[Role.COORDINATOR])
+    response = api.post("/api/v1/pledges", {**NEW, "category": "ammo\u0000155"}, format="json")
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["category"]

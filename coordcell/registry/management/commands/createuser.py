@@ -41,7 +41,7 @@ class Command(BaseCommand):
             except EOFError:  # no terminal and nothing on standard input
                 raise CommandError(
                     "No password given: type it at the prompt, or pipe it in with "
-                    "--password-stdin (echo \"$PASSWORD\" | coordcell createuser ... "
+                    '--password-stdin (echo "$PASSWORD" | coordcell createuser ... '
                     "--password-stdin)."
                 ) from None
         user = User(
