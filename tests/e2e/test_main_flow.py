@@ -100,7 +100,7 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     page.goto("/logistics/")
     page.select_option("select[name=status]", "planned")
     expect(page).to_have_url(re.compile(r"status=planned"))
-    expect(page.locator("main table tbody")).to_contain_text("No shipments.")
+    expect(page.locator("main table tbody")).to_contain_text("No shipment matches these filters.")
     # The swapped-in form listens for changes only once htmx has settled it.
     page.wait_for_function(
         "() => !document.querySelector("
