@@ -19,6 +19,7 @@ from django.db import models
 
 from coordcell.audit.services import values_of
 from coordcell.db import instance_factory
+from coordcell.registry.access import as_user
 
 from . import normalise as n
 from .layout import Layout
@@ -83,6 +84,7 @@ class Importer:
         self.defaults = spec.defaults(user)
         self.seen: dict[tuple[Any, ...], int] = {}
         self.stored_extras: dict[Any, dict[str, Any]] = {}
+        self.sees_all = bool(getattr(as_user(user), "sees_everything", False))
         self._memo: dict[str, dict[tuple[type, Any], tuple[bool, Any]]] = {}
         self.model = spec.model
         self.new = instance_factory(self.model)  # model(**values), faster (coordcell.db)
@@ -298,6 +300,16 @@ class Importer:
                 setattr(obj, name, value)
         for name, value in extra.items():
             setattr(obj, name, value)
+        if (
+            before is not None
+            and not errors
+            and self.sees_all
+            and self.same(before, self.after(obj))
+        ):
+            # Unchanged: the stored record is kept as it is, so its rules have nothing to say
+            # (a need-by date passed since is no reason to refuse the row). Only for those who
+            # see every record: anyone else is told of another's record only by its rules.
+            return obj, before, errors
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
         try:
             error = self.spec.check(self.user, obj, before=before)

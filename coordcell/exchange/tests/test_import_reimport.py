@@ -73,3 +73,25 @@ def test_csv_files_import_like_workbooks(world, tmp_path):
     )
     report = run_import(spec=PLEDGES, path=path, user=world.users[Role.COORDINATOR], commit=True)
     assert report.committed and report.created == 1, report.errors
+
+
+def test_an_unchanged_row_whose_need_by_date_has_passed_is_still_unchanged(world, tmp_path):
+    """The cell re-imports last month's file: a stored, unchanged requirement is skipped, not
+    refused because its need-by date passed since; a row moving it into the past is refused."""
+    import datetime as dt
+
+    import time_machine
+
+    soon = dt.date.today() + dt.timedelta(days=10)
+    header = ["Ref", "Capability", "Category", "Qty", "Need by", "Delivery point", "Priority"]
+    row = ["UA-REQ-1", "SP-ARTY", "155 mm HE round", 300, soon, "Lviv handover point", "1"]
+    path = write_xlsx(tmp_path / "needs.xlsx", [row], header)
+    coordinator = world.users[Role.COORDINATOR]
+    assert run_import(spec=REQUIREMENTS, path=path, user=coordinator, commit=True).created == 1
+    with time_machine.travel(soon + dt.timedelta(days=30)):
+        again = run_import(spec=REQUIREMENTS, path=path, user=coordinator, commit=True)
+        assert (again.unchanged, again.rejected) == (1, 0), again.errors
+        later = soon + dt.timedelta(days=5)  # still in the past by then
+        changed = write_xlsx(tmp_path / "changed.xlsx", [[*row[:4], later, *row[5:]]], header)
+        refused = run_import(spec=REQUIREMENTS, path=changed, user=coordinator, commit=True)
+        assert refused.rejected == 1 and refused.errors[0].column == "Need by"
