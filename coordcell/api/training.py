@@ -20,7 +20,7 @@ from coordcell.bounds import PEOPLE_MAX, VERSION_MAX
 from coordcell.registry.access import as_user, refuse
 from coordcell.registry.models import Capability, ItemCategory, Location
 from coordcell.training import execution, selectors
-from coordcell.training.forms import CohortForm
+from coordcell.training.forms import CohortForm, CourseForm, TrainingSiteForm
 from coordcell.training.models import Booking, Cohort, Course, Session, TrainingSite
 from coordcell.training.register_defs import (
     BOOKINGS,
@@ -51,20 +51,7 @@ class CourseSerializer(VersionedSerializer):
 
     class Meta:
         model = Course
-        fields = [
-            "id",
-            "code",
-            "name",
-            "system",
-            "skill",
-            "duration_weeks",
-            "min_class_size",
-            "max_class_size",
-            "prerequisites",
-            "language",
-            "instructors_per_session",
-            "version",
-        ]
+        fields = ["id", *CourseForm.Meta.fields, "version"]
         validators: list[Any] = []
 
 
@@ -78,7 +65,7 @@ class TrainingSiteSerializer(VersionedSerializer):
 
     class Meta:
         model = TrainingSite
-        fields = ["id", "location", "courses", "instructors", "seats_per_week", "version"]
+        fields = ["id", *TrainingSiteForm.Meta.fields, "version"]
         validators: list[Any] = []
 
 
