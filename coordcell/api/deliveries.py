@@ -31,7 +31,7 @@ from coordcell.pledges.selectors import (
     pledge_deliveries_visible_to,
     pledges_visible_to,
 )
-from coordcell.registry.access import as_user, raise_not_found, refuse
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
 from .writes import form_errors
 
@@ -121,11 +121,7 @@ class PledgeDeliveryViewSet(viewsets.ModelViewSet):
         return qs.order_by("pledge__reference", "delivered_on", "pk")
 
     def get_object(self) -> Any:
-        pk = self.kwargs["pk"]
-        found = self.get_queryset().filter(pk=pk).first()
-        if found is None:
-            raise_not_found(self.get_queryset(), pk=pk)
-        return found
+        return get_visible_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def _changer(self, delivery: PledgeDelivery) -> None:
         if not can_save_pledge_delivery(self.request.user, delivery):

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordcell.bounds import VERSION_MAX
-from coordcell.registry.access import raise_not_found, refuse
+from coordcell.registry.access import get_visible_or_404, refuse
 from coordcell.registry.capacity import (
     can_change_hub_capacity,
     can_see_hub_capacities,
@@ -122,11 +122,7 @@ class HubCapacityViewSet(viewsets.ModelViewSet):
         return qs.order_by("hub__code", "domain", "valid_from", "pk")
 
     def get_object(self) -> Any:
-        pk = self.kwargs["pk"]
-        found = self.get_queryset().filter(pk=pk).first()
-        if found is None:
-            raise_not_found(self.get_queryset(), pk=pk)
-        return found
+        return get_visible_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def _changer(self) -> None:
         if not can_change_hub_capacity(self.request.user):

@@ -27,7 +27,7 @@ from coordcell.readiness import selectors, services
 from coordcell.readiness.forms import PackageForm
 from coordcell.readiness.models import CapabilityPackage, PackageItem
 from coordcell.readiness.wording import Wording
-from coordcell.registry.access import as_user, raise_not_found, refuse
+from coordcell.registry.access import as_user, get_visible_or_404, refuse
 from coordcell.registry.models import Capability, CategoryDomain
 from coordcell.requirements.models import Requirement
 
@@ -219,11 +219,7 @@ class CapabilityPackageViewSet(
         return selectors.packages_visible_to(self.request.user).order_by("reference", "pk")
 
     def get_object(self) -> Any:
-        pk = self.kwargs["pk"]
-        found = self.get_queryset().filter(pk=pk).first()
-        if found is None:
-            raise_not_found(self.get_queryset(), pk=pk)
-        return found
+        return get_visible_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
