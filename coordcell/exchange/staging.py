@@ -9,6 +9,7 @@ In memory: 100,000 new pledges take about 80 MB (measured; the limit on rows bou
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -225,13 +226,13 @@ class Importer:
         errors_by_row: dict[int, list[RowError]] = {}
         for number, parsed, errors in parsed_rows:
             failed = {e.column for e in errors}
-            obj, before, more = self.build(number, parsed, stored, failed=failed)
+            obj, before, more, unchanged = self.build(number, parsed, stored, failed=failed)
             errors = errors + more
             if errors:
                 errors_by_row[number] = errors
             elif before is None:
                 creates.append((number, obj))
-            elif self.same(before, self.after(obj)):
+            elif unchanged:
                 self.report.unchanged += 1
             else:
                 updates.append((number, before, obj))
@@ -245,7 +246,7 @@ class Importer:
             values[name] = getattr(obj, name, None)
         return values
 
-    @property
+    @functools.cached_property
     def compared(self) -> list[str]:
         return [f.name for f in self.spec.fields]
 
@@ -264,10 +265,11 @@ class Importer:
         stored: dict[tuple[Any, ...], Any],
         *,
         failed: set[str] = frozenset(),  # type: ignore[assignment]
-    ) -> tuple[Any, dict[str, Any] | None, list[RowError]]:
-        """The row's object and its errors: its key against the rows before it and the
-        database, then the record's own rules. ``failed`` are the columns whose value could not
-        be read: the rules do not report them a second time ("required")."""
+    ) -> tuple[Any, dict[str, Any] | None, list[RowError], bool]:
+        """The row's object, its stored values, its errors (its key against the rows before it
+        and the database, then the record's own rules) and whether it changes nothing.
+        ``failed`` are the columns whose value could not be read: the rules do not report them
+        a second time ("required")."""
         errors: list[RowError] = []
         key = self.key_of(parsed)
         complete = None not in key
@@ -301,15 +303,15 @@ class Importer:
         for name, value in extra.items():
             setattr(obj, name, value)
         if (
-            before is not None
+            self.sees_all
+            and before is not None
             and not errors
-            and self.sees_all
             and self.same(before, self.after(obj))
         ):
             # Unchanged: the stored record is kept as it is, so its rules have nothing to say
             # (a need-by date passed since is no reason to refuse the row). Only for those who
             # see every record: anyone else is told of another's record only by its rules.
-            return obj, before, errors
+            return obj, before, errors, True
         # The record's own rules, the same its page and its API apply (the spec's ``check``).
         try:
             error = self.spec.check(self.user, obj, before=before)
@@ -321,7 +323,8 @@ class Importer:
             error = None
         if error is not None:
             errors += [e for e in self._errors(number, obj, error) if e.column not in failed]
-        return obj, before, errors
+        # After the rules: a re-sent event takes its stored values there (``event_check``).
+        return obj, before, errors, before is not None and self.same(before, self.after(obj))
 
     def _errors(self, number: int, obj: Any, error: Any) -> list[RowError]:
         out = []
