@@ -154,3 +154,29 @@ def test_the_documentation_page_asks_an_anonymous_visitor_to_log_in(world, clien
     assert anonymous.status_code == 302
     assert anonymous["Location"].startswith("/login/")
     assert client_for(world.users[Role.AUDITOR]).get("/api/v1/docs").status_code == 200
+
+
+def test_the_schema_lists_every_resource_issue_19_names(world, api_for):
+    schema = api_for(world.users[Role.AUDITOR]).get("/api/v1/schema?format=json").json()
+    paths = set(schema["paths"])
+    assert schema["openapi"].startswith("3.1")
+    wanted = {
+        "runs": "/api/v1/allocation-runs/{id}",
+        "what-ifs": "/api/v1/allocation-runs/{id}/what-if",
+        "commits": "/api/v1/allocation-runs/{id}/commit",
+        "schedule runs": "/api/v1/schedule-runs/{id}",
+        "shipments": "/api/v1/shipments/{id}",
+        "events": "/api/v1/shipment-events",
+        "items": "/api/v1/serial-items/{id}",
+        "discrepancies": "/api/v1/discrepancies/{id}",
+        "hub capacities": "/api/v1/hub-capacities/{id}",
+        "capability packages": "/api/v1/capability-packages/{id}",
+        "readiness": "/api/v1/capability-packages/{id}/history",
+        "courses": "/api/v1/courses/{id}",
+        "sessions": "/api/v1/training-sessions/{id}",
+        "cohorts": "/api/v1/cohorts/{id}",
+        "attendance": "/api/v1/bookings/{id}/attendance",
+        "notifications": "/api/v1/notifications",
+        "changes": "/api/v1/changes",
+    }
+    assert {name for name, path in wanted.items() if path not in paths} == set()
