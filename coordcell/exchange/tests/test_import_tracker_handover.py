@@ -15,6 +15,7 @@ from coordcell.exchange.mapping import parse_mapping
 from coordcell.exchange.specs import PLEDGES
 from coordcell.pledges.models import Pledge, PledgeDelivery
 from coordcell.registry.models import Role
+from coordcell.registry.tests.factories import ItemCategoryFactory
 from coordcell.reports.delivered import committed_vs_delivered
 from coordcell.reports.scope import Scope
 
@@ -68,6 +69,8 @@ def _tracker(path):
 
 
 def test_the_tracker_of_the_docs_imports_and_reproduces_its_totals(world, tmp_path):
+    # The category the docs' mapping names, as the demo scenario has it.
+    ItemCategoryFactory(code="ammo-155-m795", name="155 mm HE round M795", domain="artillery")
     coordinator = world.users[Role.COORDINATOR]
     path = _tracker(tmp_path / "tracker.xlsx")
     report = run_import(
