@@ -171,6 +171,7 @@ TEMPLATES = [
                 "coordcell.registry.context_processors.installation",
                 "coordcell.notifications.context_processors.inbox",
             ],
+            "builtins": ["coordcell.registry.templatetags.figures"],
         },
     },
 ]
@@ -255,6 +256,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format per language, numbers grouped per language (coordcell/formats/<lang>).
+FORMAT_MODULE_PATH = ["coordcell.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -1,0 +1,71 @@
+"""Numbers, quantities and dates as a reader expects them in the page's language.
+
+Built into every template (``TEMPLATES[...]["OPTIONS"]["builtins"]``):
+
+- ``{{ n|number }}``: 204,954 (English) or 204 954 (Ukrainian); ``None`` prints as an em dash.
+- ``{{ n|qty:unit }}``: the number with its unit of measure (an ``ItemCategory.Unit`` value),
+  "204,954 litre"; ``None`` is an undisclosed quantity.
+- ``{{ d|day }}``: a date in the language's one date format; ``{{ t|moment }}``: a timestamp to
+  the minute (never microseconds).
+
+Numbers are not localised globally (``USE_THOUSAND_SEPARATOR`` stays off) because ids and
+quantities also go into URLs, form values and htmx attributes, where a separator would break them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+DASH = "\u2014"
+
+
+@register.filter
+def number(value: object, decimals: int | None = None) -> str:
+    if value is None or value == "":
+        return DASH
+    if not isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if decimals is None and isinstance(value, float) and not value.is_integer():
+        decimals = 1
+    return formats.number_format(value, decimals, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def qty(value: object, unit: object = "") -> str:
+    if value is None:
+        return _("undisclosed")
+    from coordcell.registry.models import ItemCategory
+
+    label = ItemCategory.Unit(unit).label if unit in ItemCategory.Unit.values else str(unit or "")
+    shown = number(value)
+    return f"{shown}\xa0{label}" if label else shown
+
+
+@register.filter
+def day(value: object) -> str:
+    if value in (None, ""):
+        return DASH
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return str(value)
+    return formats.date_format(value, "DATE_FORMAT", use_l10n=True)
+
+
+@register.filter
+def moment(value: object) -> str:
+    if value in (None, ""):
+        return DASH
+    if not isinstance(value, dt.datetime):
+        return day(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value.replace(microsecond=0), "DATETIME_FORMAT", use_l10n=True)
