@@ -63,7 +63,7 @@ def apply_staged(
         with transaction.atomic():
             _check_unchanged(importer, staged, chunk_size)
             done = 0
-            for chunk in _taken(staged.creates, chunk_size):
+            for chunk in staged.creates.take(chunk_size):
                 _write(importer, creates=[obj for _, obj in chunk], updates=[])
                 done += len(chunk)
                 if progress is not None:
@@ -91,7 +91,7 @@ def _write(importer: Importer, *, creates: list[Any], updates: list[tuple[Any, A
 def _check_unchanged(importer: Importer, staged: Staged, chunk_size: int) -> None:
     created: list[str] = []
     changed: list[str] = []
-    for chunk in _chunks(staged.creates, chunk_size):
+    for chunk in _chunks(staged.creates, chunk_size):  # each object built again, then let go
         keys = [importer.key_of_object(obj) for _, obj in chunk]
         found = importer.existing(keys)
         if found:

@@ -121,8 +121,7 @@ def run_import(
                 new = importer.new_references
                 with transaction.atomic() if new else contextlib.nullcontext():
                     new.save(user)
-                    for part in (staged.creates, staged.updates):
-                        attach(row[-1] for row in part)
+                    attach(row[-1] for row in staged.updates)  # the new rows: as built
                     apply_staged(importer, staged, progress=progress, chunk_size=chunk_size)
                 report.committed = True
     except (TooLarge, UnreadableFile, Conflict) as exc:  # more rows than declared; a bad cell

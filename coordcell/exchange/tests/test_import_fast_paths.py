@@ -119,3 +119,38 @@ def test_new_objects_are_built_as_their_constructor_builds_them(world, category)
     assert built._state.adding and built._state.db == constructed._state.db
     with pytest.raises(ValueError, match="Nation"):  # what the constructor says
         instance_factory(Pledge)({**values, "donor": category})
+
+
+def test_a_packed_new_row_comes_back_as_it_was_checked(world, category):
+    """New rows wait for the write packed as tuples; each comes back with the same values and
+    related records, and the rules it passed are not run again (nor skipped once changed)."""
+    from coordcell.audit.services import checked
+    from coordcell.exchange.staging import PackedRows
+
+    de = Nation.objects.get(code="DE")
+    depot = Location.objects.get(code="depot-de")
+    pledge = instance_factory(Pledge)(
+        {
+            "donor": de,
+            "donor_reference": "R-9",
+            "category": category,
+            "quantity": 12,
+            "available_from": dt.date.today() + dt.timedelta(days=30),
+            "origin": depot,
+            "status": Pledge.Status.OFFERED,
+        }
+    )
+    assert checked(pledge, new_reference=True) is None  # stamps it
+    packed = PackedRows()
+    packed.append((7, pledge))
+    [(number, back)] = list(packed)
+    assert number == 7 and back is not pledge
+    assert back.__dict__.keys() == pledge.__dict__.keys()
+    assert {k: v for k, v in back.__dict__.items() if k != "_state"} == {
+        k: v for k, v in pledge.__dict__.items() if k != "_state"
+    }
+    assert back.donor is de and back.category is category and back._state.adding
+    assert back._passed_model_rules == pledge._passed_model_rules
+    back.quantity = 0
+    assert checked(back, new_reference=True) is not None  # changed: checked again
+    assert [len(chunk) for chunk in packed.take(1)] == [1] and not packed
