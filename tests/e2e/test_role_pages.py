@@ -1,0 +1,131 @@
+"""Every role's main pages in a real browser, at 1280×800 and on a 390×844 phone: a screenshot of
+each (test-artifacts/screenshots/<role>-<page>-<size>.png), axe-core's findings counted and
+printed per page (a serious or critical one fails), and the shipment, discrepancy and receipt
+pages no wider than the phone. One test per role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from coordcell.logistics.lifecycle import S
+from coordcell.logistics.models import Discrepancy
+from coordcell.logistics.tests.discrepancy_fixtures import discrepancy_at, shipment_at
+from coordcell.registry.models import Role
+from coordcell.training import services as training_services
+from coordcell.training.models import monday
+from coordcell.training.tests.factories import make_cohort, make_courses, make_session, make_site
+
+from .pages import PHONE, Sweep, main_pages, with_axe
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# A crate number long enough to widen any page that does not wrap it.
+LONG_SERIAL = "SN-" + "0" * 40 + "42"
+
+
+@pytest.fixture
+def scene(world: Any) -> Any:
+    """A German shipment handed over (awaiting receipt), another at the hub with an open
+    discrepancy, and a session under way at the British site with a cohort booked."""
+    world.extra["handed_over"] = shipment_at(world, S.HANDED_OVER)
+    world.extra["discrepancy"] = discrepancy_at(
+        world,
+        kind=Discrepancy.Kind.DAMAGED,
+        quantity=1,
+        description=f"Crate {LONG_SERIAL} arrived with its seal broken; one round dented. " * 3,
+    )
+    op, _mnt = make_courses(world)
+    site = make_site(world, "GB", "salisbury-plain", [op])
+    session = make_session(op, site, monday(dt.date.today()))  # under way
+    training_services.booking_create(
+        actor=world.users[Role.COORDINATOR], cohort=make_cohort(world, [op]), session=session
+    )
+    world.extra["session"] = session
+    return world
+
+
+def _sweep(login: Any, user: Any, role: str, extra: list[tuple[str, str]]) -> Sweep:
+    """Open the role's main menu pages, then its working pages (asserted phone-wide)."""
+    session = with_axe(login(user.username))
+    sweep = Sweep(role)
+    page = session.page
+    for path in main_pages(page):
+        working = path.startswith(("/logistics/", "/discrepancies/"))
+        sweep.visit(page, path, phone_page=working)
+    for name, path in extra:
+        sweep.visit(page, path, name, phone_page=True)
+    return sweep
+
+
+def _working_pages(world: Any) -> list[tuple[str, str]]:
+    shipment = world.extra["handed_over"]
+    discrepancy = world.extra["discrepancy"]
+    return [
+        ("shipment-receipt", f"/logistics/shipments/{shipment.pk}/"),
+        ("shipment-discrepancy", f"/logistics/shipments/{discrepancy.shipment_id}/"),
+        ("discrepancy", f"/discrepancies/{discrepancy.pk}/"),
+    ]
+
+
+def test_coordinator_pages(scene: Any, login: Any) -> None:
+    sweep = _sweep(login, scene.users[Role.COORDINATOR], "coordinator", _working_pages(scene))
+    sweep.report()
+
+
+def test_donor_pages(scene: Any, login: Any) -> None:
+    sweep = _sweep(login, scene.users[Role.DONOR_LIAISON], "donor", _working_pages(scene))
+    sweep.report()
+
+
+def test_recipient_pages(scene: Any, login: Any) -> None:
+    sweep = _sweep(login, scene.users[Role.RECIPIENT_LIAISON], "recipient", _working_pages(scene))
+    sweep.report()
+
+
+def test_auditor_pages(scene: Any, login: Any) -> None:
+    sweep = _sweep(login, scene.users[Role.AUDITOR], "auditor", _working_pages(scene))
+    sweep.report()
+
+
+def test_site_officer_pages(scene: Any, login: Any) -> None:
+    session = scene.extra["session"]
+    attendance = [("session-attendance", f"/training/sessions/{session.pk}/attendance/")]
+    sweep = _sweep(login, scene.users[Role.TRAINING_SITE_OFFICER], "site-officer", attendance)
+    sweep.report()
+
+
+def test_phone_header_is_compact_and_its_menu_opens_without_script(
+    scene: Any, login: Any
+) -> None:
+    page = login(scene.users[Role.RECIPIENT_LIAISON].username).page
+    page.set_viewport_size(PHONE)
+    page.goto(f"/logistics/shipments/{scene.extra['handed_over'].pk}/")
+    header = page.locator("header.site-header")
+    height = header.bounding_box()["height"]
+    print(f"\nheader on a 390 px phone: {height:.0f} px")
+    assert height <= 110
+    menu = page.locator("header nav .nav-main")
+    expect(menu).to_be_hidden()
+    page.click("header nav summary:has-text('Menu')")
+    expect(menu).to_be_visible()
+    page.click("header nav .nav-main a:has-text('Discrepancies')")
+    page.wait_for_url("**/discrepancies/")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_registers_menu_shows_where_the_keyboard_is(scene: Any, login: Any) -> None:
+    page = login(scene.users[Role.COORDINATOR].username).page
+    page.goto("/")
+    registers = page.locator("header nav summary:has-text('Registers')")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if registers.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("the Registers menu is not reached with Tab")
+    outline = registers.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline not in ("", "none")
