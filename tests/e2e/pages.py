@@ -20,6 +20,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SIZES = (("1280x800", DESKTOP), ("390x844", PHONE))
 IMPACTS = ("critical", "serious", "moderate", "minor")
+# What the sweeps and tallies found, printed at the end of the run (conftest's terminal summary)
+# and kept in test-artifacts/browser-report.txt.
+REPORT: list[str] = []
+REPORT_FILE = SCREENSHOTS.parent / "browser-report.txt"
 BLOCKING = {"critical", "serious"}
 
 # axe.run on the whole document; results are violations only (the passes are thousands of nodes).
@@ -29,6 +33,21 @@ _RUN_AXE = """async () => {
     id: v.id, impact: v.impact, help: v.help,
     targets: v.nodes.slice(0, 3).map(n => n.target.join(" ")),
   }));
+}"""
+
+# What sticks out past the phone's right edge: the innermost such elements, to say what to fix.
+_WIDEST = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.right > window.innerWidth + 1 && ![...el.children].some(
+        c => c.getBoundingClientRect().right > window.innerWidth + 1)) {
+      out.push(el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "")
+               + " " + Math.round(r.right) + "px");
+    }
+    if (out.length >= 3) break;
+  }
+  return out.join("; ");
 }"""
 
 
@@ -64,38 +83,43 @@ class Sweep:
     lines: list[str] = field(default_factory=list)
 
     def visit(self, page: Any, path: str, name: str = "", *, phone_page: bool = False) -> None:
-        """Open a page at both sizes: screenshot, axe, and the width of the page on the phone."""
+        """Open a page at both sizes: screenshot, axe, and the width of the page on the phone.
+        One line per page: the axe counts per impact (critical/serious/moderate/minor) at each
+        size, the rules found, the page's width on the phone."""
         name = name or page_name(path)
         page.set_viewport_size(DESKTOP)
         response = page.goto(path)
         assert response is not None and response.status < 400, f"{path}: {response and response.status}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        parts, rules = [], set()
         for label, size in SIZES:
             page.set_viewport_size(size)
             page.screenshot(path=str(SCREENSHOTS / f"{self.role}-{name}-{label}.png"), full_page=True)
             found = page.evaluate(_RUN_AXE)
             counts = Counter(v["impact"] for v in found)
-            rules = ", ".join(f"{v['id']} ({v['impact']})" for v in found)
-            self.lines.append(
-                f"axe {self.role:<10} {name:<28} {label:<8} "
-                + " ".join(f"{i}={counts.get(i, 0)}" for i in IMPACTS)
-                + (f"  [{rules}]" if rules else "")
-            )
+            parts.append(f"{label} " + "/".join(str(counts.get(i, 0)) for i in IMPACTS))
+            rules.update(f"{v['id']} ({v['impact']})" for v in found)
             for v in found:
                 if v["impact"] in BLOCKING:
                     self.blocking.append(
                         f"{name} {label}: {v['id']} ({v['impact']}) {v['help']} at {v['targets']}"
                     )
-            if size is PHONE:
-                width = page.evaluate("() => document.documentElement.scrollWidth")
-                self.lines.append(f"width {self.role:<10} {name:<28} {width} px on a 390 px screen")
-                if phone_page and width > PHONE["width"]:
-                    self.wide.append(f"{name}: {width} px")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        line = f"{self.role:<12} {name:<26} axe {' · '.join(parts)} · phone {width} px"
+        if width > PHONE["width"]:
+            culprits = page.evaluate(_WIDEST)
+            line += f" (wider: {culprits})"
+            if phone_page:
+                self.wide.append(f"{name}: {width} px ({culprits})")
+        self.lines.append(line + (f"  [{', '.join(sorted(rules))}]" if rules else ""))
         page.set_viewport_size(DESKTOP)
 
     def report(self) -> None:
-        print()
-        print("\n".join(self.lines))
+        header = f"{'role':<12} {'page':<26} axe critical/serious/moderate/minor per size"
+        print("\n" + header + "\n" + "\n".join(self.lines))
+        if not REPORT:
+            REPORT.append(header)
+        REPORT.extend(self.lines)
         assert not self.blocking, "serious or critical axe findings:\n" + "\n".join(self.blocking)
         assert not self.wide, "wider than a 390 px phone:\n" + "\n".join(self.wide)
 
@@ -123,4 +147,6 @@ class Tally:
         self.page.select_option(selector, **option)
 
     def summary(self, task: str) -> str:
-        return f"{task}: {self.clicks} clicks, {self.posts} form posts"
+        line = f"task {task}: {self.clicks} clicks, {self.posts} form posts"
+        REPORT.append(line)
+        return line

@@ -29,11 +29,12 @@ LONG_SERIAL = "SN-" + "0" * 40 + "42"
 
 @pytest.fixture
 def scene(world: Any) -> Any:
-    """A German shipment handed over (awaiting receipt), another at the hub with an open
-    discrepancy, and a session under way at the British site with a cohort booked."""
+    """A German shipment handed over (awaiting receipt), another with an open discrepancy found
+    at the handover, and a session under way at the British site with a cohort booked."""
     world.extra["handed_over"] = shipment_at(world, S.HANDED_OVER)
     world.extra["discrepancy"] = discrepancy_at(
         world,
+        S.HANDED_OVER,  # found at the handover: the recipient sees it too
         kind=Discrepancy.Kind.DAMAGED,
         quantity=1,
         description=f"Crate {LONG_SERIAL} arrived with its seal broken; one round dented. " * 3,
