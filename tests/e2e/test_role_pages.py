@@ -14,12 +14,14 @@ from playwright.sync_api import expect
 from coordcell.logistics.lifecycle import S
 from coordcell.logistics.models import Discrepancy
 from coordcell.logistics.tests.discrepancy_fixtures import discrepancy_at, shipment_at
+from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
+from coordcell.requirements.tests.factories import RequirementFactory
 from coordcell.training import services as training_services
 from coordcell.training.models import monday
 from coordcell.training.tests.factories import make_cohort, make_courses, make_session, make_site
 
-from .pages import PHONE, Sweep, main_pages, with_axe
+from .pages import PHONE, SCREENSHOTS, Sweep, main_pages, with_axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,11 +48,26 @@ def scene(world: Any) -> Any:
         actor=world.users[Role.COORDINATOR], cohort=make_cohort(world, [op]), session=session
     )
     world.extra["session"] = session
+    # Something left to allocate: the coordinator's sweep runs the allocation (its charts).
+    PledgeFactory(
+        donor=world.nations["PL"], origin=world.depots["PL"], category=world.category, quantity=80
+    )
+    RequirementFactory(
+        priority=1,
+        quantity=120,
+        category=world.category,
+        capability=world.capability,
+        delivery_point=world.delivery_point,
+        need_by=dt.date.today() + dt.timedelta(weeks=6),
+    )
     return world
 
 
-def _sweep(login: Any, user: Any, role: str, extra: list[tuple[str, str]]) -> Sweep:
-    """Open the role's main menu pages, then its working pages (asserted phone-wide)."""
+def _sweep(
+    login: Any, user: Any, role: str, extra: list[tuple[str, str]], *, run: bool = False
+) -> Sweep:
+    """Open the role's main menu pages, then its working pages (asserted phone-wide); with
+    ``run``, also a new allocation run's page (its charts), run from the allocation page."""
     session = with_axe(login(user.username))
     sweep = Sweep(role)
     page = session.page
@@ -59,6 +76,12 @@ def _sweep(login: Any, user: Any, role: str, extra: list[tuple[str, str]]) -> Sw
         sweep.visit(page, path, phone_page=working)
     for name, path in extra:
         sweep.visit(page, path, name, phone_page=True)
+    if run:
+        page.goto("/allocation/")
+        page.click("summary:has-text('New allocation run')")
+        page.click("button:has-text('Run the allocation')")
+        page.wait_for_selector("button:has-text('Commit this plan')")
+        sweep.visit(page, page.url.removeprefix(session.base_url), "allocation-run")
     return sweep
 
 
@@ -73,7 +96,8 @@ def _working_pages(world: Any) -> list[tuple[str, str]]:
 
 
 def test_coordinator_pages(scene: Any, login: Any) -> None:
-    sweep = _sweep(login, scene.users[Role.COORDINATOR], "coordinator", _working_pages(scene))
+    coordinator = scene.users[Role.COORDINATOR]
+    sweep = _sweep(login, coordinator, "coordinator", _working_pages(scene), run=True)
     sweep.report()
 
 
@@ -113,6 +137,8 @@ def test_phone_header_is_compact_and_its_menu_opens_without_script(
     expect(menu).to_be_hidden()
     page.click("header nav summary:has-text('Menu')")
     expect(menu).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "recipient-menu-open-390x844.png"))
     page.click("header nav .nav-main a:has-text('Discrepancies')")
     page.wait_for_url("**/discrepancies/")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
