@@ -42,8 +42,8 @@ _WIDEST = """() => {
     const r = el.getBoundingClientRect();
     if (r.right > window.innerWidth + 1 && ![...el.children].some(
         c => c.getBoundingClientRect().right > window.innerWidth + 1)) {
-      out.push(el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "")
-               + " " + Math.round(r.right) + "px");
+      const cls = el.className ? "." + String(el.className).split(" ").join(".") : "";
+      out.push(el.tagName.toLowerCase() + cls + " " + Math.round(r.right) + "px");
     }
     if (out.length >= 3) break;
   }
@@ -89,12 +89,14 @@ class Sweep:
         name = name or page_name(path)
         page.set_viewport_size(DESKTOP)
         response = page.goto(path)
-        assert response is not None and response.status < 400, f"{path}: {response and response.status}"
+        status = response.status if response is not None else None
+        assert status is not None and status < 400, f"{path} answered {status}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         parts, rules = [], set()
         for label, size in SIZES:
             page.set_viewport_size(size)
-            page.screenshot(path=str(SCREENSHOTS / f"{self.role}-{name}-{label}.png"), full_page=True)
+            shot = SCREENSHOTS / f"{self.role}-{name}-{label}.png"
+            page.screenshot(path=str(shot), full_page=True)
             found = page.evaluate(_RUN_AXE)
             counts = Counter(v["impact"] for v in found)
             parts.append(f"{label} " + "/".join(str(counts.get(i, 0)) for i in IMPACTS))

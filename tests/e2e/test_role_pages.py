@@ -123,9 +123,7 @@ def test_site_officer_pages(scene: Any, login: Any) -> None:
     sweep.report()
 
 
-def test_phone_header_is_compact_and_its_menu_opens_without_script(
-    scene: Any, login: Any
-) -> None:
+def test_phone_header_is_compact_and_its_menu_opens_without_script(scene: Any, login: Any) -> None:
     page = login(scene.users[Role.RECIPIENT_LIAISON].username).page
     page.set_viewport_size(PHONE)
     page.goto(f"/logistics/shipments/{scene.extra['handed_over'].pk}/")

@@ -79,8 +79,7 @@ def test_site_officer_records_attendance(world: Any, login: Any) -> None:
         page.wait_for_selector(".message.success")
     print("\n" + tally.summary("site officer records attendance of three cohorts"))
     recorded = {
-        b.cohort_id: (b.outcome, b.attended)
-        for b in Booking.objects.filter(session=session)
+        b.cohort_id: (b.outcome, b.attended) for b in Booking.objects.filter(session=session)
     }
     assert recorded == {
         cohorts[0].pk: ("completed", 8),
