@@ -18,6 +18,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 AXE = Path(__file__).resolve().parent / "vendor" / "axe" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+TABLETS = ({"width": 820, "height": 1180}, {"width": 1024, "height": 768})  # upright, on its side
 SIZES = (("1280x800", DESKTOP), ("390x844", PHONE))
 IMPACTS = ("critical", "serious", "moderate", "minor")
 # What the sweeps and tallies found, printed at the end of the run (conftest's terminal summary)
@@ -108,6 +109,13 @@ class Sweep:
                     )
         width = page.evaluate("() => document.documentElement.scrollWidth")
         line = f"{self.role:<12} {name:<26} axe {' · '.join(parts)} · phone {width} px"
+        if phone_page:  # the working pages on a tablet too (no screenshot)
+            for tablet in TABLETS:
+                page.set_viewport_size(tablet)
+                wide = page.evaluate("() => document.documentElement.scrollWidth")
+                if wide > tablet["width"]:
+                    self.wide.append(f"{name}: {wide} px on a {tablet['width']} px tablet")
+            page.set_viewport_size(PHONE)
         if width > PHONE["width"]:
             culprits = page.evaluate(_WIDEST)
             line += f" (wider: {culprits})"
