@@ -16,6 +16,7 @@ from coordcell.logistics.models import Discrepancy
 from coordcell.logistics.tests.discrepancy_fixtures import discrepancy_at, shipment_at
 from coordcell.pledges.tests.factories import PledgeFactory
 from coordcell.registry.models import Role
+from coordcell.requirements.models import Requirement
 from coordcell.requirements.tests.factories import RequirementFactory
 from coordcell.training import services as training_services
 from coordcell.training.models import monday
@@ -139,6 +140,26 @@ def test_phone_header_is_compact_and_its_menu_opens_without_script(scene: Any, l
     page.screenshot(path=str(SCREENSHOTS / "recipient-menu-open-390x844.png"))
     page.click("header nav .nav-main a:has-text('Discrepancies')")
     page.wait_for_url("**/discrepancies/")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_phone_shipment_list_shows_labelled_cards_also_after_filtering(
+    scene: Any, login: Any
+) -> None:
+    # Every requirement urgent: the rows stay whatever priority the filter form sends along.
+    Requirement.objects.update(priority=1)
+    page = login(scene.users[Role.COORDINATOR].username).page
+    page.set_viewport_size(PHONE)
+    page.goto("/logistics/")
+    status = page.locator("main table tbody td[data-label]").filter(has_text="Handed over").first
+    assert status.get_attribute("data-label") == "Status"
+    # The filter swaps the list in with htmx: the new rows are labelled too.
+    page.select_option("select[name=status]", "handed_over")
+    page.wait_for_url("**status=handed_over**")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+    cells = page.locator("main table tbody tr").first.locator("td")
+    labels = [cells.nth(i).get_attribute("data-label") for i in range(cells.count())]
+    assert labels[0] == "Reference" and None not in labels
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
 

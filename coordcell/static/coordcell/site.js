@@ -1,6 +1,6 @@
 /* On a phone every table of the page becomes a stack of cards (site.css, "cards"): each cell
    shows its column's heading as a label, taken here from the table's last heading row so that
-   no template repeats its headings. Tables are labelled again after every htmx swap. Without
+   no template repeats its headings. Tables are labelled again whenever htmx puts new content in. Without
    this script the tables keep their columns and scroll inside their own box. */
 (function () {
   "use strict";
@@ -37,7 +37,8 @@
   }
 
   label(document);
-  document.addEventListener("htmx:afterSettle", function () {
+  // htmx:load comes from every piece of content htmx puts in, whatever the swap.
+  document.addEventListener("htmx:load", function () {
     label(document);
   });
 })();
