@@ -74,6 +74,17 @@ def main_pages(page: Any) -> list[str]:
     return list(dict.fromkeys(h for h in hrefs if h.startswith("/")))
 
 
+def register_pages(page: Any) -> list[str]:
+    """The paths of the Registers menu, less the API's documentation page (Swagger UI's own
+    markup, vendored as it is)."""
+    page.set_viewport_size(DESKTOP)
+    page.goto("/")
+    hrefs = page.eval_on_selector_all(
+        "header nav details.dropdown a[href]", "links => links.map(a => a.getAttribute('href'))"
+    )
+    return [h for h in dict.fromkeys(hrefs) if h.startswith("/") and not h.startswith("/api/v1/")]
+
+
 @dataclass
 class Sweep:
     """What one role's sweep found: axe findings per page and size, the phone widths."""

@@ -22,7 +22,7 @@ from coordcell.training import services as training_services
 from coordcell.training.models import monday
 from coordcell.training.tests.factories import make_cohort, make_courses, make_session, make_site
 
-from .pages import PHONE, SCREENSHOTS, Sweep, main_pages, with_axe
+from .pages import PHONE, SCREENSHOTS, Sweep, main_pages, register_pages, with_axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -102,13 +102,27 @@ def test_coordinator_pages(scene: Any, login: Any) -> None:
     sweep.report()
 
 
+def test_coordinator_register_pages(scene: Any, login: Any) -> None:
+    session = with_axe(login(scene.users[Role.COORDINATOR].username))
+    sweep = Sweep("coordinator")
+    for path in register_pages(session.page):
+        sweep.visit(session.page, path)
+    sweep.report()
+
+
 def test_donor_pages(scene: Any, login: Any) -> None:
-    sweep = _sweep(login, scene.users[Role.DONOR_LIAISON], "donor", _working_pages(scene))
+    pages = [*_working_pages(scene), ("pledge-new", "/pledges/new/")]
+    sweep = _sweep(login, scene.users[Role.DONOR_LIAISON], "donor", pages)
     sweep.report()
 
 
 def test_recipient_pages(scene: Any, login: Any) -> None:
-    sweep = _sweep(login, scene.users[Role.RECIPIENT_LIAISON], "recipient", _working_pages(scene))
+    pages = [
+        *_working_pages(scene),
+        ("requirement-new", "/requirements/new/"),
+        ("cohort-new", "/training/cohorts/new/"),
+    ]
+    sweep = _sweep(login, scene.users[Role.RECIPIENT_LIAISON], "recipient", pages)
     sweep.report()
 
 
