@@ -1,7 +1,8 @@
 /* On a phone every table of the page becomes a stack of cards (site.css, "cards"): each cell
    shows its column's heading as a label, taken here from the table's last heading row so that
-   no template repeats its headings. Tables are labelled again whenever htmx puts new content in. Without
-   this script the tables keep their columns and scroll inside their own box. */
+   no template repeats its headings; wider screens scroll a wide table inside its own box.
+   Tables are labelled again whenever htmx puts new content in. Without this script the tables
+   keep their columns on every screen. */
 (function () {
   "use strict";
 
@@ -13,6 +14,17 @@
       for (var i = 0; i < (cell.colSpan || 1); i++) names.push(cell.textContent.trim());
     });
     return names;
+  }
+
+  // A table wider than the screen scrolls inside a box of its own (pico's overflow-auto), never
+  // the page: on a tablet on its side, or a laptop, where its rows are not yet cards.
+  function contain(table) {
+    var parent = table.parentElement;
+    if (!parent || parent.classList.contains("overflow-auto")) return;
+    var box = document.createElement("div");
+    box.className = "overflow-auto";
+    parent.insertBefore(box, table);
+    box.appendChild(table);
   }
 
   function label(root) {
@@ -33,6 +45,7 @@
         });
       });
       table.classList.add("cards");
+      contain(table);
     });
   }
 
