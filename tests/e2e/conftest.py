@@ -93,3 +93,16 @@ def login(browser: Any, live_server: Any) -> Iterator[Any]:
     yield make
     for session in sessions:
         session.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The axe-core counts per page, the phone widths and the task tallies (tests/e2e/pages.py)."""
+    from .pages import REPORT, REPORT_FILE
+
+    if not REPORT:
+        return
+    terminalreporter.section("browser report: axe-core findings, phone widths, clicks")
+    for line in REPORT:
+        terminalreporter.write_line(line)
+    REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_FILE.write_text("\n".join(REPORT) + "\n")
