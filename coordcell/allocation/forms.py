@@ -7,9 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, WEEKS_MAX, json_loads
-from coordcell.registry.models import CategoryDomain, Location
-
 from coordcell.pledges.models import Pledge
+from coordcell.registry.models import CategoryDomain, Location
 
 from .models import AllocationRun
 from .scenarios import CHANGE_TYPES
@@ -433,6 +432,7 @@ class WhatIfChanges:
 
 
 MAX_ROWS = 25
+
 
 class LineEditForm(forms.Form):
     quantity = forms.IntegerField(

@@ -149,7 +149,8 @@ def week_spans(run: AllocationRun, weeks: Sequence[int]) -> str:
     parts = [
         day(run.week_start(a))
         if a == b
-        else _("%(first)s to %(last)s") % {"first": day(run.week_start(a)), "last": day(run.week_start(b))}
+        else _("%(first)s to %(last)s")
+        % {"first": day(run.week_start(a)), "last": day(run.week_start(b))}
         for a, b in spans
     ]
     text = ", ".join(parts)
@@ -275,7 +276,9 @@ class PackageShortfall:
     @property
     def missing(self) -> list[tuple[int, str]]:
         """Units missing, summed per unit of measure (never across units)."""
-        return _per_unit((r.requirement.category.unit, r.shortfall.missing) for r in self.requirements)
+        return _per_unit(
+            (r.requirement.category.unit, r.shortfall.missing) for r in self.requirements
+        )
 
     @property
     def late(self) -> list[tuple[int, str]]:
@@ -396,7 +399,7 @@ def hubs_near_capacity(run: AllocationRun, threshold: float = NEAR_CAPACITY) -> 
             run.week_start(w),
             _("all domains")
             if d == "*"
-            else (CategoryDomain(d).label if d in CategoryDomain.values else d),
+            else (str(CategoryDomain(d).label) if d in CategoryDomain.values else d),
             used,
             capacity,
         )
@@ -405,5 +408,3 @@ def hubs_near_capacity(run: AllocationRun, threshold: float = NEAR_CAPACITY) -> 
     ]
     out.sort(key=lambda x: (-x.percent, x.week, x.hub))
     return out
-
-

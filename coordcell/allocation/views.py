@@ -11,9 +11,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coordcell.audit.services import StaleEditError

@@ -55,9 +55,7 @@ def test_the_run_page_leads_with_demand_met_in_percent(world, situation, client_
     assert text.index("LP bound") > text.index('<details id="solver-details">')
 
 
-def test_shortfalls_say_why_in_words_and_dates_by_capability_package(
-    world, situation, client_for
-):
+def test_shortfalls_say_why_in_words_and_dates_by_capability_package(world, situation, client_for):
     HubCapacity.objects.filter(hub=world.hub).update(weekly_capacity=60)
     run = _solved(world)
     text = client_for(world.users[Role.COORDINATOR]).get(f"/allocation/{run.pk}/").content.decode()
@@ -242,9 +240,7 @@ def test_commit_shows_what_it_creates_and_needs_the_confirmation(world, situatio
     assert run.status == AllocationRun.Status.COMMITTED
 
 
-def test_the_auditor_reads_the_run_page_but_not_the_forms_that_change(
-    world, situation, client_for
-):
+def test_the_auditor_reads_the_run_page_but_not_the_forms_that_change(world, situation, client_for):
     run = _solved(world)
     client = client_for(world.users[Role.AUDITOR])
     page = client.get(f"/allocation/{run.pk}/").content.decode()
