@@ -102,10 +102,11 @@ LINES_PER_PAGE = 100
 SHORTFALLS_PER_PAGE = 50
 
 
-def _line_filters(request: HttpRequest, run: AllocationRun) -> tuple[dict[str, Any], list[str]]:
+def _line_filters(
+    request: HttpRequest, choices: dict[str, list[tuple[str, str]]]
+) -> tuple[dict[str, Any], list[str]]:
     """The lines filter's values from ``?donor=&category=&hub=&priority=&sort=``, and what is
     wrong with them in words (a bad value filters nothing silently: it is refused)."""
-    choices = selectors.line_filter_choices(run)
     values: dict[str, Any] = {}
     errors: list[str] = []
     labels = {"donor": _("donor"), "category": _("category"), "hub": _("hub")}
@@ -140,7 +141,8 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse()
         response["HX-Refresh"] = "true"  # finished: show the whole result
         return response
-    filters, errors = _line_filters(request, run)
+    choices = selectors.line_filter_choices(run)
+    filters, errors = _line_filters(request, choices)
     lines = selectors.lines_of(run, **filters)
     if errors:
         lines = lines.none()
@@ -170,7 +172,7 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "sort": filters["sort"],
         "query": urlencode(query),
         "filter_errors": errors,
-        "choices": selectors.line_filter_choices(run),
+        "choices": choices,
         "met": overview.demand_met(run),
         "packages": overview.shortfalls_by_package(run),
         "near_capacity": overview.hubs_near_capacity(run),

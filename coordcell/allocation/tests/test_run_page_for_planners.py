@@ -66,7 +66,7 @@ def test_shortfalls_say_why_in_words_and_dates_by_capability_package(world, situ
     assert "Hub Rzeszów-Jasionka is full for Artillery in the weeks of" in text
     assert day(run.planning_start) in text
     assert "hub_capacity_full" not in text and "for artillery" not in text
-    assert " week 0" not in text and "need-by week" not in text
+    assert " week 0" not in text and "need-by week" not in text and "from week" not in text
     assert f"needed by {day(situation['urgent'].need_by)}" in package
     # Hubs near capacity: name, the week's date, used / capacity and %.
     near = text[text.index('id="near-capacity"') : text.index('id="explanations"')]
