@@ -247,3 +247,26 @@ def test_the_auditor_reads_the_run_page_but_not_the_forms_that_change(world, sit
     assert 'id="demand-met"' in page and 'id="commit-link"' not in page
     assert client.get(f"/allocation/{run.pk}/commit/").status_code == 404
     assert client.get(f"/allocation/{run.pk}/what-if/").status_code == 404
+
+
+def test_a_hub_capacity_change_holds_in_its_weeks_only():
+    from coordcell.allocation.scenarios import ChangeError, apply_changes
+    from coordcell.allocation.solver.generator import generate_instance
+
+    instance = generate_instance(6, seed=1)
+    hub = instance.hubs[0]
+    domain = instance.categories[0].domain
+    before = hub.capacity_for(domain, 5)
+    change = {
+        "type": "hub_capacity",
+        "hub": hub.id,
+        "domain": domain,
+        "from_week": 2,
+        "to_week": 3,
+        "per_week": 7,
+    }
+    changed = {h.id: h for h in apply_changes(instance, [change]).hubs}[hub.id]
+    assert [changed.capacity_for(domain, w) for w in (2, 3)] == [7, 7]
+    assert changed.capacity_for(domain, 5) == before
+    with pytest.raises(ChangeError, match="unknown domain"):
+        apply_changes(instance, [{**change, "domain": "cavalry"}])
