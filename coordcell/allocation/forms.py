@@ -7,8 +7,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, WEEKS_MAX, json_loads
+from coordcell.pledges.models import Pledge
 from coordcell.registry.models import CategoryDomain, Location
 
+from .models import AllocationRun
 from .scenarios import CHANGE_TYPES
 
 
@@ -109,7 +111,8 @@ def _monday(value: dt.date) -> dt.date:
 
 
 class WhatIfForm(forms.Form):
-    """One change per submission keeps the form simple; a scenario may hold several (JSON)."""
+    """One change of any kind, as the API takes it (kept for scripts; the page uses the
+    what-if formsets below)."""
 
     change = forms.ChoiceField(label=_("What if"), choices=list(CHANGE_TYPES.items()))
     hub = forms.ModelChoiceField(
@@ -145,6 +148,7 @@ class WhatIfForm(forms.Form):
         "slip_pledge": ["pledge", "weeks"],
         "withdraw_pledge": ["pledge"],
         "raise_priority": ["requirement", "priority"],
+        "hub_capacity": ["hub", "domain", "from_week", "to_week", "per_week"],
     }
 
     def clean(self) -> dict[str, Any]:
@@ -178,6 +182,256 @@ class WhatIfForm(forms.Form):
                 changes.extend(extra)
         data["changes"] = changes
         return data
+
+
+# -- the what-if page: one small formset per kind of change ----------------------------------
+# Each row is one change in the words a planner uses (a pledge and its new date, a hub's
+# capacity between two dates); ``change(run)`` turns it into the change object the API takes
+# (allocation/scenarios.py), so the page and the API build the same what-if.
+
+
+def _week(run: AllocationRun, day: dt.date) -> int:
+    return (day - run.planning_start).days // 7
+
+
+class _ChangeRow(forms.Form):
+    run: AllocationRun
+
+    def __init__(self, *args: Any, run: AllocationRun, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run = run
+
+    def _within(self, name: str, day: dt.date | None) -> int | None:
+        """The planning week of ``day``, or an error on the field when outside the run."""
+        if day is None:
+            return None
+        week = _week(self.run, day)
+        last = self.run.week_start(self.run.horizon_weeks - 1)
+        if not 0 <= week < self.run.horizon_weeks:
+            self.add_error(
+                name,
+                _("Give a day from %(first)s to %(last)s: the weeks this run plans.")
+                % {"first": day_text(self.run.planning_start), "last": day_text(last)},
+            )
+            return None
+        return week
+
+    def change(self) -> dict[str, Any] | None:
+        """The change object of a filled, valid row (None for an empty row)."""
+        return None
+
+
+def day_text(value: dt.date) -> str:
+    from coordcell.registry.templatetags.figures import day
+
+    return day(value)
+
+
+def _pledge(reference: str) -> Pledge:
+    pledge = Pledge.objects.filter(reference=reference.strip()).first()
+    if pledge is None:
+        raise forms.ValidationError(
+            _("There is no pledge %(ref)s.") % {"ref": reference.strip()[:30]}
+        )
+    if pledge.status != Pledge.Status.CONFIRMED:
+        raise forms.ValidationError(
+            _("Pledge %(ref)s is %(status)s: a plan uses confirmed pledges only.")
+            % {"ref": pledge.reference, "status": pledge.get_status_display().lower()}
+        )
+    return pledge
+
+
+class SlipRow(_ChangeRow):
+    pledge = forms.CharField(label=_("Pledge (reference)"), max_length=30)
+    available = forms.DateField(
+        label=_("Now available from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_pledge(self) -> Pledge:
+        return _pledge(self.cleaned_data["pledge"])
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        pledge, available = data.get("pledge"), data.get("available")
+        if isinstance(pledge, Pledge) and available is not None:
+            now = max(0, _week(self.run, pledge.available_from))
+            later = self._within("available", available)
+            if later is not None and later <= now:
+                self.add_error(
+                    "available",
+                    _(
+                        "Pledge %(ref)s is available from the week of %(day)s already: a slip "
+                        "gives a day in a later week."
+                    )
+                    % {"ref": pledge.reference, "day": day_text(self.run.week_start(now))},
+                )
+            elif later is not None:
+                data["weeks"] = later - now
+        return data
+
+    def change(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if not data.get("pledge") or "weeks" not in data:
+            return None
+        return {"type": "slip_pledge", "pledge": data["pledge"].reference, "weeks": data["weeks"]}
+
+
+class WithdrawRow(_ChangeRow):
+    pledge = forms.CharField(label=_("Pledge (reference)"), max_length=30)
+
+    def clean_pledge(self) -> Pledge:
+        return _pledge(self.cleaned_data["pledge"])
+
+    def change(self) -> dict[str, Any] | None:
+        pledge = self.cleaned_data.get("pledge")
+        return {"type": "withdraw_pledge", "pledge": pledge.reference} if pledge else None
+
+
+class CapacityRow(_ChangeRow):
+    hub = forms.ModelChoiceField(
+        label=_("Hub"),
+        queryset=Location.objects.filter(kind=Location.Kind.HUB).order_by("name"),
+        to_field_name="code",
+    )
+    domain = forms.ChoiceField(
+        label=_("Domain"),
+        choices=[("", _("all domains (closes the hub)")), *CategoryDomain.choices],
+        required=False,
+    )
+    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(
+        label=_("To (a day of the last week)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    per_week = forms.IntegerField(
+        label=_("Units per week"),
+        min_value=0,
+        max_value=QUANTITY_MAX,
+        help_text=_("0 closes the hub for the domain (or for all domains)."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        first = self._within("first", data.get("first"))
+        last = self._within("last", data.get("last"))
+        if first is not None and last is not None and last < first:
+            self.add_error("last", _("The last week comes before the first."))
+        data["from_week"], data["to_week"] = first, last
+        if not data.get("domain") and data.get("per_week"):
+            self.add_error(
+                "domain",
+                _("Choose the domain whose capacity changes (or 0 units to close the hub)."),
+            )
+        return data
+
+    def change(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if data.get("hub") is None or data.get("from_week") is None or data.get("to_week") is None:
+            return None
+        weeks = {"from_week": data["from_week"], "to_week": data["to_week"]}
+        if not data.get("domain"):
+            return {"type": "close_hub", "hub": data["hub"].code, **weeks}
+        return {
+            "type": "hub_capacity",
+            "hub": data["hub"].code,
+            "domain": data["domain"],
+            **weeks,
+            "per_week": data["per_week"],
+        }
+
+
+class PriorityRow(_ChangeRow):
+    requirement = forms.CharField(label=_("Requirement (reference)"), max_length=30)
+    priority = forms.TypedChoiceField(
+        label=_("New priority"),
+        choices=[("", "—"), *((p, str(p)) for p in range(1, 6))],
+        coerce=int,
+    )
+
+    def clean_requirement(self) -> str:
+        from coordcell.requirements.models import Requirement
+
+        reference = self.cleaned_data["requirement"].strip()
+        if not Requirement.objects.filter(reference=reference).exists():
+            raise forms.ValidationError(
+                _("There is no requirement %(ref)s.") % {"ref": reference[:30]}
+            )
+        return reference
+
+    def change(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if not data.get("requirement") or not data.get("priority"):
+            return None
+        return {
+            "type": "raise_priority",
+            "requirement": data["requirement"],
+            "priority": data["priority"],
+        }
+
+
+WHATIF_ROWS: dict[str, tuple[type[_ChangeRow], Any]] = {
+    "slip": (SlipRow, _("A pledge slips to a later date")),
+    "withdraw": (WithdrawRow, _("A pledge is withdrawn")),
+    "capacity": (CapacityRow, _("A hub's capacity changes for some weeks")),
+    "priority": (PriorityRow, _("A requirement's priority changes")),
+}
+ROWS_SHOWN = 2  # empty rows per kind; a posted form keeps every row it was given
+
+
+class WhatIfChanges:
+    """The what-if page's formsets, one per kind of change; ``changes()`` once valid."""
+
+    def __init__(self, run: AllocationRun, data: Any = None) -> None:
+        self.run = run
+        self.formsets = {
+            prefix: forms.formset_factory(
+                row, extra=ROWS_SHOWN, max_num=MAX_ROWS, validate_max=True, absolute_max=MAX_ROWS
+            )(data, prefix=prefix, form_kwargs={"run": run})
+            for prefix, (row, _label) in WHATIF_ROWS.items()
+        }
+        self.sections = [
+            (prefix, label, self.formsets[prefix]) for prefix, (_row, label) in WHATIF_ROWS.items()
+        ]
+        self.empty_error = ""
+
+    def is_valid(self) -> bool:
+        valid = all(fs.is_valid() for fs in self.formsets.values())
+        if valid and not self.changes():
+            self.empty_error = str(_("Fill in at least one change."))
+            return False
+        return valid
+
+    def changes(self) -> list[dict[str, Any]]:
+        out = []
+        for fs in self.formsets.values():
+            for form in fs.forms:
+                if form.has_changed() and form.is_valid():
+                    change = form.change()
+                    if change:
+                        out.append(change)
+        return out
+
+    def errors(self) -> list[str]:
+        """Every error of the page in words: the kind of change, the row and the field."""
+        out = [self.empty_error] if self.empty_error else []
+        for _prefix, label, fs in self.sections:
+            out.extend(f"{label}: {e}" for e in fs.non_form_errors())
+            for number, form in enumerate(fs.forms, start=1):
+                for name, errors in form.errors.items():
+                    where = form.fields[name].label if name in form.fields else ""
+                    for e in errors:
+                        out.append(
+                            _("%(kind)s, row %(row)s%(field)s: %(error)s")
+                            % {
+                                "kind": label,
+                                "row": number,
+                                "field": f" ({where})" if where else "",
+                                "error": e,
+                            }
+                        )
+        return out
+
+
+MAX_ROWS = 25
 
 
 class LineEditForm(forms.Form):

@@ -7,6 +7,8 @@ A change is a small JSON object, so a scenario can be stored with its run, shown
     {"type": "slip_pledge", "pledge": "P-000123", "weeks": 4}
     {"type": "withdraw_pledge", "pledge": "P-000123"}
     {"type": "raise_priority", "requirement": "R-000042", "priority": 1}
+    {"type": "hub_capacity", "hub": "lublin", "domain": "artillery", "from_week": 3,
+     "to_week": 6, "per_week": 2000}
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ CHANGE_TYPES = {
     "slip_pledge": "A pledge slips by weeks",
     "withdraw_pledge": "A pledge is withdrawn",
     "raise_priority": "Change a requirement's priority",
+    "hub_capacity": "A hub's capacity for one domain in some weeks",
 }
 
 
@@ -44,6 +47,11 @@ def describe(change: Mapping[str, Any]) -> str:
         return f"pledge {change['pledge']} withdrawn"
     if kind == "raise_priority":
         return f"requirement {change['requirement']} becomes priority {change['priority']}"
+    if kind == "hub_capacity":
+        return (
+            f"hub {change['hub']} passes {change['per_week']}/week {change['domain']} "
+            f"in weeks {change['from_week']}-{change['to_week']}"
+        )
     return str(dict(change))
 
 
@@ -65,6 +73,7 @@ _NAMES = {
     "slip_pledge": ("pledge",),
     "withdraw_pledge": ("pledge",),
     "raise_priority": ("requirement",),
+    "hub_capacity": ("hub", "domain"),
 }
 _NUMBERS = {
     "close_hub": {"from_week": (0, WEEKS_MAX), "to_week": (0, WEEKS_MAX)},
@@ -72,6 +81,11 @@ _NUMBERS = {
     "slip_pledge": {"weeks": (1, WEEKS_MAX)},
     "withdraw_pledge": {},
     "raise_priority": {"priority": (1, 5)},
+    "hub_capacity": {
+        "from_week": (0, WEEKS_MAX),
+        "to_week": (0, WEEKS_MAX),
+        "per_week": (0, QUANTITY_MAX),
+    },
 }
 MAX_CHANGES = 100
 
@@ -116,7 +130,7 @@ def apply_changes(instance: Instance, changes: Sequence[Mapping[str, Any]]) -> I
             raise ChangeError(
                 f"change {number}: unknown type {kind!r}; use one of {', '.join(CHANGE_TYPES)}"
             )
-        if kind in {"close_hub", "extra_capacity"}:
+        if kind in {"close_hub", "extra_capacity", "hub_capacity"}:
             hub = hubs.get(change.get("hub", ""))
             if hub is None:
                 raise ChangeError(f"change {number}: no hub {change.get('hub')!r}")
@@ -126,6 +140,19 @@ def apply_changes(instance: Instance, changes: Sequence[Mapping[str, Any]]) -> I
                 hubs[hub.id] = dataclasses.replace(
                     hub, closed_periods=hub.closed_periods | frozenset(range(first, until + 1))
                 )
+            elif kind == "hub_capacity":
+                domain = change.get("domain")
+                if domain not in domains:
+                    raise ChangeError(f"change {number}: unknown domain {domain!r}")
+                first = _int(change, "from_week", 0, last)
+                until = _int(change, "to_week", first, last)
+                per_week = _int(change, "per_week", 0, QUANTITY_MAX)
+                # The figure the plan may use in those weeks: it replaces the capacity record's
+                # (a shared hub's one figure when the hub shares its capacity across domains).
+                key = "*" if hub.shared_capacity is not None else str(domain)
+                periods = dict(hub.period_capacity)
+                periods.update({(key, t): per_week for t in range(first, until + 1)})
+                hubs[hub.id] = dataclasses.replace(hub, period_capacity=periods)
             else:
                 domain = change.get("domain")
                 if domain not in domains:

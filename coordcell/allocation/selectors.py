@@ -113,6 +113,20 @@ def summary_by(run: AllocationRun, field: str) -> list[dict[str, Any]]:
     return list(run.lines.values(field).annotate(units=Sum("quantity")).order_by(field))
 
 
+def units_by(run: AllocationRun, field: str) -> list[dict[str, Any]]:
+    """Units per donor (``pledge__donor__name``) or hub (``hub__name``), each name with its
+    quantities per unit of measure: ``{"name": ..., "quantities": [(units, unit), ...]}``."""
+    rows = (
+        run.lines.values(field, "pledge__category__unit")
+        .annotate(units=Sum("quantity"))
+        .order_by(field, "pledge__category__unit")
+    )
+    out: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        out.setdefault(row[field], []).append((row["units"] or 0, row["pledge__category__unit"]))
+    return [{"name": name, "quantities": quantities} for name, quantities in out.items()]
+
+
 def shortfalls_of(run: AllocationRun) -> QuerySet[Shortfall]:
     return run.shortfalls.select_related("requirement", "requirement__category")
 
@@ -131,10 +145,17 @@ LINE_SORTS = {
 
 
 def lines_of(
-    run: AllocationRun, *, donor: str = "", hub: str = "", sort: str = "priority"
+    run: AllocationRun,
+    *,
+    donor: str = "",
+    hub: str = "",
+    sort: str = "priority",
+    category: str = "",
+    priority: int | None = None,
 ) -> QuerySet[AllocationLine]:
-    """A run's lines, of one donor (ISO code) or through one hub (code) when given, sorted by a
-    ``LINE_SORTS`` key (``-`` for descending; another key keeps the lines' own order)."""
+    """A run's lines, of one donor (ISO code), through one hub (code), for one category (code)
+    or of one requirement priority when given, sorted by a ``LINE_SORTS`` key (``-`` for
+    descending; another key keeps the lines' own order)."""
     lines = run.lines.select_related(
         "pledge", "pledge__donor", "requirement", "hub", "requirement__category"
     )
@@ -142,6 +163,10 @@ def lines_of(
         lines = lines.filter(pledge__donor__code=donor)
     if hub:
         lines = lines.filter(hub__code=hub)
+    if category:
+        lines = lines.filter(requirement__category__code=category)
+    if priority is not None:
+        lines = lines.filter(requirement__priority=priority)
     key = LINE_SORTS.get(sort.lstrip("-"))
     if key:
         lines = lines.order_by(("-" if sort.startswith("-") else "") + key, "pk")
@@ -193,3 +218,83 @@ def shipments_a_commit_replaces(run: AllocationRun) -> list[Any]:
     return list(
         Shipment.objects.filter(pk__in=replan_releases(run.replan_from)).order_by("reference")
     )
+
+
+@dataclass(frozen=True)
+class CommitPreview:
+    """What committing a run creates and changes: the commit confirmation's figures."""
+
+    shipments: int  # shipments (loads) the commit creates
+    lines: int
+    units: list[tuple[int, str]]  # (units, unit of measure): never summed across units
+    pledges: list[dict[str, Any]]  # reference, donor, category, unit, quantity allocated
+    cancels: list[Any]  # planned shipments a re-plan cancels
+
+
+def commit_preview(run: AllocationRun) -> CommitPreview:
+    """What ``services.run_commit`` would do with this run now, without doing it.
+
+    The shipments are counted by the key ``logistics.services.shipments_create_for_lines``
+    groups lines by (donor, origin, hub, departure week, delivery point)."""
+    lines = list(
+        run.lines.filter(quantity__gt=0).values(
+            "pledge__reference",
+            "pledge__donor__name",
+            "pledge__donor_id",
+            "pledge__origin_id",
+            "pledge__category__name",
+            "pledge__category__unit",
+            "hub_id",
+            "dispatch_week",
+            "requirement__delivery_point_id",
+            "quantity",
+        )
+    )
+    groups = {
+        (
+            x["pledge__donor_id"],
+            x["pledge__origin_id"],
+            x["hub_id"],
+            x["dispatch_week"],
+            x["requirement__delivery_point_id"],
+        )
+        for x in lines
+    }
+    units: dict[str, int] = defaultdict(int)
+    pledges: dict[str, dict[str, Any]] = {}
+    for x in lines:
+        units[x["pledge__category__unit"]] += x["quantity"]
+        entry = pledges.setdefault(
+            x["pledge__reference"],
+            {
+                "reference": x["pledge__reference"],
+                "donor": x["pledge__donor__name"],
+                "category": x["pledge__category__name"],
+                "unit": x["pledge__category__unit"],
+                "quantity": 0,
+            },
+        )
+        entry["quantity"] += x["quantity"]
+    return CommitPreview(
+        shipments=len(groups),
+        lines=len(lines),
+        units=[(q, u) for u, q in sorted(units.items())],
+        pledges=sorted(pledges.values(), key=lambda p: p["reference"]),
+        cancels=shipments_a_commit_replaces(run),
+    )
+
+
+def line_filter_choices(run: AllocationRun) -> dict[str, list[tuple[str, str]]]:
+    """The donors, categories and hubs a run's lines name: the lines filter's choices."""
+
+    def pairs(code: str, name: str) -> list[tuple[str, str]]:
+        return sorted(
+            {(str(a), str(b)) for a, b in run.lines.values_list(code, name).distinct()},
+            key=lambda p: p[1],
+        )
+
+    return {
+        "donor": pairs("pledge__donor__code", "pledge__donor__name"),
+        "category": pairs("requirement__category__code", "requirement__category__name"),
+        "hub": pairs("hub__code", "hub__name"),
+    }

@@ -11,17 +11,18 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from coordcell.audit.services import StaleEditError
 from coordcell.bounds import VERSION_MAX
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
+from coordcell.registry.registers import page_or_error
 
-from . import resilience, selectors, services
-from .forms import LineEditForm, RunForm, WhatIfForm
+from . import overview, resilience, selectors, services
+from .forms import LineEditForm, RunForm, WhatIfChanges, WhatIfForm
 from .models import AllocationLine, AllocationRun
 from .scenarios import describe
 
@@ -97,6 +98,41 @@ def _resilience_context(run: AllocationRun) -> dict[str, Any]:
     }
 
 
+LINES_PER_PAGE = 100
+SHORTFALLS_PER_PAGE = 50
+
+
+def _line_filters(
+    request: HttpRequest, choices: dict[str, list[tuple[str, str]]]
+) -> tuple[dict[str, Any], list[str]]:
+    """The lines filter's values from ``?donor=&category=&hub=&priority=&sort=``, and what is
+    wrong with them in words (a bad value filters nothing silently: it is refused)."""
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    labels = {"donor": _("donor"), "category": _("category"), "hub": _("hub")}
+    for name, label in labels.items():
+        value = request.GET.get(name, "").strip()
+        if value and value not in {code for code, _name in choices[name]}:
+            errors.append(
+                _("“%(value)s” is not a %(what)s of this run's lines.")
+                % {"value": value[:40], "what": label}
+            )
+        values[name] = value
+    raw = request.GET.get("priority", "").strip()
+    values["priority"] = None
+    if raw:
+        if raw in {"1", "2", "3", "4", "5"}:
+            values["priority"] = int(raw)
+        else:
+            errors.append(_("“%(value)s” is not a priority: give 1 to 5.") % {"value": raw[:20]})
+    sort = request.GET.get("sort", "priority")
+    if sort.lstrip("-") not in selectors.LINE_SORTS:
+        errors.append(_("“%(value)s” is not a column to sort by.") % {"value": sort[:20]})
+        sort = "priority"
+    values["sort"] = sort
+    return values, errors
+
+
 def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     if request.htmx and request.GET.get("part") == "progress":
@@ -105,28 +141,51 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse()
         response["HX-Refresh"] = "true"  # finished: show the whole result
         return response
-    donor = request.GET.get("donor", "")
-    hub = request.GET.get("hub", "")
-    sort = request.GET.get("sort", "priority")
-    lines = selectors.lines_of(run, donor=donor, hub=hub, sort=sort)
-    page = Paginator(lines, 100).get_page(request.GET.get("page"))
-    shortfalls = Paginator(selectors.shortfalls_of(run), 50).get_page(request.GET.get("spage"))
+    choices = selectors.line_filter_choices(run)
+    filters, errors = _line_filters(request, choices)
+    lines = selectors.lines_of(run, **filters)
+    if errors:
+        lines = lines.none()
+    page, page_error = page_or_error(Paginator(lines, LINES_PER_PAGE), request.GET.get("page"))
+    for line in page:  # weeks as the dates of their Mondays
+        line.leaves_origin = run.week_start(line.dispatch_week)
+        line.leaves_hub = run.week_start(line.hub_week)
+        line.arrives = run.week_start(line.arrival_week)
+    shortfalls = selectors.shortfalls_of(run).select_related("requirement__delivery_point")
+    if filters["category"]:
+        shortfalls = shortfalls.filter(requirement__category__code=filters["category"])
+    if filters["priority"] is not None:
+        shortfalls = shortfalls.filter(requirement__priority=filters["priority"])
+    if errors:
+        shortfalls = shortfalls.none()
+    spage, spage_error = page_or_error(
+        Paginator(shortfalls, SHORTFALLS_PER_PAGE), request.GET.get("spage")
+    )
+    errors += [e for e in (page_error, spage_error) if e]
+    query = {k: v for k, v in filters.items() if v not in ("", None) and k != "sort"}
     context = {
         "run": run,
         "page": page,
-        "shortfalls": shortfalls,
-        "sort": sort,
-        "donor": donor,
-        "hub": hub,
-        "by_donor": selectors.summary_by(run, "pledge__donor__name"),
-        "by_hub": selectors.summary_by(run, "hub__name"),
+        "explanations": overview.shortfall_rows(run, list(spage)),
+        "spage": spage,
+        "filters": filters,
+        "sort": filters["sort"],
+        "query": urlencode(query),
+        "filter_errors": errors,
+        "choices": choices,
+        "met": overview.demand_met(run),
+        "packages": overview.shortfalls_by_package(run),
+        "near_capacity": overview.hubs_near_capacity(run),
+        "by_donor": selectors.units_by(run, "pledge__donor__name"),
+        "by_hub": selectors.units_by(run, "hub__name"),
         "changes": [describe(c) for c in run.changes],
         "can_commit": selectors.can_commit_run(request.user, run)
         and run.status == AllocationRun.Status.SOLVED
         and run.kind == AllocationRun.Kind.PLAN,
         "can_edit": selectors.can_edit_run_lines(request.user, run)
         and run.status == AllocationRun.Status.SOLVED,
-        "whatif_form": WhatIfForm() if selectors.can_create_run(request.user) else None,
+        "can_whatif": selectors.can_create_run(request.user)
+        and run.status not in (AllocationRun.Status.QUEUED, AllocationRun.Status.RUNNING),
         "replan_from": services.replan_start(run),
         "replaces": selectors.shipments_a_commit_replaces(run),
         "bound_kinds": [
@@ -137,7 +196,7 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     template = "allocation/run_detail.html"
     if request.htmx and not request.htmx.boosted:
         template += "#lines"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if errors else 200)
 
 
 def _version(text: str | None) -> int | None:
@@ -149,24 +208,49 @@ def _version(text: str | None) -> int | None:
     return value if 1 <= value <= VERSION_MAX else None
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what committing the run will create and change, and the button that does it.
+    POST: commits, only with that page's confirmation (``confirm=yes``); without it the page
+    answers again with the summary."""
     run = _get_run_for_user(request, pk)
     user = as_user(request.user)
     if user is None or not selectors.can_commit_run(user, run):
         raise refuse("only coordinators change runs")
-    try:
-        services.run_commit(
-            actor=user, run=run, expected_version=_version(request.POST.get("version"))
-        )
-    except StaleEditError as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]), status=303)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{run.reference} committed: pledges allocated.")
-    return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            error = str(_("Confirm the commit: read what it will create, then commit."))
+        else:
+            try:
+                services.run_commit(
+                    actor=user, run=run, expected_version=_version(request.POST.get("version"))
+                )
+            except StaleEditError as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(reverse("allocation:commit", args=[run.pk]), status=303)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("%(run)s committed: pledges allocated, shipments planned.")
+                    % {"run": run.reference},
+                )
+            return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+    return render(
+        request,
+        "allocation/commit_confirm.html",
+        {
+            "run": run,
+            "preview": selectors.commit_preview(run),
+            "replan_from": services.replan_start(run),
+            "committable": run.status == AllocationRun.Status.SOLVED
+            and run.kind == AllocationRun.Kind.PLAN,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 @require_POST
@@ -182,12 +266,42 @@ def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_whatif(request: HttpRequest, pk: int) -> HttpResponse:
+    """The what-if form: changes in fields (a pledge's new date, a hub's capacity between two
+    dates...), several at once; on an error every error in words, the input kept."""
     base = _get_run_for_user(request, pk)
     user = as_user(request.user)
     if user is None or not selectors.can_create_run(user):
         raise refuse("only coordinators change runs")
+    if request.method == "POST" and "change" in request.POST:
+        return _whatif_one_change(request, user, base)
+    form = WhatIfChanges(base, request.POST if request.method == "POST" else None)
+    refused: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.whatif_create(actor=user, base=base, changes=form.changes())
+        except ValidationError as exc:
+            refused = exc.messages
+        else:
+            return HttpResponseRedirect(reverse("allocation:detail", args=[run.pk]))
+    errors = [*form.errors(), *refused] if request.method == "POST" else []
+    return render(
+        request,
+        "allocation/whatif.html",
+        {
+            "run": base,
+            "form": form,
+            "errors": errors,
+            "base_changes": [describe(c) for c in base.changes],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _whatif_one_change(request: HttpRequest, user: Any, base: AllocationRun) -> HttpResponse:
+    """The earlier one-change form (``change=close_hub&hub=...``, with ``more_changes`` as a
+    JSON list), kept for scripts that post it."""
     form = WhatIfForm(request.POST)
     if not form.is_valid():
         messages.error(

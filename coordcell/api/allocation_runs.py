@@ -155,7 +155,9 @@ class WhatIfSerializer(serializers.Serializer):
             '"from_week": N, "to_week": N}, {"type": "extra_capacity", "hub": CODE, "domain": D, '
             '"per_week": N}, {"type": "slip_pledge", "pledge": REF, "weeks": N}, '
             '{"type": "withdraw_pledge", "pledge": REF}, '
-            '{"type": "raise_priority", "requirement": REF, "priority": 1-5}.'
+            '{"type": "raise_priority", "requirement": REF, "priority": 1-5}, '
+            '{"type": "hub_capacity", "hub": CODE, "domain": D, "from_week": N, "to_week": N, '
+            '"per_week": N} (the units the hub passes in those weeks; 0 closes it for D).'
         ),
     )
 

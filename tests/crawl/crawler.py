@@ -43,9 +43,7 @@ POST_ONLY = {
     "discrepancies:act",
     "logistics:change",
     "logistics:events-bulk",
-    "allocation:commit",
     "allocation:discard",
-    "allocation:whatif",
     "readiness:recompute",
     "api-token-revoke",
     "api-allocation-runs-commit",
@@ -100,6 +98,8 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "allocation:detail": "allocation.allocationrun",
         "allocation:compare": "allocation.allocationrun",
         "allocation:instance": "allocation.allocationrun",
+        "allocation:commit": "allocation.allocationrun",  # the commit confirmation (GET)
+        "allocation:whatif": "allocation.allocationrun",  # the what-if form (GET)
         "logistics:detail": "logistics.shipment",
         "logistics:hub": "hub",
         "hub-capacity:hub": "hub",

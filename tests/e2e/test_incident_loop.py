@@ -39,10 +39,11 @@ def _run_allocation(page: Any) -> None:
     page.goto("/allocation/")
     page.click("summary:has-text('New allocation run')")
     page.click("button:has-text('Run the allocation')")
-    page.wait_for_selector("button:has-text('Commit this plan')")
+    page.wait_for_selector("#commit-link")
 
 
 def _downloaded_input(page: Any) -> dict[str, Any]:
+    page.click("#solver-details > summary")  # the input is among the solver's details
     with page.expect_download() as info:
         page.click("#instance-download")
     return dict(json.loads(Path(info.value.path()).read_text()))
@@ -53,7 +54,8 @@ def test_the_incident_loop_in_the_browser(situation: Any, login: Any) -> None:
     coordinator = login(world.users[Role.COORDINATOR].username)
     page = coordinator.page
     _run_allocation(page)
-    page.click("button:has-text('Commit this plan')")
+    page.click("#commit-link")  # the confirmation says what it creates
+    page.click("#commit-confirm")
     page.wait_for_selector(".message.success")
     german = Shipment.objects.get(donor=world.nations["DE"])
     polish = Shipment.objects.get(donor=world.nations["PL"])
@@ -113,7 +115,8 @@ def test_the_incident_loop_in_the_browser(situation: Any, login: Any) -> None:
         "R-000002": 400,
     }
     assert {s["id"]: s["quantity"] for s in instance["supplies"]} == {"P-000002": 250}
-    page.click("button:has-text('Commit this plan')")
+    page.click("#commit-link")  # the confirmation says what it creates
+    page.click("#commit-confirm")
     page.wait_for_selector(".message.success")
     page.goto(f"/requirements/{requirement.pk}/")
     assert "105" in page.locator("#ledger tr", has_text="Allocated").inner_text()

@@ -83,8 +83,9 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     page.goto("/allocation/")
     page.click("summary:has-text('New allocation run')")
     page.click("button:has-text('Run the allocation')")
-    page.wait_for_selector("button:has-text('Commit this plan')")
-    page.click("button:has-text('Commit this plan')")
+    page.wait_for_selector("#commit-link")
+    page.click("#commit-link")  # the confirmation says what it creates
+    page.click("#commit-confirm")
     page.wait_for_selector(".message.success")
     assert coordinator.figure("Confirmed pledges not yet fully allocated") == "0"
     assert donor.figure("Units allocated") == "100"

@@ -34,9 +34,11 @@ def test_coordinator_runs_reviews_and_commits_a_plan(world, situation, client_fo
     assert sum(line.quantity for line in urgent) == 300
     assert sum(line.quantity for line in lines) == 450
     page = client.get(f"/allocation/{run.pk}/").content.decode()
-    assert "R-000002" in page and "Shortfalls (1)" in page
+    assert "R-000002" in page and "Shortfalls and their reasons (1)" in page
 
-    response = client.post(f"/allocation/{run.pk}/commit/", {"version": run.version})
+    response = client.post(
+        f"/allocation/{run.pk}/commit/", {"version": run.version, "confirm": "yes"}
+    )
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.status == AllocationRun.Status.COMMITTED
@@ -103,7 +105,7 @@ def test_what_if_hub_closed_is_compared_with_the_plan(world, situation, client_f
     assert scenario.lines.count() == 0  # the only hub is closed
     page = client.get(f"/allocation/{scenario.pk}/compare/").content.decode()
     assert "R-000001" in page and "requirements lose on-time units" in page
-    assert client.post(f"/allocation/{scenario.pk}/commit/").status_code == 302
+    assert client.post(f"/allocation/{scenario.pk}/commit/", {"confirm": "yes"}).status_code == 302
     scenario.refresh_from_db()
     assert scenario.status == AllocationRun.Status.SOLVED  # a what-if is never committed
 
