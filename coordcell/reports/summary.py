@@ -330,7 +330,11 @@ def package_risks(user: Any, scope: Scope, today: dt.date) -> list[Risk]:
     words = Wording.for_page(user, at_risk)
     risks = []
     for p in at_risk:
-        cause = words.bottleneck(p) or _("nothing committed covers it yet")
+        cause = words.bottleneck(p) or (
+            _("its cause is not shown to your role")
+            if p.bottleneck
+            else _("nothing committed covers it yet")
+        )
         if p.ready_on is None:
             days = max(0, (today - p.need).days)
             text = _(
