@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 LABEL_W = 170  # room for the category labels on the left
 PLOT_W = 460
-RIGHT_PAD = 20
+RIGHT_PAD = 36  # half a date label: the last tick's is centred on the plot's end
 TOP = 8
 AXIS_H = 22
 BAR_H = 9

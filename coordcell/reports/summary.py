@@ -399,7 +399,7 @@ def discrepancy_risks(user: Any, scope: Scope, today: dt.date) -> list[Risk]:
         risks.append(
             Risk(
                 "discrepancy",
-                f"{d.shipment.reference}#{d.pk}",
+                d.shipment.reference,
                 _("Open discrepancy on shipment %(ref)s (%(what)s), %(due)s.")
                 % {"ref": d.shipment.reference, "what": what, "due": due},
                 f"/discrepancies/{d.pk}/",
