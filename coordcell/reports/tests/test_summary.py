@@ -103,3 +103,20 @@ def test_the_briefings_first_page_is_the_summary(scenario: Any, client_for: Any)
     assert "5,000 litre" in first and "200 round" in first
     # The charts start on the next page.
     assert "Units by donor" in " ".join(reader.pages[1].extract_text().split())
+
+
+def test_the_workbook_has_the_summary_sheet(scenario: Any, client_for: Any) -> None:
+    from openpyxl import load_workbook
+
+    response = client_for(scenario.users[Role.COORDINATOR]).get("/reports/briefing.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.worksheets[1].title == "Summary"
+    cells = [c.value for row in book["Summary"].iter_rows() for c in row if c.value is not None]
+    assert any("25% of priority-1 demand on time" in str(c) for c in cells)
+    assert any("Battery one" in str(c) for c in cells)
+    rows = [
+        r
+        for r in book["Summary"].iter_rows(values_only=True)
+        if r and r[0] in ("Germany", "Poland")
+    ]
+    assert ("Germany", "litre", 1, 5000, 0, 0, 0) in rows
