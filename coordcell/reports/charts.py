@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 LABEL_W = 170  # room for the category labels on the left
 PLOT_W = 460
-RIGHT_PAD = 20
+RIGHT_PAD = 36  # half a date label: the last tick's is centred on the plot's end
 TOP = 8
 AXIS_H = 22
 BAR_H = 9
@@ -87,6 +87,10 @@ class Chart:
     # Gantt charts: spans instead of values on a date axis
     kind: str = "bars"
     marker_label: str = ""
+    # Why there is nothing to draw, and what to do about it (shown instead of a blank chart).
+    empty_message: str = ""
+    # A choice of what the chart shows (unit, valuation, hub): the scope form's field name.
+    choice: str = ""
 
     @property
     def legend(self) -> list[tuple[int, str]]:
@@ -94,7 +98,10 @@ class Chart:
 
     @property
     def empty(self) -> bool:
-        return not self.table.rows
+        """Nothing to draw: no row, or (a timeline) no row with dates, or every value 0."""
+        if self.kind == "bars" and self.markers and self.bars:
+            return False  # a capacity with no load yet is something to see
+        return not self.bars or not any(b.w > 0 for b in self.bars)
 
 
 def nice_max(value: float) -> float:
@@ -129,6 +136,8 @@ def bar_chart(
     note: str = "",
     table_rows: list[list[object]] | None = None,
     table_headers: list[str] | None = None,
+    empty_message: str = "",
+    choice: str = "",
 ) -> Chart:
     """Horizontal grouped bars: one group per category, one bar per series."""
     n_series = max(1, len(series))
@@ -187,6 +196,8 @@ def bar_chart(
         note=note,
         axis_y=axis_y,
         marker_label=marker_label,
+        empty_message=empty_message,
+        choice=choice,
     )
 
 
@@ -208,6 +219,7 @@ def gantt_chart(
     headers: list[str],
     rows: list[list[object]],
     today: dt.date,
+    empty_message: str = "",
 ) -> Chart:
     """One row per span on a date axis, with a line for today."""
     if not spans:
@@ -222,6 +234,7 @@ def gantt_chart(
             [],
             Table(headers, rows),
             kind="gantt",
+            empty_message=empty_message,
         )
     first = min(min(s.start for s in spans), today)
     last = max(max(s.end for s in spans), today) + dt.timedelta(days=1)
@@ -263,4 +276,5 @@ def gantt_chart(
         markers=[Marker(x_today, TOP - 4, axis_y, "today")],
         axis_y=axis_y,
         kind="gantt",
+        empty_message=empty_message,
     )

@@ -20,6 +20,7 @@ from coordcell.pledges.models import PledgeDelivery
 from . import figures
 from .charts import Chart, bar_chart
 from .scope import Scope
+from .summary import no_pledges, pledged_vs_delivered, unit_label
 
 
 @dataclass
@@ -104,14 +105,19 @@ def _undisclosed(n: int) -> str:
     return ngettext("%(n)s row undisclosed", "%(n)s rows undisclosed", n) % {"n": n}
 
 
-def delivered_chart(user: Any, scope: Scope) -> Chart:
-    rows = committed_vs_delivered(user, scope)
+def delivered_chart(user: Any, scope: Scope, unit: str = "") -> Chart:
+    """Committed vs delivered per donor, in one unit of measure (``unit``; all units only when
+    the scope holds one)."""
+    rows = [r for r in pledged_vs_delivered(user, scope) if not unit or r.unit == unit]
+    label = unit_label(unit)
     return bar_chart(
         slug="committed-delivered",
-        title=_("Committed vs delivered by donor"),
+        title=_("Committed vs delivered by donor (%(unit)s)") % {"unit": label}
+        if unit
+        else _("Committed vs delivered by donor"),
         categories=[r.donor for r in rows],
         series=[
-            (_("Committed units"), [r.committed for r in rows]),
+            (_("Committed units"), [r.pledged for r in rows]),
             (_("Delivered units"), [r.delivered for r in rows]),
         ],
         urls=[f"/pledges/?donor={r.donor_id}" for r in rows],
@@ -124,7 +130,7 @@ def delivered_chart(user: Any, scope: Scope) -> Chart:
         table_rows=[
             [
                 r.donor,
-                r.committed,
+                r.pledged,
                 r.delivered,
                 r.pledges,
                 _undisclosed(r.undisclosed),
@@ -135,4 +141,6 @@ def delivered_chart(user: Any, scope: Scope) -> Chart:
             ]
             for r in rows
         ],
+        empty_message=no_pledges(unit),
+        choice="unit",
     )

@@ -126,10 +126,26 @@ def _month_key(value: Any) -> Any:
     return value
 
 
-def flow_by(user: Any, scope: Scope, dimension: str) -> list[FlowRow]:
-    """Units pledged, allocated, shipped and received per donor, domain or month."""
+def main_unit(user: Any, scope: Scope) -> str:
+    """The unit of measure of most pledges in scope: the quantity charts' unit unless one is
+    chosen ("" when there is no pledge)."""
+    top = (
+        scoped_pledges(user, scope)
+        .values("category__unit")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category__unit")
+        .first()
+    )
+    return str(top["category__unit"]) if top else ""
+
+
+def flow_by(user: Any, scope: Scope, dimension: str, unit: str = "") -> list[FlowRow]:
+    """Units pledged, allocated, shipped and received per donor, domain or month; of one unit of
+    measure when ``unit`` is given (quantities of different units are never added up)."""
     key_field, label_field = DIMENSIONS[dimension]
     pledges = scoped_pledges(user, scope)
+    if unit:
+        pledges = pledges.filter(category__unit=unit)
     if dimension == "month":
         pledges = pledges.annotate(month=TruncMonth("available_from"))
     rows: dict[Any, FlowRow] = {}
@@ -143,6 +159,8 @@ def flow_by(user: Any, scope: Scope, dimension: str) -> list[FlowRow]:
         row.pledged += r["pledged"] or 0
         row.allocated += r["allocated"] or 0
     lines = scoped_shipment_lines(user, scope)
+    if lines is not None and unit:
+        lines = lines.filter(pledge__category__unit=unit)
     if lines is not None:
         if dimension == "month":
             lines = lines.annotate(month=TruncMonth("pledge__available_from"))
@@ -167,10 +185,15 @@ def flow_by(user: Any, scope: Scope, dimension: str) -> list[FlowRow]:
     return result
 
 
+def can_read_values(user: Any) -> bool:
+    """Whether ``user`` reads pledges' values, bases and currencies (not the recipient)."""
+    return not ({"value", "valuation_basis", "currency"} & pledge_fields_hidden_from(user))
+
+
 def value_groups(user: Any, scope: Scope, dimension: str = "donor") -> list[ValueGroup]:
     """Values per donor, one group per (valuation basis, currency); never summed across groups.
     None for a user who may not read pledges' values (``pledge_fields_hidden_from``)."""
-    if {"value", "valuation_basis", "currency"} & pledge_fields_hidden_from(user):
+    if not can_read_values(user):
         return []
     key_field, label_field = DIMENSIONS[dimension]
     pledges = scoped_pledges(user, scope).filter(value__isnull=False).exclude(valuation_basis="")
@@ -271,11 +294,14 @@ def requirement_rows(qs: QuerySet[Any], user: Any, scope: Scope) -> QuerySet[Any
     return qs.exclude(requirement__status=Requirement.Status.CANCELLED)
 
 
-def fulfilment_by_priority(user: Any, scope: Scope) -> list[PriorityRow]:
-    """Per priority: what is required, allocated (committed), shipped and received."""
+def fulfilment_by_priority(user: Any, scope: Scope, unit: str = "") -> list[PriorityRow]:
+    """Per priority: what is required, allocated (committed), shipped and received; of the
+    requirements in one unit of measure when ``unit`` is given."""
     reqs = scope.requirements(requirements_visible_to(user)).exclude(
         status=Requirement.Status.CANCELLED
     )
+    if unit:
+        reqs = reqs.filter(category__unit=unit)
     rows = {p: PriorityRow(p) for p in range(1, 6)}
     per_priority = reqs.values("priority").annotate(n=Sum("quantity"), c=Count("pk"))
     for r in per_priority.order_by("priority"):
@@ -284,11 +310,15 @@ def fulfilment_by_priority(user: Any, scope: Scope) -> list[PriorityRow]:
     lines = requirement_rows(committed_lines_for(user), user, scope)
     if scope.donor:
         lines = lines.filter(pledge__donor_id=scope.donor.pk)
+    if unit:
+        lines = lines.filter(requirement__category__unit=unit)
     for r in lines.values("requirement__priority").annotate(n=Sum("quantity")).order_by():
         rows[r["requirement__priority"]].allocated = r["n"] or 0
     shipment_lines = scoped_shipment_lines(user, scope)
     if shipment_lines is not None:
         shipment_lines = requirement_rows(shipment_lines, user, scope)
+        if unit:
+            shipment_lines = shipment_lines.filter(requirement__category__unit=unit)
         for r in (
             shipment_lines.values("requirement__priority")
             .annotate(s=Sum("shipped_quantity"), n=Sum("received_quantity"))

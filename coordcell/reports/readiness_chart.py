@@ -29,8 +29,6 @@ def charts(user: Any, scope: Scope, today: dt.date) -> list[Chart]:
     if scope.coalition:
         visible = visible.filter(capability__coalition_id=scope.coalition.pk)
     packages = list(visible.order_by("ready_on", "reference")[:MAX_PACKAGES])
-    if not packages:
-        return []
     words = Wording.for_page(user, packages)
     names = [_("End items"), _("Crews"), _("Sustainment")]
     spans: list[Span] = []
@@ -59,8 +57,22 @@ def charts(user: Any, scope: Scope, today: dt.date) -> list[Chart]:
             headers=[_("Package"), _("Ready on"), *names, _("Bottleneck")],
             rows=rows,
             today=today,
+            empty_message=_empty_message(packages),
         )
     ]
+
+
+def _empty_message(packages: list[Any]) -> str:
+    """Why the timeline has no bar: no package, or none with a readiness date yet."""
+    if not packages:
+        return _(
+            "No capability package to show: the cell defines capability packages on the "
+            "Readiness page, and each gets a date once a committed plan covers it."
+        )
+    return _(
+        "No capability package has a readiness date yet: commit an allocation plan that "
+        "covers their requirements and book their crews on courses."
+    )
 
 
 def _deciding(package: Any, shown: list[str]) -> int:

@@ -37,12 +37,12 @@ from coordcell.jobs.services import jobs_forget_finished
 from coordcell.registry.models import User
 
 from .dashboards import dashboard_for
-from .picture import picture
+from .picture import report
 from .scope import ScopeForm
 
 logger = logging.getLogger(__name__)
 
-KEY_VERSION = 1  # change when the cached objects' shape changes
+KEY_VERSION = 2  # change when the cached objects' shape changes
 STALE_FOR = 10  # stale figures are served for this many times COORDCELL_FIGURES_SECONDS
 
 
@@ -70,7 +70,7 @@ def _dashboard(user: User, today: dt.date, scope: str) -> Any:
 
 
 def _reports(user: User, today: dt.date, scope: str) -> Any:
-    return picture(user, ScopeForm(QueryDict(scope), user=user).scope(), today=today)
+    return report(user, ScopeForm(QueryDict(scope), user=user).scope(), today=today)
 
 
 # How each kind of figures is computed, from the user, the day and the scope's query: in a request

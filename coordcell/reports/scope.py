@@ -2,6 +2,11 @@
 
 A donor liaison's scope is always its own nation: the access functions would hide the rest
 anyway, and pinning it here keeps the headings honest.
+
+Three choices say what the charts show without narrowing the scope: the unit of measure of the
+quantity charts (quantities are never added up across units), the valuation basis and currency
+of the value chart, and the hub of the hub-load chart (the cell's and auditors' only). Left
+empty, the charts take the unit, basis and hub with the most records (``picture.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.access import as_user, nations_visible_to
 from coordcell.registry.forms import model_choice_field
-from coordcell.registry.models import CapabilityCoalition, Nation
+from coordcell.registry.models import CapabilityCoalition, ItemCategory, Location, Nation
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,10 @@ class Scope:
     coalition: CapabilityCoalition | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    # What the charts show (not a narrowing of the scope): "" lets the charts choose.
+    unit: str = ""
+    valuation: str = ""  # "<basis>:<currency>"
+    hub: int | None = None
 
     def describe(self) -> str:
         parts = []
@@ -47,6 +56,12 @@ class Scope:
             params.append(f"start={self.start.isoformat()}")
         if self.end:
             params.append(f"end={self.end.isoformat()}")
+        if self.unit:
+            params.append(f"unit={self.unit}")
+        if self.valuation:
+            params.append(f"valuation={self.valuation}")
+        if self.hub:
+            params.append(f"hub={self.hub}")
         return "&".join(params)
 
     def pledges(self, qs: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
@@ -87,6 +102,14 @@ class ScopeForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    unit = forms.ChoiceField(
+        label=_("Unit of measure"),
+        required=False,
+        choices=[("", _("the most pledged")), *ItemCategory.Unit.choices],
+    )
+    valuation = forms.ChoiceField(label=_("Valuation basis and currency"), required=False)
+    hub = forms.TypedChoiceField(label=_("Hub"), required=False, coerce=int, empty_value=None)
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = as_user(user)
@@ -95,6 +118,43 @@ class ScopeForm(forms.Form):
             assert self.user.nation_id is not None  # a donor liaison acts for a nation
             donors = donors.filter(pk=self.user.nation_id)
         model_choice_field(self, "donor").queryset = donors
+        self._chart_choices()
+
+    def _chart_choices(self) -> None:
+        """The value and hub choices this user may have: none where it may not read them."""
+        from coordcell.pledges.selectors import pledge_fields_hidden_from, pledges_visible_to
+
+        u = self.user
+        if u is None or {"value", "valuation_basis", "currency"} & pledge_fields_hidden_from(u):
+            del self.fields["valuation"]
+        else:
+            from coordcell.pledges.models import ValuationBasis
+
+            pairs = (
+                pledges_visible_to(u)
+                .filter(value__isnull=False)
+                .exclude(valuation_basis="")
+                .values_list("valuation_basis", "currency")
+                .distinct()
+                .order_by("valuation_basis", "currency")
+            )
+            choices = [("", _("the most pledged"))] + [
+                (
+                    f"{basis}:{currency}",
+                    f"{ValuationBasis(basis).label if basis in ValuationBasis.values else basis}"
+                    f", {currency}",
+                )
+                for basis, currency in pairs
+            ]
+            self.fields["valuation"].choices = choices  # type: ignore[attr-defined]
+        if u is None or not u.sees_everything:
+            del self.fields["hub"]  # hub schedules are the cell's planning picture
+        else:
+            hubs = Location.objects.filter(kind=Location.Kind.HUB).order_by("name")
+            self.fields["hub"].choices = [  # type: ignore[attr-defined]
+                ("", _("the busiest")),
+                *hubs.values_list("pk", "name"),
+            ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -113,4 +173,7 @@ class ScopeForm(forms.Form):
             coalition=data.get("coalition"),
             start=data.get("start"),
             end=data.get("end"),
+            unit=data.get("unit") or "",
+            valuation=data.get("valuation") or "",
+            hub=data.get("hub"),
         )

@@ -54,7 +54,8 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
         "ledger_rows": ledger_rows,
         # Not in the sums: their need is not known (never counted as 0).
         "ledger_undisclosed": in_scope.filter(quantity__isnull=True).count(),
-        "charts": figures.value,
+        "summary": figures.value.summary,
+        "charts": figures.value.charts,
         "figures": figures,
         "query": scope.query(),
     }

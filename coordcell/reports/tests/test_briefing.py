@@ -50,7 +50,7 @@ def test_briefing_workbook_has_a_sheet_and_a_chart_per_chart(
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
     assert wb.worksheets[0]["A1"].value == "RESTRICTED // TEST"
-    by_donor = wb["Units by donor"]
+    by_donor = next(ws for ws in wb.worksheets if ws.title.startswith("Units by donor"))
     assert by_donor["A1"].value == "RESTRICTED // TEST"
     assert [c.value for c in by_donor[5]][:5] == ["Germany", 100, 100, 100, 100]
     assert by_donor._charts  # noqa: SLF001
@@ -76,6 +76,10 @@ def test_briefing_workbook_keeps_a_formula_like_name_as_text(
     client = client_for(picture_world.users[Role.COORDINATOR])
     wb = load_workbook(io.BytesIO(client.get("/reports/briefing.xlsx").content))
     cells = [
-        c for row in wb["Units by donor"].iter_rows() for c in row if c.value == "=HYPERLINK(1)"
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value == "=HYPERLINK(1)"
     ]
     assert cells and all(c.data_type == "s" for c in cells)
