@@ -98,7 +98,7 @@ def _training(
         course = courses[code]
         # The site that runs the course, the training-site officer's own where it can.
         site_code = next(
-            (s for s in ("salisbury-plain", *places.SITE_COURSES) if code in places.SITE_COURSES[s])
+            s for s in ("salisbury-plain", *places.SITE_COURSES) if code in places.SITE_COURSES[s]
         )
         begins = start - dt.timedelta(weeks=course.duration_weeks + 1 + k % 3)
         trainees = [rng.randint(4, 8) for _ in crews]
