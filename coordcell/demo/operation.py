@@ -80,7 +80,7 @@ def _training(
 
     coordinator = users["coordinator"]
     courses = {c.code: c for c in Course.objects.all()}
-    sites = {}
+    sites: dict[str, Any] = {}
     for session in Session.objects.select_related("site__location").order_by("pk"):
         sites.setdefault(session.site.location.code, session.site)
     # One crew per capability was released early and has started its training: its first
