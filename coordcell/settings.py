@@ -171,7 +171,7 @@ TEMPLATES = [
                 "coordcell.registry.context_processors.installation",
                 "coordcell.notifications.context_processors.inbox",
             ],
-            "builtins": ["coordcell.registry.templatetags.figures"],
+            "builtins": ["coordcell.registry.templatetags.figures", "coordcell.guidance"],
         },
     },
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,8 @@ class DemoSummary:
     seed: int
     start: dt.date
     rows: dict[str, int]
+    # What the demo did as the cell's people (runs committed, shipments by state...), by label.
+    operation: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -62,15 +64,23 @@ class DemoSummary:
 
 
 def default_start(today: dt.date | None = None) -> dt.date:
-    """The Monday of next week: planning weeks run Monday to Sunday."""
-    today = today or dt.date.today()
-    return today + dt.timedelta(days=7 - today.weekday())
+    """The demo's week 0: next Monday, or today when today is a Monday. Never in the past, so
+    that a shipment the demo's plan sends in week 0 is not late the day it is committed."""
+    today = today or timezone.localdate()
+    return today + dt.timedelta(days=(7 - today.weekday()) % 7)
 
 
 def load_demo(
-    *, size: str = "small", seed: int = 1, start: dt.date | None = None, audit: bool = True
+    *,
+    size: str = "small",
+    seed: int = 1,
+    start: dt.date | None = None,
+    audit: bool = True,
+    operation: bool = False,
 ) -> DemoSummary:
-    """Create the demo scenario in an empty database, in one transaction."""
+    """Create the demo scenario in an empty database, in one transaction. With ``operation``,
+    bring it to mid-operation too (``operation.bring_to_mid_operation``: training held, a
+    committed plan, shipments in every state, discrepancies, packages with dates)."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
     if Nation.objects.exists():
@@ -83,7 +93,12 @@ def load_demo(
         rows = builder.build()
         if audit:
             rows["audit events"] = builder.events
-    return DemoSummary(size=size, seed=seed, start=start, rows=rows)
+    done: dict[str, int] = {}
+    if operation:
+        from .operation import bring_to_mid_operation
+
+        done = bring_to_mid_operation(start=start, seed=seed)
+    return DemoSummary(size=size, seed=seed, start=start, rows=rows, operation=done)
 
 
 def _loaders() -> dict[str, Any]:

@@ -71,10 +71,26 @@ class SessionForm(UserAwareModelForm):
             )
 
 
+def _path_help() -> str:
+    """The path's help, its example taken from the course catalogue (a course and the one it
+    requires first), so that the codes it shows exist."""
+    course = Course.objects.filter(prerequisites__isnull=False).order_by("code").first()
+    if course is not None:
+        codes = [*(c.code for c in course.prerequisites.order_by("code")[:1]), course.code]
+    else:
+        codes = list(Course.objects.order_by("code").values_list("code", flat=True)[:2])
+    if not codes:
+        return str(_("Course codes in the order the cohort takes them (see Courses)."))
+    return str(
+        _("Course codes in the order the cohort takes them, e.g. %(codes)s.")
+        % {"codes": ", ".join(codes)}
+    )
+
+
 class CohortForm(UserAwareModelForm):
     path = forms.CharField(
         label=_("course path"),
-        help_text=_("Course codes in the order the cohort takes them, e.g. pat-op, pat-mnt."),
+        help_text=_("Course codes in the order the cohort takes them (see Courses)."),
     )
 
     class Meta:
@@ -94,6 +110,7 @@ class CohortForm(UserAwareModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["path"].initial = ", ".join(c.code for c in self.instance.path())
+        self.fields["path"].help_text = _path_help()
 
     def clean_path(self) -> list[Course]:
         codes = [c.strip() for c in self.cleaned_data["path"].replace("→", ",").split(",")]

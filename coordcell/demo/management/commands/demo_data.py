@@ -23,7 +23,13 @@ class Command(BaseCommand):
             "--start",
             type=dt.date.fromisoformat,
             default=None,
-            help="first planning week's Monday (YYYY-MM-DD); default next Monday",
+            help="first planning week's Monday (YYYY-MM-DD); default next Monday (today if "
+            "a Monday)",
+        )
+        parser.add_argument(
+            "--bare",
+            action="store_true",
+            help="only the scenario: no plan, shipments, training held or discrepancies yet",
         )
         parser.add_argument(
             "--if-empty",
@@ -52,10 +58,15 @@ class Command(BaseCommand):
             seed=options["seed"],
             start=options["start"],
             audit=not options["no_audit"],
+            operation=not options["bare"],
         )
         took = time.perf_counter() - began
         for label, count in summary.rows.items():
             self.stdout.write(f"  {label:<18} {count:>9,}")
+        if summary.operation:
+            self.stdout.write("In mid-operation, through the actions:")
+        for label, count in summary.operation.items():
+            self.stdout.write(f"  {label:<28} {count:>7,}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo scenario '{summary.size}' (seed {summary.seed}, weeks from "
