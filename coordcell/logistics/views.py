@@ -17,7 +17,9 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coordcell.bounds import json_loads
@@ -37,15 +39,18 @@ from .discrepancy_views import discrepancy_rows
 from .filters import ShipmentFilter, sees_routes_of_all
 from .forms import (
     DiscrepancyForm,
+    SERIALS_CHECKED,
     EventForm,
     InventoryCheckForm,
     MergeForm,
     ReasonForm,
     RerouteForm,
     SplitForm,
+    line_label,
 )
 from .lifecycle import ALLOWED, CHANGEABLE, S
 from .models import DiscrepancyPhoto, Shipment
+from .serials import LineCheck, check_against_manifest
 from .selectors import (
     Detail,
     ItemState,
@@ -66,6 +71,7 @@ from .selectors import (
     overdue_serial_items,
     quantities_by_requirement,
     serial_items_visible_to,
+    serial_manifest,
     shipment_detail_level,
     shipment_for_change,
     shipments_visible_to,
@@ -144,7 +150,13 @@ def shipment_detail(
         "quantities": quantities_by_requirement({ln.requirement_id for ln in lines}),
         "eta_window": eta_window(shipment),
         "discrepancies": _discrepancies(user, shipment),
-        "event_form": forms.get("event") or (EventForm(statuses=statuses) if statuses else None),
+        "event_form": forms.get("event")
+        or (
+            EventForm(statuses=statuses, lines=lines, current=shipment.status)
+            if statuses
+            else None
+        ),
+        "serial_check": forms.get("serial_check"),
         "planner": planner,
         "cancel_form": forms.get("cancel") or ReasonForm(prefix="cancel"),
         "reroute_form": forms.get("reroute") or RerouteForm(prefix="reroute"),
@@ -192,14 +204,61 @@ def _errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-@require_POST
+def _serial_check(user: Any, shipment: Shipment, form: EventForm) -> list[LineCheck]:
+    """What the pasted serials find against the shipment's manifest, per line (nothing when
+    there is no manifest yet or nothing was pasted)."""
+    manifest = serial_manifest(user, shipment)
+    scanned = form.serials_by_line()
+    if not scanned or not any(manifest.values()):
+        return []
+    labels = {line.pk: line_label(line) for line in form.serial_lines}
+    return check_against_manifest(manifest, labels, scanned)
+
+
+def _in_words(message: str) -> str:
+    """An action's refusal with the statuses' and fields' internal names put in words."""
+    for value, label in S.choices:
+        message = message.replace(f"'{value}'", f"'{label}'")
+    for name, label in (
+        ("handed_over_by", _("handed over by")),
+        ("taken_over_by", _("taken over by")),
+        ("quantity", _("quantity counted")),
+        ("lines", _("quantity per line")),
+        ("serials", _("serial numbers")),
+    ):
+        message = message.replace(f"'{name}'", f"'{label}'")
+    return message
+
+
 def shipment_event(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the next status (or, with ``check``, only compare the pasted serials with the
+    manifest: nothing is stored). A GET (a reload of this address) goes to the shipment."""
     user = _user(request)
     shipment = _get_shipment_for_user(request, pk)
-    all_statuses = [s for s in S.values if s != S.PLANNED]
-    form = EventForm(request.POST, statuses=all_statuses)
+    detail = reverse("logistics:detail", args=[shipment.pk])
+    if request.method != "POST":
+        return HttpResponseRedirect(detail)
+    lines = list(shipment.lines.select_related("category").order_by("pk"))
+    form = EventForm(
+        request.POST,
+        statuses=_event_statuses(user, shipment),
+        lines=lines,
+        current=shipment.status,
+    )
+    if "check" in request.POST:
+        form.is_valid()
+        found = _serial_check(user, shipment, form)
+        if not found:
+            form.add_error(
+                None,
+                _("Nothing to check yet: paste the serial numbers, and record the manifest first.")
+                if not any(serial_manifest(user, shipment).values())
+                else _("Paste or scan the serial numbers to check them against the manifest."),
+            )
+        return shipment_detail(request, pk, {"event": form, "serial_check": found})
     if form.is_valid():
         data = form.cleaned_data
+        found = _serial_check(user, shipment, form) if data["status"] in SERIALS_CHECKED else []
         try:
             services.shipment_record_event(
                 actor=user,
@@ -214,10 +273,20 @@ def shipment_event(request: HttpRequest, pk: int) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            form.add_error(None, [_in_words(m) for m in exc.messages])
         else:
-            messages.success(request, f"{shipment}: {S(data['status']).label}.")
-            return HttpResponseRedirect(request.path.rsplit("event/", 1)[0])
+            messages.success(
+                request,
+                _("%(shipment)s: “%(status)s” recorded.")
+                % {"shipment": shipment.reference, "status": S(data["status"]).label},
+            )
+            for check in found:
+                if not check.clean:
+                    messages.warning(
+                        request,
+                        _("%(summary)s Recorded as discrepancies.") % {"summary": check.summary()},
+                    )
+            return HttpResponseRedirect(detail)
     return shipment_detail(request, pk, {"event": form}, status=400)
 
 
