@@ -285,6 +285,26 @@ class EventForm(forms.Form):
                 )
 
 
+class BulkAdvanceForm(forms.Form):
+    """The same next status for the shipments ticked on the list, each recorded through the
+    event action; statuses that need a count, names or serials are recorded one by one."""
+
+    status = forms.ChoiceField(label=_("Record for the ticked shipments"), choices=[])
+    occurred_at = forms.DateTimeField(
+        label=_("When (UTC)"),
+        required=False,
+        help_text=_("Leave empty for now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": _("Enter a date and time, e.g. 2027-01-05 14:10.")},
+    )
+
+    def __init__(self, *args: Any, statuses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "status").choices = [(s, S(s).label) for s in statuses]
+
+    clean_occurred_at = EventForm.clean_occurred_at
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -19,7 +19,9 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from coordcell.bounds import json_loads
@@ -40,6 +42,7 @@ from .filters import ShipmentFilter, sees_routes_of_all
 from .forms import (
     DiscrepancyForm,
     SERIALS_CHECKED,
+    BulkAdvanceForm,
     EventForm,
     InventoryCheckForm,
     MergeForm,
@@ -54,6 +57,7 @@ from .serials import LineCheck, check_against_manifest
 from .selectors import (
     Detail,
     ItemState,
+    bulk_event_statuses,
     can_change_shipment,
     can_record_event,
     can_record_events,
@@ -77,6 +81,10 @@ from .selectors import (
     shipments_visible_to,
     with_item_state,
 )
+
+
+# The shipments a bulk advance could not record: ticked again on the list that follows.
+BULK_SELECTED = "logistics.bulk_selected"
 
 
 def _user(request: HttpRequest) -> Any:
@@ -116,11 +124,25 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
             "params": params.urlencode(),
             "list_errors": list_errors,
             "routes": sees_routes_of_all(user),
+            "bulk": _bulk_context(request, user),
             "FULL": Detail.FULL,
             "LAST_LEG": Detail.LAST_LEG,
         },
         status=400 if list_errors else 200,
     )
+
+
+def _bulk_context(request: HttpRequest, user: Any) -> dict[str, Any] | None:
+    """The list's bulk advance: its form and the shipments still ticked from the last one."""
+    statuses = bulk_event_statuses(user)
+    if not statuses:
+        return None
+    selected = request.session.pop(BULK_SELECTED, None) or []
+    return {
+        "form": BulkAdvanceForm(statuses=statuses, prefix="bulk"),
+        "selected": set(selected),
+        "next": request.get_full_path(),
+    }
 
 
 def _event_statuses(user: Any, shipment: Shipment) -> list[str]:
@@ -288,6 +310,83 @@ def shipment_event(request: HttpRequest, pk: int) -> HttpResponse:
                     )
             return HttpResponseRedirect(detail)
     return shipment_detail(request, pk, {"event": form}, status=400)
+
+
+def _back_to_list(request: HttpRequest) -> str:
+    """The list the user came from, with its filters (only a page of this site's list)."""
+    back = request.POST.get("next", "")
+    list_url = reverse("logistics:list")
+    if back.startswith(list_url) and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return back
+    return list_url
+
+
+def shipments_advance(request: HttpRequest) -> HttpResponse:
+    """Record the same next status for the shipments ticked on the list, each through the event
+    action (its checks, audit and consequences). Those it refuses are listed with the reason in
+    words and stay ticked; the others are recorded."""
+    user = _user(request)
+    back = _back_to_list(request)
+    if request.method != "POST":
+        return HttpResponseRedirect(back)
+    statuses = bulk_event_statuses(user)
+    if not statuses:
+        raise refuse("the role records no shipment events")
+    form = BulkAdvanceForm(request.POST, statuses=statuses, prefix="bulk")
+    ids = [int(v) for v in request.POST.getlist("shipment") if v.isdigit() and len(v) < 19]
+    if not ids:
+        form.add_error(None, _("Tick the shipments to advance first."))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        request.session[BULK_SELECTED] = ids
+        return HttpResponseRedirect(back)
+    status, occurred_at = form.cleaned_data["status"], form.cleaned_data["occurred_at"]
+    chosen = list(shipments_visible_to(user).filter(pk__in=ids).order_by("planned_departure", "pk"))
+    done: list[str] = []
+    failed: list[int] = []
+    for shipment in chosen:
+        try:
+            services.shipment_record_event(
+                actor=user, shipment=shipment, status=status, occurred_at=occurred_at
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            failed.append(shipment.pk)
+            reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            messages.error(
+                request,
+                _("%(shipment)s not advanced: %(reason)s")
+                % {
+                    "shipment": shipment.reference,
+                    "reason": " ".join(_in_words(r) for r in reasons),
+                },
+            )
+        else:
+            done.append(shipment.reference)
+    missing = len(set(ids) - {s.pk for s in chosen})
+    if missing:
+        messages.error(
+            request,
+            ngettext(
+                "%(n)d ticked shipment was not found.",
+                "%(n)d ticked shipments were not found.",
+                missing,
+            )
+            % {"n": missing},
+        )
+    if done:
+        messages.success(
+            request,
+            ngettext(
+                "“%(status)s” recorded for %(n)d shipment: %(list)s.",
+                "“%(status)s” recorded for %(n)d shipments: %(list)s.",
+                len(done),
+            )
+            % {"status": S(status).label, "n": len(done), "list": ", ".join(done)},
+        )
+    request.session[BULK_SELECTED] = failed
+    return HttpResponseRedirect(back)
 
 
 CHANGES = {
