@@ -105,7 +105,9 @@ class EventForm(forms.Form):
     )
     handed_over_by = forms.CharField(label=_("Handed over by"), max_length=150, required=False)
     taken_over_by = forms.CharField(label=_("Taken over by"), max_length=150, required=False)
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
     def __init__(
         self,
@@ -254,8 +256,7 @@ class EventForm(forms.Form):
             for line in missing:
                 self.add_error(
                     self._serial_field(line),
-                    _("Paste or scan the serial numbers of %(line)s.")
-                    % {"line": line_label(line)},
+                    _("Paste or scan the serial numbers of %(line)s.") % {"line": line_label(line)},
                 )
         if status != S.READY:
             return

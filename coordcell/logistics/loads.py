@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Piece(Generic[T]):
+class Piece[T]:
     """A line (or a part of it) with the unit and quantity it adds to a load."""
 
     line: T
@@ -102,7 +102,7 @@ class Piece(Generic[T]):
     quantity: int
 
 
-def pack(pieces: Sequence[Piece[T]], limit: ModeLimit) -> list[list[Piece[T]]]:
+def pack[T](pieces: Sequence[Piece[T]], limit: ModeLimit) -> list[list[Piece[T]]]:
     """The pieces, in order, packed into as few loads as a first-fit pass gives, each within
     ``limit``. A piece above a unit's cap is cut into parts of at most that cap first."""
     parts: list[Piece[T]] = []

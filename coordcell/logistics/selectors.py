@@ -395,9 +395,9 @@ def serial_manifest(user: Any, shipment: Shipment) -> dict[int, list[str]]:
     }
     if not can_record_events(user):
         return {}
-    for line_id, serial in SerialItem.objects.filter(
-        shipment_line__shipment=shipment
-    ).values_list("shipment_line_id", "serial"):
+    for line_id, serial in SerialItem.objects.filter(shipment_line__shipment=shipment).values_list(
+        "shipment_line_id", "serial"
+    ):
         manifest.setdefault(line_id, []).append(serial)
     return manifest
 

@@ -40,9 +40,9 @@ from .discrepancies import can_record_discrepancy, discrepancy_record, inventory
 from .discrepancy_views import discrepancy_rows
 from .filters import ShipmentFilter, sees_routes_of_all
 from .forms import (
-    DiscrepancyForm,
     SERIALS_CHECKED,
     BulkAdvanceForm,
+    DiscrepancyForm,
     EventForm,
     InventoryCheckForm,
     MergeForm,
@@ -53,7 +53,6 @@ from .forms import (
 )
 from .lifecycle import ALLOWED, CHANGEABLE, S
 from .models import DiscrepancyPhoto, Shipment
-from .serials import LineCheck, check_against_manifest
 from .selectors import (
     Detail,
     ItemState,
@@ -81,7 +80,7 @@ from .selectors import (
     shipments_visible_to,
     with_item_state,
 )
-
+from .serials import LineCheck, check_against_manifest
 
 # The shipments a bulk advance could not record: ticked again on the list that follows.
 BULK_SELECTED = "logistics.bulk_selected"
@@ -174,9 +173,7 @@ def shipment_detail(
         "discrepancies": _discrepancies(user, shipment),
         "event_form": forms.get("event")
         or (
-            EventForm(statuses=statuses, lines=lines, current=shipment.status)
-            if statuses
-            else None
+            EventForm(statuses=statuses, lines=lines, current=shipment.status) if statuses else None
         ),
         "serial_check": forms.get("serial_check"),
         "planner": planner,

@@ -86,5 +86,7 @@ def pledges_confirm(request: HttpRequest) -> HttpResponse:
             )
         return HttpResponseRedirect(reverse("pledges-confirm"))
     return render(
-        request, "pledges/confirm.html", {"pledges": offered.select_related("donor", "category")[:500]}
+        request,
+        "pledges/confirm.html",
+        {"pledges": offered.select_related("donor", "category")[:500]},
     )

@@ -48,9 +48,7 @@ def test_the_coordinator_advances_a_weeks_loads_at_once(world, client_for):
 def test_nothing_ticked_is_said(world, client_for):
     make_shipment(world)
     client = client_for(world.users[Role.COORDINATOR])
-    response = client.post(
-        "/logistics/shipments/advance/", {"bulk-status": S.READY}, follow=True
-    )
+    response = client.post("/logistics/shipments/advance/", {"bulk-status": S.READY}, follow=True)
     assert "Tick the shipments to advance first." in html.unescape(response.content.decode())
 
 

@@ -103,9 +103,7 @@ def test_the_hub_checks_its_scan_against_the_manifest_before_recording(
         occurred_at=at,
         serials={str(rifle.pk): RIFLES, str(launcher.pk): ["L-1"]},
     )
-    shipment_record_event(
-        actor=coordinator, shipment=shipment, status=S.DEPARTED, occurred_at=at
-    )
+    shipment_record_event(actor=coordinator, shipment=shipment, status=S.DEPARTED, occurred_at=at)
     client = client_for(coordinator)
     scanned = {
         "status": S.AT_HUB,

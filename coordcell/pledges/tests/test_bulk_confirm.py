@@ -36,9 +36,12 @@ def test_the_cell_confirms_the_ticked_pledges(world, client_for):
     assert statuses[offered[0].pk] == statuses[offered[1].pk] == "confirmed"
     assert statuses[offered[2].pk] == "offered"
     assert statuses[withdrawn.pk] == "withdrawn"
-    assert AuditEvent.objects.filter(
-        target_type="pledges.pledge", target_id__in=[str(offered[0].pk), str(offered[1].pk)]
-    ).count() >= 2
+    assert (
+        AuditEvent.objects.filter(
+            target_type="pledges.pledge", target_id__in=[str(offered[0].pk), str(offered[1].pk)]
+        ).count()
+        >= 2
+    )
 
 
 def test_a_donor_cannot_confirm_pledges(world, client_for):
@@ -48,3 +51,10 @@ def test_a_donor_cannot_confirm_pledges(world, client_for):
     assert client.post("/pledges/confirm/", {"pledge": [pledge.pk]}).status_code == 404
     pledge.refresh_from_db()
     assert pledge.status == "offered"
+
+
+def test_the_pledges_list_leads_the_cell_to_the_confirmation(world, client_for):
+    coordinator = client_for(world.users[Role.COORDINATOR]).get("/pledges/")
+    assert 'href="/pledges/confirm/"' in coordinator.content.decode()
+    donor = client_for(world.users[Role.DONOR_LIAISON]).get("/pledges/")
+    assert 'href="/pledges/confirm/"' not in donor.content.decode()
