@@ -236,8 +236,8 @@ def _serial_check(user: Any, shipment: Shipment, form: EventForm) -> list[LineCh
 
 def _in_words(message: str) -> str:
     """An action's refusal with the statuses' and fields' internal names put in words."""
-    for value, label in S.choices:
-        message = message.replace(f"'{value}'", f"'{label}'")
+    for value, status_label in S.choices:
+        message = message.replace(f"'{value}'", f"'{status_label}'")
     for name, label in (
         ("handed_over_by", _("handed over by")),
         ("taken_over_by", _("taken over by")),
@@ -336,7 +336,7 @@ def shipments_advance(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         request.session[BULK_SELECTED] = ids
         return HttpResponseRedirect(back)
     status, occurred_at = form.cleaned_data["status"], form.cleaned_data["occurred_at"]
