@@ -97,3 +97,17 @@ def test_a_recorded_event_says_so_once(world, client_for):
     assert f"{shipment.reference}: “Ready at origin” recorded." in _text(response)
     shipment.refresh_from_db()
     assert shipment.status == S.READY
+
+
+def test_the_event_action_refuses_a_future_time_instead_of_storing_nothing(world):
+    from django.core.exceptions import ValidationError
+
+    shipment = make_shipment(world)
+    with pytest.raises(ValidationError, match="is in the future"):
+        shipment_record_event(
+            actor=world.users[Role.COORDINATOR],
+            shipment=shipment,
+            status=S.READY,
+            occurred_at=timezone.now() + dt.timedelta(days=1),
+        )
+    assert not shipment.events.exists()
