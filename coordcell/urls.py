@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from coordcell.catalogue import REGISTERS
+from coordcell.pledges.views import pledges_confirm
 from coordcell.registry import two_factor
 from coordcell.registry.views import register_urls
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/", include("coordcell.api.urls")),
     path("inbox/", include("coordcell.notifications.urls")),
     path("", include("coordcell.exchange.urls")),
+    path("pledges/confirm/", pledges_confirm, name="pledges-confirm"),
     *[path(f"{r.slug}/", include(register_urls(r))) for r in REGISTERS],
 ]
 

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import BIGINT, QUANTITY_MAX, VERSION_MAX
 from coordcell.registry.forms import choice_field
 from coordcell.registry.models import Location
 
-from .lifecycle import S
+from .lifecycle import S, transition_error
 from .models import DISCREPANCY_NOTE_MAX as NOTE_MAX
 from .models import Discrepancy
+from .serials import duplicates, parse_serials
 
 
 def parse_moves(text: str) -> dict[int, int]:
@@ -32,37 +35,275 @@ def parse_moves(text: str) -> dict[int, int]:
     return moves
 
 
+# Statuses whose event carries the serial numbers of serial-numbered lines: the manifest at the
+# origin (ready), the checks at the hub and at handover; at receipt they are optional (without
+# them everything on the manifest counts as arrived, see checks.py).
+SERIALS_REQUIRED = (S.READY, S.AT_HUB, S.HANDED_OVER)
+SERIALS_CHECKED = (S.AT_HUB, S.HANDED_OVER, S.RECEIVED)
+NEEDS_QUANTITY = (S.HANDED_OVER, S.RECEIVED)
+NEEDS_SIGNATURES = (S.HANDED_OVER, S.RECEIVED)
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+
+def line_label(line: Any) -> str:
+    return _("line %(id)s · %(category)s (%(quantity)s)") % {
+        "id": line.pk,
+        "category": line.category,
+        "quantity": f"{line.quantity:,}",
+    }
+
+
+class NextStatusField(forms.ChoiceField):
+    """Offers the next statuses only; another one is refused in words: what the lifecycle allows
+    from the shipment's current status (``lifecycle.transition_error``)."""
+
+    current: str | None = None
+
+    def validate(self, value: Any) -> None:
+        if value and self.current and value in S.values and not self.valid_value(value):
+            error = transition_error(self.current, value)
+            if error:
+                raise forms.ValidationError(error, code="invalid_choice")
+            raise forms.ValidationError(
+                _("You may not record “%(status)s” on this shipment: choose a status offered.")
+                % {"status": S(value).label},
+                code="invalid_choice",
+            )
+        super().validate(value)
+
+
 class EventForm(forms.Form):
-    status = forms.ChoiceField(choices=[])
-    occurred_at = forms.DateTimeField(
-        label="When (UTC)", required=False, help_text="Leave empty for now."
+    """The next status of one shipment. Offers only the statuses the lifecycle allows next (and
+    the user may record); checks everything a user can get wrong at once, in words, before the
+    event action (``services.shipment_record_event``) checks it again."""
+
+    status = NextStatusField(
+        label=_("Next status"),
+        choices=[],
+        error_messages={
+            "invalid_choice": _(
+                "This status is not a next step for this shipment (it may have moved on): "
+                "choose one of the statuses offered."
+            )
+        },
     )
-    quantity = forms.IntegerField(min_value=0, max_value=QUANTITY_MAX, required=False)
+    occurred_at = forms.DateTimeField(
+        label=_("When (UTC)"),
+        required=False,
+        help_text=_("Leave empty for now. Not in the future."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": _("Enter a date and time, e.g. 2027-01-05 14:10.")},
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity counted"), min_value=0, max_value=QUANTITY_MAX, required=False
+    )
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        label="Quantity per line",
-        help_text="line id: quantity, one per line (several lines)",
+        label=_("Quantity per line"),
+        help_text=_("line id: quantity, one per line (when a count differs from the plan)"),
     )
-    serials = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+    handed_over_by = forms.CharField(label=_("Handed over by"), max_length=150, required=False)
+    taken_over_by = forms.CharField(label=_("Taken over by"), max_length=150, required=False)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        statuses: list[str],
+        lines: list[Any] | None = None,
+        current: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = choice_field(self, "status")
+        field.choices = [(s, S(s).label) for s in statuses]
+        if isinstance(field, NextStatusField):
+            field.current = current
+        self.shipment_lines = list(lines or [])
+        self.serial_lines = [ln for ln in self.shipment_lines if ln.category.sensitive]
+        help_text = _("Paste or scan: one per line, or separated by spaces or commas.")
+        if len(self.serial_lines) == 1:
+            self.fields["serials"] = forms.CharField(
+                label=_("Serial numbers of %(line)s") % {"line": line_label(self.serial_lines[0])},
+                widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+                required=False,
+                help_text=help_text,
+            )
+        elif self.serial_lines:
+            for line in self.serial_lines:
+                self.fields[f"serials_{line.pk}"] = forms.CharField(
+                    label=_("Serial numbers of %(line)s") % {"line": line_label(line)},
+                    widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+                    required=False,
+                    help_text=help_text,
+                )
+        else:  # the feed's own check tells a shipment without serial-numbered lines
+            self.fields["serials"] = forms.CharField(
+                label=_("Serial numbers"),
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                help_text=help_text,
+            )
+        order = ["status", "occurred_at", "quantity", "lines", "handed_over_by", "taken_over_by"]
+        serial_fields = [n for n in self.fields if n.startswith("serials")]
+        self.order_fields([*order, *serial_fields, "note"])
+
+    def clean_lines(self) -> dict[int, int] | None:
+        return parse_moves(self.cleaned_data["lines"]) or None
+
+    def clean_occurred_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("occurred_at")
+        if value is not None and value > timezone.now() + FUTURE_TOLERANCE:
+            raise forms.ValidationError(
+                _("%(when)s UTC is in the future: record an event once it has happened.")
+                % {"when": value.strftime("%Y-%m-%d %H:%M")}
+            )
+        return value
+
+    def serials_by_line(self) -> dict[int | None, list[str]]:
+        """What was pasted: per line id, or under None for the one box of the shipment."""
+        data = getattr(self, "cleaned_data", {})
+        found: dict[int | None, list[str]] = {}
+        if "serials" in self.fields:
+            values = parse_serials(data.get("serials") or "")
+            if values:
+                key = self.serial_lines[0].pk if len(self.serial_lines) == 1 else None
+                found[key] = values
+        for line in self.serial_lines:
+            values = parse_serials(data.get(f"serials_{line.pk}") or "")
+            if values:
+                found[line.pk] = values
+        return found
+
+    def serial_list(self) -> list[str] | dict[str, list[str]] | None:
+        """The serials for the event action: per line id when given per line, else a list."""
+        found = self.serials_by_line()
+        if not found:
+            return None
+        if None in found:
+            return found[None]
+        return {str(k): v for k, v in found.items()}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        status = data.get("status")
+        if not status:
+            return data
+        if status in NEEDS_SIGNATURES:
+            if not data.get("handed_over_by"):
+                self.add_error(
+                    "handed_over_by",
+                    _("Give the name of the person handing over: custody changes hands."),
+                )
+            if not data.get("taken_over_by"):
+                self.add_error(
+                    "taken_over_by",
+                    _("Give the name of the person taking over: custody changes hands."),
+                )
+        if (
+            status in NEEDS_QUANTITY
+            and data.get("quantity") is None
+            and not data.get("lines")
+            and "lines" not in self.errors
+        ):
+            self.add_error("quantity", _("Give the quantity counted."))
+        self._check_quantity(data)
+        self._check_serials(status)
+        return data
+
+    def _check_quantity(self, data: dict[str, Any]) -> None:
+        quantity, per_line = data.get("quantity"), data.get("lines")
+        planned = {ln.pk: ln.quantity for ln in self.shipment_lines}
+        if per_line:
+            unknown = sorted(set(per_line) - set(planned))
+            if planned and unknown:
+                self.add_error(
+                    "lines",
+                    _("Lines %(unknown)s are not on this shipment (its lines: %(lines)s).")
+                    % {
+                        "unknown": ", ".join(map(str, unknown)),
+                        "lines": ", ".join(map(str, planned)),
+                    },
+                )
+            if quantity is not None and quantity != sum(per_line.values()):
+                self.add_error(
+                    "quantity",
+                    _("The quantity differs from the sum of the quantities per line."),
+                )
+        elif quantity is not None and len(planned) > 1 and quantity != sum(planned.values()):
+            self.add_error(
+                "lines",
+                _(
+                    "This shipment has %(n)d lines and the count differs from the plan "
+                    "(%(planned)s): give the quantity of each line."
+                )
+                % {"n": len(planned), "planned": f"{sum(planned.values()):,}"},
+            )
+
+    def _serial_field(self, line: Any) -> str:
+        return "serials" if len(self.serial_lines) == 1 else f"serials_{line.pk}"
+
+    def _check_serials(self, status: str) -> None:
+        if not self.serial_lines:
+            return
+        found = self.serials_by_line()
+        missing = [ln for ln in self.serial_lines if ln.pk not in found]
+        some = bool(found)
+        if status in SERIALS_REQUIRED or (status == S.RECEIVED and some):
+            for line in missing:
+                self.add_error(
+                    self._serial_field(line),
+                    _("Paste or scan the serial numbers of %(line)s.") % {"line": line_label(line)},
+                )
+        if status != S.READY:
+            return
+        for line in self.serial_lines:
+            values = found.get(line.pk)
+            if not values:
+                continue
+            twice = duplicates(values)
+            if twice:
+                self.add_error(
+                    self._serial_field(line),
+                    _("Listed more than once: %(serials)s. Each item has one serial number.")
+                    % {"serials": ", ".join(twice)},
+                )
+            if len(values) != line.quantity:
+                self.add_error(
+                    self._serial_field(line),
+                    _(
+                        "%(line)s carries %(quantity)s items: give %(quantity)s serial "
+                        "numbers, not %(given)s."
+                    )
+                    % {
+                        "line": line_label(line),
+                        "quantity": f"{line.quantity:,}",
+                        "given": f"{len(values):,}",
+                    },
+                )
+
+
+class BulkAdvanceForm(forms.Form):
+    """The same next status for the shipments ticked on the list, each recorded through the
+    event action; statuses that need a count, names or serials are recorded one by one."""
+
+    status = forms.ChoiceField(label=_("Record for the ticked shipments"), choices=[])
+    occurred_at = forms.DateTimeField(
+        label=_("When (UTC)"),
         required=False,
-        help_text="Serial numbers of serial-numbered items, one per line.",
+        help_text=_("Leave empty for now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": _("Enter a date and time, e.g. 2027-01-05 14:10.")},
     )
-    handed_over_by = forms.CharField(max_length=150, required=False)
-    taken_over_by = forms.CharField(max_length=150, required=False)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, statuses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "status").choices = [(s, S(s).label) for s in statuses]
 
-    def clean_lines(self) -> dict[int, int] | None:
-        return parse_moves(self.cleaned_data["lines"]) or None
-
-    def serial_list(self) -> list[str] | None:
-        values = [v.strip() for v in self.cleaned_data["serials"].splitlines() if v.strip()]
-        return values or None
+    clean_occurred_at = EventForm.clean_occurred_at
 
 
 class ReasonForm(forms.Form):

@@ -376,6 +376,32 @@ def can_record_event(user: Any, shipment: Shipment, status: str) -> bool:
     return shipments_visible_to(u).filter(pk=shipment.pk).exists()
 
 
+def bulk_event_statuses(user: Any) -> list[str]:
+    """Statuses the user may record for several shipments at once from the list: the steps
+    that need no count, names or serials of their own (those are recorded one by one)."""
+    u = as_user(user)
+    mine = EVENT_ROLES.get(u.role, set()) if u else set()
+    return [s for s in (S.READY, S.DEPARTED, S.AT_HUB, S.DEPARTED_HUB) if s in mine]
+
+
+def serial_manifest(user: Any, shipment: Shipment) -> dict[int, list[str]]:
+    """The manifest of a shipment the user may record a check for: serial numbers per
+    serial-numbered line (empty lists before the manifest is recorded at the origin)."""
+    manifest: dict[int, list[str]] = {
+        pk: []
+        for pk in shipment.lines.filter(category__sensitive=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    }
+    if not can_record_events(user):
+        return {}
+    for line_id, serial in SerialItem.objects.filter(shipment_line__shipment=shipment).values_list(
+        "shipment_line_id", "serial"
+    ):
+        manifest.setdefault(line_id, []).append(serial)
+    return manifest
+
+
 def can_plan_shipments(user: Any) -> bool:
     u = as_user(user)
     return bool(u and u.is_coordinator)

@@ -33,7 +33,9 @@ from .changes import (
 from .drafts import SHIPMENT_REFERENCES, Draft, save_drafts
 from .ingest import IngestResult, Rejection, event_check, events_ingest, events_save_many
 from .lifecycle import RANK, S
+from .loads import LOAD_LIMITS, Piece, pack
 from .models import Shipment, ShipmentLine
+from .planning import first_leg_mode
 
 __all__ = [
     "SHIPMENT_REFERENCES",
@@ -57,9 +59,11 @@ __all__ = [
 
 
 def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -> list[Shipment]:
-    """Shipments for committed allocation lines, one per donor, origin, hub, dispatch week and
-    delivery point (a shipment ends at one handover point). Lines that already travel on a
-    shipment that is not cancelled are skipped, so calling it twice ships nothing twice.
+    """Shipments for committed allocation lines, as loads: one per donor, origin, hub, dispatch
+    week and delivery point (a shipment ends at one handover point), with several lines, split
+    into several loads where the group is over its transport mode's limits (``loads.py``).
+    Lines that already travel on a shipment that is not cancelled are skipped, so calling it
+    twice ships nothing twice.
 
     Meant to run inside the allocation commit's transaction; audited there.
     """
@@ -79,6 +83,8 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
         )
         groups: dict[tuple[int, int, int, int, int], list[AllocationLine]] = defaultdict(list)
         for line in fresh:
+            if line.quantity <= 0:
+                continue
             key = (
                 line.pledge.donor_id,
                 line.pledge.origin_id,
@@ -91,33 +97,44 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
         for group in groups.values():
             first = group[0]
             run = first.run
-            drafts.append(
-                Draft(
-                    donor_id=first.pledge.donor_id,
-                    origin=first.pledge.origin,
-                    hub=first.hub,
-                    delivery_point=first.requirement.delivery_point,
-                    departure=run.week_start(first.dispatch_week),
-                    hub_departure=run.week_start(max(line.hub_week for line in group)),
-                    lines=[
-                        ShipmentLine(
-                            allocation_line=line,
-                            pledge=line.pledge,
-                            requirement=line.requirement,
-                            category=line.pledge.category,
-                            quantity=line.quantity,
-                        )
-                        for line in group
-                        if line.quantity > 0
-                    ],
-                    run_id=run.pk,
-                    dispatch_week=first.dispatch_week,
+            hub_departure = run.week_start(max(line.hub_week for line in group))
+            for load in load_pieces(group):
+                drafts.append(
+                    Draft(
+                        donor_id=first.pledge.donor_id,
+                        origin=first.pledge.origin,
+                        hub=first.hub,
+                        delivery_point=first.requirement.delivery_point,
+                        departure=run.week_start(first.dispatch_week),
+                        hub_departure=hub_departure,
+                        lines=[
+                            ShipmentLine(
+                                allocation_line=piece.line,
+                                pledge=piece.line.pledge,
+                                requirement=piece.line.requirement,
+                                category=piece.line.pledge.category,
+                                quantity=piece.quantity,
+                            )
+                            for piece in load
+                        ],
+                        run_id=run.pk,
+                        dispatch_week=first.dispatch_week,
+                    )
                 )
-            )
         drafts = [d for d in drafts if d.lines]
         if not drafts:
             return []
         return save_drafts(actor, drafts, verb="shipment.create_from_plan")
+
+
+def load_pieces(group: Sequence[AllocationLine]) -> list[list[Piece[AllocationLine]]]:
+    """One group's lines (same donor, origin, hub, week and delivery point) packed into loads
+    within the limits of the mode its first leg travels by (``loads.LOAD_LIMITS``)."""
+    first = group[0]
+    sensitive = any(line.pledge.category.sensitive for line in group)
+    mode = first_leg_mode(first.pledge.origin, first.hub, sensitive=sensitive)
+    pieces = [Piece(line, line.pledge.category.unit, line.quantity) for line in group]
+    return pack(pieces, LOAD_LIMITS[mode])
 
 
 def shipment_record_event(
@@ -155,6 +172,10 @@ def shipment_record_event(
         event["serials"] = serials
     if RANK.get(status, -1) < 0:
         raise ValidationError(f"Unknown status {status!r}.")
-    ingest._ingest(actor, [event], strict=True)
+    result = ingest._ingest(actor, [event], strict=True)
+    if result.rejected:  # refused before it reached the shipment (e.g. a time in the future)
+        raise ValidationError([r.error for r in result.rejected])
+    if not result.accepted:
+        raise ValidationError("Nothing was recorded: this event is already recorded.")
     shipment.refresh_from_db()
     return shipment

@@ -5,6 +5,7 @@ from . import views
 app_name = "logistics"
 urlpatterns = [
     path("", views.shipment_list, name="list"),
+    path("shipments/advance/", views.shipments_advance, name="advance"),
     path("shipments/<int:pk>/", views.shipment_detail, name="detail"),
     path("shipments/<int:pk>/event/", views.shipment_event, name="event"),
     path("shipments/<int:pk>/discrepancy/", views.discrepancy_create, name="discrepancy"),

@@ -17,7 +17,11 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from coordcell.bounds import json_loads
@@ -36,6 +40,8 @@ from .discrepancies import can_record_discrepancy, discrepancy_record, inventory
 from .discrepancy_views import discrepancy_rows
 from .filters import ShipmentFilter, sees_routes_of_all
 from .forms import (
+    SERIALS_CHECKED,
+    BulkAdvanceForm,
     DiscrepancyForm,
     EventForm,
     InventoryCheckForm,
@@ -43,12 +49,14 @@ from .forms import (
     ReasonForm,
     RerouteForm,
     SplitForm,
+    line_label,
 )
 from .lifecycle import ALLOWED, CHANGEABLE, S
 from .models import DiscrepancyPhoto, Shipment
 from .selectors import (
     Detail,
     ItemState,
+    bulk_event_statuses,
     can_change_shipment,
     can_record_event,
     can_record_events,
@@ -66,11 +74,16 @@ from .selectors import (
     overdue_serial_items,
     quantities_by_requirement,
     serial_items_visible_to,
+    serial_manifest,
     shipment_detail_level,
     shipment_for_change,
     shipments_visible_to,
     with_item_state,
 )
+from .serials import LineCheck, check_against_manifest
+
+# The shipments a bulk advance could not record: ticked again on the list that follows.
+BULK_SELECTED = "logistics.bulk_selected"
 
 
 def _user(request: HttpRequest) -> Any:
@@ -110,11 +123,25 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
             "params": params.urlencode(),
             "list_errors": list_errors,
             "routes": sees_routes_of_all(user),
+            "bulk": _bulk_context(request, user),
             "FULL": Detail.FULL,
             "LAST_LEG": Detail.LAST_LEG,
         },
         status=400 if list_errors else 200,
     )
+
+
+def _bulk_context(request: HttpRequest, user: Any) -> dict[str, Any] | None:
+    """The list's bulk advance: its form and the shipments still ticked from the last one."""
+    statuses = bulk_event_statuses(user)
+    if not statuses:
+        return None
+    selected = request.session.pop(BULK_SELECTED, None) or []
+    return {
+        "form": BulkAdvanceForm(statuses=statuses, prefix="bulk"),
+        "selected": set(selected),
+        "next": request.get_full_path(),
+    }
 
 
 def _event_statuses(user: Any, shipment: Shipment) -> list[str]:
@@ -144,7 +171,11 @@ def shipment_detail(
         "quantities": quantities_by_requirement({ln.requirement_id for ln in lines}),
         "eta_window": eta_window(shipment),
         "discrepancies": _discrepancies(user, shipment),
-        "event_form": forms.get("event") or (EventForm(statuses=statuses) if statuses else None),
+        "event_form": forms.get("event")
+        or (
+            EventForm(statuses=statuses, lines=lines, current=shipment.status) if statuses else None
+        ),
+        "serial_check": forms.get("serial_check"),
         "planner": planner,
         "cancel_form": forms.get("cancel") or ReasonForm(prefix="cancel"),
         "reroute_form": forms.get("reroute") or RerouteForm(prefix="reroute"),
@@ -192,14 +223,61 @@ def _errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-@require_POST
+def _serial_check(user: Any, shipment: Shipment, form: EventForm) -> list[LineCheck]:
+    """What the pasted serials find against the shipment's manifest, per line (nothing when
+    there is no manifest yet or nothing was pasted)."""
+    manifest = serial_manifest(user, shipment)
+    scanned = form.serials_by_line()
+    if not scanned or not any(manifest.values()):
+        return []
+    labels = {line.pk: line_label(line) for line in form.serial_lines}
+    return check_against_manifest(manifest, labels, scanned)
+
+
+def _in_words(message: str) -> str:
+    """An action's refusal with the statuses' and fields' internal names put in words."""
+    for value, status_label in S.choices:
+        message = message.replace(f"'{value}'", f"'{status_label}'")
+    for name, label in (
+        ("handed_over_by", _("handed over by")),
+        ("taken_over_by", _("taken over by")),
+        ("quantity", _("quantity counted")),
+        ("lines", _("quantity per line")),
+        ("serials", _("serial numbers")),
+    ):
+        message = message.replace(f"'{name}'", f"'{label}'")
+    return message
+
+
 def shipment_event(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the next status (or, with ``check``, only compare the pasted serials with the
+    manifest: nothing is stored). A GET (a reload of this address) goes to the shipment."""
     user = _user(request)
     shipment = _get_shipment_for_user(request, pk)
-    all_statuses = [s for s in S.values if s != S.PLANNED]
-    form = EventForm(request.POST, statuses=all_statuses)
+    detail = reverse("logistics:detail", args=[shipment.pk])
+    if request.method != "POST":
+        return HttpResponseRedirect(detail)
+    lines = list(shipment.lines.select_related("category").order_by("pk"))
+    form = EventForm(
+        request.POST,
+        statuses=_event_statuses(user, shipment),
+        lines=lines,
+        current=shipment.status,
+    )
+    if "check" in request.POST:
+        form.is_valid()
+        found = _serial_check(user, shipment, form)
+        if not found:
+            form.add_error(
+                None,
+                _("Nothing to check yet: paste the serial numbers, and record the manifest first.")
+                if not any(serial_manifest(user, shipment).values())
+                else _("Paste or scan the serial numbers to check them against the manifest."),
+            )
+        return shipment_detail(request, pk, {"event": form, "serial_check": found})
     if form.is_valid():
         data = form.cleaned_data
+        found = _serial_check(user, shipment, form) if data["status"] in SERIALS_CHECKED else []
         try:
             services.shipment_record_event(
                 actor=user,
@@ -214,11 +292,98 @@ def shipment_event(request: HttpRequest, pk: int) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            form.add_error(None, [_in_words(m) for m in exc.messages])
         else:
-            messages.success(request, f"{shipment}: {S(data['status']).label}.")
-            return HttpResponseRedirect(request.path.rsplit("event/", 1)[0])
+            messages.success(
+                request,
+                _("%(shipment)s: “%(status)s” recorded.")
+                % {"shipment": shipment.reference, "status": S(data["status"]).label},
+            )
+            for check in found:
+                if not check.clean:
+                    messages.warning(
+                        request,
+                        _("%(summary)s Recorded as discrepancies.") % {"summary": check.summary()},
+                    )
+            return HttpResponseRedirect(detail)
     return shipment_detail(request, pk, {"event": form}, status=400)
+
+
+def _back_to_list(request: HttpRequest) -> str:
+    """The list the user came from, with its filters (only a page of this site's list)."""
+    back = request.POST.get("next", "")
+    list_url = reverse("logistics:list")
+    if back.startswith(list_url) and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return back
+    return list_url
+
+
+def shipments_advance(request: HttpRequest) -> HttpResponse:
+    """Record the same next status for the shipments ticked on the list, each through the event
+    action (its checks, audit and consequences). Those it refuses are listed with the reason in
+    words and stay ticked; the others are recorded."""
+    user = _user(request)
+    back = _back_to_list(request)
+    if request.method != "POST":
+        return HttpResponseRedirect(back)
+    statuses = bulk_event_statuses(user)
+    if not statuses:
+        raise refuse("the role records no shipment events")
+    form = BulkAdvanceForm(request.POST, statuses=statuses, prefix="bulk")
+    ids = [int(v) for v in request.POST.getlist("shipment") if v.isdigit() and len(v) < 19]
+    if not ids:
+        form.add_error(None, _("Tick the shipments to advance first."))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        request.session[BULK_SELECTED] = ids
+        return HttpResponseRedirect(back)
+    status, occurred_at = form.cleaned_data["status"], form.cleaned_data["occurred_at"]
+    chosen = list(shipments_visible_to(user).filter(pk__in=ids).order_by("planned_departure", "pk"))
+    done: list[str] = []
+    failed: list[int] = []
+    for shipment in chosen:
+        try:
+            services.shipment_record_event(
+                actor=user, shipment=shipment, status=status, occurred_at=occurred_at
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            failed.append(shipment.pk)
+            reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            messages.error(
+                request,
+                _("%(shipment)s not advanced: %(reason)s")
+                % {
+                    "shipment": shipment.reference,
+                    "reason": " ".join(_in_words(r) for r in reasons),
+                },
+            )
+        else:
+            done.append(shipment.reference)
+    missing = len(set(ids) - {s.pk for s in chosen})
+    if missing:
+        messages.error(
+            request,
+            ngettext(
+                "%(n)d ticked shipment was not found.",
+                "%(n)d ticked shipments were not found.",
+                missing,
+            )
+            % {"n": missing},
+        )
+    if done:
+        messages.success(
+            request,
+            ngettext(
+                "“%(status)s” recorded for %(n)d shipment: %(list)s.",
+                "“%(status)s” recorded for %(n)d shipments: %(list)s.",
+                len(done),
+            )
+            % {"status": S(status).label, "n": len(done), "list": ", ".join(done)},
+        )
+    request.session[BULK_SELECTED] = failed
+    return HttpResponseRedirect(back)
 
 
 CHANGES = {

@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from coordcell.registry.registers import Column, RecordAction, Register
 
 from . import selectors, services, views
@@ -75,6 +77,7 @@ PLEDGES = Register(
     delete=_delete,
     default_sort="-available_from",
     hidden=selectors.pledge_fields_hidden_from,
+    list_links=((_("Confirm offered pledges"), "pledges-confirm", selectors.can_confirm_pledges),),
     actions=(
         RecordAction(
             "Record a delivery",

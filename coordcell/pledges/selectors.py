@@ -71,6 +71,29 @@ def can_save_pledge(user: Any, pledge: Pledge) -> bool:
     return u.is_donor_liaison and pledge.donor_id == u.nation_id
 
 
+def can_confirm_pledge(user: Any, pledge: Pledge) -> bool:
+    """Confirm an offered pledge: the coordination cell's act (docs/security.md)."""
+    u = as_user(user)
+    return bool(u and u.is_coordinator and pledge.status == Pledge.Status.OFFERED)
+
+
+def can_confirm_pledges(user: Any) -> bool:
+    """Whether the user confirms pledges at all (the bulk confirmation page)."""
+    u = as_user(user)
+    return bool(u and u.is_coordinator)
+
+
+def pledges_to_confirm(user: Any) -> QuerySet[Pledge]:
+    """The offered pledges the user may confirm, the earliest available first."""
+    if not can_confirm_pledges(user):
+        return Pledge.objects.none()
+    return (
+        pledges_editable_by(user)
+        .filter(status=Pledge.Status.OFFERED)
+        .order_by("available_from", "reference")
+    )
+
+
 def pledge_deliveries_visible_to(user: Any) -> QuerySet[PledgeDelivery]:
     """A pledge's delivered history, as its ledger: the cell, auditors and the pledge's own
     donor. Its source is free text (a tracker's note, a handover record) the recipient does not

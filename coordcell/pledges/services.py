@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 
 from coordcell.audit.services import (
     AuditEntry,
@@ -25,7 +26,7 @@ from coordcell.registry.access import as_user
 from coordcell.registry.models import Capability, Location, User
 
 from .models import Pledge
-from .selectors import can_create_pledge, can_save_pledge
+from .selectors import can_confirm_pledge, can_create_pledge, can_save_pledge
 
 if TYPE_CHECKING:
     from .deliveries import Delivered
@@ -142,6 +143,36 @@ def pledge_save(
 
             notify_pledge_changed(before, saved, actor)
         return saved
+
+
+def pledges_confirm(
+    *, actor: User, pledges: Iterable[Pledge]
+) -> tuple[list[Pledge], list[tuple[Pledge, str]]]:
+    """Confirm several offered pledges, each through ``pledge_save`` (its rules, audit event
+    and consequences) in its own savepoint: one refused pledge does not undo the others.
+    Returns the confirmed pledges and the refused ones, each with its reason in words."""
+    confirmed: list[Pledge] = []
+    refused: list[tuple[Pledge, str]] = []
+    for pledge in pledges:
+        if not can_confirm_pledge(actor, pledge):
+            reason = (
+                _("only an offered pledge is confirmed (this one is “%(status)s”).")
+                % {"status": pledge.get_status_display()}
+                if getattr(actor, "is_coordinator", False)
+                else _("the coordination cell confirms pledges.")
+            )
+            refused.append((pledge, reason))
+            continue
+        version = pledge.version
+        pledge.status = Pledge.Status.CONFIRMED
+        try:
+            with transaction.atomic():
+                confirmed.append(pledge_save(actor=actor, pledge=pledge, expected_version=version))
+        except (ValidationError, PermissionDenied) as exc:
+            pledge.status = Pledge.Status.OFFERED
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            refused.append((pledge, " ".join(messages)))
+    return confirmed, refused
 
 
 # The stored values whose change moves a capability package's readiness date.

@@ -8,10 +8,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
 
-from . import selectors
+from . import selectors, services
 from .deliveries import pledge_delivery_save
 from .forms import PledgeDeliveryForm
 from .models import PledgeDelivery
@@ -45,4 +46,47 @@ def pledge_delivered(request: HttpRequest, pk: int) -> HttpResponse:
         "pledges/delivered.html",
         {"object": pledge, "form": form},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def pledges_confirm(request: HttpRequest) -> HttpResponse:
+    """Confirm several offered pledges at once: tick them, confirm. Each goes through the pledge
+    action; each refusal is listed with its reason, and the confirmed ones stay confirmed."""
+    user = as_user(request.user)
+    if user is None or not selectors.can_confirm_pledges(user):
+        raise refuse("only the coordination cell confirms pledges")
+    offered = selectors.pledges_to_confirm(user)
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("pledge") if v.isdigit() and len(v) < 19]
+        chosen = list(offered.filter(pk__in=ids))
+        # Ticked but no longer offered (confirmed or withdrawn meanwhile): said, not skipped.
+        gone = list(
+            selectors.pledges_editable_by(user)
+            .filter(pk__in=set(ids) - {p.pk for p in chosen})
+            .order_by("reference")
+        )
+        if not ids:
+            messages.error(request, _("Tick the pledges to confirm first."))
+        confirmed, refused = services.pledges_confirm(actor=user, pledges=[*chosen, *gone])
+        if confirmed:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d pledge confirmed: %(list)s.",
+                    "%(n)d pledges confirmed: %(list)s.",
+                    len(confirmed),
+                )
+                % {"n": len(confirmed), "list": ", ".join(p.reference for p in confirmed)},
+            )
+        for pledge, reason in refused:
+            messages.error(
+                request,
+                _("%(pledge)s not confirmed: %(reason)s")
+                % {"pledge": pledge.reference, "reason": reason},
+            )
+        return HttpResponseRedirect(reverse("pledges-confirm"))
+    return render(
+        request,
+        "pledges/confirm.html",
+        {"pledges": offered.select_related("donor", "category")[:500]},
     )

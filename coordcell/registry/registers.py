@@ -71,6 +71,9 @@ class Register:
     # The fields a user may not read (e.g. a pledge's value for the recipient): the one function
     # of the record's app that decides field visibility per role (``pledges_fields_hidden_from``).
     hidden: Callable[[Any], frozenset[str]] | None = None
+    # Pages for several records at once linked from the list (confirm the offered pledges):
+    # (label, URL name, allowed(user)).
+    list_links: tuple[tuple[Any, str, Callable[[Any], bool]], ...] = ()
 
     @property
     def verbose_name(self) -> str:

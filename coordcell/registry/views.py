@@ -87,6 +87,11 @@ def register_list(request: HtmxHttpRequest, register: Register) -> HttpResponse:
         "sort_params": sort_params.urlencode(),
         "can_create": register.can_create(request.user) and register.form_class is not None,
         "list_errors": list_errors,
+        "list_links": [
+            (label, reverse(name))
+            for label, name, allowed in register.list_links
+            if allowed(request.user)
+        ],
     }
     template = "registry/list.html"
     if getattr(request, "htmx", False) and not request.htmx.boosted:
