@@ -234,8 +234,8 @@ class CommitPreview:
 def commit_preview(run: AllocationRun) -> CommitPreview:
     """What ``services.run_commit`` would do with this run now, without doing it.
 
-    The shipments are counted by the key ``logistics.services.shipments_create_for_lines``
-    groups lines by (donor, origin, hub, departure week, delivery point)."""
+    The shipments are counted as the commit makes them: the loads of
+    ``logistics.services.loads_of_lines``."""
     lines = list(
         run.lines.filter(quantity__gt=0).values(
             "pledge__reference",
@@ -250,16 +250,6 @@ def commit_preview(run: AllocationRun) -> CommitPreview:
             "quantity",
         )
     )
-    groups = {
-        (
-            x["pledge__donor_id"],
-            x["pledge__origin_id"],
-            x["hub_id"],
-            x["dispatch_week"],
-            x["requirement__delivery_point_id"],
-        )
-        for x in lines
-    }
     units: dict[str, int] = defaultdict(int)
     pledges: dict[str, dict[str, Any]] = {}
     for x in lines:
@@ -275,8 +265,13 @@ def commit_preview(run: AllocationRun) -> CommitPreview:
             },
         )
         entry["quantity"] += x["quantity"]
+    from coordcell.logistics.services import loads_of_lines
+
+    planned = run.lines.filter(quantity__gt=0).select_related(
+        "hub", "pledge__origin", "pledge__category", "requirement__delivery_point"
+    )
     return CommitPreview(
-        shipments=len(groups),
+        shipments=sum(len(loads) for _group, loads in loads_of_lines(planned)),
         lines=len(lines),
         units=[(q, u) for u, q in sorted(units.items())],
         pledges=sorted(pledges.values(), key=lambda p: p["reference"]),

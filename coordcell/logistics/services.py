@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -53,6 +53,7 @@ __all__ = [
     "shipment_record_event",
     "shipment_reroute",
     "shipment_split",
+    "loads_of_lines",
     "shipments_create_for_lines",
     "shipments_save_many",
 ]
@@ -81,24 +82,12 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
             )
             .order_by("pk")
         )
-        groups: dict[tuple[int, int, int, int, int], list[AllocationLine]] = defaultdict(list)
-        for line in fresh:
-            if line.quantity <= 0:
-                continue
-            key = (
-                line.pledge.donor_id,
-                line.pledge.origin_id,
-                line.hub_id,
-                line.dispatch_week,
-                line.requirement.delivery_point_id,
-            )
-            groups[key].append(line)
         drafts = []
-        for group in groups.values():
+        for group, loads in loads_of_lines(fresh):
             first = group[0]
             run = first.run
             hub_departure = run.week_start(max(line.hub_week for line in group))
-            for load in load_pieces(group):
+            for load in loads:
                 drafts.append(
                     Draft(
                         donor_id=first.pledge.donor_id,
@@ -125,6 +114,27 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
         if not drafts:
             return []
         return save_drafts(actor, drafts, verb="shipment.create_from_plan")
+
+
+def loads_of_lines(
+    lines: Iterable[AllocationLine],
+) -> list[tuple[list[AllocationLine], list[list[Piece[AllocationLine]]]]]:
+    """The lines (with their pledge's origin and category, hub and requirement's delivery point
+    read) grouped by donor, origin, hub, dispatch week and delivery point, each group with its
+    loads: what a commit ships, and what its confirmation page counts."""
+    groups: dict[tuple[int, int, int, int, int], list[AllocationLine]] = defaultdict(list)
+    for line in lines:
+        if line.quantity <= 0:
+            continue
+        key = (
+            line.pledge.donor_id,
+            line.pledge.origin_id,
+            line.hub_id,
+            line.dispatch_week,
+            line.requirement.delivery_point_id,
+        )
+        groups[key].append(line)
+    return [(group, load_pieces(group)) for group in groups.values()]
 
 
 def load_pieces(group: Sequence[AllocationLine]) -> list[list[Piece[AllocationLine]]]:

@@ -238,6 +238,9 @@ def test_commit_shows_what_it_creates_and_needs_the_confirmation(world, situatio
     assert done.status_code == 302
     run.refresh_from_db()
     assert run.status == AllocationRun.Status.COMMITTED
+    from coordcell.logistics.models import Shipment
+
+    assert Shipment.objects.filter(run=run).count() == 2  # as the confirmation said
 
 
 def test_the_auditor_reads_the_run_page_but_not_the_forms_that_change(world, situation, client_for):
