@@ -78,13 +78,10 @@ def test_the_coordinator_commits_a_plan_and_dispatches_a_weeks_loads(
     page.goto("/allocation/")
     effort.click(page, "summary:has-text('New allocation run')")
     effort.click(page, "button:has-text('Run the allocation')")
-    page.wait_for_selector("button:has-text('Commit this plan')")
-    effort.click(page, "button:has-text('Commit this plan')")
-    # A confirmation step (issue 21, part 1) may ask once more before the commit.
-    page.wait_for_load_state()
-    if not page.locator(".message.success").count():
-        effort.click(page, "main button:has-text('Commit'), main button:has-text('Confirm')")
-        page.wait_for_selector(".message.success")
+    page.wait_for_selector("#commit-link")
+    effort.click(page, "#commit-link")  # the confirmation says what it will create
+    effort.click(page, "#commit-confirm")
+    page.wait_for_selector(".message.success")
     shipments = list(Shipment.objects.order_by("reference"))
     lines = sum(s.lines.count() for s in shipments)
     print(f"commit: {lines} plan lines travel as {len(shipments)} loads")

@@ -81,7 +81,7 @@ def _sweep(
         page.goto("/allocation/")
         page.click("summary:has-text('New allocation run')")
         page.click("button:has-text('Run the allocation')")
-        page.wait_for_selector("button:has-text('Commit this plan')")
+        page.wait_for_selector("#commit-link")
         sweep.visit(page, page.url.removeprefix(session.base_url), "allocation-run")
     return sweep
 
