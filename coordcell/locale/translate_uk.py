@@ -1228,6 +1228,71 @@ UK.update(
         "The coordination cell is asked to book these cohorts again (a scheduler run).": "Координаційний осередок просять знову забронювати ці групи (запуск планувальника).",
         "Every cohort was rebooked.": "Кожну групу перенесено.",
         "%(done)s rows": "рядків: %(done)s",
+        "actor": "виконавець",
+        "object type": "тип об'єкта",
+        "object id": "ідентифікатор об'єкта",
+        "data": "дані",
+        "audit event": "подія аудиту",
+        "audit events": "події аудиту",
+        "notification": "сповіщення",
+        "notifications": "сповіщення",
+        "user": "користувач",
+        "notification settings": "налаштування сповіщень",
+        "category": "категорія",
+        "allowed hubs": "дозволені хаби",
+        "allowed capabilities": "дозволені спроможності",
+        "created by": "хто створив",
+        "created at": "коли створено",
+        "pledge": "зобов'язання",
+        "pledge delivery": "доставка за зобов'язанням",
+        "pledge deliveries": "доставки за зобов'язаннями",
+        "computed at": "коли обчислено",
+        "capability package": "пакет спроможностей",
+        "capability packages": "пакети спроможностей",
+        "package": "пакет",
+        "requirement": "потреба",
+        "package item": "складник пакета",
+        "package items": "складники пакета",
+        "when": "коли",
+        "ready on before": "дата готовності до зміни",
+        "ready on after": "дата готовності після зміни",
+        "readiness change": "зміна готовності",
+        "readiness changes": "зміни готовності",
+        "nation": "держава",
+        "nations": "держави",
+        "organisation": "організація",
+        "organisations": "організації",
+        "item category": "категорія майна",
+        "item categories": "категорії майна",
+        "stock number": "номенклатурний номер",
+        "stock numbers": "номенклатурні номери",
+        "locations": "місця",
+        "lead nations": "провідні держави",
+        "members": "учасники",
+        "capability coalitions": "коаліції спроможностей",
+        "coalition": "коаліція",
+        "capabilities": "спроможності",
+        "course": "курс",
+        "courses": "курси",
+        "training site": "навчальний центр",
+        "training sites": "навчальні центри",
+        "blackout": "період недоступності",
+        "blackouts": "періоди недоступності",
+        "training session": "навчальне заняття",
+        "training sessions": "навчальні заняття",
+        "cohort": "група",
+        "cohorts": "групи",
+        "position": "позиція",
+        "course path step": "крок програми курсів",
+        "course path steps": "кроки програми курсів",
+        "finished at": "коли завершено",
+        "scheduler run": "запуск планувальника",
+        "scheduler runs": "запуски планувальника",
+        "result recorded by": "хто зареєстрував результат",
+        "booking": "бронювання",
+        "bookings": "бронювання",
+        "cohort outcome": "результат групи",
+        "cohort outcomes": "результати груп",
         "%(count)s marked read.": "Позначено прочитаними: %(count)s.",
         'These values pass every rule but look like slips (a typo in a year, years counted up by a drag fill). They do not reject their rows; a commit waits until you have checked them: fix the file and upload it again, or tick the box below. A date read as approximate ("until 7/27/2022") is only flagged: the commit does not wait for it.': "Ці значення проходять усі правила, але схожі на помилки (одруківка в році, роки, збільшені протягуванням). Вони не відхиляють свої рядки; затвердження чекає, доки ви їх перевірите: виправте файл і завантажте знову або позначте поле нижче. Дата, прочитана як приблизна («until 7/27/2022»), лише позначається: затвердження на неї не чекає.",
         "Recorded %(cohort)s on %(session)s.": "%(cohort)s зареєстровано на %(session)s.",
@@ -1235,6 +1300,13 @@ UK.update(
 )
 PLURALS.update(
     {
+        "%(counter)s update": ["%(counter)s оновлення", "%(counter)s оновлення", "%(counter)s оновлень"],
+        "%(counter)s warning": ["%(counter)s попередження", "%(counter)s попередження", "%(counter)s попереджень"],
+        "%(counter)s row": ["%(counter)s рядок", "%(counter)s рядки", "%(counter)s рядків"],
+        "%(counter)s shipment": ["%(counter)s відправлення", "%(counter)s відправлення", "%(counter)s відправлень"],
+        "%(counter)s unread": ["%(counter)s непрочитане", "%(counter)s непрочитані", "%(counter)s непрочитаних"],
+        "(%(n)s unit)": ["(%(n)s одиниця)", "(%(n)s одиниці)", "(%(n)s одиниць)"],
+        "%(n)s trainee": ["%(n)s слухач", "%(n)s слухачі", "%(n)s слухачів"],
         "ready %(n)s day later": ["готовий на %(n)s день пізніше", "готовий на %(n)s дні пізніше", "готовий на %(n)s днів пізніше"],
         "ready %(n)s day earlier": ["готовий на %(n)s день раніше", "готовий на %(n)s дні раніше", "готовий на %(n)s днів раніше"],
         "end items %(n)s day later": ["основні зразки на %(n)s день пізніше", "основні зразки на %(n)s дні пізніше", "основні зразки на %(n)s днів пізніше"],
@@ -1279,13 +1351,17 @@ def fill(po_text: str) -> tuple[str, int, list[str]]:
             out.append(entry)
             continue
         msgid = _unquote(msgid_m.group(1))
-        if "msgid_plural" in entry:
+        if re.search(r"^msgid_plural ", entry, re.M):
             forms = PLURALS.get(msgid)
-            empty = all(_unquote(m) == "" for m in re.findall(r'^msgstr\[\d\] (".*")', entry, re.M))
+            # makemessages' guess from a similar string is wrong more often than not
+            empty = "#, fuzzy" in entry or all(
+                _unquote(m) == "" for m in re.findall(r'^msgstr\[\d\] (".*")', entry, re.M)
+            )
             if forms and empty:
                 entry = re.sub(r"^msgstr\[\d\] .*(\n|$)", "", entry, flags=re.M).rstrip("\n")
                 entry += "\n" + "\n".join(f"msgstr[{i}] {_quote(f)}" for i, f in enumerate(forms))
-                entry = entry.replace("#, fuzzy\n", "")
+                entry = _unfuzzy(entry)
+                entry = re.sub(r"^#\| .*\n", "", entry, flags=re.M)
                 filled += 1
             elif not forms and empty:
                 missing.append(msgid)
