@@ -1,5 +1,5 @@
-"""Ukrainian complete (issue 21, part 7): every page every role reaches, rendered in Ukrainian, shows
-no English interface text.
+"""Ukrainian complete (issue 21, part 7): every page every role reaches, rendered in Ukrainian,
+shows no English interface text.
 
 The pages are the canary crawl's (tests/crawl/crawler.py): its estate (the small demo scenario, a
 committed plan, shipments in every state, cohorts, readiness...), and for each role and anonymous
@@ -31,6 +31,7 @@ Run it alone: ``DATABASE_URL= .venv/bin/pytest tests/test_ukrainian.py -q -s``.
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import json
 import logging
@@ -142,10 +143,8 @@ def database_strings() -> set[str]:
         if isinstance(value, str):
             yield value
             if value[:1] in "{[":
-                try:
+                with contextlib.suppress(ValueError):
                     yield from walk(json.loads(value))
-                except ValueError:
-                    pass
         elif isinstance(value, dict):
             for k, v in value.items():
                 yield from walk(k)
@@ -204,9 +203,9 @@ class Catalogue:
             if not msgid:
                 continue
             allowed.update(latin_words(msgstr))
-            if msgstr and msgstr != msgid and not PLACEHOLDERS.search(msgid):
-                if any(len(w) >= 3 for w in latin_words(msgid)):
-                    msgids.add(" ".join(msgid.split()))
+            shown_as_is = msgstr and msgstr != msgid and not PLACEHOLDERS.search(msgid)
+            if shown_as_is and any(len(w) >= 3 for w in latin_words(msgid)):
+                msgids.add(" ".join(msgid.split()))
         return cls(allowed, msgids)
 
 
@@ -285,9 +284,15 @@ class Sources:
                 if piece in self.files.get(rel, ""):
                     return rel
         for piece in pieces:
-            literal = re.compile(r"""(?<![\w])_?\(?\s*["']""" + re.escape(piece) + r"""["']""", re.I)
+            literal = re.compile(
+                r"""(?<![\w])_?\(?\s*["']""" + re.escape(piece) + r"""["']""", re.I
+            )
             for rel, source in self.files.items():
-                if rel.endswith(".py") and piece.lower() in source.lower() and literal.search(source):
+                if (
+                    rel.endswith(".py")
+                    and piece.lower() in source.lower()
+                    and literal.search(source)
+                ):
                     return rel
         namespace = view.split(":")[0] if ":" in view else ""
         return f"{namespace}/ (by its page)" if namespace else ""
@@ -463,7 +468,7 @@ def test_the_check_tells_interface_text_from_data() -> None:
     inspector = UkrainianInspector(catalogue, data, Sources({}))
     viewer = VIEWERS[1]
     page = (
-        '<html><head><style>p {color: red}</style></head><body><h1>Відправлення</h1>'
+        "<html><head><style>p {color: red}</style></head><body><h1>Відправлення</h1>"
         "<p>Leopard 2A6 — 12 шт., 03.02.2026</p><p>Експорт CSV через API</p>"
         '<button title="Зберегти">Зберегти</button><input type="submit" value="Submit now">'
         '<p>Pledged quantity</p><input type="search" placeholder="Шукати" value="echo me">'

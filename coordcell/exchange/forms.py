@@ -20,12 +20,16 @@ from .unknown_values import add_unknown_fields, apply_unknown, clean_unknown
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="What the file holds")
-    file = forms.FileField(label="Spreadsheet (.csv or .xlsx)")
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"))
+    file = forms.FileField(label=gettext_lazy("Spreadsheet (.csv or .xlsx)"))
     saved_mapping = forms.ModelChoiceField(
-        SavedMapping.objects.none(), required=False, label="Use a saved column mapping"
+        SavedMapping.objects.none(),
+        required=False,
+        label=gettext_lazy("Use a saved column mapping"),
     )
-    mapping_file = forms.FileField(required=False, label="…or a mapping file (.yaml or .json)")
+    mapping_file = forms.FileField(
+        required=False, label=gettext_lazy("…or a mapping file (.yaml or .json)")
+    )
 
     def __init__(self, *args: Any, kinds: list[str], user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
