@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import django
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -135,9 +136,11 @@ def latin_words(text: str) -> list[str]:
 # ---- what is data, what the catalogue says ----
 
 
-def database_strings() -> set[str]:
-    """Every string value stored in the database now (JSON walked), whitespace normalised."""
+def database_strings() -> tuple[set[str], set[str]]:
+    """Every string value stored in the database now (JSON walked), whitespace normalised, and
+    the codes among them: the values of fields with choices and JSON keys."""
     found: set[str] = set()
+    codes: set[str] = set()
 
     def walk(value: Any) -> Iterable[str]:
         if isinstance(value, str):
@@ -146,6 +149,7 @@ def database_strings() -> set[str]:
                 with contextlib.suppress(ValueError):
                     yield from walk(json.loads(value))
         elif isinstance(value, dict):
+            codes.update(str(k) for k in value)
             for k, v in value.items():
                 yield from walk(k)
                 yield from walk(v)
@@ -154,20 +158,25 @@ def database_strings() -> set[str]:
                 yield from walk(v)
 
     for model in apps.get_models():
-        names = [
-            f.attname
+        fields = [
+            f
             for f in model._meta.concrete_fields
             if isinstance(f, models.CharField | models.TextField | models.JSONField)
         ]
-        if not names:
+        if not fields:
             continue
-        for row in model._base_manager.values_list(*names).iterator():
-            for value in row:
+        coded = [bool(f.choices) for f in fields]
+        for row in model._base_manager.values_list(*[f.attname for f in fields]).iterator():
+            for value, is_code in zip(row, coded, strict=True):
                 for s in walk(value):
                     s = " ".join(s.split())
                     if s:
                         found.add(s)
-    return found
+                        if is_code:
+                            codes.add(s)
+    # Settings a page prints as they are: the installation's marking.
+    found.add(" ".join(str(settings.COORDCELL_CLASSIFICATION).split()))
+    return found, codes
 
 
 def remove(text: str, value: str) -> str:
@@ -194,9 +203,15 @@ class Catalogue:
 
     @classmethod
     def load(cls) -> Catalogue:
+        allowed: set[str] = set()
+        # Django's own Ukrainian (its form errors, "Email адреса"): its Latin words are allowed
+        django_uk = Path(django.__file__).parent / "conf" / "locale" / "uk" / "LC_MESSAGES"
+        with (django_uk / "django.mo").open("rb") as f:
+            theirs: dict[Any, str] = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
+        for msgstr in theirs.values():
+            allowed.update(latin_words(msgstr))
         with CATALOGUE.open("rb") as f:
             catalog: dict[Any, str] = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
-        allowed: set[str] = set()
         msgids: set[str] = set()
         for key, msgstr in catalog.items():
             msgid = key[0] if isinstance(key, tuple) else key
@@ -212,18 +227,16 @@ class Catalogue:
 @dataclass
 class Data:
     strings: set[str]
-    # a Latin word -> the data strings holding it, longest first. A code of one lowercase word
-    # ("donor", "allocated") is data only where it is a page's whole text: inside a sentence
-    # it would hide the same interface word.
+    # a Latin word -> the data strings holding it, longest first. A code (a choice's value, a
+    # JSON key: "donor", "allocated") is data only where it is a page's whole text: inside a
+    # sentence it would hide the same interface word, which its label translates.
     by_word: dict[str, list[str]]
 
     @classmethod
     def load(cls) -> Data:
-        strings = database_strings()
+        strings, codes = database_strings()
         by_word: dict[str, set[str]] = defaultdict(set)
-        for s in strings:
-            if s.isalpha() and s.islower():
-                continue
+        for s in strings - codes:
             for w in set(latin_words(s)):
                 by_word[w].add(s)
         return cls(strings, {w: sorted(v, key=len, reverse=True) for w, v in by_word.items()})

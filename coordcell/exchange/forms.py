@@ -119,8 +119,8 @@ class MappingForm(forms.Form):
             self.fields[name] = forms.ChoiceField(
                 choices=choices + self._missing_choice(name),
                 required=False,
-                label=f.label + (" *" if f.required else ""),
-                help_text=f.help,
+                label=_(f.label) + (" *" if f.required else ""),
+                help_text=_(f.help) if f.help else "",
                 initial=initial,
             )
         for header, indexes in duplicate_headers(headers).items():
@@ -142,20 +142,20 @@ class MappingForm(forms.Form):
             self.fields[f"const:{f.name}"] = forms.CharField(
                 required=False,
                 max_length=200,
-                label=f.label,
+                label=_(f.label),
                 initial=mapping.constants.get(f.name, ""),
             )
             self.fields[f"default:{f.name}"] = forms.CharField(
                 required=False,
                 max_length=200,
-                label=f.label,
+                label=_(f.label),
                 initial=mapping.defaults.get(f.name, ""),
             )
             if f.kind == "date":
                 self.fields[f"date:{f.name}"] = forms.CharField(
                     required=False,
                     max_length=40,
-                    label=f.label,
+                    label=_(f.label),
                     help_text=_(
                         "e.g. m/d/yyyy, d.m.yyyy, month first; empty: found from the dates"
                     ),

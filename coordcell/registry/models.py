@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, VERSION_MAX, between
@@ -406,10 +407,19 @@ class HubCapacity(models.Model):
         indexes = [models.Index(fields=["hub", "domain", "valid_from"])]
 
     def __str__(self) -> str:
-        figure = f"{self.hub}: {self.get_domain_display()} {self.weekly_capacity}/week"
+        figure = gettext("%(hub)s: %(domain)s %(units)s/week") % {
+            "hub": self.hub,
+            "domain": self.get_domain_display(),
+            "units": self.weekly_capacity,
+        }
         if self.valid_until is not None:
             return f"{figure}, {self.valid_from:%Y-%m-%d} – {self.valid_until:%Y-%m-%d}"
-        return figure if self.is_standing else f"{figure}, from {self.valid_from:%Y-%m-%d}"
+        if self.is_standing:
+            return figure
+        return gettext("%(figure)s, from %(day)s") % {
+            "figure": figure,
+            "day": f"{self.valid_from:%Y-%m-%d}",
+        }
 
     @property
     def is_standing(self) -> bool:

@@ -53,3 +53,7 @@ DETAIL_LABELS = (
     gettext_noop("served by"),
     gettext_noop("stock numbers"),
 )
+
+# Django's own label for an empty choice (BLANK_CHOICE_LABEL, new in Django 6), which its
+# Ukrainian catalogue does not translate yet: ours does.
+DJANGO = (gettext_noop("- Select an option -"),)

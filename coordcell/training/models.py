@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import (
@@ -137,7 +138,7 @@ class TrainingSite(models.Model):
         ordering = ["location__name"]
 
     def __str__(self) -> str:
-        return self.location.name if self.location_id else "training site"
+        return self.location.name if self.location_id else gettext("training site")
 
     @property
     def host_nation(self) -> object:
@@ -230,7 +231,12 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.course.code} at {self.site} from {self.start_date}"
+        return gettext("%(ref)s: %(course)s at %(site)s from %(day)s") % {
+            "ref": self.reference,
+            "course": self.course.code,
+            "site": self.site,
+            "day": self.start_date,
+        }
 
     @property
     def end_date(self) -> dt.date:
@@ -495,7 +501,10 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.cohort.reference} on {self.session.reference}"
+        return gettext("%(cohort)s on %(session)s") % {
+            "cohort": self.cohort.reference,
+            "session": self.session.reference,
+        }
 
     @property
     def completed(self) -> bool:
