@@ -24,7 +24,8 @@ Each finding is traced to the file that holds its text: a template the page rend
 Python module. Files another helper of issue 21 owns this session (the logistics, allocation and
 reports templates and modules, base.html; see DEFERRED) are reported, not failed: the test
 prints every untranslated text per page and per file so that their owners finish them after the
-merge. DEFERRED is temporary: the lead empties it once those are translated (docs/i18n.md).
+merge. DEFERRED is temporary: the lead empties it once those are translated
+(docs/deployment.md, "Languages").
 
 Run it alone: ``DATABASE_URL= .venv/bin/pytest tests/test_ukrainian.py -q -s``.
 """
