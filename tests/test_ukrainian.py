@@ -84,6 +84,9 @@ NOT_WORDS = re.compile(r"https?://\S+|\S+@\S+|(?<![\w])/[\w/.?=&%-]*|\{[^}]*\}|%
 SECRET = re.compile(r"^[A-Z]{13,}$")
 PLACEHOLDERS = re.compile(r"%\(\w+\)|%[sd]|\{\w*\}")
 VISIBLE_ATTRS = ("title", "placeholder", "aria-label", "alt")
+# Not interface text: scripts and styles, and what a user types or reads as it is written
+# (a command, a header value, a token): code, kbd, samp, pre.
+SKIPPED = ("script", "style", "code", "kbd", "samp", "pre")
 BUTTON_TYPES = ("submit", "button", "reset")
 
 
@@ -97,11 +100,17 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
         self._skip = 0
+        self._other_lang: list[Any] = []  # [tag, depth] of an element in another language
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag in ("script", "style"):
+        if tag in SKIPPED:
             self._skip += 1
+        # An element marked as written in another language (the language switch's "English")
+        if self._other_lang:
+            self._other_lang[1] += tag == self._other_lang[0]
+        elif tag != "html" and a.get("lang") and not a["lang"].startswith("uk"):
+            self._other_lang = [tag, 1]
         for name in VISIBLE_ATTRS:
             if a.get(name):
                 self.texts.append(a[name])
@@ -109,11 +118,15 @@ class _Text(HTMLParser):
             self.texts.append(a["value"])
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
+        if tag in SKIPPED and self._skip:
             self._skip -= 1
+        if self._other_lang and tag == self._other_lang[0]:
+            self._other_lang[1] -= 1
+            if not self._other_lang[1]:
+                self._other_lang = []
 
     def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
+        if not self._skip and not self._other_lang and data.strip():
             self.texts.append(data)
 
 
@@ -142,6 +155,7 @@ def database_strings() -> tuple[set[str], set[str]]:
     the codes among them: the values of fields with choices and JSON keys."""
     found: set[str] = set()
     codes: set[str] = set()
+    names: set[str] = set()  # stored where no choice applies: a username "auditor" is a name
 
     def walk(value: Any) -> Iterable[str]:
         if isinstance(value, str):
@@ -173,11 +187,10 @@ def database_strings() -> tuple[set[str], set[str]]:
                     s = " ".join(s.split())
                     if s:
                         found.add(s)
-                        if is_code:
-                            codes.add(s)
+                        (codes if is_code else names).add(s)
     # Settings a page prints as they are: the installation's marking.
     found.add(" ".join(str(settings.COORDCELL_CLASSIFICATION).split()))
-    return found, codes
+    return found, codes - names
 
 
 def remove(text: str, value: str) -> str:
@@ -206,11 +219,11 @@ class Catalogue:
     def load(cls) -> Catalogue:
         allowed: set[str] = set()
         # Django's own Ukrainian (its form errors, "Email адреса"): its Latin words are allowed
-        django_uk = Path(django.__file__).parent / "conf" / "locale" / "uk" / "LC_MESSAGES"
-        with (django_uk / "django.mo").open("rb") as f:
-            theirs: dict[Any, str] = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
-        for msgstr in theirs.values():
-            allowed.update(latin_words(msgstr))
+        for mo in Path(django.__file__).parent.glob("**/locale/uk/LC_MESSAGES/django.mo"):
+            with mo.open("rb") as f:
+                theirs: dict[Any, str] = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
+            for msgstr in theirs.values():
+                allowed.update(latin_words(msgstr))
         with CATALOGUE.open("rb") as f:
             catalog: dict[Any, str] = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
         msgids: set[str] = set()
@@ -486,7 +499,8 @@ def test_the_check_tells_interface_text_from_data() -> None:
         "<p>Leopard 2A6 — 12 шт., 03.02.2026</p><p>Експорт CSV через API</p>"
         '<button title="Зберегти">Зберегти</button><input type="submit" value="Submit now">'
         '<p>Pledged quantity</p><input type="search" placeholder="Шукати" value="echo me">'
-        "<p>Save changes</p><p>https://example.org/x і /api/v1/x</p></body></html>"
+        "<p>Save changes</p><p>https://example.org/x і /api/v1/x</p>"
+        '<button lang="en">English</button><code>coordcell token create</code></body></html>'
     )
 
     class Answer:

@@ -33,7 +33,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: list[str], user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice_field(self, "kind").choices = [(k, k.capitalize()) for k in kinds]
+        choice_field(self, "kind").choices = [(k, _(k).capitalize()) for k in kinds]
         model_choice_field(self, "saved_mapping").queryset = SavedMapping.objects.filter(owner=user)
 
     def clean_file(self) -> Any:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a list of labels: one a line reads best)
 """The import kinds' names, field labels and help texts (specs.py, kinds.py), marked here so that
 ``makemessages`` collects them: the import pages translate them when they show them, while the
 importer keeps matching a sheet's headers against the English labels and their synonyms.

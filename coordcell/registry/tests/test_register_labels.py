@@ -1,7 +1,10 @@
 """Every register's title, column and action label is marked for translation (register_labels)."""
 
-from coordcell.catalogue import REGISTERS
+from coordcell.catalogue import REGISTERS as LISTED
 from coordcell.registry.register_labels import LABELS
+from coordcell.training.register_defs import REGISTERS as TRAINING
+
+REGISTERS = [*LISTED, *TRAINING]
 
 
 def test_every_register_label_is_marked_for_translation() -> None:
