@@ -250,7 +250,6 @@ class ItemCategory(models.Model):
         verbose_name = _("item category")
         verbose_name_plural = _("item categories")
         ordering = ["domain", "name"]
-        verbose_name_plural = "item categories"
 
     def __str__(self) -> str:
         return self.name
@@ -501,7 +500,6 @@ class Capability(models.Model):
         verbose_name = _("capability")
         verbose_name_plural = _("capabilities")
         ordering = ["name"]
-        verbose_name_plural = "capabilities"
 
     def __str__(self) -> str:
         return self.name
