@@ -528,3 +528,18 @@ def test_the_check_tells_interface_text_from_data() -> None:
 
     inspector.check(viewer, "page", "/nowhere/", Answer())
     assert {f.text for f in inspector.findings} == {"Submit now", "Pledged quantity"}
+
+
+def test_the_server_error_page_is_in_ukrainian(rf: Any) -> None:
+    """The 500 page, which no crawl reaches, by the same check."""
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override("uk"):
+        response = server_error(rf.get("/"))
+    inspector = UkrainianInspector(Catalogue.load(), Data(set(), {}), Sources({}))
+    response.templates = []
+    inspector.check(VIEWERS[0], "page", "/", response)
+    assert response.status_code == 500
+    assert "На нашому боці сталася помилка" in response.content.decode()
+    assert not inspector.findings, inspector.findings
