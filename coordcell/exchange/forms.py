@@ -40,15 +40,18 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(SUPPORTED):
             raise forms.ValidationError(
-                f"{upload.name}: send a .csv or .xlsx file (save the sheet in one of these)."
+                _("%(name)s: send a .csv or .xlsx file (save the sheet in one of these).")
+                % {"name": upload.name}
             )
         limit = settings.COORDCELL_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the page takes up to "
-                f"{filesizeformat(limit)} (COORDCELL_IMPORT_MAX_MB). Split it into several "
-                "files, or save a workbook as .csv (smaller), or use 'coordcell import' on the "
-                "server."
+                _(
+                    "The file is %(size)s; the page takes up to %(limit)s "
+                    "(COORDCELL_IMPORT_MAX_MB). Split it into several files, or save a workbook "
+                    "as .csv (smaller), or use 'coordcell import' on the server."
+                )
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         return upload
 
