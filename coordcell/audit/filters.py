@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 
@@ -24,7 +25,7 @@ class PlausibleDateTimeField(forms.DateTimeField):
         offset = moment.utcoffset()
         if moment.year < 1900 or (offset is not None and abs(offset) > dt.timedelta(hours=14)):
             raise forms.ValidationError(
-                "Give a date and time from 1900 on, with a UTC offset within ±14:00."
+                _("Give a date and time from 1900 on, with a UTC offset within ±14:00.")
             )
         return moment
 
@@ -34,12 +35,12 @@ class PlausibleDateTimeFilter(django_filters.DateTimeFilter):
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    actor_name = django_filters.CharFilter(lookup_expr="icontains", label="Who")
-    verb = django_filters.CharFilter(label="What (verb)")
-    target_type = django_filters.CharFilter(label="Object type (e.g. pledges.pledge)")
-    target_id = django_filters.CharFilter(label="Object id")
-    after = PlausibleDateTimeFilter(field_name="at", lookup_expr="gte", label="From")
-    before = PlausibleDateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
+    actor_name = django_filters.CharFilter(lookup_expr="icontains", label=_("Who"))
+    verb = django_filters.CharFilter(label=_("What (verb)"))
+    target_type = django_filters.CharFilter(label=_("Object type (e.g. pledges.pledge)"))
+    target_id = django_filters.CharFilter(label=_("Object id"))
+    after = PlausibleDateTimeFilter(field_name="at", lookup_expr="gte", label=_("From"))
+    before = PlausibleDateTimeFilter(field_name="at", lookup_expr="lt", label=_("Until"))
 
     class Meta:
         model = AuditEvent

@@ -21,17 +21,20 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
     actor_name = models.CharField(_("who"), max_length=150)
     verb = models.CharField(_("what"), max_length=40)
-    target_type = models.CharField(max_length=60)
-    target_id = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=60, verbose_name=_("object type"))
+    target_id = models.CharField(max_length=40, verbose_name=_("object id"))
     target_repr = models.CharField(_("object"), max_length=200)
-    data = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, verbose_name=_("data"))
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-seq"]
         indexes = [
             models.Index(fields=["target_type", "target_id"]),

@@ -20,31 +20,38 @@ from .unknown_values import add_unknown_fields, apply_unknown, clean_unknown
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="What the file holds")
-    file = forms.FileField(label="Spreadsheet (.csv or .xlsx)")
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"))
+    file = forms.FileField(label=gettext_lazy("Spreadsheet (.csv or .xlsx)"))
     saved_mapping = forms.ModelChoiceField(
-        SavedMapping.objects.none(), required=False, label="Use a saved column mapping"
+        SavedMapping.objects.none(),
+        required=False,
+        label=gettext_lazy("Use a saved column mapping"),
     )
-    mapping_file = forms.FileField(required=False, label="…or a mapping file (.yaml or .json)")
+    mapping_file = forms.FileField(
+        required=False, label=gettext_lazy("…or a mapping file (.yaml or .json)")
+    )
 
     def __init__(self, *args: Any, kinds: list[str], user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice_field(self, "kind").choices = [(k, k.capitalize()) for k in kinds]
+        choice_field(self, "kind").choices = [(k, _(k).capitalize()) for k in kinds]
         model_choice_field(self, "saved_mapping").queryset = SavedMapping.objects.filter(owner=user)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(SUPPORTED):
             raise forms.ValidationError(
-                f"{upload.name}: send a .csv or .xlsx file (save the sheet in one of these)."
+                _("%(name)s: send a .csv or .xlsx file (save the sheet in one of these).")
+                % {"name": upload.name}
             )
         limit = settings.COORDCELL_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the page takes up to "
-                f"{filesizeformat(limit)} (COORDCELL_IMPORT_MAX_MB). Split it into several "
-                "files, or save a workbook as .csv (smaller), or use 'coordcell import' on the "
-                "server."
+                _(
+                    "The file is %(size)s; the page takes up to %(limit)s "
+                    "(COORDCELL_IMPORT_MAX_MB). Split it into several files, or save a workbook "
+                    "as .csv (smaller), or use 'coordcell import' on the server."
+                )
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         return upload
 
@@ -115,8 +122,8 @@ class MappingForm(forms.Form):
             self.fields[name] = forms.ChoiceField(
                 choices=choices + self._missing_choice(name),
                 required=False,
-                label=f.label + (" *" if f.required else ""),
-                help_text=f.help,
+                label=_(f.label) + (" *" if f.required else ""),
+                help_text=_(f.help) if f.help else "",
                 initial=initial,
             )
         for header, indexes in duplicate_headers(headers).items():
@@ -138,20 +145,20 @@ class MappingForm(forms.Form):
             self.fields[f"const:{f.name}"] = forms.CharField(
                 required=False,
                 max_length=200,
-                label=f.label,
+                label=_(f.label),
                 initial=mapping.constants.get(f.name, ""),
             )
             self.fields[f"default:{f.name}"] = forms.CharField(
                 required=False,
                 max_length=200,
-                label=f.label,
+                label=_(f.label),
                 initial=mapping.defaults.get(f.name, ""),
             )
             if f.kind == "date":
                 self.fields[f"date:{f.name}"] = forms.CharField(
                     required=False,
                     max_length=40,
-                    label=f.label,
+                    label=_(f.label),
                     help_text=_(
                         "e.g. m/d/yyyy, d.m.yyyy, month first; empty: found from the dates"
                     ),

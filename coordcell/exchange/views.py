@@ -162,7 +162,7 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         if latest is not None and latest.active:
-            messages.warning(request, "The import is still running: wait for its report.")
+            messages.warning(request, _("The import is still running: wait for its report."))
             return HttpResponseRedirect(request.path)
         mapping = form.mapping(mapping)
         mode = _mode(request.POST.get("action", ""), upload, form.cleaned_data["skip_invalid"])
@@ -195,7 +195,10 @@ def import_review(request: HtmxHttpRequest, upload_id: str) -> HttpResponse:
                 name=form.cleaned_data["save_as"],
                 mapping=mapping,
             )
-            messages.success(request, f"Saved the mapping as {form.cleaned_data['save_as']!r}.")
+            messages.success(
+                request,
+                _("Saved the mapping as %(name)r.") % {"name": form.cleaned_data["save_as"]},
+            )
         import_run_create(
             actor=user,
             upload=upload,

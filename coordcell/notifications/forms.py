@@ -18,6 +18,9 @@ class PreferenceForm(forms.Form):
     )
     language = forms.ChoiceField(
         label=_("Language of notifications"),
-        choices=[("", _("The installation's default")), *settings.LANGUAGES],
+        choices=[
+            ("", _("The installation's default")),
+            *((code, _(name)) for code, name in settings.LANGUAGES),
+        ],
         required=False,
     )

@@ -36,7 +36,10 @@ class Notification(models.Model):
     when the change happens (services.py), so the inbox and the mail never compute them again."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     subject = models.CharField(_("subject"), max_length=200)
@@ -56,6 +59,8 @@ class Notification(models.Model):
     email_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
@@ -72,7 +77,10 @@ class NotificationPreference(models.Model):
     installation's default language."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
     )
     # Kinds that also come by e-mail; the others stay in the inbox only.
     email_kinds = models.JSONField(_("kinds by e-mail"), default=list, blank=True)
@@ -87,6 +95,10 @@ class NotificationPreference(models.Model):
         help_text=_("Empty: the installation's default language."),
     )
     version = models.PositiveIntegerField(default=1, validators=between(1, 2**31 - 1))
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
 
     def __str__(self) -> str:
         return f"{self.user_id}: {', '.join(self.email_kinds)}"

@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.filters import CategoryDomainFilter
 
@@ -13,7 +14,7 @@ class PledgeFilter(django_filters.FilterSet):
     available_after = django_filters.DateFilter(
         field_name="available_from",
         lookup_expr="gte",
-        label="Available from (on or after)",
+        label=_("Available from (on or after)"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

@@ -51,9 +51,12 @@ class Pledge(UndisclosedQuantity, models.Model):
         on_delete=models.PROTECT,
         related_name="pledges",
         limit_choices_to={"is_donor": True},
+        verbose_name=_("donor"),
     )
     donor_reference = models.CharField(_("donor's own reference"), max_length=60, blank=True)
-    category = models.ForeignKey(ItemCategory, on_delete=models.PROTECT, related_name="pledges")
+    category = models.ForeignKey(
+        ItemCategory, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("category")
+    )
     # None: the donor has not disclosed it ("undisclosed" in public trackers). Such a pledge is
     # counted as undisclosed (never as 0 or 1) and left out of allocation until disclosed.
     quantity = models.PositiveIntegerField(
@@ -80,12 +83,14 @@ class Pledge(UndisclosedQuantity, models.Model):
         related_name="pledges_restricted_to",
         limit_choices_to={"kind": Location.Kind.HUB},
         help_text=_("Leave empty if the donor allows any hub."),
+        verbose_name=_("allowed hubs"),
     )
     allowed_capabilities = models.ManyToManyField(
         Capability,
         blank=True,
         related_name="pledges_restricted_to",
         help_text=_("Leave empty if the items may serve any capability."),
+        verbose_name=_("allowed capabilities"),
     )
     conditions = models.TextField(_("conditions"), blank=True)
     status = models.CharField(
@@ -111,11 +116,14 @@ class Pledge(UndisclosedQuantity, models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
         ordering = ["-created_at", "reference"]
         indexes = [
             models.Index(fields=["donor", "status"]),
@@ -223,7 +231,9 @@ class PledgeDelivery(models.Model):
     same row imported again updates its entry, never adds one."""
 
     reference = models.CharField(_("reference"), max_length=30, unique=True)
-    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("pledge")
+    )
     quantity = models.PositiveIntegerField(
         _("delivered quantity"),
         null=True,
@@ -245,11 +255,14 @@ class PledgeDelivery(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("pledge delivery")
+        verbose_name_plural = _("pledge deliveries")
         ordering = ["delivered_on", "pk"]
         constraints = [
             models.UniqueConstraint(

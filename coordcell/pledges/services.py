@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from coordcell.audit.services import (
@@ -332,16 +333,21 @@ def pledge_delete(*, actor: User, pledge: Pledge) -> None:
     _refuse_unless(can_save_pledge(actor, pledge))
     if pledge.allocated_quantity:
         raise ValidationError(
-            "Part of this pledge is allocated: it cannot be deleted. Release the allocation, "
-            "then withdraw the pledge."
+            gettext(
+                "Part of this pledge is allocated: it cannot be deleted. Release the allocation, "
+                "then withdraw the pledge."
+            )
         )
     try:
         delete_audited(actor=actor, instance=pledge)
     except ProtectedError as exc:
         # Still named by a run's lines or a shipment.
         raise ValidationError(
-            f"{pledge.reference} is still in use (by an allocation run or a shipment) and cannot "
-            "be deleted; withdraw it instead."
+            gettext(
+                "%(ref)s is still in use (by an allocation run or a shipment) and cannot be "
+                "deleted; withdraw it instead."
+            )
+            % {"ref": pledge.reference}
         ) from exc
 
 

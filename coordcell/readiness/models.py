@@ -28,10 +28,12 @@ class CapabilityPackage(models.Model):
     bottleneck = models.JSONField(_("bottleneck"), default=dict, blank=True)
     critical_path = models.JSONField(_("critical path"), default=list, blank=True)
     components = models.JSONField(_("components"), default=dict, blank=True)
-    computed_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("computed at"))
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("capability package")
+        verbose_name_plural = _("capability packages")
         ordering = ["reference"]
 
     def __str__(self) -> str:
@@ -45,9 +47,14 @@ class PackageItem(models.Model):
         SPARES = "spares", _("Spares")
         MAINTENANCE = "maintenance", _("Maintenance arrangement")
 
-    package = models.ForeignKey(CapabilityPackage, on_delete=models.CASCADE, related_name="items")
+    package = models.ForeignKey(
+        CapabilityPackage, on_delete=models.CASCADE, related_name="items", verbose_name=_("package")
+    )
     requirement = models.ForeignKey(
-        Requirement, on_delete=models.PROTECT, related_name="package_items"
+        Requirement,
+        on_delete=models.PROTECT,
+        related_name="package_items",
+        verbose_name=_("requirement"),
     )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
     tranche = models.PositiveSmallIntegerField(
@@ -58,6 +65,8 @@ class PackageItem(models.Model):
     )
 
     class Meta:
+        verbose_name = _("package item")
+        verbose_name_plural = _("package items")
         ordering = ["package", "role", "tranche", "requirement__reference"]
         constraints = [
             models.UniqueConstraint(
@@ -72,16 +81,23 @@ class PackageItem(models.Model):
 class ReadinessChange(models.Model):
     """A package's readiness date or bottleneck moved: before, after, and what caused it."""
 
-    package = models.ForeignKey(CapabilityPackage, on_delete=models.CASCADE, related_name="changes")
-    at = models.DateTimeField(auto_now_add=True)
+    package = models.ForeignKey(
+        CapabilityPackage,
+        on_delete=models.CASCADE,
+        related_name="changes",
+        verbose_name=_("package"),
+    )
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("when"))
     cause = models.CharField(_("cause"), max_length=300)  # the cell's words (facts.Cause.text)
     causes = models.JSONField(_("causes"), default=list, blank=True)  # facts.Cause.as_fact()
-    before_date = models.DateField(null=True, blank=True)
-    after_date = models.DateField(null=True, blank=True)
+    before_date = models.DateField(null=True, blank=True, verbose_name=_("ready on before"))
+    after_date = models.DateField(null=True, blank=True, verbose_name=_("ready on after"))
     before_bottleneck = models.JSONField(default=dict, blank=True)
     after_bottleneck = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("readiness change")
+        verbose_name_plural = _("readiness changes")
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:

@@ -154,5 +154,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
     changes = services.recompute_all(
         cause=Cause(f"recomputed by {u.username}", "recomputed"), actor=u
     )
-    messages.success(request, f"Readiness recomputed: {len(changes)} packages moved.")
+    messages.success(
+        request, _("Readiness recomputed: %(n)s packages moved.") % {"n": len(changes)}
+    )
     return HttpResponseRedirect(reverse("readiness:list"))

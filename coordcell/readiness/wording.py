@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from coordcell.logistics.selectors import Detail, detail_level_for_donor, week_window
 from coordcell.registry.access import as_user
 
@@ -35,8 +38,9 @@ from . import facts
 from .facts import DELIVERY_KINDS
 from .models import CapabilityPackage, ReadinessChange
 
-PARTS = ("end items", "crews", "sustainment")
-ANOTHER_DONOR = "a delivery by another donor"
+# The parts of a package: keys of its components, translated where shown (the pages).
+PARTS = (gettext_noop("end items"), gettext_noop("crews"), gettext_noop("sustainment"))
+ANOTHER_DONOR = gettext_noop("a delivery by another donor")
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,10 @@ class Wording:
             return day.isoformat()
         if level is Detail.LAST_LEG:
             monday, sunday = week_window(day)
-            return f"week {monday.isoformat()} – {sunday.isoformat()}"
+            return _("week %(monday)s – %(sunday)s") % {
+                "monday": monday.isoformat(),
+                "sunday": sunday.isoformat(),
+            }
         return ""
 
     def date(self, fact: Mapping[str, Any]) -> str:
@@ -201,18 +208,20 @@ class Wording:
     def _requirement(self, fact: Mapping[str, Any], word: str = "") -> str:
         """ "R-000042" ("requirement R-000042" with ``word``), or "an item of the package"."""
         if not self._sees("requirement", fact):
-            return "an item of the package"
-        return f"{word} {fact['requirement_ref']}".strip()
+            return _("an item of the package")
+        if word:
+            return _("requirement %(ref)s") % {"ref": fact["requirement_ref"]}
+        return str(fact["requirement_ref"])
 
     def _cohort(self, fact: Mapping[str, Any], *, unit: bool = False) -> str:
         if not self._sees("cohort", fact):
-            return "a cohort"
+            return _("a cohort")
         which = f" ({fact['unit']})" if unit and fact.get("unit") else ""
-        return f"cohort {fact['cohort_ref']}{which}"
+        return _("cohort %(ref)s") % {"ref": fact["cohort_ref"]} + which
 
     def _site(self, fact: Mapping[str, Any]) -> str:
         if not self._sees("site", fact):
-            return "another nation's site"
+            return _("another nation's site")
         return str(fact.get("site_name") or "")
 
     def _reason(self, fact: Mapping[str, Any]) -> str:
@@ -231,37 +240,51 @@ class Wording:
         req = self._requirement(fact)
         if level is Detail.STATUS:
             if self.user and self.user.is_donor_liaison:
-                return f"{ANOTHER_DONOR} for {req}"
-            return f"a delivery for {req} is awaited"
-        pledge = f"pledge {fact['pledge_ref']}" if self._sees("pledge", fact) else "a pledge"
+                return _("a delivery by another donor for %(req)s") % {"req": req}
+            return _("a delivery for %(req)s is awaited") % {"req": req}
+        pledge = (
+            _("pledge %(ref)s") % {"ref": fact["pledge_ref"]}
+            if self._sees("pledge", fact)
+            else _("a pledge")
+        )
         shipment = (
-            f" on shipment {fact['shipment_ref']}"
+            _(" on shipment %(ref)s") % {"ref": fact["shipment_ref"]}
             if fact.get("shipment_ref") and self._sees("shipment", fact)
             else ""
         )
         when = self._delivery_date(fact)
         kind = fact["kind"]
         if level is Detail.FULL and kind == "pledge_slipped":
-            return (
-                f"{pledge} slipped: available only from {fact.get('available_from')}, "
-                f"{fact.get('slip_days')} days after its planned departure; {req} now expected "
-                f"{when}"
-            )
+            return _(
+                "%(pledge)s slipped: available only from %(day)s, %(days)s days after its planned "
+                "departure; %(req)s now expected %(when)s"
+            ) % {
+                "pledge": pledge,
+                "day": fact.get("available_from"),
+                "days": fact.get("slip_days"),
+                "req": req,
+                "when": when,
+            }
         if level is Detail.FULL and kind == "shipment_delayed":
-            return (
-                f"shipment {fact.get('shipment_ref')} ({pledge}) delayed "
-                f"{fact.get('slip_days')} days; {req} now expected {when}"
-            )
+            return _(
+                "shipment %(ref)s (%(pledge)s) delayed %(days)s days; %(req)s now expected %(when)s"
+            ) % {
+                "ref": fact.get("shipment_ref"),
+                "pledge": pledge,
+                "days": fact.get("slip_days"),
+                "req": req,
+                "when": when,
+            }
         if kind == "pledge_slipped" and self._sees("pledge", fact):
             # The pledge's availability is on its own page; how far it is behind the shipment's
             # plan would give that plan away.
-            return (
-                f"{pledge} available only from {fact.get('available_from')}; {req} now expected "
-                f"in the {when}"
-            )
+            return _(
+                "%(pledge)s available only from %(day)s; %(req)s now expected in the %(when)s"
+            ) % {"pledge": pledge, "day": fact.get("available_from"), "req": req, "when": when}
+        what = {"req": req, "pledge": pledge, "shipment": shipment, "when": when}
         if level is Detail.LAST_LEG:
-            return f"delivery of {req} ({pledge}{shipment}) expected in the {when}"
-        return f"delivery of {req} ({pledge}{shipment}) expected {when}"
+            return _("delivery of %(req)s (%(pledge)s%(shipment)s) expected in the %(when)s") % what
+        return _("delivery of %(req)s (%(pledge)s%(shipment)s) expected %(when)s") % what
 
     def text(self, fact: Mapping[str, Any]) -> str:
         """A bottleneck or component fact in words."""
@@ -271,50 +294,89 @@ class Wording:
         if kind in DELIVERY_KINDS:
             return self._delivery(fact)
         if kind == "not_allocated" and fact.get("quantity") is None:
-            return (
-                f"{self._requirement(fact, 'requirement')} not allocated: its quantity is "
-                f"undisclosed ({fact.get('covered')} covered)"
-            )
+            return _("%(req)s not allocated: its quantity is undisclosed (%(covered)s covered)") % {
+                "req": self._requirement(fact, "requirement"),
+                "covered": fact.get("covered"),
+            }
         if kind == "not_allocated":
-            return (
-                f"{self._requirement(fact, 'requirement')} not allocated "
-                f"({fact.get('covered')} of {fact.get('quantity')} covered)"
-            )
+            return _("%(req)s not allocated (%(covered)s of %(quantity)s covered)") % {
+                "req": self._requirement(fact, "requirement"),
+                "covered": fact.get("covered"),
+                "quantity": fact.get("quantity"),
+            }
         if kind == "received":
             when = self.date(fact)
-            on = f" on {when}" if when else ""
-            return f"{self._requirement(fact, 'requirement')} received in full{on}"
+            req = self._requirement(fact, "requirement")
+            if when:
+                return _("%(req)s received in full on %(when)s") % {"req": req, "when": when}
+            return _("%(req)s received in full") % {"req": req}
         if kind == "none_listed":
-            return f"no {fact.get('part')} listed"
+            return _("no %(part)s listed") % {"part": _(str(fact.get("part")))}
         if kind == "no_cohort":
-            return f"no crew cohort registered for the {fact.get('capability')}"
+            return _("no crew cohort registered for the %(capability)s") % {
+                "capability": fact.get("capability")
+            }
         if kind == "crew_not_booked":
-            course = fact.get("course") or "(no course path)"
+            course = fact.get("course") or _("(no course path)")
             why = self._reason(fact)
-            return f"{self._cohort(fact, unit=True)} not booked on course {course}" + (
-                f": {why}" if why else ""
-            )
+            return _("%(cohort)s not booked on course %(course)s") % {
+                "cohort": self._cohort(fact, unit=True),
+                "course": course,
+            } + (f": {why}" if why else "")
         if kind == "crew_training":
             why = self._reason(fact)
             if fact.get("completed"):
-                return (
-                    f"{self._cohort(fact)} trained: course {fact.get('course')} at "
-                    f"{self._site(fact)} completed, ended {fact.get('date')}"
-                )
+                return _(
+                    "%(cohort)s trained: course %(course)s at %(site)s completed, ended %(day)s"
+                ) % {
+                    "cohort": self._cohort(fact),
+                    "course": fact.get("course"),
+                    "site": self._site(fact),
+                    "day": fact.get("date"),
+                }
             # Facts from before results were recorded carry no "completed": read as before.
-            expected = "" if "completed" not in fact else " (expected: not yet recorded completed)"
+            expected = (
+                "" if "completed" not in fact else " " + _("(expected: not yet recorded completed)")
+            )
             if fact.get("late") and why:
-                return f"{self._cohort(fact)} trained late ({fact.get('date')}{expected}): {why}"
+                return _("%(cohort)s trained late (%(day)s%(expected)s): %(why)s") % {
+                    "cohort": self._cohort(fact),
+                    "day": fact.get("date"),
+                    "expected": expected,
+                    "why": why,
+                }
             return (
-                f"training of {self._cohort(fact)}: course {fact.get('course')} at "
-                f"{self._site(fact)} ends {fact.get('date')}{expected}"
+                _("training of %(cohort)s: course %(course)s at %(site)s ends %(day)s")
+                % {
+                    "cohort": self._cohort(fact),
+                    "course": fact.get("course"),
+                    "site": self._site(fact),
+                    "day": fact.get("date"),
+                }
+                + expected
             )
         if kind == "crew_needs_rebooking":
-            what = "failed" if fact.get("outcome") == "failed" else "was absent from"
             session = f" ({fact['session_ref']})" if self._sees("session", fact) else ""
+            words = {
+                "cohort": self._cohort(fact, unit=True),
+                "course": fact.get("course"),
+                "site": self._site(fact),
+                "session": session,
+            }
+            if fact.get("outcome") == "failed":
+                return (
+                    _(
+                        "%(cohort)s failed course %(course)s at %(site)s%(session)s: not trained, "
+                        "needs booking again"
+                    )
+                    % words
+                )
             return (
-                f"{self._cohort(fact, unit=True)} {what} course {fact.get('course')} at "
-                f"{self._site(fact)}{session}: not trained, needs booking again"
+                _(
+                    "%(cohort)s was absent from course %(course)s at %(site)s%(session)s: "
+                    "not trained, needs booking again"
+                )
+                % words
             )
         if kind == "legacy":
             return str(fact.get("text", "")) if self.everything else ""
@@ -325,37 +387,48 @@ class Wording:
         kind = step.get("kind")
         if kind == "pledge_available":
             if self._sees("pledge", step):
-                return f"pledge {step['pledge_ref']} available"
+                return _("pledge %(ref)s available") % {"ref": step["pledge_ref"]}
             return ""
         if kind == "shipment_leaves":
             if self._level(step.get("donor")) is Detail.STATUS:
                 return ""
             if step.get("shipment_ref") and self._sees("shipment", step):
-                return f"shipment {step['shipment_ref']} leaves"
-            return "leaves the donor's depot"
+                return _("shipment %(ref)s leaves") % {"ref": step["shipment_ref"]}
+            return _("leaves the donor's depot")
         if kind == "requirement_received":
             if self._level(step.get("donor")) is Detail.STATUS:
                 other = self.user is not None and self.user.is_donor_liaison
-                return ANOTHER_DONOR if other else f"{self._requirement(step)} received in full"
-            return f"{self._requirement(step)} received in full"
+                if other:
+                    return _(ANOTHER_DONOR)
+            return _("%(req)s received in full") % {"req": self._requirement(step)}
         if kind == "cohort_released":
-            return f"{self._cohort(step)} released"
+            return _("%(cohort)s released") % {"cohort": self._cohort(step)}
         if kind == "course":
             where = self._site(step)
             session = f"{step['session_ref']}, " if self._sees("session", step) else ""
-            done = ", completed" if step.get("completed") else ""
-            return (
-                f"course {step.get('course')} at {where} ({session}{step.get('weeks')} weeks{done})"
-            )
+            done = ", " + _("completed") if step.get("completed") else ""
+            return _("course %(course)s at %(where)s (%(session)s%(weeks)s weeks%(done)s)") % {
+                "course": step.get("course"),
+                "where": where,
+                "session": session,
+                "weeks": step.get("weeks"),
+                "done": done,
+            }
         if kind == "crew_trained":
-            crew = f"crew {step['cohort_ref']}" if self._sees("cohort", step) else "a crew"
+            crew = (
+                _("crew %(ref)s") % {"ref": step["cohort_ref"]}
+                if self._sees("cohort", step)
+                else _("a crew")
+            )
             if step.get("completed", True):
-                return f"{crew} trained"
-            return f"{crew} expected trained (not yet recorded completed)"
+                return _("%(crew)s trained") % {"crew": crew}
+            return _("%(crew)s expected trained (not yet recorded completed)") % {"crew": crew}
         if kind == "package_ready":
             if step.get("crews_trained", True):
-                return f"{step.get('name')} ready"
-            return f"{step.get('name')} expected ready (crews not yet recorded trained)"
+                return _("%(name)s ready") % {"name": step.get("name")}
+            return _("%(name)s expected ready (crews not yet recorded trained)") % {
+                "name": step.get("name")
+            }
         return self.text(step)
 
     # ---- a package ----
@@ -389,7 +462,7 @@ class Wording:
         out = []
         for name in PARTS:
             c = shown.get(name)
-            out.append("" if c is None else c.date or ("–" if c.dated else "no date"))
+            out.append("" if c is None else c.date or ("–" if c.dated else _("no date")))
         return out
 
     def critical_path(self, package: CapabilityPackage) -> list[Step]:
@@ -410,19 +483,19 @@ class Wording:
         kind = cause.get("kind")
         if kind == "pledge":
             seen = [p for p in cause.get("pledges") or [] if p in self._pledges]
-            return "a pledge changed" if seen else ""
+            return _("a pledge changed") if seen else ""
         if kind in ("shipment_events", "shipment_replanned"):
             full = [s for s in cause.get("shipments") or [] if s in self._shipments]
-            return "your shipments moved" if full and self._own_shipments else ""
+            return _("your shipments moved") if full and self._own_shipments else ""
         if kind == "training":
-            return "training plans changed"
+            return _("training plans changed")
         if kind == "training_schedule":
-            return "training schedule run"
+            return _("training schedule run")
         if kind in ("allocation", "package", "recomputed"):
             return {
-                "allocation": "allocation plan committed",
-                "package": "package changed",
-                "recomputed": "recomputed",
+                "allocation": _("allocation plan committed"),
+                "package": _("package changed"),
+                "recomputed": _("recomputed"),
             }[kind]
         return ""
 

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from .models import CategoryDomain, ItemCategory, Location, Nation, Organisation
 
@@ -11,7 +12,7 @@ class CategoryDomainFilter(django_filters.ChoiceFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", CategoryDomain.choices)
-        kwargs.setdefault("label", "Domain")
+        kwargs.setdefault("label", _("Domain"))
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -22,8 +23,8 @@ class CategoryDomainFilter(django_filters.ChoiceFilter):
 
 
 class NationFilter(django_filters.FilterSet):
-    is_donor = django_filters.BooleanFilter(label="Donor")
-    is_host = django_filters.BooleanFilter(label="Training host")
+    is_donor = django_filters.BooleanFilter(label=_("Donor"))
+    is_host = django_filters.BooleanFilter(label=_("Training host"))
 
     class Meta:
         model = Nation

@@ -11,6 +11,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 
 LOGIN_AT = "_cc_login_at"
 SEEN_AT = "_cc_seen_at"
@@ -33,7 +34,7 @@ class SessionTimeoutMiddleware:
             absolute = settings.COORDCELL_SESSION_HOURS * 3600
             if now - seen_at > idle or now - login_at > absolute:
                 logout(request)
-                messages.info(request, "Your session expired: please log in again.")
+                messages.info(request, gettext("Your session expired: please log in again."))
                 return redirect_to_login(request.get_full_path())
             if SEEN_AT not in request.session or now - seen_at > 60:
                 # A minute's precision is enough, and spares a session write on every request.

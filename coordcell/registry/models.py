@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, VERSION_MAX, between
@@ -68,6 +69,8 @@ class Nation(models.Model):
     is_host = models.BooleanField(_("training host"), default=False)
 
     class Meta:
+        verbose_name = _("nation")
+        verbose_name_plural = _("nations")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -98,11 +101,15 @@ class Organisation(models.Model):
         COMMAND = "command", _("Multinational command")
         INDUSTRY = "industry", _("Industry")
 
-    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="organisations")
+    nation = models.ForeignKey(
+        Nation, on_delete=models.PROTECT, related_name="organisations", verbose_name=_("nation")
+    )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["nation__name", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -140,7 +147,12 @@ class User(AbstractUser):
         related_name="users",
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="users"
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("organisation"),
     )
 
     def clean(self) -> None:
@@ -235,8 +247,9 @@ class ItemCategory(models.Model):
     )
 
     class Meta:
+        verbose_name = _("item category")
+        verbose_name_plural = _("item categories")
         ordering = ["domain", "name"]
-        verbose_name_plural = "item categories"
 
     def __str__(self) -> str:
         return self.name
@@ -250,7 +263,10 @@ class StockNumber(models.Model):
     """A NATO Stock Number (NSN) of an item covered by a category."""
 
     category = models.ForeignKey(
-        ItemCategory, on_delete=models.CASCADE, related_name="stock_numbers"
+        ItemCategory,
+        on_delete=models.CASCADE,
+        related_name="stock_numbers",
+        verbose_name=_("category"),
     )
     nsn = models.CharField(
         _("NATO Stock Number"), max_length=16, unique=True, validators=[nsn_validator]
@@ -258,6 +274,8 @@ class StockNumber(models.Model):
     description = models.CharField(_("item"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("stock number")
+        verbose_name_plural = _("stock numbers")
         ordering = ["nsn"]
 
     def __str__(self) -> str:
@@ -294,7 +312,9 @@ class Location(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="locations")
+    nation = models.ForeignKey(
+        Nation, on_delete=models.PROTECT, related_name="locations", verbose_name=_("nation")
+    )
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=8,
@@ -310,6 +330,8 @@ class Location(models.Model):
     is_main_hub = models.BooleanField(_("main hub"), default=False)
 
     class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
         ordering = ["kind", "name"]
         indexes = [models.Index(fields=["kind", "name"])]
 
@@ -344,6 +366,7 @@ class HubCapacity(models.Model):
         on_delete=models.CASCADE,
         related_name="capacities",
         limit_choices_to={"kind": Location.Kind.HUB},
+        verbose_name=_("hub"),
     )
     domain = models.CharField(_("domain"), max_length=20, choices=CategoryDomain.choices)
     valid_from = models.DateField(
@@ -369,8 +392,9 @@ class HubCapacity(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
@@ -382,10 +406,19 @@ class HubCapacity(models.Model):
         indexes = [models.Index(fields=["hub", "domain", "valid_from"])]
 
     def __str__(self) -> str:
-        figure = f"{self.hub}: {self.get_domain_display()} {self.weekly_capacity}/week"
+        figure = gettext("%(hub)s: %(domain)s %(units)s/week") % {
+            "hub": self.hub,
+            "domain": self.get_domain_display(),
+            "units": self.weekly_capacity,
+        }
         if self.valid_until is not None:
             return f"{figure}, {self.valid_from:%Y-%m-%d} – {self.valid_until:%Y-%m-%d}"
-        return figure if self.is_standing else f"{figure}, from {self.valid_from:%Y-%m-%d}"
+        if self.is_standing:
+            return figure
+        return gettext("%(figure)s, from %(day)s") % {
+            "figure": figure,
+            "day": f"{self.valid_from:%Y-%m-%d}",
+        }
 
     @property
     def is_standing(self) -> bool:
@@ -436,10 +469,16 @@ class CapabilityCoalition(models.Model):
     domain = models.CharField(
         _("domain"), max_length=20, choices=CategoryDomain.choices, blank=True
     )
-    lead_nations = models.ManyToManyField(Nation, related_name="led_coalitions")
-    members = models.ManyToManyField(Nation, related_name="coalitions", blank=True)
+    lead_nations = models.ManyToManyField(
+        Nation, related_name="led_coalitions", verbose_name=_("lead nations")
+    )
+    members = models.ManyToManyField(
+        Nation, related_name="coalitions", blank=True, verbose_name=_("members")
+    )
 
     class Meta:
+        verbose_name = _("capability coalition")
+        verbose_name_plural = _("capability coalitions")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -450,13 +489,17 @@ class Capability(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     coalition = models.ForeignKey(
-        CapabilityCoalition, on_delete=models.PROTECT, related_name="capabilities"
+        CapabilityCoalition,
+        on_delete=models.PROTECT,
+        related_name="capabilities",
+        verbose_name=_("coalition"),
     )
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
+        verbose_name = _("capability")
+        verbose_name_plural = _("capabilities")
         ordering = ["name"]
-        verbose_name_plural = "capabilities"
 
     def __str__(self) -> str:
         return self.name

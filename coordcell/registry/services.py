@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coordcell.audit.models import AuditEvent
 from coordcell.audit.services import (
@@ -79,7 +80,8 @@ def reference_delete(*, actor: Any, instance: models.Model) -> None:
     except models.ProtectedError as exc:
         users = sorted({str(o) for o in exc.protected_objects})[:5]
         raise ValidationError(
-            f"{instance} is still in use (by {', '.join(users)}…) and cannot be deleted."
+            gettext("%(record)s is still in use (by %(users)s…) and cannot be deleted.")
+            % {"record": instance, "users": ", ".join(users)}
         ) from exc
 
 

@@ -106,8 +106,8 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
     for name in register.detail_fields:
         try:
             label = obj._meta.get_field(name.split(".")[0]).verbose_name
-        except Exception:
-            label = name.replace("_", " ")
+        except Exception:  # a reverse relation or a method: its name, marked in register_labels
+            label = _(name.replace("_", " "))
         fields.append((str(label), resolve(obj, name)))
     user = as_user(request.user)
     history = history_visible_to(user, obj._meta.label_lower, [obj.pk])

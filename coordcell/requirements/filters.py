@@ -2,6 +2,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.filters import CategoryDomainFilter
 
@@ -11,14 +12,14 @@ from .models import Requirement
 class RequirementFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Requirement.Status.choices)
     unmet = django_filters.BooleanFilter(
-        method="filter_unmet", label="Still waiting for an allocation"
+        method="filter_unmet", label=_("Still waiting for an allocation")
     )
     priority = django_filters.ChoiceFilter(choices=Requirement.PRIORITY_CHOICES)
     domain = CategoryDomainFilter(field_name="category")
     need_by_before = django_filters.DateFilter(
         field_name="need_by",
         lookup_expr="lte",
-        label="Needed by (on or before)",
+        label=_("Needed by (on or before)"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

@@ -41,10 +41,16 @@ class Requirement(UndisclosedQuantity, models.Model):
 
     reference = models.CharField(_("reference"), max_length=30, unique=True)
     capability = models.ForeignKey(
-        Capability, on_delete=models.PROTECT, related_name="requirements"
+        Capability,
+        on_delete=models.PROTECT,
+        related_name="requirements",
+        verbose_name=_("capability"),
     )
     category = models.ForeignKey(
-        ItemCategory, on_delete=models.PROTECT, related_name="requirements"
+        ItemCategory,
+        on_delete=models.PROTECT,
+        related_name="requirements",
+        verbose_name=_("category"),
     )
     # None: not disclosed by the source. Counted as undisclosed, left out of allocation until
     # disclosed (its status stays open).
@@ -61,6 +67,7 @@ class Requirement(UndisclosedQuantity, models.Model):
         on_delete=models.PROTECT,
         related_name="requirements",
         limit_choices_to={"kind": Location.Kind.DELIVERY_POINT},
+        verbose_name=_("delivery point"),
     )
     priority = models.PositiveSmallIntegerField(
         _("priority"),
@@ -82,11 +89,14 @@ class Requirement(UndisclosedQuantity, models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("requirement")
+        verbose_name_plural = _("requirements")
         ordering = ["priority", "need_by", "reference"]
         indexes = [
             models.Index(fields=["status", "priority", "need_by"]),

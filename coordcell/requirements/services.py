@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coordcell.audit.services import (
     AuditEntry,
@@ -142,15 +143,18 @@ def requirement_delete(*, actor: User, requirement: Requirement) -> None:
     _check_actor(actor)
     if requirement.status != Requirement.Status.OPEN:
         raise ValidationError(
-            "Only an open requirement can be deleted; cancel an allocated one instead."
+            gettext("Only an open requirement can be deleted; cancel an allocated one instead.")
         )
     try:
         delete_audited(actor=actor, instance=requirement)
     except ProtectedError as exc:
         # Still named by a run's lines, a shipment or a capability package.
         raise ValidationError(
-            f"{requirement.reference} is still in use (by an allocation run, a shipment or a "
-            "capability package) and cannot be deleted; cancel it instead."
+            gettext(
+                "%(ref)s is still in use (by an allocation run, a shipment or a capability "
+                "package) and cannot be deleted; cancel it instead."
+            )
+            % {"ref": requirement.reference}
         ) from exc
 
 
@@ -161,17 +165,28 @@ def requirement_cancel(*, actor: User, requirement: Requirement, reason: str) ->
         raise PermissionDenied("Only coordinators and the recipient's liaisons cancel needs.")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason for the cancellation: it is audited."})
+        raise ValidationError(
+            {"reason": gettext("Give the reason for the cancellation: it is audited.")}
+        )
     with transaction.atomic():
         locked = Requirement.objects.select_for_update().get(pk=requirement.pk)
         if locked.cancelled_at is not None:
-            raise ValidationError(f"{locked.reference} is already cancelled.")
+            raise ValidationError(
+                gettext("%(ref)s is already cancelled.") % {"ref": locked.reference}
+            )
         coverage = _coverage([locked.pk])[locked.pk]
         if coverage.allocated or coverage.received:
             raise ValidationError(
-                f"{locked.reference} has {coverage.allocated} allocated and {coverage.received} "
-                "received: only a requirement nothing is allocated to can be cancelled. Cancel "
-                "the shipments that carry its allocation first."
+                gettext(
+                    "%(ref)s has %(allocated)s allocated and %(received)s received: only a "
+                    "requirement nothing is allocated to can be cancelled. Cancel the shipments "
+                    "that carry its allocation first."
+                )
+                % {
+                    "ref": locked.reference,
+                    "allocated": coverage.allocated,
+                    "received": coverage.received,
+                }
             )
         locked.cancelled_at = timezone.now()
         locked.save(update_fields=["cancelled_at"])

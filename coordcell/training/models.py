@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import (
@@ -83,6 +84,8 @@ class Course(models.Model):
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -130,10 +133,12 @@ class TrainingSite(models.Model):
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("training site")
+        verbose_name_plural = _("training sites")
         ordering = ["location__name"]
 
     def __str__(self) -> str:
-        return self.location.name if self.location_id else "training site"
+        return self.location.name if self.location_id else gettext("training site")
 
     @property
     def host_nation(self) -> object:
@@ -158,12 +163,19 @@ class TrainingSite(models.Model):
 class Blackout(models.Model):
     """Days a site cannot train (its own exercises, holidays, range maintenance)."""
 
-    site = models.ForeignKey(TrainingSite, on_delete=models.CASCADE, related_name="blackouts")
+    site = models.ForeignKey(
+        TrainingSite,
+        on_delete=models.CASCADE,
+        related_name="blackouts",
+        verbose_name=_("training site"),
+    )
     starts = models.DateField(_("first day"))
     ends = models.DateField(_("last day"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("blackout")
+        verbose_name_plural = _("blackouts")
         ordering = ["site", "starts"]
 
     def __str__(self) -> str:
@@ -186,8 +198,15 @@ class Session(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     reference = models.CharField(_("reference"), max_length=20, unique=True)
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
-    site = models.ForeignKey(TrainingSite, on_delete=models.PROTECT, related_name="sessions")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("course")
+    )
+    site = models.ForeignKey(
+        TrainingSite,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("training site"),
+    )
     start_date = models.DateField(_("starts (Monday)"))
     seats = models.PositiveIntegerField(_("seats"), validators=between(1, PEOPLE_MAX))
     # Kept by the booking services only, under the site's lock; the constraint is the last guard.
@@ -200,6 +219,8 @@ class Session(models.Model):
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
         ordering = ["start_date", "reference"]
         indexes = [models.Index(fields=["site", "start_date"])]
         constraints = [
@@ -210,7 +231,12 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.course.code} at {self.site} from {self.start_date}"
+        return gettext("%(ref)s: %(course)s at %(site)s from %(day)s") % {
+            "ref": self.reference,
+            "course": self.course.code,
+            "site": self.site,
+            "day": self.start_date,
+        }
 
     @property
     def end_date(self) -> dt.date:
@@ -282,12 +308,19 @@ class Cohort(models.Model):
         verbose_name=_("courses already passed"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     version = models.PositiveIntegerField(default=1, validators=between(1, VERSION_MAX))
 
     class Meta:
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
         ordering = ["reference"]
 
     def __str__(self) -> str:
@@ -306,11 +339,19 @@ class Cohort(models.Model):
 class CohortStep(models.Model):
     """One course on a cohort's path, in order."""
 
-    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="steps")
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(validators=between(1, SMALLINT[1]))
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.CASCADE, related_name="steps", verbose_name=_("cohort")
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="+", verbose_name=_("course")
+    )
+    position = models.PositiveSmallIntegerField(
+        validators=between(1, SMALLINT[1]), verbose_name=_("position")
+    )
 
     class Meta:
+        verbose_name = _("course path step")
+        verbose_name_plural = _("course path steps")
         ordering = ["cohort", "position"]
         constraints = [
             models.UniqueConstraint(fields=["cohort", "course"], name="cohort_course_once"),
@@ -357,13 +398,20 @@ class ScheduleRun(models.Model):
     progress_message = models.CharField(max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("scheduler run")
+        verbose_name_plural = _("scheduler runs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -393,20 +441,39 @@ class Booking(models.Model):
     # Outcomes after which the crew is not trained on the course and must be booked again.
     NEEDS_REBOOKING = (Outcome.FAILED, Outcome.ABSENT)
 
-    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="bookings")
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.CASCADE, related_name="bookings", verbose_name=_("cohort")
+    )
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("training session"),
+    )
     # Copied from the session so that the database refuses a cohort on one course twice.
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="+", verbose_name=_("course")
+    )
     source = models.CharField(
         _("made"), max_length=10, choices=Source.choices, default=Source.MANUAL
     )
     run = models.ForeignKey(
-        ScheduleRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+        ScheduleRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name=_("scheduler run"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # Attendance and result, recorded by the session's site (services.attendance_record).
     outcome = models.CharField(
         _("outcome"), max_length=10, choices=Outcome.choices, blank=True, default=""
@@ -416,18 +483,28 @@ class Booking(models.Model):
     )
     outcome_note = models.TextField(_("note"), blank=True, max_length=2000)
     outcome_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("result recorded by"),
     )
     outcome_recorded_at = models.DateTimeField(_("result recorded at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
         ordering = ["session__start_date", "cohort__reference"]
         constraints = [
             models.UniqueConstraint(fields=["cohort", "course"], name="cohort_books_course_once")
         ]
 
     def __str__(self) -> str:
-        return f"{self.cohort.reference} on {self.session.reference}"
+        return gettext("%(cohort)s on %(session)s") % {
+            "cohort": self.cohort.reference,
+            "session": self.session.reference,
+        }
 
     @property
     def completed(self) -> bool:
@@ -470,6 +547,8 @@ class CohortOutcome(models.Model):
     reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("cohort outcome")
+        verbose_name_plural = _("cohort outcomes")
         ordering = ["-lateness", "cohort__reference"]
         constraints = [
             models.UniqueConstraint(fields=["run", "cohort"], name="outcome_once_per_run")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from coordcell.registry import access
 from coordcell.registry.registers import Column, RecordAction, Register
@@ -54,7 +55,7 @@ def _delete_cohort(*, actor: Any, instance: Cohort) -> None:
 
 def _save_booking(*, actor: Any, form: BookingForm) -> Booking:
     if form.instance.pk is not None:
-        raise ValidationError("A booking is not changed: delete it and book again.")
+        raise ValidationError(gettext("A booking is not changed: delete it and book again."))
     return services.booking_create(
         actor=actor, cohort=form.cleaned_data["cohort"], session=form.cleaned_data["session"]
     )
