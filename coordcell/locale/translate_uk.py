@@ -1589,6 +1589,8 @@ def fill(po_text: str) -> tuple[str, int, list[str]]:
                 _unquote(m) == "" for m in re.findall(r'^msgstr\[\d\] (".*")', entry, re.M)
             )
             if forms and empty:
+                if len(forms) == 3:  # the fourth form is for fractions (1,5 дня): the second's
+                    forms = [*forms, forms[1]]
                 entry = re.sub(r"^msgstr\[\d\] .*(\n|$)", "", entry, flags=re.M).rstrip("\n")
                 entry += "\n" + "\n".join(f"msgstr[{i}] {_quote(f)}" for i, f in enumerate(forms))
                 entry = _unfuzzy(entry)
@@ -1596,6 +1598,10 @@ def fill(po_text: str) -> tuple[str, int, list[str]]:
                 filled += 1
             elif not forms and empty:
                 missing.append(msgid)
+            else:
+                given = re.findall(r'^msgstr\[\d\] ((?:".*"\n?)+)', entry, re.M)
+                if len(given) == 3:  # the catalogue has four forms (msgfmt -c): add the fourth
+                    entry = entry.rstrip("\n") + "\nmsgstr[3] " + _quote(_unquote(given[1]))
             out.append(entry)
             continue
         msgstr_m = re.search(r'^msgstr ((?:".*"\n?)+)', entry, re.M)
@@ -1627,7 +1633,34 @@ def fix_header(text: str) -> str:
     return text.replace('"Language: \\n"', '"Language: uk\\n"')
 
 
+def handed_in(directory: Path = PO.parent.parent / "pending") -> int:
+    """Translations handed in as .po files (``uk/pending/*.po``: one per piece of work done in
+    parallel, so that nobody edits django.po at the same time) join the table; a translation
+    already in the table wins. Returns how many were taken."""
+    taken = 0
+    for path in sorted(directory.glob("*.po")):
+        for entry in path.read_text(encoding="utf-8").split("\n\n"):
+            msgid_m = re.search(r'^msgid ((?:".*"\n?)+)', entry, re.M)
+            if not msgid_m or not (msgid := _unquote(msgid_m.group(1))) or "#, fuzzy" in entry:
+                continue
+            if re.search(r"^msgid_plural ", entry, re.M):
+                forms = [_unquote(m) for m in re.findall(r'^msgstr\[\d\] ((?:".*"\n?)+)', entry, re.M)]
+                if forms and all(forms) and msgid not in PLURALS:
+                    PLURALS[msgid] = forms
+                    taken += 1
+                continue
+            msgstr_m = re.search(r'^msgstr ((?:".*"\n?)+)', entry, re.M)
+            msgstr = _unquote(msgstr_m.group(1)) if msgstr_m else ""
+            if msgstr and msgid not in UK:
+                UK[msgid] = msgstr
+                taken += 1
+    return taken
+
+
 def main() -> int:
+    taken = handed_in()
+    if taken:
+        print(f"taken from uk/pending/*.po: {taken}")
     text, filled, missing = fill(fix_header(PO.read_text(encoding="utf-8")))
     PO.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     print(f"filled {filled}; still untranslated {len(missing)}")
