@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import QUANTITY_MAX, WEEKS_MAX, json_loads
@@ -105,7 +106,10 @@ def _monday(value: dt.date) -> dt.date:
     if value.weekday() != 0:
         raise forms.ValidationError(
             _("Planning weeks start on a Monday; %(day)s is a %(weekday)s.")
-            % {"day": value.isoformat(), "weekday": value.strftime("%A")}
+            % {
+                "day": formats.date_format(value, "DATE_FORMAT"),
+                "weekday": formats.date_format(value, "l"),
+            }
         )
     return value
 

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.bounds import BIGINT, QUANTITY_MAX, VERSION_MAX
@@ -159,7 +159,7 @@ class EventForm(forms.Form):
         if value is not None and value > timezone.now() + FUTURE_TOLERANCE:
             raise forms.ValidationError(
                 _("%(when)s UTC is in the future: record an event once it has happened.")
-                % {"when": value.strftime("%Y-%m-%d %H:%M")}
+                % {"when": formats.date_format(value, "DATETIME_FORMAT")}
             )
         return value
 

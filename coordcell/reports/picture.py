@@ -25,6 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from coordcell.registry.access import as_user
@@ -205,7 +206,7 @@ def hub_chart(user: Any, scope: Scope, today: dt.date) -> Chart | None:
     return bar_chart(
         slug="hub-load",
         title=_("Hub load vs capacity: %(hub)s") % {"hub": hub.hub},
-        categories=[w.monday.strftime("%d %b") for w in hub.weeks],
+        categories=[formats.date_format(w.monday, "j M") for w in hub.weeks],
         series=[(_("Units leaving the hub (committed)"), [w.load for w in hub.weeks])],
         markers=[w.capacity for w in hub.weeks],
         marker_label=_("Weekly capacity"),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -261,8 +262,8 @@ class Session(models.Model):
         errors: dict[str, str] = {}
         if self.start_date and self.start_date.weekday() != 0:
             errors["start_date"] = _("Sessions start on a Monday; %(day)s is a %(wd)s.") % {
-                "day": self.start_date.isoformat(),
-                "wd": self.start_date.strftime("%A"),
+                "day": formats.date_format(self.start_date, "DATE_FORMAT"),
+                "wd": formats.date_format(self.start_date, "l"),
             }
         if self.seats is not None and self.booked_trainees > self.seats:
             errors["seats"] = _(
