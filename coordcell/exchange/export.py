@@ -19,7 +19,13 @@ from django.http import HttpRequest, QueryDict
 
 from coordcell.catalogue import register_by_slug
 from coordcell.escaping import csv_writer
-from coordcell.registry.registers import BadFilter, Register, filter_errors, filter_rows, resolve
+from coordcell.registry.registers import (
+    BadFilter,
+    Register,
+    filter_rows,
+    register_list_errors,
+    resolve,
+)
 from coordcell.workbook import Workbook
 
 FORMATS = {
@@ -104,7 +110,7 @@ def filtered_queryset(register: Register, user: Any, params: dict[str, str] | Qu
     # django-stubs type GET as the immutable QueryDict Django parses, not one given to it.
     request.GET = query  # type: ignore[assignment]
     qs, filterset, _, _ = filter_rows(register, request)
-    wrong = filter_errors(filterset)
+    wrong = register_list_errors(register, request, filterset)
     if wrong:
         raise BadFilter("; ".join(wrong))
     if not qs.ordered:

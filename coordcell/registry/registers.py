@@ -141,16 +141,18 @@ class BadFilter(ValueError):
 
 def filter_errors(filterset: Any) -> list[str]:
     """What is wrong with a list's filter values, in words: "Status: 'nonsense' is not one of
-    the choices." (empty when all are readable)."""
+    the choices." (empty when all are readable). Takes a filter set or a plain form of filters
+    (the lists that are not registers: audit trail, inbox, discrepancies...)."""
     if filterset is None or filterset.is_valid():
         return []
     out = []
+    form = getattr(filterset, "form", filterset)
     for name, errors in filterset.errors.items():
-        field = filterset.form.fields.get(name)
+        field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else name
         value = filterset.data.get(name, "")
         for error in errors:
-            out.append(f"{label} ({value!s:.40}): {error}")
+            out.append(f"{label} ({value!s:.40}): {error}" if field is not None else str(error))
     return out
 
 
@@ -197,5 +199,25 @@ def filter_rows(register: Register, request: Any) -> tuple[models.QuerySet[Any],
     if sort.lstrip("-") in sortable:
         qs = qs.order_by(sort, "pk")
     else:
+        if sort_error(register, request):
+            qs = qs.none()  # as for a bad filter: nothing shown as if sorted
         sort = ""
     return qs, filterset, query, sort
+
+
+def sort_error(register: Register, request: Any) -> str:
+    """Why a register cannot sort as ``?sort=`` asks ("" when it can, or none is asked):
+    a column it does not sort by (or one the user may not read) is not silently ignored."""
+    from django.utils.translation import gettext as _
+
+    raw = str(request.GET.get("sort", ""))
+    sortable = {c.sort for c in register.for_user(request.user).columns if c.sort}
+    if not raw or raw.lstrip("-") in sortable:
+        return ""
+    return _("Sort (%(sort)s): the list does not sort by this.") % {"sort": raw[:40]}
+
+
+def register_list_errors(register: Register, request: Any, filterset: Any) -> list[str]:
+    """Every reason a register's list cannot show what ``request`` asks (filters, sort)."""
+    error = sort_error(register, request)
+    return filter_errors(filterset) + ([error] if error else [])
