@@ -101,10 +101,22 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     list_errors = filter_errors(filterset) + ([page_error] if page_error else [])
     rows = [(s, shipment_detail_level(user, s), eta_window(s)) for s in page]
+    # Each column's header sorts by it (again: the other way round), keeping the filters.
+    sort_params = params.copy()
+    current = str(sort_params.pop("sort", [""])[-1])
+    sorts = {
+        key: "?"
+        + "&".join(
+            p for p in (sort_params.urlencode(), f"sort={'-' if current == key else ''}{key}") if p
+        )
+        for key in filterset.sorts
+    }
     return render(
         request,
         "logistics/list.html",
         {
+            "sorts": sorts,
+            "current_sort": current,
             "page": page,
             "rows": rows,
             "filterset": filterset,

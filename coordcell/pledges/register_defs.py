@@ -74,6 +74,7 @@ PLEDGES = Register(
     save=_save,
     delete=_delete,
     default_sort="-available_from",
+    units={"quantity": "category.unit", "allocated_quantity": "category.unit"},
     hidden=selectors.pledge_fields_hidden_from,
     actions=(
         RecordAction(

@@ -68,6 +68,10 @@ class Register:
     def ledger_keys(self, user: Any) -> list[str]:
         return self.ledger_fields(user) if self.ledger_fields is not None else []
 
+    # A quantity's unit of measure: quantity path -> the path of its unit ("category.unit"), so
+    # that lists and detail pages print "204,954 litre", never a bare number.
+    units: dict[str, str] = field(default_factory=dict)
+
     # The fields a user may not read (e.g. a pledge's value for the recipient): the one function
     # of the record's app that decides field visibility per role (``pledges_fields_hidden_from``).
     hidden: Callable[[Any], frozenset[str]] | None = None
@@ -132,6 +136,29 @@ def resolve(obj: Any, path: str) -> Any:
             value = value()
     if isinstance(value, models.Manager):
         return ", ".join(str(v) for v in value.all())
+    return value
+
+
+def shown(obj: Any, path: str, units: dict[str, str]) -> Any:
+    """The value at ``path`` as a page prints it in the current language: a quantity with its
+    unit, a whole number or amount with the language's separators, a date in its one format,
+    a moment to the minute (``registry/templatetags/figures.py``); anything else as it is."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from .templatetags.figures import day, moment, number, qty
+
+    value = resolve(obj, path)
+    if path in units:
+        return qty(value, resolve(obj, units[path]))
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | Decimal):
+        return number(value)
+    if isinstance(value, dt.datetime):
+        return moment(value)
+    if isinstance(value, dt.date):
+        return day(value)
     return value
 
 

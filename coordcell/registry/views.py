@@ -26,7 +26,7 @@ from .registers import (
     filter_rows,
     page_or_error,
     register_list_errors,
-    resolve,
+    shown,
 )
 
 
@@ -76,7 +76,10 @@ def register_list(request: HtmxHttpRequest, register: Register) -> HttpResponse:
     list_errors += [page_error] if page_error else []
     detail = f"{register.slug}:detail"
     rows = [
-        _row_html(reverse(detail, args=[obj.pk]), [resolve(obj, c.path) for c in register.columns])
+        _row_html(
+            reverse(detail, args=[obj.pk]),
+            [shown(obj, c.path, register.units) for c in register.columns],
+        )
         for obj in page.object_list
     ]
     params = request.GET.copy()
@@ -110,7 +113,7 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
             label = obj._meta.get_field(name.split(".")[0]).verbose_name
         except Exception:
             label = name.replace("_", " ")
-        fields.append((str(label), resolve(obj, name)))
+        fields.append((str(label), shown(obj, name, register.units)))
     user = as_user(request.user)
     history = history_visible_to(user, obj._meta.label_lower, [obj.pk])
     can_edit = (

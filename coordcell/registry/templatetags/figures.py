@@ -41,6 +41,8 @@ def number(value: object, decimals: int | None = None) -> str:
 def qty(value: object, unit: object = "") -> str:
     if value is None:
         return _("undisclosed")
+    if isinstance(value, str):  # already words ("undisclosed"): no unit after them
+        return value
     from coordcell.registry.models import ItemCategory
 
     label = ItemCategory.Unit(unit).label if unit in ItemCategory.Unit.values else str(unit or "")
@@ -49,9 +51,10 @@ def qty(value: object, unit: object = "") -> str:
 
 
 @register.filter
-def day(value: object) -> str:
+def day(value: object, empty: object = None) -> str:
+    """``{{ d|day }}``; ``{{ d|day:_("no date") }}`` says what a missing date means."""
     if value in (None, ""):
-        return DASH
+        return DASH if empty is None else str(empty)
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
         value = value.date()
@@ -61,9 +64,9 @@ def day(value: object) -> str:
 
 
 @register.filter
-def moment(value: object) -> str:
+def moment(value: object, empty: object = None) -> str:
     if value in (None, ""):
-        return DASH
+        return DASH if empty is None else str(empty)
     if not isinstance(value, dt.datetime):
         return day(value)
     if timezone.is_aware(value):
