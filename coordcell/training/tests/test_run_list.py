@@ -18,3 +18,25 @@ def test_a_filter_or_page_the_run_list_cannot_read_is_a_message(world, client_fo
 def test_a_known_status_lists_with_a_200(world, client_for):
     response = client_for(world.users[Role.COORDINATOR]).get("/training/runs/", {"status": "done"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/training/sessions/?status=nonsense",
+        "/training/sessions/?starts_from=someday",
+        "/training/cohorts/?priority=9",
+        "/training/cohorts/?sort=nonsense",
+    ],
+)
+def test_the_session_and_cohort_registers_answer_a_bad_filter_with_a_message(
+    world, client_for, url
+):
+    response = client_for(world.users[Role.COORDINATOR]).get(url)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_the_session_register_offers_its_filters(world, client_for):
+    html = client_for(world.users[Role.COORDINATOR]).get("/training/sessions/").content.decode()
+    assert 'name="status"' in html and 'name="starts_from"' in html
