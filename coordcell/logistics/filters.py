@@ -50,6 +50,12 @@ def _date_input() -> forms.DateInput:
 
 
 class ShipmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Reference"),
+        field_name="reference",
+        lookup_expr="icontains",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=S.choices)
     donor = django_filters.ModelChoiceFilter(
         label=_("Donor"),
@@ -203,6 +209,12 @@ _SORT_LABELS = [
 ]
 
 
+def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class DiscrepancyFilterForm(forms.Form):
     """What the discrepancy register's filters may say: a value outside them is a message and
     an empty list (a 400), never the whole register shown as if filtered."""
@@ -225,14 +237,19 @@ class DiscrepancyFilterForm(forms.Form):
         blank = [("", "")]
         # Any donor nation reads (a donor's own scope then keeps its own discrepancies only).
         donors = Nation.objects.filter(is_donor=True).order_by("name")
-        self.fields["donor"].choices = blank + [(n.code, n.name) for n in donors]
-        self.fields["kind"].choices = blank + list(Discrepancy.Kind.choices)
-        self.fields["state"].choices = blank + [
-            ("unresolved", "unresolved"),
-            *Discrepancy.Status.choices,
-        ]
-        self.fields["age"].choices = blank + [(k, k) for k in AGE_BANDS]
-        self.fields["sort"].choices = blank + [(k, k) for k in REGISTER_SORTS]
+        _set_choices(self, "donor", blank + [(n.code, n.name) for n in donors])
+        _set_choices(self, "kind", blank + list(Discrepancy.Kind.choices))
+        _set_choices(
+            self,
+            "state",
+            blank
+            + [
+                ("unresolved", "unresolved"),
+                *Discrepancy.Status.choices,
+            ],
+        )
+        _set_choices(self, "age", blank + [(k, k) for k in AGE_BANDS])
+        _set_choices(self, "sort", blank + [(k, k) for k in REGISTER_SORTS])
 
 
 DELAY_SORTS = {
@@ -311,4 +328,4 @@ class InventoryFilterForm(forms.Form):
         from .selectors import ItemState
 
         super().__init__(data)
-        self.fields["state"].choices = [("", _("all")), *ItemState.choices]
+        _set_choices(self, "state", [("", _("all")), *ItemState.choices])

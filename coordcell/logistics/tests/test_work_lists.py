@@ -83,3 +83,11 @@ def test_every_column_of_the_shipment_list_sorts_as_far_as_the_role_reads_it(
     recipient = client_for(world.users[Role.RECIPIENT_LIAISON]).get("/logistics/").content.decode()
     assert "sort=reference" in recipient and "sort=eta" not in recipient
     assert "sort=departure" not in recipient and "sort=hub" not in recipient
+
+
+def test_the_shipment_list_finds_a_reference(world, client_for, late_two):
+    german, polish = late_two
+    client = client_for(world.users[Role.COORDINATOR])
+    html = client.get("/logistics/", {"q": german.reference}).content.decode()
+    assert f"/logistics/shipments/{german.pk}/" in html
+    assert f"/logistics/shipments/{polish.pk}/" not in html

@@ -7,6 +7,7 @@ an ETA on a Wednesday; one crew cohort at the British site and one at a German s
 """
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -160,8 +161,14 @@ def test_history_causes_name_only_what_the_viewer_may_see(world, estate, client_
     )
     for role in (Role.RECIPIENT_LIAISON, Role.TRAINING_SITE_OFFICER, "donor-pl"):
         page = client_for(world.users[role]).get("/readiness/").content.decode()
-        assert f"shipment events: {guns.reference}" not in page, role
+        assert f"shipment events: {guns.reference}" not in _text(page), role
     own = client_for(world.users[Role.DONOR_LIAISON]).get("/readiness/").content.decode()
     assert "your shipments moved" in own
     cell = client_for(world.users[Role.AUDITOR]).get("/readiness/").content.decode()
-    assert f"shipment events: {guns.reference}" in cell
+    assert f"shipment events: {guns.reference}" in _text(cell)  # linked to the shipment list
+    assert f'href="/logistics/?q={guns.reference}"' in cell
+
+
+def _text(html):
+    """The page as read: without tags (references are links inside the sentence)."""
+    return re.sub(r"<[^>]+>", "", html)
