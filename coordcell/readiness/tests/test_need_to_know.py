@@ -32,8 +32,20 @@ def _pages(client, estate):
         if url == "/reports/" and response.status_code == 404:
             continue  # a role without reports (the training-site officer)
         assert response.status_code == 200, url
-        bodies[url] = response.content.decode()
+        bodies[url] = _as_iso(response.content.decode())
     return bodies
+
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_DAY_RE = re.compile(rf"\b(\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}})\b")
+
+
+def _as_iso(body):
+    """The page with its dates ("6 Dec 2026", the language's one format) written as ISO dates
+    too, so that a date is found, or proven absent, whichever way a part of the page prints it."""
+    return _DAY_RE.sub(
+        lambda m: dt.date(int(m[3]), _MONTHS.index(m[2]) + 1, int(m[1])).isoformat(), body
+    )
 
 
 def _assert_absent(bodies, markers):

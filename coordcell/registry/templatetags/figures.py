@@ -15,6 +15,7 @@ quantities also go into URLs, form values and htmx attributes, where a separator
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django import template
@@ -72,3 +73,22 @@ def moment(value: object, empty: object = None) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return formats.date_format(value.replace(microsecond=0), "DATETIME_FORMAT", use_l10n=True)
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
+
+
+@register.filter
+def dates(text: object) -> str:
+    """A text written with ISO dates (readiness explanations, "week 2027-03-01 – 2027-03-07")
+    with each date in the language's one format instead; the rest of the text unchanged."""
+    if text in (None, ""):
+        return ""
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return day(dt.date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            return match[0]
+
+    return _ISO_DAY.sub(one, str(text))
