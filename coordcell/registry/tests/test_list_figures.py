@@ -42,6 +42,8 @@ def test_the_pledge_register_shows_each_quantity_with_its_unit(world, client_for
     english = _page(client, "/pledges/", "en")
     assert "204,954\xa0litre" in english and "1,200\xa0round" in english
     assert "1 Mar 2027" in english and "2027-03-01" not in english
+    # No total adds litres to rounds (204,954 + 1,200).
+    assert "206,154" not in english and "206154" not in english
     ukrainian = _page(client, "/pledges/", "uk")
     assert "204\xa0954\xa0л" in ukrainian
     assert "01.03.2027" in ukrainian and "1 Mar 2027" not in ukrainian
