@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, refuse
+from coordcell.registry.registers import filter_errors, page_or_error
 
 from .filters import AuditEventFilter
 from .selectors import audit_events_visible_to
@@ -16,7 +17,10 @@ def audit_trail(request: HtmxHttpRequest) -> HttpResponse:
         raise refuse("the audit trail is for the cell and auditors")
     events = audit_events_visible_to(user)
     filterset = AuditEventFilter(request.GET, queryset=events)
-    page = Paginator(filterset.qs.order_by("-seq"), 100).get_page(request.GET.get("page"))
+    # A value the filter cannot read shows no event, and says why (never the whole trail).
+    qs = filterset.qs if filterset.is_valid() else events.none()
+    page, page_error = page_or_error(Paginator(qs.order_by("-seq"), 100), request.GET.get("page"))
+    list_errors = filter_errors(filterset) + ([page_error] if page_error else [])
     params = request.GET.copy()
     params.pop("page", None)
     seq, head = current_head()
@@ -32,5 +36,7 @@ def audit_trail(request: HtmxHttpRequest) -> HttpResponse:
             "params": params.urlencode(),
             "head_seq": seq,
             "head_hash": head,
+            "list_errors": list_errors,
         },
+        status=400 if list_errors else 200,
     )

@@ -19,7 +19,13 @@ from django.http import HttpRequest, QueryDict
 
 from coordcell.catalogue import register_by_slug
 from coordcell.escaping import csv_writer
-from coordcell.registry.registers import BadFilter, Register, filter_errors, filter_rows, resolve
+from coordcell.registry.registers import (
+    BadFilter,
+    Register,
+    filter_rows,
+    register_list_errors,
+    resolve,
+)
 from coordcell.workbook import Workbook
 
 FORMATS = {
@@ -37,7 +43,32 @@ def export_fields(register: Register) -> list[str]:
     return list(register.detail_fields) or [c.path for c in register.columns]
 
 
+def unit_columns(register: Register, fields: list[str]) -> list[str]:
+    """The unit of measure of the exported quantities, as a column of its own (one: a
+    register's quantities share their category's unit), so that every quantity cell stays a
+    number and a reader still knows litres from rounds."""
+    paths = sorted({register.units[p] for p in fields if p in register.units})
+    return paths[:1]
+
+
+def _final_field(model: type[models.Model], path: str) -> Any:
+    """The field a dotted path ("category.unit") ends at, or None."""
+    f: Any = None
+    for part in path.split("."):
+        try:
+            f = model._meta.get_field(part)
+        except Exception:
+            return None
+        if f.is_relation:
+            model = f.related_model
+    return f
+
+
 def _label(register: Register, path: str) -> str:
+    if "." in path:
+        f = _final_field(register.model, path)
+        if f is not None:
+            return str(f.verbose_name)
     try:
         field = register.model._meta.get_field(path.split(".")[0])
     except Exception:
@@ -104,7 +135,7 @@ def filtered_queryset(register: Register, user: Any, params: dict[str, str] | Qu
     # django-stubs type GET as the immutable QueryDict Django parses, not one given to it.
     request.GET = query  # type: ignore[assignment]
     qs, filterset, _, _ = filter_rows(register, request)
-    wrong = filter_errors(filterset)
+    wrong = register_list_errors(register, request, filterset)
     if wrong:
         raise BadFilter("; ".join(wrong))
     if not qs.ordered:
@@ -126,6 +157,7 @@ def rows(register: Register, qs: Any, user: Any = None) -> Iterator[list[Any]]:
     """The header, then a row per record; with ``user``, a record type with a ledger of
     quantities (pledges, requirements) adds its figures as that user may read them."""
     fields = export_fields(register)
+    fields += unit_columns(register, fields)
     keys = register.ledger_keys(user) if user is not None and register.ledger else []
     yield [_label(register, p) for p in fields] + [f"ledger: {k.replace('_', ' ')}" for k in keys]
     columns = _value_columns(register.model, fields)
@@ -171,6 +203,13 @@ def _value_columns(model: type[models.Model], fields: list[str]) -> list[_Column
     needs the object: the export then reads objects (``_getter``), with the same cells."""
     columns = []
     for path in fields:
+        if "." in path:  # a related record's field (the unit of measure): its label
+            last = _final_field(model, path)
+            if last is None or last.is_relation:
+                return None
+            labels = {v: str(lb) for v, lb in last.flatchoices} if last.choices else None
+            columns.append(_Column(key=path.replace(".", "__"), labels=labels))
+            continue
         try:
             f: Any = model._meta.get_field(path)
         except Exception:

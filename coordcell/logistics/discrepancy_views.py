@@ -22,6 +22,7 @@ from coordcell.audit.services import StaleEditError
 from coordcell.escaping import csv_writer
 from coordcell.registry.access import as_user, get_visible_or_404, not_found, refuse
 from coordcell.registry.models import Nation
+from coordcell.registry.registers import filter_errors, page_or_error
 
 from .discrepancies import (
     discrepancy_reassign,
@@ -29,6 +30,7 @@ from .discrepancies import (
     discrepancy_set_due,
     discrepancy_start_investigation,
 )
+from .filters import DiscrepancyFilterForm
 from .forms import (
     DiscrepancyActionForm,
     DiscrepancyDueForm,
@@ -81,7 +83,7 @@ def _filters(request: HttpRequest) -> DiscrepancyFilters:
 
 
 def _donors(user: Any) -> list[Nation]:
-    donors = Nation.objects.filter(is_donor=True).order_by("code")
+    donors = Nation.objects.filter(is_donor=True).order_by("name")
     if user.is_donor_liaison:
         donors = donors.filter(pk=user.nation_id)
     return list(donors)
@@ -136,10 +138,18 @@ def discrepancy_rows(user: Any, found: list[Discrepancy]) -> list[dict[str, Any]
 def register(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     filters = _filters(request)
-    qs = discrepancy_register(user, filters)
+    donors = _donors(user)
+    checked = DiscrepancyFilterForm(request.GET)
+    list_errors = filter_errors(checked)
+    qs = discrepancy_register(user, filters).select_related("line__category")
+    if list_errors:
+        qs = qs.none()
     if request.GET.get("format") == "csv":
+        if list_errors:
+            return HttpResponse("\n".join(list_errors), status=400, content_type="text/plain")
         return _csv(user, qs)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page, page_error = page_or_error(Paginator(qs, 50), request.GET.get("page"))
+    list_errors += [page_error] if page_error else []
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -149,14 +159,16 @@ def register(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": discrepancy_rows(user, list(page)),
             "filters": filters,
-            "donors": _donors(user),
+            "donors": donors,
             "kinds": Discrepancy.Kind.choices,
             "states": [("unresolved", _("Open or investigating")), *Discrepancy.Status.choices],
             "ages": [(k, AGE_LABELS[k]) for k in AGE_BANDS],
             "sorts": list(SORT_LABELS.items()),
             "query": query.urlencode(),
             "next": request.get_full_path(),
+            "list_errors": list_errors,
         },
+        status=400 if list_errors else 200,
     )
 
 
@@ -171,6 +183,7 @@ def _csv(user: Any, qs: Any) -> HttpResponse:
             _("Found at"),
             _("Where"),
             _("Quantity"),
+            _("Unit"),
             _("Serial"),
             _("Description"),
             _("Owner"),
@@ -181,7 +194,7 @@ def _csv(user: Any, qs: Any) -> HttpResponse:
             _("Due on"),
         ]
     )
-    for d in qs.select_related("location")[:50_000]:
+    for d in qs.select_related("location", "line__category")[:50_000]:
         shown = discrepancy_location_shown(user, d)
         writer.writerow(
             [
@@ -191,6 +204,8 @@ def _csv(user: Any, qs: Any) -> HttpResponse:
                 d.get_stage_display(),
                 str(d.location) if shown and d.location_id else "",
                 d.quantity,
+                # The quantity's unit in a column of its own: the number stays a number.
+                d.line.category.get_unit_display() if d.line_id and d.line else "",
                 d.serial,
                 d.description,
                 _owner(d),

@@ -50,6 +50,12 @@ def _date_input() -> forms.DateInput:
 
 
 class ShipmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Reference"),
+        field_name="reference",
+        lookup_expr="icontains",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=S.choices)
     donor = django_filters.ModelChoiceFilter(
         label=_("Donor"),
@@ -201,3 +207,125 @@ _SORT_LABELS = [
     ("handover", _("planned handover")),
     ("eta", _("expected handover")),
 ]
+
+
+def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+class DiscrepancyFilterForm(forms.Form):
+    """What the discrepancy register's filters may say: a value outside them is a message and
+    an empty list (a 400), never the whole register shown as if filtered."""
+
+    donor = forms.ChoiceField(label=_("Donor"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    age = forms.ChoiceField(label=_("Age"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), required=False)
+    overdue = forms.ChoiceField(label=_("Overdue only"), required=False, choices=[("1", "1")])
+
+    def __init__(self, data: Any) -> None:
+        from .models import Discrepancy
+        from .selectors import AGE_BANDS, REGISTER_SORTS
+
+        if data is not None and data.get("donor"):
+            data = data.copy()
+            data["donor"] = str(data["donor"]).upper()  # "de" names Germany too
+        super().__init__(data)
+        blank = [("", "")]
+        # Any donor nation reads (a donor's own scope then keeps its own discrepancies only).
+        donors = Nation.objects.filter(is_donor=True).order_by("name")
+        _set_choices(self, "donor", blank + [(n.code, n.name) for n in donors])
+        _set_choices(self, "kind", blank + list(Discrepancy.Kind.choices))
+        _set_choices(
+            self,
+            "state",
+            blank
+            + [
+                ("unresolved", "unresolved"),
+                *Discrepancy.Status.choices,
+            ],
+        )
+        _set_choices(self, "age", blank + [(k, k) for k in AGE_BANDS])
+        _set_choices(self, "sort", blank + [(k, k) for k in REGISTER_SORTS])
+
+
+DELAY_SORTS = {
+    "": ("next_due", "pk"),  # the longest overdue first
+    "-next_due": ("-next_due", "-pk"),
+    "donor": ("donor__name", "next_due", "pk"),
+    "hub": ("hub__name", "next_due", "pk"),
+    "delivery_point": ("delivery_point__name", "next_due", "pk"),
+}
+
+
+class DelayFilterForm(forms.Form):
+    """The late shipments' filters (a page for those who see routes: the cell, auditors, a
+    donor its own): donor, hub, delivery point and sort. A value outside them is a 400."""
+
+    donor = forms.ModelChoiceField(
+        label=_("Donor"),
+        queryset=Nation.objects.filter(is_donor=True).order_by("name"),
+        to_field_name="code",
+        required=False,
+    )
+    hub = forms.ModelChoiceField(
+        label=_("Hub"),
+        queryset=Location.objects.filter(kind=Location.Kind.HUB).order_by("name"),
+        to_field_name="code",
+        required=False,
+    )
+    delivery_point = forms.ModelChoiceField(
+        label=_("Delivery point"),
+        queryset=Location.objects.filter(kind=Location.Kind.DELIVERY_POINT).order_by("name"),
+        to_field_name="code",
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("", _("longest overdue first")),
+            ("-next_due", _("most recently due first")),
+            ("donor", _("donor")),
+            ("hub", _("hub")),
+            ("delivery_point", _("delivery point")),
+        ],
+    )
+
+    def __init__(self, data: Any, *, with_donor: bool = True) -> None:
+        super().__init__(data)
+        if not with_donor:
+            del self.fields["donor"]  # one donor's page
+
+    def apply(self, qs: QuerySet[Shipment]) -> QuerySet[Shipment]:
+        """``qs`` filtered and ordered as asked (nothing when a value cannot be read)."""
+        if not self.is_valid():
+            return qs.none()
+        data = self.cleaned_data
+        for name in ("donor", "hub", "delivery_point"):
+            if data.get(name) is not None:
+                qs = qs.filter(**{name: data[name]})
+        return qs.order_by(*DELAY_SORTS[data.get("sort") or ""])
+
+
+class InventoryFilterForm(forms.Form):
+    """The end-use inventory's filters: an item's state, overdue only, a category. A value
+    outside them is a message (400), never every item shown as if filtered."""
+
+    state = forms.ChoiceField(label=_("State"), required=False)
+    overdue = forms.ChoiceField(label=_("Overdue only"), required=False, choices=[("1", "1")])
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=ItemCategory.objects.filter(sensitive=True).order_by("name"),
+        to_field_name="code",
+        required=False,
+    )
+
+    def __init__(self, data: Any) -> None:
+        from .selectors import ItemState
+
+        super().__init__(data)
+        _set_choices(self, "state", [("", _("all")), *ItemState.choices])

@@ -38,7 +38,7 @@ from coordcell.registry.registers import filter_errors, page_or_error
 from . import services
 from .discrepancies import can_record_discrepancy, discrepancy_record, inventory_check_record
 from .discrepancy_views import discrepancy_rows
-from .filters import ShipmentFilter, sees_routes_of_all
+from .filters import DelayFilterForm, InventoryFilterForm, ShipmentFilter, sees_routes_of_all
 from .forms import (
     SERIALS_CHECKED,
     BulkAdvanceForm,
@@ -113,10 +113,22 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     list_errors = filter_errors(filterset) + ([page_error] if page_error else [])
     rows = [(s, shipment_detail_level(user, s), eta_window(s)) for s in page]
+    # Each column's header sorts by it (again: the other way round), keeping the filters.
+    sort_params = params.copy()
+    current = str(sort_params.pop("sort", [""])[-1])
+    sorts = {
+        key: "?"
+        + "&".join(
+            p for p in (sort_params.urlencode(), f"sort={'-' if current == key else ''}{key}") if p
+        )
+        for key in filterset.sorts
+    }
     return render(
         request,
         "logistics/list.html",
         {
+            "sorts": sorts,
+            "current_sort": current,
             "page": page,
             "rows": rows,
             "filterset": filterset,
@@ -519,10 +531,15 @@ def events_bulk(request: HttpRequest) -> JsonResponse:
     return JsonResponse(result.as_dict(), status=200)
 
 
-def _late_rows(qs: Any, request: HttpRequest) -> dict[str, Any]:
+def _late_rows(qs: Any, request: HttpRequest, *, with_donor: bool = True) -> dict[str, Any]:
     today = timezone.now().date()
     late = late_shipments(qs, today).select_related("hub", "delivery_point", "donor")
-    page = Paginator(late.order_by("next_due", "pk"), 50).get_page(request.GET.get("page"))
+    filters = DelayFilterForm(request.GET, with_donor=with_donor)
+    list_errors = filter_errors(filters)
+    page, page_error = page_or_error(Paginator(filters.apply(late), 50), request.GET.get("page"))
+    list_errors += [page_error] if page_error else []
+    params = request.GET.copy()
+    params.pop("page", None)
     shipments = list(page)
     at_risk: dict[int, list[Any]] = {}
     for shipment in Shipment.objects.filter(pk__in=[s.pk for s in shipments]).prefetch_related(
@@ -530,7 +547,14 @@ def _late_rows(qs: Any, request: HttpRequest) -> dict[str, Any]:
     ):
         at_risk[shipment.pk] = [line.requirement for line in shipment.lines.all()]
     rows = [(s, days_late(s, today), at_risk.get(s.pk, [])) for s in shipments]
-    return {"page": page, "rows": rows, "today": today}
+    return {
+        "page": page,
+        "rows": rows,
+        "today": today,
+        "filters": filters,
+        "params": params.urlencode(),
+        "list_errors": list_errors,
+    }
 
 
 def delays(request: HttpRequest) -> HttpResponse:
@@ -538,7 +562,12 @@ def delays(request: HttpRequest) -> HttpResponse:
     if not can_see_delays(user):
         raise refuse("delays and hubs are for the cell and auditors")
     context = _late_rows(shipments_visible_to(user), request)
-    return render(request, "logistics/delays.html", {**context, "title": "Late shipments"})
+    return render(
+        request,
+        "logistics/delays.html",
+        {**context, "title": _("Late shipments")},
+        status=400 if context["list_errors"] else 200,
+    )
 
 
 def donor_delays(request: HttpRequest, code: str) -> HttpResponse:
@@ -547,9 +576,12 @@ def donor_delays(request: HttpRequest, code: str) -> HttpResponse:
     if not (user.sees_everything or (user.is_donor_liaison and user.nation_id == nation.pk)):
         raise refuse("another donor's late shipments")
     qs = shipments_visible_to(user).filter(donor=nation)
-    context = _late_rows(qs, request)
+    context = _late_rows(qs, request, with_donor=False)
     return render(
-        request, "logistics/delays.html", {**context, "title": f"Late shipments of {nation}"}
+        request,
+        "logistics/delays.html",
+        {**context, "title": _("Late shipments of %(donor)s") % {"donor": nation.name}},
+        status=400 if context["list_errors"] else 200,
     )
 
 
@@ -615,8 +647,19 @@ def inventory(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         raise refuse("only the cell and the recipient record inventory checks")
     state = request.GET.get("state", "")
+    filters = InventoryFilterForm(request.GET)
+    list_errors = filter_errors(filters)
     qs = items_in_state(with_item_state(qs), state)
-    page = Paginator(qs.order_by("category__code", "serial"), 100).get_page(request.GET.get("page"))
+    if list_errors:
+        qs = qs.none()  # never every item shown as if filtered
+    elif filters.cleaned_data.get("category") is not None:
+        qs = qs.filter(category=filters.cleaned_data["category"])
+    page, page_error = page_or_error(
+        Paginator(qs.order_by("category__name", "serial"), 100), request.GET.get("page")
+    )
+    list_errors += [page_error] if page_error else []
+    params = request.GET.copy()
+    params.pop("page", None)
     overdue_ids = set(overdue.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
     return render(
         request,
@@ -644,6 +687,9 @@ def inventory(request: HttpRequest) -> HttpResponse:
             # Where an item not received was last seen is on its route: the recipient's need
             # is what it received.
             "route_hidden": not (user.sees_everything or user.is_donor_liaison),
+            "filters": filters,
+            "params": params.urlencode(),
+            "list_errors": list_errors,
         },
-        status=400 if form is not None and form.errors else 200,
+        status=400 if (form is not None and form.errors) or list_errors else 200,
     )

@@ -24,3 +24,12 @@ class PreferenceForm(forms.Form):
         ],
         required=False,
     )
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's filters: unread only, one kind. A value outside them is a message (400)."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("all kinds")), *Kind.choices], required=False
+    )
+    unread = forms.ChoiceField(label=_("Unread only"), choices=[("1", "1")], required=False)

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coordcell.registry.access import as_user, not_found, refuse
+from coordcell.registry.registers import filter_errors, page_or_error
 
 from . import selectors, services
-from .forms import PreferenceForm
+from .forms import InboxFilterForm, PreferenceForm
 from .models import EmailState, Kind
 from .selectors import notifications_visible_to, preference_of
 
@@ -26,10 +27,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if user is None:
         raise refuse("not an active user")
     notifications = notifications_visible_to(user)
+    filters = InboxFilterForm(request.GET)
+    list_errors = filter_errors(filters)
     unread_only = request.GET.get("unread") == "1"
-    if unread_only:
-        notifications = notifications.filter(read_at__isnull=True)
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    kind = request.GET.get("kind", "")
+    if list_errors:
+        notifications = notifications.none()  # never the whole inbox as if filtered
+    else:
+        if unread_only:
+            notifications = notifications.filter(read_at__isnull=True)
+        if kind:
+            notifications = notifications.filter(kind=kind)
+    page, page_error = page_or_error(Paginator(notifications, PAGE_SIZE), request.GET.get("page"))
+    list_errors += [page_error] if page_error else []
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "notifications/inbox.html",
@@ -38,7 +50,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "unread_only": unread_only,
             "unread": selectors.unread_count(user),
             "EmailState": EmailState,
+            "filters": filters,
+            "kind": kind,
+            "params": params.urlencode(),
+            "list_errors": list_errors,
         },
+        status=400 if list_errors else 200,
     )
 
 

@@ -76,6 +76,7 @@ PLEDGES = Register(
     save=_save,
     delete=_delete,
     default_sort="-available_from",
+    units={"quantity": "category.unit", "allocated_quantity": "category.unit"},
     hidden=selectors.pledge_fields_hidden_from,
     list_links=((_("Confirm offered pledges"), "pledges-confirm", selectors.can_confirm_pledges),),
     actions=(

@@ -68,6 +68,10 @@ class Register:
     def ledger_keys(self, user: Any) -> list[str]:
         return self.ledger_fields(user) if self.ledger_fields is not None else []
 
+    # A quantity's unit of measure: quantity path -> the path of its unit ("category.unit"), so
+    # that lists and detail pages print "204,954 litre", never a bare number.
+    units: dict[str, str] = field(default_factory=dict)
+
     # The fields a user may not read (e.g. a pledge's value for the recipient): the one function
     # of the record's app that decides field visibility per role (``pledges_fields_hidden_from``).
     hidden: Callable[[Any], frozenset[str]] | None = None
@@ -138,22 +142,47 @@ def resolve(obj: Any, path: str) -> Any:
     return value
 
 
+def shown(obj: Any, path: str, units: dict[str, str]) -> Any:
+    """The value at ``path`` as a page prints it in the current language: a quantity with its
+    unit, a whole number or amount with the language's separators, a date in its one format,
+    a moment to the minute (``registry/templatetags/figures.py``); anything else as it is."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from .templatetags.figures import day, moment, number, qty
+
+    value = resolve(obj, path)
+    if path in units:
+        return qty(value, resolve(obj, units[path]))
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | Decimal):
+        return number(value)
+    if isinstance(value, dt.datetime):
+        return moment(value)
+    if isinstance(value, dt.date):
+        return day(value)
+    return value
+
+
 class BadFilter(ValueError):
     """A filter value the register cannot read; the message says which and why."""
 
 
 def filter_errors(filterset: Any) -> list[str]:
     """What is wrong with a list's filter values, in words: "Status: 'nonsense' is not one of
-    the choices." (empty when all are readable)."""
+    the choices." (empty when all are readable). Takes a filter set or a plain form of filters
+    (the lists that are not registers: audit trail, inbox, discrepancies...)."""
     if filterset is None or filterset.is_valid():
         return []
     out = []
+    form = getattr(filterset, "form", filterset)
     for name, errors in filterset.errors.items():
-        field = filterset.form.fields.get(name)
+        field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else name
         value = filterset.data.get(name, "")
         for error in errors:
-            out.append(f"{label} ({value!s:.40}): {error}")
+            out.append(f"{label} ({value!s:.40}): {error}" if field is not None else str(error))
     return out
 
 
@@ -200,5 +229,25 @@ def filter_rows(register: Register, request: Any) -> tuple[models.QuerySet[Any],
     if sort.lstrip("-") in sortable:
         qs = qs.order_by(sort, "pk")
     else:
+        if sort_error(register, request):
+            qs = qs.none()  # as for a bad filter: nothing shown as if sorted
         sort = ""
     return qs, filterset, query, sort
+
+
+def sort_error(register: Register, request: Any) -> str:
+    """Why a register cannot sort as ``?sort=`` asks ("" when it can, or none is asked):
+    a column it does not sort by (or one the user may not read) is not silently ignored."""
+    from django.utils.translation import gettext as _
+
+    raw = str(request.GET.get("sort", ""))
+    sortable = {c.sort for c in register.for_user(request.user).columns if c.sort}
+    if not raw or raw.lstrip("-") in sortable:
+        return ""
+    return _("Sort (%(sort)s): the list does not sort by this.") % {"sort": raw[:40]}
+
+
+def register_list_errors(register: Register, request: Any, filterset: Any) -> list[str]:
+    """Every reason a register's list cannot show what ``request`` asks (filters, sort)."""
+    error = sort_error(register, request)
+    return filter_errors(filterset) + ([error] if error else [])

@@ -21,7 +21,13 @@ from coordcell.audit.services import StaleEditError
 from coordcell.htmx import HtmxHttpRequest
 
 from .access import as_user, get_visible_or_404, not_found, refuse
-from .registers import Register, filter_errors, filter_rows, page_or_error, resolve
+from .registers import (
+    Register,
+    filter_rows,
+    page_or_error,
+    register_list_errors,
+    shown,
+)
 
 
 def _get_object_for_user(
@@ -66,10 +72,14 @@ def register_list(request: HtmxHttpRequest, register: Register) -> HttpResponse:
         qs = qs.order_by("pk")
     paginator = Paginator(qs, 50)
     page, page_error = page_or_error(paginator, request.GET.get("page"))
-    list_errors = filter_errors(filterset) + ([page_error] if page_error else [])
+    list_errors = register_list_errors(register, request, filterset)
+    list_errors += [page_error] if page_error else []
     detail = f"{register.slug}:detail"
     rows = [
-        _row_html(reverse(detail, args=[obj.pk]), [resolve(obj, c.path) for c in register.columns])
+        _row_html(
+            reverse(detail, args=[obj.pk]),
+            [shown(obj, c.path, register.units) for c in register.columns],
+        )
         for obj in page.object_list
     ]
     params = request.GET.copy()
@@ -108,7 +118,7 @@ def register_detail(request: HttpRequest, register: Register, pk: int) -> HttpRe
             label = obj._meta.get_field(name.split(".")[0]).verbose_name
         except Exception:  # a reverse relation or a method: its name, marked in register_labels
             label = _(name.replace("_", " "))
-        fields.append((str(label), resolve(obj, name)))
+        fields.append((str(label), shown(obj, name, register.units)))
     user = as_user(request.user)
     history = history_visible_to(user, obj._meta.label_lower, [obj.pk])
     can_edit = (

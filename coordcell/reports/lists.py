@@ -29,12 +29,28 @@ def attr(path: str) -> Callable[[Any], Any]:
     return get
 
 
+def quantity(path: str) -> Callable[[Any], Any]:
+    """A pledge's quantity with its category's unit ("204,954 litre"), as the language writes it."""
+    from coordcell.registry.templatetags.figures import qty
+
+    read = attr(path)
+    return lambda obj: qty(read(obj), obj.category.unit)
+
+
+def _day(path: str) -> Callable[[Any], Any]:
+    from coordcell.registry.templatetags.figures import day
+
+    read = attr(path)
+    return lambda obj: day(read(obj))
+
+
 def _eta_window(shipment: Any) -> str:
     """The recipient is told a window, not the exact plan (need-to-know)."""
     from coordcell.logistics.selectors import eta_window
+    from coordcell.registry.templatetags.figures import day
 
     window = eta_window(shipment)
-    return " – ".join(d.isoformat() for d in window) if window else "–"
+    return " – ".join(day(d) for d in window) if window else "–"
 
 
 @dataclass(frozen=True)
@@ -75,10 +91,10 @@ LISTS: dict[str, DrillList] = {
             (_("Reference"), attr("reference"), "reference"),
             (_("Donor"), attr("donor.name"), "donor__name"),
             (_("Category"), attr("category.name"), "category__name"),
-            (_("Quantity"), attr("quantity"), "quantity"),
-            (_("Allocated"), attr("allocated_quantity"), "allocated_quantity"),
-            (_("Unallocated"), attr("unallocated"), "unallocated"),
-            (_("Available from"), attr("available_from"), "available_from"),
+            (_("Quantity"), quantity("quantity"), "quantity"),
+            (_("Allocated"), quantity("allocated_quantity"), "allocated_quantity"),
+            (_("Unallocated"), quantity("unallocated"), "unallocated"),
+            (_("Available from"), _day("available_from"), "available_from"),
         ),
         _unallocated,
         "/pledges/{pk}/",
@@ -90,7 +106,7 @@ if figures.logistics_installed():
         _("Shipments arriving this week"),
         (
             (_("Shipment"), attr("reference"), "reference"),
-            (_("Donor"), attr("donor.code"), "donor__code"),
+            (_("Donor"), attr("donor.name"), "donor__name"),
             (_("Delivery point"), attr("delivery_point.name"), "delivery_point__name"),
             (_("Status"), attr("get_status_display"), "status"),
             (_("Expected handover (window)"), _eta_window, "eta_week"),

@@ -8,10 +8,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, not_found, refuse
 from coordcell.registry.models import User
+from coordcell.registry.registers import page_or_error
 
 from . import briefing
 from .lists import LISTS
@@ -95,10 +97,15 @@ def drill_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     qs = spec.queryset(user, timezone.now().date())
     sorts = {key for _l, _g, key in spec.columns}
     sort = request.GET.get("sort", spec.default_sort)
+    list_errors = []
     if sort.lstrip("-") not in sorts:
+        error = _("Sort (%(sort)s): the list does not sort by this.") % {"sort": sort[:40]}
+        list_errors.append(error)
         sort = spec.default_sort
+        qs = qs.none()  # never shown as if sorted
     qs = qs.order_by(sort, "pk")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page, page_error = page_or_error(Paginator(qs, 50), request.GET.get("page"))
+    list_errors += [page_error] if page_error else []
     rows = [
         (spec.detail_url.format(pk=obj.pk), [getter(obj) for _l, getter, _k in spec.columns])
         for obj in page
@@ -119,5 +126,13 @@ def drill_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         template,
-        {"spec": spec, "page": page, "rows": rows, "headers": headers, "sort": sort},
+        {
+            "spec": spec,
+            "page": page,
+            "rows": rows,
+            "headers": headers,
+            "sort": sort,
+            "list_errors": list_errors,
+        },
+        status=400 if list_errors else 200,
     )

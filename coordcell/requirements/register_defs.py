@@ -64,6 +64,7 @@ REQUIREMENTS = Register(
     save=_save,
     delete=_delete,
     default_sort="priority",
+    units={"quantity": "category.unit"},
     actions=(
         RecordAction(
             "Cancel",

@@ -10,7 +10,7 @@ from coordcell.registry.forms import UserAwareModelForm, model_choice_field
 from coordcell.registry.models import Location
 
 from . import selectors
-from .models import Booking, Cohort, Course, Session, TrainingSite
+from .models import Booking, Cohort, Course, ScheduleRun, Session, TrainingSite
 
 
 class CourseForm(UserAwareModelForm):
@@ -174,4 +174,14 @@ class CancelSessionForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("Cancel the session and rebook its cohorts on other sessions of the course"),
         required=True,
+    )
+
+
+class RunFilterForm(forms.Form):
+    """The scheduler runs' filter: one status. A value outside it is a message (400)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("all")), *ScheduleRun.Status.choices],
+        required=False,
     )

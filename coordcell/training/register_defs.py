@@ -11,6 +11,7 @@ from coordcell.registry import access
 from coordcell.registry.registers import Column, RecordAction, Register
 
 from . import selectors, services, views
+from .filters import CohortFilter, SessionFilter
 from .forms import BookingForm, CohortForm, CourseForm, SessionForm, TrainingSiteForm
 from .models import Booking, Cohort, Course, Session, TrainingSite
 
@@ -149,6 +150,7 @@ SESSIONS = Register(
     editable=selectors.sessions_editable_by,
     can_create=selectors.can_create_session,
     form_class=SessionForm,
+    filterset_class=SessionFilter,
     search_fields=("reference", "course__code", "course__name", "site__location__name"),
     detail_fields=(
         "reference",
@@ -195,6 +197,7 @@ COHORTS = Register(
     editable=selectors.cohorts_editable_by,
     can_create=selectors.can_create_cohort,
     form_class=CohortForm,
+    filterset_class=CohortFilter,
     search_fields=("reference", "unit", "capability__name"),
     detail_fields=(
         "reference",

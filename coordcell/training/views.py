@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from coordcell.htmx import HtmxHttpRequest
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
+from coordcell.registry.registers import filter_errors, page_or_error
 
 from . import execution, scheduling, selectors
-from .forms import AttendanceForm, CancelSessionForm, RunForm
+from .forms import AttendanceForm, CancelSessionForm, RunFilterForm, RunForm
 from .models import Booking, ScheduleRun, Session, monday
 
 
@@ -45,7 +46,18 @@ def run_list(request: HttpRequest) -> HttpResponse:
             else:
                 return HttpResponseRedirect(reverse("training:run", args=[run.pk]))
         status = 400
-    page = Paginator(selectors.runs_visible_to(user), 25).get_page(request.GET.get("page"))
+    runs = selectors.runs_visible_to(user)
+    filters = RunFilterForm(request.GET)
+    list_errors = filter_errors(filters)
+    run_status = request.GET.get("status", "")
+    if list_errors:
+        runs = runs.none()  # never every run shown as if filtered
+    elif run_status:
+        runs = runs.filter(status=run_status)
+    page, page_error = page_or_error(Paginator(runs, 25), request.GET.get("page"))
+    list_errors += [page_error] if page_error else []
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "training/run_list.html",
@@ -54,8 +66,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "can_run": selectors.can_create_schedule_run(user),
             "proposals": selectors.schedule_proposals(user),
+            "filters": filters,
+            "run_status": run_status,
+            "params": params.urlencode(),
+            "list_errors": list_errors,
         },
-        status=status,
+        status=400 if list_errors and status == 200 else status,
     )
 
 

@@ -92,7 +92,14 @@ def test_filters_by_donor_kind_and_state(world, client_for, found):
     assert "PL-HUB-SHORT" in page and "DE-HUB" not in page
     page = _page(client, "?state=unresolved")
     assert "PL-HUB-SHORT" not in page and "DE-HUB-CRATE" in page
-    assert "DE-HUB-CRATE" in _page(client, "?kind=nonsense&state=nonsense&age=x&sort=x")
+    # A value the register cannot read is answered with a message, never with everything.
+    bad = client.get("/discrepancies/?kind=nonsense&state=nonsense&age=x&sort=x&page=1")
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert "DE-HUB-CRATE" not in text and 'role="alert"' in text
+    assert all(f"({value})" in text for value in ("nonsense", "x"))
+    assert client.get("/discrepancies/?page=abc").status_code == 400
+    assert client.get("/discrepancies/?donor=XX&format=csv").status_code == 400
 
 
 def _age(d, days):

@@ -15,6 +15,7 @@ quantities also go into URLs, form values and htmx attributes, where a separator
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django import template
@@ -41,6 +42,8 @@ def number(value: object, decimals: int | None = None) -> str:
 def qty(value: object, unit: object = "") -> str:
     if value is None:
         return _("undisclosed")
+    if isinstance(value, str):  # already words ("undisclosed"): no unit after them
+        return value
     from coordcell.registry.models import ItemCategory
 
     label = ItemCategory.Unit(unit).label if unit in ItemCategory.Unit.values else str(unit or "")
@@ -49,9 +52,10 @@ def qty(value: object, unit: object = "") -> str:
 
 
 @register.filter
-def day(value: object) -> str:
+def day(value: object, empty: object = None) -> str:
+    """``{{ d|day }}``; ``{{ d|day:_("no date") }}`` says what a missing date means."""
     if value in (None, ""):
-        return DASH
+        return DASH if empty is None else str(empty)
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
         value = value.date()
@@ -61,11 +65,30 @@ def day(value: object) -> str:
 
 
 @register.filter
-def moment(value: object) -> str:
+def moment(value: object, empty: object = None) -> str:
     if value in (None, ""):
-        return DASH
+        return DASH if empty is None else str(empty)
     if not isinstance(value, dt.datetime):
         return day(value)
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return formats.date_format(value.replace(microsecond=0), "DATETIME_FORMAT", use_l10n=True)
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
+
+
+@register.filter
+def dates(text: object) -> str:
+    """A text written with ISO dates (readiness explanations, "week 2027-03-01 – 2027-03-07")
+    with each date in the language's one format instead; the rest of the text unchanged."""
+    if text in (None, ""):
+        return ""
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return day(dt.date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            return match[0]
+
+    return _ISO_DAY.sub(one, str(text))

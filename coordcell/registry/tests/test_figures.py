@@ -26,3 +26,9 @@ def test_one_date_format_per_language_and_no_microseconds() -> None:
     assert render("{{ d|day }}", "uk", d=when.date()) == "06.12.2026"
     assert render("{{ t|moment }}", "en", t=when) == "6 Dec 2026 09:05"
     assert "123456" not in render("{{ t|moment }}", "uk", t=when)
+
+
+def test_iso_dates_inside_a_text_follow_the_language() -> None:
+    text = "week 2027-03-01 – 2027-03-07: S-000001 late"
+    assert render("{{ t|dates }}", "en", t=text) == "week 1 Mar 2027 – 7 Mar 2027: S-000001 late"
+    assert render("{{ t|dates }}", "uk", t=text) == "week 01.03.2027 – 07.03.2027: S-000001 late"

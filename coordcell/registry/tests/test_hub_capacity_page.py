@@ -37,7 +37,7 @@ def test_the_coordinator_adds_a_capacity_for_some_weeks_on_the_page(world, clien
     assert (row.weekly_capacity, row.valid_until) == (400, dt.date(2027, 3, 14))
     assert AuditEvent.objects.get(verb="hub-capacity.create").target_id == str(row.pk)
     text = client.get(f"/hub-capacities/hubs/{world.hub.pk}/").content.decode()
-    assert "from 2027-03-01 – 2027-03-14" in text and "Runway works" in text
+    assert "from 1 Mar 2027 – 14 Mar 2027" in text and "Runway works" in text
 
 
 def test_bad_input_is_refused_with_the_rule_and_nothing_lost(world, client_for):
