@@ -1586,7 +1586,7 @@ def fill(po_text: str) -> tuple[str, int, list[str]]:
             forms = PLURALS.get(msgid)
             # makemessages' guess from a similar string is wrong more often than not
             empty = "#, fuzzy" in entry or all(
-                _unquote(m) == "" for m in re.findall(r'^msgstr\[\d\] (".*")', entry, re.M)
+                _unquote(m) == "" for m in re.findall(r'^msgstr\[\d\] ((?:".*"\n?)+)', entry, re.M)
             )
             if forms and empty:
                 if len(forms) == 3:  # the fourth form is for fractions (1,5 дня): the second's
