@@ -295,7 +295,15 @@ def n_minus_one(
     the immediate recourse instead: every flow not passing the hub in those weeks stays as
     planned, and only the displaced pledges are re-planned over the requirements still open and
     the capacity the rest of the plan leaves (:func:`residual_instance`)."""
-    from .optimise import PartJob, SolveCache, _part_key, _solve_parts, solve, split_instance
+    from .optimise import (
+        PartJob,
+        SolveCache,
+        _digest,
+        _part_key,
+        _solve_parts,
+        solve,
+        split_instance,
+    )
 
     t0 = time.perf_counter()
     first, last = weeks if weeks is not None else (0, inst.horizon - 1)
@@ -324,23 +332,40 @@ def n_minus_one(
             )
     else:
         warm = cache.warm if isinstance(cache, SolveCache) else {}
+        known = cache.parts if isinstance(cache, SolveCache) else {}
         jobs: list[PartJob] = []
-        job_of: list[tuple[str, int]] = []
-        for hid in hub_ids:
-            for i, sub in enumerate(subs):
-                if any(f.hub_id == hid and first <= f.hub_period <= last for f in flows_by_part[i]):
-                    jobs.append(
-                        PartJob(close_hub(sub, hid, (first, last)), warm.get(_part_key(sub)))
-                    )
-                    job_of.append((hid, i))
-        order = sorted(range(len(jobs)), key=lambda j: (-len(jobs[j].inst.supplies), j))
+        part_of_job: list[int] = []
+        for i, sub in enumerate(subs):
+            passed = tuple(
+                hid
+                for hid in hub_ids
+                if any(f.hub_id == hid and first <= f.hub_period <= last for f in flows_by_part[i])
+            )
+            if not passed:
+                continue
+            nominal = known.get(_digest(sub)) if known else None
+            jobs.append(
+                PartJob(
+                    sub,
+                    warm.get(_part_key(sub)),
+                    close=passed,
+                    closed_weeks=(first, last),
+                    upper=nominal.bound if nominal is not None else None,
+                )
+            )
+            part_of_job.append(i)
+        # biggest first: a part's closures are one job, so the largest cost most
+        order = sorted(
+            range(len(jobs)),
+            key=lambda j: (-len(jobs[j].close) * len(jobs[j].inst.supplies), j),
+        )
         size = len(inst.supplies) + len(inst.demands)
         threads = inst.parameters.threads if size >= 2_000 else 1
         solved = _solve_parts([jobs[j] for j in order], threads) if jobs else []
         by_hub: dict[str, dict[int, tuple[tuple[Flow, ...], float]]] = defaultdict(dict)
         for j, part in zip(order, solved, strict=True):
-            hid, i = job_of[j]
-            by_hub[hid][i] = (part.flows, part.bound)
+            for hid, closed in zip(jobs[j].close, part.closures, strict=True):
+                by_hub[hid][part_of_job[j]] = (closed.flows, closed.bound)
         for hid in hub_ids:
             resolved = by_hub.get(hid, {})
             flows: list[Flow] = []
