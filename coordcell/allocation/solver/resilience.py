@@ -6,8 +6,9 @@
 * :func:`n_minus_one` (re-solves): for each hub, closed over the whole horizon or a window of
   weeks, the plan re-optimised without it.  Only the parts (domains) whose plan passes the hub in
   the closed weeks are solved again (closing a hub only takes options away: a part that did not
-  use it keeps its plan, which stays optimal), all hubs' parts in one batch over the worker
-  processes, each warm-started from the nominal part's LP when there is one.
+  use it keeps its plan, which stays optimal), one job per part over the worker processes
+  (its network built once, each hub closed by removing its through arcs), each closure
+  warm-started from the nominal part's LP when there is one and bounded by its bound.
 * :func:`worst_single_hub_loss`: the largest number of priority-1 units on time that one hub
   carries (the measure the resilient option, ``Parameters.hub_share_cap``, lowers).
 
@@ -288,10 +289,12 @@ def n_minus_one(
     delivered and the capabilities whose readiness week moves.
 
     Re-optimised (the default): every part (domain) whose plan passes the hub in those weeks is
-    solved again with the hub closed, all hubs' parts in one batch over the worker processes,
-    each warm-started from the nominal part's LP when ``cache`` (the
-    ``SolveCache(warm_start=True)`` that solved ``plan``) holds it; the other parts keep their
-    plan, which stays optimal (closing a hub only takes options away).  ``keep_rest=True`` is
+    solved again with the hub closed: one job per part over the worker processes, whose
+    network is built once and each hub closed in it (:func:`optimise.close_columns`), each
+    closure warm-started from the nominal part's LP when ``cache`` (the
+    ``SolveCache(warm_start=True)`` that solved ``plan``) holds it, and bounded by the nominal
+    part's bound when ``cache`` holds the part; the other parts keep their plan, which stays
+    optimal (closing a hub only takes options away).  ``keep_rest=True`` is
     the immediate recourse instead: every flow not passing the hub in those weeks stays as
     planned, and only the displaced pledges are re-planned over the requirements still open and
     the capacity the rest of the plan leaves (:func:`residual_instance`)."""
