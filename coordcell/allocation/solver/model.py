@@ -92,7 +92,8 @@ class Parameters:
     per unit and week in transit.  ``lexicographic=True`` maximises priority-1 on-time-equivalent
     delivery first, then priority 2 with priority 1 held at its optimum, and so on.
     ``hub_share_cap`` (0 < cap <= 1): the resilient plan, no hub carrying more than that share
-    of its domain's units passing the hubs in any week.
+    of its domain's units passing the hubs in any week (all units, of every priority: a share
+    of all flow, not of priority-1 flow; docs/allocation.md says why).
     ``method``: ``"auto"``, ``"ipm"`` (HiGHS interior point, no crossover), ``"simplex"`` (HiGHS
     dual simplex) or ``"pdlp"`` (OR-Tools PDLP).  ``threads``: parts solved in parallel.
     """

@@ -6,8 +6,9 @@
 * :func:`n_minus_one` (re-solves): for each hub, closed over the whole horizon or a window of
   weeks, the plan re-optimised without it.  Only the parts (domains) whose plan passes the hub in
   the closed weeks are solved again (closing a hub only takes options away: a part that did not
-  use it keeps its plan, which stays optimal), all hubs' parts in one batch over the worker
-  processes, each warm-started from the nominal part's LP when there is one.
+  use it keeps its plan, which stays optimal), one job per part over the worker processes
+  (its network built once, each hub closed by removing its through arcs), each closure
+  warm-started from the nominal part's LP when there is one and bounded by its bound.
 * :func:`worst_single_hub_loss`: the largest number of priority-1 units on time that one hub
   carries (the measure the resilient option, ``Parameters.hub_share_cap``, lowers).
 
@@ -288,14 +289,24 @@ def n_minus_one(
     delivered and the capabilities whose readiness week moves.
 
     Re-optimised (the default): every part (domain) whose plan passes the hub in those weeks is
-    solved again with the hub closed, all hubs' parts in one batch over the worker processes,
-    each warm-started from the nominal part's LP when ``cache`` (the
-    ``SolveCache(warm_start=True)`` that solved ``plan``) holds it; the other parts keep their
-    plan, which stays optimal (closing a hub only takes options away).  ``keep_rest=True`` is
+    solved again with the hub closed: one job per part over the worker processes, whose
+    network is built once and each hub closed in it (:func:`optimise.close_columns`), each
+    closure warm-started from the nominal part's LP when ``cache`` (the
+    ``SolveCache(warm_start=True)`` that solved ``plan``) holds it, and bounded by the nominal
+    part's bound when ``cache`` holds the part; the other parts keep their plan, which stays
+    optimal (closing a hub only takes options away).  ``keep_rest=True`` is
     the immediate recourse instead: every flow not passing the hub in those weeks stays as
     planned, and only the displaced pledges are re-planned over the requirements still open and
     the capacity the rest of the plan leaves (:func:`residual_instance`)."""
-    from .optimise import PartJob, SolveCache, _part_key, _solve_parts, solve, split_instance
+    from .optimise import (
+        PartJob,
+        SolveCache,
+        _digest,
+        _part_key,
+        _solve_parts,
+        solve,
+        split_instance,
+    )
 
     t0 = time.perf_counter()
     first, last = weeks if weeks is not None else (0, inst.horizon - 1)
@@ -324,23 +335,40 @@ def n_minus_one(
             )
     else:
         warm = cache.warm if isinstance(cache, SolveCache) else {}
+        known = cache.parts if isinstance(cache, SolveCache) else {}
         jobs: list[PartJob] = []
-        job_of: list[tuple[str, int]] = []
-        for hid in hub_ids:
-            for i, sub in enumerate(subs):
-                if any(f.hub_id == hid and first <= f.hub_period <= last for f in flows_by_part[i]):
-                    jobs.append(
-                        PartJob(close_hub(sub, hid, (first, last)), warm.get(_part_key(sub)))
-                    )
-                    job_of.append((hid, i))
-        order = sorted(range(len(jobs)), key=lambda j: (-len(jobs[j].inst.supplies), j))
+        part_of_job: list[int] = []
+        for i, sub in enumerate(subs):
+            passed = tuple(
+                hid
+                for hid in hub_ids
+                if any(f.hub_id == hid and first <= f.hub_period <= last for f in flows_by_part[i])
+            )
+            if not passed:
+                continue
+            nominal = known.get(_digest(sub)) if known else None
+            jobs.append(
+                PartJob(
+                    sub,
+                    warm.get(_part_key(sub)),
+                    close=passed,
+                    closed_weeks=(first, last),
+                    upper=nominal.bound if nominal is not None else None,
+                )
+            )
+            part_of_job.append(i)
+        # biggest first: a part's closures are one job, so the largest cost most
+        order = sorted(
+            range(len(jobs)),
+            key=lambda j: (-len(jobs[j].close) * len(jobs[j].inst.supplies), j),
+        )
         size = len(inst.supplies) + len(inst.demands)
         threads = inst.parameters.threads if size >= 2_000 else 1
         solved = _solve_parts([jobs[j] for j in order], threads) if jobs else []
         by_hub: dict[str, dict[int, tuple[tuple[Flow, ...], float]]] = defaultdict(dict)
         for j, part in zip(order, solved, strict=True):
-            hid, i = job_of[j]
-            by_hub[hid][i] = (part.flows, part.bound)
+            for hid, closed in zip(jobs[j].close, part.closures, strict=True):
+                by_hub[hid][part_of_job[j]] = (closed.flows, closed.bound)
         for hid in hub_ids:
             resolved = by_hub.get(hid, {})
             flows: list[Flow] = []
