@@ -31,7 +31,15 @@ WHOLE_MAX = MONEY_MAX.to_integral_value(rounding="ROUND_FLOOR")  # an INTEGER in
 
 
 @pytest.fixture
-def largest(world: Any) -> Any:
+def largest(world: Any, monkeypatch: Any) -> Any:
+    # One shipment of the largest quantity: a transport mode's load limits would cut it into
+    # 25,000 loads (they are tested in coordcell/logistics/tests/test_loads.py).
+    from coordcell.logistics import services
+    from coordcell.logistics.loads import ModeLimit
+
+    monkeypatch.setattr(
+        services, "LOAD_LIMITS", {mode: ModeLimit(max_lines=100) for mode in services.LOAD_LIMITS}
+    )
     start = dt.date.today() + dt.timedelta(days=7)
     Pledge.objects.bulk_create(
         Pledge(
