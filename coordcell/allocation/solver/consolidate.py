@@ -14,14 +14,17 @@ spare throughput, or swaps hubs with an equal quantity of another depot-week's f
 target hub in the same week in the same slots at both hubs (that other flow's route ties too, and
 its depot-week already ships from the hub it is swapped to).
 
-The unit of a move is a *load*: a depot's (``origin``) week's flows through one hub to one
-delivery point (they share all three weeks, and make one shipment when committed).  Per depot
-week, its hubs are ranked (the one that could take most of its units first); loads move only to
-a better-ranked hub the depot week already uses:
+A *load* is a depot's (``origin``) week's flows through one hub to one delivery point (they
+share all three weeks, and make one shipment when committed).  Two steps:
 
-1. a load joins the same depot week's load to the same point at a better hub (a load fewer);
-2. the remaining loads of a hub move together to better hubs, or none of them does (the depot
-   week then uses one hub fewer).
+1. each hub week is re-packed from scratch by a few greedy orders (depot weeks or loads, the
+   biggest or the least flexible first, each on the hub that takes all of it, else most of it);
+   the best packing replaces the week's flows only if it fits every capacity and has neither
+   more loads nor more (depot week, hub) groups;
+2. per depot week, its hubs are ranked (the one that could take most of its units first) and
+   loads move only to a better-ranked hub the depot week already uses: a load joins the same
+   depot week's load to the same point at a better hub (a load fewer), then the remaining loads
+   of a hub move together to better hubs, or none of them does (one hub fewer).
 
 So neither the number of loads nor of (origin, dispatch week, hub) groups ever grows, and the
 result is deterministic.  The pass does not look at shares of hubs: the resilient plan
