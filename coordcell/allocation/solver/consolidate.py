@@ -65,6 +65,7 @@ class _State:
         self.at: dict[tuple[str, int], dict[Key, None]] = defaultdict(dict)
         self.used: dict[tuple[str, str, int], int] = defaultdict(int)  # (hub, slot, week)
         self._eligible: dict[tuple[str, str, int, int, frozenset[str] | None], frozenset[str]] = {}
+        self._by_key: dict[tuple[str, str, int, int, int], frozenset[str]] = {}
         for f in flows:
             key = (f.supply_id, f.hub_id, f.demand_id, f.dispatch_period, f.hub_period,
                    f.arrival_period)  # fmt: skip
@@ -84,6 +85,10 @@ class _State:
 
     def eligible(self, key: Key) -> frozenset[str]:
         """Hubs ``key``'s units could pass with the same three weeks (its own hub included)."""
+        fast = (key[0], key[2], key[3], key[4], key[5])
+        known = self._by_key.get(fast)
+        if known is not None:
+            return known
         s = self.sup[key[0]]
         point, t1, t2 = self.point[key[2]], key[4] - key[3], key[5] - key[4]
         memo = (s.origin, point, t1, t2, s.allowed_hubs)
@@ -97,6 +102,7 @@ class _State:
                 and (s.allowed_hubs is None or h in s.allowed_hubs)
             )
             self._eligible[memo] = hit
+        self._by_key[fast] = hit
         return hit
 
     # -- changes ---------------------------------------------------------------------------
@@ -263,6 +269,9 @@ def _repack(state: _State) -> None:
     for week in sorted(by_week):
         keys = sorted(by_week[week])
         before = _counts(state, keys)
+        least = {(state.sup[k[0]].origin, k[3], state.point[k[2]]) for k in keys}
+        if before == (len({ld[:2] for ld in least}), len(least)):
+            continue  # one hub per depot week and one load per point already
         best: tuple[tuple[int, int], dict[Key, list[tuple[str, int]]]] | None = None
         for order in ORDERS:
             placed = _pack(state, keys, week, order)
