@@ -36,6 +36,7 @@ import scipy.sparse as sp
 
 from .aggregate import build_groups
 from .check import InstanceError, evaluate, validate_instance
+from .consolidate import consolidate
 from .decompose import decompose
 from .instance_json import instance_to_json
 from .lp import LpResult, solve_lp
@@ -735,6 +736,8 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
     done = [r for r in results if r is not None]
     t_assemble = time.perf_counter()
     flows = tuple(sorted((f for r in done for f in r.flows), key=_flow_key))
+    if instance.parameters.hub_share_cap is None:  # ties between hubs: fewest per depot week
+        flows = consolidate(instance, flows)
     objective, results_by_demand = evaluate(instance, flows)
     bound = max(float(sum(r.bound for r in done)), objective)
     gap = (bound - objective) / max(1.0, abs(bound))
