@@ -77,8 +77,11 @@ class ShipmentFilter(django_filters.FilterSet):
     priority = django_filters.TypedChoiceFilter(
         label=_("Priority"),
         field_name="lines__requirement__priority",
-        choices=Requirement.PRIORITY_CHOICES,
+        # Django's TypedChoiceField adds no empty choice: without one, every filter sent from the
+        # page would also filter to priority 1.
+        choices=[("", _("any")), *Requirement.PRIORITY_CHOICES],
         coerce=int,
+        empty_value=None,
         distinct=True,
     )
     hub = django_filters.ModelChoiceFilter(

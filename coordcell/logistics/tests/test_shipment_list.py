@@ -77,3 +77,13 @@ def test_the_recipient_neither_filters_nor_sorts_by_route_or_time(world, client_
     other_hub = client.get("/logistics/", {"hub": "nowhere"})
     assert other_hub.status_code == 200
     assert all(s.reference in other_hub.content.decode() for s in three)
+
+
+def test_the_filter_form_sends_any_priority_unless_one_is_chosen(world, client_for, three):
+    """The form's priority select starts empty: sending the form as it stands (another filter
+    changed) must not also filter to priority 1."""
+    client = client_for(world.users[Role.COORDINATOR])
+    html = client.get("/logistics/").content.decode()
+    assert '<option value="" selected>' in html.split('name="priority"')[1].split("</select>")[0]
+    listed = client.get("/logistics/", {"priority": "", "donor": "DE"}).content.decode()
+    assert all(s.reference in listed for s in three)
