@@ -23,7 +23,7 @@ from coordcell.audit.selectors import audit_events_visible_to
 from coordcell.audit.services import current_head
 from coordcell.pledges.models import Pledge
 from coordcell.pledges.selectors import pledges_visible_to
-from coordcell.registry.models import Role, User
+from coordcell.registry.models import ItemCategory, Role, User
 from coordcell.requirements.models import Requirement
 from coordcell.requirements.selectors import requirements_visible_to
 
@@ -235,21 +235,40 @@ def _readiness_figures(user: User, today: dt.date, board: Dashboard) -> None:
     )
 
 
+def _totals_by_unit(user: User, scope: Scope) -> list[str]:
+    """Pledged, allocated, shipped and received, each summed within one unit of measure only
+    ("1,200 round · 4 system"): rounds, litres and tanks never add up."""
+    from coordcell.registry.templatetags.figures import qty
+
+    units = sorted(
+        set(figures.scoped_pledges(user, scope).values_list("category__unit", flat=True))
+    )
+    per_unit = {
+        unit: [
+            sum(r.values()[i] for r in figures.flow_by(user, scope, "domain", unit=unit))
+            for i in range(4)
+        ]
+        for unit in units
+    }
+    return [
+        " · ".join(qty(int(per_unit[u][i]), u) for u in units) if units else "0" for i in range(4)
+    ]
+
+
 def donor(user: User, today: dt.date) -> Dashboard:
     nation = user.nation
     assert nation is not None  # dashboard_for gives none to a liaison without a nation
     board = Dashboard(_("What happened to what we gave?"))
     scope = Scope(donor=nation)
-    rows = figures.flow_by(user, scope, "domain")
-    totals = [sum(r.values()[i] for r in rows) for i in range(4)]
+    totals = _totals_by_unit(user, scope)
     board.figures += [
-        Figure(_("Units pledged"), int(totals[0]), "/pledges/"),
-        Figure(_("Units allocated"), int(totals[1]), "/allocation/committed/"),
+        Figure(_("Units pledged"), totals[0], "/pledges/"),
+        Figure(_("Units allocated"), totals[1], "/allocation/committed/"),
     ]
     if figures.logistics_installed():
         board.figures += [
-            Figure(_("Units shipped"), int(totals[2]), "/logistics/"),
-            Figure(_("Units received"), int(totals[3]), "/logistics/?status=received"),
+            Figure(_("Units shipped"), totals[2], "/logistics/"),
+            Figure(_("Units received"), totals[3], "/logistics/?status=received"),
         ]
         late = _late(user, today).filter(donor_id=user.nation_id).count()
         board.figures.append(
@@ -277,9 +296,12 @@ def donor(user: User, today: dt.date) -> Dashboard:
     board.figures.append(
         Figure(_("Pledges offered, awaiting confirmation"), offered, "/pledges/?status=offered")
     )
-    board.charts.append(
-        _flow_chart("home-by-domain", _("Our units by category domain"), rows, _("Domain"))
-    )
+    unit = figures.main_unit(user, scope)  # one unit per chart: rounds and litres never add up
+    rows = figures.flow_by(user, scope, "domain", unit=unit)
+    title = _("Our units by category domain")
+    if unit:
+        title = f"{title} ({ItemCategory.Unit(unit).label})"
+    board.charts.append(_flow_chart("home-by-domain", title, rows, _("Domain")))
     for group in figures.value_groups(user, scope):
         total = [sum(r.values()[i] for r in group.rows) for i in range(4)]
         board.panels.append(

@@ -63,17 +63,24 @@ def test_a_second_donor_of_the_same_nation_reuses_the_figures_in_fewer_queries(
         again = second.get("/")
     assert again.context["figures"].reused is True
     assert "Figures as of" in again.content.decode()
-    assert {f.label: f.value for f in again.context["board"].figures}["Units pledged"] == 100
+    assert {f.label: f.value for f in again.context["board"].figures}[
+        "Units pledged"
+    ] == "100\xa0round"
 
 
 def test_another_nation_never_gets_the_figures_of_the_first(
     picture_world: Any, client_for: Any, reuse_for_a_minute: Any
 ) -> None:
-    assert _figures(client_for(picture_world.users[Role.DONOR_LIAISON]))["Units pledged"] == 100
+    assert (
+        _figures(client_for(picture_world.users[Role.DONOR_LIAISON]))["Units pledged"]
+        == "100\xa0round"
+    )
     polish = client_for(picture_world.users["donor-pl"]).get("/")
     assert polish.context["figures"].reused is False
-    assert {f.label: f.value for f in polish.context["board"].figures}["Units pledged"] == 40
-    assert _shown(polish, "Units pledged") == "40"  # nor the page drawn for it
+    assert {f.label: f.value for f in polish.context["board"].figures}[
+        "Units pledged"
+    ] == "40\xa0round"
+    assert _shown(polish, "Units pledged") == "40\xa0round"  # nor the page drawn for it
 
 
 def test_figures_are_reused_until_someone_asks_to_recompute_them(
@@ -81,16 +88,20 @@ def test_figures_are_reused_until_someone_asks_to_recompute_them(
 ) -> None:
     donor: User = picture_world.users[Role.DONOR_LIAISON]
     client = client_for(donor)
-    assert _figures(client)["Units pledged"] == 100
+    assert _figures(client)["Units pledged"] == "100\xa0round"
     Pledge.objects.filter(donor__code="DE").update(quantity=150)
-    assert _figures(client)["Units pledged"] == 100  # within the minute: the shared figures
-    assert _shown(client.get("/"), "Units pledged") == "100"
+    assert (
+        _figures(client)["Units pledged"] == "100\xa0round"
+    )  # within the minute: the shared figures
+    assert _shown(client.get("/"), "Units pledged") == "100\xa0round"
     response = client.get("/?refresh=1")
     assert response.context["figures"].reused is False
-    assert {f.label: f.value for f in response.context["board"].figures}["Units pledged"] == 150
-    assert _shown(response, "Units pledged") == "150"
-    assert _figures(client)["Units pledged"] == 150  # and the recomputed ones are shared
-    assert _shown(client.get("/"), "Units pledged") == "150"
+    assert {f.label: f.value for f in response.context["board"].figures}[
+        "Units pledged"
+    ] == "150\xa0round"
+    assert _shown(response, "Units pledged") == "150\xa0round"
+    assert _figures(client)["Units pledged"] == "150\xa0round"  # and the recomputed ones are shared
+    assert _shown(client.get("/"), "Units pledged") == "150\xa0round"
 
 
 def test_without_reuse_every_request_computes_afresh(
@@ -98,9 +109,9 @@ def test_without_reuse_every_request_computes_afresh(
 ) -> None:
     settings.COORDCELL_FIGURES_SECONDS = 0
     client = client_for(picture_world.users[Role.DONOR_LIAISON])
-    assert _figures(client)["Units pledged"] == 100
+    assert _figures(client)["Units pledged"] == "100\xa0round"
     Pledge.objects.filter(donor__code="DE").update(quantity=150)
-    assert _figures(client)["Units pledged"] == 150
+    assert _figures(client)["Units pledged"] == "150\xa0round"
 
 
 def test_reports_page_reuses_charts_per_scope(
@@ -143,7 +154,7 @@ def test_older_figures_are_served_while_one_background_job_computes_the_next(
 ) -> None:
     client = client_for(picture_world.users[Role.DONOR_LIAISON])
     first = client.get("/")
-    assert _shown(first, "Units pledged") == "100"
+    assert _shown(first, "Units pledged") == "100\xa0round"
     Pledge.objects.filter(donor__code="DE").update(quantity=150)
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=61)):
         with django_capture_on_commit_callbacks() as queued:
@@ -153,13 +164,13 @@ def test_older_figures_are_served_while_one_background_job_computes_the_next(
             )
             client_for(colleague).get("/")
         # Nobody waited: both were served the older figures, and one refresh was queued.
-        assert _shown(stale, "Units pledged") == "100"
+        assert _shown(stale, "Units pledged") == "100\xa0round"
         assert stale.context["figures"].computed_at == first.context["figures"].computed_at
         assert len(queued) == 1
         queued[0]()  # the worker runs the job (the tests' queue runs it at once)
         fresh = client.get("/")
     assert fresh.context["figures"].reused is True
-    assert _shown(fresh, "Units pledged") == "150"
+    assert _shown(fresh, "Units pledged") == "150\xa0round"
     assert fresh.context["figures"].computed_at > first.context["figures"].computed_at
 
 
@@ -222,7 +233,7 @@ def test_figures_kept_by_an_older_release_are_computed_again(
     picture_world: Any, client_for: Any, reuse_for_a_minute: Any, monkeypatch: Any
 ) -> None:
     client = client_for(picture_world.users[Role.DONOR_LIAISON])
-    assert _shown(client.get("/"), "Units pledged") == "100"
+    assert _shown(client.get("/"), "Units pledged") == "100\xa0round"
     Pledge.objects.filter(donor__code="DE").update(quantity=150)
 
     read = cache.get
@@ -235,7 +246,7 @@ def test_figures_kept_by_an_older_release_are_computed_again(
     monkeypatch.setattr(cache, "get", unreadable)
     response = client.get("/")
     assert response.status_code == 200 and response.context["figures"].reused is False
-    assert _shown(response, "Units pledged") == "150"
+    assert _shown(response, "Units pledged") == "150\xa0round"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread")
