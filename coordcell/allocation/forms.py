@@ -440,6 +440,11 @@ MAX_ROWS = 25
 
 class LineEditForm(forms.Form):
     quantity = forms.IntegerField(
-        min_value=0, max_value=QUANTITY_MAX, help_text=_("0 removes the line.")
+        label=_("Quantity"),
+        min_value=0,
+        max_value=QUANTITY_MAX,
+        help_text=_("0 removes the line."),
     )
-    hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+    hub = forms.ModelChoiceField(
+        label=_("Hub"), queryset=Location.objects.filter(kind=Location.Kind.HUB)
+    )

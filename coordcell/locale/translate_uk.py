@@ -1555,6 +1555,39 @@ PLURALS.update(
         ],
     }
 )
+# the last stretch of issue 21 part 7 (uk2): hub pages, shipment forms, causes read again
+UK.update(
+    {
+        "%(a)s vs %(b)s": "%(a)s порівняно з %(b)s",
+        "Merge in shipment (reference)": "Приєднати відправлення (номер)",
+        "Move to a new shipment": "Перенести до нового відправлення",
+        "line id: quantity, one per line, e.g. 17: 40": "ідентифікатор рядка: кількість, по одному на рядок, напр. 17: 40",
+        "Shipment line id": "Ідентифікатор рядка відправлення",
+        "One per line.": "По одному на рядок.",
+        "← Hubs": "← Хаби",
+        "Capacity of this hub": "Пропускна спроможність цього хабу",
+        "Units per week: inbound / outbound against the weekly capacity of each domain. <strong>!</strong> marks a week over capacity.": "Одиниць на тиждень: вхідні / вихідні порівняно з тижневою пропускною спроможністю кожного напряму. <strong>!</strong> позначає тиждень із перевищенням пропускної спроможності.",
+        "On hand": "У наявності",
+        "Capacity / week": "Пропускна спроможність / тиждень",
+        "Nothing planned through this hub.": "Через цей хаб нічого не заплановано.",
+        '<a href="%(capacities_url)s">Hub capacities</a>: capacity per domain over the weeks, closures, use against capacity.': '<a href="%(capacities_url)s">Пропускна спроможність хабів</a>: пропускна спроможність за напрямами по тижнях, закриття, завантаження відносно пропускної спроможності.',
+        "%(cohort)s booked on %(session)s": "%(cohort)s заброньована на %(session)s",
+        "%(cohort)s taken off %(session)s": "%(cohort)s знята з %(session)s",
+        "cohort %(cohort)s changed": "групу %(cohort)s змінено",
+        "cohort %(cohort)s deleted": "групу %(cohort)s видалено",
+        "session %(session)s cancelled": "заняття %(session)s скасовано",
+        "session %(session)s changed": "заняття %(session)s змінено",
+        "package %(package)s changed": "пакет %(package)s змінено",
+        "packages imported: %(packages)s": "імпортовано пакети: %(packages)s",
+        "recomputed by %(user)s": "перераховано користувачем %(user)s",
+        "training schedule %(run)s": "розклад навчання %(run)s",
+        "pledge %(pledges)s changed": "зобов'язання %(pledges)s змінено",
+        "allocation %(allocation)s committed": "розподіл %(allocation)s затверджено",
+        "shipment events: %(shipments)s": "події відправлень: %(shipments)s",
+        "%(shipment)s replanned": "%(shipment)s переплановано",
+        "Actions": "Дії",
+    }
+)
 
 
 def _unquote(block: str) -> str:

@@ -307,7 +307,7 @@ class BulkAdvanceForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CapacityOverrideForm(ReasonForm):
@@ -337,19 +337,21 @@ class CapacityOverrideForm(ReasonForm):
 
 
 class RerouteForm(CapacityOverrideForm):
-    hub = forms.ModelChoiceField(queryset=Location.objects.filter(kind=Location.Kind.HUB))
+    hub = forms.ModelChoiceField(
+        label=_("Hub"), queryset=Location.objects.filter(kind=Location.Kind.HUB)
+    )
     field_order = ["hub", "reason", "override_capacity", "override_reason"]
 
 
 class MergeForm(CapacityOverrideForm):
-    other = forms.CharField(label="Merge in shipment (reference)", max_length=20)
+    other = forms.CharField(label=_("Merge in shipment (reference)"), max_length=20)
     field_order = ["other", "reason", "override_capacity", "override_reason"]
 
 
 class SplitForm(ReasonForm):
     moves = forms.CharField(
-        label="Move to a new shipment",
-        help_text="line id: quantity, one per line, e.g. 17: 40",
+        label=_("Move to a new shipment"),
+        help_text=_("line id: quantity, one per line, e.g. 17: 40"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -375,22 +377,30 @@ class MultipleFileField(forms.FileField):
 
 
 class DiscrepancyForm(forms.Form):
-    kind = forms.ChoiceField(choices=Discrepancy.Kind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Discrepancy.Kind.choices)
     line = forms.IntegerField(
-        min_value=1, max_value=BIGINT[1], required=False, label="Shipment line id"
+        min_value=1, max_value=BIGINT[1], required=False, label=_("Shipment line id")
     )
-    quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_MAX, required=False)
-    serial = forms.CharField(max_length=100, required=False)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    photos = MultipleFileField(required=False)
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=QUANTITY_MAX, required=False
+    )
+    serial = forms.CharField(label=_("Serial"), max_length=100, required=False)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}))
+    photos = MultipleFileField(label=_("Photos"), required=False)
 
 
 class InventoryCheckForm(forms.Form):
-    serials = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line.")
+    serials = forms.CharField(
+        label=_("Serials"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line."),
+    )
     # End-use checks are made where the items are used, in the recipient's country: the list
     # names no donor's depot (a route's start) nor another nation's site.
-    location = forms.ModelChoiceField(queryset=Location.objects.filter(nation__is_recipient=True))
-    note = forms.CharField(required=False)
+    location = forms.ModelChoiceField(
+        label=_("Location"), queryset=Location.objects.filter(nation__is_recipient=True)
+    )
+    note = forms.CharField(label=_("Note"), required=False)
 
 
 # ---- a discrepancy's lifecycle (the actions check who may; these only parse) ----

@@ -10,13 +10,16 @@ recipient reads the delivery point; nobody else reads anything of a shipment.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from coordcell.logistics.models import Discrepancy, Shipment
 from coordcell.logistics.selectors import Detail, shipment_detail_level
@@ -257,3 +260,120 @@ def readiness_later(
         body % words,
         f"/readiness/{package.pk}/",
     )
+
+
+# ---- a stored notice read in the reader's language ----------------------------------------
+#
+# A notice is stored as written for its recipient (in the language of their notifications).
+# The inbox shows it in the language the reader reads the page in: a text that is one of the
+# messages above, in any of the installation's languages, is said again in the page's language
+# with the same words (references, names, dates as they were). Any other text is shown as stored.
+
+# (message, plural message or "", the word that counts for the plural)
+REWORDABLE: tuple[tuple[str, str, str], ...] = (
+    (gettext_noop("Pledge %(ref)s slipped to %(new)s"), "", ""),
+    (
+        gettext_noop(
+            "%(donor)s's pledge %(ref)s (%(quantity)s × %(category)s) is now available from "
+            "%(new)s, %(days)s days later than %(old)s."
+        ),
+        "",
+        "",
+    ),
+    (gettext_noop("Pledge %(ref)s withdrawn"), "", ""),
+    (gettext_noop("%(donor)s withdrew pledge %(ref)s (%(quantity)s × %(category)s)."), "", ""),
+    (gettext_noop("Shipment %(ref)s cancelled"), "", ""),
+    (
+        gettext_noop(
+            "Shipment %(ref)s of %(donor)s to %(point)s, through %(hub)s, planned to leave "
+            "%(departure)s, was cancelled. What it carried is open demand again."
+        ),
+        "",
+        "",
+    ),
+    (gettext_noop("Shipment %(ref)s of %(donor)s to %(point)s was cancelled."), "", ""),
+    (gettext_noop("Shipment %(ref)s is late"), "", ""),
+    (
+        "Shipment %(ref)s of %(donor)s through %(hub)s is %(days)s day behind plan; "
+        "expected handover at %(point)s on %(eta)s.",
+        "Shipment %(ref)s of %(donor)s through %(hub)s is %(days)s days behind plan; "
+        "expected handover at %(point)s on %(eta)s.",
+        "days",
+    ),
+    (
+        "%(count)s shipment cancelled: %(cause)s",
+        "%(count)s shipments cancelled: %(cause)s",
+        "count",
+    ),
+    (gettext_noop("Discrepancy on shipment %(ref)s"), "", ""),
+    (gettext_noop("Discrepancy on shipment %(ref)s overdue"), "", ""),
+    (gettext_noop("Capacity of %(hub)s cut"), "", ""),
+    (
+        gettext_noop("The capacity of hub %(hub)s for %(domain)s was cut in the weeks %(weeks)s."),
+        "",
+        "",
+    ),
+    (gettext_noop("Session %(ref)s cancelled"), "", ""),
+    (gettext_noop("Readiness of %(ref)s moved later"), "", ""),
+    (
+        gettext_noop(
+            "%(ref)s (%(name)s) is now ready on %(new)s, %(days)s days later than %(old)s."
+        ),
+        "",
+        "",
+    ),
+    (
+        gettext_noop("%(ref)s (%(name)s) was to be ready on %(old)s and now has no date."),
+        "",
+        "",
+    ),
+)
+
+_PLACEHOLDER = re.compile(r"%\\\((\w+)\\\)s")
+
+
+def _pattern(said: str) -> re.Pattern[str]:
+    seen: set[str] = set()
+
+    def group(match: re.Match[str]) -> str:
+        name = match[1]
+        if name in seen:
+            return f"(?P={name})"
+        seen.add(name)
+        return f"(?P<{name}>.+?)"
+
+    return re.compile("^" + _PLACEHOLDER.sub(group, re.escape(said)) + "$", re.DOTALL)
+
+
+_PATTERNS: list[tuple[re.Pattern[str], tuple[str, str, str]]] = []
+
+
+def _patterns() -> list[tuple[re.Pattern[str], tuple[str, str, str]]]:
+    if not _PATTERNS:
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                for message in REWORDABLE:
+                    singular, plural, _count = message
+                    forms = (
+                        {ngettext(singular, plural, n) for n in (1, 2, 5, 21)}
+                        if plural
+                        else {_(singular)}
+                    )
+                    _PATTERNS.extend((_pattern(said), message) for said in forms)
+    return _PATTERNS
+
+
+def reworded(text: str) -> str:
+    """A stored notice's subject or body in the active language (as stored if not known)."""
+    for pattern, (singular, plural, count) in _patterns():
+        found = pattern.match(text or "")
+        if found is None:
+            continue
+        words = found.groupdict()
+        if not plural:
+            return _(singular) % words
+        try:
+            return ngettext(singular, plural, int(words[count])) % words
+        except ValueError:
+            return text
+    return text

@@ -18,6 +18,7 @@ from . import selectors, services
 from .forms import InboxFilterForm, PreferenceForm
 from .models import EmailState, Kind
 from .selectors import notifications_visible_to, preference_of
+from .texts import reworded
 
 PAGE_SIZE = 50
 
@@ -40,6 +41,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
             notifications = notifications.filter(kind=kind)
     page, page_error = page_or_error(Paginator(notifications, PAGE_SIZE), request.GET.get("page"))
     list_errors += [page_error] if page_error else []
+    for n in page:
+        # Stored as written for the recipient; read in the page's language (texts.reworded).
+        setattr(n, "shown_subject", reworded(n.subject))  # noqa: B010
+        setattr(n, "shown_body", reworded(n.body))  # noqa: B010
     params = request.GET.copy()
     params.pop("page", None)
     return render(

@@ -23,6 +23,7 @@ sees the package (docs/training.md).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -475,7 +476,7 @@ class Wording:
 
     def cause(self, change: ReadinessChange) -> str:
         if self.everything:
-            return change.cause
+            return cell_words(change.cause)
         words = [self._cause(c) for c in change.causes or []]
         return "; ".join(dict.fromkeys(w for w in words if w))
 
@@ -515,6 +516,52 @@ class Wording:
 
     def changes(self, changes: Iterable[ReadinessChange]) -> list[Change]:
         return [c for c in (self.change(x) for x in changes) if c is not None]
+
+
+# The cell's words for a change's cause are stored in English (the audit trail's text); they are
+# read in the viewer's language: each known form is matched and said again through gettext.
+_CAUSE_FORMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), m)
+    for p, m in (
+        (
+            r"^(?P<cohort>\S+) booked on (?P<session>\S+)$",
+            gettext_noop("%(cohort)s booked on %(session)s"),
+        ),
+        (
+            r"^(?P<cohort>\S+) taken off (?P<session>\S+)$",
+            gettext_noop("%(cohort)s taken off %(session)s"),
+        ),
+        (r"^cohort (?P<cohort>\S+) changed$", gettext_noop("cohort %(cohort)s changed")),
+        (r"^cohort (?P<cohort>\S+) deleted$", gettext_noop("cohort %(cohort)s deleted")),
+        (r"^session (?P<session>\S+) cancelled$", gettext_noop("session %(session)s cancelled")),
+        (r"^session (?P<session>\S+) changed$", gettext_noop("session %(session)s changed")),
+        (r"^package (?P<package>\S+) changed$", gettext_noop("package %(package)s changed")),
+        (r"^packages imported: (?P<packages>.+)$", gettext_noop("packages imported: %(packages)s")),
+        (r"^recomputed by (?P<user>\S+)$", gettext_noop("recomputed by %(user)s")),
+        (r"^training schedule (?P<run>\S+)$", gettext_noop("training schedule %(run)s")),
+        (r"^pledge (?P<pledges>.+) changed$", gettext_noop("pledge %(pledges)s changed")),
+        (
+            r"^allocation (?P<allocation>\S+) committed$",
+            gettext_noop("allocation %(allocation)s committed"),
+        ),
+        (r"^shipment events: (?P<shipments>.+)$", gettext_noop("shipment events: %(shipments)s")),
+        (r"^(?P<shipment>\S+) replanned$", gettext_noop("%(shipment)s replanned")),
+    )
+]
+
+
+def cell_words(text: str) -> str:
+    """A stored cause (one or more, joined by "; ") in the viewer's language; a form not
+    known is left as stored."""
+
+    def one(part: str) -> str:
+        for pattern, message in _CAUSE_FORMS:
+            found = pattern.match(part)
+            if found:
+                return _(message) % found.groupdict()
+        return part
+
+    return "; ".join(one(part) for part in (text or "").split("; "))
 
 
 def _day(value: Any) -> dt.date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import unescape
 
 import pytest
 
@@ -160,3 +161,23 @@ def test_the_inbox_escapes_what_it_prints(client_for, people, world):
     services.notify_capacity_cut(world.hub, "artillery", ["2027-W05"])
     html = client_for(people.auditor).get("/inbox/").content.decode()
     assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_a_notice_written_in_english_reads_in_ukrainian_on_a_ukrainian_page(
+    client_for, people, slipped
+):
+    """Stored as written for the donor (English, the default); the inbox in Ukrainian says it
+    again in Ukrainian, with the same reference and dates."""
+    client = client_for(people.donor_de)
+    client.cookies["django_language"] = "uk"
+    html = unescape(client.get("/inbox/").content.decode())
+    assert f"Зобов'язання {slipped.reference} перенесено на" in html
+    assert "тепер доступне з" in html and "is now available" not in html
+    english = client_for(people.donor_de).get("/inbox/").content.decode()
+    assert "10 days later" in english
+
+
+def test_the_inbox_shows_an_unknown_text_as_stored(client_for, people, slipped):
+    from coordcell.notifications.texts import reworded
+
+    assert reworded("Something the cell wrote by hand") == "Something the cell wrote by hand"

@@ -66,3 +66,18 @@ def test_only_coordinators_recompute(world, package, client_for):
     assert client_for(world.users[Role.AUDITOR]).post("/readiness/recompute/").status_code == 404
     response = client_for(world.users[Role.COORDINATOR]).post("/readiness/recompute/")
     assert response.status_code == 302
+
+
+def test_the_cells_stored_causes_read_in_the_pages_language() -> None:
+    """A cause is stored in the cell's English words; the page says it in its language, and a
+    form it does not know as stored."""
+    from django.utils import translation
+
+    from coordcell.readiness.wording import cell_words
+
+    stored = "CO-0001 booked on S-0007; allocation A-00002 committed; something else"
+    assert cell_words(stored) == stored
+    with translation.override("uk"):
+        assert cell_words(stored) == (
+            "CO-0001 заброньована на S-0007; розподіл A-00002 затверджено; something else"
+        )
