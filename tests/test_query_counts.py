@@ -46,6 +46,7 @@ NOT_LISTS = (
     "logistics/events/bulk",  # POST only
     "readiness/recompute/",  # POST only
     "inbox/read/",  # POST only
+    "logistics/shipments/advance/",  # POST only (the list's bulk form)
     "inbox/open/",  # POST only
     "inbox/preferences/",  # a form
     "reports/briefing.",  # whole-picture downloads, measured by bench_dashboards

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from coordcell.registry.access import as_user, get_visible_or_404, refuse
+from coordcell.registry.registers import page_or_error
 
 from . import selectors, services
 from .deliveries import pledge_delivery_save
@@ -85,8 +87,13 @@ def pledges_confirm(request: HttpRequest) -> HttpResponse:
                 % {"pledge": pledge.reference, "reason": reason},
             )
         return HttpResponseRedirect(reverse("pledges-confirm"))
+    page, page_error = page_or_error(
+        Paginator(offered.select_related("donor", "category").order_by("reference"), 100),
+        request.GET.get("page"),
+    )
     return render(
         request,
         "pledges/confirm.html",
-        {"pledges": offered.select_related("donor", "category")[:500]},
+        {"pledges": page, "page": page, "list_errors": [page_error] if page_error else []},
+        status=400 if page_error else 200,
     )

@@ -56,6 +56,16 @@ PACKAGE_REFERENCES = Numbering("CP", 4, CapabilityPackage)
 logger = logging.getLogger("coordcell.readiness")
 
 
+def _shortened(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut after a whole reference ("S-1, S-2, …"), never
+    inside one: a reader (and the page in another language) can tell where it was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    at = max(cut.rfind(", "), cut.rfind("; "))
+    return (cut[:at] if at > 0 else cut) + ", …"
+
+
 def recompute_for_capabilities(
     capability_ids: Iterable[int], *, cause: str | Cause, actor: Any = None
 ) -> list[ReadinessChange]:
@@ -92,7 +102,7 @@ def recompute_for_capabilities(
                 changes.append(
                     ReadinessChange(
                         package=package,
-                        cause=why.text[:300],
+                        cause=_shortened(why.text, 300),
                         causes=why.as_facts(),
                         before_date=package.ready_on,
                         after_date=result.ready_on,
