@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.registry.filters import TranslatedFilterSet
+
 from .models import AuditEvent
 
 
@@ -34,7 +36,7 @@ class PlausibleDateTimeFilter(django_filters.DateTimeFilter):
     field_class = PlausibleDateTimeField
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(TranslatedFilterSet):
     actor_name = django_filters.CharFilter(lookup_expr="icontains", label=_("Who"))
     verb = django_filters.CharFilter(label=_("What (verb)"))
     target_type = django_filters.CharFilter(label=_("Object type (e.g. pledges.pledge)"))

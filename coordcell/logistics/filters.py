@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordcell.registry.access import as_user
+from coordcell.registry.filters import TranslatedFilterSet
 from coordcell.registry.models import ItemCategory, Location, Nation
 from coordcell.requirements.models import Requirement
 
@@ -49,7 +50,7 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"})
 
 
-class ShipmentFilter(django_filters.FilterSet):
+class ShipmentFilter(TranslatedFilterSet):
     q = django_filters.CharFilter(
         label=_("Reference"),
         field_name="reference",

@@ -2,12 +2,12 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coordcell.registry.filters import CategoryDomainFilter
+from coordcell.registry.filters import CategoryDomainFilter, TranslatedFilterSet
 
 from .models import Pledge, ValuationBasis
 
 
-class PledgeFilter(django_filters.FilterSet):
+class PledgeFilter(TranslatedFilterSet):
     status = django_filters.ChoiceFilter(choices=Pledge.Status.choices)
     domain = CategoryDomainFilter(field_name="category")
     valuation_basis = django_filters.ChoiceFilter(choices=ValuationBasis.choices)

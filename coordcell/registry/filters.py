@@ -1,7 +1,30 @@
 import django_filters
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.utils import label_for_filter
 
 from .models import CategoryDomain, ItemCategory, Location, Nation, Organisation
+
+
+class TranslatedFilterSet(django_filters.FilterSet):
+    """A filter set whose labels are said in each request's language.
+
+    django-filter names a filter without a label from its model field when a form is first
+    built, and a filter's form field, once built, is copied into every later filter set: the
+    API schema builds them on the class's own filters, with no label, so every page after the
+    first schema request showed "Status" (the field's name in English) in any language. Here
+    each filter has its label from the start, lazily translated."""
+
+    @classmethod
+    def get_filters(cls):  # type: ignore[no-untyped-def]
+        filters = super().get_filters()
+        model = cls._meta.model
+        for f in filters.values():
+            if f._label is None and model is not None:
+                f._label = lazy(label_for_filter, str)(
+                    model, f.field_name, f.lookup_expr, f.exclude
+                )
+        return filters
 
 
 class CategoryDomainFilter(django_filters.ChoiceFilter):
@@ -22,7 +45,7 @@ class CategoryDomainFilter(django_filters.ChoiceFilter):
         return qs.filter(**{f"{self.field_name}__in": ids})
 
 
-class NationFilter(django_filters.FilterSet):
+class NationFilter(TranslatedFilterSet):
     is_donor = django_filters.BooleanFilter(label=_("Donor"))
     is_host = django_filters.BooleanFilter(label=_("Training host"))
 
@@ -31,13 +54,13 @@ class NationFilter(django_filters.FilterSet):
         fields = ["is_donor", "is_host"]
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(TranslatedFilterSet):
     class Meta:
         model = Organisation
         fields = ["nation", "kind"]
 
 
-class ItemCategoryFilter(django_filters.FilterSet):
+class ItemCategoryFilter(TranslatedFilterSet):
     domain = django_filters.ChoiceFilter(choices=CategoryDomain.choices)
 
     class Meta:
@@ -45,7 +68,7 @@ class ItemCategoryFilter(django_filters.FilterSet):
         fields = ["domain", "sensitive"]
 
 
-class LocationFilter(django_filters.FilterSet):
+class LocationFilter(TranslatedFilterSet):
     class Meta:
         model = Location
         fields = ["kind", "nation"]

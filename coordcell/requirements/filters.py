@@ -4,12 +4,12 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coordcell.registry.filters import CategoryDomainFilter
+from coordcell.registry.filters import CategoryDomainFilter, TranslatedFilterSet
 
 from .models import Requirement
 
 
-class RequirementFilter(django_filters.FilterSet):
+class RequirementFilter(TranslatedFilterSet):
     status = django_filters.ChoiceFilter(choices=Requirement.Status.choices)
     unmet = django_filters.BooleanFilter(
         method="filter_unmet", label=_("Still waiting for an allocation")

@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coordcell.registry.filters import TranslatedFilterSet
+
 from .models import Cohort, Session
 
 
@@ -15,7 +17,7 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"})
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(TranslatedFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Session.Status.choices)
     starts_from = django_filters.DateFilter(
         label=_("Starting on or after"),
@@ -35,7 +37,7 @@ class SessionFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class CohortFilter(django_filters.FilterSet):
+class CohortFilter(TranslatedFilterSet):
     priority = django_filters.TypedChoiceFilter(
         label=_("Priority"),
         choices=[(n, str(n)) for n in range(1, 6)],
