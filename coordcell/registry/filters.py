@@ -1,3 +1,5 @@
+from typing import Any
+
 import django_filters
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,13 +18,13 @@ class TranslatedFilterSet(django_filters.FilterSet):
     each filter has its label from the start, lazily translated."""
 
     @classmethod
-    def get_filters(cls):  # type: ignore[no-untyped-def]
+    def get_filters(cls) -> Any:
         filters = super().get_filters()
-        model = cls._meta.model
+        model = getattr(cls, "_meta").model  # noqa: B009 (django-filter's stubs lack _meta)
         for f in filters.values():
-            if f._label is None and model is not None:
-                f._label = lazy(label_for_filter, str)(
-                    model, f.field_name, f.lookup_expr, f.exclude
+            if getattr(f, "_label", None) is None and model is not None:
+                f.label = lazy(label_for_filter, str)(
+                    model, str(f.field_name), f.lookup_expr, f.exclude
                 )
         return filters
 
