@@ -198,6 +198,8 @@ def _solve_and_round(
     warm: WarmLp | None = None,
     upper: float | None = None,
     start: LpResult | None = None,
+    gap: float = PART_GAP,
+    start_tolerance: float = CLOSURE_TOLERANCE,
 ) -> tuple[np.ndarray, float, str, LpResult, str]:
     """LP, proven bound and rounded integral flow of a part: (flow, bound, method, last LP,
     kind of bound).
@@ -212,12 +214,14 @@ def _solve_and_round(
     ``upper``: a bound on the part's value known from elsewhere (a closure's open part's bound:
     closing a hub only takes plans away); used when tighter than the LP's own, it spares the
     Lagrangian bound and tighter re-solves of a closure that loses little.  ``start``: the
-    PDLP start itself (a warm start already matched to ``net``).
+    PDLP start itself (a warm start already matched to ``net``), solved first to
+    ``start_tolerance``; ``gap``: how far from its bound the plan may stop (an N-1 closure may
+    ask less than a plan's ``PART_GAP``).
     """
     tol = PDLP_TOLERANCE
     lp: LpResult | None = None
     if start is not None and method == "pdlp":
-        tol = CLOSURE_TOLERANCE
+        tol = start_tolerance
         lp = start
     elif warm is not None and method == "pdlp":
         tol = PDLP_WARM_TOLERANCE
@@ -240,11 +244,11 @@ def _solve_and_round(
         value = float(net.cost @ flow)
         if upper is not None and upper < bound:
             bound, kind = upper, "open-part-bound"
-        if loose and _gap(bound, value) > BOUND_GAP:
+        if loose and _gap(bound, value) > BOUND_GAP * gap / PART_GAP:
             lagrangian = lagrangian_bound(net, lp.y)[0]
             if lagrangian < bound:
                 bound, kind = lagrangian, "lagrangian"
-        if method != "pdlp" or _gap(bound, value) <= PART_GAP or tol <= PDLP_MIN_TOLERANCE:
+        if method != "pdlp" or _gap(bound, value) <= gap or tol <= PDLP_MIN_TOLERANCE:
             return flow, max(bound, value), method, lp, kind
         tol /= PDLP_STEP
 
@@ -305,6 +309,9 @@ class PartJob:
     close: tuple[str, ...] = ()
     closed_weeks: tuple[int, int] = (0, 0)
     upper: float | None = None
+    # a closure's PDLP start tolerance and the gap to its bound it may stop at
+    tolerance: float = CLOSURE_TOLERANCE
+    gap: float = PART_GAP
 
 
 def _solve_part(job: PartJob) -> PartResult:
@@ -444,7 +451,13 @@ def _solve_closures(job: PartJob) -> PartResult:
             start = LpResult(x0, y_all, float(sub.cost @ x0), 0.0, "warm")
         t2 = time.perf_counter()
         flow, bound, method, _lp, kind = _solve_and_round(
-            sub, method, par.time_limit, upper=job.upper, start=start
+            sub,
+            method,
+            par.time_limit,
+            upper=job.upper,
+            start=start,
+            gap=job.gap,
+            start_tolerance=job.tolerance,
         )
         t3 = time.perf_counter()
         rows = decompose(sub, flow, g.sg_members, sq, g.dg_members, dq)
