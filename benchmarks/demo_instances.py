@@ -23,7 +23,7 @@ SEED = 1
 
 def demo_instance_path(size: str) -> Path:
     folder = ROOT / "var" / "bench" / size
-    path = folder / f"instance-seed{SEED}-{START}.json"
+    path = folder / f"instance-seed{SEED}-{START}-bare.json"
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
@@ -32,7 +32,18 @@ def demo_instance_path(size: str) -> Path:
     cli = [sys.executable, "-m", "coordcell.cli"]
     for args in (
         ["migrate", "-v", "0"],
-        ["demo-data", "--size", size, "--seed", str(SEED), "--start", START, "--no-audit"],
+        # --bare: the scenario alone (without it, demo-data commits a plan first)
+        [
+            "demo-data",
+            "--size",
+            size,
+            "--seed",
+            str(SEED),
+            "--start",
+            START,
+            "--no-audit",
+            "--bare",
+        ],
         ["allocate", "--start", START, "--export-instance", str(path)],
     ):
         subprocess.run([*cli, *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)

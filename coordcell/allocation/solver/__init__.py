@@ -7,6 +7,7 @@ Public API: the dataclasses of :mod:`.model`, :func:`solve`, :func:`greedy`, :fu
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import _blas  # noqa: F401  # first: one BLAS thread, set before numpy loads
 from .check import InstanceError, check_plan, evaluate, validate_instance
 from .explain import Reason, ReasonCode, explain
 from .greedy import greedy
