@@ -31,6 +31,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # A page that needs more has a reason to be read: a dashboard counts several figures.
 MAX_QUERIES = 40
+# Pages allowed more, with the reason (still the same count with one row or many).
+MORE_QUERIES = {
+    "/reports/": (60, "the summary first: pledged vs delivered, P1 met, risks; then charts"),
+}
 ROLES = (Role.COORDINATOR, Role.DONOR_LIAISON)
 # Routes without a parameter that are no list: forms, sign-in, downloads, the API's own pages.
 NOT_LISTS = (
@@ -260,8 +264,8 @@ def test_lists_cost_the_same_queries_with_one_row_or_many(
                 f"{role} {url}: {before} queries with 1 row, {queries} with 6; repeated: "
                 + " | ".join(q[:160] for q in grown)
             )
-        elif queries > MAX_QUERIES:
-            failures.append(f"{role} {url}: {queries} queries (at most {MAX_QUERIES})")
+        elif queries > (cap := MORE_QUERIES.get(url, (MAX_QUERIES, ""))[0]):
+            failures.append(f"{role} {url}: {queries} queries (at most {cap})")
     print(f"\nquery counts: {measured} lists × roles measured")
     assert measured > 50
     assert not failures, "\n".join(failures)

@@ -31,6 +31,9 @@ OVERSIZE_READS = ("/", "/pledges/", "/api/v1/pledges", "/requirements/", "/logis
 UPLOAD_RE = re.compile(r"[0-9a-f]{32}")  # an upload's id, new with every upload
 # A form's token changes with every answer: not part of what is compared.
 CSRF_RE = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*"')
+# A success the asker's own earlier step queued (the crawl does not follow redirects, so a
+# message waits in the session for the next page drawn): it says nothing of the value sent.
+QUEUED_SUCCESS_RE = re.compile(r'<p class="message success" role="status">.*?</p>', re.S)
 
 
 class Probes:
@@ -104,8 +107,8 @@ class Probes:
         a_status, b_status = a_response.status_code, b_response.status_code
         if canary is not None and rules.may_see(self.viewer, canary):
             return  # the viewer may read that record: telling it exists is no leak
-        a = CSRF_RE.sub("", _blank(a_text, other))
-        b = CSRF_RE.sub("", _blank(b_text, fresh))
+        a = QUEUED_SUCCESS_RE.sub("", CSRF_RE.sub("", _blank(a_text, other)))
+        b = QUEUED_SUCCESS_RE.sub("", CSRF_RE.sub("", _blank(b_text, fresh)))
         if (a_status, a) != (b_status, b):
             what = (
                 f"{canary.what}{f' [{canary.klass}]' if canary.klass else ''}" if canary else other
