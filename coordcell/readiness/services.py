@@ -61,7 +61,7 @@ def _shortened(text: str, limit: int) -> str:
     inside one: a reader (and the page in another language) can tell where it was cut."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = text[: limit - 3]  # room for ", …"
     at = max(cut.rfind(", "), cut.rfind("; "))
     return (cut[:at] if at > 0 else cut) + ", …"
 

@@ -81,3 +81,14 @@ def test_the_cells_stored_causes_read_in_the_pages_language() -> None:
         assert cell_words(stored) == (
             "CO-0001 заброньована на S-0007; розподіл A-00002 затверджено; something else"
         )
+
+
+def test_a_long_cause_is_cut_after_a_whole_reference_within_its_column():
+    from coordcell.readiness.services import _shortened
+
+    text = "shipment events: " + ", ".join(f"S-{n:06d}" for n in range(60))
+    short = _shortened(text, 300)
+    assert len(short) <= 300 and short.endswith(", …")
+    assert short.removesuffix(", …").split(", ")[-1].startswith("S-")
+    assert len(short.removesuffix(", …").split(", ")[-1]) == len("S-000000")
+    assert len(_shortened("x" * 400, 300)) <= 300
