@@ -64,8 +64,8 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     page.fill("#id_quantity", "100")
     page.click("main form button[type=submit]")
     page.wait_for_selector(".message.success")
-    assert donor.figure("Units pledged") == "100"
-    assert donor.figure("Units allocated") == "0"
+    assert donor.figure("Units pledged") == "100\xa0round"  # per unit of measure
+    assert donor.figure("Units allocated") == "0\xa0round"
     donor.screenshot("donor-dashboard-pledged")
 
     # The coordinator sees it waiting, confirms it, runs the allocation and commits it.
@@ -88,7 +88,7 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     page.click("#commit-confirm")
     page.wait_for_selector(".message.success")
     assert coordinator.figure("Confirmed pledges not yet fully allocated") == "0"
-    assert donor.figure("Units allocated") == "100"
+    assert donor.figure("Units allocated") == "100\xa0round"
 
     # The shipment the commit planned moves to the delivery point ...
     page.goto("/logistics/")
@@ -121,8 +121,8 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     _record_event(page, "received", 100)
     assert recipient.figure("Handed over, awaiting your receipt") == "0"
 
-    assert donor.figure("Units shipped") == "100"
-    assert donor.figure("Units received") == "100"
+    assert donor.figure("Units shipped") == "100\xa0round"
+    assert donor.figure("Units received") == "100\xa0round"
     donor.screenshot("donor-dashboard-received")
 
     auditor = login(world.users[Role.AUDITOR].username)
