@@ -91,13 +91,13 @@ def _write(importer: Importer, *, creates: list[Any], updates: list[tuple[Any, A
 def _check_unchanged(importer: Importer, staged: Staged, chunk_size: int) -> None:
     created: list[str] = []
     changed: list[str] = []
-    for chunk in _chunks(staged.creates, chunk_size):  # each object built again, then let go
-        keys = [importer.key_of_object(obj) for _, obj in chunk]
-        found = importer.existing(keys)
+    # the keys read from the packed rows: no object is built for the check but a clash's
+    for chunk in staged.creates.keys(importer.key_attnames, chunk_size):
+        found = importer.existing([key for _, key, _ in chunk])
         if found:
             created += [
-                f"row {number}: {importer.key_text(obj)}"
-                for (number, obj), key in zip(chunk, keys, strict=True)
+                f"row {number}: {importer.key_text(staged.creates.built(position))}"
+                for number, key, position in chunk
                 if key in found
             ]
     model = importer.model

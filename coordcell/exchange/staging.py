@@ -10,7 +10,7 @@ In memory: the new rows are kept packed (``PackedRows``); the limit on rows boun
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -92,6 +92,37 @@ class PackedRows:
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         return (self._built(packed) for packed in self._rows)
+
+    def keys(self, attnames: Sequence[str], size: int) -> Iterator[list[tuple[int, Any, int]]]:
+        """(row, key, position) of each object in chunks of ``size``, the key being the values
+        of ``attnames`` read from the packed values: an object is built again only where one of
+        them is empty (a related record's id this import created since, set by ``attach``)."""
+        where: dict[int, list[int] | None] = {}
+        for start in range(0, len(self._rows), size):
+            chunk = []
+            for position in range(start, min(start + size, len(self._rows))):
+                packed = self._rows[position]
+                shape = packed[1]
+                if shape not in where:
+                    names = self._shapes[shape][1]
+                    where[shape] = (
+                        [names.index(a) for a in attnames]
+                        if all(a in names for a in attnames)
+                        else None
+                    )
+                indexes = where[shape]
+                key = None
+                if indexes is not None:
+                    key = tuple(packed[2 + i] for i in indexes)
+                if key is None or None in key:
+                    obj = self._built(packed)[1]
+                    key = tuple(getattr(obj, a) for a in attnames)
+                chunk.append((packed[0], key, position))
+            yield chunk
+
+    def built(self, position: int) -> Any:
+        """The object at ``position`` (see ``keys``), built again."""
+        return self._built(self._rows[position])[1]
 
     def take(self, size: int) -> Iterator[list[tuple[int, Any]]]:
         """The objects in chunks of ``size``, each taken out before it is handed on."""

@@ -154,3 +154,42 @@ def test_a_packed_new_row_comes_back_as_it_was_checked(world, category):
     back.quantity = 0
     assert checked(back, new_reference=True) is not None  # changed: checked again
     assert [len(chunk) for chunk in packed.take(1)] == [1] and not packed
+
+
+def test_a_packed_rows_keys_are_read_without_building_it_and_match_the_built_ones(
+    world, category
+):
+    """The write's check for keys created meanwhile reads them from the packed values; a key
+    with an empty part (a related record this import creates, whose id comes later) is read
+    from the object built again."""
+    from coordcell.exchange.staging import PackedRows
+
+    de = Nation.objects.get(code="DE")
+    depot = Location.objects.get(code="depot-de")
+    later = Nation(code="ZZ", name="Not yet saved")
+    packed = PackedRows()
+    for n, donor in enumerate([de, de, later]):
+        packed.append(
+            (
+                n + 2,
+                instance_factory(Pledge)(
+                    {
+                        "donor": donor,
+                        "donor_reference": f"R-{n}",
+                        "category": category,
+                        "quantity": 5,
+                        "origin": depot,
+                        "status": Pledge.Status.OFFERED,
+                    }
+                ),
+            )
+        )
+    attnames = ["donor_id", "donor_reference"]
+    [chunk] = list(packed.keys(attnames, 10))
+    built = list(packed)
+    assert [(number, key) for number, key, _ in chunk] == [
+        (number, (obj.donor_id, obj.donor_reference)) for number, obj in built
+    ]
+    assert chunk[0][1] == (de.pk, "R-0") and chunk[2][1] == (None, "R-2")
+    assert packed.built(chunk[1][2]).donor_reference == "R-1"
+    assert [len(c) for c in packed.keys(attnames, 2)] == [2, 1]
