@@ -240,16 +240,8 @@ def _totals_by_unit(user: User, scope: Scope) -> list[str]:
     ("1,200 round · 4 system"): rounds, litres and tanks never add up."""
     from coordcell.registry.templatetags.figures import qty
 
-    units = sorted(
-        set(figures.scoped_pledges(user, scope).values_list("category__unit", flat=True))
-    )
-    per_unit = {
-        unit: [
-            sum(r.values()[i] for r in figures.flow_by(user, scope, "domain", unit=unit))
-            for i in range(4)
-        ]
-        for unit in units
-    }
+    per_unit = figures.flow_by_unit(user, scope)
+    units = sorted(per_unit)
     return [
         " · ".join(qty(int(per_unit[u][i]), u) for u in units) if units else "0" for i in range(4)
     ]

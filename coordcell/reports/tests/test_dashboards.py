@@ -70,3 +70,29 @@ def test_auditor_sees_the_chain_head(picture_world: Any, client_for: Any) -> Non
 
     response = client_for(picture_world.users[Role.AUDITOR]).get("/")
     assert current_head()[1][:12] in response.content.decode()
+
+
+def test_a_donors_totals_keep_each_unit_apart_in_one_query_each(
+    picture_world: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    from coordcell.pledges.tests.factories import PledgeFactory
+    from coordcell.registry.tests.factories import ItemCategoryFactory
+    from coordcell.reports import figures
+    from coordcell.reports.figures import Scope
+
+    de = picture_world.nations["DE"]
+    for code, unit in (("diesel", "litre"), ("mbt", "system")):
+        PledgeFactory(
+            donor=de,
+            origin=picture_world.depots["DE"],
+            category=ItemCategoryFactory(code=code, name=code, unit=unit),
+            quantity=7,
+        )
+    donor = picture_world.users[Role.DONOR_LIAISON]
+    with django_assert_max_num_queries(2):  # pledges by unit, lines by unit: not one per unit
+        totals = figures.flow_by_unit(donor, Scope(donor=de))
+    assert totals == {"round": [100, 100, 100, 100], "litre": [7, 0, 0, 0], "system": [7, 0, 0, 0]}
+    board = client_for(donor).get("/").context["board"]
+    shown = {f.label: f.value for f in board.figures}
+    assert shown["Units pledged"] == "7\xa0litre · 100\xa0round · 7\xa0system"
+    assert shown["Units received"] == "0\xa0litre · 100\xa0round · 0\xa0system"
