@@ -43,6 +43,9 @@ def demo_instance_path(size: str) -> Path:
             START,
             "--no-audit",
             "--bare",
+            # the hub capacities the benchmarks' targets were set on (every hub near full)
+            "--hubs",
+            "even",
         ],
         ["allocate", "--start", START, "--export-instance", str(path)],
     ):

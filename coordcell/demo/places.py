@@ -38,16 +38,16 @@ DONORS = [
 
 HEADQUARTERS = ("wiesbaden-hq", "Wiesbaden, Clay Kaserne (cell main HQ)", "DE", 50.05, 8.33)
 
-# code, name, nation, lat, lon, main?
+# code, name, nation, lat, lon (the main hub: scenario.HUB_PROFILES)
 HUBS = [
-    ("wiesbaden-erbenheim", "Wiesbaden-Erbenheim", "DE", 50.05, 8.33, True),
-    ("rzeszow-jasionka", "Rzeszów-Jasionka", "PL", 50.11, 22.02, False),
-    ("lublin", "Lublin", "PL", 51.25, 22.57, False),
-    ("mielec", "Mielec", "PL", 50.32, 21.46, False),
-    ("kosice", "Košice", "SK", 48.72, 21.26, False),
-    ("michalovce", "Michalovce", "SK", 48.75, 21.92, False),
-    ("suceava", "Suceava", "RO", 47.65, 26.26, False),
-    ("constanta", "Constanța", "RO", 44.17, 28.64, False),
+    ("wiesbaden-erbenheim", "Wiesbaden-Erbenheim", "DE", 50.05, 8.33),
+    ("rzeszow-jasionka", "Rzeszów-Jasionka", "PL", 50.11, 22.02),
+    ("lublin", "Lublin", "PL", 51.25, 22.57),
+    ("mielec", "Mielec", "PL", 50.32, 21.46),
+    ("kosice", "Košice", "SK", 48.72, 21.26),
+    ("michalovce", "Michalovce", "SK", 48.75, 21.92),
+    ("suceava", "Suceava", "RO", 47.65, 26.26),
+    ("constanta", "Constanța", "RO", 44.17, 28.64),
 ]
 
 DELIVERY_POINTS = [

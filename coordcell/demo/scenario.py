@@ -36,6 +36,16 @@ from . import places
 
 SIZES = {"small": 200, "medium": 5_000, "large": 50_000}
 HORIZON_WEEKS = 26
+# How hub capacity is spread (``demo-data --hubs``) and which hub is the main one:
+#   main: as in 2025 (DOMAIN.md: one airport hub carried over 95% of the aid): the main hub,
+#     Rzeszów-Jasionka, passes 1.5 times a domain's average weekly flow, so it binds only in
+#     busy weeks; each other node 0.15 times and takes the overflow.  The plan sends about three
+#     quarters through the main hub.
+#   even: every hub about the average weekly flow per hub (the main hub, Wiesbaden, twice): every
+#     hub full in most weeks, a pledge's week split over up to 8 hubs.  The instance the
+#     allocation benchmarks and their targets were measured on (``benchmarks/demo_instances.py``).
+HUB_PROFILES: dict[str, str] = {"main": "rzeszow-jasionka", "even": "wiesbaden-erbenheim"}
+MAIN_HUB_SHARE, NODE_SHARE = 1.5, 0.15
 DEMO_PASSWORD = "coordcell-demo"  # noqa: S105  # printed by make demo; demo databases only
 
 # username, role, nation code, first, last
@@ -77,19 +87,22 @@ def load_demo(
     start: dt.date | None = None,
     audit: bool = True,
     operation: bool = False,
+    hubs: str = "main",
 ) -> DemoSummary:
     """Create the demo scenario in an empty database, in one transaction. With ``operation``,
     bring it to mid-operation too (``operation.bring_to_mid_operation``: training held, a
     committed plan, shipments in every state, discrepancies, packages with dates)."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
+    if hubs not in HUB_PROFILES:
+        raise ValueError(f"hubs must be one of {', '.join(HUB_PROFILES)}, not {hubs!r}")
     if Nation.objects.exists():
         raise RuntimeError("the database already holds data; the demo loads into an empty one")
     start = start or default_start()
     rng = random.Random(seed)
     n = SIZES[size]
     with transaction.atomic():
-        builder = _Builder(rng, start, n, audit=audit)
+        builder = _Builder(rng, start, n, audit=audit, hubs=hubs)
         rows = builder.build()
         if audit:
             rows["audit events"] = builder.events
@@ -123,8 +136,11 @@ class _Builder:
     (actor None), each record checked by its model's rules and, with ``audit``, given its
     ``demo-data`` event."""
 
-    def __init__(self, rng: random.Random, start: dt.date, n: int, *, audit: bool) -> None:
+    def __init__(
+        self, rng: random.Random, start: dt.date, n: int, *, audit: bool, hubs: str = "main"
+    ) -> None:
         self.rng, self.start, self.n, self.audit_on = rng, start, n, audit
+        self.hub_profile, self.main_hub = hubs, HUB_PROFILES[hubs]
         self.created: dict[str, list[Any]] = defaultdict(list)
         self.now = timezone.now()
         self.events = 0
@@ -197,13 +213,13 @@ class _Builder:
                 longitude=_d(lon),
             )
         )
-        for code, name, nation, lat, lon, main in places.HUBS:
+        for code, name, nation, lat, lon in places.HUBS:
             rows.append(
                 Location(
                     code=code,
                     name=name,
                     kind=Location.Kind.HUB,
-                    is_main_hub=main,
+                    is_main_hub=code == self.main_hub,
                     nation=nations[nation],
                     latitude=_d(lat),
                     longitude=_d(lon),
@@ -440,10 +456,13 @@ class _Builder:
         rows = []
         for hub in hubs:
             for domain, _label in CategoryDomain.choices:  # ItemCategory.domain's
-                # Sized so that hubs bind in busy weeks: about the average weekly flow per hub,
-                # the main hub taking twice the share of a forward hub.
-                average = self.pledged_by_domain.get(domain, 0) / (HORIZON_WEEKS * (len(hubs) + 1))
-                weekly = max(1, round(average * (2 if hub.is_main_hub else 1) * 1.1))
+                flow = self.pledged_by_domain.get(domain, 0)
+                if self.hub_profile == "even":
+                    average = flow / (HORIZON_WEEKS * (len(hubs) + 1))
+                    weekly = max(1, round(average * (2 if hub.is_main_hub else 1) * 1.1))
+                else:
+                    share = MAIN_HUB_SHARE if hub.is_main_hub else NODE_SHARE
+                    weekly = max(1, round(flow / HORIZON_WEEKS * share))
                 rows.append(HubCapacity(hub=hub, domain=domain, weekly_capacity=weekly))
         self._bulk("hub capacities", HubCapacity, rows)
 

@@ -116,3 +116,31 @@ def test_the_training_site_officers_home_links_only_to_pages_it_may_open(demo, c
     links = {u for u in re.findall(r'href="(/[^"#]*)"', page) if not u.startswith("/static/")}
     for url in links - {"/logout/"}:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_main_hub_carries_most_of_the_plan_as_in_2025(demo):
+    """DOMAIN.md: one airport hub carried over 95% of the aid. With every hub sized alike, all
+    were full in most weeks and a commit made about two shipments per pledge-week over up to 8
+    hubs; with the main hub carrying most, a donor's week seldom splits."""
+    from collections import Counter
+
+    from coordcell.allocation.models import AllocationLine
+    from coordcell.registry.models import Location
+
+    main = Location.objects.get(is_main_hub=True)
+    assert main.code == "rzeszow-jasionka"
+    lines = AllocationLine.objects.filter(
+        run__status=AllocationRun.Status.COMMITTED, quantity__gt=0
+    )
+    by_hub = Counter()
+    for hub_id, quantity in lines.values_list("hub_id", "quantity"):
+        by_hub[hub_id] += quantity
+    assert by_hub[main.pk] > 0.6 * sum(by_hub.values())
+    hubs_per_week = Counter(
+        (pledge, week)
+        for pledge, week, _hub in lines.values_list(
+            "pledge_id", "dispatch_week", "hub_id"
+        ).distinct()
+    )
+    single = sum(1 for n in hubs_per_week.values() if n == 1)
+    assert single > 0.55 * len(hubs_per_week)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from coordcell.demo.scenario import SIZES, load_demo
+from coordcell.demo.scenario import HUB_PROFILES, SIZES, load_demo
 from coordcell.registry.models import Nation
 
 
@@ -25,6 +25,13 @@ class Command(BaseCommand):
             default=None,
             help="first planning week's Monday (YYYY-MM-DD); default next Monday (today if "
             "a Monday)",
+        )
+        parser.add_argument(
+            "--hubs",
+            choices=list(HUB_PROFILES),
+            default="main",
+            help="main: one main hub (Rzeszów-Jasionka) carries most of the flow, as in 2025; "
+            "even: every hub near full in most weeks (the allocation benchmarks' instance)",
         )
         parser.add_argument(
             "--bare",
@@ -59,6 +66,7 @@ class Command(BaseCommand):
             start=options["start"],
             audit=not options["no_audit"],
             operation=not options["bare"],
+            hubs=options["hubs"],
         )
         took = time.perf_counter() - began
         for label, count in summary.rows.items():
