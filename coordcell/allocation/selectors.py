@@ -224,7 +224,8 @@ def shipments_a_commit_replaces(run: AllocationRun) -> list[Any]:
 class CommitPreview:
     """What committing a run creates and changes: the commit confirmation's figures."""
 
-    shipments: int  # shipments (loads) the commit creates
+    loads: int  # loads the commit creates (donor, depot, hub and week, within the mode's limits)
+    shipments: int  # their shipments: one per load and delivery point
     lines: int
     units: list[tuple[int, str]]  # (units, unit of measure): never summed across units
     pledges: list[dict[str, Any]]  # reference, donor, category, unit, quantity allocated
@@ -265,13 +266,15 @@ def commit_preview(run: AllocationRun) -> CommitPreview:
             },
         )
         entry["quantity"] += x["quantity"]
-    from coordcell.logistics.services import loads_of_lines
+    from coordcell.logistics.services import drops, loads_of_lines
 
     planned = run.lines.filter(quantity__gt=0).select_related(
         "hub", "pledge__origin", "pledge__category", "requirement__delivery_point"
     )
+    loads = [load for _group, group_loads in loads_of_lines(planned) for load in group_loads]
     return CommitPreview(
-        shipments=sum(len(loads) for _group, loads in loads_of_lines(planned)),
+        loads=len(loads),
+        shipments=sum(len(drops(load)) for load in loads),
         lines=len(lines),
         units=[(q, u) for u, q in sorted(units.items())],
         pledges=sorted(pledges.values(), key=lambda p: p["reference"]),

@@ -27,7 +27,11 @@ from coordcell.db import insert_many
 from coordcell.logistics.changes import shipment_cancel
 from coordcell.logistics.ledger import replan_releases, requirement_ledgers
 from coordcell.logistics.models import Shipment
-from coordcell.logistics.services import SHIPMENT_REFERENCES, shipments_create_for_lines
+from coordcell.logistics.services import (
+    LOAD_REFERENCES,
+    SHIPMENT_REFERENCES,
+    shipments_create_for_lines,
+)
 from coordcell.notifications.services import shipment_cancellations_told_together
 from coordcell.numbering.services import Numbering
 from coordcell.pledges.models import Pledge
@@ -410,6 +414,7 @@ def run_commit(
     with transaction.atomic():
         # The shipments are numbered after the audited writes: take their counter first.
         SHIPMENT_REFERENCES.hold()
+        LOAD_REFERENCES.hold()
         locked = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if expected_version is not None and locked.version != expected_version:
             raise StaleEditError(locked)

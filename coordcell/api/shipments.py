@@ -75,6 +75,11 @@ class ShipmentSerializer(serializers.Serializer):
     )
     origin = serializers.CharField(allow_null=True, help_text="Depot code (full detail).")
     hub = serializers.CharField(allow_null=True, help_text="Hub code (full detail).")
+    load = serializers.CharField(
+        allow_null=True,
+        help_text="The load it travels in from the depot to the hub (full detail; empty for a "
+        "shipment made by hand): a donor's shipments leaving one depot for one hub in one week.",
+    )
     planned_departure = serializers.DateField(allow_null=True)
     planned_arrival = serializers.DateField(allow_null=True, help_text="Planned handover.")
     eta = serializers.DateField(allow_null=True, help_text="Expected handover (full detail).")
@@ -148,6 +153,7 @@ def shipment_row(user: Any, shipment: Shipment) -> dict[str, Any]:
         "eta_window": {"start": window[0], "end": window[1]} if window else None,
         "origin": shipment.origin.code if full else None,
         "hub": shipment.hub.code if full else None,
+        "load": shipment.load if full else None,
         "planned_departure": shipment.planned_departure if full else None,
         "planned_arrival": shipment.planned_arrival if full else None,
         "eta": shipment.eta if full else None,
@@ -311,6 +317,12 @@ def _list_parameters() -> list[OpenApiParameter]:
             description="Hub code: only for those who see routes (the cell, auditors, donors "
             "for their own shipments); the recipient's answer is 400.",
         ),
+        OpenApiParameter(
+            "load",
+            str,
+            description="A load's reference (L-000012): its shipments. Only for those who see "
+            "routes; the recipient's answer is 400.",
+        ),
         OpenApiParameter("reference", str, description="Exact shipment reference."),
     ]
 
@@ -363,11 +375,16 @@ class ShipmentViewSet(viewsets.GenericViewSet):
             qs = qs.filter(delivery_point__code=params["delivery_point"])
         if params.get("reference"):
             qs = qs.filter(reference=params["reference"])
+        user = as_user(self.request.user)
+        sees_routes = user is not None and (user.sees_everything or user.is_donor_liaison)
         if params.get("hub"):
-            user = as_user(self.request.user)
-            if user is None or not (user.sees_everything or user.is_donor_liaison):
+            if not sees_routes:
                 errors["hub"] = ["Your role does not see routes: filter without a hub."]
             qs = qs.filter(hub__code=params["hub"])
+        if params.get("load"):
+            if not sees_routes:
+                errors["load"] = ["Your role does not see routes: filter without a load."]
+            qs = qs.filter(load=params["load"].upper())
         if errors:
             raise exceptions.ValidationError(errors)
         return qs

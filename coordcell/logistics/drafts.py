@@ -15,6 +15,8 @@ from .planning import plan_legs
 
 # Taken by each save of drafts; a plan's commit holds it before its audited writes.
 SHIPMENT_REFERENCES = Numbering("S", 6, Shipment)
+# The loads a plan's commit makes (several shipments each), numbered the same way.
+LOAD_REFERENCES = Numbering("L", 6, Shipment, field="load")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class Draft:
     run_id: int | None = None
     dispatch_week: int | None = None
     reference: str = ""  # the source's own (an import); empty: the counter's next
+    load: str = ""  # the load it travels in (a plan's commit), see Shipment.load
+    # whether the load carries a sensitive category (its first leg's mode is the load's);
+    # None: whether these lines do
+    sensitive: bool | None = None
 
 
 def save_drafts(actor: Any, drafts: list[Draft], *, verb: str, reason: str = "") -> list[Shipment]:
@@ -37,7 +43,9 @@ def save_drafts(actor: Any, drafts: list[Draft], *, verb: str, reason: str = "")
     shipments = []
     legs_by_shipment = []
     for draft, reference in zip(drafts, references, strict=True):
-        sensitive = any(line.category.sensitive for line in draft.lines)
+        sensitive = draft.sensitive
+        if sensitive is None:
+            sensitive = any(line.category.sensitive for line in draft.lines)
         legs = plan_legs(
             origin=draft.origin,
             hub=draft.hub,
@@ -55,6 +63,7 @@ def save_drafts(actor: Any, drafts: list[Draft], *, verb: str, reason: str = "")
                 delivery_point=draft.delivery_point,
                 run_id=draft.run_id,
                 dispatch_week=draft.dispatch_week,
+                load=draft.load,
                 planned_departure=legs[0].departure,
                 planned_arrival=legs[-1].arrival,
                 eta=legs[-1].arrival,

@@ -43,6 +43,7 @@ ROUTE_SORTS = {
     "handover": ("planned_arrival", "reference"),
     "eta": ("eta", "reference"),
     "hub": ("hub__name", "reference"),
+    "load": ("load", "reference"),
 }
 
 
@@ -90,6 +91,12 @@ class ShipmentFilter(TranslatedFilterSet):
         queryset=Location.objects.filter(kind=Location.Kind.HUB).order_by("name"),
         to_field_name="code",
     )
+    load = django_filters.CharFilter(
+        label=_("Load"),
+        field_name="load",
+        lookup_expr="iexact",
+        widget=forms.TextInput(attrs={"placeholder": "L-000012"}),
+    )
     departing_from = django_filters.DateFilter(
         label=_("Departing on or after"),
         field_name="planned_departure",
@@ -119,7 +126,7 @@ class ShipmentFilter(TranslatedFilterSet):
         routes = sees_routes_of_all(user)
         u = as_user(user)
         if not routes:
-            for name in ("hub", "departing_from", "departing_until", "late"):
+            for name in ("hub", "load", "departing_from", "departing_until", "late"):
                 del self.filters[name]
         if u is not None and u.is_donor_liaison:
             del self.filters["donor"]  # its own nation's shipments only
@@ -207,6 +214,7 @@ _SORT_LABELS = [
     ("delivery_point", _("delivery point")),
     ("status", _("status")),
     ("hub", _("hub")),
+    ("load", _("load")),
     ("departure", _("planned departure")),
     ("handover", _("planned handover")),
     ("eta", _("expected handover")),

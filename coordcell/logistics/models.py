@@ -36,6 +36,11 @@ class Shipment(models.Model):
     dispatch_week = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=between(0, SMALLINT[1])
     )
+    # The load it travels in from the depot to the hub (L-000012): a plan's commit puts a
+    # donor's shipments leaving one depot for one hub in one week in one load, one shipment per
+    # delivery point. Empty for a shipment made by hand or imported. Route and timing
+    # information: shown only to those who see the shipment's whole route.
+    load = models.CharField(_("load"), max_length=20, blank=True, default="", db_index=True)
     # Derived from the events: written only by ingest.refresh_shipments().
     status = models.CharField(
         _("status"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PLANNED

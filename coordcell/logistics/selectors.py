@@ -54,6 +54,16 @@ def shipments_visible_to(user: Any) -> QuerySet[Shipment]:
     return qs.none()
 
 
+def load_shipments_visible_to(user: Any, reference: str) -> QuerySet[Shipment]:
+    """The shipments of load ``reference`` the user may see as a load: only those whose whole
+    route the user sees (which shipments travel together from which depot to which hub, and
+    when, is route and timing information). None: the load is not the user's to see."""
+    u = as_user(user)
+    if u is None or not reference or not (u.sees_everything or u.is_donor_liaison):
+        return Shipment.objects.none()
+    return shipments_visible_to(u).filter(load=reference)
+
+
 class Detail(enum.Enum):
     FULL = "full"  # route, every leg, planned and actual times, every event
     LAST_LEG = "last_leg"  # handover point and ETA window only

@@ -30,7 +30,7 @@ from .changes import (
     shipment_split,
     shipments_save_many,
 )
-from .drafts import SHIPMENT_REFERENCES, Draft, save_drafts
+from .drafts import LOAD_REFERENCES, SHIPMENT_REFERENCES, Draft, save_drafts
 from .ingest import IngestResult, Rejection, event_check, events_ingest, events_save_many
 from .lifecycle import RANK, S
 from .loads import LOAD_LIMITS, Piece, pack
@@ -38,6 +38,7 @@ from .models import Shipment, ShipmentLine
 from .planning import first_leg_mode
 
 __all__ = [
+    "LOAD_REFERENCES",
     "SHIPMENT_REFERENCES",
     "Item",
     "IngestResult",
@@ -53,6 +54,7 @@ __all__ = [
     "shipment_record_event",
     "shipment_reroute",
     "shipment_split",
+    "drops",
     "loads_of_lines",
     "shipments_create_for_lines",
     "shipments_save_many",
@@ -60,11 +62,12 @@ __all__ = [
 
 
 def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -> list[Shipment]:
-    """Shipments for committed allocation lines, as loads: one per donor, origin, hub, dispatch
-    week and delivery point (a shipment ends at one handover point), with several lines, split
-    into several loads where the group is over its transport mode's limits (``loads.py``).
-    Lines that already travel on a shipment that is not cancelled are skipped, so calling it
-    twice ships nothing twice.
+    """Shipments for committed allocation lines, as loads: one load per donor, origin depot, hub
+    and dispatch week, with several lines, split into several loads where it is over its
+    transport mode's limits (``loads.py``); within a load, one shipment per delivery point (a
+    shipment is handed over and received at one point), all with the load's reference. Lines
+    that already travel on a shipment that is not cancelled are skipped, so calling it twice
+    ships nothing twice.
 
     Meant to run inside the allocation commit's transaction; audited there.
     """
@@ -82,12 +85,15 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
             )
             .order_by("pk")
         )
+        loads = [load for _group, group_loads in loads_of_lines(fresh) for load in group_loads]
+        references = iter(LOAD_REFERENCES.take(len(loads)))
         drafts = []
-        for group, loads in loads_of_lines(fresh):
-            first = group[0]
-            run = first.run
-            hub_departure = run.week_start(max(line.hub_week for line in group))
-            for load in loads:
+        for load in loads:
+            reference = next(references)
+            sensitive = any(piece.line.pledge.category.sensitive for piece in load)
+            for drop in drops(load):
+                first = drop[0].line
+                run = first.run
                 drafts.append(
                     Draft(
                         donor_id=first.pledge.donor_id,
@@ -95,7 +101,7 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
                         hub=first.hub,
                         delivery_point=first.requirement.delivery_point,
                         departure=run.week_start(first.dispatch_week),
-                        hub_departure=hub_departure,
+                        hub_departure=run.week_start(max(p.line.hub_week for p in drop)),
                         lines=[
                             ShipmentLine(
                                 allocation_line=piece.line,
@@ -104,13 +110,14 @@ def shipments_create_for_lines(*, actor: Any, lines: Sequence[AllocationLine]) -
                                 category=piece.line.pledge.category,
                                 quantity=piece.quantity,
                             )
-                            for piece in load
+                            for piece in drop
                         ],
                         run_id=run.pk,
                         dispatch_week=first.dispatch_week,
+                        load=reference,
+                        sensitive=sensitive,
                     )
                 )
-        drafts = [d for d in drafts if d.lines]
         if not drafts:
             return []
         return save_drafts(actor, drafts, verb="shipment.create_from_plan")
@@ -120,26 +127,30 @@ def loads_of_lines(
     lines: Iterable[AllocationLine],
 ) -> list[tuple[list[AllocationLine], list[list[Piece[AllocationLine]]]]]:
     """The lines (with their pledge's origin and category, hub and requirement's delivery point
-    read) grouped by donor, origin, hub, dispatch week and delivery point, each group with its
-    loads: what a commit ships, and what its confirmation page counts."""
-    groups: dict[tuple[int, int, int, int, int], list[AllocationLine]] = defaultdict(list)
+    read) grouped by donor, origin, hub and dispatch week, each group with its loads (within
+    the mode's limits): what a commit ships, and what its confirmation page counts. A load's
+    shipments are its :func:`drops`."""
+    groups: dict[tuple[int, int, int, int], list[AllocationLine]] = defaultdict(list)
     for line in lines:
         if line.quantity <= 0:
             continue
-        key = (
-            line.pledge.donor_id,
-            line.pledge.origin_id,
-            line.hub_id,
-            line.dispatch_week,
-            line.requirement.delivery_point_id,
-        )
+        key = (line.pledge.donor_id, line.pledge.origin_id, line.hub_id, line.dispatch_week)
         groups[key].append(line)
     return [(group, load_pieces(group)) for group in groups.values()]
 
 
+def drops(load: Sequence[Piece[AllocationLine]]) -> list[list[Piece[AllocationLine]]]:
+    """A load's pieces by the delivery point their requirement is handed over at, in the order
+    the points first appear: the load's shipments."""
+    by_point: dict[int, list[Piece[AllocationLine]]] = {}
+    for piece in load:
+        by_point.setdefault(piece.line.requirement.delivery_point_id, []).append(piece)
+    return list(by_point.values())
+
+
 def load_pieces(group: Sequence[AllocationLine]) -> list[list[Piece[AllocationLine]]]:
-    """One group's lines (same donor, origin, hub, week and delivery point) packed into loads
-    within the limits of the mode its first leg travels by (``loads.LOAD_LIMITS``)."""
+    """One group's lines (same donor, origin, hub and week) packed into loads within the limits
+    of the mode its first leg travels by (``loads.LOAD_LIMITS``)."""
     first = group[0]
     sensitive = any(line.pledge.category.sensitive for line in group)
     mode = first_leg_mode(first.pledge.origin, first.hub, sensitive=sensitive)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.shipment_list, name="list"),
     path("shipments/advance/", views.shipments_advance, name="advance"),
     path("shipments/<int:pk>/", views.shipment_detail, name="detail"),
+    path("shipments/<int:pk>/load/", views.load_detail, name="load"),
     path("shipments/<int:pk>/event/", views.shipment_event, name="event"),
     path("shipments/<int:pk>/discrepancy/", views.discrepancy_create, name="discrepancy"),
     path("shipments/<int:pk>/<str:action>/", views.shipment_change, name="change"),

@@ -71,6 +71,7 @@ from .selectors import (
     items_in_state,
     late_shipments,
     legs_visible_to,
+    load_shipments_visible_to,
     overdue_serial_items,
     quantities_by_requirement,
     serial_items_visible_to,
@@ -200,6 +201,59 @@ def shipment_detail(
     return render(request, "logistics/detail.html", context, status=status)
 
 
+def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The load shipment ``pk`` travels in: the shipments a donor's depot sends to one hub in
+    one week, one per delivery point, with their lines and totals per unit, and the next step
+    recorded for all of them at once. Only for those who see the whole route (404 otherwise,
+    as for a shipment made by hand, which travels in no load)."""
+    user = _user(request)
+    shipment = _get_shipment_for_user(request, pk)
+    shipments = list(
+        load_shipments_visible_to(user, shipment.load)
+        .select_related("origin", "hub", "delivery_point", "donor")
+        .prefetch_related("lines__category", "lines__requirement", "legs")
+        .order_by("delivery_point__name", "reference")
+    )
+    if not shipments:
+        raise not_found("no load, or not one the user sees the route of")
+    first = shipments[0]
+    totals: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    for member in shipments:
+        lines = list(member.lines.all())
+        by_unit: dict[str, int] = {}
+        for line in lines:
+            by_unit[line.category.unit] = by_unit.get(line.category.unit, 0) + line.quantity
+            if member.status != S.CANCELLED:
+                totals[line.category.unit] = totals.get(line.category.unit, 0) + line.quantity
+        rows.append({"shipment": member, "lines": lines, "by_unit": sorted(by_unit.items())})
+    legs = sorted(first.legs.all(), key=lambda leg: leg.sequence)
+    moving = [s for s in shipments if s.status != S.CANCELLED]
+    statuses = bulk_event_statuses(user) if moving else []
+    request.session.pop(BULK_SELECTED, None)  # refusals are listed in the messages
+    bulk = None
+    if statuses:
+        bulk = {
+            "form": BulkAdvanceForm(statuses=statuses, prefix="bulk"),
+            "selected": {s.pk for s in moving},
+            "next": request.get_full_path(),
+        }
+    return render(
+        request,
+        "logistics/load.html",
+        {
+            "reference": first.load,
+            "first": first,
+            "first_leg": legs[0] if legs else None,
+            "rows": rows,
+            "totals": sorted(totals.items()),
+            "lines": sum(len(row["lines"]) for row in rows),
+            "bulk": bulk,
+            "moving": moving,
+        },
+    )
+
+
 def _discrepancies(user: Any, shipment: Shipment) -> list[dict[str, Any]]:
     """The shipment's discrepancies the user may see, each with its owner, state and the
     actions the user may take (discrepancy_views.discrepancy_rows), and the reference of the
@@ -326,7 +380,7 @@ def _back_to_list(request: HttpRequest) -> str:
     back = request.POST.get("next", "")
     list_url = reverse("logistics:list")
     if back.startswith(list_url) and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
-        return back
+        return back  # the list, or a load's page (under the list's address too)
     return list_url
 
 

@@ -101,6 +101,7 @@ def pattern_model(name: str, pattern: Any) -> str | None:
         "allocation:commit": "allocation.allocationrun",  # the commit confirmation (GET)
         "allocation:whatif": "allocation.allocationrun",  # the what-if form (GET)
         "logistics:detail": "logistics.shipment",
+        "logistics:load": "logistics.shipment",  # the load a shipment travels in
         "logistics:hub": "hub",
         "hub-capacity:hub": "hub",
         "hub-capacity:edit": "registry.hubcapacity",

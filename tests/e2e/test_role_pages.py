@@ -96,9 +96,15 @@ def _working_pages(world: Any) -> list[tuple[str, str]]:
     ]
 
 
+def _load_page(world: Any) -> list[tuple[str, str]]:
+    """The load the handed-over shipment travelled in: for those who see its route."""
+    return [("load", f"/logistics/shipments/{world.extra['handed_over'].pk}/load/")]
+
+
 def test_coordinator_pages(scene: Any, login: Any) -> None:
     coordinator = scene.users[Role.COORDINATOR]
-    sweep = _sweep(login, coordinator, "coordinator", _working_pages(scene), run=True)
+    pages = [*_working_pages(scene), *_load_page(scene)]
+    sweep = _sweep(login, coordinator, "coordinator", pages, run=True)
     sweep.report()
 
 
@@ -111,7 +117,7 @@ def test_coordinator_register_pages(scene: Any, login: Any) -> None:
 
 
 def test_donor_pages(scene: Any, login: Any) -> None:
-    pages = [*_working_pages(scene), ("pledge-new", "/pledges/new/")]
+    pages = [*_working_pages(scene), *_load_page(scene), ("pledge-new", "/pledges/new/")]
     sweep = _sweep(login, scene.users[Role.DONOR_LIAISON], "donor", pages)
     sweep.report()
 

@@ -221,7 +221,8 @@ def test_commit_shows_what_it_creates_and_needs_the_confirmation(world, situatio
     page = client.get(f"/allocation/{run.pk}/commit/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "2 shipments (loads) are planned" in text
+    assert "2 loads are planned" in text
+    assert "as 2 shipments (one per load and delivery point)" in text
     assert qty(450, world.category.unit) in text
     assert "2 pledges become allocated" in text and "P-000001" in text
     assert "No planned shipment is cancelled." in text

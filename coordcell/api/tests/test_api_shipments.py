@@ -20,7 +20,7 @@ from coordcell.requirements.tests.factories import RequirementFactory
 
 pytestmark = pytest.mark.django_db
 
-ROUTE_FIELDS = ("origin", "hub", "planned_departure", "planned_arrival", "eta", "reason")
+ROUTE_FIELDS = ("origin", "hub", "load", "planned_departure", "planned_arrival", "eta", "reason")
 
 
 @pytest.fixture
@@ -67,6 +67,24 @@ def test_the_recipient_sees_no_hub_and_only_the_etas_week(world, shipments, api_
     assert detail["events"] == []  # departures are route and timing: handover ones only
     assert "rzeszow" not in api.get(f"/api/v1/shipments/{german.pk}").content.decode()
     assert api.get("/api/v1/shipments?hub=rzeszow").status_code == 400
+    assert api.get("/api/v1/shipments?load=L-000001").status_code == 400
+
+
+def test_shipments_filter_by_their_load(world, api_for):
+    from coordcell.logistics.services import shipments_create_for_lines
+    from coordcell.logistics.tests.factories import make_line, make_run
+
+    run = make_run()
+    made = shipments_create_for_lines(
+        actor=world.users[Role.COORDINATOR],
+        lines=[make_line(world, run=run, quantity=10), make_line(world, run=run, quantity=5)],
+    )
+    make_shipment(world, donor="DE", quantity=3)  # by hand: no load
+    load = made[0].load
+    api = api_for(world.users[Role.DONOR_LIAISON])
+    rows = api.get(f"/api/v1/shipments?load={load.lower()}").json()["results"]
+    assert [r["reference"] for r in rows] == [made[0].reference]
+    assert rows[0]["load"] == load
 
 
 def test_a_training_site_officer_sees_no_shipment(world, shipments, api_for):
