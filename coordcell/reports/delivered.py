@@ -15,12 +15,10 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from coordcell.pledges.models import PledgeDelivery
-
 from . import figures
 from .charts import Chart, bar_chart
 from .scope import Scope
-from .summary import no_pledges, pledged_vs_delivered, unit_label
+from .summary import add_delivered, no_pledges, pledged_vs_delivered, unit_label
 
 
 @dataclass
@@ -60,29 +58,7 @@ def committed_vs_delivered(user: Any, scope: Scope) -> list[DonorDelivered]:
             committed=r["committed"] or 0,
             undisclosed=r["undisclosed"],
         )
-    history = PledgeDelivery.objects.filter(pledge__in=pledges.values("pk"))
-    for h in (
-        history.values("pledge__donor_id")
-        .annotate(n=Sum("quantity"), undisclosed=Count("pk", filter=Q(quantity__isnull=True)))
-        .order_by()
-    ):
-        row = rows.get(h["pledge__donor_id"])
-        if row is not None:
-            row.delivered_before += h["n"] or 0
-            row.delivered_undisclosed += h["undisclosed"]
-    lines = figures.scoped_shipment_lines(user, scope)
-    if lines is not None:
-        from coordcell.logistics.lifecycle import S
-
-        for line in (
-            lines.filter(shipment__status=S.RECEIVED)
-            .values("pledge__donor_id")
-            .annotate(n=Sum("received_quantity"))
-            .order_by()
-        ):
-            row = rows.get(line["pledge__donor_id"])
-            if row is not None:
-                row.received += line["n"] or 0
+    add_delivered(rows, user, scope, pledges, ("pledge__donor_id",))
     return list(rows.values())
 
 

@@ -109,13 +109,28 @@ def pledged_vs_delivered(user: Any, scope: Scope) -> list[DonorUnit]:
             pledged=r["pledged"] or 0,
             undisclosed=r["undisclosed"],
         )
+    add_delivered(rows, user, scope, pledges, ("pledge__donor_id", "pledge__category__unit"))
+    return list(rows.values())
+
+
+def add_delivered(
+    rows: dict[Any, Any], user: Any, scope: Scope, pledges: Any, fields: tuple[str, ...]
+) -> None:
+    """Add to each row what was delivered of ``pledges``: their delivery history
+    (``delivered_before``, ``delivered_undisclosed``) and the lines of received shipments
+    (``received``), grouped by ``fields`` (of the pledge: ``pledge__donor_id``...) and matched
+    to ``rows`` by their values (one field: the value itself)."""
+
+    def key(values: dict[str, Any]) -> Any:
+        return values[fields[0]] if len(fields) == 1 else tuple(values[f] for f in fields)
+
     history = PledgeDelivery.objects.filter(pledge__in=pledges.values("pk"))
     for h in (
-        history.values("pledge__donor_id", "pledge__category__unit")
+        history.values(*fields)
         .annotate(n=Sum("quantity"), undisclosed=Count("pk", filter=Q(quantity__isnull=True)))
         .order_by()
     ):
-        row = rows.get((h["pledge__donor_id"], h["pledge__category__unit"]))
+        row = rows.get(key(h))
         if row is not None:
             row.delivered_before += h["n"] or 0
             row.delivered_undisclosed += h["undisclosed"]
@@ -125,14 +140,13 @@ def pledged_vs_delivered(user: Any, scope: Scope) -> list[DonorUnit]:
 
         for line in (
             lines.filter(shipment__status=S.RECEIVED)
-            .values("pledge__donor_id", "pledge__category__unit")
+            .values(*fields)
             .annotate(n=Sum("received_quantity"))
             .order_by()
         ):
-            row = rows.get((line["pledge__donor_id"], line["pledge__category__unit"]))
+            row = rows.get(key(line))
             if row is not None:
                 row.received += line["n"] or 0
-    return list(rows.values())
 
 
 @dataclass
