@@ -146,6 +146,12 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         visible = pledge_deliveries_visible_to(user).select_related("pledge")
         return visible.filter(pk__in=[d.pk for d in visible if can_save_pledge_delivery(user, d)])
 
+    def loads_for(user: Any) -> Any:
+        # The load a shipment travels in: for those who see its whole route, if it has one.
+        qs = logistics.shipments_visible_to(user).exclude(load="")
+        allowed = user is not None and (user.sees_everything or user.is_donor_liaison)
+        return qs if allowed else qs.none()
+
     runs = (AllocationRun, allocation.runs_visible_to, coordinators(allocation.runs_visible_to))
     capacities = (HubCapacity, hub_capacities_visible_to, coordinators(hub_capacities_visible_to))
     # Anyone who sees a shipment may try to record an event on it (the lifecycle then says who
@@ -165,6 +171,7 @@ def _other_endpoints() -> dict[str, tuple[Any, ...]]:
         "allocation:whatif": (*runs, True),
         "logistics:detail": (*shipments, False),
         "logistics:event": (*shipments, True),
+        "logistics:load": (Shipment, loads_for, None, False),
         "logistics:discrepancy": (*shipments, True),
         "logistics:change": (
             Shipment,

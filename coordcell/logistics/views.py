@@ -208,6 +208,8 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
     as for a shipment made by hand, which travels in no load)."""
     user = _user(request)
     shipment = _get_shipment_for_user(request, pk)
+    if not shipment.load:
+        raise not_found("a shipment made by hand travels in no load")
     shipments = list(
         load_shipments_visible_to(user, shipment.load)
         .select_related("origin", "hub", "delivery_point", "donor")
@@ -215,7 +217,7 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("delivery_point__name", "reference")
     )
     if not shipments:
-        raise not_found("no load, or not one the user sees the route of")
+        raise refuse("a load's route is not the user's to see")
     first = shipments[0]
     totals: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
