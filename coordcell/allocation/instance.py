@@ -40,7 +40,7 @@ def origin_to_hub_weeks(km: float) -> int:
 
 
 def hub_to_point_weeks(km: float) -> int:
-    # Forward hubs hand over within the week; the main hub in Germany is a week further away.
+    # Hubs near the border hand over within the week; one in Germany (Wiesbaden) is a week further.
     return int(km // 800)
 
 
