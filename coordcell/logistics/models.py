@@ -40,7 +40,9 @@ class Shipment(models.Model):
     # donor's shipments leaving one depot for one hub in one week in one load, one shipment per
     # delivery point. Empty for a shipment made by hand or imported. Route and timing
     # information: shown only to those who see the shipment's whole route.
-    load = models.CharField(_("load"), max_length=20, blank=True, default="", db_index=True)
+    load = models.CharField(
+        _("load"), max_length=20, blank=True, default="", db_default="", db_index=True
+    )
     # Derived from the events: written only by ingest.refresh_shipments().
     status = models.CharField(
         _("status"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PLANNED

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='shipment',
             name='load',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=20, verbose_name='load'),
+            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=20, verbose_name='load'),
         ),
     ]
