@@ -135,3 +135,51 @@ def test_a_looser_n_minus_one_gap_is_reported_honestly_for_each_hub() -> None:
         assert loss.gap is not None, loss.hub_id
         assert loss.objective <= ref.objective / (1 - ref.gap) + 1e-6 * abs(ref.objective)
         assert ref.objective <= loss.objective / (1 - loss.gap) + 1e-6 * abs(loss.objective)
+
+
+def test_closures_re_solved_by_the_dual_simplex_from_the_open_basis_are_the_exact_re_plans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a PDLP part whose closures need an LP re-solves them with HiGHS's dual simplex, started
+    # from the open part's optimal basis: each row is then the re-optimised plan itself (the
+    # same priority-1 units on time and value as solving the closed instance with the simplex)
+    from coordcell.allocation.solver import optimise
+
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)  # every closure takes an LP
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    table = n_minus_one(inst, plan, cache=cache)
+    exact = dataclasses.replace(
+        inst, parameters=dataclasses.replace(inst.parameters, method="simplex")
+    )
+    for loss in table.losses:
+        if loss.gap is None:  # the plan passes nothing through the hub
+            continue
+        assert loss.gap <= 1e-6, loss.hub_id
+        value, p1, _ = full_resolve(exact, loss.hub_id)
+        assert loss.objective == pytest.approx(value, rel=1e-9, abs=1e-6), loss.hub_id
+        assert loss.p1_on_time == p1, loss.hub_id
+
+
+def test_a_closure_the_dual_simplex_cannot_finish_falls_back_to_pdlp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # past its iteration limit the simplex gives the closure up; PDLP then solves it: the same
+    # rows as a table solved with PDLP alone
+    from coordcell.allocation.solver import optimise
+    from coordcell.allocation.solver.lp import HotSimplex
+
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 10**6)
+    pdlp_only = n_minus_one(inst, plan, cache=cache).losses
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
+    monkeypatch.setattr(HotSimplex, "closed", lambda self, cols, limit: None)
+    fallen_back = n_minus_one(inst, plan, cache=cache).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.gap) for x in fallen_back] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.gap) for x in pdlp_only
+    ]
