@@ -526,7 +526,8 @@ def _solve_closures(job: PartJob) -> PartResult:
             done[i] = (*quick, method, time.perf_counter() - t2)
         todo.append((sub, cols, method, start, t2 - t1, time.perf_counter() - t2))
     need = [
-        i for i, (sub, _, method, *_rest) in enumerate(todo)
+        i
+        for i, (sub, _, method, *_rest) in enumerate(todo)
         if i not in done and sub.n_cols and method == "pdlp"
     ]
     hot: HotSimplex | None = None
