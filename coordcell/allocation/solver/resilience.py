@@ -24,9 +24,13 @@ import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .check import evaluate
 from .model import Flow, Hub, Instance, Plan
+
+if TYPE_CHECKING:
+    from .optimise import PartJob
 
 P1 = 1
 
@@ -369,13 +373,12 @@ def n_minus_one(
                 )
             )
             part_of_job.append(i)
-        # biggest first: a part's closures are one job, so the largest cost most
-        order = sorted(
-            range(len(jobs)),
-            key=lambda j: (-len(jobs[j].close) * len(jobs[j].inst.supplies), j),
-        )
         size = len(inst.supplies) + len(inst.demands)
         threads = inst.parameters.threads if size >= 2_000 else 1
+        jobs, part_of_job = _balanced(jobs, part_of_job, threads)
+        # the dearest first (their cost, roughly: closures x pledges and requirements), so that
+        # the cheap ones fill the processes' ends
+        order = sorted(range(len(jobs)), key=lambda j: (-_job_cost(jobs[j]), j))
         solved = _solve_parts([jobs[j] for j in order], threads) if jobs else []
         by_hub: dict[str, dict[int, tuple[tuple[Flow, ...], float]]] = defaultdict(dict)
         for j, part in zip(order, solved, strict=True):
@@ -421,6 +424,34 @@ def n_minus_one(
     return NMinusOne(
         tuple(losses), time.perf_counter() - t0, sum(loss.parts_resolved for loss in losses)
     )
+
+
+def _job_cost(job: PartJob) -> int:
+    """A job's expected cost: its closures times its part's pledges and requirements."""
+    return len(job.close) * (len(job.inst.supplies) + len(job.inst.demands))
+
+
+def _balanced(
+    jobs: list[PartJob], part_of_job: list[int], threads: int
+) -> tuple[list[PartJob], list[int]]:
+    """Split the dearest job's closures in two while it would cost more than an even share of
+    the processes' work, so that no one job keeps one process busy after the others are done.
+    (A half still builds the part's network, cheap, and, when its closures take the simplex,
+    solves the open part again: hence no finer split.)"""
+    jobs, part_of_job = list(jobs), list(part_of_job)
+    while threads > 1 and jobs:
+        total = sum(_job_cost(job) for job in jobs)
+        k = max(range(len(jobs)), key=lambda i: (_job_cost(jobs[i]), -i))
+        job = jobs[k]
+        if len(job.close) < 2 or _job_cost(job) * threads <= total:
+            break
+        half = len(job.close) // 2
+        jobs[k : k + 1] = [
+            dataclasses.replace(job, close=job.close[:half]),
+            dataclasses.replace(job, close=job.close[half:]),
+        ]
+        part_of_job[k : k + 1] = [part_of_job[k], part_of_job[k]]
+    return jobs, part_of_job
 
 
 def _flow_key(f: Flow) -> tuple[str, str, str, int, int]:

@@ -183,3 +183,46 @@ def test_a_closure_the_dual_simplex_cannot_finish_falls_back_to_pdlp(
     assert [(x.hub_id, x.objective, x.p1_on_time, x.gap) for x in fallen_back] == [
         (x.hub_id, x.objective, x.p1_on_time, x.gap) for x in pdlp_only
     ]
+
+
+def test_a_parts_closures_split_over_several_jobs_give_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the dearest part's closures are split between jobs so that both processes stay busy;
+    # the rows are placed by hub and part, never by which job or process solved them
+    from coordcell.allocation.solver import resilience
+    from coordcell.allocation.solver.optimise import PartJob
+
+    inst = generate_instance(120, seed=2, parameters=Parameters(method="simplex", threads=1))
+    plan = solve(inst)
+    whole = n_minus_one(inst, plan).losses
+
+    def one_per_job(jobs: list[PartJob], parts: list[int], threads: int) -> tuple:
+        split = [
+            (dataclasses.replace(job, close=(hub,)), part)
+            for job, part in zip(jobs, parts, strict=True)
+            for hub in job.close
+        ]
+        return [job for job, _ in split], [part for _, part in split]
+
+    monkeypatch.setattr(resilience, "_balanced", one_per_job)
+    split = n_minus_one(inst, plan).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.moves) for x in split] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.moves) for x in whole
+    ]
+
+
+def test_only_a_job_dearer_than_an_even_share_is_split() -> None:
+    from coordcell.allocation.solver.optimise import PartJob
+    from coordcell.allocation.solver.resilience import _balanced
+
+    inst = generate_instance(120, seed=2)  # 8 hubs
+    big, small = sorted(split_instance(inst), key=lambda s: -len(s.supplies))[:2]
+    hubs = tuple(h.id for h in inst.hubs)
+    jobs = [PartJob(big, close=hubs), PartJob(small, close=hubs[:1])]
+    split, parts = _balanced(jobs, [0, 1], threads=2)
+    assert [job.close for job in split if job.inst is big] == [hubs[:4], hubs[4:]]
+    assert parts == [0, 0, 1]
+    assert _balanced(jobs, [0, 1], threads=1) == (jobs, [0, 1])
+    even = [PartJob(big, close=hubs[:4]), PartJob(big, close=hubs[4:])]
+    assert _balanced(even, [0, 0], threads=2) == (even, [0, 0])
