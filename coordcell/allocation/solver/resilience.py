@@ -6,9 +6,11 @@
 * :func:`n_minus_one` (re-solves): for each hub, closed over the whole horizon or a window of
   weeks, the plan re-optimised without it.  Only the parts (domains) whose plan passes the hub in
   the closed weeks are solved again (closing a hub only takes options away: a part that did not
-  use it keeps its plan, which stays optimal), one job per part over the worker processes
-  (its network built once, each hub closed by removing its through arcs), each closure
-  warm-started from the nominal part's LP when there is one and bounded by its bound.
+  use it keeps its plan, which stays optimal), one job per part (split when it would
+  outlast the others) over the worker processes (its network built once, each hub closed by
+  removing its through arcs), each closure kept from the nominal part's LP rounded when that is
+  good enough, else re-solved exactly by the dual simplex from the open part's basis or by
+  PDLP warm-started from its LP, and bounded by the nominal part's bound.
 * :func:`worst_single_hub_loss`: the largest number of priority-1 units on time that one hub
   carries (the measure the resilient option, ``Parameters.hub_share_cap``, lowers).
 
@@ -295,15 +297,19 @@ def n_minus_one(
     delivered and the capabilities whose readiness week moves.
 
     Re-optimised (the default): every part (domain) whose plan passes the hub in those weeks is
-    solved again with the hub closed: one job per part over the worker processes, whose
-    network is built once and each hub closed in it (:func:`optimise.close_columns`), each
-    closure warm-started from the nominal part's LP when ``cache`` (the
-    ``SolveCache(warm_start=True)`` that solved ``plan``) holds it, and bounded by the nominal
-    part's bound when ``cache`` holds the part; the other parts keep their plan, which stays
-    optimal (closing a hub only takes options away).  ``keep_rest=True`` is
-    the immediate recourse instead: every flow not passing the hub in those weeks stays as
-    planned, and only the displaced pledges are re-planned over the requirements still open and
-    the capacity the rest of the plan leaves (:func:`residual_instance`).
+    solved again with the hub closed: one job per part (split in two while it would cost more
+    than an even share of the processes, :func:`_balanced`) over the worker processes, whose
+    network is built once and each hub closed in it (:func:`optimise.close_columns`); a
+    closure is kept from the nominal part's LP rounded when ``cache`` (the
+    ``SolveCache(warm_start=True)`` that solved ``plan``) holds that LP and the result is within
+    ``gap`` of the nominal part's bound (when ``cache`` holds the part), else re-solved exactly
+    by the dual simplex from the open part's basis (a job with four or more such closures) or
+    by PDLP warm-started from that LP (see :func:`optimise._solve_closures`); the other parts
+    keep their plan, which stays optimal (closing a hub only takes options away).
+    ``keep_rest=True`` is the immediate recourse instead: every flow not passing the hub in
+    those weeks stays as planned, and only the displaced pledges are re-planned over the
+    requirements still open and the capacity the rest of the plan leaves
+    (:func:`residual_instance`).
 
     ``gap`` and ``tolerance`` (PDLP parts only): how far from its bound a closure may stop
     (default ``PART_GAP``, 0.05%) and the tolerance its PDLP starts at (``CLOSURE_TOLERANCE``).
