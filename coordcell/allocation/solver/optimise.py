@@ -75,8 +75,9 @@ PART_GAP = 5e-4
 # simplex (at most HOT_SIMPLEX_ITERATIONS iterations per row) and each closure re-solved exactly
 # from its basis (at most as many iterations as that solve), else (or past a limit) by PDLP.
 # Medium, 2026-12-06: air defence 0.8 CPU s a closure against 1.9 with PDLP, the open solve 1.7 s;
-# a part with one or two such closures is cheaper with PDLP (artillery's simplex is slow).
-HOT_SIMPLEX_MIN_CLOSURES = 4
+# a part with up to four such closures is cheaper with PDLP (the open solve does not pay:
+# engineering's 4, 1.6 against 2.1 CPU s; artillery's simplex is 3x slower per closure).
+HOT_SIMPLEX_MIN_CLOSURES = 5
 HOT_SIMPLEX_ITERATIONS = 5
 # a job's closures after this many that the rounded open LP did not solve, with none it did,
 # are not tried that way (each try is a min-cost flow, 0.1-0.2 CPU s on medium)

@@ -303,7 +303,7 @@ def n_minus_one(
     closure is kept from the nominal part's LP rounded when ``cache`` (the
     ``SolveCache(warm_start=True)`` that solved ``plan``) holds that LP and the result is within
     ``gap`` of the nominal part's bound (when ``cache`` holds the part), else re-solved exactly
-    by the dual simplex from the open part's basis (a job with four or more such closures) or
+    by the dual simplex from the open part's basis (a job with five or more such closures) or
     by PDLP warm-started from that LP (see :func:`optimise._solve_closures`); the other parts
     keep their plan, which stays optimal (closing a hub only takes options away).
     ``keep_rest=True`` is the immediate recourse instead: every flow not passing the hub in
