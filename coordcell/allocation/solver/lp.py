@@ -169,6 +169,10 @@ class HotSimplex:
         h = self._h
         idx = np.asarray(cols, dtype=np.int32)
         n = len(idx)
+        # without clearing, the simplex keeps state from the last re-solve (edge weights, its
+        # random numbers) and may land on another of several optimal vertices: each closure
+        # must be the same whichever were solved before it
+        h.clearSolver()
         h.setBasis(self._basis)
         h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
         h.changeColsBounds(n, idx, np.zeros(n), np.zeros(n))

@@ -226,3 +226,33 @@ def test_only_a_job_dearer_than_an_even_share_is_split() -> None:
     assert _balanced(jobs, [0, 1], threads=1) == (jobs, [0, 1])
     even = [PartJob(big, close=hubs[:4]), PartJob(big, close=hubs[4:])]
     assert _balanced(even, [0, 0], threads=2) == (even, [0, 0])
+
+
+def test_a_closure_by_the_dual_simplex_is_the_same_whichever_closures_came_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one simplex serves all the closures of a job: each starts afresh from the open basis, so
+    # a part's closures split over several jobs give the very same plans
+    from coordcell.allocation.solver import optimise, resilience
+    from coordcell.allocation.solver.optimise import PartJob
+
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    together = n_minus_one(inst, plan, cache=cache).losses
+
+    def one_per_job(jobs: list[PartJob], parts: list[int], threads: int) -> tuple:
+        split = [
+            (dataclasses.replace(job, close=(hub,)), part)
+            for job, part in zip(jobs, parts, strict=True)
+            for hub in reversed(job.close)
+        ]
+        return [job for job, _ in split], [part for _, part in split]
+
+    monkeypatch.setattr(resilience, "_balanced", one_per_job)
+    apart = n_minus_one(inst, plan, cache=cache).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in apart] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in together
+    ]
