@@ -116,3 +116,74 @@ def _solve_pdlp(
     x = np.maximum(np.asarray(res.primal_solution, dtype=np.float64), 0.0)
     y = -np.asarray(res.dual_solution, dtype=np.float64)
     return LpResult(x, y, float(cost @ x), time.perf_counter() - t0, "pdlp")
+
+
+class HotSimplex:
+    """HiGHS dual simplex on one LP solved once, then re-solved with sets of columns fixed to 0
+    (an N-1 closure: a hub's through arcs), each re-solve hot-started from the first solve's
+    optimal basis: closing arcs keeps that basis dual feasible, so the dual simplex only moves
+    the flow the closed arcs carried.  Exact (a vertex: its duals prove the optimum), and
+    deterministic (one thread, a fixed seed, iteration limits rather than time limits)."""
+
+    def __init__(
+        self,
+        matrix: sp.csc_matrix,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
+        cost: np.ndarray,
+        iteration_limit: int,
+    ) -> None:
+        n_rows, n_cols = matrix.shape
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ unannotated
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+        h.addRows(n_rows, row_lower, row_upper, 0, _EMPTY_I, _EMPTY_I, _EMPTY_F)
+        h.addCols(
+            n_cols,
+            cost,
+            np.zeros(n_cols),
+            np.full(n_cols, np.inf),
+            matrix.nnz,
+            matrix.indptr[:-1].astype(np.int32),
+            matrix.indices.astype(np.int32),
+            matrix.data.astype(np.float64),
+        )
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.run()
+        self._h = h
+        self._cost = cost
+        self.ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        self.iterations = int(h.getInfo().simplex_iteration_count)
+        self._basis = h.getBasis() if self.ok else None
+
+    def closed(self, cols: np.ndarray, iteration_limit: int) -> LpResult | None:
+        """The LP with ``cols`` held at 0, from the open basis; ``None`` unless solved to
+        optimality within ``iteration_limit`` simplex iterations.  ``x`` covers every column
+        (0 on ``cols``), ``y`` every row."""
+        if self._basis is None:
+            return None
+        t0 = time.perf_counter()
+        h = self._h
+        idx = np.asarray(cols, dtype=np.int32)
+        n = len(idx)
+        # without clearing, the simplex keeps state from the last re-solve (edge weights, its
+        # random numbers) and may land on another of several optimal vertices: each closure
+        # must be the same whichever were solved before it
+        h.clearSolver()
+        h.setBasis(self._basis)
+        h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+        h.changeColsBounds(n, idx, np.zeros(n), np.zeros(n))
+        try:
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            sol = h.getSolution()
+            x = np.maximum(np.asarray(sol.col_value, dtype=np.float64), 0.0)
+            x[idx] = 0.0
+            y = np.asarray(sol.row_dual, dtype=np.float64)
+        finally:
+            h.changeColsBounds(n, idx, np.zeros(n), np.full(n, np.inf))
+        return LpResult(x, y, float(self._cost @ x), time.perf_counter() - t0, "simplex")

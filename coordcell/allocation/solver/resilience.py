@@ -6,9 +6,11 @@
 * :func:`n_minus_one` (re-solves): for each hub, closed over the whole horizon or a window of
   weeks, the plan re-optimised without it.  Only the parts (domains) whose plan passes the hub in
   the closed weeks are solved again (closing a hub only takes options away: a part that did not
-  use it keeps its plan, which stays optimal), one job per part over the worker processes
-  (its network built once, each hub closed by removing its through arcs), each closure
-  warm-started from the nominal part's LP when there is one and bounded by its bound.
+  use it keeps its plan, which stays optimal), one job per part (split when it would
+  outlast the others) over the worker processes (its network built once, each hub closed by
+  removing its through arcs), each closure kept from the nominal part's LP rounded when that is
+  good enough, else re-solved exactly by the dual simplex from the open part's basis or by
+  PDLP warm-started from its LP, and bounded by the nominal part's bound.
 * :func:`worst_single_hub_loss`: the largest number of priority-1 units on time that one hub
   carries (the measure the resilient option, ``Parameters.hub_share_cap``, lowers).
 
@@ -24,9 +26,13 @@ import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .check import evaluate
 from .model import Flow, Hub, Instance, Plan
+
+if TYPE_CHECKING:
+    from .optimise import PartJob
 
 P1 = 1
 
@@ -291,15 +297,19 @@ def n_minus_one(
     delivered and the capabilities whose readiness week moves.
 
     Re-optimised (the default): every part (domain) whose plan passes the hub in those weeks is
-    solved again with the hub closed: one job per part over the worker processes, whose
-    network is built once and each hub closed in it (:func:`optimise.close_columns`), each
-    closure warm-started from the nominal part's LP when ``cache`` (the
-    ``SolveCache(warm_start=True)`` that solved ``plan``) holds it, and bounded by the nominal
-    part's bound when ``cache`` holds the part; the other parts keep their plan, which stays
-    optimal (closing a hub only takes options away).  ``keep_rest=True`` is
-    the immediate recourse instead: every flow not passing the hub in those weeks stays as
-    planned, and only the displaced pledges are re-planned over the requirements still open and
-    the capacity the rest of the plan leaves (:func:`residual_instance`).
+    solved again with the hub closed: one job per part (split in two while it would cost more
+    than an even share of the processes, :func:`_balanced`) over the worker processes, whose
+    network is built once and each hub closed in it (:func:`optimise.close_columns`); a
+    closure is kept from the nominal part's LP rounded when ``cache`` (the
+    ``SolveCache(warm_start=True)`` that solved ``plan``) holds that LP and the result is within
+    ``gap`` of the nominal part's bound (when ``cache`` holds the part), else re-solved exactly
+    by the dual simplex from the open part's basis (a job with five or more such closures) or
+    by PDLP warm-started from that LP (see :func:`optimise._solve_closures`); the other parts
+    keep their plan, which stays optimal (closing a hub only takes options away).
+    ``keep_rest=True`` is the immediate recourse instead: every flow not passing the hub in
+    those weeks stays as planned, and only the displaced pledges are re-planned over the
+    requirements still open and the capacity the rest of the plan leaves
+    (:func:`residual_instance`).
 
     ``gap`` and ``tolerance`` (PDLP parts only): how far from its bound a closure may stop
     (default ``PART_GAP``, 0.05%) and the tolerance its PDLP starts at (``CLOSURE_TOLERANCE``).
@@ -369,13 +379,12 @@ def n_minus_one(
                 )
             )
             part_of_job.append(i)
-        # biggest first: a part's closures are one job, so the largest cost most
-        order = sorted(
-            range(len(jobs)),
-            key=lambda j: (-len(jobs[j].close) * len(jobs[j].inst.supplies), j),
-        )
         size = len(inst.supplies) + len(inst.demands)
         threads = inst.parameters.threads if size >= 2_000 else 1
+        jobs, part_of_job = _balanced(jobs, part_of_job, threads)
+        # the dearest first (their cost, roughly: closures x pledges and requirements), so that
+        # the cheap ones fill the processes' ends
+        order = sorted(range(len(jobs)), key=lambda j: (-_job_cost(jobs[j]), j))
         solved = _solve_parts([jobs[j] for j in order], threads) if jobs else []
         by_hub: dict[str, dict[int, tuple[tuple[Flow, ...], float]]] = defaultdict(dict)
         for j, part in zip(order, solved, strict=True):
@@ -421,6 +430,34 @@ def n_minus_one(
     return NMinusOne(
         tuple(losses), time.perf_counter() - t0, sum(loss.parts_resolved for loss in losses)
     )
+
+
+def _job_cost(job: PartJob) -> int:
+    """A job's expected cost: its closures times its part's pledges and requirements."""
+    return len(job.close) * (len(job.inst.supplies) + len(job.inst.demands))
+
+
+def _balanced(
+    jobs: list[PartJob], part_of_job: list[int], threads: int
+) -> tuple[list[PartJob], list[int]]:
+    """Split the dearest job's closures in two while it would cost more than an even share of
+    the processes' work, so that no one job keeps one process busy after the others are done.
+    (A half still builds the part's network, cheap, and, when its closures take the simplex,
+    solves the open part again: hence no finer split.)"""
+    jobs, part_of_job = list(jobs), list(part_of_job)
+    while threads > 1 and jobs:
+        total = sum(_job_cost(job) for job in jobs)
+        k = max(range(len(jobs)), key=lambda i: (_job_cost(jobs[i]), -i))
+        job = jobs[k]
+        if len(job.close) < 2 or _job_cost(job) * threads <= total:
+            break
+        half = len(job.close) // 2
+        jobs[k : k + 1] = [
+            dataclasses.replace(job, close=job.close[:half]),
+            dataclasses.replace(job, close=job.close[half:]),
+        ]
+        part_of_job[k : k + 1] = [part_of_job[k], part_of_job[k]]
+    return jobs, part_of_job
 
 
 def _flow_key(f: Flow) -> tuple[str, str, str, int, int]:

@@ -135,3 +135,124 @@ def test_a_looser_n_minus_one_gap_is_reported_honestly_for_each_hub() -> None:
         assert loss.gap is not None, loss.hub_id
         assert loss.objective <= ref.objective / (1 - ref.gap) + 1e-6 * abs(ref.objective)
         assert ref.objective <= loss.objective / (1 - loss.gap) + 1e-6 * abs(loss.objective)
+
+
+def test_closures_re_solved_by_the_dual_simplex_from_the_open_basis_are_the_exact_re_plans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a PDLP part whose closures need an LP re-solves them with HiGHS's dual simplex, started
+    # from the open part's optimal basis: each row is then the re-optimised plan itself (the
+    # same priority-1 units on time and value as solving the closed instance with the simplex)
+    from coordcell.allocation.solver import optimise
+
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)  # every closure takes an LP
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    table = n_minus_one(inst, plan, cache=cache)
+    exact = dataclasses.replace(
+        inst, parameters=dataclasses.replace(inst.parameters, method="simplex")
+    )
+    for loss in table.losses:
+        if loss.gap is None:  # the plan passes nothing through the hub
+            continue
+        assert loss.gap <= 1e-6, loss.hub_id
+        value, p1, _ = full_resolve(exact, loss.hub_id)
+        assert loss.objective == pytest.approx(value, rel=1e-9, abs=1e-6), loss.hub_id
+        assert loss.p1_on_time == p1, loss.hub_id
+
+
+def test_a_closure_the_dual_simplex_cannot_finish_falls_back_to_pdlp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # past its iteration limit the simplex gives the closure up; PDLP then solves it: the same
+    # rows as a table solved with PDLP alone
+    from coordcell.allocation.solver import optimise
+    from coordcell.allocation.solver.lp import HotSimplex
+
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 10**6)
+    pdlp_only = n_minus_one(inst, plan, cache=cache).losses
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
+    monkeypatch.setattr(HotSimplex, "closed", lambda self, cols, limit: None)
+    fallen_back = n_minus_one(inst, plan, cache=cache).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.gap) for x in fallen_back] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.gap) for x in pdlp_only
+    ]
+
+
+def test_a_parts_closures_split_over_several_jobs_give_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the dearest part's closures are split between jobs so that both processes stay busy;
+    # the rows are placed by hub and part, never by which job or process solved them
+    from coordcell.allocation.solver import resilience
+    from coordcell.allocation.solver.optimise import PartJob
+
+    inst = generate_instance(120, seed=2, parameters=Parameters(method="simplex", threads=1))
+    plan = solve(inst)
+    whole = n_minus_one(inst, plan).losses
+
+    def one_per_job(jobs: list[PartJob], parts: list[int], threads: int) -> tuple:
+        split = [
+            (dataclasses.replace(job, close=(hub,)), part)
+            for job, part in zip(jobs, parts, strict=True)
+            for hub in job.close
+        ]
+        return [job for job, _ in split], [part for _, part in split]
+
+    monkeypatch.setattr(resilience, "_balanced", one_per_job)
+    split = n_minus_one(inst, plan).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.moves) for x in split] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.moves) for x in whole
+    ]
+
+
+def test_only_a_job_dearer_than_an_even_share_is_split() -> None:
+    from coordcell.allocation.solver.optimise import PartJob
+    from coordcell.allocation.solver.resilience import _balanced
+
+    inst = generate_instance(120, seed=2)  # 8 hubs
+    big, small = sorted(split_instance(inst), key=lambda s: -len(s.supplies))[:2]
+    hubs = tuple(h.id for h in inst.hubs)
+    jobs = [PartJob(big, close=hubs), PartJob(small, close=hubs[:1])]
+    split, parts = _balanced(jobs, [0, 1], threads=2)
+    assert [job.close for job in split if job.inst is big] == [hubs[:4], hubs[4:]]
+    assert parts == [0, 0, 1]
+    assert _balanced(jobs, [0, 1], threads=1) == (jobs, [0, 1])
+    even = [PartJob(big, close=hubs[:4]), PartJob(big, close=hubs[4:])]
+    assert _balanced(even, [0, 0], threads=2) == (even, [0, 0])
+
+
+def test_a_closure_by_the_dual_simplex_is_the_same_whichever_closures_came_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one simplex serves all the closures of a job: each starts afresh from the open basis, so
+    # a part's closures split over several jobs give the very same plans
+    from coordcell.allocation.solver import optimise, resilience
+    from coordcell.allocation.solver.optimise import PartJob
+
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    together = n_minus_one(inst, plan, cache=cache).losses
+
+    def one_per_job(jobs: list[PartJob], parts: list[int], threads: int) -> tuple:
+        split = [
+            (dataclasses.replace(job, close=(hub,)), part)
+            for job, part in zip(jobs, parts, strict=True)
+            for hub in reversed(job.close)
+        ]
+        return [job for job, _ in split], [part for _, part in split]
+
+    monkeypatch.setattr(resilience, "_balanced", one_per_job)
+    apart = n_minus_one(inst, plan, cache=cache).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in apart] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in together
+    ]
