@@ -3,7 +3,8 @@
 The plan's value pays transport per week in transit (integer weeks), so many hubs tie: any hub
 with the same transit origin -> hub and hub -> delivery point gives every unit the same dispatch,
 hub and arrival week, hence the same value.  The solvers split such ties arbitrarily, and one
-depot's week then leaves for up to 8 hubs: a commit makes about one shipment (load) per plan line.
+depot's week then leaves for up to 8 hubs: a commit makes a load per depot week and hub, so
+more hubs mean more loads (logistics/services.py, loads_of_lines).
 
 :func:`consolidate` moves flows between such tied hubs only.  A moved flow keeps its pledge,
 requirement, quantity and its three weeks (so its value, and the plan's objective, are unchanged)
