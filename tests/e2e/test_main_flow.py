@@ -109,7 +109,8 @@ def test_pledge_to_receipt_with_dashboards_following(situation: Any, login: Any)
     )
     page.select_option("select[name=status]", "handed_over")
     expect(page).to_have_url(re.compile(r"status=handed_over"))
-    expect(page.locator("main table tbody a[href*='/logistics/shipments/']:not([href$='/load/'])")).to_have_count(1)
+    references = "main table tbody a[href*='/logistics/shipments/']:not([href$='/load/'])"
+    expect(page.locator(references)).to_have_count(1)
 
     # ... and the recipient confirms receipt from its dashboard.
     recipient = login(world.users[Role.RECIPIENT_LIAISON].username)
