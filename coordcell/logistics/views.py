@@ -232,7 +232,6 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
     legs = sorted(first.legs.all(), key=lambda leg: leg.sequence)
     moving = [s for s in shipments if s.status != S.CANCELLED]
     statuses = bulk_event_statuses(user) if moving else []
-    request.session.pop(BULK_SELECTED, None)  # refusals are listed in the messages
     bulk = None
     if statuses:
         bulk = {
