@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -47,11 +48,7 @@ def solve_lp(
             matrix, row_lower, row_upper, cost, time_limit, pdlp_tolerance, threads, warm
         )
     t0 = time.perf_counter()
-    n_rows, n_cols = matrix.shape
-    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ unannotated
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
+    h = _highs()
     if method == "ipm":
         h.setOptionValue("solver", "ipm")
         h.setOptionValue("run_crossover", "off")
@@ -60,18 +57,7 @@ def solve_lp(
         h.setOptionValue("solver", "simplex")
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
-    h.addRows(n_rows, row_lower, row_upper, 0, _EMPTY_I, _EMPTY_I, _EMPTY_F)
-    h.addCols(
-        n_cols,
-        cost,
-        np.zeros(n_cols),
-        np.full(n_cols, np.inf),
-        matrix.nnz,
-        matrix.indptr[:-1].astype(np.int32),
-        matrix.indices.astype(np.int32),
-        matrix.data.astype(np.float64),
-    )
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    _load(h, matrix, row_lower, row_upper, cost)
     h.run()
     sol = h.getSolution()
     x = np.maximum(np.asarray(sol.col_value, dtype=np.float64), 0.0)
@@ -118,6 +104,34 @@ def _solve_pdlp(
     return LpResult(x, y, float(cost @ x), time.perf_counter() - t0, "pdlp")
 
 
+def _highs() -> Any:
+    """A quiet, single-threaded HiGHS with a fixed seed: the same answer on every machine."""
+    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ unannotated
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    return h
+
+
+def _load(
+    h: Any, matrix: sp.csc_matrix, row_lower: np.ndarray, row_upper: np.ndarray, cost: np.ndarray
+) -> None:
+    """The LP into HiGHS, to be maximised: rows, then the columns (x >= 0) by their entries."""
+    n_rows, n_cols = matrix.shape
+    h.addRows(n_rows, row_lower, row_upper, 0, _EMPTY_I, _EMPTY_I, _EMPTY_F)
+    h.addCols(
+        n_cols,
+        cost,
+        np.zeros(n_cols),
+        np.full(n_cols, np.inf),
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data.astype(np.float64),
+    )
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+
 class HotSimplex:
     """HiGHS dual simplex on one LP solved once, then re-solved with sets of columns fixed to 0
     (an N-1 closure: a hub's through arcs), each re-solve hot-started from the first solve's
@@ -133,25 +147,10 @@ class HotSimplex:
         cost: np.ndarray,
         iteration_limit: int,
     ) -> None:
-        n_rows, n_cols = matrix.shape
-        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ unannotated
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("threads", 1)
+        h = _highs()
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
-        h.addRows(n_rows, row_lower, row_upper, 0, _EMPTY_I, _EMPTY_I, _EMPTY_F)
-        h.addCols(
-            n_cols,
-            cost,
-            np.zeros(n_cols),
-            np.full(n_cols, np.inf),
-            matrix.nnz,
-            matrix.indptr[:-1].astype(np.int32),
-            matrix.indices.astype(np.int32),
-            matrix.data.astype(np.float64),
-        )
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        _load(h, matrix, row_lower, row_upper, cost)
         h.run()
         self._h = h
         self._cost = cost
