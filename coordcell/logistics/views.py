@@ -231,7 +231,12 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows.append({"shipment": member, "lines": lines, "by_unit": sorted(by_unit.items())})
     legs = sorted(first.legs.all(), key=lambda leg: leg.sequence)
     moving = [s for s in shipments if s.status != S.CANCELLED]
-    statuses = bulk_event_statuses(user) if moving else []
+    # only the steps every shipment of the load may take next
+    statuses = [
+        status
+        for status in (bulk_event_statuses(user) if moving else [])
+        if all(status in ALLOWED[member.status] for member in moving)
+    ]
     bulk = None
     if statuses:
         bulk = {
@@ -251,6 +256,8 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": sum(len(row["lines"]) for row in rows),
             "bulk": bulk,
             "moving": moving,
+            # those who record steps, when the shipments are at different ones
+            "apart": bool(moving) and not statuses and bool(bulk_event_statuses(user)),
         },
     )
 

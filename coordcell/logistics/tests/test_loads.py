@@ -146,6 +146,9 @@ def test_the_load_page_shows_its_shipments_and_advances_them_all(world, client_f
     assert all(s.reference in text for s in shipments)
     assert "Lviv handover point" in text and "Kovel handover point" in text
     assert "2 shipments" in text and "2 lines" in text
+    # Only the next step every shipment of the load may take is offered.
+    offered = [value for value, _label in page.context["bulk"]["form"].fields["status"].choices]
+    assert offered == ["ready_at_origin"]
     # The list offers the load, and filters by it.
     listed = client.get(f"/logistics/?load={load}").content.decode()
     assert f'href="/logistics/shipments/{shipments[0].pk}/load/"' in listed
@@ -163,6 +166,8 @@ def test_the_load_page_shows_its_shipments_and_advances_them_all(world, client_f
     assert set(Shipment.objects.filter(load=load).values_list("status", flat=True)) == {
         "ready_at_origin"
     }
+    offered = client.get(url).context["bulk"]["form"].fields["status"].choices
+    assert [value for value, _label in offered] == ["departed"]
 
 
 @pytest.mark.django_db
@@ -204,3 +209,23 @@ def test_a_load_is_seen_only_by_those_who_see_its_route(world, client_for):
     assert by_hand.load == ""
     coordinator = client_for(world.users[Role.COORDINATOR])
     assert coordinator.get(f"/logistics/shipments/{by_hand.pk}/load/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_load_whose_shipments_are_at_different_steps_says_to_record_each(world, client_for):
+    from coordcell.logistics.services import shipment_record_event
+
+    run = make_run(start=MONDAY)
+    kovel = _kovel(world)
+    coordinator = world.users[Role.COORDINATOR]
+    shipments = shipments_create_for_lines(
+        actor=coordinator,
+        lines=[
+            make_line(world, run=run, quantity=100),
+            make_line(world, run=run, quantity=40, requirement=_requirement_at(world, kovel)),
+        ],
+    )
+    shipment_record_event(actor=coordinator, shipment=shipments[0], status="ready_at_origin")
+    page = client_for(coordinator).get(f"/logistics/shipments/{shipments[0].pk}/load/")
+    assert page.context["bulk"] is None
+    assert 'id="load-apart"' in page.content.decode()
