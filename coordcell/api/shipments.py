@@ -33,12 +33,13 @@ from coordcell.logistics.selectors import (
     eta_window,
     events_visible_to,
     legs_visible_to,
+    sees_routes_of_all,
     shipment_detail_level,
     shipment_for_change,
     shipments_visible_to,
 )
 from coordcell.pledges.selectors import pledges_visible_to
-from coordcell.registry.access import as_user, raise_not_found
+from coordcell.registry.access import raise_not_found
 from coordcell.registry.models import Location
 from coordcell.requirements.selectors import requirements_visible_to
 
@@ -375,8 +376,7 @@ class ShipmentViewSet(viewsets.GenericViewSet):
             qs = qs.filter(delivery_point__code=params["delivery_point"])
         if params.get("reference"):
             qs = qs.filter(reference=params["reference"])
-        user = as_user(self.request.user)
-        sees_routes = user is not None and (user.sees_everything or user.is_donor_liaison)
+        sees_routes = sees_routes_of_all(self.request.user)
         if params.get("hub"):
             if not sees_routes:
                 errors["hub"] = ["Your role does not see routes: filter without a hub."]

@@ -22,14 +22,7 @@ from coordcell.requirements.models import Requirement
 
 from .lifecycle import S
 from .models import Shipment
-from .selectors import late_shipments
-
-
-def sees_routes_of_all(user: Any) -> bool:
-    """Whether ``user`` sees the route and times of every shipment a list shows them."""
-    u = as_user(user)
-    return bool(u and (u.sees_everything or u.is_donor_liaison))
-
+from .selectors import late_shipments, sees_routes_of_all
 
 # sort key -> the fields it orders by; the route-and-time ones only for those who see them
 SORTS = {

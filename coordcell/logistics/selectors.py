@@ -54,14 +54,20 @@ def shipments_visible_to(user: Any) -> QuerySet[Shipment]:
     return qs.none()
 
 
+def sees_routes_of_all(user: Any) -> bool:
+    """Whether ``user`` sees the route and times of every shipment a list shows them (the
+    cell, auditors, a donor its own)."""
+    u = as_user(user)
+    return bool(u and (u.sees_everything or u.is_donor_liaison))
+
+
 def load_shipments_visible_to(user: Any, reference: str) -> QuerySet[Shipment]:
     """The shipments of load ``reference`` the user may see as a load: only those whose whole
     route the user sees (which shipments travel together from which depot to which hub, and
     when, is route and timing information). None: the load is not the user's to see."""
-    u = as_user(user)
-    if u is None or not reference or not (u.sees_everything or u.is_donor_liaison):
+    if not reference or not sees_routes_of_all(user):
         return Shipment.objects.none()
-    return shipments_visible_to(u).filter(load=reference)
+    return shipments_visible_to(user).filter(load=reference)
 
 
 class Detail(enum.Enum):
