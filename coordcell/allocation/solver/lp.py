@@ -19,13 +19,16 @@ METHODS = ("ipm", "simplex", "pdlp")
 
 @dataclass(slots=True)
 class LpResult:
-    """Primal values ``x``, row duals ``y`` (max convention), primal objective, seconds."""
+    """Primal values ``x``, row duals ``y`` (max convention), primal objective, seconds, and
+    PDLP's iterations (its work, machine-independent: one iteration is two passes over the
+    matrix)."""
 
     x: np.ndarray
     y: np.ndarray
     objective: float
     seconds: float
     method: str
+    iterations: int = 0
 
 
 def solve_lp(
@@ -101,7 +104,9 @@ def _solve_pdlp(
     res = pdlp.primal_dual_hybrid_gradient(qp, params, start)
     x = np.maximum(np.asarray(res.primal_solution, dtype=np.float64), 0.0)
     y = -np.asarray(res.dual_solution, dtype=np.float64)
-    return LpResult(x, y, float(cost @ x), time.perf_counter() - t0, "pdlp")
+    return LpResult(
+        x, y, float(cost @ x), time.perf_counter() - t0, "pdlp", int(res.solve_log.iteration_count)
+    )
 
 
 def _highs() -> Any:

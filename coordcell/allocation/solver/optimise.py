@@ -79,6 +79,17 @@ PART_GAP = 5e-4
 # engineering's 4, 1.6 against 2.1 CPU s; artillery's simplex is 3x slower per closure).
 HOT_SIMPLEX_MIN_CLOSURES = 5
 HOT_SIMPLEX_ITERATIONS = 5
+# With fewer such closures, the first is solved by PDLP and the rest switch to the simplex when
+# that closure's PDLP iterations say the simplex pays (:func:`_simplex_pays`).  Work in PDLP
+# iterations (one: two passes over the matrix): the open simplex solve costs about
+# HOT_SIMPLEX_OPEN_WORK x rows / nonzeros of them, a closure from its basis about
+# HOT_CLOSURE_SHARE of that.  Medium, 2026-12-06, 2 cores: PDLP 6.2e-9 s per iteration and
+# nonzero (every part within 5%); the open simplex solve 38-110 us an iteration, 2.2-3.0
+# iterations a row; a closure from its basis 8-50% of the open solve.  The demo's air defence
+# (hubs as in 2025) has 4 closures to solve, each about 2,000-2,750 PDLP iterations (1.4-2 s),
+# against an open simplex solve of 1.65 s and 0.1-0.4 s a closure after it.
+HOT_SIMPLEX_OPEN_WORK = 25_800
+HOT_CLOSURE_SHARE = 0.25
 # a job's closures after this many that the rounded open LP did not solve, with none it did,
 # are not tried that way (each try is a min-cost flow, 0.1-0.2 CPU s on medium)
 REROUTE_TRIES = 3
@@ -228,10 +239,12 @@ def _solve_and_round(
     Lagrangian bound and tighter re-solves of a closure that loses little.  ``start``: the
     PDLP start itself (a warm start already matched to ``net``), solved first to
     ``start_tolerance``; ``gap``: how far from its bound the plan may stop (an N-1 closure may
-    ask less than a plan's ``PART_GAP``).
+    ask less than a plan's ``PART_GAP``).  The last LP returned carries the PDLP iterations of
+    every pass.
     """
     tol = PDLP_TOLERANCE
     lp: LpResult | None = None
+    iterations = 0
     if start is not None and method == "pdlp":
         tol = start_tolerance
         lp = start
@@ -243,6 +256,7 @@ def _solve_and_round(
         lp = solve_lp(
             net.matrix, net.row_lower, net.row_upper, net.cost, method, time_limit, tol, warm=lp
         )
+        iterations += lp.iterations
         # simplex / interior point duals are accurate: weak duality gives a tight bound at no
         # cost; PDLP's are not, but repaired or as capacity prices they give tight bounds
         bound = dual_bound(net, lp.y)
@@ -261,6 +275,7 @@ def _solve_and_round(
             if lagrangian < bound:
                 bound, kind = lagrangian, "lagrangian"
         if method != "pdlp" or _gap(bound, value) <= gap or tol <= PDLP_MIN_TOLERANCE:
+            lp = dataclasses.replace(lp, iterations=iterations)
             return flow, max(bound, value), method, lp, kind
         tol /= PDLP_STEP
 
@@ -480,6 +495,22 @@ def _hot_closure(
     return flow, max(bound, value), kind
 
 
+def _open_simplex(net: Network) -> HotSimplex:
+    """The open part solved by the dual simplex, for its closures to start from its basis."""
+    return HotSimplex(
+        net.matrix, net.row_lower, net.row_upper, net.cost, HOT_SIMPLEX_ITERATIONS * net.n_rows
+    )
+
+
+def _simplex_pays(net: Network, pdlp_iterations: int, left: int) -> bool:
+    """After a closure solved by PDLP in ``pdlp_iterations``: whether solving the open part by
+    the dual simplex and the ``left`` closures still to solve from its basis costs less than
+    solving them by PDLP like this one (costs counted in work, never in time, so the choice
+    never depends on the machine)."""
+    open_solve = HOT_SIMPLEX_OPEN_WORK * net.n_rows / max(1, net.matrix.nnz)
+    return left * (pdlp_iterations - HOT_CLOSURE_SHARE * open_solve) > open_solve
+
+
 def _solve_closures(job: PartJob) -> PartResult:
     """An N-1 job: the part's network built once, then solved once per closed hub (its through
     arcs in the closed weeks removed, :func:`close_columns`).  Each closure is first tried
@@ -534,9 +565,7 @@ def _solve_closures(job: PartJob) -> PartResult:
     hot: HotSimplex | None = None
     if len(need) >= HOT_SIMPLEX_MIN_CLOSURES:
         t2 = time.perf_counter()
-        hot = HotSimplex(
-            net.matrix, net.row_lower, net.row_upper, net.cost, HOT_SIMPLEX_ITERATIONS * net.n_rows
-        )
+        hot = _open_simplex(net)
         build += time.perf_counter() - t2
     out = []
     for i, (sub, cols, method, start, t_close, t_quick) in enumerate(todo):
@@ -557,7 +586,7 @@ def _solve_closures(job: PartJob) -> PartResult:
                 flow, bound, kind = exact
                 method = "simplex"
             else:
-                flow, bound, method, _lp, kind = _solve_and_round(
+                flow, bound, method, lp, kind = _solve_and_round(
                     sub,
                     method,
                     par.time_limit,
@@ -566,6 +595,9 @@ def _solve_closures(job: PartJob) -> PartResult:
                     gap=job.gap,
                     start_tolerance=job.tolerance,
                 )
+                left = sum(1 for j in need if j > i)
+                if hot is None and i in need and _simplex_pays(net, lp.iterations, left):
+                    hot = _open_simplex(net)
         t3 = time.perf_counter()
         rows = decompose(sub, flow, g.sg_members, sq, g.dg_members, dq)
         out.append(

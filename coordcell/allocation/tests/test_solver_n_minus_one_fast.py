@@ -176,6 +176,7 @@ def test_a_closure_the_dual_simplex_cannot_finish_falls_back_to_pdlp(
     plan = solve(inst, cache)
     monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)
     monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 10**6)
+    monkeypatch.setattr(optimise, "_simplex_pays", lambda *args: False)
     pdlp_only = n_minus_one(inst, plan, cache=cache).losses
     monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
     monkeypatch.setattr(HotSimplex, "closed", lambda self, cols, limit: None)
@@ -256,3 +257,65 @@ def test_a_closure_by_the_dual_simplex_is_the_same_whichever_closures_came_befor
     assert [(x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in apart] == [
         (x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in together
     ]
+
+
+def test_a_job_turns_to_the_dual_simplex_once_its_first_pdlp_closure_shows_it_pays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a job with fewer closures to solve than HOT_SIMPLEX_MIN_CLOSURES solves the first by
+    # PDLP; when that one took more PDLP iterations than the simplex's open solve and its
+    # closures would cost, the rest are re-solved exactly from the open basis
+    from coordcell.allocation.solver import optimise
+
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 10**6)
+    monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)  # every closure takes an LP
+    monkeypatch.setattr(optimise, "HOT_SIMPLEX_OPEN_WORK", 1)  # the simplex always pays
+    pdlp_solves, simplex_opens = [], []
+    solve_and_round, open_simplex = optimise._solve_and_round, optimise._open_simplex
+    monkeypatch.setattr(
+        optimise,
+        "_solve_and_round",
+        lambda *a, **k: pdlp_solves.append(1) or solve_and_round(*a, **k),
+    )
+    monkeypatch.setattr(
+        optimise, "_open_simplex", lambda net: simplex_opens.append(1) or open_simplex(net)
+    )
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    cache = SolveCache(warm_start=True)
+    plan = solve(inst, cache)
+    pdlp_solves.clear()
+    table = n_minus_one(inst, plan, cache=cache)
+    parts = table.parts_resolved
+    assert parts and len(pdlp_solves) == len(simplex_opens) <= parts < len(table.losses) * parts
+    exact = dataclasses.replace(
+        inst, parameters=dataclasses.replace(inst.parameters, method="simplex")
+    )
+    # each job's first closure by PDLP (within its proven gap), the others exact re-plans
+    rows = [loss for loss in table.losses if loss.gap is not None]
+    for loss in rows:
+        value, _, _ = full_resolve(exact, loss.hub_id)
+        assert value * (1 - loss.gap - 1e-9) <= loss.objective <= value * (1 + 1e-9), loss.hub_id
+    assert any(loss.gap <= 1e-6 for loss in rows)
+
+
+@pytest.mark.parametrize(
+    ("rows", "nonzeros", "pdlp_iterations", "left", "pays"),
+    [
+        # medium demo, hubs as in 2025: air defence's closures took 1,984-2,752 PDLP
+        # iterations (1.4-2 s) against an open simplex solve of 1.65 s and 0.1-0.4 s a closure
+        (13_776, 114_006, 1_984, 3, True),
+        # medium demo, even hubs: medical's 1,216 (0.4 s), engineering's 960 (0.2 s): PDLP
+        (5_875, 52_148, 1_216, 2, False),
+        (4_254, 34_415, 960, 3, False),
+        (13_776, 114_006, 1_984, 0, False),  # nothing left to solve
+    ],
+)
+def test_the_simplex_pays_when_pdlp_closures_cost_more_than_its_open_solve(
+    rows: int, nonzeros: int, pdlp_iterations: int, left: int, pays: bool
+) -> None:
+    from types import SimpleNamespace
+
+    from coordcell.allocation.solver.optimise import _simplex_pays
+
+    net = SimpleNamespace(n_rows=rows, matrix=SimpleNamespace(nnz=nonzeros))
+    assert _simplex_pays(net, pdlp_iterations, left) is pays  # type: ignore[arg-type]
