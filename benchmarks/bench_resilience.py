@@ -1,6 +1,8 @@
 """Resilience benchmark: ``python benchmarks/bench_resilience.py [--sizes medium,large]``.
 
-For each demo scenario size, each measurement in its own subprocess:
+For each demo scenario size and hub profile (``--hubs``: ``main``, the demo's default, hubs as
+in 2025 with one main hub; ``even``, every hub near full, the instance the allocation
+benchmarks' targets were set on), each measurement in its own subprocess:
   * the plain plan and the resilient one (``hub_share_cap``, default 0.15): objective, time to
     solve, priority-1 units on time, the worst single-hub loss (priority-1 units on time through
     the hub carrying most; what its loss cuts before re-planning) and the worst case after
@@ -31,11 +33,13 @@ from coordcell.allocation.solver.resilience import (  # noqa: E402
     plan_resilient,
 )
 
+HUB_LABELS = {"main": "hubs as in 2025", "even": "even hubs"}
 
-def _instance(size: str) -> Instance:
+
+def _instance(size: str, hubs: str) -> Instance:
     from demo_instances import demo_instance
 
-    return demo_instance(size)
+    return demo_instance(size, hubs)
 
 
 def _cpu() -> float:
@@ -57,8 +61,8 @@ def _cpu() -> float:
     return total
 
 
-def run_one(size: str, cap: float, n1: bool) -> dict[str, Any]:
-    inst = _instance(size)
+def run_one(size: str, cap: float, n1: bool, hubs: str) -> dict[str, Any]:
+    inst = _instance(size, hubs)
     cache = SolveCache(warm_start=True)
     c = _cpu()
     t = time.perf_counter()
@@ -118,12 +122,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default=os.environ.get("BENCH_SIZES") or "medium,large")
     ap.add_argument("--n1-sizes", default="medium,large")
+    ap.add_argument("--hubs", default="main,even", help="hub profiles: main, even")
     # near an even split of the demo's 8 hubs: a cap that binds (0.3 and above hardly do)
     ap.add_argument("--cap", type=float, default=0.15)
     ap.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(run_one(a.one[0], float(a.one[1]), a.one[2] == "1")))
+        print(json.dumps(run_one(a.one[0], float(a.one[1]), a.one[2] == "1", a.one[3])))
         return
     sizes = [s for s in a.sizes.split(",") if s in ("small", "medium", "large")]
     print(
@@ -137,8 +142,12 @@ def main() -> None:
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     n1_lines = []
-    for size in sizes:
-        r = _child([size, str(a.cap), "1" if size in a.n1_sizes.split(",") else "0"], 7200)
+    runs = [(size, hubs) for size in sizes for hubs in a.hubs.split(",") if hubs in HUB_LABELS]
+    for size_only, hubs in runs:
+        r = _child(
+            [size_only, str(a.cap), "1" if size_only in a.n1_sizes.split(",") else "0", hubs], 7200
+        )
+        size = f"{size_only}, {HUB_LABELS[hubs]}"
         if "error" in r:
             print(f"| {size} | error: {r['error']} |")
             continue

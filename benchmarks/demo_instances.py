@@ -21,8 +21,11 @@ START = "2027-01-04"  # a fixed Monday, so every run of the benchmark solves the
 SEED = 1
 
 
-def demo_instance_path(size: str) -> Path:
-    folder = ROOT / "var" / "bench" / size
+def demo_instance_path(size: str, hubs: str = "even") -> Path:
+    """``hubs``: the demo's hub profile (``demo-data --hubs``): ``even``, the hub capacities the
+    allocation benchmarks' targets were set on (every hub near full), or ``main``, the demo's
+    default (as in 2025: one main hub, the other nodes taking the overflow)."""
+    folder = ROOT / "var" / "bench" / (size if hubs == "even" else f"{size}-{hubs}")
     path = folder / f"instance-seed{SEED}-{START}-bare.json"
     if path.exists():
         return path
@@ -43,9 +46,8 @@ def demo_instance_path(size: str) -> Path:
             START,
             "--no-audit",
             "--bare",
-            # the hub capacities the benchmarks' targets were set on (every hub near full)
             "--hubs",
-            "even",
+            hubs,
         ],
         ["allocate", "--start", START, "--export-instance", str(path)],
     ):
@@ -53,8 +55,8 @@ def demo_instance_path(size: str) -> Path:
     return path
 
 
-def demo_instance(size: str) -> Instance:
-    return instance_from_json(demo_instance_path(size).read_text())
+def demo_instance(size: str, hubs: str = "even") -> Instance:
+    return instance_from_json(demo_instance_path(size, hubs).read_text())
 
 
 if __name__ == "__main__":
