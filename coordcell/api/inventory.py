@@ -21,6 +21,7 @@ from coordcell.logistics.selectors import (
     item_state,
     items_in_state,
     overdue_serial_items,
+    sees_routes_of_all,
     serial_items_visible_to,
     with_item_state,
 )
@@ -48,8 +49,7 @@ class SerialItemSerializer(serializers.Serializer):
 
 
 def item_rows(user: Any, items: list[SerialItem], overdue: set[int]) -> list[dict[str, Any]]:
-    u = as_user(user)
-    sees_route = bool(u and (u.sees_everything or u.is_donor_liaison))
+    sees_route = sees_routes_of_all(user)
     rows = []
     for item in items:
         state = item_state(item)

@@ -98,8 +98,7 @@ def list_order(user: Any) -> list[str]:
     """How a list of shipments is ordered for this user. By planned departure only for those
     who see every listed shipment's times: for the recipient the order itself would rank
     shipments within a week by their exact plan, so it lists them by reference."""
-    u = as_user(user)
-    if u is not None and (u.sees_everything or u.is_donor_liaison):
+    if sees_routes_of_all(user):
         return ["-planned_departure", "-pk"]
     return ["-reference", "-pk"]
 

@@ -748,7 +748,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
             ],
             # Where an item not received was last seen is on its route: the recipient's need
             # is what it received.
-            "route_hidden": not (user.sees_everything or user.is_donor_liaison),
+            "route_hidden": not sees_routes_of_all(user),
             "filters": filters,
             "params": params.urlencode(),
             "list_errors": list_errors,
