@@ -109,7 +109,7 @@ def test_a_real_worker_survives_database_errors_and_solves_the_next_run(
         if postgresql:
             assert helper("drop-connections")["dropped"] >= 1
         else:
-            helper("hold-lock", "4")
+            helper("hold-lock", "4", str(log))
         assert worker.poll() is None, log.read_text()[-3000:]
 
         queued = helper("enqueue")

@@ -7,7 +7,8 @@
     python -m coordcell.jobs.tests.worker_helper enqueue      queue an allocation run: {run, job}
     python -m coordcell.jobs.tests.worker_helper wait RUN JOB [--solving] [--job-status S]
                   [--workers N] [--timeout T]                 until then; prints the state
-    python -m coordcell.jobs.tests.worker_helper hold-lock S   SQLite: hold the write lock S s
+    python -m coordcell.jobs.tests.worker_helper hold-lock S [LOG]   SQLite: hold the write lock
+        S s (and until the worker's LOG shows a database error)
     python -m coordcell.jobs.tests.worker_helper drop-connections   PostgreSQL: end the others'
     python -m coordcell.jobs.tests.worker_helper worker [--slow-solve S] [--other-machine]
                   [--db-timeout S] ARGS
@@ -26,6 +27,7 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 
@@ -138,16 +140,24 @@ def worker(argv: list[str]) -> None:
     sys.exit(cli.main(["worker", *argv]))
 
 
-def hold_lock(seconds: float) -> dict[str, Any]:
-    """SQLite: keep the write lock for this long, as a long import does."""
+def hold_lock(seconds: float, until_logged: str = "") -> dict[str, Any]:
+    """SQLite: keep the write lock for this long, as a long import does; with
+    ``until_logged`` (a worker's log file), also until the worker has logged a database error
+    (at most a minute: on a busy machine the worker may reach the lock late)."""
     from django.db import connection, transaction
 
     from coordcell.jobs.models import WorkerHeartbeat
 
+    log = Path(until_logged) if until_logged else None
+    began = time.monotonic()
     with transaction.atomic():  # IMMEDIATE: the write lock from BEGIN to COMMIT
         WorkerHeartbeat.objects.filter(pk=-1).update(pid=0)
         time.sleep(seconds)
-    return {"vendor": connection.vendor}
+        while log is not None and time.monotonic() - began < 60:
+            if "database error" in log.read_text(errors="replace"):
+                break
+            time.sleep(0.2)
+    return {"vendor": connection.vendor, "held": round(time.monotonic() - began, 1)}
 
 
 def drop_connections() -> dict[str, Any]:
@@ -164,7 +174,7 @@ def drop_connections() -> dict[str, Any]:
 
 def answer(command: str, args: list[str]) -> dict[str, Any]:
     if command == "hold-lock":
-        return hold_lock(float(args[0]))
+        return hold_lock(float(args[0]), *args[1:2])
     if command == "drop-connections":
         return drop_connections()
     if command == "setup":
