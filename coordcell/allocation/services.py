@@ -56,8 +56,10 @@ def _solved_parts() -> solver.SolveCache:
     """The parts (domains) solved by this worker process, by a digest of their input: a what-if
     that changes one pledge re-solves only its domain, the others are taken as solved. Exact
     reuse only (no warm start), so every run's plan is the one its stored instance gives when
-    solved afresh. Made on the first solve: web processes never import the solver's libraries."""
-    return solver.SolveCache(max_parts=21)
+    solved afresh; each part's LP is kept beside it as the start of the run's N-1 table
+    (``keep_lps``). Made on the first solve: web processes never import the solver's
+    libraries."""
+    return solver.SolveCache(max_parts=21, keep_lps=True)
 
 
 def _refuse(allowed: bool) -> None:

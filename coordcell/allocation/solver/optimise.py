@@ -163,6 +163,12 @@ class SolveCache:
     warm_starts: int = 0
     max_parts: int = 64
     warm_start: bool = False
+    # ``keep_lps``: keep each solved part's LP by the digest of its sub-instance, only as the
+    # start of the N-1 closures of a plan with that part (a run's worker: its plans never
+    # warm-start, so each is the plan its instance gives solved afresh, while its N-1 table
+    # starts from the plan's own LPs, themselves what the instance gives)
+    keep_lps: bool = False
+    lps: dict[str, WarmLp] = field(default_factory=dict)
 
     def get(self, digest: str) -> PartResult | None:
         res = self.parts.get(digest)
@@ -174,9 +180,11 @@ class SolveCache:
     def put(self, digest: str, key: tuple[str, ...], res: PartResult) -> None:
         if res.lp is not None and self.warm_start:
             self.warm[key] = res.lp
+        if res.lp is not None and self.keep_lps:
+            self.lps[digest] = res.lp
         self.parts[digest] = dataclasses.replace(res, lp=None)
         while len(self.parts) > self.max_parts:
-            self.parts.popitem(last=False)
+            self.lps.pop(self.parts.popitem(last=False)[0], None)
 
 
 def _pick_method(par_method: str, n_cols: int) -> str:
@@ -868,7 +876,7 @@ def solve(instance: Instance, cache: SolveCache | None = None) -> Plan:
         PartJob(
             subs[i],
             cache.warm.get(keys[i]) if cache is not None else None,
-            keep_lp=cache is not None and cache.warm_start,
+            keep_lp=cache is not None and (cache.warm_start or cache.keep_lps),
         )
         for i in todo
     ]

@@ -300,11 +300,12 @@ def n_minus_one(
     solved again with the hub closed: one job per part (split in two while it would cost more
     than an even share of the processes, :func:`_balanced`) over the worker processes, whose
     network is built once and each hub closed in it (:func:`optimise.close_columns`); a
-    closure is kept from the nominal part's LP rounded when ``cache`` (the
-    ``SolveCache(warm_start=True)`` that solved ``plan``) holds that LP and the result is within
+    closure is kept from the nominal part's LP rounded when ``cache`` (the ``SolveCache`` with
+    ``keep_lps`` or ``warm_start`` that solved ``plan``) holds that LP and the result is within
     ``gap`` of the nominal part's bound (when ``cache`` holds the part), else re-solved exactly
-    by the dual simplex from the open part's basis (a job with five or more such closures) or
-    by PDLP warm-started from that LP (see :func:`optimise._solve_closures`); the other parts
+    by the dual simplex from the open part's basis (a job with five or more such closures, or
+    once a PDLP closure shows it pays) or by PDLP warm-started from that LP (see
+    :func:`optimise._solve_closures`); the other parts
     keep their plan, which stays optimal (closing a hub only takes options away).
     ``keep_rest=True`` is the immediate recourse instead: every flow not passing the hub in
     those weeks stays as planned, and only the displaced pledges are re-planned over the
@@ -355,6 +356,7 @@ def n_minus_one(
             )
     else:
         warm = cache.warm if isinstance(cache, SolveCache) else {}
+        lps = cache.lps if isinstance(cache, SolveCache) else {}
         known = cache.parts if isinstance(cache, SolveCache) else {}
         jobs: list[PartJob] = []
         part_of_job: list[int] = []
@@ -366,11 +368,12 @@ def n_minus_one(
             )
             if not passed:
                 continue
-            nominal = known.get(_digest(sub)) if known else None
+            digest = _digest(sub)
+            nominal = known.get(digest) if known else None
             jobs.append(
                 PartJob(
                     sub,
-                    warm.get(_part_key(sub)),
+                    lps.get(digest) or warm.get(_part_key(sub)),
                     close=passed,
                     closed_weeks=(first, last),
                     upper=nominal.bound if nominal is not None else None,

@@ -319,3 +319,30 @@ def test_the_simplex_pays_when_pdlp_closures_cost_more_than_its_open_solve(
 
     net = SimpleNamespace(n_rows=rows, matrix=SimpleNamespace(nnz=nonzeros))
     assert _simplex_pays(net, pdlp_iterations, left) is pays  # type: ignore[arg-type]
+
+
+def test_a_runs_cache_starts_its_n_minus_one_from_the_plans_own_lps_and_never_warm_starts_a_plan() -> (
+    None
+):
+    # a run's worker solves every plan afresh (its plan is what its instance gives) but keeps
+    # each part's LP beside it: the N-1 table then starts from the plan's own LPs, the same
+    # table as a what-if session's warm cache gives for the same plan
+    inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
+    warm = SolveCache(warm_start=True)
+    run = SolveCache(keep_lps=True, max_parts=64)
+    plan = solve(inst, warm)
+    assert solve(inst, run).flows == plan.flows
+    assert run.lps and not run.warm
+    with_warm = n_minus_one(inst, plan, cache=warm).losses
+    with_run = n_minus_one(inst, plan, cache=run).losses
+    assert [(x.hub_id, x.objective, x.p1_on_time, x.gap) for x in with_run] == [
+        (x.hub_id, x.objective, x.p1_on_time, x.gap) for x in with_warm
+    ]
+    # a changed instance is solved cold: its plan is the one solving it afresh gives
+    changed = dataclasses.replace(inst, supplies=inst.supplies[1:])
+    assert solve(changed, run).flows == solve(changed).flows
+    assert run.warm_starts == 0
+    # a part's LP goes with the part when the cache lets it go
+    small = SolveCache(keep_lps=True, max_parts=1)
+    solve(inst, small)
+    assert set(small.lps) <= set(small.parts)
