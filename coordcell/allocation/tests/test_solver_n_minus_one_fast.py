@@ -321,9 +321,7 @@ def test_the_simplex_pays_when_pdlp_closures_cost_more_than_its_open_solve(
     assert _simplex_pays(net, pdlp_iterations, left) is pays  # type: ignore[arg-type]
 
 
-def test_a_runs_cache_starts_its_n_minus_one_from_the_plans_own_lps_and_never_warm_starts_a_plan() -> (
-    None
-):
+def test_a_runs_cache_starts_n_minus_one_from_the_plans_lps_and_never_warm_starts_a_plan() -> None:
     # a run's worker solves every plan afresh (its plan is what its instance gives) but keeps
     # each part's LP beside it: the N-1 table then starts from the plan's own LPs, the same
     # table as a what-if session's warm cache gives for the same plan
