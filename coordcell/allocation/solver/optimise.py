@@ -515,8 +515,8 @@ def _simplex_pays(net: Network, pdlp_iterations: int, left: int) -> bool:
     the dual simplex and the ``left`` closures still to solve from its basis costs less than
     solving them by PDLP like this one (costs counted in work, never in time, so the choice
     never depends on the machine)."""
-    open_solve = HOT_SIMPLEX_OPEN_WORK * net.n_rows / max(1, net.matrix.nnz)
-    return left * (pdlp_iterations - HOT_CLOSURE_SHARE * open_solve) > open_solve
+    open_solve = HOT_SIMPLEX_OPEN_WORK * net.n_rows / max(1, int(net.matrix.nnz))
+    return bool(left * (pdlp_iterations - HOT_CLOSURE_SHARE * open_solve) > open_solve)
 
 
 def _solve_closures(job: PartJob) -> PartResult:
