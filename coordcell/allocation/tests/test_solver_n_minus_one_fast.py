@@ -229,11 +229,12 @@ def test_only_a_job_dearer_than_an_even_share_is_split() -> None:
     assert _balanced(even, [0, 0], threads=2) == (even, [0, 0])
 
 
-def test_a_closure_by_the_dual_simplex_is_the_same_whichever_closures_came_before_it(
+def test_a_closure_by_the_dual_simplex_is_exact_whichever_closures_came_before_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # one simplex serves all the closures of a job: each starts afresh from the open basis, so
-    # a part's closures split over several jobs give the very same plans
+    # one simplex serves all the closures of a job, each started from the last one's optimal
+    # basis: a part's closures split over several jobs, in another order, start elsewhere but
+    # reach the same optimum (which of several equally good plans may differ)
     from coordcell.allocation.solver import optimise, resilience
     from coordcell.allocation.solver.optimise import PartJob
 
@@ -243,6 +244,7 @@ def test_a_closure_by_the_dual_simplex_is_the_same_whichever_closures_came_befor
     cache = SolveCache(warm_start=True)
     plan = solve(inst, cache)
     together = n_minus_one(inst, plan, cache=cache).losses
+    assert n_minus_one(inst, plan, cache=cache).losses == together  # the same chain: the same
 
     def one_per_job(jobs: list[PartJob], parts: list[int], threads: int) -> tuple:
         split = [
@@ -254,9 +256,10 @@ def test_a_closure_by_the_dual_simplex_is_the_same_whichever_closures_came_befor
 
     monkeypatch.setattr(resilience, "_balanced", one_per_job)
     apart = n_minus_one(inst, plan, cache=cache).losses
-    assert [(x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in apart] == [
-        (x.hub_id, x.objective, x.p1_on_time, x.delivered, x.moves) for x in together
-    ]
+    assert [x.hub_id for x in apart] == [x.hub_id for x in together]
+    for one, other in zip(apart, together, strict=True):
+        assert one.objective == pytest.approx(other.objective, rel=1e-9, abs=1e-6), one.hub_id
+        assert (one.gap or 0.0) <= 1e-6 and (other.gap or 0.0) <= 1e-6, one.hub_id
 
 
 def test_a_job_turns_to_the_dual_simplex_once_its_first_pdlp_closure_shows_it_pays(
