@@ -170,7 +170,8 @@ class HotSimplex:
         self._last = self._basis
 
     def closed(self, cols: np.ndarray, iteration_limit: int) -> LpResult | None:
-        """The LP with ``cols`` held at 0, from the open basis; ``None`` unless solved to
+        """The LP with ``cols`` held at 0, from the last re-solve's optimal basis (the open
+        solve's at first); ``None`` unless solved to
         optimality within ``iteration_limit`` simplex iterations.  ``x`` covers every column
         (0 on ``cols``), ``y`` every row."""
         if self._basis is None:

@@ -482,9 +482,10 @@ def _integral(net: Network, x: np.ndarray) -> np.ndarray | None:
 def _hot_closure(
     net: Network, hot: HotSimplex, closed: np.ndarray, upper: float | None, gap: float
 ) -> tuple[np.ndarray, float, str] | None:
-    """A closure solved exactly by the dual simplex from the open part's basis: (flow on
-    ``net``'s columns, bound, kind of bound); ``None`` when the simplex stops at its iteration
-    limit or the plan is not within ``gap`` of the bound (then PDLP solves it)."""
+    """A closure solved exactly by the simplex from the open part's basis or the last
+    closure's (:class:`HotSimplex`): (flow on ``net``'s columns, bound, kind of bound); ``None``
+    when the simplex stops at its iteration limit or the plan is not within ``gap`` of the bound
+    (then PDLP solves it)."""
     lp = hot.closed(closed, max(hot.iterations, 1000))
     if lp is None:
         return None
