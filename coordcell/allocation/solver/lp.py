@@ -138,16 +138,19 @@ def _load(
 
 
 class HotSimplex:
-    """HiGHS simplex on one LP solved once, then re-solved with sets of columns fixed to 0 (an
-    N-1 closure: a hub's through arcs).  The first re-solve starts from the open solve's optimal
-    basis (closing arcs keeps it dual feasible: the dual simplex only moves the flow the closed
-    arcs carried), each later one from the last re-solve's optimal basis, its closed columns
-    open again: from the third on, 3-6 times fewer iterations on the medium demo with even hubs
-    (every hub full: a closure there displaces flow at every other hub), whose plans differ from
-    the open plan's far more than from each other.  Exact (a vertex: its duals prove the
-    optimum), and deterministic (one thread, a fixed seed, iteration limits rather than time
-    limits): the same sequence of closures gives the same plans; another order the same values,
-    but maybe another of several equally good plans."""
+    """HiGHS simplex on one LP re-solved with sets of columns fixed to 0 (N-1 closures: a hub's
+    through arcs each).  The first closure is solved from scratch (presolved), each later one
+    from the last one's optimal basis, its closed columns open again: on the medium demo with
+    even hubs (every hub full: a closure there displaces flow at every other hub) the
+    closures' plans differ from the open plan far more than from each other, so from the third
+    on 3-6 times fewer iterations than from the open plan's basis, and the open LP itself need
+    not be solved (air defence's eight closures 7.0 CPU s with the open solve first, 6.0
+    without).  Exact (a vertex: its duals prove the optimum), and deterministic (one thread, a
+    fixed seed, iteration limits rather than time limits): the same sequence of closures gives
+    the same plans; another order the same values, but maybe another of several equally good
+    plans.  ``iteration_limit``: the first closure's; each later one may take as many as the
+    first took (at least 1,000).  Past a limit that closure is given up (``None``); once the
+    first is, every one is."""
 
     def __init__(
         self,
@@ -159,37 +162,39 @@ class HotSimplex:
     ) -> None:
         h = _highs()
         h.setOptionValue("solver", "simplex")
-        h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
         _load(h, matrix, row_lower, row_upper, cost)
-        h.run()
         self._h = h
         self._cost = cost
-        self.ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        self.iterations = int(h.getInfo().simplex_iteration_count)
-        self._basis = h.getBasis() if self.ok else None
-        self._last = self._basis
+        self._first_limit = int(iteration_limit)
+        self.iterations = 0  # the first closure's, once solved
+        self._last: Any = None  # the last closure's optimal basis
+        self._given_up = False
 
-    def closed(self, cols: np.ndarray, iteration_limit: int) -> LpResult | None:
-        """The LP with ``cols`` held at 0, from the last re-solve's optimal basis (the open
-        solve's at first); ``None`` unless solved to
-        optimality within ``iteration_limit`` simplex iterations.  ``x`` covers every column
-        (0 on ``cols``), ``y`` every row."""
-        if self._basis is None:
+    def closed(self, cols: np.ndarray) -> LpResult | None:
+        """The LP with ``cols`` held at 0; ``None`` unless solved to optimality within the
+        iteration limit.  ``x`` covers every column (0 on ``cols``), ``y`` every row."""
+        if self._given_up:
             return None
         t0 = time.perf_counter()
         h = self._h
         idx = np.asarray(cols, dtype=np.int32)
         n = len(idx)
-        # cleared, so that a re-solve depends only on the basis it starts from, not on the
+        first = self._last is None
+        # cleared, so that a closure depends only on the basis it starts from, not on the
         # simplex's state after the last one (edge weights, its random numbers)
         h.clearSolver()
-        h.setBasis(self._last)
-        h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+        if not first:
+            h.setBasis(self._last)
+        limit = self._first_limit if first else max(self.iterations, 1000)
+        h.setOptionValue("simplex_iteration_limit", int(limit))
         h.changeColsBounds(n, idx, np.zeros(n), np.zeros(n))
         try:
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                self._given_up = self._given_up or first
                 return None
+            if first:
+                self.iterations = int(h.getInfo().simplex_iteration_count)
             self._last = h.getBasis()
             sol = h.getSolution()
             x = np.maximum(np.asarray(sol.col_value, dtype=np.float64), 0.0)

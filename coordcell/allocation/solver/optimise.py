@@ -71,9 +71,10 @@ BOUND_GAP = 3e-4
 CLOSURE_TOLERANCE = 1e-4
 PART_GAP = 5e-4
 # N-1 closures of a PDLP part that the open part's rounded LP does not already solve: when at
-# least this many of a job's closures need an LP, the open part is solved once by the dual
-# simplex (at most HOT_SIMPLEX_ITERATIONS iterations per row) and each closure re-solved exactly
-# from its basis (at most as many iterations as that solve), else (or past a limit) by PDLP.
+# least this many of a job's closures need an LP, they are solved exactly by the simplex, the
+# first from scratch (at most HOT_SIMPLEX_ITERATIONS iterations per row), each later one from
+# the last one's basis (at most as many iterations as the first), else (or past a limit) by
+# PDLP.
 # Medium, 2026-12-06: air defence 0.8 CPU s a closure against 1.9 with PDLP, the open solve 1.7 s;
 # a part with up to four such closures is cheaper with PDLP (the open solve does not pay:
 # engineering's 4, 1.6 against 2.1 CPU s; artillery's simplex is 3x slower per closure).
@@ -482,11 +483,11 @@ def _integral(net: Network, x: np.ndarray) -> np.ndarray | None:
 def _hot_closure(
     net: Network, hot: HotSimplex, closed: np.ndarray, upper: float | None, gap: float
 ) -> tuple[np.ndarray, float, str] | None:
-    """A closure solved exactly by the simplex from the open part's basis or the last
-    closure's (:class:`HotSimplex`): (flow on ``net``'s columns, bound, kind of bound); ``None``
+    """A closure solved exactly by the simplex, from scratch or from the last closure's basis
+    (:class:`HotSimplex`): (flow on ``net``'s columns, bound, kind of bound); ``None``
     when the simplex stops at its iteration limit or the plan is not within ``gap`` of the bound
     (then PDLP solves it)."""
-    lp = hot.closed(closed, max(hot.iterations, 1000))
+    lp = hot.closed(closed)
     if lp is None:
         return None
     keep = np.ones(len(lp.x), dtype=bool)
@@ -504,18 +505,19 @@ def _hot_closure(
     return flow, max(bound, value), kind
 
 
-def _open_simplex(net: Network) -> HotSimplex:
-    """The open part solved by the dual simplex, for its closures to start from its basis."""
+def _hot_simplex(net: Network) -> HotSimplex:
+    """The part's LP for its closures by the simplex (:class:`HotSimplex`: the first solved
+    from scratch, each later one from the last one's basis)."""
     return HotSimplex(
         net.matrix, net.row_lower, net.row_upper, net.cost, HOT_SIMPLEX_ITERATIONS * net.n_rows
     )
 
 
 def _simplex_pays(net: Network, pdlp_iterations: int, left: int) -> bool:
-    """After a closure solved by PDLP in ``pdlp_iterations``: whether solving the open part by
-    the dual simplex and the ``left`` closures still to solve from its basis costs less than
-    solving them by PDLP like this one (costs counted in work, never in time, so the choice
-    never depends on the machine)."""
+    """After a closure solved by PDLP in ``pdlp_iterations``: whether the ``left`` closures
+    still to solve cost less by the simplex (the first from scratch, about an open solve; the
+    others from the last one's basis) than by PDLP like this one (costs counted in work, never
+    in time, so the choice never depends on the machine)."""
     open_solve = HOT_SIMPLEX_OPEN_WORK * net.n_rows / max(1, int(net.matrix.nnz))
     return bool(left * (pdlp_iterations - HOT_CLOSURE_SHARE * open_solve) > open_solve)
 
@@ -524,8 +526,9 @@ def _solve_closures(job: PartJob) -> PartResult:
     """An N-1 job: the part's network built once, then solved once per closed hub (its through
     arcs in the closed weeks removed, :func:`close_columns`).  Each closure is first tried
     without a solve (:func:`_rerouted`); when at least ``HOT_SIMPLEX_MIN_CLOSURES`` of a PDLP
-    part's closures need an LP, the open part is solved once by the dual simplex and each of
-    them re-solved exactly from its basis (:class:`HotSimplex`); the others (and any the
+    part's closures need an LP (or once a PDLP closure shows the simplex pays), they are
+    solved exactly by the simplex, each from the last one's basis (:class:`HotSimplex`); the
+    others (and any the
     simplex does not finish within its iteration limit) are PDLP solves started from the open
     part's LP (``job.warm``).  Every closure is bounded by the open part's bound (``job.upper``)
     as well as its own.  Returns a result whose ``closures`` are those solves, in the order of
@@ -574,7 +577,7 @@ def _solve_closures(job: PartJob) -> PartResult:
     hot: HotSimplex | None = None
     if len(need) >= HOT_SIMPLEX_MIN_CLOSURES:
         t2 = time.perf_counter()
-        hot = _open_simplex(net)
+        hot = _hot_simplex(net)
         build += time.perf_counter() - t2
     out = []
     for i, (sub, cols, method, start, t_close, t_quick) in enumerate(todo):
@@ -606,7 +609,7 @@ def _solve_closures(job: PartJob) -> PartResult:
                 )
                 left = sum(1 for j in need if j > i)
                 if hot is None and i in need and _simplex_pays(net, lp.iterations, left):
-                    hot = _open_simplex(net)
+                    hot = _hot_simplex(net)
         t3 = time.perf_counter()
         rows = decompose(sub, flow, g.sg_members, sq, g.dg_members, dq)
         out.append(

@@ -9,7 +9,7 @@
   use it keeps its plan, which stays optimal), one job per part (split when it would
   outlast the others) over the worker processes (its network built once, each hub closed by
   removing its through arcs), each closure kept from the nominal part's LP rounded when that is
-  good enough, else re-solved exactly by the dual simplex from the open part's basis or by
+  good enough, else re-solved exactly by the simplex (each from the last closure's basis) or by
   PDLP warm-started from its LP, and bounded by the nominal part's bound.
 * :func:`worst_single_hub_loss`: the largest number of priority-1 units on time that one hub
   carries (the measure the resilient option, ``Parameters.hub_share_cap``, lowers).
@@ -303,7 +303,7 @@ def n_minus_one(
     closure is kept from the nominal part's LP rounded when ``cache`` (the ``SolveCache`` with
     ``keep_lps`` or ``warm_start`` that solved ``plan``) holds that LP and the result is within
     ``gap`` of the nominal part's bound (when ``cache`` holds the part), else re-solved exactly
-    by the dual simplex from the open part's basis (a job with five or more such closures, or
+    by the simplex, each from the last closure's basis (a job with five or more such closures, or
     once a PDLP closure shows it pays) or by PDLP warm-started from that LP (see
     :func:`optimise._solve_closures`); the other parts
     keep their plan, which stays optimal (closing a hub only takes options away).

@@ -137,11 +137,11 @@ def test_a_looser_n_minus_one_gap_is_reported_honestly_for_each_hub() -> None:
         assert ref.objective <= loss.objective / (1 - loss.gap) + 1e-6 * abs(loss.objective)
 
 
-def test_closures_re_solved_by_the_dual_simplex_from_the_open_basis_are_the_exact_re_plans(
+def test_closures_re_solved_by_the_simplex_one_from_another_are_the_exact_re_plans(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # a PDLP part whose closures need an LP re-solves them with HiGHS's dual simplex, started
-    # from the open part's optimal basis: each row is then the re-optimised plan itself (the
+    # a PDLP part whose closures need an LP re-solves them with HiGHS's simplex, each started
+    # from the last closure's optimal basis: each row is then the re-optimised plan itself (the
     # same priority-1 units on time and value as solving the closed instance with the simplex)
     from coordcell.allocation.solver import optimise
 
@@ -179,7 +179,7 @@ def test_a_closure_the_dual_simplex_cannot_finish_falls_back_to_pdlp(
     monkeypatch.setattr(optimise, "_simplex_pays", lambda *args: False)
     pdlp_only = n_minus_one(inst, plan, cache=cache).losses
     monkeypatch.setattr(optimise, "HOT_SIMPLEX_MIN_CLOSURES", 1)
-    monkeypatch.setattr(HotSimplex, "closed", lambda self, cols, limit: None)
+    monkeypatch.setattr(HotSimplex, "closed", lambda self, cols: None)
     fallen_back = n_minus_one(inst, plan, cache=cache).losses
     assert [(x.hub_id, x.objective, x.p1_on_time, x.gap) for x in fallen_back] == [
         (x.hub_id, x.objective, x.p1_on_time, x.gap) for x in pdlp_only
@@ -274,14 +274,14 @@ def test_a_job_turns_to_the_dual_simplex_once_its_first_pdlp_closure_shows_it_pa
     monkeypatch.setattr(optimise, "_rerouted", lambda *args: None)  # every closure takes an LP
     monkeypatch.setattr(optimise, "HOT_SIMPLEX_OPEN_WORK", 1)  # the simplex always pays
     pdlp_solves, simplex_opens = [], []
-    solve_and_round, open_simplex = optimise._solve_and_round, optimise._open_simplex
+    solve_and_round, hot_simplex = optimise._solve_and_round, optimise._hot_simplex
     monkeypatch.setattr(
         optimise,
         "_solve_and_round",
         lambda *a, **k: pdlp_solves.append(1) or solve_and_round(*a, **k),
     )
     monkeypatch.setattr(
-        optimise, "_open_simplex", lambda net: simplex_opens.append(1) or open_simplex(net)
+        optimise, "_hot_simplex", lambda net: simplex_opens.append(1) or hot_simplex(net)
     )
     inst = generate_instance(150, seed=3, parameters=Parameters(method="pdlp", threads=1))
     cache = SolveCache(warm_start=True)
