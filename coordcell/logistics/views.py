@@ -38,7 +38,7 @@ from coordcell.registry.registers import filter_errors, page_or_error
 from . import services
 from .discrepancies import can_record_discrepancy, discrepancy_record, inventory_check_record
 from .discrepancy_views import discrepancy_rows
-from .filters import DelayFilterForm, InventoryFilterForm, ShipmentFilter, sees_routes_of_all
+from .filters import DelayFilterForm, InventoryFilterForm, ShipmentFilter
 from .forms import (
     SERIALS_CHECKED,
     BulkAdvanceForm,
@@ -74,6 +74,7 @@ from .selectors import (
     load_shipments_visible_to,
     overdue_serial_items,
     quantities_by_requirement,
+    sees_routes_of_all,
     serial_items_visible_to,
     serial_manifest,
     shipment_detail_level,
@@ -231,10 +232,11 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows.append({"shipment": member, "lines": lines, "by_unit": sorted(by_unit.items())})
     legs = sorted(first.legs.all(), key=lambda leg: leg.sequence)
     moving = [s for s in shipments if s.status != S.CANCELLED]
+    recordable = bulk_event_statuses(user) if moving else []
     # only the steps every shipment of the load may take next
     statuses = [
         status
-        for status in (bulk_event_statuses(user) if moving else [])
+        for status in recordable
         if all(status in ALLOWED[member.status] for member in moving)
     ]
     bulk = None
@@ -257,7 +259,7 @@ def load_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bulk": bulk,
             "moving": moving,
             # those who record steps, when the shipments are at different ones
-            "apart": bool(moving) and not statuses and bool(bulk_event_statuses(user)),
+            "apart": bool(recordable) and not statuses,
         },
     )
 

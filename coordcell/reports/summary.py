@@ -252,9 +252,13 @@ def late_shipment_risks(user: Any, scope: Scope, today: dt.date) -> list[Risk]:
     recipient is told an ETA week, not whether a shipment runs late."""
     if not figures.logistics_installed():
         return []
-    from coordcell.logistics.filters import sees_routes_of_all
     from coordcell.logistics.models import ShipmentLine
-    from coordcell.logistics.selectors import days_late, late_shipments, shipments_visible_to
+    from coordcell.logistics.selectors import (
+        days_late,
+        late_shipments,
+        sees_routes_of_all,
+        shipments_visible_to,
+    )
 
     if not sees_routes_of_all(user):
         return []
