@@ -10,6 +10,7 @@ it, when the suite runs with a PostgreSQL ``DATABASE_URL``. Each variant runs in
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +20,29 @@ import pytest
 def postgres_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     return url if url.startswith(("postgres://", "postgresql://")) else ""
+
+
+def drop_database(url: str, name: str) -> None:
+    """Drop a test's PostgreSQL database ``name`` (``url``: one on the same server), ending the
+    sessions the test left on it.  Not ``WITH (FORCE)``: that refuses when a session the suite's
+    role may not end is on the database (an autovacuum worker, busy on a database just written
+    to), while a plain drop stops autovacuum itself; it is retried while one of the test's own
+    sessions, just told to end, is still there."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _attempt in range(100):
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                "AND pid <> pg_backend_pid() AND usename = current_user",
+                (name,),
+            )
+            try:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                time.sleep(0.1)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -41,5 +65,4 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     try:
         yield urlunsplit(parts._replace(path=f"/{name}"))
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)

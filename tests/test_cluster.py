@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.databases import postgres_url
+from tests.databases import drop_database, postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,8 +58,7 @@ def test_the_local_cluster_serves_on_two_ports_and_works_off_a_queued_run(tmp_pa
         with psycopg.connect(cluster_url) as conn:
             [(workers,)] = conn.execute("SELECT count(*) FROM jobs_workerheartbeat").fetchall()
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "cluster: check passed" in done.stderr
     assert "solved; its job: SUCCESSFUL" in done.stderr

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.databases import postgres_url
+from tests.databases import drop_database, postgres_url
 
 from .processes import Helper
 
@@ -42,7 +42,4 @@ def helper(
     finally:
         session.close()
         if url:
-            import psycopg
-
-            with psycopg.connect(postgres_url(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(postgres_url(), name)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.databases import postgres_url
+from tests.databases import drop_database, postgres_url
 
 pytestmark = pytest.mark.slow
 
@@ -59,9 +59,8 @@ def two_databases(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         live, restored = (urlunsplit(urlsplit(url)._replace(path=f"/{n}")) for n in names)
         yield live, restored
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            drop_database(url, name)
 
 
 def _env(data_dir: Path, url: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.databases import postgres_url
+from tests.databases import drop_database, postgres_url
 
 pytestmark = pytest.mark.slow
 
@@ -81,10 +81,7 @@ def data(
         yield env
     finally:
         if url:
-            import psycopg
-
-            with psycopg.connect(postgres_url(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(postgres_url(), name)
 
 
 def _free_port() -> int:
